@@ -1,0 +1,1 @@
+namespace Ingot.Generators { internal static class Placeholder {} }

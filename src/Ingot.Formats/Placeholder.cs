@@ -1,0 +1,1 @@
+namespace Ingot.Formats; internal static class Placeholder {}

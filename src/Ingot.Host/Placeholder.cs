@@ -1,0 +1,1 @@
+namespace Ingot.Host; internal static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace Ingot.Runtime; internal static class Placeholder {}
