@@ -1,1 +1,0 @@
-namespace Ingot.Formats; internal static class Placeholder {}

@@ -1,1 +1,0 @@
-namespace Ingot.Runtime; internal static class Placeholder {}
