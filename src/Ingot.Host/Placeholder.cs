@@ -1,1 +1,0 @@
-namespace Ingot.Host; internal static class Placeholder {}

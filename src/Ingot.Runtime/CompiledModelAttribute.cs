@@ -1,0 +1,11 @@
+namespace Ingot.Runtime;
+
+/// <summary>
+/// Binds a <c>partial class</c> to <c>modelspecs/NAME.json</c> (an AdditionalFile). The generator emits the
+/// forward pass, buffer plan and weight binding into the class and makes it implement <see cref="ICompiledModel"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class CompiledModelAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}

@@ -1,0 +1,2 @@
+namespace Ingot.Host.Tests;
+public class SmokeTests { [Xunit.Fact] public void ProjectBuilds() => Xunit.Assert.NotNull(typeof(SmokeTests).Assembly); }

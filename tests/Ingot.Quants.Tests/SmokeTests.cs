@@ -1,0 +1,2 @@
+namespace Ingot.Quants.Tests;
+public class SmokeTests { [Xunit.Fact] public void ProjectBuilds() => Xunit.Assert.NotNull(typeof(SmokeTests).Assembly); }
