@@ -1,0 +1,38 @@
+namespace Ingot.Formats.Tests;
+
+/// <summary>Locates /work/shared relative to the repo (the directory holding Compiler.sln) and a scratch directory.</summary>
+internal static class Shared
+{
+    private static readonly Lazy<string> Root = new(() =>
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(System.IO.Path.Combine(d.FullName, "Compiler.sln")))
+                return System.IO.Path.GetFullPath(System.IO.Path.Combine(d.FullName, "..", "shared"));
+        // Artifacts may live outside the repo (INGOT_ARTIFACTS): fall back to $INGOT_REPO, then this source file's location.
+        foreach (string? start in new[] { Environment.GetEnvironmentVariable("INGOT_REPO"), SourceDir() })
+            for (var d = start is null ? null : new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(System.IO.Path.Combine(d.FullName, "Compiler.sln")))
+                    return System.IO.Path.GetFullPath(System.IO.Path.Combine(d.FullName, "..", "shared"));
+        throw new InvalidOperationException("cannot find Compiler.sln above " + AppContext.BaseDirectory);
+    });
+
+    private static string? SourceDir([System.Runtime.CompilerServices.CallerFilePath] string file = "") =>
+        string.IsNullOrEmpty(file) ? null : System.IO.Path.GetDirectoryName(file);
+
+    /// <summary>A shared file; fails the test clearly if it is absent.</summary>
+    public static string File_(string relative)
+    {
+        string p = System.IO.Path.Combine(Root.Value, relative);
+        if (!File.Exists(p) && !Directory.Exists(p)) throw new Xunit.Sdk.XunitException($"shared test file missing: {p}");
+        return p;
+    }
+
+    public static string Dir => Root.Value;
+
+    public static string TempDir(string name)
+    {
+        string d = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ingot-formats-tests", name + "-" + Environment.ProcessId);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}
