@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The quant tests exercise internal building blocks (Int8Dot, HalfWiden) directly.
+[assembly: InternalsVisibleTo("Ingot.Quants.Tests")]

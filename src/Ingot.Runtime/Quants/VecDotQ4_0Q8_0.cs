@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// Q4_0 weights · Q8_0 activations. Weight block: f16 d | 16 bytes, byte j = element j (low nibble) and j+16 (high);
+/// code c in 0..15, value d*(c-8). Decoded to signed int8 (c-8) in registers, then the shared int8 dot.
+/// </summary>
+public static unsafe class VecDotQ4_0Q8_0
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(byte* w, byte* a, int n)
+    {
+        // V256 first: on the AVX-512 machine measured here the 512-bit form (two blocks with separate scales per
+        // vector) was 15-25 % slower; V512 stays as the path for a CPU where it wins (tested either way).
+        if (Vector256.IsHardwareAccelerated) return V256(w, a, n);
+        if (Vector512.IsHardwareAccelerated) return V512(w, a, n);
+        if (Vector128.IsHardwareAccelerated) return V128(w, a, n);
+        return Scalar(w, a, n);
+    }
+
+    public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q4_0Q8_0(w, a, n);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Decode32(byte* qs)
+    {
+        Vector128<byte> q = Vector128.Load(qs);
+        Vector128<byte> lo = q & Vector128.Create((byte)0x0F);
+        Vector128<byte> hi = Vector128.ShiftRightLogical(q, 4);
+        return Vector256.Create(lo, hi).AsSByte() - Vector256.Create((sbyte)8);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+
+    public static float V128(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
+        Vector128<float> acc = Vector128<float>.Zero;
+        Vector128<byte> mask = Vector128.Create((byte)0x0F);
+        Vector128<sbyte> eight = Vector128.Create((sbyte)8);
+        for (int i = 0; i < n / 32; i++)
+        {
+            Vector128<byte> q = Vector128.Load(x[i].Qs);
+            Vector128<sbyte> lo = (q & mask).AsSByte() - eight;
+            Vector128<sbyte> hi = Vector128.ShiftRightLogical(q, 4).AsSByte() - eight;
+            Vector128<int> p = Int8Dot.Dot16S(lo, Vector128.Load(y[i].Qs)) + Int8Dot.Dot16S(hi, Vector128.Load(y[i].Qs + 16));
+            acc += Vector128.ConvertToSingle(p) * Vector128.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+        }
+        return Vector128.Sum(acc);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+
+    public static float V256(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
+        int nb = n / 32, i = 0;
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        for (; i + 3 < nb; i += 4)
+        {
+            Vector128<float> d = BlockScales.Products4((byte*)&x[i], 18, (byte*)&y[i], 34);
+            Vector256<int> p0 = Int8Dot.Dot32S(Decode32(x[i].Qs), Vector256.Load(y[i].Qs));
+            Vector256<int> p1 = Int8Dot.Dot32S(Decode32(x[i + 1].Qs), Vector256.Load(y[i + 1].Qs));
+            Vector256<int> p2 = Int8Dot.Dot32S(Decode32(x[i + 2].Qs), Vector256.Load(y[i + 2].Qs));
+            Vector256<int> p3 = Int8Dot.Dot32S(Decode32(x[i + 3].Qs), Vector256.Load(y[i + 3].Qs));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc1);
+        }
+        for (; i < nb; i++)
+        {
+            Vector256<int> p0 = Int8Dot.Dot32S(Decode32(x[i].Qs), Vector256.Load(y[i].Qs));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc0);
+        }
+        return Vector256.Sum(acc0 + acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+
+    public static float V512(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
+        int nb = n / 32, i = 0;
+        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+        for (; i + 3 < nb; i += 4)
+        {
+            Vector128<float> d = BlockScales.Products4((byte*)&x[i], 18, (byte*)&y[i], 34);
+            Vector512<sbyte> w01 = Vector512.Create(Decode32(x[i].Qs), Decode32(x[i + 1].Qs));
+            Vector512<sbyte> a01 = Vector512.Create(Vector256.Load(y[i].Qs), Vector256.Load(y[i + 1].Qs));
+            Vector512<sbyte> w23 = Vector512.Create(Decode32(x[i + 2].Qs), Decode32(x[i + 3].Qs));
+            Vector512<sbyte> a23 = Vector512.Create(Vector256.Load(y[i + 2].Qs), Vector256.Load(y[i + 3].Qs));
+            Vector512<float> d01 = Vector512.Create(Vector256.Create(d.GetElement(0)), Vector256.Create(d.GetElement(1)));
+            Vector512<float> d23 = Vector512.Create(Vector256.Create(d.GetElement(2)), Vector256.Create(d.GetElement(3)));
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w01, a01)), d01, acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w23, a23)), d23, acc1);
+        }
+        float s = Vector512.Sum(acc0 + acc1);
+        if (i < nb) s += V256((byte*)&x[i], (byte*)&y[i], 32 * (nb - i));
+        return s;
+    }
+}

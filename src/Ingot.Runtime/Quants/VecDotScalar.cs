@@ -1,0 +1,307 @@
+using System.Runtime.CompilerServices;
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// Scalar reference vec-dots, one per weight type: integer sums inside a block, one float scale per block,
+/// accumulated in float (ggml's generic order). w = weight row, a = activation row in the partner type
+/// (<see cref="QuantTraits.ActivationType"/>), n = elements. These stay forever as the oracle for the SIMD paths.
+/// </summary>
+public static unsafe class VecDotScalar
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float F32F32(byte* w, byte* a, int n)
+    {
+        float* x = (float*)w, y = (float*)a;
+        float s = 0;
+        for (int i = 0; i < n; i++) s += x[i] * y[i];
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float F16F16(byte* w, byte* a, int n)
+    {
+        Half* x = (Half*)w, y = (Half*)a;
+        double s = 0; // ggml accumulates f16 dots in a wider type (ggml_float = double)
+        for (int i = 0; i < n; i++) s += Fp.F16ToF32(x[i]) * Fp.F16ToF32(y[i]);
+        return (float)s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float BF16BF16(byte* w, byte* a, int n)
+    {
+        ushort* x = (ushort*)w, y = (ushort*)a;
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Fp.BF16ToF32(x[i]) * Fp.BF16ToF32(y[i]);
+        return (float)s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q8_0Q8_0(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ8_0*)w; var y = (BlockQ8_0*)a;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            int sum = 0;
+            for (int j = 0; j < 32; j++) sum += x[i].Qs[j] * y[i].Qs[j];
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q4_0Q8_0(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+                sum += ((x[i].Qs[j] & 0xF) - 8) * y[i].Qs[j] + ((x[i].Qs[j] >> 4) - 8) * y[i].Qs[j + 16];
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q4_1Q8_1(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_1*)w; var y = (BlockQ8_1*)a;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+                sum += (x[i].Qs[j] & 0xF) * y[i].Qs[j] + (x[i].Qs[j] >> 4) * y[i].Qs[j + 16];
+            // the min term uses the activation's stored s (= d_a * sum q_a rounded to f16), as ggml does
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)) + Fp.F16ToF32(x[i].M) * Fp.F16ToF32(y[i].S);
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q5_0Q8_0(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ5_0*)w; var y = (BlockQ8_0*)a;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            uint qh = x[i].Qh;
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                int c0 = ((x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4)) - 16;
+                int c1 = ((x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4)) - 16;
+                sum += c0 * y[i].Qs[j] + c1 * y[i].Qs[j + 16];
+            }
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q5_1Q8_1(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ5_1*)w; var y = (BlockQ8_1*)a;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            uint qh = x[i].Qh;
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                int c0 = (x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
+                int c1 = (x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+                sum += c0 * y[i].Qs[j] + c1 * y[i].Qs[j + 16];
+            }
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)) + Fp.F16ToF32(x[i].M) * Fp.F16ToF32(y[i].S);
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float IQ4_NLQ8_0(byte* w, byte* a, int n)
+    {
+        var x = (BlockIQ4_NL*)w; var y = (BlockQ8_0*)a;
+        ReadOnlySpan<sbyte> k = QuantTraits.IQ4NLValues;
+        float s = 0;
+        for (int i = 0; i < n / 32; i++)
+        {
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+                sum += k[x[i].Qs[j] & 0xF] * y[i].Qs[j] + k[x[i].Qs[j] >> 4] * y[i].Qs[j + 16];
+            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q2_KQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ2_K*)w; var y = (BlockQ8_K*)a;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int summs = 0;
+            for (int j = 0; j < 16; j++) summs += y[i].BSums[j] * (x[i].Scales[j] >> 4);
+            int isum = 0, sub = 0;
+            byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
+            for (int h = 0; h < 2; h++, q += 32)
+                for (int shift = 0; shift < 8; shift += 2)
+                    for (int half = 0; half < 2; half++, q8 += 16)
+                    {
+                        int sc = x[i].Scales[sub++] & 0xF;
+                        int t = 0;
+                        for (int l = 0; l < 16; l++) t += q8[l] * ((q[l + 16 * half] >> shift) & 3);
+                        isum += sc * t;
+                    }
+            float dall = y[i].D * Fp.F16ToF32(x[i].D), dmin = y[i].D * Fp.F16ToF32(x[i].DMin);
+            s += dall * isum - dmin * summs;
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q3_KQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ3_K*)w; var y = (BlockQ8_K*)a;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int isum = 0, sub = 0, m = 1;
+            byte* q = x[i].Qs; byte* hm = x[i].HMask; sbyte* q8 = y[i].Qs;
+            for (int h = 0; h < 2; h++, q += 32)
+                for (int shift = 0; shift < 8; shift += 2, m <<= 1)
+                    for (int half = 0; half < 2; half++, q8 += 16)
+                    {
+                        int sc = Dequantize.Q3Scale(x[i].Scales, sub++) - 32;
+                        int t = 0;
+                        for (int l = 0; l < 16; l++)
+                        {
+                            int k = l + 16 * half;
+                            t += q8[l] * (((q[k] >> shift) & 3) - ((hm[k] & m) != 0 ? 0 : 4));
+                        }
+                        isum += sc * t;
+                    }
+            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q4_KQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int isum = 0, summs = 0;
+            byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
+            for (int j = 0; j < 8; j += 2, q += 32, q8 += 64)
+            {
+                QuantizeReference.ScaleMinK4(j, x[i].Scales, out int sc1, out int m1);
+                QuantizeReference.ScaleMinK4(j + 1, x[i].Scales, out int sc2, out int m2);
+                int t1 = 0, t2 = 0;
+                for (int l = 0; l < 32; l++) { t1 += (q[l] & 0xF) * q8[l]; t2 += (q[l] >> 4) * q8[l + 32]; }
+                isum += sc1 * t1 + sc2 * t2;
+                summs += m1 * (y[i].BSums[2 * j] + y[i].BSums[2 * j + 1]) + m2 * (y[i].BSums[2 * j + 2] + y[i].BSums[2 * j + 3]);
+            }
+            s += y[i].D * Fp.F16ToF32(x[i].D) * isum - y[i].D * Fp.F16ToF32(x[i].DMin) * summs;
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q5_KQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int isum = 0, summs = 0, u1 = 1, u2 = 2;
+            byte* q = x[i].Qs; byte* qh = x[i].Qh; sbyte* q8 = y[i].Qs;
+            for (int j = 0; j < 8; j += 2, q += 32, q8 += 64, u1 <<= 2, u2 <<= 2)
+            {
+                QuantizeReference.ScaleMinK4(j, x[i].Scales, out int sc1, out int m1);
+                QuantizeReference.ScaleMinK4(j + 1, x[i].Scales, out int sc2, out int m2);
+                int t1 = 0, t2 = 0;
+                for (int l = 0; l < 32; l++)
+                {
+                    t1 += ((q[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) * q8[l];
+                    t2 += ((q[l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) * q8[l + 32];
+                }
+                isum += sc1 * t1 + sc2 * t2;
+                summs += m1 * (y[i].BSums[2 * j] + y[i].BSums[2 * j + 1]) + m2 * (y[i].BSums[2 * j + 2] + y[i].BSums[2 * j + 3]);
+            }
+            s += y[i].D * Fp.F16ToF32(x[i].D) * isum - y[i].D * Fp.F16ToF32(x[i].DMin) * summs;
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float Q6_KQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int isum = 0;
+            byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
+            for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, q8 += 128)
+            {
+                // 4 groups of 32 (l, l+32, l+64, l+96), each split in two 16-element sub-blocks with their own scale
+                for (int g = 0; g < 4; g++)
+                    for (int half = 0; half < 2; half++)
+                    {
+                        int t = 0;
+                        for (int l = 16 * half; l < 16 * half + 16; l++)
+                        {
+                            int lo = g switch { 0 => ql[l] & 0xF, 1 => ql[l + 32] & 0xF, 2 => ql[l] >> 4, _ => ql[l + 32] >> 4 };
+                            int c = (lo | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+                            t += c * q8[32 * g + l];
+                        }
+                        isum += sc[2 * g + half] * t;
+                    }
+            }
+            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+        }
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
+    public static float IQ4_XSQ8_K(byte* w, byte* a, int n)
+    {
+        var x = (BlockIQ4_XS*)w; var y = (BlockQ8_K*)a;
+        ReadOnlySpan<sbyte> k = QuantTraits.IQ4NLValues;
+        float s = 0;
+        for (int i = 0; i < n / 256; i++)
+        {
+            int isum = 0;
+            byte* qs = x[i].Qs; sbyte* q8 = y[i].Qs;
+            for (int b = 0; b < 8; b++, qs += 16, q8 += 32)
+            {
+                int ls = ((x[i].ScalesL[b / 2] >> (4 * (b % 2))) & 0xF) | (((x[i].ScalesH >> (2 * b)) & 3) << 4);
+                int t = 0;
+                for (int j = 0; j < 16; j++) t += k[qs[j] & 0xF] * q8[j] + k[qs[j] >> 4] * q8[j + 16];
+                isum += (ls - 32) * t;
+            }
+            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Reflection;
+using System.Runtime.Intrinsics;
+using Ingot.Formats;
+using Ingot.Runtime.Quants;
+using Xunit;
+
+namespace Ingot.Quants.Tests;
+
+/// <summary>
+/// Every SIMD path of every vec-dot against the scalar reference, over row lengths 0..256 in block multiples
+/// (K types also 512..1024 to exercise pairs and tails), fixed seed. Paths are called directly, so the Vector512
+/// path runs (emulated) even without AVX-512 and the Vector256 path even with DOTNET_EnableAVX2=0.
+/// </summary>
+public unsafe class SimdPathTests
+{
+    public static IEnumerable<object[]> Types() => QuantTraits.WeightTypesArray.Select(t => new object[] { t });
+
+    /// <summary>Types that must have Scalar/V128/V256/V512 paths (the rest may still be scalar-only).</summary>
+    private static readonly GgmlType[] Vectorized =
+        [GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS, GgmlType.F16, GgmlType.BF16];
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void EveryPathMatchesScalar(GgmlType type)
+    {
+        var paths = Paths(type);
+        if (Vectorized.Contains(type))
+            foreach (string p in new[] { "V128", "V256", "V512" })
+                Assert.True(paths.ContainsKey(p), $"{type}: missing path {p}");
+        paths["Dispatch"] = (nint)VecDot.For(type);
+
+        GgmlType act = QuantTraits.ActivationType(type);
+        int qk = QuantTraits.BlockSize(type) == 1 ? 32 : QuantTraits.BlockSize(type);
+        int max = qk == 256 ? 1280 : 256;
+        var rng = new Random(20250220 + (int)type);
+        var scalar = VecDot.ScalarFor(type);
+        int checkedCount = 0;
+        for (int n = 0; n <= max; n += (QuantTraits.BlockSize(type) == 1 ? 8 : qk))
+        {
+            var x = new float[n + 1];
+            var y = new float[n + 1];
+            for (int i = 0; i < n; i++) { x[i] = Normal(rng) * (i % 37 == 0 ? 8f : 1f); y[i] = Normal(rng); }
+            var w = new byte[QuantTraits.RowBytes(type, n) + 1];
+            var a = new byte[QuantTraits.RowBytes(act, n) + 1];
+            var wf = new float[n + 1];
+            var af = new float[n + 1];
+            fixed (float* px = x, py = y, pwf = wf, paf = af)
+            fixed (byte* pw = w, pa = a)
+            {
+                Quantize.WeightRow(type, px, pw, n);
+                Quantize.ActivationRow(act, py, pa, n);
+                Dequantize.Row(type, pw, pwf, n);
+                Dequantize.Row(act, pa, paf, n);
+                double mag = 0;
+                for (int i = 0; i < n; i++) mag += Math.Abs((double)pwf[i] * paf[i]);
+                float expected = scalar(pw, pa, n);
+                foreach (var (name, fp) in paths)
+                {
+                    float got = ((delegate*<byte*, byte*, int, float>)fp)(pw, pa, n);
+                    double tol = 2e-6 * mag + 1e-6;
+                    Assert.True(Math.Abs(got - expected) <= tol, $"{type} {name} n={n}: {got:R} vs scalar {expected:R} (tol {tol:g3})");
+                    checkedCount++;
+                }
+            }
+        }
+        Assert.True(checkedCount > 0);
+    }
+
+    /// <summary>
+    /// VecDot.For must run exactly the documented path (bit-identical result), so the environment-variable
+    /// runs (DOTNET_EnableAVX2=0 → V128, DOTNET_EnableHWIntrinsic=0 → Scalar) really exercise those paths.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void DispatchRunsTheWidestAcceleratedPath(GgmlType type)
+    {
+        var paths = Paths(type);
+        // quantized types and F16 prefer V256 over V512 (measured); F32/BF16 take the widest accelerated width
+        bool prefer256 = type is not (GgmlType.F32 or GgmlType.BF16);
+        string expectedPath = prefer256 && Vector256.IsHardwareAccelerated ? "V256"
+            : Vector512.IsHardwareAccelerated ? "V512" : Vector256.IsHardwareAccelerated ? "V256" : Vector128.IsHardwareAccelerated ? "V128" : "Scalar";
+        Assert.True(paths.ContainsKey(expectedPath), $"{type}: no {expectedPath} path");
+        GgmlType act = QuantTraits.ActivationType(type);
+        int n = 1024;
+        var rng = new Random(11);
+        var x = new float[n]; var y = new float[n];
+        for (int i = 0; i < n; i++) { x[i] = Normal(rng); y[i] = Normal(rng); }
+        var w = new byte[QuantTraits.RowBytes(type, n)];
+        var a = new byte[QuantTraits.RowBytes(act, n)];
+        fixed (float* px = x, py = y)
+        fixed (byte* pw = w, pa = a)
+        {
+            Quantize.WeightRow(type, px, pw, n);
+            Quantize.ActivationRow(act, py, pa, n);
+            float viaDispatch = VecDot.For(type)(pw, pa, n);
+            float viaPath = ((delegate*<byte*, byte*, int, float>)paths[expectedPath])(pw, pa, n);
+            Assert.Equal(BitConverter.SingleToInt32Bits(viaPath), BitConverter.SingleToInt32Bits(viaDispatch));
+        }
+    }
+
+    internal static Dictionary<string, nint> PathsOf(GgmlType type) => Paths(type);
+
+    private static Dictionary<string, nint> Paths(GgmlType type)
+    {
+        string suffix = type switch
+        {
+            GgmlType.F32 => "F32",
+            _ => GgmlTypeTraits.Name(type).ToUpperInvariant() + GgmlTypeTraits.Name(QuantTraits.ActivationType(type)).ToUpperInvariant(),
+        };
+        var result = new Dictionary<string, nint>();
+        Type? cls = typeof(VecDot).Assembly.GetType("Ingot.Runtime.Quants.VecDot" + suffix);
+        if (cls == null) return result;
+        foreach (string name in new[] { "Scalar", "V128", "V256", "V512" })
+        {
+            MethodInfo? m = cls.GetMethod(name, BindingFlags.Public | BindingFlags.Static, [typeof(byte*), typeof(byte*), typeof(int)]);
+            if (m != null && m.ReturnType == typeof(float)) result[name] = m.MethodHandle.GetFunctionPointer();
+        }
+        return result;
+    }
+
+    private static float Normal(Random r)
+    {
+        double u1 = 1.0 - r.NextDouble(), u2 = r.NextDouble();
+        return (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+    }
+}
