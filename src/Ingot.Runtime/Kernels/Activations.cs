@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>
+/// Activation functions, faithful to ggml's CPU backend:
+/// SiLU in float, silu(x) = x / (1 + expf(-x)); GELU is the tanh approximation looked up through a 64K-entry
+/// F16 table indexed by the f16 bits of x (what llama.cpp does on x86), with y = 0 for x &lt;= -10 and y = x for
+/// x &gt;= 10. <see cref="GeluExact"/> is the same tanh formula in float without the table.
+/// Gated variants compute act(gate) then multiply by up (two float roundings, as ggml's two ops).
+/// </summary>
+public static unsafe class Activations
+{
+    private const float Sqrt2OverPi = 0.79788456080286535587989211986876f;
+    private const float GeluCoefA = 0.044715f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Silu(float x) => x / (1.0f + MathF.Exp(-x));
+
+    /// <summary>GELU tanh approximation in float: 0.5x(1 + tanh(√(2/π) x (1 + 0.044715 x²))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GeluExact(float x) => 0.5f * x * (1.0f + MathF.Tanh(Sqrt2OverPi * x * (1.0f + GeluCoefA * x * x)));
+
+    /// <summary>GELU through ggml's F16 table: y = f16(gelu(f16(x))) for -10 &lt; x &lt; 10.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gelu(float x)
+    {
+        if (x <= -10.0f) return 0.0f;
+        if (x >= 10.0f) return x;
+        ushort bits = BitConverter.HalfToUInt16Bits((Half)x);
+        return (float)GeluTable.Values[bits];
+    }
+
+    /// <summary>y = silu(gate) * up. y may alias gate or up.</summary>
+    public static void SwiGlu(float* gate, float* up, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Silu(gate[i]) * up[i];
+    }
+
+    /// <summary>y = gelu(gate) * up with ggml's table GELU. y may alias gate or up.</summary>
+    public static void GeGlu(float* gate, float* up, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Gelu(gate[i]) * up[i];
+    }
+
+    /// <summary>y = geluExact(gate) * up (no table).</summary>
+    public static void GeGluExact(float* gate, float* up, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = GeluExact(gate[i]) * up[i];
+    }
+
+    /// <summary>y = silu(x).</summary>
+    public static void SiluRow(float* x, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Silu(x[i]);
+    }
+
+    /// <summary>y = gelu(x) with ggml's table.</summary>
+    public static void GeluRow(float* x, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Gelu(x[i]);
+    }
+
+    /// <summary>y = geluExact(x).</summary>
+    public static void GeluExactRow(float* x, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = GeluExact(x[i]);
+    }
+
+    /// <summary>The 64K f16 GELU table, built once on first use (~1 ms): Values[h] = f16(geluExact(f32(h))).</summary>
+    private static class GeluTable
+    {
+        public static readonly Half[] Values = Build();
+
+        private static Half[] Build()
+        {
+            var t = new Half[65536];
+            for (int i = 0; i < t.Length; i++) t[i] = (Half)GeluExact((float)BitConverter.UInt16BitsToHalf((ushort)i));
+            return t;
+        }
+    }
+}

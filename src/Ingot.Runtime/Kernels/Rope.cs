@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>
+/// Rotary position embedding on one head of headDim floats (in place), angles computed like ggml's
+/// rope cache with ext_factor 0 and attn_factor 1: theta_0 = pos (as float), theta_{i+1} = theta_i * theta_scale with
+/// theta_scale = powf(base, -2/nRot); the angle of pair i is theta_i / freqFactors[i] (if given) * freqScale;
+/// cos/sin are float cosf/sinf. Only the first nRot dims rotate (partial rotary); the rest pass through.
+/// NORM pairs are (2i, 2i+1); NEOX pairs are (i, i + nRot/2). Rotation: (x0 c - x1 s, x0 s + x1 c).
+/// </summary>
+public static unsafe class Rope
+{
+    public static void ApplyNorm(float* v, int headDim, int nRot, int pos, float theta, float* freqFactors)
+        => ApplyNorm(v, headDim, nRot, pos, theta, freqFactors, 1.0f);
+
+    public static void ApplyNeox(float* v, int headDim, int nRot, int pos, float theta, float* freqFactors)
+        => ApplyNeox(v, headDim, nRot, pos, theta, freqFactors, 1.0f);
+
+    /// <summary>NORM rope with a linear frequency scale (freqScale = 1/scaling factor).</summary>
+    public static void ApplyNorm(float* v, int headDim, int nRot, int pos, float theta, float* freqFactors, float freqScale)
+    {
+        CheckDims(headDim, nRot);
+        float thetaScale = MathF.Pow(theta, -2.0f / nRot);
+        float t = pos;
+        for (int i = 0; i < nRot / 2; i++)
+        {
+            float angle = Angle(t, freqFactors, i, freqScale);
+            float c = MathF.Cos(angle), s = MathF.Sin(angle);
+            float x0 = v[2 * i], x1 = v[2 * i + 1];
+            v[2 * i] = x0 * c - x1 * s;
+            v[2 * i + 1] = x0 * s + x1 * c;
+            t *= thetaScale;
+        }
+    }
+
+    /// <summary>NEOX rope with a linear frequency scale.</summary>
+    public static void ApplyNeox(float* v, int headDim, int nRot, int pos, float theta, float* freqFactors, float freqScale)
+    {
+        CheckDims(headDim, nRot);
+        float thetaScale = MathF.Pow(theta, -2.0f / nRot);
+        float t = pos;
+        int half = nRot / 2;
+        for (int i = 0; i < half; i++)
+        {
+            float angle = Angle(t, freqFactors, i, freqScale);
+            float c = MathF.Cos(angle), s = MathF.Sin(angle);
+            float x0 = v[i], x1 = v[i + half];
+            v[i] = x0 * c - x1 * s;
+            v[i + half] = x0 * s + x1 * c;
+            t *= thetaScale;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Angle(float thetaBase, float* freqFactors, int i, float freqScale)
+    {
+        float extrap = freqFactors != null ? thetaBase / freqFactors[i] : thetaBase;
+        return freqScale * extrap;
+    }
+
+    internal static void CheckDims(int headDim, int nRot)
+    {
+        if (nRot <= 0 || (nRot & 1) != 0 || nRot > headDim)
+            throw new ArgumentOutOfRangeException(nameof(nRot), $"rope dimensions {nRot} must be even, > 0 and <= head_dim {headDim}");
+    }
+}
+
+/// <summary>
+/// Precomputed cos/sin for positions [0, maxPositions) and pairs [0, nRot/2), built once at load with the exact
+/// same float arithmetic as <see cref="Rope"/> (so results are bit-identical), then rope is 4 loads + 4 FMAs per pair.
+/// Layout: Cos[pos * (nRot/2) + i]. Memory: maxPositions * nRot * 4 bytes.
+/// </summary>
+public sealed unsafe class RopeTable
+{
+    private readonly float[] _cos;
+    private readonly float[] _sin;
+
+    public RopeTable(int maxPositions, int nRot, float theta, float* freqFactors, float freqScale = 1.0f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
+        Rope.CheckDims(nRot, nRot);
+        MaxPositions = maxPositions;
+        RotaryDims = nRot;
+        int half = nRot / 2;
+        _cos = new float[(long)maxPositions * half];
+        _sin = new float[(long)maxPositions * half];
+        float thetaScale = MathF.Pow(theta, -2.0f / nRot);
+        for (int p = 0; p < maxPositions; p++)
+        {
+            float t = p;
+            for (int i = 0; i < half; i++)
+            {
+                float angle = Rope.Angle(t, freqFactors, i, freqScale);
+                _cos[p * half + i] = MathF.Cos(angle);
+                _sin[p * half + i] = MathF.Sin(angle);
+                t *= thetaScale;
+            }
+        }
+    }
+
+    public int MaxPositions { get; }
+    public int RotaryDims { get; }
+
+    public void ApplyNorm(float* v, int headDim, int pos)
+    {
+        Check(headDim, pos);
+        int half = RotaryDims / 2;
+        fixed (float* cp = &_cos[pos * half], sp = &_sin[pos * half])
+        {
+            for (int i = 0; i < half; i++)
+            {
+                float c = cp[i], s = sp[i];
+                float x0 = v[2 * i], x1 = v[2 * i + 1];
+                v[2 * i] = x0 * c - x1 * s;
+                v[2 * i + 1] = x0 * s + x1 * c;
+            }
+        }
+    }
+
+    public void ApplyNeox(float* v, int headDim, int pos)
+    {
+        Check(headDim, pos);
+        int half = RotaryDims / 2;
+        fixed (float* cp = &_cos[pos * half], sp = &_sin[pos * half])
+        {
+            for (int i = 0; i < half; i++)
+            {
+                float c = cp[i], s = sp[i];
+                float x0 = v[i], x1 = v[i + half];
+                v[i] = x0 * c - x1 * s;
+                v[i + half] = x0 * s + x1 * c;
+            }
+        }
+    }
+
+    /// <summary>Applies NORM rope to nHeads consecutive heads of headDim floats.</summary>
+    public void ApplyNormHeads(float* v, int nHeads, int headDim, int pos)
+    {
+        for (int h = 0; h < nHeads; h++) ApplyNorm(v + h * headDim, headDim, pos);
+    }
+
+    /// <summary>Applies NEOX rope to nHeads consecutive heads of headDim floats.</summary>
+    public void ApplyNeoxHeads(float* v, int nHeads, int headDim, int pos)
+    {
+        for (int h = 0; h < nHeads; h++) ApplyNeox(v + h * headDim, headDim, pos);
+    }
+
+    private void Check(int headDim, int pos)
+    {
+        if ((uint)pos >= (uint)MaxPositions) throw new ArgumentOutOfRangeException(nameof(pos), $"position {pos} outside the rope table (0..{MaxPositions - 1})");
+        if (headDim < RotaryDims) throw new ArgumentOutOfRangeException(nameof(headDim));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Runtime.Intrinsics;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>Elementwise helpers over float rows. Outputs may alias inputs.</summary>
+public static unsafe class Vec
+{
+    /// <summary>y = a + b.</summary>
+    public static void Add(float* a, float* b, float* y, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(a + i) + Vector256.Load(b + i), y + i);
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(a + i) + Vector128.Load(b + i), y + i);
+        for (; i < n; i++) y[i] = a[i] + b[i];
+    }
+
+    /// <summary>y = a * b (elementwise).</summary>
+    public static void Mul(float* a, float* b, float* y, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(a + i) * Vector256.Load(b + i), y + i);
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(a + i) * Vector128.Load(b + i), y + i);
+        for (; i < n; i++) y[i] = a[i] * b[i];
+    }
+
+    /// <summary>y = x * s.</summary>
+    public static void Scale(float* x, float s, float* y, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(s);
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(x + i) * v, y + i);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var v = Vector128.Create(s);
+            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.Load(x + i) * v, y + i);
+        }
+        for (; i < n; i++) y[i] = x[i] * s;
+    }
+
+    /// <summary>y += x * s (axpy).</summary>
+    public static void AddScaled(float* x, float s, float* y, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(s);
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.MultiplyAddEstimate(Vector256.Load(x + i), v, Vector256.Load(y + i)), y + i);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var v = Vector128.Create(s);
+            for (; i <= n - 4; i += 4) Vector128.Store(Vector128.MultiplyAddEstimate(Vector128.Load(x + i), v, Vector128.Load(y + i)), y + i);
+        }
+        for (; i < n; i++) y[i] += x[i] * s;
+    }
+
+    /// <summary>Type conversions.</summary>
+    public static class Convert
+    {
+        /// <summary>x (f32) → y (f16), round-to-nearest-even as F16C's vcvtps2ph (ggml's activation rounding).</summary>
+        public static void F32ToF16(float* x, Half* y, int n)
+        {
+            for (int i = 0; i < n; i++) y[i] = (Half)x[i];
+        }
+
+        /// <summary>x (f16) → y (f32), exact.</summary>
+        public static void F16ToF32(Half* x, float* y, int n)
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; i <= n - 8; i += 8) Vector256.Store(HalfBits.Load8x256((ushort*)x + i), y + i);
+            for (; i < n; i++) y[i] = (float)x[i];
+        }
+
+        /// <summary>x (bf16 bits) → y (f32), exact.</summary>
+        public static void BF16ToF32(ushort* x, float* y, int n)
+        {
+            for (int i = 0; i < n; i++) y[i] = HalfBits.BF16ToF32(x[i]);
+        }
+    }
+}

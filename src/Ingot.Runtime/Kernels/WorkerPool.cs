@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>A row range [start, end) of a parallel loop. The generator emits fused structs implementing it.</summary>
+public interface IRangeBody
+{
+    void Run(int start, int end);
+}
+
+/// <summary>
+/// Persistent fork-join pool for decode/prefill loops: <see cref="For{TBody}"/> is called ~100 times per token,
+/// so a dispatch must cost a few microseconds and allocate nothing. Workers spin on a generation counter for a
+/// short while after each job (the next For usually follows within microseconds), then park on a per-worker
+/// semaphore. Chunks are claimed with a CAS on (job id, next chunk), so the caller and whichever workers are awake
+/// share them (on a busy 2-core machine a descheduled worker does not stall the join); the caller spins until all
+/// chunks of its job are done.
+/// The body is passed to workers as a pointer to a copy on the caller's stack plus a static generic trampoline
+/// (<c>delegate*&lt;void*, int, int, void&gt;</c>), so there is no boxing and no delegate allocation.
+/// </summary>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    // Per-worker state, padded to its own cache line so sleeping flags do not false-share.
+    private sealed class Worker
+    {
+        public Thread Thread = null!;
+        public readonly SemaphoreSlim Wake = new(0, int.MaxValue);
+        public int Sleeping; // 1 while parked (or about to park) on Wake
+    }
+
+    // A worker spins for this long after its last job before parking (clock-based: Thread.SpinWait's unit varies
+    // by machine). Long enough to bridge the gaps between the ~100 For calls of a decode step and back-to-back
+    // matvecs (a park + futex wake costs tens of µs in a VM), short enough not to burn a core while the host
+    // samples or waits for input.
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
+
+    private readonly Worker[] _workers;
+    private readonly int _threads;
+
+    // Current job (written by the caller before the generation bump, read by workers after they see it).
+    private void* _body;
+    private delegate*<void*, int, int, void> _invoke;
+    private int _count;
+    private int _chunk;
+    private int _chunks;
+    private long _claim; // (job id << 32) | next unclaimed chunk: chunks are claimed by CAS, so an awake thread
+                         // takes the chunk of a worker the OS has not scheduled yet (2 cores, busy machine)
+    private int _done;   // chunks finished in the current job
+    private int _jobId;
+    private volatile int _generation;
+    private volatile bool _disposed;
+    private int _busy; // 1 while a For is in flight (a concurrent or nested For runs inline)
+    private Exception? _error;
+
+    [ThreadStatic] private static bool t_inWorker;
+
+    public WorkerPool(int threads)
+    {
+        _threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        _workers = new Worker[_threads - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            var w = new Worker();
+                        w.Thread = new Thread(() => WorkerLoop(w)) { IsBackground = true, Name = "Ingot worker " + (i + 1) };
+            _workers[i] = w;
+            w.Thread.Start();
+        }
+    }
+
+    /// <summary>Threads taking part in a For, the caller included.</summary>
+    public int ThreadCount => _threads;
+
+    /// <summary>
+    /// Runs body.Run over [0, count) split into ThreadCount contiguous chunks (multiples of 4 rows when count allows);
+    /// the calling thread takes part and the call returns when every chunk is done. An exception thrown by any chunk
+    /// is rethrown here (the first one wins). Zero allocation.
+    /// </summary>
+    public void For<TBody>(int count, ref TBody body) where TBody : struct, IRangeBody
+    {
+        if (count <= 0) return;
+        if (_threads == 1 || count == 1 || t_inWorker || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            body.Run(0, count);
+            return;
+        }
+
+        try
+        {
+            // Chunk size: ceil(count / threads), rounded up to a multiple of 4 when that still leaves work for all.
+            int chunk = (count + _threads - 1) / _threads;
+            int chunk4 = (chunk + 3) & ~3;
+            if ((long)chunk4 * (_threads - 1) < count) chunk = chunk4;
+
+            TBody local = body; // stack copy: its address is stable while we wait below
+            _body = Unsafe.AsPointer(ref local);
+            _invoke = &Invoke<TBody>;
+            _count = count;
+            _chunk = chunk;
+            _chunks = (count + chunk - 1) / chunk;
+            _error = null;
+            _done = 0;
+            int job = ++_jobId;
+            Volatile.Write(ref _claim, (long)job << 32);
+            _generation++; // volatile write publishes the job
+            for (int i = 0; i < _workers.Length; i++)
+            {
+                Worker w = _workers[i];
+                if (Volatile.Read(ref w.Sleeping) == 1 && Interlocked.Exchange(ref w.Sleeping, 0) == 1) w.Wake.Release();
+            }
+
+            RunChunks(job);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) != _chunks) spin.SpinOnce(-1); // never Sleep(1): chunks take microseconds
+            _body = null;
+            body = local;
+            Exception? error = _error;
+            if (error != null) ExceptionDispatchInfo.Capture(error).Throw();
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>Claims and runs chunks of job <paramref name="job"/> until none is left (or the job is over).</summary>
+    private void RunChunks(int job)
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _claim);
+            if ((int)(state >> 32) != job) return; // a later job: ours is finished
+            int c = (int)state;
+            if (c >= _chunks) return;
+            if (Interlocked.CompareExchange(ref _claim, state + 1, state) != state) continue;
+            // The claim succeeded in this job, so the caller is still waiting for this chunk: the job fields are ours.
+            int start = c * _chunk;
+            int end = Math.Min(start + _chunk, _count);
+            try
+            {
+                _invoke(_body, start, end);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, e, null);
+            }
+            Interlocked.Increment(ref _done);
+        }
+    }
+
+    private static void Invoke<TBody>(void* body, int start, int end) where TBody : struct, IRangeBody
+        => Unsafe.AsRef<TBody>(body).Run(start, end);
+
+    private void WorkerLoop(Worker w)
+    {
+        t_inWorker = true;
+        int seen = 0;
+        while (true)
+        {
+            // Wait for a new generation: spin first, then park.
+            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            int spins = 0;
+            while (_generation == seen)
+            {
+                if ((++spins & 63) != 0 || System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+                {
+                    Thread.SpinWait(4);
+                    continue;
+                }
+                Volatile.Write(ref w.Sleeping, 1);
+                Interlocked.MemoryBarrier();
+                if (_generation != seen)
+                {
+                    // A job arrived while we were deciding to sleep. If the caller already claimed our flag it
+                    // will Release the semaphore, so we must consume that release to keep the count balanced.
+                    if (Interlocked.Exchange(ref w.Sleeping, 0) == 0) w.Wake.Wait();
+                    break;
+                }
+                w.Wake.Wait();
+                deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            }
+            if (_disposed) return;
+            seen = _generation;
+            RunChunks((int)(Volatile.Read(ref _claim) >> 32));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _generation++;
+        foreach (Worker w in _workers)
+        {
+            if (Interlocked.Exchange(ref w.Sleeping, 0) == 1) w.Wake.Release();
+        }
+        foreach (Worker w in _workers) w.Thread.Join();
+        foreach (Worker w in _workers) w.Wake.Dispose();
+    }
+}

@@ -1,0 +1,134 @@
+using Ingot.Runtime.Kernels;
+using Xunit;
+
+namespace Ingot.Kernels.Tests;
+
+public unsafe class DotTests
+{
+    private delegate float F32Fn(float* a, float* b, int n);
+    private delegate float F16F32Fn(Half* a, float* b, int n);
+    private delegate float F16F16Fn(Half* a, Half* b, int n);
+    private delegate float BF16Fn(ushort* a, float* b, int n);
+
+    // Tolerance: reassociation error of an f32 sum, relative to Σ|a_i b_i| (the scalar reference sums in double).
+    private static void Near(double reference, float actual, double absSum, int n, string what)
+    {
+        double tol = 1e-6 * absSum + 1e-7;
+        Assert.True(Math.Abs(reference - actual) <= tol, $"{what} n={n}: ref {reference} got {actual} (tol {tol})");
+    }
+
+    [Fact]
+    public void F32_AllPaths_MatchScalar_Lengths0To256()
+    {
+        var rng = new Random(1234);
+        var paths = new (string, F32Fn)[] { ("V128", Dot.F32V128), ("V256", Dot.F32V256), ("V512", Dot.F32V512), ("dispatch", Dot.F32) };
+        for (int n = 0; n <= 256; n++)
+        {
+            using var a = TestData.Floats(rng, n);
+            using var b = TestData.Floats(rng, n);
+            double exact = 0, abs = 0;
+            for (int i = 0; i < n; i++) { exact += (double)a.P[i] * b.P[i]; abs += Math.Abs((double)a.P[i] * b.P[i]); }
+            float scalar = Dot.F32Scalar(a.P, b.P, n);
+            Near(exact, scalar, abs, n, "Scalar");
+            foreach (var (name, f) in paths) Near(scalar, f(a.P, b.P, n), abs, n, name);
+        }
+    }
+
+    [Fact]
+    public void F16F32_AllPaths_MatchScalar_Lengths0To256()
+    {
+        var rng = new Random(99);
+        var paths = new (string, F16F32Fn)[] { ("V128", Dot.F16F32V128), ("V256", Dot.F16F32V256), ("V512", Dot.F16F32V512), ("dispatch", Dot.F16F32) };
+        for (int n = 0; n <= 256; n++)
+        {
+            using var w = TestData.Halves(rng, n);
+            using var x = TestData.Floats(rng, n);
+            double exact = 0, abs = 0;
+            for (int i = 0; i < n; i++) { double p = (double)(float)w.P[i] * x.P[i]; exact += p; abs += Math.Abs(p); }
+            float scalar = Dot.F16F32Scalar(w.P, x.P, n);
+            Near(exact, scalar, abs, n, "Scalar");
+            foreach (var (name, f) in paths) Near(scalar, f(w.P, x.P, n), abs, n, name);
+        }
+    }
+
+    [Fact]
+    public void F16F16_AllPaths_MatchScalar_Lengths0To256()
+    {
+        var rng = new Random(7);
+        var paths = new (string, F16F16Fn)[] { ("V128", Dot.F16F16V128), ("V256", Dot.F16F16V256), ("V512", Dot.F16F16V512), ("dispatch", Dot.F16F16) };
+        for (int n = 0; n <= 256; n++)
+        {
+            using var w = TestData.Halves(rng, n);
+            using var x = TestData.Halves(rng, n);
+            double exact = 0, abs = 0;
+            for (int i = 0; i < n; i++) { double p = (double)(float)w.P[i] * (float)x.P[i]; exact += p; abs += Math.Abs(p); }
+            float scalar = Dot.F16F16Scalar(w.P, x.P, n);
+            Near(exact, scalar, abs, n, "Scalar");
+            foreach (var (name, f) in paths) Near(scalar, f(w.P, x.P, n), abs, n, name);
+        }
+    }
+
+    [Fact]
+    public void BF16F32_AllPaths_MatchScalar_Lengths0To256()
+    {
+        var rng = new Random(42);
+        var paths = new (string, BF16Fn)[] { ("V128", Dot.BF16F32V128), ("V256", Dot.BF16F32V256), ("V512", Dot.BF16F32V512), ("dispatch", Dot.BF16F32) };
+        for (int n = 0; n <= 256; n++)
+        {
+            using var w = TestData.BFloat16s(rng, n);
+            using var x = TestData.Floats(rng, n);
+            double exact = 0, abs = 0;
+            for (int i = 0; i < n; i++) { double p = (double)BitConverter.Int32BitsToSingle(w.P[i] << 16) * x.P[i]; exact += p; abs += Math.Abs(p); }
+            float scalar = Dot.BF16F32Scalar(w.P, x.P, n);
+            Near(exact, scalar, abs, n, "Scalar");
+            foreach (var (name, f) in paths) Near(scalar, f(w.P, x.P, n), abs, n, name);
+        }
+    }
+
+    [Fact]
+    public void HalfWidening_IsExact_ForAll65536BitPatterns()
+    {
+        using var h = new NativeBuf<ushort>(65536);
+        for (int i = 0; i < 65536; i++) h.P[i] = (ushort)i;
+        for (int i = 0; i < 65536; i += 16)
+        {
+            var (lo, hi) = HalfBits.Load8(h.P + i);
+            var v256 = HalfBits.Load8x256(h.P + i);
+            var v512 = HalfBits.Load16x512(h.P + i);
+            for (int j = 0; j < 16; j++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf((ushort)(i + j));
+                float a = j < 4 ? lo[j] : j < 8 ? hi[j - 4] : float.NaN;
+                if (j < 8) AssertSame(expected, a, i + j);
+                if (j < 8) AssertSame(expected, v256[j], i + j);
+                AssertSame(expected, v512[j], i + j);
+            }
+        }
+        using var y = new NativeBuf<float>(65536);
+        Vec.Convert.F16ToF32((Half*)h.P, y.P, 65536);
+        for (int i = 0; i < 65536; i++) AssertSame((float)BitConverter.UInt16BitsToHalf((ushort)i), y.P[i], i);
+    }
+
+    private static void AssertSame(float expected, float actual, int bits)
+    {
+        if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"0x{bits:x4}: expected NaN, got {actual}");
+        else Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual), $"0x{bits:x4}: expected {expected}, got {actual}");
+    }
+
+    [Fact]
+    public void F32ToF16_RoundsToNearestEven()
+    {
+        using var x = new NativeBuf<float>(6);
+        using var y = new NativeBuf<Half>(6);
+        // 1 + 2^-11 is exactly halfway between 1 and 1 + 2^-10: ties to even → 1. 1 + 3*2^-11 → 1 + 2^-9.
+        float[] v = { 1f + MathF.Pow(2, -11), 1f + 3 * MathF.Pow(2, -11), 65520f, -0.0f, 1e-8f, 70000f };
+        for (int i = 0; i < v.Length; i++) x.P[i] = v[i];
+        Vec.Convert.F32ToF16(x.P, y.P, 6);
+        Assert.Equal(1f, (float)y.P[0]);
+        Assert.Equal(1f + MathF.Pow(2, -9), (float)y.P[1]);
+        Assert.True(Half.IsPositiveInfinity(y.P[2]));
+        Assert.True(Half.IsNegative(y.P[3]) && (float)y.P[3] == 0);
+        Assert.Equal(0f, (float)y.P[4], 0f);
+        Assert.True(Half.IsPositiveInfinity(y.P[5]));
+    }
+}

@@ -1,0 +1,145 @@
+using Ingot.Runtime.Kernels;
+using Xunit;
+
+namespace Ingot.Kernels.Tests;
+
+public unsafe class RopeAttentionTests
+{
+    // Double-precision rope: angle = pos * base^(-2i/nRot) / ff[i]. The kernel iterates the angle in float as ggml
+    // does, so the angle error grows like pos * i * 2^-24; the tolerance allows for that.
+    private static double[] RopeReference(float[] v, int nRot, int pos, double theta, float[]? ff, bool neox)
+    {
+        var r = v.Select(f => (double)f).ToArray();
+        int half = nRot / 2;
+        for (int i = 0; i < half; i++)
+        {
+            double a = pos * Math.Pow(theta, -2.0 * i / nRot) / (ff?[i] ?? 1.0);
+            int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+            double x0 = v[i0], x1 = v[i1];
+            r[i0] = x0 * Math.Cos(a) - x1 * Math.Sin(a);
+            r[i1] = x0 * Math.Sin(a) + x1 * Math.Cos(a);
+        }
+        return r;
+    }
+
+    // ggml's recipe, re-derived here independently: float theta *= powf(base, -2/n) per pair, cosf/sinf.
+    private static float[] RopeGgmlFloat(float[] v, int nRot, int pos, float theta, float[]? ff, bool neox)
+    {
+        var r = (float[])v.Clone();
+        float scale = MathF.Pow(theta, -2.0f / nRot);
+        float t = pos;
+        int half = nRot / 2;
+        for (int i = 0; i < half; i++)
+        {
+            float a = ff != null ? t / ff[i] : t;
+            float c = MathF.Cos(a), s = MathF.Sin(a);
+            int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+            float x0 = v[i0], x1 = v[i1];
+            r[i0] = x0 * c - x1 * s;
+            r[i1] = x0 * s + x1 * c;
+            t *= scale;
+        }
+        return r;
+    }
+
+    [Theory]
+    [InlineData(64, 64, 10000f, false, false)]
+    [InlineData(64, 64, 10000f, true, false)]
+    [InlineData(64, 16, 10000f, true, false)]   // gptneox partial rotary
+    [InlineData(8, 8, 10000f, false, false)]    // stories260K
+    [InlineData(64, 64, 500000f, false, true)]  // llama-3.1 rope_freqs
+    [InlineData(128, 128, 1000000f, true, false)]
+    public void Rope_MatchesReferences_AndTableAgrees(int headDim, int nRot, float theta, bool neox, bool withFactors)
+    {
+        var rng = new Random(headDim * 31 + nRot);
+        float[]? ff = withFactors ? Enumerable.Range(0, nRot / 2).Select(i => i < nRot / 4 ? 1f : 1f + i * 0.25f).ToArray() : null;
+        var table = RopeTableFor(200, nRot, theta, ff);
+        foreach (int pos in new[] { 0, 1, 2, 15, 31, 127, 199 })
+        {
+            float[] v = Enumerable.Range(0, headDim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] a = (float[])v.Clone(), b = (float[])v.Clone();
+            fixed (float* pa = a, pb = b, pf = ff)
+            {
+                if (neox) Rope.ApplyNeox(pa, headDim, nRot, pos, theta, pf); else Rope.ApplyNorm(pa, headDim, nRot, pos, theta, pf);
+                if (neox) table.ApplyNeox(pb, headDim, pos); else table.ApplyNorm(pb, headDim, pos);
+            }
+            double[] rd = RopeReference(v, nRot, pos, theta, ff, neox);
+            float[] rf = RopeGgmlFloat(v, nRot, pos, theta, ff, neox);
+            for (int i = 0; i < headDim; i++)
+            {
+                Assert.Equal(a[i], b[i]); // table == direct, bit for bit
+                Assert.True(Math.Abs(rf[i] - a[i]) <= 1e-6f, $"ggml-float pos {pos} i {i}: {rf[i]} vs {a[i]}");
+                double tol = 2e-6 + pos * 2e-7 * Math.Sqrt(2); // float angle recursion error
+                Assert.True(Math.Abs(rd[i] - a[i]) <= tol, $"double pos {pos} i {i}: {rd[i]} vs {a[i]}");
+                if (i >= nRot) Assert.Equal(v[i], a[i]); // pass-through dims
+            }
+        }
+    }
+
+    private static RopeTable RopeTableFor(int maxPos, int nRot, float theta, float[]? ff)
+    {
+        fixed (float* pf = ff) return new RopeTable(maxPos, nRot, theta, pf);
+    }
+
+    [Fact]
+    public void Rope_RejectsOddOrOversizedRotaryDims()
+    {
+        var v = new float[8];
+        fixed (float* p = v)
+        {
+            float* q = p;
+            Assert.Throws<ArgumentOutOfRangeException>(() => Rope.ApplyNorm(q, 8, 7, 0, 10000f, null));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Rope.ApplyNeox(q, 8, 10, 0, 10000f, null));
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 1, 0f, 0)]
+    [InlineData(64, 16, 0f, 0)]
+    [InlineData(64, 37, 50f, 0)]   // gemma2 soft-cap
+    [InlineData(64, 37, 0f, 8)]    // sliding window
+    [InlineData(8, 128, 0f, 0)]
+    [InlineData(64, 40, 50f, 8)]
+    public void Attention_OnlineSoftmax_MatchesTwoPass(int headDim, int nKv, float softCap, int window)
+    {
+        var rng = new Random(headDim + nKv);
+        int kvStride = headDim * 2; // two KV heads interleaved per position, we read head 1
+        using var q = TestData.Floats(rng, headDim, 1f);
+        using var k = TestData.Floats(rng, nKv * kvStride, 1.5f);
+        using var v = TestData.Floats(rng, nKv * kvStride);
+        using var outA = new NativeBuf<float>(headDim);
+        using var outB = new NativeBuf<float>(headDim);
+        using var scratch = new NativeBuf<float>(Math.Max(headDim, nKv));
+        float scale = 1f / MathF.Sqrt(headDim) * 4f; // sharpen so the max moves around
+        for (int queryPos = Math.Max(0, nKv - 3); queryPos < nKv; queryPos++)
+        {
+            if (softCap == 0 && window == 0 && queryPos == nKv - 1)
+                Attention.Head(q.P, k.P + headDim, v.P + headDim, kvStride, nKv, headDim, scale, outA.P, scratch.P);
+            else
+                Attention.Head(q.P, k.P + headDim, v.P + headDim, kvStride, queryPos + 1, headDim, scale, outA.P, scratch.P, softCap, window, queryPos);
+            Attention.HeadTwoPass(q.P, k.P + headDim, v.P + headDim, kvStride, queryPos + 1, headDim, scale, outB.P, scratch.P, softCap, window, queryPos);
+            // Independent naive reference in double.
+            int first = window > 0 ? Math.Max(0, queryPos - window + 1) : 0;
+            var s = new double[queryPos + 1];
+            double max = double.NegativeInfinity;
+            for (int t = first; t <= queryPos; t++)
+            {
+                double d = 0;
+                for (int j = 0; j < headDim; j++) d += (double)q.P[j] * k.P[t * kvStride + headDim + j];
+                d *= scale;
+                if (softCap > 0) d = softCap * Math.Tanh(d / softCap);
+                s[t] = d;
+                max = Math.Max(max, d);
+            }
+            double sum = 0;
+            for (int t = first; t <= queryPos; t++) sum += Math.Exp(s[t] - max);
+            for (int j = 0; j < headDim; j++)
+            {
+                double r = 0;
+                for (int t = first; t <= queryPos; t++) r += Math.Exp(s[t] - max) / sum * v.P[t * kvStride + headDim + j];
+                Assert.True(Math.Abs(r - outA.P[j]) <= 1e-5, $"online pos {queryPos} j {j}: {r} vs {outA.P[j]}");
+                Assert.True(Math.Abs(r - outB.P[j]) <= 1e-5, $"two-pass pos {queryPos} j {j}: {r} vs {outB.P[j]}");
+            }
+        }
+    }
+}
