@@ -36,7 +36,7 @@ public sealed class ArgReader
         return found;
     }
 
-    public string? Option(params string[] names)
+    private string? Take(string[] names)
     {
         for (int i = 0; i < _args.Count; i++)
         {
@@ -49,7 +49,12 @@ public sealed class ArgReader
         return null;
     }
 
-    public string Option(string defaultValue, params string[] names) => Option(names) ?? defaultValue;
+    /// <summary>The option's value or <paramref name="defaultValue"/>. (Named apart from <see cref="OptionOrNull"/> so a
+    /// default can never be mistaken for an option name by overload resolution.)</summary>
+    public string OptionOr(string defaultValue, params string[] names) => Take(names) ?? defaultValue;
+
+    /// <summary>The value of the first of <paramref name="names"/> present (and removes both), or null. Unambiguous with any number of names.</summary>
+    public string? OptionOrNull(params string[] names) => Take(names);
 
     public int Int(int defaultValue, params string[] names) => Parse(names, defaultValue, s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
     public long Long(long defaultValue, params string[] names) => Parse(names, defaultValue, s => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
@@ -57,10 +62,10 @@ public sealed class ArgReader
 
     private T Parse<T>(string[] names, T defaultValue, Func<string, T> parse)
     {
-        string? s = Option(names);
+        string? s = Take(names);
         if (s is null) return defaultValue;
         try { return parse(s); }
-        catch (FormatException) { throw new UsageException($"option {names[0]}: '{s}' is not a valid {typeof(T).Name.ToLowerInvariant()}"); }
+        catch (FormatException) { throw new UsageException($"option {names[0]}: '{s}' is not a valid {(typeof(T) == typeof(float) ? "number" : "integer")}"); }
         catch (OverflowException) { throw new UsageException($"option {names[0]}: '{s}' is out of range"); }
     }
 

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ingot.Host.CommandLine;
+
+namespace Ingot.Cli.Building;
+
+/// <summary>The steps `ingot build` and `ingot run` share: name the model, write the host project, publish, copy.</summary>
+public static partial class ModelBuilder
+{
+    /// <summary>
+    /// The default executable name: the model file's name (or the HF folder's) without its extension and without a
+    /// trailing quantization tag, so <c>stories260K-q8_0.gguf</c> builds <c>stories260K</c>. Characters outside
+    /// [A-Za-z0-9._-] become '_'.
+    /// </summary>
+    public static string DefaultName(string modelPath)
+    {
+        string full = Path.GetFullPath(modelPath).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        string stem = System.IO.Directory.Exists(full) ? Path.GetFileName(full) : Path.GetFileNameWithoutExtension(full);
+        // llama.cpp's file-name tags: Q4_K_M, q8_0, IQ2_XXS, F16, BF16 …
+        stem = QuantSuffix().Replace(stem, "");
+        return Sanitize(stem);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[-._](i?q[0-9][0-9a-z_]*|f16|f32|bf16|fp16|fp32)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex QuantSuffix();
+
+    public static string Sanitize(string name)
+    {
+        var sb = new StringBuilder(name.Length);
+        foreach (char c in name) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_');
+        string s = sb.ToString().Trim('.');
+        if (s.Length == 0) throw new UsageException($"'{name}' does not make a usable executable name; pass --name NAME");
+        return s;
+    }
+
+    /// <summary>The one-line error for a model path that does not exist.</summary>
+    public static FileNotFoundException ModelNotFound(string path) =>
+        new($"model not found: {Path.GetFullPath(path)} — the stories260K files live in ../shared/models", path);
+
+    /// <summary>Writes the host project into <paramref name="buildDir"/>, publishes it, copies the executable into <paramref name="outDir"/>.</summary>
+    public static string BuildExecutable(ModelSource source, string name, IsaTarget target, string buildDir, string outDir, string repoRoot, TextWriter progress)
+    {
+        var project = new HostProject(buildDir, name, repoRoot, target);
+        project.Write(source.SpecJsonFor(name));
+        progress.WriteLine($"host project: {project.Directory}");
+        progress.WriteLine($"publishing with NativeAOT ({target.InstructionSet}, {target.RuntimeIdentifier}) …");
+        progress.Flush();
+        long t0 = Stopwatch.GetTimestamp();
+        string built = NativePublisher.Publish(project, progress);
+        System.IO.Directory.CreateDirectory(outDir);
+        string exe = Path.Combine(Path.GetFullPath(outDir), project.ExecutableName);
+        File.Copy(built, exe, overwrite: true);
+        progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "published in {0:F1} s", Stopwatch.GetElapsedTime(t0).TotalSeconds));
+        return exe;
+    }
+
+    /// <summary>Writes the weights next to the executable, skipping the work when an identical copy is already there.</summary>
+    public static string WriteWeights(ModelSource source, string name, string outDir, TextWriter progress)
+    {
+        System.IO.Directory.CreateDirectory(outDir);
+        string dest = Path.Combine(Path.GetFullPath(outDir), name + ".gguf");
+        string stamp = dest + ".source";
+        string want = source.Stamp();
+        if (File.Exists(dest) && File.Exists(stamp) && File.ReadAllText(stamp) == want)
+        {
+            progress.WriteLine($"weights: {dest} (up to date)");
+            return dest;
+        }
+        // A copy keeps the source's mode bits; a read-only earlier copy could not be overwritten in place.
+        if (File.Exists(dest)) File.Delete(dest);
+        source.WriteGguf(dest);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dest, File.GetUnixFileMode(dest) | UnixFileMode.UserWrite);
+        File.WriteAllText(stamp, want);
+        progress.WriteLine($"weights: {dest}");
+        return dest;
+    }
+}

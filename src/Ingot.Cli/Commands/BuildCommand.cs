@@ -1,0 +1,55 @@
+using Ingot.Cli.Building;
+using Ingot.Host.CommandLine;
+
+namespace Ingot.Cli.Commands;
+
+/// <summary>
+/// <c>ingot build MODEL</c>: import → spec JSON → host project → NativeAOT publish → <c>OUT/NAME</c> + <c>OUT/NAME.gguf</c>.
+/// Progress lines go to stdout; the last line is the executable's full path (scripts take it with <c>tail -1</c>).
+/// </summary>
+public sealed class BuildCommand : ICliCommand
+{
+    public string Name => "build";
+    public string Summary => "compile a model into a native executable";
+
+    public string Usage =>
+        "usage: ingot build MODEL [--tokenizer FILE] [--name NAME] [-o OUT] [--isa ISA] [-r RID]\n\n" +
+        "  MODEL             a GGUF file, a llama2.c .bin checkpoint, or a Hugging Face folder\n" +
+        "  --tokenizer FILE  tokenizer for a llama2.c checkpoint (tok512.bin, tokenizer.model …)\n" +
+        "  --name NAME       executable name (default: the file name without a quantization tag)\n" +
+        "  -o, --out OUT     output directory (default: out/); gets OUT/NAME and OUT/NAME.gguf\n" +
+        "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
+        "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n";
+
+    public int Run(string[] args) => Run(args, Console.Out);
+
+    public int Run(string[] args, TextWriter output)
+    {
+        var a = new ArgReader(args);
+        string? tokenizer = a.OptionOrNull("--tokenizer");
+        string? name = a.OptionOrNull("--name");
+        string outDir = a.OptionOr("out", "-o", "--out");
+        string isa = a.OptionOr(IsaTarget.Default, "--isa");
+        string? rid = a.OptionOrNull("-r", "--runtime");
+        string model = a.RequiredPositional("MODEL");
+        a.ThrowIfUnknown();
+
+        var target = IsaTarget.Parse(isa, rid);
+        if (!File.Exists(model) && !Directory.Exists(model)) throw ModelBuilder.ModelNotFound(model);
+        if (tokenizer is not null && !File.Exists(tokenizer)) throw new FileNotFoundException($"tokenizer not found: {Path.GetFullPath(tokenizer)}", tokenizer);
+        string repo = RepoLocator.Find();
+        name = name is null ? ModelBuilder.DefaultName(model) : ModelBuilder.Sanitize(name);
+
+        output.WriteLine($"importing {Path.GetFullPath(model)}");
+        output.Flush();
+        using var source = ModelSource.Import(model, tokenizer, name);
+        output.WriteLine($"model: {name} — {source.Summary}");
+        string fullOut = Path.GetFullPath(outDir);
+        ModelBuilder.WriteWeights(source, name, fullOut, output);
+        string buildDir = Path.Combine(fullOut, ".ingot-build", name);
+        string exe = ModelBuilder.BuildExecutable(source, name, target, buildDir, fullOut, repo, output);
+        output.WriteLine(exe);
+        output.Flush();
+        return 0;
+    }
+}

@@ -1,0 +1,66 @@
+using Ingot.Formats;
+using Ingot.Host.CommandLine;
+using Ingot.Runtime;
+using Ingot.Runtime.Generation;
+
+namespace Ingot.Host;
+
+/// <summary>
+/// What a verb works with: the compiled model, the writers, and the options every verb shares
+/// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>), plus loading the weights and the tokenizer.
+/// </summary>
+public sealed class HostContext(ICompiledModel model, string program, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+{
+    public ICompiledModel Model { get; } = model;
+    public string Program { get; } = program;
+    public TextWriter Out { get; } = stdout;
+    public TextWriter Error { get; } = stderr;
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>Set by <see cref="ReadCommonOptions"/>.</summary>
+    public string WeightsPath { get; private set; } = "";
+    /// <summary>KV capacity asked for with --ctx; 0 = let the verb size it.</summary>
+    public int RequestedContext { get; private set; }
+    /// <summary>-t N; 0 = all cores.</summary>
+    public int Threads { get; private set; }
+
+    /// <summary>The default weights file: <c>&lt;executable's directory&gt;/&lt;model name&gt;.gguf</c>.</summary>
+    public string DefaultWeightsPath => Path.Combine(AppContext.BaseDirectory, Model.Description.Name + ".gguf");
+
+    public void ReadCommonOptions(ArgReader args)
+    {
+        WeightsPath = args.OptionOrNull("--model", "-m") ?? DefaultWeightsPath;
+        RequestedContext = args.Int(0, "--ctx", "-c");
+        if (RequestedContext < 0) throw new UsageException("--ctx must be >= 0");
+        Threads = args.Int(0, "-t", "--threads");
+        if (Threads < 0) throw new UsageException("-t must be >= 0");
+    }
+
+    /// <summary>The thread count in effect (what -t 0 resolves to).</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>Opens the weights file (memory-mapped). A missing file is one clear line.</summary>
+    public GgufFile OpenWeights()
+    {
+        string full = Path.GetFullPath(WeightsPath);
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"weights not found: {full} (pass --model PATH)", full);
+        return GgufFile.Open(full);
+    }
+
+    /// <summary>
+    /// Binds the weights with a KV cache of --ctx tokens if given, else <paramref name="neededContext"/>
+    /// (what the verb will use; 0 = the spec's context length, capped at 4096 so a 128k-context model does not
+    /// allocate a giant cache by default).
+    /// </summary>
+    public void LoadModel(GgufFile weights, int neededContext)
+    {
+        int ctx = RequestedContext;
+        if (ctx == 0)
+            ctx = neededContext > 0 ? neededContext : Math.Min(Model.Description.ContextLength, 4096);
+        Model.Load(weights, new InferenceOptions(ctx, Threads));
+    }
+
+    /// <summary>The tokenizer the weights file describes, as the generation loop uses it.</summary>
+    public static ITokenCodec LoadTokenizer(GgufFile weights) => Tokenization.TokenizerCodec.FromGguf(weights);
+}

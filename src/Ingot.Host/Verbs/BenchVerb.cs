@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ingot.Host.CommandLine;
+using Ingot.Runtime.Sampling;
+
+namespace Ingot.Host.Verbs;
+
+/// <summary>
+/// <c>bench [-p 128] [-n 64] [-r 3]</c>: llama-bench's table. <c>ppN</c> = one prefill of N tokens;
+/// <c>tgN</c> = N single-token decodes after a one-token (BOS) prompt, the prompt untimed. The KV cache is reset
+/// before every repetition; one untimed warm-up of each test runs first. t/s is mean ± sample standard deviation.
+/// Token ids are pseudo-random with a fixed seed, so runs are comparable.
+/// </summary>
+public sealed class BenchVerb : IHostVerb
+{
+    public string Name => "bench";
+    public string Summary => "measure prompt processing and generation speed (llama-bench table)";
+
+    public string Usage(string program) =>
+        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--model PATH]\n\n" +
+        "  -p N   prompt tokens for the ppN test (default 128; 0 = skip)\n" +
+        "  -n N   generated tokens for the tgN test (default 64; 0 = skip)\n" +
+        "  -r N   repetitions (default 3)\n" +
+        "  -t N   worker threads (default: all cores)\n";
+
+    public int Run(HostContext context, ArgReader args)
+    {
+        context.ReadCommonOptions(args);
+        int pp = args.Int(128, "-p", "--n-prompt");
+        int tg = args.Int(64, "-n", "--n-gen");
+        int reps = args.Int(3, "-r", "--repetitions");
+        args.ThrowIfUnknown();
+        if (pp < 0 || tg < 0) throw new UsageException("-p and -n must be >= 0");
+        if (reps < 1) throw new UsageException("-r must be >= 1");
+
+        using var weights = context.OpenWeights();
+        context.LoadModel(weights, Math.Max(Math.Max(pp, tg + 1), 1));
+        var model = context.Model;
+        if (pp > model.ContextSize || tg + 1 > model.ContextSize)
+            throw new Runtime.ContextOverflowException($"the tests need {Math.Max(pp, tg + 1)} positions but the context holds {model.ContextSize}; raise --ctx");
+
+        var rng = new Xoshiro256(1234);
+        var tokens = new int[Math.Max(pp, tg + 1)];
+        for (int i = 0; i < tokens.Length; i++) tokens[i] = (int)(rng.NextUInt64() % (ulong)model.VocabSize);
+        var last = new float[model.VocabSize];
+
+        var desc = model.Description;
+        var table = new List<string[]>();
+        if (pp > 0)
+        {
+            RunPrefill(model, tokens.AsSpan(0, Math.Min(pp, 8)), last); // warm-up
+            var tps = new double[reps];
+            for (int r = 0; r < reps; r++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                double s = RunPrefill(model, tokens.AsSpan(0, pp), last);
+                tps[r] = pp / s;
+            }
+            table.Add(Row(context, desc, weights, "pp" + pp.ToString(CultureInfo.InvariantCulture), tps));
+        }
+        if (tg > 0)
+        {
+            RunDecode(model, tokens, Math.Min(tg, 2), last); // warm-up
+            var tps = new double[reps];
+            for (int r = 0; r < reps; r++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                double s = RunDecode(model, tokens, tg, last);
+                tps[r] = tg / s;
+            }
+            table.Add(Row(context, desc, weights, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
+        }
+        WriteTable(context.Out, table);
+        return 0;
+    }
+
+    private static double RunPrefill(Runtime.ICompiledModel model, ReadOnlySpan<int> tokens, float[] last)
+    {
+        model.Reset();
+        long t0 = Stopwatch.GetTimestamp();
+        model.Prefill(tokens, last);
+        return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
+    }
+
+    private static double RunDecode(Runtime.ICompiledModel model, int[] tokens, int n, float[] last)
+    {
+        model.Reset();
+        model.Prefill(tokens.AsSpan(0, 1), last); // the short prompt, untimed
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 1; i <= n; i++) model.Decode(tokens[i], last);
+        return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
+    }
+
+    private static string[] Row(HostContext context, Runtime.ModelDescription desc, Formats.GgufFile weights, string test, double[] tps)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        double mean = 0;
+        foreach (double v in tps) mean += v;
+        mean /= tps.Length;
+        double sd = 0;
+        if (tps.Length > 1)
+        {
+            foreach (double v in tps) sd += (v - mean) * (v - mean);
+            sd = Math.Sqrt(sd / (tps.Length - 1));
+        }
+        return
+        [
+            desc.Name,
+            FormatSize(context.Model.WeightBytes),
+            FormatCount(desc.ParameterCount),
+            desc.IsaPathInUse,
+            context.EffectiveThreads.ToString(inv),
+            test,
+            string.Format(inv, "{0:F2} ± {1:F2}", mean, sd),
+        ];
+    }
+
+    internal static readonly string[] Header = ["model", "size", "params", "isa", "threads", "test", "t/s"];
+
+    /// <summary>Markdown table with padded columns; text columns left-aligned, numbers right-aligned, as llama-bench.</summary>
+    internal static void WriteTable(TextWriter w, List<string[]> rows)
+    {
+        var width = new int[Header.Length];
+        for (int c = 0; c < Header.Length; c++)
+        {
+            width[c] = Header[c].Length;
+            foreach (var r in rows) width[c] = Math.Max(width[c], r[c].Length);
+        }
+        bool[] right = [false, true, true, false, true, true, true];
+        var sb = new System.Text.StringBuilder();
+        void Line(string[] cells)
+        {
+            sb.Append('|');
+            for (int c = 0; c < cells.Length; c++)
+                sb.Append(' ').Append(right[c] ? cells[c].PadLeft(width[c]) : cells[c].PadRight(width[c])).Append(" |");
+            sb.Append('\n');
+        }
+        Line(Header);
+        sb.Append('|');
+        for (int c = 0; c < Header.Length; c++) sb.Append(right[c] ? new string('-', width[c] + 1) + ":|" : new string('-', width[c] + 2) + '|');
+        sb.Append('\n');
+        foreach (var r in rows) Line(r);
+        w.Write(sb.ToString());
+        w.Flush();
+    }
+
+    internal static string FormatSize(long bytes)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        const double MiB = 1024.0 * 1024, GiB = MiB * 1024;
+        return bytes >= GiB ? string.Format(inv, "{0:F2} GiB", bytes / GiB) : string.Format(inv, "{0:F2} MiB", bytes / MiB);
+    }
+
+    internal static string FormatCount(long n)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return n >= 1_000_000_000 ? string.Format(inv, "{0:F2} B", n / 1e9)
+             : n >= 1_000_000 ? string.Format(inv, "{0:F2} M", n / 1e6)
+             : n >= 1_000 ? string.Format(inv, "{0:F2} K", n / 1e3)
+             : n.ToString(inv);
+    }
+}

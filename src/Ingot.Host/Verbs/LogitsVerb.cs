@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Ingot.Host.CommandLine;
+
+namespace Ingot.Host.Verbs;
+
+/// <summary>
+/// <c>logits --tokens "1 2 3" -o FILE</c>: one prefill, every row of logits, to a file:
+/// int32 rows, int32 cols, then float32[rows][cols], all little-endian.
+/// </summary>
+public sealed class LogitsVerb : IHostVerb
+{
+    public string Name => "logits";
+    public string Summary => "write the logits of every position of a token sequence to a file";
+
+    public string Usage(string program) =>
+        $"usage: {program} logits --tokens \"1 2 3\" -o FILE [--model PATH] [--ctx N] [-t N]\n\n" +
+        "  --tokens IDS   token ids, separated by spaces or commas (no BOS is added)\n" +
+        "  -o FILE        output: int32 rows, int32 cols, float32[rows][cols], little-endian\n";
+
+    public int Run(HostContext context, ArgReader args)
+    {
+        context.ReadCommonOptions(args);
+        string tokensText = args.OptionOrNull("--tokens") ?? throw new UsageException("missing --tokens \"ID ID …\"");
+        string output = args.OptionOrNull("-o", "--output") ?? throw new UsageException("missing -o FILE");
+        args.ThrowIfUnknown();
+
+        int[] tokens = ParseTokens(tokensText);
+        using var weights = context.OpenWeights();
+        context.LoadModel(weights, tokens.Length);
+        var model = context.Model;
+        int cols = model.VocabSize;
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)cols) throw new UsageException($"token {t} is outside the vocabulary (0..{cols - 1})");
+        if (tokens.Length > model.ContextSize)
+            throw new Runtime.ContextOverflowException($"{tokens.Length} tokens do not fit a context of {model.ContextSize}; raise --ctx");
+
+        var logits = new float[checked(tokens.Length * cols)]; // (rows, vocab)
+        model.Reset();
+        model.Prefill(tokens, logits);
+
+        using (var stream = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            Span<byte> header = stackalloc byte[8];
+            BinaryPrimitives.WriteInt32LittleEndian(header, tokens.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(header[4..], cols);
+            stream.Write(header);
+            var bytes = new byte[cols * sizeof(float)];
+            for (int r = 0; r < tokens.Length; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(c * sizeof(float)), logits[r * cols + c]);
+                stream.Write(bytes);
+            }
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {tokens.Length} x {cols} logits to {output}"));
+        return 0;
+    }
+
+    internal static int[] ParseTokens(string text)
+    {
+        var parts = text.Split([' ', ',', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UsageException("--tokens is empty");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i]))
+                throw new UsageException($"--tokens: '{parts[i]}' is not a token id");
+        return ids;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Ingot.Runtime.Sampling;
+
+namespace Ingot.Runtime.Generation;
+
+/// <summary>
+/// The generation loop: tokenize → prefill → (sample → stream text → decode)* until a stop condition.
+/// <para>
+/// Per token it allocates nothing but the returned strings: the logits row (VocabSize floats), the sampler's
+/// buffers and the run state are made once per generator (the sampler again only when the options change).
+/// Not thread-safe: one generator drives one model.
+/// </para>
+/// <para>
+/// The streamed text is the continuation only; callers print the prompt themselves (as llama2.c and llama.cpp do).
+/// The stream decoder is primed with the prompt ids first, so the continuation is detokenized in context
+/// (SentencePiece's leading-space rule applies to the start of the sequence, not to the first new token).
+/// </para>
+/// </summary>
+public sealed class TextGenerator
+{
+    private readonly ICompiledModel _model;
+    private readonly ITokenCodec _codec;
+    private readonly float[] _logits; // (VocabSize) the last row of logits
+    private Sampler? _sampler;
+
+    public TextGenerator(ICompiledModel model, ITokenCodec codec)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(codec);
+        _model = model;
+        _codec = codec;
+        _logits = new float[model.VocabSize];
+    }
+
+    public ICompiledModel Model => _model;
+
+    /// <summary>The seed of the sampler used last (the drawn one when the options had none); null before the first run.</summary>
+    public ulong? SamplerSeed => _sampler?.Seed;
+
+    /// <summary>The prompt's ids as generation feeds them (BOS as the tokenizer says).</summary>
+    public IReadOnlyList<int> Tokenize(string prompt) => _codec.EncodePrompt(prompt ?? throw new ArgumentNullException(nameof(prompt)));
+
+    /// <summary>The synchronous hot path: <paramref name="onText"/> receives each non-empty piece of text as it is decoded.</summary>
+    public GenerationResult Generate(string prompt, GenerationOptions options, Action<string> onText, CancellationToken ct = default) =>
+        Generate(Tokenize(prompt), options, onText, ct);
+
+    /// <inheritdoc cref="Generate(string, GenerationOptions, Action{string}, CancellationToken)"/>
+    public GenerationResult Generate(IReadOnlyList<int> promptIds, GenerationOptions options, Action<string> onText, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(onText);
+        var run = Start(promptIds, options);
+        while (run.MoveNext(ct, out string text))
+            if (text.Length > 0) onText(text);
+        return run.Result;
+    }
+
+    /// <summary>
+    /// Streams the continuation of <paramref name="prompt"/>. The model's work runs on the enumerating thread
+    /// between items. Cancellation ends the stream with <see cref="OperationCanceledException"/> (the .NET convention
+    /// for async streams); the synchronous <see cref="Generate(string, GenerationOptions, Action{string}, CancellationToken)"/>
+    /// returns <see cref="StopReason.Cancelled"/> instead. <see cref="LastResult"/> holds the counts afterwards.
+    /// </summary>
+    public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        var run = Start(Tokenize(prompt), options);
+        await Task.Yield(); // return to the caller before the prefill's compute
+        while (run.MoveNext(ct, out string text))
+        {
+            if (text.Length > 0) yield return text;
+        }
+        LastResult = run.Result;
+        if (run.Result.StopReason == StopReason.Cancelled) throw new OperationCanceledException(ct);
+    }
+
+    /// <summary>The result of the last <see cref="GenerateAsync"/> that ran to its end.</summary>
+    public GenerationResult? LastResult { get; private set; }
+
+    private Run Start(IReadOnlyList<int> promptIds, GenerationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens, "MaxNewTokens must be >= 0");
+        if (promptIds.Count == 0) throw new ArgumentException("the prompt is empty and the model adds no BOS token: nothing to start from", nameof(promptIds));
+        if (promptIds.Count > _model.ContextSize)
+            throw new ContextOverflowException($"the prompt has {promptIds.Count} tokens but the context holds {_model.ContextSize}; raise --ctx");
+        var ids = new int[promptIds.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = promptIds[i];
+            if ((uint)id >= (uint)_model.VocabSize) throw new ArgumentException($"prompt token {id} at index {i} is outside the vocabulary (0..{_model.VocabSize - 1})", nameof(promptIds));
+            ids[i] = id;
+        }
+
+        var sampling = options.Sampling ?? new SamplerOptions();
+        if (_sampler is null || !_sampler.Options.Equals(sampling)) _sampler = new Sampler(sampling, _model.VocabSize);
+        else _sampler.Reset();
+
+        var stream = _codec.CreateStream();
+        foreach (int id in ids)
+        {
+            _sampler.Accept(id);
+            stream.Append(id); // prime: the prompt's own text is the caller's to print
+        }
+
+        long t0 = Stopwatch.GetTimestamp();
+        _model.Reset();
+        _model.Prefill(ids, _logits);
+        double prefill = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return new Run(this, stream, ids.Length, options, prefill);
+    }
+
+    /// <summary>One generation's state; MoveNext does one sample (+ one decode) per call.</summary>
+    private sealed class Run(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
+    {
+        private readonly long _start = Stopwatch.GetTimestamp();
+        private int _generated;
+        private bool _done, _flushed;
+        private StopReason _reason;
+
+        public GenerationResult Result => new(promptTokens, _generated, _reason, prefillSeconds, Stopwatch.GetElapsedTime(_start).TotalSeconds);
+
+        /// <summary>False once generation has stopped and the stream is flushed; <paramref name="text"/> may be empty.</summary>
+        public bool MoveNext(CancellationToken ct, out string text)
+        {
+            text = "";
+            if (_done)
+            {
+                if (_flushed) return false;
+                _flushed = true;
+                text = stream.Flush();
+                return text.Length > 0;
+            }
+            if (ct.IsCancellationRequested) return Stop(StopReason.Cancelled, out text);
+            if (_generated >= options.MaxNewTokens) return Stop(StopReason.MaxTokens, out text);
+
+            var model = owner._model;
+            int next = owner._sampler!.Sample(owner._logits);
+            owner._sampler.Accept(next);
+            _generated++;
+            var codec = owner._codec;
+            if (codec.IsEndOfGeneration(next) || (options.StopAtBos && next == codec.BosTokenId))
+                return Stop(StopReason.EndOfGeneration, out text);
+
+            text = stream.Append(next);
+            if (_generated >= options.MaxNewTokens) { _done = true; _reason = StopReason.MaxTokens; return true; }
+            // The sampled token needs a cache slot to be fed back; without one we stop cleanly, text already out.
+            if (model.Position >= model.ContextSize) { _done = true; _reason = StopReason.ContextFull; return true; }
+            model.Decode(next, owner._logits);
+            return true;
+        }
+
+        private bool Stop(StopReason reason, out string text)
+        {
+            _done = true;
+            _reason = reason;
+            _flushed = true;
+            text = stream.Flush();
+            return text.Length > 0;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Ingot.Cli.Commands;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.Host.Tests;
+
+/// <summary>
+/// The real thing: `ingot build` publishes stories260K with NativeAOT, the executable prints llama2.c's greedy text
+/// byte for byte, and `ingot run` reuses the cached build without spawning dotnet. About a minute or two (two
+/// NativeAOT publishes on two cores); filter it out with <c>--filter Category!=Publish</c>.
+/// </summary>
+[Trait("Category", "Publish")]
+public class PublishTests(ITestOutputHelper log)
+{
+    private static (string Prompt, string Text) Golden(string caseName)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson)));
+        var c = doc.RootElement.GetProperty("cases").GetProperty(caseName);
+        return (c.GetProperty("prompt").GetString()!, c.GetProperty("decoded").GetString()!);
+    }
+
+    private static (int Code, string Out, string Err) Exec(string exe, params string[] args)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result);
+    }
+
+    [Fact]
+    public void Build_PublishesANativeExecutable_ThatPrintsTheGoldenText()
+    {
+        string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
+        string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "out");
+        var output = new StringWriter { NewLine = "\n" };
+        var sw = Stopwatch.StartNew();
+        int code = new BuildCommand().Run([gguf, "-o", outDir], output);
+        log.WriteLine($"ingot build: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
+        Assert.Equal(0, code);
+        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        Assert.Equal(Path.Combine(outDir, "stories260K"), exe);
+        Assert.True(File.Exists(exe));
+        Assert.True(File.Exists(Path.Combine(outDir, "stories260K.gguf")));
+
+        // Weights default to <exe dir>/stories260K.gguf: no --model.
+        var (rc, stdout, stderr) = Exec(exe, "generate", "-p", "Once upon a time", "-n", "200", "--temp", "0");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(Golden("bos_only").Text + "\n", stdout); // the bos_only run starts with "Once upon a time" too
+
+        var (prompt, text) = Golden("tom_and_the_dog");
+        (rc, stdout, stderr) = Exec(exe, "generate", "-p", prompt, "-n", "200", "--temp", "0");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(text + "\n", stdout);
+
+        (rc, stdout, _) = Exec(exe, "tokenize", "Once upon a time");
+        Assert.Equal(0, rc);
+        Assert.Equal("1 403 407 261 378\n", stdout);
+
+        (rc, stdout, stderr) = Exec(exe, "info");
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("\"name\": \"stories260K\"", stdout);
+
+        (rc, _, stderr) = Exec(exe, "generate", "-p", "x", "--model", "/nonexistent.gguf");
+        Assert.Equal(1, rc);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void Run_BuildsOnce_ThenStartsFromTheCache()
+    {
+        string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
+        string cache = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "cache");
+        if (Directory.Exists(cache)) Directory.Delete(cache, true);
+        string? old = Environment.GetEnvironmentVariable("INGOT_CACHE");
+        Environment.SetEnvironmentVariable("INGOT_CACHE", cache);
+        try
+        {
+            var target = Cli.Building.IsaTarget.Parse(Cli.Building.IsaTarget.Default, null);
+            var sw = Stopwatch.StartNew();
+            string exe = RunCommand.EnsureBuilt(gguf, null, null, target, rebuild: false, TextWriter.Null, out string? weights);
+            log.WriteLine($"first run (build): {sw.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(gguf, weights); // GGUF input: the executable reads the original file
+            var built = File.GetLastWriteTimeUtc(exe);
+
+            sw.Restart();
+            string again = RunCommand.EnsureBuilt(gguf, null, null, target, rebuild: false, TextWriter.Null, out _);
+            double cachedSeconds = sw.Elapsed.TotalSeconds;
+            log.WriteLine($"second run (cached): {cachedSeconds * 1000:F0} ms");
+            Assert.Equal(exe, again);
+            Assert.Equal(built, File.GetLastWriteTimeUtc(exe));
+            Assert.True(cachedSeconds < 0.5, $"cached lookup took {cachedSeconds:F2} s");
+
+            var (rc, stdout, stderr) = Exec(exe, "generate", "-p", "Once upon a time", "-n", "200", "--temp", "0", "--model", weights!);
+            Assert.True(rc == 0, stderr);
+            Assert.Equal(Golden("bos_only").Text + "\n", stdout);
+        }
+        finally { Environment.SetEnvironmentVariable("INGOT_CACHE", old); }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Ingot.Runtime;
+using Xunit;
+
+namespace Ingot.Host.Tests;
+
+/// <summary>stories260K compiled into this test assembly by the generator (see the csproj).</summary>
+[CompiledModel("stories260K")]
+public partial class Stories260K { }
+
+/// <summary>The host verbs on the real model, in-process: llama2.c's greedy texts byte for byte, and its logits.</summary>
+public class RealModelTests
+{
+    private static string Gguf => TestPaths.Require(TestPaths.Stories260KGguf);
+
+    private static JsonElement Case(string name)
+    {
+        var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson)));
+        return doc.RootElement.GetProperty("cases").GetProperty(name).Clone();
+    }
+
+    [Theory]
+    [InlineData("bos_only", "Once upon a time")] // the bos_only story starts with exactly these tokens
+    [InlineData("bos_only", "")]
+    [InlineData("tom_and_the_dog", null)]
+    public void Generate_Greedy_PrintsRunCsTextExactly(string caseName, string? prompt)
+    {
+        var c = Case(caseName);
+        prompt ??= c.GetProperty("prompt").GetString()!;
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "generate", "-p", prompt, "-n", "200", "--temp", "0", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Equal(c.GetProperty("decoded").GetString() + "\n", o);
+        Assert.Contains("stop: length", e);
+    }
+
+    [Fact]
+    public void Tokenize_AddsBos()
+    {
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "tokenize", "Once upon a time", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Equal("1 403 407 261 378\n", o);
+    }
+
+    [Fact]
+    public void Logits_MatchLlama2c()
+    {
+        var c = Case("bos_only");
+        var ids = c.GetProperty("all_token_ids_including_prompt").EnumerateArray().Take(16).Select(x => x.GetInt32()).ToArray();
+        string file = Path.GetTempFileName();
+        try
+        {
+            using var model = new Stories260K();
+            var (code, _, e) = HostProgramTests.Run(model, "logits", "--tokens", string.Join(' ', ids), "-o", file, "--model", Gguf);
+            Assert.True(code == 0, e);
+            byte[] got = File.ReadAllBytes(file);
+            byte[] want = File.ReadAllBytes(TestPaths.Require(Path.Combine(TestPaths.Shared, "models", "llama2c", "testvectors", "stories260K_bos_only_logits_f32_16x512.bin")));
+            Assert.Equal(16, BinaryPrimitives.ReadInt32LittleEndian(got));
+            Assert.Equal(512, BinaryPrimitives.ReadInt32LittleEndian(got.AsSpan(4)));
+            Assert.Equal(want.Length + 8, got.Length);
+            double maxDiff = 0;
+            for (int i = 0; i < 16 * 512; i++)
+                maxDiff = Math.Max(maxDiff, Math.Abs(BinaryPrimitives.ReadSingleLittleEndian(got.AsSpan(8 + 4 * i)) - BinaryPrimitives.ReadSingleLittleEndian(want.AsSpan(4 * i))));
+            Assert.True(maxDiff < 1e-4, $"max |diff| {maxDiff}");
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public void Bench_And_Info_OnTheRealModel()
+    {
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "bench", "-p", "32", "-n", "16", "-r", "2", "-t", "1", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Matches(@"\| stories260K \| +[0-9.]+ MiB \| +[0-9.]+ K \| \w+ \| +1 \| +pp32 \|", o);
+        Assert.Contains("tg16", o);
+        (code, o, e) = HostProgramTests.Run(model, "info", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Contains("match the compiled spec", o);
+    }
+
+    [Fact]
+    public void Generate_SmallContext_StopsCleanly()
+    {
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "generate", "-p", "Once upon a time", "-n", "200", "--temp", "0", "--ctx", "32", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Contains("context is full (32 tokens)", e);
+        Assert.StartsWith("Once upon a time, there was", o);
+    }
+
+    [Fact]
+    public void Generate_Sampled_IsReproducibleWithASeed()
+    {
+        using var model = new Stories260K();
+        string[] args = ["generate", "-p", "Once upon a time", "-n", "60", "--seed", "42", "--model", Gguf];
+        var a = HostProgramTests.Run(model, args);
+        var b = HostProgramTests.Run(model, args);
+        Assert.Equal(0, a.Code);
+        Assert.Equal(a.Out, b.Out);
+        Assert.StartsWith("Once upon a time", a.Out);
+    }
+}
