@@ -1,1 +1,0 @@
-namespace Ingot.Generators { internal static class Placeholder {} }

@@ -1,0 +1,27 @@
+using Ingot.Runtime;
+
+namespace Ingot.EndToEnd.Tests;
+
+// One compiled class per spec in modelspecs/ (the generator reads them as AdditionalFiles, see the csproj).
+// The user picks the class name; the attribute carries the spec name.
+
+[CompiledModel("stories260K")]
+public partial class Stories260K { }
+
+[CompiledModel("stories260K-f16")]
+public partial class Stories260KF16 { }
+
+[CompiledModel("stories260K-q8_0")]
+public partial class Stories260KQ8_0 { }
+
+[CompiledModel("llama-gqa-f32")]
+public partial class LlamaGqaF32 { }
+
+[CompiledModel("llama-gqa-f16")]
+public partial class LlamaGqaF16 { }
+
+[CompiledModel("llama-gqa-q8_0")]
+public partial class LlamaGqaQ8_0 { }
+
+[CompiledModel("llama-mqa-l3-f32")]
+public partial class LlamaMqaL3F32 { }

@@ -1,0 +1,136 @@
+using Ingot.Formats;
+using Ingot.Runtime;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.EndToEnd.Tests;
+
+/// <summary>
+/// The compiled forward pass against llama.cpp's logits (golden/ref/*.logits.kvf32.bin, F32 KV cache) for the
+/// 16 tokens `1 300 301 … 314` in one batch, and the same tokens decoded one by one.
+/// </summary>
+public class GoldenLlamaTests(ITestOutputHelper output)
+{
+    private static readonly int[] Tokens = new[] { 1 }.Concat(Enumerable.Range(300, 15)).ToArray();
+
+    public static TheoryData<string, string, float> Models => new()
+    {
+        { "llama-gqa.f32", nameof(LlamaGqaF32), 1e-4f },
+        { "llama-mqa-l3.f32", nameof(LlamaMqaL3F32), 1e-4f },
+        { "llama-gqa.f16", nameof(LlamaGqaF16), 1e-2f },
+        { "llama-gqa.q8_0", nameof(LlamaGqaQ8_0), 1e-3f },
+    };
+
+    internal static ICompiledModel Create(string className) => className switch
+    {
+        nameof(LlamaGqaF32) => new LlamaGqaF32(),
+        nameof(LlamaMqaL3F32) => new LlamaMqaL3F32(),
+        nameof(LlamaGqaF16) => new LlamaGqaF16(),
+        nameof(LlamaGqaQ8_0) => new LlamaGqaQ8_0(),
+        nameof(Stories260K) => new Stories260K(),
+        nameof(Stories260KF16) => new Stories260KF16(),
+        nameof(Stories260KQ8_0) => new Stories260KQ8_0(),
+        _ => throw new ArgumentException(className),
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void PrefillMatchesLlamaCpp(string model, string className, float tolerance)
+    {
+        var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".logits.kvf32.bin"));
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
+        using var m = Create(className);
+        m.Load(file, new InferenceOptions());
+        int vocab = m.VocabSize;
+        Assert.Equal(expected.GetLength(0), Tokens.Length);
+        Assert.Equal(expected.GetLength(1), vocab);
+
+        var logits = new float[Tokens.Length * vocab];
+        m.Prefill(Tokens, logits);
+        Assert.Equal(Tokens.Length, m.Position);
+
+        float maxAbs = 0;
+        for (int t = 0; t < Tokens.Length; t++)
+            for (int v = 0; v < vocab; v++)
+                maxAbs = Math.Max(maxAbs, Math.Abs(logits[t * vocab + v] - expected[t, v]));
+        output.WriteLine($"{model}: prefill max-abs {maxAbs:E3} over {Tokens.Length}x{vocab} logits (tolerance {tolerance:E0}); ISA {m.Description.IsaPathInUse}");
+        Assert.True(maxAbs <= tolerance, $"{model}: max-abs {maxAbs} > {tolerance}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void DecodeOneByOneMatchesPrefill(string model, string className, float tolerance)
+    {
+        var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".logits.kvf32.bin"));
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
+        using var m = Create(className);
+        m.Load(file, new InferenceOptions(ContextSize: 64, Threads: 2));
+        int vocab = m.VocabSize;
+        var logits = new float[vocab];
+        float maxAbsAll = 0;
+        for (int t = 0; t < Tokens.Length; t++)
+        {
+            m.Decode(Tokens[t], logits);
+            for (int v = 0; v < vocab; v++) maxAbsAll = Math.Max(maxAbsAll, Math.Abs(logits[v] - expected[t, v]));
+        }
+        Assert.Equal(Tokens.Length, m.Position);
+        output.WriteLine($"{model}: decode path max-abs {maxAbsAll:E3} over all 16 rows (tolerance {tolerance:E0})");
+        Assert.True(maxAbsAll <= tolerance, $"{model}: decode-path max-abs {maxAbsAll} > {tolerance}");
+
+        // Reset then prefill: same last row again (the cache is really emptied).
+        m.Reset();
+        Assert.Equal(0, m.Position);
+        var last = new float[vocab];
+        m.Prefill(Tokens, last);
+        float diff = 0;
+        for (int v = 0; v < vocab; v++) diff = Math.Max(diff, Math.Abs(last[v] - logits[v]));
+        Assert.True(diff <= tolerance, $"{model}: prefill last row vs decode last row differ by {diff}");
+    }
+
+    [Fact]
+    public void ContextOverflowIsAClearError()
+    {
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", "llama-gqa.f32.gguf"));
+        using var m = new LlamaGqaF32();
+        m.Load(file, new InferenceOptions(ContextSize: 8));
+        Assert.Equal(8, m.ContextSize);
+        var logits = new float[LlamaGqaF32.VocabSize];
+        m.Prefill(Tokens.AsSpan(0, 8), logits);
+        var ex = Assert.Throws<ContextOverflowException>(() => m.Decode(5, logits));
+        Assert.Contains("8", ex.Message);
+        Assert.Contains("--ctx", ex.Message);
+    }
+
+    [Fact]
+    public void WrongQuantTypeIsRejectedWithTheTensorName()
+    {
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", "llama-gqa.q8_0.gguf"));
+        using var m = new LlamaGqaF32();
+        var ex = Assert.Throws<WeightMismatchException>(() => m.Load(file, new InferenceOptions()));
+        Assert.Equal("token_embd.weight: type q8_0 in the file, f32 in the compiled spec", ex.Message);
+    }
+
+    [Fact]
+    public void WrongHyperparametersAreRejected()
+    {
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", "llama-gqa.f32.gguf"));
+        using var m = new Stories260K();
+        var ex = Assert.Throws<WeightMismatchException>(() => m.Load(file, new InferenceOptions()));
+        Assert.Equal("llama.embedding_length: 256 in the file, 64 compiled", ex.Message);
+    }
+
+    [Fact]
+    public void DescriptionEmbedsTheSpec()
+    {
+        using var m = new LlamaGqaQ8_0();
+        var d = m.Description;
+        Assert.Equal("llama-gqa-q8_0", d.Name);
+        Assert.Equal("llama", d.Architecture);
+        Assert.Contains("\"attn_q\": \"q8_0\"", d.SpecJson);
+        Assert.Equal(1024, d.VocabSize);
+        Assert.Contains("scalar", d.IsaPathsCompiled);
+        Assert.Contains(d.IsaPathInUse, d.IsaPathsCompiled);
+        Assert.Equal(256, LlamaGqaQ8_0.Dim);
+        Assert.Equal(2, LlamaGqaQ8_0.HeadGroup);
+    }
+}
