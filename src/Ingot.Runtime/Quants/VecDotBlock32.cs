@@ -138,7 +138,7 @@ internal static unsafe class Block32Decode
     {
         Vector128<byte> q = Vector128.Load(qs);
         lo = q & Vector128.Create((byte)0x0F);
-        hi = Vector128.ShiftRightLogical(q, 4);
+        hi = Int8Dot.ShiftRightBytes(q, 4);
     }
 
     /// <summary>Spread bits 0..15 (lo) and 16..31 (hi) of qh into bytes holding 0x10 where the bit is set.</summary>

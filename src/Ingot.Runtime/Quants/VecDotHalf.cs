@@ -43,9 +43,9 @@ internal static unsafe class BlockScales
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Products4(byte* w, int wStride, byte* a, int aStride)
     {
-        Vector128<uint> hw = Vector128.Create((uint)*(ushort*)w, *(ushort*)(w + wStride), *(ushort*)(w + 2 * wStride), *(ushort*)(w + 3 * wStride));
-        Vector128<uint> ha = Vector128.Create((uint)*(ushort*)a, *(ushort*)(a + aStride), *(ushort*)(a + 2 * aStride), *(ushort*)(a + 3 * aStride));
-        return HalfWiden.F16(hw) * HalfWiden.F16(ha);
+        float* t = Fp.F16Table;
+        return Vector128.Create(t[*(ushort*)w], t[*(ushort*)(w + wStride)], t[*(ushort*)(w + 2 * wStride)], t[*(ushort*)(w + 3 * wStride)])
+             * Vector128.Create(t[*(ushort*)a], t[*(ushort*)(a + aStride)], t[*(ushort*)(a + 2 * aStride)], t[*(ushort*)(a + 3 * aStride)]);
     }
 }
 

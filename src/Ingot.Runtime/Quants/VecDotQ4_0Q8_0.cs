@@ -27,7 +27,7 @@ public static unsafe class VecDotQ4_0Q8_0
     {
         Vector128<byte> q = Vector128.Load(qs);
         Vector128<byte> lo = q & Vector128.Create((byte)0x0F);
-        Vector128<byte> hi = Vector128.ShiftRightLogical(q, 4);
+        Vector128<byte> hi = Int8Dot.ShiftRightBytes(q, 4);
         return Vector256.Create(lo, hi).AsSByte() - Vector256.Create((sbyte)8);
     }
 
@@ -43,7 +43,7 @@ public static unsafe class VecDotQ4_0Q8_0
         {
             Vector128<byte> q = Vector128.Load(x[i].Qs);
             Vector128<sbyte> lo = (q & mask).AsSByte() - eight;
-            Vector128<sbyte> hi = Vector128.ShiftRightLogical(q, 4).AsSByte() - eight;
+            Vector128<sbyte> hi = Int8Dot.ShiftRightBytes(q, 4).AsSByte() - eight;
             Vector128<int> p = Int8Dot.Dot16S(lo, Vector128.Load(y[i].Qs)) + Int8Dot.Dot16S(hi, Vector128.Load(y[i].Qs + 16));
             acc += Vector128.ConvertToSingle(p) * Vector128.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
         }
@@ -54,27 +54,34 @@ public static unsafe class VecDotQ4_0Q8_0
 
     public static float V256(byte* w, byte* a, int n)
     {
-        var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
+        // Σ(c−8)·q = Σc·q − 8·Σq: the codes c stay unsigned (0..15), so maddubs takes them directly and the
+        // abs/sign pair of the signed form disappears; the integer sums are identical.
+        byte* wb = w, ab = a;
+        float* f16 = Fp.F16Table;
         int nb = n / 32, i = 0;
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        for (; i + 3 < nb; i += 4)
+        for (; i + 1 < nb; i += 2, wb += 36, ab += 68)
         {
-            Vector128<float> d = BlockScales.Products4((byte*)&x[i], 18, (byte*)&y[i], 34);
-            Vector256<int> p0 = Int8Dot.Dot32S(Decode32(x[i].Qs), Vector256.Load(y[i].Qs));
-            Vector256<int> p1 = Int8Dot.Dot32S(Decode32(x[i + 1].Qs), Vector256.Load(y[i + 1].Qs));
-            Vector256<int> p2 = Int8Dot.Dot32S(Decode32(x[i + 2].Qs), Vector256.Load(y[i + 2].Qs));
-            Vector256<int> p3 = Int8Dot.Dot32S(Decode32(x[i + 3].Qs), Vector256.Load(y[i + 3].Qs));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc1);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc1);
+            Vector256<sbyte> a0 = Vector256.Load((sbyte*)ab + 2), a1 = Vector256.Load((sbyte*)ab + 36);
+            Vector256<int> p0 = Int8Dot.Dot32UOffset8(Decode32U(wb + 2), a0);
+            Vector256<int> p1 = Int8Dot.Dot32UOffset8(Decode32U(wb + 20), a1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(f16[*(ushort*)wb] * f16[*(ushort*)ab]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(f16[*(ushort*)(wb + 18)] * f16[*(ushort*)(ab + 34)]), acc1);
         }
-        for (; i < nb; i++)
+        if (i < nb)
         {
-            Vector256<int> p0 = Int8Dot.Dot32S(Decode32(x[i].Qs), Vector256.Load(y[i].Qs));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc0);
+            Vector256<int> p0 = Int8Dot.Dot32UOffset8(Decode32U(wb + 2), Vector256.Load((sbyte*)ab + 2));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(f16[*(ushort*)wb] * f16[*(ushort*)ab]), acc0);
         }
         return Vector256.Sum(acc0 + acc1);
+    }
+
+    /// <summary>The 32 codes of a block, unsigned: low nibbles (elements 0..15), then high nibbles (16..31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Decode32U(byte* qs)
+    {
+        Vector128<byte> q = Vector128.Load(qs);
+        return Vector256.Create(q & Vector128.Create((byte)0x0F), Int8Dot.ShiftRightBytes(q, 4));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -56,8 +56,8 @@ public static unsafe class VecDotQ4_KQ8_K
                 Vector128<short> s1 = Vector128.Create(KScales.Byte(sc, 2 * k)), s2 = Vector128.Create(KScales.Byte(sc, 2 * k + 1));
                 Vector128<byte> q0 = Vector128.Load(q), q1 = Vector128.Load(q + 16);
                 isum += Int8Dot.Dot16UScaled(q0 & mask, Vector128.Load(q8), s1) + Int8Dot.Dot16UScaled(q1 & mask, Vector128.Load(q8 + 16), s1)
-                      + Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q0, 4), Vector128.Load(q8 + 32), s2)
-                      + Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q1, 4), Vector128.Load(q8 + 48), s2);
+                      + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4), Vector128.Load(q8 + 32), s2)
+                      + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4), Vector128.Load(q8 + 48), s2);
             }
             acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector128.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
         }
@@ -80,7 +80,7 @@ public static unsafe class VecDotQ4_KQ8_K
             {
                 Vector256<byte> qv = Vector256.Load(q);
                 isum += Int8Dot.Dot32UScaled(qv & mask, Vector256.Load(q8), Vector256.Create(KScales.Byte(sc, 2 * k)))
-                      + Int8Dot.Dot32UScaled(Vector256.ShiftRightLogical(qv, 4), Vector256.Load(q8 + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
+                      + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 4), Vector256.Load(q8 + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
             }
             acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector256.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
         }
@@ -106,7 +106,7 @@ public static unsafe class VecDotQ4_KQ8_K
                 Vector512<sbyte> aHi = Vector512.Create(Vector256.Load(q8 + 32), Vector256.Load(q8 + 96));
                 Vector512<short> sLo = Vector512.Create(Vector256.Create(KScales.Byte(sc, 2 * k)), Vector256.Create(KScales.Byte(sc, 2 * k + 2)));
                 Vector512<short> sHi = Vector512.Create(Vector256.Create(KScales.Byte(sc, 2 * k + 1)), Vector256.Create(KScales.Byte(sc, 2 * k + 3)));
-                isum += Int8Dot.Dot64UScaled(qv & mask, aLo, sLo) + Int8Dot.Dot64UScaled(Vector512.ShiftRightLogical(qv, 4), aHi, sHi);
+                isum += Int8Dot.Dot64UScaled(qv & mask, aLo, sLo) + Int8Dot.Dot64UScaled(Int8Dot.ShiftRightBytes(qv, 4), aHi, sHi);
             }
             acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector512.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
         }

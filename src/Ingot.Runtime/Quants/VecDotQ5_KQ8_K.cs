@@ -33,8 +33,8 @@ public static unsafe class VecDotQ5_KQ8_K
         Vector128<byte> b0h = ShiftTo4(h0, 2 * k + 1) & sixteen, b1h = ShiftTo4(h1, 2 * k + 1) & sixteen;
         sbyte* a = q8 + 64 * k;
         return Int8Dot.Dot16UScaled((q0 & mask) | b0l, Vector128.Load(a), s1) + Int8Dot.Dot16UScaled((q1 & mask) | b1l, Vector128.Load(a + 16), s1)
-             + Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q0, 4) | b0h, Vector128.Load(a + 32), s2)
-             + Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q1, 4) | b1h, Vector128.Load(a + 48), s2);
+             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4) | b0h, Vector128.Load(a + 32), s2)
+             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4) | b1h, Vector128.Load(a + 48), s2);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -56,10 +56,10 @@ public static unsafe class VecDotQ5_KQ8_K
 
     // Move bit `bit` of every byte to bit 4 (other bits are garbage; callers mask with 0x10).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> ShiftTo4(Vector128<byte> v, int bit) => bit <= 4 ? Vector128.ShiftLeft(v, 4 - bit) : Vector128.ShiftRightLogical(v, bit - 4);
+    private static Vector128<byte> ShiftTo4(Vector128<byte> v, int bit) => bit <= 4 ? Int8Dot.ShiftLeftBytes(v, 4 - bit) : Int8Dot.ShiftRightBytes(v, bit - 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> ShiftTo4(Vector256<byte> v, int bit) => bit <= 4 ? Vector256.ShiftLeft(v, 4 - bit) : Vector256.ShiftRightLogical(v, bit - 4);
+    private static Vector256<byte> ShiftTo4(Vector256<byte> v, int bit) => bit <= 4 ? Int8Dot.ShiftLeftBytes(v, 4 - bit) : Int8Dot.ShiftRightBytes(v, bit - 4);
 
     // One chunk k (constant after inlining, so the qh shifts are immediate): low nibbles + bit 2k, high + bit 2k+1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,7 +69,7 @@ public static unsafe class VecDotQ5_KQ8_K
         Vector256<byte> qv = Vector256.Load(q + 32 * k);
         Vector256<byte> bl = ShiftTo4(qh, 2 * k) & sixteen, bh = ShiftTo4(qh, 2 * k + 1) & sixteen;
         return Int8Dot.Dot32UScaled((qv & mask) | bl, Vector256.Load(q8 + 64 * k), Vector256.Create(KScales.Byte(sc, 2 * k)))
-             + Int8Dot.Dot32UScaled(Vector256.ShiftRightLogical(qv, 4) | bh, Vector256.Load(q8 + 64 * k + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
+             + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 4) | bh, Vector256.Load(q8 + 64 * k + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -95,14 +95,14 @@ public static unsafe class VecDotQ5_KQ8_K
     {
         Vector512<byte> mask = Vector512.Create((byte)0x0F), one = Vector512.Create((byte)1);
         Vector512<byte> qv = Vector512.Load(q + 32 * k);
-        Vector512<byte> hb = Vector512.ShiftRightLogical(qh01, 2 * k);
-        Vector512<byte> bl = Vector512.ShiftLeft(hb & one, 4);
-        Vector512<byte> bh = Vector512.ShiftLeft(Vector512.ShiftRightLogical(hb, 1) & one, 4);
+        Vector512<byte> hb = Int8Dot.ShiftRightBytes(qh01, 2 * k);
+        Vector512<byte> bl = Int8Dot.ShiftLeftBytes(hb & one, 4);
+        Vector512<byte> bh = Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hb, 1) & one, 4);
         Vector512<sbyte> aLo = Vector512.Create(Vector256.Load(q8 + 64 * k), Vector256.Load(q8 + 64 * k + 64));
         Vector512<sbyte> aHi = Vector512.Create(Vector256.Load(q8 + 64 * k + 32), Vector256.Load(q8 + 64 * k + 96));
         Vector512<short> sLo = Vector512.Create(Vector256.Create(KScales.Byte(sc, 2 * k)), Vector256.Create(KScales.Byte(sc, 2 * k + 2)));
         Vector512<short> sHi = Vector512.Create(Vector256.Create(KScales.Byte(sc, 2 * k + 1)), Vector256.Create(KScales.Byte(sc, 2 * k + 3)));
-        return Int8Dot.Dot64UScaled((qv & mask) | bl, aLo, sLo) + Int8Dot.Dot64UScaled(Vector512.ShiftRightLogical(qv, 4) | bh, aHi, sHi);
+        return Int8Dot.Dot64UScaled((qv & mask) | bl, aLo, sLo) + Int8Dot.Dot64UScaled(Int8Dot.ShiftRightBytes(qv, 4) | bh, aHi, sHi);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -116,7 +116,7 @@ public static unsafe class VecDotQ5_KQ8_K
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             Vector256<byte> qh = Vector256.Load(x[i].Qh);
             // chunk k in the low 256 bits, chunk k+1 (bits shifted 2 further) in the high 256 bits
-            Vector512<byte> qh01 = Vector512.Create(qh, Vector256.ShiftRightLogical(qh, 2));
+            Vector512<byte> qh01 = Vector512.Create(qh, Int8Dot.ShiftRightBytes(qh, 2));
             Vector512<int> isum = Chunks512(x[i].Qs, qh01, y[i].Qs, sc, 0) + Chunks512(x[i].Qs, qh01, y[i].Qs, sc, 2);
             acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector512.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
         }

@@ -48,10 +48,10 @@ public static unsafe class VecDotQ6_KQ8_K
                 {
                     int o = 16 * part;
                     Vector128<byte> qa = Vector128.Load(ql + o), qb = Vector128.Load(ql + 32 + o), hv = Vector128.Load(qh + o);
-                    Vector128<byte> c0 = (qa & mask) | Vector128.ShiftLeft(hv & three, 4);
-                    Vector128<byte> c1 = (qb & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hv, 2) & three, 4);
-                    Vector128<byte> c2 = Vector128.ShiftRightLogical(qa, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hv, 4) & three, 4);
-                    Vector128<byte> c3 = Vector128.ShiftRightLogical(qb, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hv, 6), 4);
+                    Vector128<byte> c0 = (qa & mask) | Int8Dot.ShiftLeftBytes(hv & three, 4);
+                    Vector128<byte> c1 = (qb & mask) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 2) & three, 4);
+                    Vector128<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 4) & three, 4);
+                    Vector128<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 6), 4);
                     isum += Int8Dot.Dot16UScaled(c0, Vector128.Load(q8 + o), Vector128.Create((short)sc[part]))
                           + Int8Dot.Dot16UScaled(c1, Vector128.Load(q8 + 32 + o), Vector128.Create((short)sc[2 + part]))
                           + Int8Dot.Dot16UScaled(c2, Vector128.Load(q8 + 64 + o), Vector128.Create((short)sc[4 + part]))
@@ -78,10 +78,10 @@ public static unsafe class VecDotQ6_KQ8_K
             for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, q8 += 128)
             {
                 Vector256<byte> qa = Vector256.Load(ql), qb = Vector256.Load(ql + 32), hv = Vector256.Load(qh);
-                Vector256<byte> c0 = (qa & mask) | Vector256.ShiftLeft(hv & three, 4);
-                Vector256<byte> c1 = (qb & mask) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hv, 2) & three, 4);
-                Vector256<byte> c2 = Vector256.ShiftRightLogical(qa, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hv, 4) & three, 4);
-                Vector256<byte> c3 = Vector256.ShiftRightLogical(qb, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hv, 6), 4);
+                Vector256<byte> c0 = (qa & mask) | Int8Dot.ShiftLeftBytes(hv & three, 4);
+                Vector256<byte> c1 = (qb & mask) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 2) & three, 4);
+                Vector256<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 4) & three, 4);
+                Vector256<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 6), 4);
                 // bytes 0-15 use scale 2g, bytes 16-31 scale 2g+1: one 16-bit scale vector per group
                 isum += Int8Dot.Dot32UScaled(c0, Vector256.Load(q8), Pair16(sc[0], sc[1]))
                       + Int8Dot.Dot32UScaled(c1, Vector256.Load(q8 + 32), Pair16(sc[2], sc[3]))
@@ -123,9 +123,9 @@ public static unsafe class VecDotQ6_KQ8_K
             {
                 Vector512<byte> qab = Vector512.Load(ql);              // groups 0|1 (low nibbles), 2|3 (high nibbles)
                 Vector256<byte> hv = Vector256.Load(qh);
-                Vector512<byte> h01 = Vector512.Create(hv, Vector256.ShiftRightLogical(hv, 2)); // bits for groups 0|1; >>4 → 2|3
-                Vector512<byte> c01 = (qab & mask) | Vector512.ShiftLeft(h01 & three, 4);
-                Vector512<byte> c23 = Vector512.ShiftRightLogical(qab, 4) | Vector512.ShiftLeft(Vector512.ShiftRightLogical(h01, 4) & three, 4);
+                Vector512<byte> h01 = Vector512.Create(hv, Int8Dot.ShiftRightBytes(hv, 2)); // bits for groups 0|1; >>4 → 2|3
+                Vector512<byte> c01 = (qab & mask) | Int8Dot.ShiftLeftBytes(h01 & three, 4);
+                Vector512<byte> c23 = Int8Dot.ShiftRightBytes(qab, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(h01, 4) & three, 4);
                 isum += Int8Dot.Dot64UScaled(c01, Vector512.Load(q8), Vector512.Create(Pair16(sc[0], sc[1]), Pair16(sc[2], sc[3])))
                       + Int8Dot.Dot64UScaled(c23, Vector512.Load(q8 + 64), Vector512.Create(Pair16(sc[4], sc[5]), Pair16(sc[6], sc[7])));
             }

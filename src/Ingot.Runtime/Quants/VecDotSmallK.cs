@@ -34,8 +34,8 @@ public static unsafe class VecDotQ2_KQ8_K
     private static Vector128<int> Step128(Vector128<byte> q0, Vector128<byte> q1, sbyte* q8, byte* sc, int s)
     {
         Vector128<byte> three = Vector128.Create((byte)3);
-        return Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q0, 2 * s) & three, Vector128.Load(q8 + 32 * s), Vector128.Create((short)(sc[2 * s] & 0xF)))
-             + Int8Dot.Dot16UScaled(Vector128.ShiftRightLogical(q1, 2 * s) & three, Vector128.Load(q8 + 32 * s + 16), Vector128.Create((short)(sc[2 * s + 1] & 0xF)));
+        return Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 2 * s) & three, Vector128.Load(q8 + 32 * s), Vector128.Create((short)(sc[2 * s] & 0xF)))
+             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 2 * s) & three, Vector128.Load(q8 + 32 * s + 16), Vector128.Create((short)(sc[2 * s + 1] & 0xF)));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -57,12 +57,12 @@ public static unsafe class VecDotQ2_KQ8_K
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Step256(Vector256<byte> qv, sbyte* q8, byte* sc, int s) =>
-        Int8Dot.Dot32UScaled(Vector256.ShiftRightLogical(qv, 2 * s) & Vector256.Create((byte)3), Vector256.Load(q8 + 32 * s),
+        Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 2 * s) & Vector256.Create((byte)3), Vector256.Load(q8 + 32 * s),
                              Vector256.Create(Vector128.Create((short)(sc[2 * s] & 0xF)), Vector128.Create((short)(sc[2 * s + 1] & 0xF))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Mins16(byte* scales) =>
-        Vector256.WidenLower(Vector128.ShiftRightLogical(Vector128.Load(scales), 4).ToVector256()).AsInt16();
+        Vector256.WidenLower(Int8Dot.ShiftRightBytes(Vector128.Load(scales), 4).ToVector256()).AsInt16();
 
     // The scale part and the min part of a Q2_K super-block are large and nearly cancel (e.g. 307 − 293), so they are
     // reduced exactly in int32 and combined per super-block in double: error ~1e-7 of the terms instead of an ulp.
@@ -94,7 +94,7 @@ public static unsafe class VecDotQ2_KQ8_K
         Vector512<short> scv = Vector512.Create(
             Vector256.Create(Vector128.Create((short)(sc[2 * s] & 0xF)), Vector128.Create((short)(sc[2 * s + 1] & 0xF))),
             Vector256.Create(Vector128.Create((short)(sc[2 * s + 2] & 0xF)), Vector128.Create((short)(sc[2 * s + 3] & 0xF))));
-        return Int8Dot.Dot64UScaled(Vector512.ShiftRightLogical(q01, 2 * s) & Vector512.Create((byte)3), Vector512.Load(q8 + 32 * s), scv);
+        return Int8Dot.Dot64UScaled(Int8Dot.ShiftRightBytes(q01, 2 * s) & Vector512.Create((byte)3), Vector512.Load(q8 + 32 * s), scv);
     }
 
     /// <summary>Shifts s and s+1 side by side in one Vector512 (activations contiguous: 64 bytes).</summary>
@@ -107,7 +107,7 @@ public static unsafe class VecDotQ2_KQ8_K
         {
             byte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
             Vector256<byte> q0 = Vector256.Load(x[i].Qs), q1 = Vector256.Load(x[i].Qs + 32);
-            Vector512<byte> q0s = Vector512.Create(q0, Vector256.ShiftRightLogical(q0, 2)), q1s = Vector512.Create(q1, Vector256.ShiftRightLogical(q1, 2));
+            Vector512<byte> q0s = Vector512.Create(q0, Int8Dot.ShiftRightBytes(q0, 2)), q1s = Vector512.Create(q1, Int8Dot.ShiftRightBytes(q1, 2));
             Vector512<int> isum = Step512(q0s, q8, sc, 0) + Step512(q0s, q8, sc, 2) + Step512(q1s, q8 + 128, sc + 8, 0) + Step512(q1s, q8 + 128, sc + 8, 2);
             acc += Combine(&x[i], &y[i], Vector512.Sum(isum), Vector256.Sum(Int8Dot.Madd(Vector256.Load(y[i].BSums), Mins16(sc))));
         }
@@ -138,8 +138,8 @@ public static unsafe class VecDotQ3_KQ8_K
     private static Vector128<int> Step128(Vector128<byte> q0, Vector128<byte> q1, Vector128<byte> hm0, Vector128<byte> hm1, sbyte* q8, int s, int bit, short* sc, int sub)
     {
         Vector128<byte> bitMask = Vector128.Create((byte)(1 << bit)), three = Vector128.Create((byte)3), four = Vector128.Create((byte)4);
-        Vector128<byte> u0 = (Vector128.ShiftRightLogical(q0, 2 * s) & three) | (Vector128.Equals(hm0 & bitMask, bitMask) & four);
-        Vector128<byte> u1 = (Vector128.ShiftRightLogical(q1, 2 * s) & three) | (Vector128.Equals(hm1 & bitMask, bitMask) & four);
+        Vector128<byte> u0 = (Int8Dot.ShiftRightBytes(q0, 2 * s) & three) | (Vector128.Equals(hm0 & bitMask, bitMask) & four);
+        Vector128<byte> u1 = (Int8Dot.ShiftRightBytes(q1, 2 * s) & three) | (Vector128.Equals(hm1 & bitMask, bitMask) & four);
         return Int8Dot.Dot16UScaled(u0, Vector128.Load(q8), Vector128.Create(sc[sub])) + Int8Dot.Dot16UScaled(u1, Vector128.Load(q8 + 16), Vector128.Create(sc[sub + 1]));
     }
 
@@ -194,7 +194,7 @@ public static unsafe class VecDotQ3_KQ8_K
     {
         Vector256<byte> bitMask = Vector256.Create((byte)(1 << bit));
         Vector256<byte> hi = Vector256.Equals(hm & bitMask, bitMask) & Vector256.Create((byte)4);
-        Vector256<byte> u = (Vector256.ShiftRightLogical(qv, 2 * s) & Vector256.Create((byte)3)) | hi;
+        Vector256<byte> u = (Int8Dot.ShiftRightBytes(qv, 2 * s) & Vector256.Create((byte)3)) | hi;
         return Int8Dot.Dot32UScaled(u, Vector256.Load(q8), Vector256.Create(Vector128.Create(sc[sub]), Vector128.Create(sc[sub + 1])));
     }
 
@@ -230,7 +230,7 @@ public static unsafe class VecDotQ3_KQ8_K
         // low 256 bits: shift s / hmask bit `bit`; high 256 bits: shift s+1 / bit+1 (q01 = [q, q>>2], hm = [hm, hm>>1])
         Vector512<byte> bitMask = Vector512.Create((byte)(1 << bit));
         Vector512<byte> hi = Vector512.Equals(hm & bitMask, bitMask) & Vector512.Create((byte)4);
-        Vector512<byte> u = (Vector512.ShiftRightLogical(q01, 2 * s) & Vector512.Create((byte)3)) | hi;
+        Vector512<byte> u = (Int8Dot.ShiftRightBytes(q01, 2 * s) & Vector512.Create((byte)3)) | hi;
         Vector512<short> scv = Vector512.Create(
             Vector256.Create(Vector128.Create(sc[sub]), Vector128.Create(sc[sub + 1])),
             Vector256.Create(Vector128.Create(sc[sub + 2]), Vector128.Create(sc[sub + 3])));
@@ -251,9 +251,9 @@ public static unsafe class VecDotQ3_KQ8_K
             sv.Store(sc);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector256<byte> hm = Vector256.Load(x[i].HMask);
-            Vector512<byte> hm01 = Vector512.Create(hm, Vector256.ShiftRightLogical(hm, 1));
+            Vector512<byte> hm01 = Vector512.Create(hm, Int8Dot.ShiftRightBytes(hm, 1));
             Vector256<byte> q0 = Vector256.Load(q), q1 = Vector256.Load(q + 32);
-            Vector512<byte> q0s = Vector512.Create(q0, Vector256.ShiftRightLogical(q0, 2)), q1s = Vector512.Create(q1, Vector256.ShiftRightLogical(q1, 2));
+            Vector512<byte> q0s = Vector512.Create(q0, Int8Dot.ShiftRightBytes(q0, 2)), q1s = Vector512.Create(q1, Int8Dot.ShiftRightBytes(q1, 2));
             Vector512<int> isum = Step512(q0s, hm01, q8, 0, 0, sc, 0) + Step512(q0s, hm01, q8 + 64, 2, 2, sc, 4)
                                 + Step512(q1s, hm01, q8 + 128, 0, 4, sc, 8) + Step512(q1s, hm01, q8 + 192, 2, 6, sc, 12);
             float d = Fp.F16ToF32(x[i].D) * y[i].D;
