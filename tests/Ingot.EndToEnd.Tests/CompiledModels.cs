@@ -25,3 +25,22 @@ public partial class LlamaGqaQ8_0 { }
 
 [CompiledModel("llama-mqa-l3-f32")]
 public partial class LlamaMqaL3F32 { }
+
+[CompiledModel("stories260K-q4_0")]
+public partial class Stories260KQ4_0 { }
+
+[CompiledModel("llama-gqa-q4_0")]
+public partial class LlamaGqaQ4_0 { }
+
+[CompiledModel("llama-gqa-q6_k")]
+public partial class LlamaGqaQ6_K { }
+
+[CompiledModel("llama-gqa-q5_k_m")]
+public partial class LlamaGqaQ5_K_M { }
+
+[CompiledModel("llama-gqa-q4_k_m")]
+public partial class LlamaGqaQ4_K_M { }
+
+// Test-only spec (tests/Ingot.Generators.Tests/TestSpecs, snapshot-tested there): every weight type the generator compiles in one model.
+[CompiledModel("llama-gqa-all-types")]
+public partial class LlamaGqaAllTypes { }

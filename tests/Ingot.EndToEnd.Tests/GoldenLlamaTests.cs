@@ -19,6 +19,15 @@ public class GoldenLlamaTests(ITestOutputHelper output)
         { "llama-mqa-l3.f32", nameof(LlamaMqaL3F32), 1e-4f },
         { "llama-gqa.f16", nameof(LlamaGqaF16), 1e-2f },
         { "llama-gqa.q8_0", nameof(LlamaGqaQ8_0), 1e-3f },
+        { "llama-gqa.q6_k", nameof(LlamaGqaQ6_K), 1e-3f },
+        { "llama-gqa.q4_0", nameof(LlamaGqaQ4_0), 1e-3f },
+    };
+
+    /// <summary>llama-quantize's K mixes (Q4_K/Q5_K with Q6_K for output, layer-1 attn_v and ffn_down): judged by row cosine and top-1.</summary>
+    public static TheoryData<string, string> KMixModels => new()
+    {
+        { "llama-gqa.q4_k_m", nameof(LlamaGqaQ4_K_M) },
+        { "llama-gqa.q5_k_m", nameof(LlamaGqaQ5_K_M) },
     };
 
     internal static ICompiledModel Create(string className) => className switch
@@ -27,6 +36,11 @@ public class GoldenLlamaTests(ITestOutputHelper output)
         nameof(LlamaMqaL3F32) => new LlamaMqaL3F32(),
         nameof(LlamaGqaF16) => new LlamaGqaF16(),
         nameof(LlamaGqaQ8_0) => new LlamaGqaQ8_0(),
+        nameof(LlamaGqaQ6_K) => new LlamaGqaQ6_K(),
+        nameof(LlamaGqaQ4_0) => new LlamaGqaQ4_0(),
+        nameof(LlamaGqaQ4_K_M) => new LlamaGqaQ4_K_M(),
+        nameof(LlamaGqaQ5_K_M) => new LlamaGqaQ5_K_M(),
+        nameof(Stories260KQ4_0) => new Stories260KQ4_0(),
         nameof(Stories260K) => new Stories260K(),
         nameof(Stories260KF16) => new Stories260KF16(),
         nameof(Stories260KQ8_0) => new Stories260KQ8_0(),
@@ -85,6 +99,41 @@ public class GoldenLlamaTests(ITestOutputHelper output)
         float diff = 0;
         for (int v = 0; v < vocab; v++) diff = Math.Max(diff, Math.Abs(last[v] - logits[v]));
         Assert.True(diff <= tolerance, $"{model}: prefill last row vs decode last row differ by {diff}");
+    }
+
+    [Theory]
+    [MemberData(nameof(KMixModels))]
+    public void KMixAgreesWithLlamaCppByCosineAndTop1(string model, string className)
+    {
+        var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".logits.kvf32.bin"));
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
+        using var m = Create(className);
+        m.Load(file, new InferenceOptions());
+        int vocab = m.VocabSize;
+        var logits = new float[Tokens.Length * vocab];
+        m.Prefill(Tokens, logits);
+
+        double minCos = 1;
+        int top1 = 0;
+        float maxAbs = 0;
+        for (int t = 0; t < Tokens.Length; t++)
+        {
+            double dot = 0, a2 = 0, b2 = 0;
+            int ours = 0, theirs = 0;
+            for (int v = 0; v < vocab; v++)
+            {
+                float a = logits[t * vocab + v], b = expected[t, v];
+                dot += (double)a * b; a2 += (double)a * a; b2 += (double)b * b;
+                if (a > logits[t * vocab + ours]) ours = v;
+                if (b > expected[t, theirs]) theirs = v;
+                maxAbs = Math.Max(maxAbs, Math.Abs(a - b));
+            }
+            minCos = Math.Min(minCos, dot / Math.Sqrt(a2 * b2));
+            if (ours == theirs) top1++;
+        }
+        output.WriteLine($"{model}: min row cosine {minCos:F7}, top-1 {top1}/16, max-abs {maxAbs:E3}; ISA {m.Description.IsaPathInUse}");
+        Assert.True(minCos >= 0.9996, $"{model}: min row cosine {minCos}");
+        Assert.True(top1 >= 15, $"{model}: top-1 agrees on {top1} of 16 rows");
     }
 
     [Fact]

@@ -104,15 +104,17 @@ public class Stories260KTests(ITestOutputHelper output)
         Assert.True(maxAbs <= 1e-4f, $"max-abs {maxAbs}");
     }
 
-    /// <summary>llama.cpp's Q8_0 greedy text for "Once upon a time" (64 tokens), decoded with tok512 (llama2.c format).</summary>
-    [Fact]
-    public void Q8_0GreedyMatchesLlamaCpp()
+    /// <summary>llama.cpp's greedy text for "Once upon a time" (64 tokens), decoded with tok512 (llama2.c format).</summary>
+    [Theory]
+    [InlineData("stories260K-q8_0.gguf", nameof(Stories260KQ8_0))]
+    [InlineData("stories260K-q4_0.gguf", nameof(Stories260KQ4_0))]
+    public void QuantizedGreedyMatchesLlamaCpp(string gguf, string className)
     {
         using var doc = TestPaths.Json(TestPaths.Require("models", "gguf", "testvectors", "stories260K_llamacpp_greedy.json"));
         int[] prompt = doc.RootElement.GetProperty("prompt_token_ids_llama_tokenize").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        string expectedText = doc.RootElement.GetProperty("outputs").GetProperty("stories260K-q8_0.gguf").GetString()!;
-        using var file = GgufFile.Open(TestPaths.Require("models", "gguf", "stories260K-q8_0.gguf"));
-        using var m = new Stories260KQ8_0();
+        string expectedText = doc.RootElement.GetProperty("outputs").GetProperty(gguf).GetString()!;
+        using var file = GgufFile.Open(TestPaths.Require("models", "gguf", gguf));
+        using var m = GoldenLlamaTests.Create(className);
         m.Load(file, new InferenceOptions(ContextSize: 512));
         var ids = Greedy(m, prompt, prompt.Length + 64);
         string text = DecodeTok512(ids.Skip(1));

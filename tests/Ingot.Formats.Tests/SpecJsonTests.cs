@@ -72,6 +72,11 @@ public class SpecJsonTests
         ["llama-gqa-f16", "golden/models/llama-gqa.f16.gguf"],
         ["llama-gqa-q8_0", "golden/models/llama-gqa.q8_0.gguf"],
         ["llama-mqa-l3-f32", "golden/models/llama-mqa-l3.f32.gguf"],
+        ["stories260K-q4_0", "models/gguf/stories260K-q4_0.gguf"],
+        ["llama-gqa-q4_0", "golden/models/llama-gqa.q4_0.gguf"],
+        ["llama-gqa-q6_k", "golden/models/llama-gqa.q6_k.gguf"],
+        ["llama-gqa-q5_k_m", "golden/models/llama-gqa.q5_k_m.gguf"],
+        ["llama-gqa-q4_k_m", "golden/models/llama-gqa.q4_k_m.gguf"],
     ];
 
     /// <summary>modelspecs/*.json are exactly what `ingot import` writes for their source files.</summary>

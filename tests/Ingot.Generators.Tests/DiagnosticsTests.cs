@@ -64,17 +64,18 @@ public class DiagnosticsTests
     [Fact]
     public void UnsupportedQuantTypeNamesRoleAndType()
     {
-        var d = Single(ValidSpec.Replace("\"attn_k\": \"f32\"", "\"attn_k\": \"q4_k\""));
+        var d = Single(ValidSpec.Replace("\"attn_k\": \"f32\"", "\"attn_k\": \"iq2_xxs\""));
         Assert.Equal("ING0004", d.Id);
         string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("'attn_k'", message);
-        Assert.Contains("'q4_k'", message);
+        Assert.Contains("'iq2_xxs'", message);
+        Assert.Contains("q4_k", message); // the supported list names every compiled type
     }
 
     [Fact]
     public void UnsupportedQuantTypeInLayerOverride()
     {
-        var d = Single(ValidSpec.Replace("\"ffn_down\": \"f32\"", "\"ffn_down\": \"f32\",\n    \"layers\": { \"1\": { \"attn_v\": \"q6_k\" } }"));
+        var d = Single(ValidSpec.Replace("\"ffn_down\": \"f32\"", "\"ffn_down\": \"f32\",\n    \"layers\": { \"1\": { \"attn_v\": \"tq1_0\" } }"));
         Assert.Equal("ING0004", d.Id);
         Assert.Contains("'blk.1.attn_v'", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -137,6 +138,20 @@ public class DiagnosticsTests
         var d = Single(text);
         Assert.Equal("ING0010", d.Id);
         Assert.Contains("172", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void KQuantRowsMustBeWholeSuperBlocks()
+    {
+        // ValidSpec has dim 256 (one super-block) and ffn_dim 512; a head_dim-wide row would not do, but a 256-wide one does.
+        Assert.Empty(GeneratorHarness.Run(GeneratorHarness.ClassFor("llama-gqa-f32"),
+            new InMemoryAdditionalText("/specs/llama-gqa-f32.json", ValidSpec.Replace("\"attn_q\": \"f32\"", "\"attn_q\": \"q4_k\""))).Result.Diagnostics);
+        string text = File.ReadAllText(Path.Combine(GeneratorHarness.TestDirectory(), "TestSpecs", "stories260K-q8_0.json")).Replace("\"attn_q\": \"q8_0\"", "\"attn_q\": \"q6_k\"");
+        var d = Single(text);
+        Assert.Equal("ING0010", d.Id);
+        string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'q6_k'", message);
+        Assert.Contains("64 elements, not a multiple of 256", message);
     }
 
     [Fact]

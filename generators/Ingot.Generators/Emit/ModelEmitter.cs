@@ -122,7 +122,21 @@ namespace Ingot.Generators.Emit
 
         // ───────────────────────────── Model file ─────────────────────────────
 
-        private static string Ctype(WeightKind k) => k == WeightKind.F32 ? "GgmlType.F32" : k == WeightKind.F16 ? "GgmlType.F16" : "GgmlType.Q8_0";
+        private static string Ctype(WeightKind k) => "GgmlType." + k.ToString();
+
+        /// <summary>Activation forms beyond f32/f16/q8_0 (whose buffers every model has) that some matmul of the plan consumes.</summary>
+        internal static List<ActKind> ExtraActs(ModelPlan p)
+        {
+            var kinds = new List<WeightKind> { p.Output };
+            foreach (var k in p.LayerKinds) kinds.AddRange(new[] { k.Q.Kind, k.K.Kind, k.V.Kind, k.O.Kind, k.Gate.Kind, k.Up.Kind, k.Down.Kind });
+            var acts = new List<ActKind>();
+            foreach (var a in Planner.ConversionOrder)
+            {
+                if (a == ActKind.Q8_0 || a == ActKind.F16) continue;
+                if (kinds.Exists(k => WeightKinds.Act(k) == a)) acts.Add(a);
+            }
+            return acts;
+        }
 
         private static void EmitModel(SourceWriter w, TargetClass target, ModelPlan p, ISet<string> used)
         {
@@ -164,6 +178,15 @@ namespace Ingot.Generators.Emit
             Buf("Hb", 4L * p.MaxBatch * p.FfnDim, "float (MaxBatch, FfnDim): silu(gate) * up");
             Buf("Act16", 2L * p.MaxBatch * maxAct, "Half (MaxBatch, max width): activation rounded to f16 for f16 weights");
             Buf("Act8", q8Max * p.MaxBatch, "q8_0 blocks (MaxBatch, max width / 32 * 34): activation quantized for q8_0 weights");
+            foreach (var a in ExtraActs(p))
+            {
+                switch (a)
+                {
+                    case ActKind.BF16: Buf("ActBf16", 2L * p.MaxBatch * maxAct, "bf16 (MaxBatch, max width): activation rounded to bf16 for bf16 weights"); break;
+                    case ActKind.Q8_1: Buf("Act81", ((long)maxAct / 32 * 36 + 36) * p.MaxBatch, "q8_1 blocks (MaxBatch, max width / 32 * 36): activation quantized for q4_1/q5_1 weights"); break;
+                    case ActKind.Q8_K: Buf("Act8K", ((long)maxAct / 256 * 292 + 292) * p.MaxBatch, "q8_K blocks (MaxBatch, max width / 256 * 292): activation quantized for K-quant weights"); break;
+                }
+            }
             w.Line("private const long ArenaBytes = " + L(off) + ";");
             w.Line();
             w.Line("/// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>");
@@ -439,8 +462,9 @@ namespace Ingot.Generators.Emit
                 case WeightKind.F16:
                     return "Dot.F16F16((Half*)" + weight + " + (nint)" + row + " * " + c + ", Act16 + (nint)" + tok + " * " + c + ", " + c + ")";
                 default:
-                    string rb = I(cols / 32 * 34);
-                    return "VecDot.Q8_0Q8_0(" + weight + " + (nint)" + row + " * " + rb + ", Act8 + (nint)" + tok + " * " + rb + ", " + c + ")";
+                    var act = WeightKinds.Act(kind);
+                    string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
+                    return WeightKinds.Kernel(kind) + "(" + weight + " + (nint)" + row + " * " + rb + ", " + WeightKinds.ActField(act) + " + (nint)" + tok + " * " + ab + ", " + c + ")";
             }
         }
 
@@ -448,8 +472,12 @@ namespace Ingot.Generators.Emit
         private static void ActFields(SourceWriter w, params WeightKind[] kinds)
         {
             w.Line("public float* Act32;  // (N, cols) f32 activation");
-            if (Array.IndexOf(kinds, WeightKind.F16) >= 0) w.Line("public Half* Act16;   // (N, cols) activation rounded to f16 (f16 weights)");
-            if (Array.IndexOf(kinds, WeightKind.Q8_0) >= 0) w.Line("public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0 (q8_0 weights)");
+            bool Uses(ActKind a) => Array.Exists(kinds, k => WeightKinds.Act(k) == a);
+            if (Uses(ActKind.F16)) w.Line("public Half* Act16;   // (N, cols) activation rounded to f16 (f16 weights)");
+            if (Uses(ActKind.Q8_0)) w.Line("public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0 (q8_0 weights)");
+            if (Uses(ActKind.Q8_1)) w.Line("public byte* Act81;   // (N, cols / 32 * 36) activation quantized to q8_1 (q4_1/q5_1 weights)");
+            if (Uses(ActKind.Q8_K)) w.Line("public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)");
+            if (Uses(ActKind.BF16)) w.Line("public byte* ActBf16; // (N, cols * 2) activation rounded to bf16 (bf16 weights)");
             w.Line("public int N;         // tokens in this chunk");
         }
 
@@ -692,6 +720,7 @@ namespace Ingot.Generators.Emit
             w.Line("float* xn = Buf(OffXn);");
             w.Line("byte* act8 = _arena + OffAct8;");
             w.Line("Half* act16 = (Half*)(_arena + OffAct16);");
+            foreach (var a in ExtraActs(p)) w.Line("byte* " + Local(a) + " = _arena + Off" + WeightKinds.ActField(a) + ";");
             var ob = bodies.Get(p.Output, p.VocabSize, p.Dim, false);
             w.Line("var output = new " + ob.Name + " { W = _output, N = rows, Y = logits };");
             w.Line("float* xLast = x + (nint)first * Dim;");
@@ -708,7 +737,7 @@ namespace Ingot.Generators.Emit
             if (p.TokenEmbd == WeightKind.F32)
                 w.Line("new ReadOnlySpan<float>((float*)_tokenEmbd + (nint)token * Dim, Dim).CopyTo(new Span<float>(x, Dim));");
             else
-                w.Line("Dequantize.Row(" + Ctype(p.TokenEmbd) + ", _tokenEmbd + (nint)token * " + I(RowBytes(p.TokenEmbd, p.Dim)) + ", x, Dim);");
+                w.Line("Dequantize.Row(" + Ctype(p.TokenEmbd) + ", _tokenEmbd + (nint)token * " + L(WeightKinds.RowBytes(p.TokenEmbd, p.Dim)) + ", x, Dim);");
             w.Close();
             w.Line();
 
@@ -731,6 +760,7 @@ namespace Ingot.Generators.Emit
                 w.Line();
                 w.Line("byte* act8 = _arena + OffAct8;      // q8_0 activation rows");
                 w.Line("Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows");
+                foreach (var a in ExtraActs(p)) w.Line("byte* " + Local(a) + " = _arena + Off" + WeightKinds.ActField(a) + ";  // " + WeightKinds.ActName(a) + " activation rows");
                 w.Line();
                 w.Line("// attn_norm fused with the activation conversion the Q/K/V weights need, then Q|K|V + RoPE + cache write in one pass");
                 w.Line("var qkv = new QkvBody" + I(k.Index) + " { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, N = n, Q = q, KCache = kCache, VCache = vCache, Cos = _ropeCos, Sin = _ropeSin, Pos = _position };");
@@ -759,7 +789,8 @@ namespace Ingot.Generators.Emit
             }
         }
 
-        private static int RowBytes(WeightKind kind, int cols) => kind == WeightKind.F32 ? cols * 4 : kind == WeightKind.F16 ? cols * 2 : cols / 32 * 34;
+        /// <summary>The local variable an activation buffer is held in ("act8", "act8K", …).</summary>
+        private static string Local(ActKind a) => "act" + WeightKinds.ActField(a).Substring(3);
 
         /// <summary>
         /// Emits one loop over the chunk's rows that (optionally) RMS-normalizes a row and immediately converts it to
@@ -768,18 +799,34 @@ namespace Ingot.Generators.Emit
         /// </summary>
         private static void EmitRowPrep(SourceWriter w, string body, string src, string dst, string cols, string? normWeight, string rows, params WeightKind[] kinds)
         {
-            bool q8 = Array.IndexOf(kinds, WeightKind.Q8_0) >= 0, f16 = Array.IndexOf(kinds, WeightKind.F16) >= 0;
-            if (normWeight is null && !q8 && !f16)
+            var acts = new List<ActKind>();
+            foreach (var a in Planner.ConversionOrder)
+            {
+                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) acts.Add(a);
+            }
+            if (normWeight is null && acts.Count == 0)
             {
                 w.Line(body + ".Act32 = " + src + ";");
                 return;
             }
             w.Open("for (int t = 0; t < " + rows + "; t++)");
             if (normWeight != null) w.Line("RmsNormRow(" + src + " + (nint)t * Dim, " + normWeight + ", " + dst + " + (nint)t * Dim);");
-            if (q8) w.Line("Quantize.RowQ8_0(" + dst + " + (nint)t * " + cols + ", act8 + (nint)t * (" + cols + " / 32 * 34), " + cols + ");");
-            if (f16) w.Line("ToHalfRow(" + dst + " + (nint)t * " + cols + ", act16 + (nint)t * " + cols + ", " + cols + ");");
+            string row = dst + " + (nint)t * " + cols;
+            foreach (var a in acts)
+            {
+                switch (a)
+                {
+                    case ActKind.Q8_0: w.Line("Quantize.RowQ8_0(" + row + ", act8 + (nint)t * (" + cols + " / 32 * 34), " + cols + ");"); break;
+                    case ActKind.Q8_1: w.Line("Quantize.RowQ8_1(" + row + ", act81 + (nint)t * (" + cols + " / 32 * 36), " + cols + ");"); break;
+                    case ActKind.Q8_K: w.Line("Quantize.RowQ8_K(" + row + ", act8K + (nint)t * (" + cols + " / 256 * 292), " + cols + ");"); break;
+                    case ActKind.BF16: w.Line("Quantize.RowBF16(" + row + ", actBf16 + (nint)t * (" + cols + " * 2), " + cols + ");"); break;
+                    case ActKind.F16: w.Line("ToHalfRow(" + row + ", act16 + (nint)t * " + cols + ", " + cols + ");"); break;
+                }
+            }
             w.Close();
-            w.Line(body + ".Act32 = " + dst + ";" + (q8 ? " " + body + ".Act8 = act8;" : "") + (f16 ? " " + body + ".Act16 = act16;" : ""));
+            var assign = new StringBuilder(body + ".Act32 = " + dst + ";");
+            foreach (var a in acts) assign.Append(" " + body + "." + WeightKinds.ActField(a) + " = " + Local(a) + ";");
+            w.Line(assign.ToString());
         }
     }
 }

@@ -2,8 +2,14 @@ using Ingot.Generators.Model;
 
 namespace Ingot.Generators.Planning
 {
-    /// <summary>Weight quant types the planner can lower to a kernel.</summary>
-    public enum WeightKind { F32, F16, Q8_0 }
+    /// <summary>Weight types the planner can lower to a kernel (ggml's names; see <see cref="WeightKinds"/> for their traits).</summary>
+    public enum WeightKind { F32, F16, Q8_0, BF16, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS }
+
+    /// <summary>
+    /// The form a matmul's activation row takes before the dot product: ggml's vec_dot_type of the weight type,
+    /// so our sums round like llama.cpp's.
+    /// </summary>
+    public enum ActKind { F32, F16, BF16, Q8_0, Q8_1, Q8_K }
 
     /// <summary>One weight matrix of a layer kind: its role, GGUF name suffix, type and shape (rows × cols, row-major; row = output).</summary>
     public sealed record MatrixPlan(string Role, WeightKind Kind, int Rows, int Cols);

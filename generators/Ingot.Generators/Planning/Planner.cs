@@ -75,19 +75,15 @@ namespace Ingot.Generators.Planning
                     if (type != "f32") diags.Add(DiagnosticInfo.Create("ING0004", where, n, role, type, "f32"));
                     return WeightKind.F32;
                 }
-                WeightKind k;
-                switch (type)
+                if (!WeightKinds.TryParse(type, out var k))
                 {
-                    case "f32": k = WeightKind.F32; break;
-                    case "f16": k = WeightKind.F16; break;
-                    case "q8_0": k = WeightKind.Q8_0; break;
-                    default:
-                        diags.Add(DiagnosticInfo.Create("ING0004", where, n, role, type, "f32, f16, q8_0"));
-                        return WeightKind.F32;
+                    diags.Add(DiagnosticInfo.Create("ING0004", where, n, role, type, SupportedMatrixTypes));
+                    return WeightKind.F32;
                 }
-                if (k == WeightKind.Q8_0 && rowLength % 32 != 0)
+                int block = WeightKinds.BlockSize(k);
+                if (rowLength % block != 0)
                 {
-                    diags.Add(DiagnosticInfo.Create("ING0010", where, n, role, type, I(rowLength), "32"));
+                    diags.Add(DiagnosticInfo.Create("ING0010", where, n, role, type, I(rowLength), I(block)));
                 }
                 return k;
             }
@@ -160,19 +156,23 @@ namespace Ingot.Generators.Planning
             return seen.ToArray();
         }
 
-        public static string KernelFor(WeightKind kind) => kind switch
-        {
-            WeightKind.F32 => "Dot.F32 (f32 weights · f32 activations)",
-            WeightKind.F16 => "Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)",
-            _ => "VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)",
-        };
+        /// <summary>"f32, f16, bf16, q8_0, …": what ING0004 offers.</summary>
+        public static readonly string SupportedMatrixTypes = string.Join(", ", Array.ConvertAll(WeightKinds.All, WeightKinds.Name));
 
-        public static string TypeName(WeightKind kind) => kind switch
+        public static string KernelFor(WeightKind kind)
         {
-            WeightKind.F32 => "f32",
-            WeightKind.F16 => "f16",
-            _ => "q8_0",
-        };
+            switch (kind)
+            {
+                case WeightKind.F32: return "Dot.F32 (f32 weights · f32 activations)";
+                case WeightKind.F16: return "Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)";
+                case WeightKind.BF16: return "VecDot.BF16BF16 (bf16 weights · activations rounded to bf16, f32 accumulation)";
+                default:
+                    return WeightKinds.Kernel(kind) + " (" + TypeName(kind) + " weights · activations quantized to " + WeightKinds.ActName(WeightKinds.Act(kind)) +
+                           ", integer dot per block)";
+            }
+        }
+
+        public static string TypeName(WeightKind kind) => WeightKinds.Name(kind);
 
         private static List<PlanOp> Ops(ModelSpec spec, LayerKindPlan[] kinds, WeightKind embd, WeightKind output, int qDim, int kvDim, int headDim)
         {
@@ -208,20 +208,35 @@ namespace Ingot.Generators.Planning
             var names = new List<string>();
             foreach (var k in kinds)
             {
-                string s = k == WeightKind.F32 ? "f32" : k == WeightKind.F16 ? "f16" : "q8_0";
+                string s = TypeName(k);
                 if (!names.Contains(s)) names.Add(s);
             }
             return string.Join(" + ", names) + " weights";
         }
 
+        /// <summary>Activation conversions, in the order the generated row loop runs them.</summary>
+        internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16 };
+
         private static string ActKernels(params WeightKind[] kinds)
         {
-            bool q8 = false, f16 = false;
-            foreach (var k in kinds) { q8 |= k == WeightKind.Q8_0; f16 |= k == WeightKind.F16; }
-            if (q8 && f16) return "Quantize.RowQ8_0 + f16 rounding";
-            if (q8) return "Quantize.RowQ8_0";
-            if (f16) return "f16 rounding";
-            return "no conversion";
+            var parts = new List<string>();
+            foreach (var a in ConversionOrder)
+            {
+                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) parts.Add(ConversionName(a));
+            }
+            return parts.Count == 0 ? "no conversion" : string.Join(" + ", parts);
+        }
+
+        private static string ConversionName(ActKind a)
+        {
+            switch (a)
+            {
+                case ActKind.F16: return "f16 rounding";
+                case ActKind.BF16: return "bf16 rounding";
+                case ActKind.Q8_0: return "Quantize.RowQ8_0";
+                case ActKind.Q8_1: return "Quantize.RowQ8_1";
+                default: return "Quantize.RowQ8_K";
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Ingot.Formats;
 using Ingot.Host.CommandLine;
 using Ingot.Runtime.Quants;
+using Spectre.Console;
 
 namespace Ingot.Cli.Commands;
 
@@ -17,16 +19,19 @@ public sealed class QuantizeCommand : ICliCommand
     public string Name => "quantize";
     public string Summary => "quantize a GGUF model (Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, …) like llama-quantize";
     public string Usage =>
-        "usage: ingot quantize IN.gguf OUT.gguf TYPE [--threads N] [--allow-requantize]\n" +
+        "usage: ingot quantize IN.gguf OUT.gguf TYPE [--threads N] [--allow-requantize] [--tensor-type REGEX=TYPE]...\n" +
         "  TYPE: " + string.Join(", ", QuantMix.Names) + "\n" +
         "  1-D tensors and norms keep their type; K mixes put output.weight in Q6_K.\n" +
-        "  --allow-requantize  accept an already quantized input (dequantized first; quality loss)";
+        "  --allow-requantize      accept an already quantized input (dequantized first; quality loss)\n" +
+        "  --tensor-type RE=TYPE   as llama-quantize: every tensor the mix quantizes whose name matches the regex RE\n" +
+        "                          gets ggml type TYPE instead (e.g. attn_v=q8_0, 'blk\\.1\\.ffn_.*=q5_1'); first match wins";
 
     public int Run(string[] args)
     {
         var r = new ArgReader(args);
         int threads = r.Int(0, "--threads", "-t");
         bool allowRequantize = r.Flag("--allow-requantize");
+        var overrides = r.OptionValues("--tensor-type").Select(ParseOverride).ToList();
         string input = r.RequiredPositional("IN.gguf");
         string output = r.RequiredPositional("OUT.gguf");
         string typeName = r.RequiredPositional("TYPE");
@@ -38,22 +43,69 @@ public sealed class QuantizeCommand : ICliCommand
 
         using var src = GgufFile.Open(input);
         var sw = Stopwatch.StartNew();
-        var stats = GgufQuantizer.Quantize(src, output, ft, threads <= 0 ? Environment.ProcessorCount : threads, allowRequantize, Console.Error);
-        Console.Error.WriteLine();
+        int nThreads = threads <= 0 ? Environment.ProcessorCount : threads;
+        GgufQuantizer.Stats stats;
+        if (!Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // A live bar on a terminal; plain one-line-per-tensor progress when stderr is a file or a pipe.
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            stats = console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("quantizing", maxValue: 1.0);
+                    return GgufQuantizer.Quantize(src, output, ft, nThreads, allowRequantize, overrides, p =>
+                    {
+                        task.Description = Markup.Escape($"{p.Tensor} {p.From} -> {p.To}");
+                        task.Value = p.Fraction;
+                    });
+                });
+        }
+        else
+        {
+            stats = GgufQuantizer.Quantize(src, output, ft, nThreads, allowRequantize, overrides,
+                p => Console.Error.WriteLine($"[{p.Index}/{p.Count}] {100.0 * p.Fraction,5:F1}%  {p.Tensor,-40} {p.From,-7} -> {p.To,-7}"));
+        }
         Console.WriteLine($"{Path.GetFileName(output)}: {ft}, {stats.Tensors} tensors ({stats.Quantized} quantized), " +
-                          $"{stats.InputBytes / 1048576.0:F2} MiB -> {stats.OutputBytes / 1048576.0:F2} MiB in {sw.Elapsed.TotalSeconds:F1} s");
+                          $"{stats.InputBytes / 1048576.0:F2} MiB -> {stats.OutputBytes / 1048576.0:F2} MiB " +
+                          $"({100.0 * stats.OutputBytes / Math.Max(1, stats.InputBytes):F1} % of the input, " +
+                          $"{8.0 * stats.OutputBytes / Math.Max(1, stats.InputElements):F2} bits per weight) in {sw.Elapsed.TotalSeconds:F1} s");
         return 0;
+    }
+
+    private static GgufQuantizer.TypeOverride ParseOverride(string spec)
+    {
+        int eq = spec.LastIndexOf('=');
+        if (eq <= 0 || eq == spec.Length - 1) throw new UsageException($"--tensor-type '{spec}': expected REGEX=TYPE");
+        string typeName = spec[(eq + 1)..];
+        if (!GgmlTypeTraits.TryParse(typeName, out var type) || !QuantTraits.IsSupportedWeight(type))
+            throw new UsageException($"--tensor-type '{spec}': '{typeName}' is not a weight type ({string.Join(", ", QuantTraits.WeightTypesArray.Select(GgmlTypeTraits.Name))})");
+        try
+        {
+            return new GgufQuantizer.TypeOverride(new Regex(spec[..eq], RegexOptions.CultureInvariant), type);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--tensor-type '{spec}': bad regex: {e.Message}");
+        }
     }
 }
 
 /// <summary>Quantizes every tensor of a GGUF file into a new GGUF file through Ingot.Formats' GgufWriter.</summary>
 internal static unsafe class GgufQuantizer
 {
-    public readonly record struct Stats(int Tensors, int Quantized, long InputBytes, long OutputBytes);
+    public readonly record struct Stats(int Tensors, int Quantized, long InputBytes, long OutputBytes, long InputElements);
+
+    /// <summary>One tensor done: its position among the quantized ones and the fraction of elements done so far.</summary>
+    public readonly record struct Progress(int Index, int Count, double Fraction, string Tensor, string From, string To);
+
+    /// <summary>A --tensor-type rule: tensors the mix quantizes whose name matches get this type instead.</summary>
+    public sealed record TypeOverride(Regex Pattern, GgmlType Type);
 
     private const uint QuantizationVersion = 2; // GGML_QNT_VERSION
 
-    public static Stats Quantize(GgufFile src, string outputPath, QuantFileType ft, int threads, bool allowRequantize, TextWriter progress)
+    public static Stats Quantize(GgufFile src, string outputPath, QuantFileType ft, int threads, bool allowRequantize,
+                                 IReadOnlyList<TypeOverride> overrides, Action<Progress> progress)
     {
         string arch = src.TryGetValue("general.architecture", out var a) && a.Value is string s ? s : "llama";
         var info = new QuantModelInfo(
@@ -62,7 +114,8 @@ internal static unsafe class GgufQuantizer
             KvHeads: IntValue(src, $"{arch}.attention.head_count_kv", IntValue(src, $"{arch}.attention.head_count", 1)),
             Experts: IntValue(src, $"{arch}.expert_count", 0));
 
-        var plan = QuantMix.Plan(ft, src.Tensors.Select(t => new QuantTensor(t.Name, t.Type, t.Dims)).ToList(), info);
+        var plan = QuantMix.Plan(ft, src.Tensors.Select(t => new QuantTensor(t.Name, t.Type, t.Dims)).ToList(), info)
+            .Select(d => Override(d, overrides)).ToList();
         var byName = src.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var d in plan)
         {
@@ -81,7 +134,7 @@ internal static unsafe class GgufQuantizer
         w.Set("general.quantization_version", QuantizationVersion);
         w.Set("general.file_type", (uint)ft);
 
-        long inputBytes = 0, outputBytes = 0, totalElements = plan.Where(d => d.Requantizes).Sum(d => Elements(d.Tensor)), doneElements = 0;
+        long inputBytes = 0, outputBytes = 0, inputElements = src.Tensors.Sum(t => t.ElementCount), totalElements = plan.Where(d => d.Requantizes).Sum(d => Elements(d.Tensor)), doneElements = 0;
         int quantized = 0, index = 0;
         foreach (var d in plan)
         {
@@ -98,13 +151,28 @@ internal static unsafe class GgufQuantizer
                 // runs while the file is written, in plan order
                 stream.Write(QuantizeTensor(src.GetTensorPointer(st), st, d.NewType, threads));
                 doneElements += Elements(d.Tensor);
-                progress.Write($"\r[{++index}/{QuantizedCount(plan)}] {100.0 * doneElements / Math.Max(1, totalElements),5:F1}%  {st.Name,-40} {GgmlTypeTraits.Name(st.Type),-7} -> {GgmlTypeTraits.Name(d.NewType),-7}");
+                progress(new Progress(++index, QuantizedCount(plan), (double)doneElements / Math.Max(1, totalElements), st.Name,
+                                      GgmlTypeTraits.Name(st.Type), GgmlTypeTraits.Name(d.NewType)));
             }).ByteSize;
         }
         w.Write(outputPath);
-        return new Stats(plan.Count, quantized, inputBytes, outputBytes);
+        return new Stats(plan.Count, quantized, inputBytes, outputBytes, inputElements);
 
         static int QuantizedCount(IReadOnlyList<QuantDecision> p) => p.Count(x => x.Requantizes);
+    }
+
+    /// <summary>Applies the first matching --tensor-type rule to a tensor the mix quantizes (a tensor it keeps stays kept).</summary>
+    private static QuantDecision Override(QuantDecision d, IReadOnlyList<TypeOverride> overrides)
+    {
+        if (!QuantMix.IsQuantizable(d.Tensor)) return d;
+        foreach (var o in overrides)
+        {
+            if (!o.Pattern.IsMatch(d.Tensor.Name)) continue;
+            if (d.Tensor.Dims[0] % GgmlTypeTraits.BlockSize(o.Type) != 0)
+                throw new UsageException($"--tensor-type {o.Pattern}={GgmlTypeTraits.Name(o.Type)}: {d.Tensor.Name} has rows of {d.Tensor.Dims[0]} elements, not a multiple of {GgmlTypeTraits.BlockSize(o.Type)}");
+            return d with { NewType = o.Type };
+        }
+        return d;
     }
 
     private static long Elements(QuantTensor t) => t.Dims.Aggregate(1L, (x, y) => x * y);

@@ -53,6 +53,14 @@ public sealed class ArgReader
     /// default can never be mistaken for an option name by overload resolution.)</summary>
     public string OptionOr(string defaultValue, params string[] names) => Take(names) ?? defaultValue;
 
+    /// <summary>Every value of a repeatable option, in command-line order (each occurrence and its value removed).</summary>
+    public List<string> OptionValues(params string[] names)
+    {
+        var values = new List<string>();
+        while (Take(names) is { } v) values.Add(v);
+        return values;
+    }
+
     /// <summary>The value of the first of <paramref name="names"/> present (and removes both), or null. Unambiguous with any number of names.</summary>
     public string? OptionOrNull(params string[] names) => Take(names);
 
