@@ -45,6 +45,9 @@ public abstract class Tokenizer
         return model switch
         {
             "llama" => SentencePieceBpeTokenizer.FromGgufMetadata(file),
+            "gpt2" => ByteLevelBpeTokenizer.FromGgufMetadata(file),
+            "bert" => WordPieceTokenizer.FromGgufMetadata(file),
+            "t5" => UnigramTokenizer.FromGgufMetadata(file),
             _ => throw new NotSupportedException($"{file.Path}: tokenizer.ggml.model '{model}' is not supported yet"),
         };
     }
