@@ -16,6 +16,8 @@ public sealed class HostContext(ICompiledModel model, string program, TextWriter
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
     public CancellationToken Cancellation { get; } = cancellation;
+    /// <summary>Standard input (the chat verb's messages).</summary>
+    public TextReader In { get; init; } = Console.In;
 
     /// <summary>Set by <see cref="ReadCommonOptions"/>.</summary>
     public string WeightsPath { get; private set; } = "";

@@ -15,7 +15,7 @@ public static class HostProgram
 {
     /// <summary>The verbs every compiled executable serves, in help order.</summary>
     public static IReadOnlyList<IHostVerb> Verbs { get; } =
-        [new GenerateVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
+        [new GenerateVerb(), new ChatVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
 
     /// <summary>Runs against the process's console (UTF-8 out, flushed per token by the verbs); Ctrl+C stops generation cleanly.</summary>
     public static int Run(ICompiledModel model, string[] args)
@@ -43,7 +43,7 @@ public static class HostProgram
     }
 
     /// <summary>Runs with the given writers (tests call this in-process).</summary>
-    public static int Run(ICompiledModel model, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default)
+    public static int Run(ICompiledModel model, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default, TextReader? stdin = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(args);
@@ -71,7 +71,7 @@ public static class HostProgram
 
         try
         {
-            var context = new HostContext(model, program, stdout, stderr, ct);
+            var context = new HostContext(model, program, stdout, stderr, ct) { In = stdin ?? Console.In };
             int code = verb.Run(context, reader);
             stdout.Flush();
             return code;
@@ -82,7 +82,7 @@ public static class HostProgram
             stderr.WriteLine($"{program} {verb.Name}: {OneLine(e.Message)} ({program} {verb.Name} --help for usage)");
             return 2;
         }
-        catch (Exception e) when (e is InvalidModelFileException or WeightMismatchException or ContextOverflowException
+        catch (Exception e) when (e is InvalidModelFileException or WeightMismatchException or ContextOverflowException or Runtime.Chat.ChatTemplateException
                                       or IOException or UnauthorizedAccessException or InvalidDataException
                                       or NotSupportedException or ArgumentException or OperationCanceledException)
         {

@@ -59,10 +59,10 @@ public class HostProgramTests
     [Fact]
     public void UnknownVerb_OneLine_Exit2()
     {
-        var (code, _, e) = Run(new BigramModel(), "chat");
+        var (code, _, e) = Run(new BigramModel(), "converse");
         Assert.Equal(2, code);
         AssertOneLineError(e);
-        Assert.Contains("unknown verb 'chat'", e);
+        Assert.Contains("unknown verb 'converse'", e);
     }
 
     [Theory]

@@ -24,13 +24,10 @@ public sealed class GenerateVerb : IHostVerb
         "  -p, --prompt TEXT       the prompt (printed, then continued)\n" +
         "  -n, --steps N           positions to run, prompt included, as llama2.c's -n (default 256; 0 = the context)\n" +
         "      --max-new N         instead of -n: tokens to generate after the prompt (llama.cpp's -n)\n" +
-        "      --temp T            temperature (default 0.8; 0 = greedy argmax)\n" +
-        "      --top-k K           keep the K most likely tokens (default 40; 0 = off)\n" +
-        "      --top-p P           nucleus sampling mass (default 0.95; 1 = off)\n" +
-        "      --min-p M           drop tokens below M x the best probability (default 0.05; 0 = off)\n" +
-        "      --repeat-penalty R  penalty for recent tokens (default 1.1; 1 = off)\n" +
-        "      --repeat-last-n N   how many recent tokens it looks at (default 64)\n" +
-        "      --seed S            sampler seed (default: random; printed to stderr)\n" +
+        SamplingArgs.Usage +
+        "      --chat              treat TEXT as a user message: render it with the model's chat template, print only the reply\n" +
+        "      --system TEXT       with --chat: a system message first\n" +
+        "      --chat-template F   with --chat: this .jinja template instead of the model's tokenizer.chat_template\n" +
         "      --ctx N             KV cache size in tokens (default: what the run needs)\n" +
         "  -t, --threads N         worker threads (default: all cores)\n" +
         "      --model PATH        weights file (default: <exe dir>/<model>.gguf)\n" +
@@ -43,33 +40,27 @@ public sealed class GenerateVerb : IHostVerb
         string prompt = args.OptionOrNull("-p", "--prompt") ?? throw new UsageException("missing -p TEXT");
         int steps = args.Int(256, "-n", "--steps");
         int maxNew = args.Int(-1, "--max-new");
-        var d = new SamplerOptions();
-        float temp = args.Float(d.Temperature, "--temp", "--temperature");
-        int topK = args.Int(d.TopK, "--top-k");
-        float topP = args.Float(d.TopP, "--top-p");
-        float minP = args.Float(d.MinP, "--min-p");
-        float penalty = args.Float(d.RepeatPenalty, "--repeat-penalty");
-        int lastN = args.Int(d.RepeatLastN, "--repeat-last-n");
-        string? seedText = args.OptionOrNull("--seed", "-s");
+        bool chat = args.Flag("--chat");
+        string? system = args.OptionOrNull("--system");
+        string? templatePath = args.OptionOrNull("--chat-template");
+        var sampling = SamplingArgs.Read(args);
         args.ThrowIfUnknown();
+        if (!chat && (system is not null || templatePath is not null)) throw new UsageException("--system and --chat-template need --chat");
 
         if (steps < 0) throw new UsageException("-n must be >= 0");
-        if (float.IsNaN(temp) || float.IsNaN(topP) || float.IsNaN(minP) || float.IsNaN(penalty)) throw new UsageException("sampling options must be numbers");
-        if (lastN < 0) throw new UsageException("--repeat-last-n must be >= 0");
-        if (penalty <= 0) throw new UsageException("--repeat-penalty must be > 0");
-        ulong? seed = null;
-        if (seedText is not null)
-        {
-            // Accept any 64-bit value, and negative numbers as their two's complement (llama.cpp users pass -1).
-            if (ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong u)) seed = u;
-            else if (long.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l)) seed = unchecked((ulong)l);
-            else throw new UsageException($"option --seed: '{seedText}' is not a valid integer");
-        }
-        var sampling = new SamplerOptions(temp, topK, topP, minP, penalty, lastN, seed);
 
         using var weights = context.OpenWeights();
         var codec = HostContext.LoadTokenizer(weights);
-        var promptIds = codec.EncodePrompt(prompt);
+        string text = prompt;
+        if (chat)
+        {
+            var template = Chat.ChatSession.LoadTemplate(weights, templatePath);
+            var messages = new List<Runtime.Chat.ChatMessage>();
+            if (system is not null) messages.Add(new("system", system));
+            messages.Add(new("user", prompt));
+            text = template.Render(messages, addGenerationPrompt: true);
+        }
+        var promptIds = codec.EncodePrompt(text);
 
         int needed = maxNew >= 0 ? promptIds.Count + maxNew : steps;
         context.LoadModel(weights, needed);
@@ -82,7 +73,7 @@ public sealed class GenerateVerb : IHostVerb
 
         var generator = new TextGenerator(model, codec);
         var output = context.Out;
-        output.Write(prompt);
+        if (!chat) output.Write(prompt); // a chat prints only the reply
         output.Flush();
         var options = new GenerationOptions(maxNew, sampling);
         GenerationResult result = generator.Generate(promptIds, options, text =>

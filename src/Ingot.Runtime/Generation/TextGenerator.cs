@@ -77,6 +77,14 @@ public sealed class TextGenerator
     /// <summary>The result of the last <see cref="GenerateAsync"/> that ran to its end.</summary>
     public GenerationResult? LastResult { get; private set; }
 
+    /// <summary>The tokens whose keys and values the model's cache holds, in order (prompt and fed-back samples).</summary>
+    public IReadOnlyList<int> CachedTokens => _cached;
+
+    /// <summary>How many leading prompt tokens the last generation found already in the cache and did not re-run.</summary>
+    public int ReusedPromptTokens { get; private set; }
+
+    private readonly List<int> _cached = new();
+
     private Run Start(IReadOnlyList<int> promptIds, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(promptIds);
@@ -105,8 +113,23 @@ public sealed class TextGenerator
         }
 
         long t0 = Stopwatch.GetTimestamp();
-        _model.Reset();
-        _model.Prefill(ids, _logits);
+        // A chat resends the whole conversation each turn: when the KV cache already holds a prefix of the prompt
+        // (and nothing else touched the model since), only the new tokens are run. The cache then holds exactly
+        // what a full prefill would have computed (each token's math does not depend on the batch it ran in).
+        int reuse = 0;
+        if (_model.Position == _cached.Count)
+        {
+            while (reuse < _cached.Count && reuse < ids.Length - 1 && _cached[reuse] == ids[reuse]) reuse++;
+            if (reuse < _cached.Count) reuse = 0; // the cache diverges from the prompt: start over
+        }
+        if (reuse == 0)
+        {
+            _model.Reset();
+            _cached.Clear();
+        }
+        _model.Prefill(ids.AsSpan(reuse), _logits);
+        for (int i = reuse; i < ids.Length; i++) _cached.Add(ids[i]);
+        ReusedPromptTokens = reuse;
         double prefill = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return new Run(this, stream, ids.Length, options, prefill);
     }
@@ -148,6 +171,7 @@ public sealed class TextGenerator
             // The sampled token needs a cache slot to be fed back; without one we stop cleanly, text already out.
             if (model.Position >= model.ContextSize) { _done = true; _reason = StopReason.ContextFull; return true; }
             model.Decode(next, owner._logits);
+            owner._cached.Add(next);
             return true;
         }
 
