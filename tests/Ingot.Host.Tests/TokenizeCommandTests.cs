@@ -116,8 +116,10 @@ public class TokenizeCommandTests
             File.WriteAllText(json, "{}");
             foreach (string source in new[] { json, folder })
             {
-                var hf = Assert.Throws<NotSupportedException>(() => Run("", source, "x"));
+                // a tokenizer.json without a model: one line naming the file and the key
+                var hf = Assert.Throws<InvalidModelFileException>(() => Run("", source, "x"));
                 Assert.Contains(json, hf.Message);
+                Assert.Contains("model", hf.Message);
             }
         }
         finally { Directory.Delete(folder, recursive: true); }

@@ -16,12 +16,12 @@ namespace Ingot.Cli.Commands;
 public sealed class TokenizeCommand : ICliCommand
 {
     public string Name => "tokenize";
-    public string Summary => "print the token ids of a text under a tokenizer file (GGUF, tokenizer.model, tokenizer.bin)";
+    public string Summary => "print the token ids of a text under a tokenizer file (GGUF, tokenizer.json, tokenizer.model, tokenizer.bin)";
 
     public string Usage =>
         "usage: ingot tokenize FILE [TEXT] [--jsonl] [--add-special] [--no-parse-special] [--vocab-size N]\n\n" +
-        "  FILE                a GGUF file (vocabulary-only is fine), a SentencePiece tokenizer.model,\n" +
-        "                      or a llama2.c tokenizer.bin (a Hugging Face tokenizer.json is not supported yet)\n" +
+        "  FILE                a GGUF file (vocabulary-only is fine), a Hugging Face tokenizer.json (or its folder),\n" +
+        "                      a SentencePiece tokenizer.model, or a llama2.c tokenizer.bin\n" +
         "  TEXT                the text to tokenize ('-' reads all of stdin)\n" +
         "  --jsonl             read stdin: one JSON string per line; print one line of ids per line\n" +
         "  --add-special       add BOS/EOS as the tokenizer's metadata says (default: none)\n" +
@@ -103,14 +103,14 @@ public sealed class TokenizeCommand : ICliCommand
     {
         if (Directory.Exists(path))
         {
+            string json = Path.Combine(path, "tokenizer.json");
+            if (File.Exists(json)) return HuggingFaceTokenizer.FromFile(json);
             string spm = Path.Combine(path, "tokenizer.model");
             if (File.Exists(spm)) return FromSentencePieceModel(spm);
-            string json = Path.Combine(path, "tokenizer.json");
-            if (File.Exists(json)) throw HfNotSupported(json);
             throw new FileNotFoundException($"{path}: a folder without tokenizer.model or tokenizer.json", path);
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer file not found: {path}", path);
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw HfNotSupported(path);
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return HuggingFaceTokenizer.FromFile(path);
 
         Span<byte> magic = stackalloc byte[4];
         int got;
@@ -129,9 +129,6 @@ public sealed class TokenizeCommand : ICliCommand
         SentencePieceModelReader.Read(path).ModelType == 1
             ? UnigramTokenizer.FromSentencePieceModel(path)
             : SentencePieceBpeTokenizer.FromSentencePieceModel(path);
-
-    private static NotSupportedException HfNotSupported(string json) =>
-        new($"{json}: Hugging Face tokenizer.json is not supported yet (use the model's GGUF or tokenizer.model)");
 
     /// <summary>
     /// The number of entries in a llama2.c tokenizer.bin (i32 max_token_length, then per token f32 score, i32 length,
