@@ -37,17 +37,88 @@ public class TokenizeCommandTests
         return sb.ToString();
     }
 
+    /// <summary>Every suite in ../shared/vocab that has a GGUF with its .inp/.out.</summary>
     [Theory]
     [InlineData("llama-spm")]
+    [InlineData("phi-3")]
     [InlineData("bert-bge")]
-    public void Jsonl_ReproducesTheLlamaCppSuite(string suite)
+    [InlineData("gpt-2")]
+    [InlineData("deepseek-coder")]
+    [InlineData("deepseek-llm")]
+    [InlineData("falcon")]
+    [InlineData("mpt")]
+    [InlineData("refact")]
+    [InlineData("starcoder")]
+    public void Jsonl_ReproducesTheLlamaCppSuite(string suite) => AssertSuite(suite, Vocab(suite));
+
+    [Fact]
+    public void Jsonl_AllSuitesWithAGguf_AreCovered()
+    {
+        // A suite added to ../shared/vocab later must be added to the theory above.
+        var covered = new[] { "llama-spm", "phi-3", "bert-bge", "gpt-2", "deepseek-coder", "deepseek-llm", "falcon", "mpt", "refact", "starcoder" };
+        var present = Directory.GetFiles(Path.Combine(TestPaths.Shared, "vocab"), "ggml-vocab-*.gguf")
+            .Where(g => File.Exists(g + ".inp") && File.Exists(g + ".out"))
+            .Select(g => Path.GetFileName(g)["ggml-vocab-".Length..^".gguf".Length]).Order(StringComparer.Ordinal);
+        Assert.Equal(covered.Order(StringComparer.Ordinal), present);
+    }
+
+    [Fact]
+    public void HuggingFaceTokenizerJson_FileOrFolder_ReproducesTheGpt2Suite()
+    {
+        // gpt-2's vocabulary written as a tokenizer.json (vocab object, merges, added_tokens, ByteLevel pre-tokenizer)
+        string gguf = Vocab("gpt-2");
+        string folder = Path.Combine(Path.GetTempPath(), $"ingot-hf-cli-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string json = Path.Combine(folder, "tokenizer.json");
+            using (var f = GgufFile.Open(gguf))
+            using (var stream = File.Create(json))
+            using (var w = new Utf8JsonWriter(stream))
+            {
+                string[] tokens = f.GetArray<string>("tokenizer.ggml.tokens");
+                int[] types = f.GetArray<int>("tokenizer.ggml.token_type");
+                w.WriteStartObject();
+                w.WriteStartArray("added_tokens");
+                for (int i = 0; i < tokens.Length; i++)
+                {
+                    if (types[i] is not (3 or 4)) continue;
+                    w.WriteStartObject(); w.WriteNumber("id", i); w.WriteString("content", tokens[i]); w.WriteBoolean("special", types[i] == 3); w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartObject("pre_tokenizer"); w.WriteString("type", "ByteLevel"); w.WriteBoolean("add_prefix_space", false); w.WriteEndObject();
+                w.WriteStartObject("decoder"); w.WriteString("type", "ByteLevel"); w.WriteEndObject();
+                w.WriteStartObject("model");
+                w.WriteString("type", "BPE");
+                w.WriteStartObject("vocab");
+                for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
+                w.WriteEndObject();
+                w.WriteStartArray("merges");
+                foreach (string m in f.GetArray<string>("tokenizer.ggml.merges")) w.WriteStringValue(m);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            // a tokenizer.model beside it is ignored when tokenizer.json is there
+            File.Copy(Llama2c("tok512.model"), Path.Combine(folder, "tokenizer.model"));
+            AssertSuite("gpt-2", json);
+            AssertSuite("gpt-2", folder);
+            Assert.Equal((0, "15496 995\n"), Run("", folder, "Hello world"));
+            File.Delete(json);
+            Assert.Equal(Run("", Llama2c("tok512.model"), "Hello world"), Run("", folder, "Hello world")); // falls back to tokenizer.model
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    /// <summary>`ingot tokenize SOURCE --jsonl` over a suite's .inp (JSON-encoded, one per line) must print its .out exactly.</summary>
+    private static void AssertSuite(string suite, string source)
     {
         string gguf = Vocab(suite);
         var inputs = SuiteInputs(gguf);
         var expected = File.ReadAllText(gguf + ".out").Split('\n')[..^1].Select(l => l.Trim()).ToList();
         Assert.Equal(inputs.Count, expected.Count);
 
-        var (code, output) = Run(JsonLines(inputs), gguf, "--jsonl");
+        var (code, output) = Run(JsonLines(inputs), source, "--jsonl");
         Assert.Equal(0, code);
         Assert.EndsWith("\n", output);
         var lines = output.Split('\n')[..^1];

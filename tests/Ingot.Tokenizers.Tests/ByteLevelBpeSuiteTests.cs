@@ -22,7 +22,7 @@ public class ByteLevelBpeSuiteTests
     private static List<string> SuiteNames()
     {
         var names = new List<string>();
-        foreach (string gguf in Directory.GetFiles(Path.Combine(VocabSuite.Shared, "vocab"), "ggml-vocab-*.gguf").Order(StringComparer.Ordinal))
+        foreach (string gguf in Directory.GetFiles(Path.Combine(TestPaths.Shared, "vocab"), "ggml-vocab-*.gguf").Order(StringComparer.Ordinal))
         {
             if (!File.Exists(gguf + ".inp") || !File.Exists(gguf + ".out")) continue;
             using var f = GgufFile.Open(gguf);

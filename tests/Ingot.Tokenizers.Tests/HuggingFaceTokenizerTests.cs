@@ -172,6 +172,135 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
+    public void SentencePieceStyleBpe_LlamaSpm_MatchesLlamaCpp()
+    {
+        // A Llama-2 tokenizer.json as HF's converter writes it from tokenizer.model: every pair of pieces whose
+        // concatenation is a piece is a merge, ordered by the merged piece's score (then the parts' ids); byte_fallback;
+        // the normalizer prepends "▁" and replaces spaces. Ingot turns merge ranks back into scores: same ids as the GGUF.
+        string dir = WriteTokenizerJson("llama-spm", (w, tokens, types, f) =>
+        {
+            float[] scores = f.GetArray<float>("tokenizer.ggml.scores");
+            var index = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < tokens.Length; i++) index.TryAdd(tokens[i], i);
+            var merges = new List<(float Score, int Left, int Right)>();
+            for (int i = 0; i < tokens.Length; i++)
+            {
+                if (types[i] != 1) continue;
+                for (int k = 1; k < tokens[i].Length; k++)
+                    if (index.TryGetValue(tokens[i][..k], out int l) && index.TryGetValue(tokens[i][k..], out int r) && types[l] == 1 && types[r] == 1)
+                        merges.Add((scores[i], l, r));
+            }
+            merges.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left != b.Left ? a.Left.CompareTo(b.Left) : a.Right.CompareTo(b.Right));
+            Assert.True(merges.Count > 10_000, $"only {merges.Count} merges");
+
+            w.WriteStartObject("normalizer");
+            w.WriteString("type", "Sequence");
+            w.WriteStartArray("normalizers");
+            w.WriteStartObject(); w.WriteString("type", "Prepend"); w.WriteString("prepend", "\u2581"); w.WriteEndObject();
+            w.WriteStartObject(); w.WriteString("type", "Replace");
+            w.WriteStartObject("pattern"); w.WriteString("String", " "); w.WriteEndObject();
+            w.WriteString("content", "\u2581"); w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteNull("pre_tokenizer");
+            w.WriteStartObject("model");
+            w.WriteString("type", "BPE");
+            w.WriteBoolean("byte_fallback", true);
+            w.WriteString("unk_token", "<unk>");
+            w.WriteStartObject("vocab");
+            for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
+            w.WriteEndObject();
+            w.WriteStartArray("merges");
+            foreach (var (_, l, r) in merges) w.WriteStringValue(tokens[l] + " " + tokens[r]);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, new() { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["add_bos_token"] = true, ["add_eos_token"] = false });
+        var hf = Tokenizer.FromHuggingFace(dir);
+        Assert.IsType<SentencePieceBpeTokenizer>(hf);
+        AssertSuite("llama-spm", hf);
+        using var gguf = GgufFile.Open(VocabSuite.Gguf("llama-spm"));
+        var reference = Tokenizer.FromGguf(gguf);
+        Assert.Equal(reference.VocabSize, hf.VocabSize);
+        Assert.Equal<(int?, int?, bool, bool)>((1, 2, true, false), (hf.BosTokenId, hf.EosTokenId, hf.AddBosToken, hf.AddEosToken));
+        Assert.Equal(reference.EncodeToIds("Hello world", addSpecialTokens: true), hf.EncodeToIds("Hello world", addSpecialTokens: true));
+    }
+
+    /// <summary>UnigramTests' vocabulary as a T5-style tokenizer.json: [piece, score] pairs, Precompiled charsmap, Metaspace.</summary>
+    private static string WriteUnigramJson(string name, bool removeExtraWhitespaces, string prependScheme)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"ingot-hf-ugm-{name}-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        using (var stream = File.Create(Path.Combine(dir, "tokenizer.json")))
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            var vocab = UnigramTests.Vocab;
+            w.WriteStartObject();
+            w.WriteStartArray("added_tokens");
+            for (int i = 0; i < vocab.Length; i++)
+            {
+                if (vocab[i].Type is not (3 or 4)) continue;
+                w.WriteStartObject(); w.WriteNumber("id", i); w.WriteString("content", vocab[i].Piece); w.WriteBoolean("special", vocab[i].Type == 3); w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("normalizer");
+            w.WriteString("type", "Sequence");
+            w.WriteStartArray("normalizers");
+            w.WriteStartObject(); w.WriteString("type", "Precompiled"); w.WriteString("precompiled_charsmap", Convert.ToBase64String(UnigramTests.Charsmap())); w.WriteEndObject();
+            if (removeExtraWhitespaces)
+            {
+                w.WriteStartObject(); w.WriteString("type", "Replace");
+                w.WriteStartObject("pattern"); w.WriteString("Regex", " {2,}"); w.WriteEndObject();
+                w.WriteString("content", " "); w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartObject("pre_tokenizer");
+            w.WriteString("type", "Metaspace"); w.WriteString("replacement", "\u2581"); w.WriteString("prepend_scheme", prependScheme);
+            w.WriteEndObject();
+            w.WriteStartObject("model");
+            w.WriteString("type", "Unigram");
+            w.WriteNumber("unk_id", 2);
+            w.WriteStartArray("vocab");
+            foreach (var (piece, _, score) in vocab) { w.WriteStartArray(); w.WriteStringValue(piece); w.WriteNumberValue(score); w.WriteEndArray(); }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"eos_token": {"content": "</s>", "special": true}, "add_eos_token": true}""");
+        return dir;
+    }
+
+    [Fact]
+    public void Unigram_SameIdsAsTheGgufFormOfTheSameVocabulary()
+    {
+        var hf = Assert.IsType<UnigramTokenizer>(Tokenizer.FromHuggingFace(WriteUnigramJson("always", removeExtraWhitespaces: false, "always")));
+        var vocab = UnigramTests.Vocab;
+        // what Tokenizer.FromGguf builds from tokens/scores/types + add_space_prefix, remove_extra_whitespaces, charsmap
+        var direct = new UnigramTokenizer([.. vocab.Select(p => p.Piece)], [.. vocab.Select(p => p.Score)], [.. vocab.Select(p => p.Type)],
+            bos: null, eos: 1, unk: 2, addBos: false, addEos: true, addSpacePrefix: true, removeExtraWhitespaces: false, UnigramTests.Charsmap());
+        Assert.True(hf.AddSpacePrefix);
+        Assert.False(hf.RemoveExtraWhitespaces);
+        Assert.Equal<(int?, int?, bool, bool)>((null, 1, false, true), (hf.BosTokenId, hf.EosTokenId, hf.AddBosToken, hf.AddEosToken));
+        foreach (var row in UnigramTests.PrefixCases())
+        {
+            string text = (string)row[0];
+            Assert.Equal((int[])row[1], hf.EncodeToIds(text));
+            Assert.Equal(direct.EncodeToIds(text, addSpecialTokens: true), hf.EncodeToIds(text, addSpecialTokens: true));
+        }
+        Assert.Equal([3, 13], hf.EncodeToIds("ｘy")); // the base64 charsmap came through
+
+        var squeezed = Assert.IsType<UnigramTokenizer>(Tokenizer.FromHuggingFace(WriteUnigramJson("never", removeExtraWhitespaces: true, "never")));
+        Assert.False(squeezed.AddSpacePrefix);
+        Assert.True(squeezed.RemoveExtraWhitespaces);
+        // llama.cpp's UGM prepends "▁" whenever it squeezes spaces, whatever add_space_prefix says: ▁ a ▁ b
+        Assert.Equal([3, 4, 3, 5], squeezed.EncodeToIds("a   b"));
+        var bare = Assert.IsType<UnigramTokenizer>(Tokenizer.FromHuggingFace(WriteUnigramJson("bare", removeExtraWhitespaces: false, "never")));
+        Assert.False(bare.AddSpacePrefix);
+        Assert.False(bare.RemoveExtraWhitespaces);
+        Assert.Equal([4, 3, 3, 5], bare.EncodeToIds("a  b")); // a ▁ ▁ b: no prefix, spaces kept
+    }
+
+    [Fact]
     public void UnknownModelType_NamesTheKey()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"ingot-hf-bad-{Environment.ProcessId}");
@@ -179,6 +308,11 @@ public class HuggingFaceTokenizerTests
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0}}}");
         var e = Assert.Throws<InvalidModelFileException>(() => HuggingFaceTokenizer.FromFile(dir));
         Assert.Contains("model.type", e.Message);
+        // BPE that is neither byte-level nor SentencePiece-style: refused, naming where the kind would be stated
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
+        e = Assert.Throws<InvalidModelFileException>(() => Tokenizer.FromHuggingFace(dir));
+        Assert.Contains("pre_tokenizer", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{\"model\": ");
         Assert.Throws<InvalidModelFileException>(() => HuggingFaceTokenizer.FromFile(dir));
     }

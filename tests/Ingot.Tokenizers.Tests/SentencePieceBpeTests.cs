@@ -8,20 +8,7 @@ namespace Ingot.Tokenizers.Tests;
 /// <summary>SentencePiece BPE against the sentencepiece library's own ids, from every source that carries the vocabulary.</summary>
 public class SentencePieceBpeTests
 {
-    private static string Shared
-    {
-        get
-        {
-            // The build stamps the repository root in (bin/obj may live elsewhere, e.g. under INGOT_ARTIFACTS).
-            string root = typeof(SentencePieceBpeTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-                .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "IngotRepoRoot").Value!;
-            string shared = Path.GetFullPath(Path.Combine(root, "..", "shared"));
-            if (!Directory.Exists(shared)) throw new InvalidOperationException("../shared is missing beside the repository: " + shared);
-            return shared;
-        }
-    }
-
-    private static string Llama2c(string file) => Path.Combine(Shared, "models", "llama2c", file);
+    private static string Llama2c(string file) => Path.Combine(TestPaths.Shared, "models", "llama2c", file);
 
     public static TheoryData<string, string, int[]> Vectors()
     {
@@ -49,7 +36,7 @@ public class SentencePieceBpeTests
             };
             if (name == "tok512")
             {
-                using var gguf = GgufFile.Open(Path.Combine(Shared, "models", "gguf", "stories260K-f32.gguf"));
+                using var gguf = GgufFile.Open(Path.Combine(TestPaths.Shared, "models", "gguf", "stories260K-f32.gguf"));
                 list.Add(Tokenizer.FromGguf(gguf));
             }
             return Cache[name] = list.ToArray();

@@ -12,7 +12,7 @@ namespace Ingot.Tokenizers.Tests;
 public class UnigramTests
 {
     // id: piece (type, score). Types: 1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte.
-    private static readonly (string Piece, int Type, float Score)[] Vocab =
+    internal static readonly (string Piece, int Type, float Score)[] Vocab =
     [
         ("<pad>", 3, 0),      // 0
         ("</s>", 3, 0),       // 1
@@ -157,7 +157,7 @@ public class UnigramTests
     /// "ｘ" (EF BD 98) → "x" and U+3000 ideographic space (E3 80 80) → " ". The root's children live at 256..511; each
     /// deeper node gets its own block of 256 units so nothing collides.
     /// </summary>
-    private static byte[] Charsmap()
+    internal static byte[] Charsmap()
     {
         (byte[] Key, string Replacement)[] entries = [([0xEF, 0xBD, 0x98], "x"), ([0xE3, 0x80, 0x80], " ")];
         var units = new uint[256 * 12];

@@ -13,23 +13,7 @@ internal static class VocabSuite
 {
     public const string Separator = "__ggml_vocab_test__";
 
-    /// <summary>../shared beside the repository (the build stamps the repository root in, as SentencePieceBpeTests reads it).</summary>
-    public static string Shared
-    {
-        get
-        {
-            string root = typeof(VocabSuite).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-                .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "IngotRepoRoot").Value!;
-            string shared = Path.GetFullPath(Path.Combine(root, "..", "shared"));
-            if (!Directory.Exists(shared)) throw new InvalidOperationException("../shared is missing beside the repository: " + shared);
-            return shared;
-        }
-    }
-
-    public static string Gguf(string name) => Require(Path.Combine(Shared, "vocab", $"ggml-vocab-{name}.gguf"));
-
-    public static string Require(string path) =>
-        File.Exists(path) ? path : throw new FileNotFoundException("shared test file missing: " + path);
+    public static string Gguf(string name) => TestPaths.Require(Path.Combine(TestPaths.Shared, "vocab", $"ggml-vocab-{name}.gguf"));
 
     /// <summary>
     /// The cases of a .inp file. Each case is terminated by "\n" + separator + "\n"; the newline before a separator
@@ -37,7 +21,7 @@ internal static class VocabSuite
     /// </summary>
     public static List<string> ReadInputs(string inpPath)
     {
-        string all = File.ReadAllText(Require(inpPath), new UTF8Encoding(false, true));
+        string all = File.ReadAllText(TestPaths.Require(inpPath), new UTF8Encoding(false, true));
         string terminator = "\n" + Separator + "\n";
         var cases = new List<string>();
         int pos = 0;
@@ -56,7 +40,7 @@ internal static class VocabSuite
     /// <summary>The expected ids of a .out file: one line per case, ids separated by spaces (a leading space is formatting).</summary>
     public static List<int[]> ReadOutputs(string outPath)
     {
-        string all = File.ReadAllText(Require(outPath));
+        string all = File.ReadAllText(TestPaths.Require(outPath));
         var lines = all.Split('\n');
         if (lines[^1].Length == 0) lines = lines[..^1];
         return lines.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()).ToList();
@@ -109,7 +93,7 @@ public class VocabSuiteTests
     private static List<string> SuiteNames()
     {
         var names = new List<string>();
-        string dir = Path.Combine(VocabSuite.Shared, "vocab");
+        string dir = Path.Combine(TestPaths.Shared, "vocab");
         foreach (string gguf in Directory.GetFiles(dir, "ggml-vocab-*.gguf").Order(StringComparer.Ordinal))
         {
             if (!File.Exists(gguf + ".inp") || !File.Exists(gguf + ".out")) continue;

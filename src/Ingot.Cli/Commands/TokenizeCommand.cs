@@ -104,13 +104,13 @@ public sealed class TokenizeCommand : ICliCommand
         if (Directory.Exists(path))
         {
             string json = Path.Combine(path, "tokenizer.json");
-            if (File.Exists(json)) return HuggingFaceTokenizer.FromFile(json);
+            if (File.Exists(json)) return Tokenizer.FromHuggingFace(json);
             string spm = Path.Combine(path, "tokenizer.model");
             if (File.Exists(spm)) return FromSentencePieceModel(spm);
             throw new FileNotFoundException($"{path}: a folder without tokenizer.model or tokenizer.json", path);
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer file not found: {path}", path);
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return HuggingFaceTokenizer.FromFile(path);
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return Tokenizer.FromHuggingFace(path);
 
         Span<byte> magic = stackalloc byte[4];
         int got;

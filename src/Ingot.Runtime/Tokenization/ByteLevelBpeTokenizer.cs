@@ -98,13 +98,7 @@ public sealed class ByteLevelBpeTokenizer : Tokenizer
         }
         if (eos is { } e) _endOfGeneration.Add(e);
 
-        var specials = new List<SpecialToken>();
-        for (int i = 0; i < _tokens.Length; i++)
-        {
-            if (_types[i] is TypeControl or TypeUnknown or TypeUserDefined)
-                specials.Add(new SpecialToken(_tokens[i], i, IsControl: _types[i] != TypeUserDefined));
-        }
-        _specials = new SpecialTokenSplitter(specials);
+        _specials = SpecialTokenSplitter.FromTokenTypes(_tokens, _types);
     }
 
     /// <summary>

@@ -92,7 +92,8 @@ public static class HuggingFaceTokenizer
             {
                 string[] merges = ReadMerges(model, Bad);
                 bool byteFallback = model.TryGetProperty("byte_fallback", out var bf) && bf.ValueKind == JsonValueKind.True;
-                if (byteFallback)
+                bool metaspace = Mentions(root, "pre_tokenizer", "Metaspace") || Mentions(root, "decoder", "Metaspace");
+                if (byteFallback || metaspace)
                 {
                     // SentencePiece-style BPE: byte pieces <0xNN>, "▁" for spaces, merges by rank.
                     var score = new float[tokens.Length];
@@ -109,6 +110,10 @@ public static class HuggingFaceTokenizer
                     bool prefix = !PreTokenizerMentions(root, "prepend_scheme", "never");
                     return new SentencePieceBpeTokenizer(tokens, score, types, bos, eos, unk, config.AddBos ?? true, config.AddEos ?? false, prefix);
                 }
+                // Byte-level BPE must say so somewhere: a ByteLevel pre-tokenizer or decoder. Without it (and without
+                // the SentencePiece markers above) the pieces would be read in the wrong alphabet: refuse.
+                if (!Mentions(root, "pre_tokenizer", "ByteLevel") && !Mentions(root, "decoder", "ByteLevel"))
+                    throw Bad("pre_tokenizer", "a BPE model with neither a ByteLevel pre-tokenizer/decoder nor byte_fallback/Metaspace is not a kind Ingot reads");
                 var patterns = new List<string>();
                 if (root.TryGetProperty("pre_tokenizer", out var pre)) CollectSplitPatterns(pre, patterns);
                 var preTokenizer = patterns.Count > 0 ? ByteLevelPreTokenizer.FromRegexes(patterns) : ByteLevelPreTokenizer.FromName("gpt-2");
@@ -124,8 +129,32 @@ public static class HuggingFaceTokenizer
                 return new WordPieceTokenizer(pieces, types, cls, sep, unk, config.AddBos ?? true, config.AddEos ?? true);
             }
             case "Unigram":
+            {
+                // convert_hf_to_gguf's reading of a T5-style file: the normalizer's Precompiled charsmap (base64) and its
+                // Replace of " {2,}" (= remove_extra_whitespaces); Metaspace's prepend_scheme "never" / add_prefix_space false.
+                byte[]? charsmap = null;
+                bool removeExtra = false;
+                if (root.TryGetProperty("normalizer", out var norm))
+                {
+                    foreach (var n in Steps(norm, "normalizers"))
+                    {
+                        string nt = TypeOf(n);
+                        if (nt == "Precompiled" && n.TryGetProperty("precompiled_charsmap", out var cm) && cm.ValueKind == JsonValueKind.String)
+                        {
+                            try { charsmap = Convert.FromBase64String(cm.GetString()!); }
+                            catch (FormatException) { throw Bad("normalizer.precompiled_charsmap", "not base64"); }
+                        }
+                        else if (nt == "Replace" && n.TryGetProperty("pattern", out var rp) && rp.ValueKind == JsonValueKind.Object &&
+                                 rp.TryGetProperty("Regex", out var rr) && rr.ValueKind == JsonValueKind.String && rr.GetString() == " {2,}")
+                            removeExtra = true;
+                    }
+                }
+                bool addPrefix = !PreTokenizerMentions(root, "prepend_scheme", "never") &&
+                                 !(root.TryGetProperty("pre_tokenizer", out var pt) && pt.ValueKind == JsonValueKind.Object &&
+                                   pt.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind == JsonValueKind.False);
                 return new UnigramTokenizer(tokens, scores.ToArray(), types, bos, eos, unk, config.AddBos ?? false, config.AddEos ?? true,
-                                            addSpacePrefix: true, removeExtraWhitespaces: true, source: file);
+                                            addSpacePrefix: addPrefix, removeExtraWhitespaces: removeExtra, charsmap, source: file);
+            }
             default:
                 throw Bad("model.type", $"'{type}' is not a tokenizer kind Ingot reads (BPE, WordPiece, Unigram)");
         }
@@ -163,6 +192,25 @@ public static class HuggingFaceTokenizer
         else if (type == "Split" && pre.TryGetProperty("pattern", out var pat) && pat.TryGetProperty("Regex", out var rx) && rx.ValueKind == JsonValueKind.String)
             patterns.Add(rx.GetString()!);
     }
+
+    private static string TypeOf(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+
+    /// <summary>A step and, for a Sequence, its members (recursively) under <paramref name="listKey"/>.</summary>
+    private static IEnumerable<JsonElement> Steps(JsonElement e, string listKey)
+    {
+        if (e.ValueKind != JsonValueKind.Object) yield break;
+        yield return e;
+        if (TypeOf(e) == "Sequence" && e.TryGetProperty(listKey, out var list) && list.ValueKind == JsonValueKind.Array)
+            foreach (var member in list.EnumerateArray())
+                foreach (var step in Steps(member, listKey))
+                    yield return step;
+    }
+
+    /// <summary>Whether root[<paramref name="key"/>] (pre_tokenizer / decoder) is, or a Sequence there holds, a step of <paramref name="type"/>.</summary>
+    private static bool Mentions(JsonElement root, string key, string type) =>
+        root.TryGetProperty(key, out var e) &&
+        Steps(e, key == "decoder" ? "decoders" : "pretokenizers").Any(step => TypeOf(step) == type);
 
     private static bool PreTokenizerMentions(JsonElement root, string key, string value) =>
         root.TryGetProperty("pre_tokenizer", out var pre) && pre.ValueKind == JsonValueKind.Object &&

@@ -39,6 +39,21 @@ public sealed class SpecialTokenSplitter
         foreach (char c in _byFirstChar.Keys) _firstCharBits[c >> 6] |= 1UL << (c & 63);
     }
 
+    /// <summary>
+    /// The special pieces of a vocabulary by llama.cpp token type: unknown (2) and control (3) pieces are matched only
+    /// when special tokens are parsed, user-defined (4) pieces always. <paramref name="types"/> is parallel to
+    /// <paramref name="pieces"/>.
+    /// </summary>
+    public static SpecialTokenSplitter FromTokenTypes(IReadOnlyList<string> pieces, IReadOnlyList<int> types)
+    {
+        const int TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4;
+        var specials = new List<SpecialToken>();
+        for (int i = 0; i < pieces.Count; i++)
+            if (types[i] is TypeUnknown or TypeControl or TypeUserDefined)
+                specials.Add(new SpecialToken(pieces[i], i, IsControl: types[i] != TypeUserDefined));
+        return new SpecialTokenSplitter(specials);
+    }
+
     public IReadOnlyList<SpecialToken> Tokens => _tokens;
 
     public bool IsEmpty => _tokens.Length == 0;

@@ -39,6 +39,9 @@ public abstract class Tokenizer
 
     public TokenStreamDecoder CreateStreamDecoder() => new(this);
 
+    /// <summary>A Hugging Face tokenizer.json, or a folder holding one (tokenizer_config.json beside it is read too).</summary>
+    public static Tokenizer FromHuggingFace(string pathOrFolder) => HuggingFaceTokenizer.FromFile(pathOrFolder);
+
     public static Tokenizer FromGguf(GgufFile file)
     {
         string model = file.TryGetValue("tokenizer.ggml.model", out var m) ? (string)m.Value : "";

@@ -34,7 +34,7 @@ public sealed class UnigramTokenizer : Tokenizer
     private readonly int[] _byteIds = new int[256];
     private readonly ByteTrie _pieceTrie;      // normal, user-defined and unused pieces, by their UTF-8 bytes
     private readonly ByteTrie _userDefinedTrie;
-    private readonly SpecialTokenPartitioner _specials;
+    private readonly SpecialTokenSplitter _specials;
     private readonly float _unknownScore;
     private readonly Charsmap? _charsmap;
 
@@ -80,7 +80,7 @@ public sealed class UnigramTokenizer : Tokenizer
         // llama.cpp: unknown = lowest normal score − 10 (a vocabulary without normal pieces gets −10).
         _unknownScore = (minScore == float.MaxValue ? 0f : minScore) - 10f;
         ByteFallback = Array.IndexOf(types, TypeByte) >= 0;
-        _specials = new SpecialTokenPartitioner(pieces, types);
+        _specials = SpecialTokenSplitter.FromTokenTypes(pieces, types);
     }
 
     /// <summary>
@@ -161,10 +161,12 @@ public sealed class UnigramTokenizer : Tokenizer
     {
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) ids.Add(bos);
-        foreach (var (start, length, special) in _specials.Partition(text, parseSpecialTokens))
+        var fragments = new List<TextFragment>(4);
+        _specials.Split(text, parseSpecialTokens, fragments);
+        foreach (var f in fragments)
         {
-            if (special >= 0) ids.Add(special);
-            else EncodeFragment(text.AsSpan(start, length), ids);
+            if (!f.IsText) ids.Add(f.TokenId);
+            else EncodeFragment(text.AsSpan(f.Start, f.Length), ids);
         }
         if (addSpecialTokens && AddEosToken && EosTokenId is { } eos) ids.Add(eos);
         return ids;

@@ -26,7 +26,7 @@ public sealed class WordPieceTokenizer : Tokenizer
     private readonly int[] _types;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly int _maxPieceChars;
-    private readonly SpecialTokenPartitioner _specials;
+    private readonly SpecialTokenSplitter _specials;
     private readonly byte[][] _pieceBytes;
 
     public WordPieceTokenizer(string[] pieces, int[] types, int? bos, int? eos, int? unk, bool addBos, bool addEos)
@@ -44,7 +44,7 @@ public sealed class WordPieceTokenizer : Tokenizer
         for (int i = 0; i < pieces.Length; i++) ids[pieces[i]] = i;
         _lookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxPieceChars = pieces.Length == 0 ? 0 : pieces.Max(p => p.Length);
-        _specials = new SpecialTokenPartitioner(pieces, types);
+        _specials = SpecialTokenSplitter.FromTokenTypes(pieces, types);
         _pieceBytes = new byte[pieces.Length][];
         for (int i = 0; i < pieces.Length; i++)
             _pieceBytes[i] = Encoding.UTF8.GetBytes(types[i] is TypeNormal ? pieces[i].Replace(WordMark, ' ') : pieces[i]);
@@ -97,10 +97,12 @@ public sealed class WordPieceTokenizer : Tokenizer
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) ids.Add(bos);
         var word = new StringBuilder(32);
-        foreach (var (start, length, special) in _specials.Partition(text, parseSpecialTokens))
+        var fragments = new List<TextFragment>(4);
+        _specials.Split(text, parseSpecialTokens, fragments);
+        foreach (var f in fragments)
         {
-            if (special >= 0) ids.Add(special);
-            else EncodeFragment(text.AsSpan(start, length), word, ids);
+            if (!f.IsText) ids.Add(f.TokenId);
+            else EncodeFragment(text.AsSpan(f.Start, f.Length), word, ids);
         }
         if (addSpecialTokens && AddEosToken && EosTokenId is { } eos) ids.Add(eos);
         return ids;
@@ -233,52 +235,4 @@ public sealed class WordPieceTokenizer : Tokenizer
     private static bool IsChineseCharacter(int cpt) =>
         cpt is (>= 0x4E00 and <= 0x9FFF) or (>= 0x3400 and <= 0x4DBF) or (>= 0x20000 and <= 0x2A6DF) or (>= 0x2A700 and <= 0x2B73F)
             or (>= 0x2B740 and <= 0x2B81F) or (>= 0x2B920 and <= 0x2CEAF) or (>= 0xF900 and <= 0xFAFF) or (>= 0x2F800 and <= 0x2FA1F);
-}
-
-/// <summary>
-/// Cuts special-token text out of raw text the way llama.cpp does (tokenizer_st_partition): special pieces (control,
-/// user-defined, unknown types) are taken longest first, and each one splits every remaining raw fragment at all its
-/// non-overlapping occurrences, left to right. Without parseSpecial only user-defined pieces are split.
-/// </summary>
-internal sealed class SpecialTokenPartitioner
-{
-    private const int TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4;
-    private readonly (string Text, int Id, bool UserDefined)[] _specials;
-
-    public SpecialTokenPartitioner(string[] pieces, int[] types)
-    {
-        var list = new List<(string, int, bool)>();
-        for (int i = 0; i < pieces.Length; i++)
-            if (types[i] is TypeUnknown or TypeControl or TypeUserDefined && pieces[i].Length > 0)
-                list.Add((pieces[i], i, types[i] == TypeUserDefined));
-        _specials = [.. list.OrderByDescending(s => s.Item1.Length).ThenBy(s => s.Item2)];
-    }
-
-    /// <summary>(Start, Length, Id) in text order; Id is -1 for raw text, the token id for a special piece.</summary>
-    public List<(int Start, int Length, int Id)> Partition(string text, bool parseSpecial)
-    {
-        var parts = new List<(int Start, int Length, int Id)>(4);
-        if (text.Length == 0) return parts;
-        parts.Add((0, text.Length, -1));
-        foreach (var (special, id, userDefined) in _specials)
-        {
-            if (!parseSpecial && !userDefined) continue;
-            for (int p = 0; p < parts.Count; p++)
-            {
-                var (start, length, pid) = parts[p];
-                if (pid >= 0) continue;
-                int at = text.AsSpan(start, length).IndexOf(special, StringComparison.Ordinal);
-                if (at < 0) continue;
-                // Replace this raw part by [left] special [right]; the right part is examined next iteration.
-                parts.RemoveAt(p);
-                int insert = p;
-                if (at > 0) parts.Insert(insert++, (start, at, -1));
-                parts.Insert(insert, (start + at, special.Length, id));
-                int rightStart = start + at + special.Length, rightLength = start + length - rightStart;
-                if (rightLength > 0) parts.Insert(insert + 1, (rightStart, rightLength, -1));
-                p = insert; // continue after the special, at the right remainder
-            }
-        }
-        return parts;
-    }
 }
