@@ -35,6 +35,9 @@ public sealed unsafe class WorkerPool : IDisposable
     // samples or waits for input.
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
 
+    /// <summary>Chunks per thread in a <see cref="For{TBody}"/>: small enough to balance, large enough that a claim (one CAS) is noise.</summary>
+    public const int ChunksPerThread = 4;
+
     private readonly Worker[] _workers;
     private readonly int _threads;
 
@@ -72,7 +75,8 @@ public sealed unsafe class WorkerPool : IDisposable
     public int ThreadCount => _threads;
 
     /// <summary>
-    /// Runs body.Run over [0, count) split into ThreadCount contiguous chunks (multiples of 4 rows when count allows);
+    /// Runs body.Run over [0, count) split into about ThreadCount × <see cref="ChunksPerThread"/> contiguous chunks (multiples of
+    /// 4 rows when they hold 16 or more), claimed dynamically;
     /// the calling thread takes part and the call returns when every chunk is done. An exception thrown by any chunk
     /// is rethrown here (the first one wins). Zero allocation.
     /// </summary>
@@ -87,10 +91,12 @@ public sealed unsafe class WorkerPool : IDisposable
 
         try
         {
-            // Chunk size: ceil(count / threads), rounded up to a multiple of 4 when that still leaves work for all.
-            int chunk = (count + _threads - 1) / _threads;
-            int chunk4 = (chunk + 3) & ~3;
-            if ((long)chunk4 * (_threads - 1) < count) chunk = chunk4;
+            // Chunk size: about ChunksPerThread chunks per thread, claimed dynamically, so a thread that started late or
+            // ran slower (a busy 2-core VM) hands its remaining chunks to the others instead of stalling the join
+            // (measured: 2 equal halves left ~8-18 % of decode time spinning at the joins). Chunks of 16 rows or more
+            // are rounded up to a multiple of 4 so 4-row kernels see the same row groups whatever the thread count.
+            int chunk = (int)(((long)count + (long)_threads * ChunksPerThread - 1) / ((long)_threads * ChunksPerThread));
+            if (chunk >= 16) chunk = (chunk + 3) & ~3;
 
             TBody local = body; // stack copy: its address is stable while we wait below
             _body = Unsafe.AsPointer(ref local);
