@@ -166,6 +166,14 @@ internal static class Int8Dot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Halves(float lo, float hi) => Vector256.Create(Vector128.Create(lo), Vector128.Create(hi));
 
+    /// <summary>vpshufb: per 128-bit lane, byte k = v[idx[k]] of the same lane (idx &lt; 16 here); portable elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> ShuffleBytes(Vector256<byte> v, Vector256<byte> idx)
+    {
+        if (Avx2.IsSupported) return Avx2.Shuffle(v, idx);
+        return Vector256.Create(Vector128.Shuffle(v.GetLower(), idx.GetLower()), Vector128.Shuffle(v.GetUpper(), idx.GetUpper()));
+    }
+
     // ---------------- byte shifts ----------------
     // x86 has no per-byte shift. .NET 10's JIT lowers Vector*.ShiftLeft/ShiftRightLogical on bytes well, but .NET 9
     // (the NativeAOT compiler here) falls back to a per-element loop for some of them (measured: Q6_K 0.7 GB/s instead

@@ -69,22 +69,37 @@ public static unsafe class VecDotQ4_KQ8_K
     public static float V256(byte* w, byte* a, int n)
     {
         var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        float* f16 = Fp.F16Table;
+        Vector256<float> acc = Vector256<float>.Zero, accMin = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)0x0F);
+        // vpshufb patterns broadcasting 16-bit word j of a 128-bit lane to all 8 words (literal constants: building
+        // them in a helper at run time costs more than the dot of a short row)
+        Vector256<byte> w0 = Vector256.Create((ushort)0x0100).AsByte(), w1 = Vector256.Create((ushort)0x0302).AsByte();
+        Vector256<byte> w2 = Vector256.Create((ushort)0x0504).AsByte(), w3 = Vector256.Create((ushort)0x0706).AsByte();
+        Vector256<byte> w4 = Vector256.Create((ushort)0x0908).AsByte(), w5 = Vector256.Create((ushort)0x0B0A).AsByte();
+        Vector256<byte> w6 = Vector256.Create((ushort)0x0D0C).AsByte(), w7 = Vector256.Create((ushort)0x0F0E).AsByte();
         for (int i = 0; i < n / 256; i++)
         {
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
-            Vector256<int> isum = Vector256<int>.Zero;
-            for (int k = 0; k < 4; k++, q += 32, q8 += 64)
-            {
-                Vector256<byte> qv = Vector256.Load(q);
-                isum += Int8Dot.Dot32UScaled(qv & mask, Vector256.Load(q8), Vector256.Create(KScales.Byte(sc, 2 * k)))
-                      + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 4), Vector256.Load(q8 + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
-            }
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector256.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            // the 8 scales as int16 words, in both 128-bit lanes
+            Vector256<byte> s = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(sc).AsByte())).AsByte();
+            Vector256<byte> q0 = Vector256.Load(q), q1 = Vector256.Load(q + 32), q2 = Vector256.Load(q + 64), q3 = Vector256.Load(q + 96);
+            Vector256<int> isum =
+                  Int8Dot.Dot32UScaled(q0 & mask, Vector256.Load(q8), Int8Dot.ShuffleBytes(s, w0).AsInt16())
+                + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q0, 4), Vector256.Load(q8 + 32), Int8Dot.ShuffleBytes(s, w1).AsInt16())
+                + Int8Dot.Dot32UScaled(q1 & mask, Vector256.Load(q8 + 64), Int8Dot.ShuffleBytes(s, w2).AsInt16())
+                + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q1, 4), Vector256.Load(q8 + 96), Int8Dot.ShuffleBytes(s, w3).AsInt16())
+                + Int8Dot.Dot32UScaled(q2 & mask, Vector256.Load(q8 + 128), Int8Dot.ShuffleBytes(s, w4).AsInt16())
+                + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load(q8 + 160), Int8Dot.ShuffleBytes(s, w5).AsInt16())
+                + Int8Dot.Dot32UScaled(q3 & mask, Vector256.Load(q8 + 192), Int8Dot.ShuffleBytes(s, w6).AsInt16())
+                + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load(q8 + 224), Int8Dot.ShuffleBytes(s, w7).AsInt16());
+            // d_a·d_w and d_a·dmin_w rounded to float per super-block (as ggml), exact int sums converted once each
+            float da = y[i].D;
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * f16[*(ushort*)&x[i].D]), acc);
+            accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(MinTerms(mn, y[i].BSums)), Vector256.Create(da * f16[*(ushort*)&x[i].DMin]), accMin);
         }
-        return (float)acc;
+        return Vector256.Sum(acc) - Vector256.Sum(accMin);
     }
 
     /// <summary>Two chunks (64 qs bytes) per step: low halves sub-blocks 2k,2k+2; high halves 2k+1,2k+3.</summary>

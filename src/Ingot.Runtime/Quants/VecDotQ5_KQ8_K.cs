@@ -63,13 +63,13 @@ public static unsafe class VecDotQ5_KQ8_K
 
     // One chunk k (constant after inlining, so the qh shifts are immediate): low nibbles + bit 2k, high + bit 2k+1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Chunk256(byte* q, Vector256<byte> qh, sbyte* q8, ulong sc, int k)
+    private static Vector256<int> Chunk256(byte* q, Vector256<byte> qh, sbyte* q8, Vector256<byte> scaleLo, Vector256<byte> scaleHi, int k)
     {
         Vector256<byte> mask = Vector256.Create((byte)0x0F), sixteen = Vector256.Create((byte)0x10);
         Vector256<byte> qv = Vector256.Load(q + 32 * k);
         Vector256<byte> bl = ShiftTo4(qh, 2 * k) & sixteen, bh = ShiftTo4(qh, 2 * k + 1) & sixteen;
-        return Int8Dot.Dot32UScaled((qv & mask) | bl, Vector256.Load(q8 + 64 * k), Vector256.Create(KScales.Byte(sc, 2 * k)))
-             + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 4) | bh, Vector256.Load(q8 + 64 * k + 32), Vector256.Create(KScales.Byte(sc, 2 * k + 1)));
+        return Int8Dot.Dot32UScaled((qv & mask) | bl, Vector256.Load(q8 + 64 * k), scaleLo.AsInt16())
+             + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(qv, 4) | bh, Vector256.Load(q8 + 64 * k + 32), scaleHi.AsInt16());
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -77,16 +77,28 @@ public static unsafe class VecDotQ5_KQ8_K
     public static float V256(byte* w, byte* a, int n)
     {
         var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        float* f16 = Fp.F16Table;
+        Vector256<float> acc = Vector256<float>.Zero, accMin = Vector256<float>.Zero;
+        // vpshufb patterns broadcasting 16-bit word j of a lane to all 8 words (literal constants, see Q4_K)
+        Vector256<byte> w0 = Vector256.Create((ushort)0x0100).AsByte(), w1 = Vector256.Create((ushort)0x0302).AsByte();
+        Vector256<byte> w2 = Vector256.Create((ushort)0x0504).AsByte(), w3 = Vector256.Create((ushort)0x0706).AsByte();
+        Vector256<byte> w4 = Vector256.Create((ushort)0x0908).AsByte(), w5 = Vector256.Create((ushort)0x0B0A).AsByte();
+        Vector256<byte> w6 = Vector256.Create((ushort)0x0D0C).AsByte(), w7 = Vector256.Create((ushort)0x0F0E).AsByte();
         for (int i = 0; i < n / 256; i++)
         {
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector256<byte> qh = Vector256.Load(x[i].Qh);
-            Vector256<int> isum = Chunk256(q, qh, q8, sc, 0) + Chunk256(q, qh, q8, sc, 1) + Chunk256(q, qh, q8, sc, 2) + Chunk256(q, qh, q8, sc, 3);
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector256.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            Vector256<byte> s = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(sc).AsByte())).AsByte();
+            Vector256<int> isum = Chunk256(q, qh, q8, Int8Dot.ShuffleBytes(s, w0), Int8Dot.ShuffleBytes(s, w1), 0)
+                                + Chunk256(q, qh, q8, Int8Dot.ShuffleBytes(s, w2), Int8Dot.ShuffleBytes(s, w3), 1)
+                                + Chunk256(q, qh, q8, Int8Dot.ShuffleBytes(s, w4), Int8Dot.ShuffleBytes(s, w5), 2)
+                                + Chunk256(q, qh, q8, Int8Dot.ShuffleBytes(s, w6), Int8Dot.ShuffleBytes(s, w7), 3);
+            float da = y[i].D;
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * f16[*(ushort*)&x[i].D]), acc);
+            accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)), Vector256.Create(da * f16[*(ushort*)&x[i].DMin]), accMin);
         }
-        return (float)acc;
+        return Vector256.Sum(acc) - Vector256.Sum(accMin);
     }
 
     // Chunks k and k+1 side by side (k constant after inlining).

@@ -70,27 +70,39 @@ public static unsafe class VecDotQ6_KQ8_K
     {
         var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
         Vector256<float> acc = Vector256<float>.Zero, accOff = Vector256<float>.Zero;
-        Vector256<byte> mask = Vector256.Create((byte)0x0F), three = Vector256.Create((byte)3);
+        Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
+        // vpshufb patterns picking 16-bit scale words (2g, 2g+1) of a 128-bit lane into [8 × word 2g | 8 × word 2g+1]:
+        // (literal constants: a helper building them at run time cost more than the dot of a short row)
+        Vector256<byte> pick0 = Vector256.Create(Vector128.Create((ushort)0x0100), Vector128.Create((ushort)0x0302)).AsByte();
+        Vector256<byte> pick1 = Vector256.Create(Vector128.Create((ushort)0x0504), Vector128.Create((ushort)0x0706)).AsByte();
+        Vector256<byte> pick2 = Vector256.Create(Vector128.Create((ushort)0x0908), Vector128.Create((ushort)0x0B0A)).AsByte();
+        Vector256<byte> pick3 = Vector256.Create(Vector128.Create((ushort)0x0D0C), Vector128.Create((ushort)0x0F0E)).AsByte();
         for (int i = 0; i < n / 256; i++)
         {
-            byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
+            byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* q8 = y[i].Qs;
+            // the 16 int8 scales widened to int16: words 0-7 (first half) in the low lane, 8-15 in the high lane
+            Vector256<short> sc16 = Vector256.WidenLower(Vector128.Load(x[i].Scales).ToVector256());
             Vector256<int> isum = Vector256<int>.Zero;
-            for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, q8 += 128)
+            for (int h = 0; h < 2; h++, ql += 64, qh += 32, q8 += 128)
             {
+                // this half's 8 scales in both lanes
+                Vector256<byte> s = (h == 0 ? Vector256.Create(sc16.GetLower()) : Vector256.Create(sc16.GetUpper())).AsByte();
                 Vector256<byte> qa = Vector256.Load(ql), qb = Vector256.Load(ql + 32), hv = Vector256.Load(qh);
-                Vector256<byte> c0 = (qa & mask) | Int8Dot.ShiftLeftBytes(hv & three, 4);
-                Vector256<byte> c1 = (qb & mask) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 2) & three, 4);
-                Vector256<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 4) & three, 4);
-                Vector256<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 6), 4);
+                // code = low 4 bits | 2 high bits << 4; the high bits of group g are bits 2g..2g+1 of qh, moved to bits 4-5
+                // with one 16-bit shift (or none) and one mask (bits that cross bytes land outside 0x30)
+                Vector256<byte> c0 = (qa & mask) | (Vector256.ShiftLeft(hv.AsUInt16(), 4).AsByte() & high);
+                Vector256<byte> c1 = (qb & mask) | (Vector256.ShiftLeft(hv.AsUInt16(), 2).AsByte() & high);
+                Vector256<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | (hv & high);
+                Vector256<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | (Vector256.ShiftRightLogical(hv.AsUInt16(), 2).AsByte() & high);
                 // bytes 0-15 use scale 2g, bytes 16-31 scale 2g+1: one 16-bit scale vector per group
-                isum += Int8Dot.Dot32UScaled(c0, Vector256.Load(q8), Pair16(sc[0], sc[1]))
-                      + Int8Dot.Dot32UScaled(c1, Vector256.Load(q8 + 32), Pair16(sc[2], sc[3]))
-                      + Int8Dot.Dot32UScaled(c2, Vector256.Load(q8 + 64), Pair16(sc[4], sc[5]))
-                      + Int8Dot.Dot32UScaled(c3, Vector256.Load(q8 + 96), Pair16(sc[6], sc[7]));
+                isum += Int8Dot.Dot32UScaled(c0, Vector256.Load(q8), Int8Dot.ShuffleBytes(s, pick0).AsInt16())
+                      + Int8Dot.Dot32UScaled(c1, Vector256.Load(q8 + 32), Int8Dot.ShuffleBytes(s, pick1).AsInt16())
+                      + Int8Dot.Dot32UScaled(c2, Vector256.Load(q8 + 64), Int8Dot.ShuffleBytes(s, pick2).AsInt16())
+                      + Int8Dot.Dot32UScaled(c3, Vector256.Load(q8 + 96), Int8Dot.ShuffleBytes(s, pick3).AsInt16());
             }
             Vector256<float> d = Vector256.Create(Fp.F16ToF32(x[i].D) * y[i].D);
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), d, acc);
-            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Offsets(x[i].Scales, y[i].BSums)), d, accOff);
+            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Madd(Vector256.Load(y[i].BSums), sc16)), d, accOff);
         }
         return Vector256.Sum(acc) - 32 * Vector256.Sum(accOff);
     }
