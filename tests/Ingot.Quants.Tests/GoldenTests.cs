@@ -132,6 +132,25 @@ public unsafe class GoldenTests
             }
     }
 
+    /// <summary>The rows kernels the generated matmuls call (VecDotRows) against ggml's dots: all rows × one token in one call.</summary>
+    [Theory]
+    [MemberData(nameof(Golden.WeightTypes), MemberType = typeof(Golden))]
+    public void RowsKernelMatchesGgml(GgmlType type)
+    {
+        if (type is GgmlType.F32 or GgmlType.F16) return; // float weights use Dot.F32 / Dot.F16F16 row by row
+        byte[] q = Golden.Bytes(type, "quant.bin");
+        byte[] act = Golden.Bytes(type, "act_quant.bin");
+        float[] expected = Golden.Floats(type, "dot.f32");
+        int rowBytes = QuantTraits.RowBytes(type, Golden.Cols);
+        var got = new float[Golden.Rows];
+        fixed (byte* pq = q)
+        fixed (byte* pa = act)
+        fixed (float* pg = got)
+            VecDotRows.For(type)(pq, rowBytes, Golden.Rows, pa, 0, 1, Golden.Cols, pg, 0);
+        for (int r = 0; r < Golden.Rows; r++)
+            Assert.True(MathF.Abs(got[r] - expected[r]) <= 1e-5f * MathF.Abs(expected[r]), $"{type} row {r}: rows kernel {got[r]:R} vs ggml {expected[r]:R}");
+    }
+
     private static void AssertBitsEqual(float[] expected, float[] got, string what)
     {
         Assert.Equal(expected.Length, got.Length);

@@ -468,6 +468,24 @@ namespace Ingot.Generators.Emit
             }
         }
 
+        /// <summary>Rows of a tile: one rows-kernel call covers up to this many weight rows (× the chunk's tokens).</summary>
+        private const int RowTile = 64;
+
+        /// <summary>Quantized and bf16 weights go through a rows kernel (VecDotRows.*): a tile of rows × the chunk's tokens per call.</summary>
+        private static bool Tiled(WeightKind kind) => kind != WeightKind.F32 && kind != WeightKind.F16;
+
+        /// <summary>
+        /// VecDotRows call: y[t * yStride + i] = W[row0 + i, :] · A[t, :] for i &lt; count and every token of the chunk.
+        /// </summary>
+        private static string RowsCall(WeightKind kind, string weight, string row0, string count, int cols, string y, string yStride)
+        {
+            var act = WeightKinds.Act(kind);
+            string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
+            string kernel = "VecDotRows." + WeightKinds.Kernel(kind).Substring("VecDot.".Length);
+            return kernel + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + WeightKinds.ActField(act) + ", " + ab +
+                   ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
+        }
+
         /// <summary>The activation pointers a body reads: only the forms its weight kinds consume.</summary>
         private static void ActFields(SourceWriter w, params WeightKind[] kinds)
         {
@@ -497,11 +515,28 @@ namespace Ingot.Generators.Emit
                 w.Line("public float* Y;      // (N, Rows) output" + (b.Accumulate ? " (residual stream, accumulated)" : ""));
                 w.Line();
                 w.Open("public void Run(int start, int end)");
-                w.Open("for (int r = start; r < end; r++)");
-                w.Open("for (int t = 0; t < N; t++)");
-                w.Line("Y[(nint)t * Rows + r] " + (b.Accumulate ? "+=" : "=") + " " + DotExpr(b.Kind, "W", "r", b.Cols, "t") + ";");
-                w.Close();
-                w.Close();
+                if (Tiled(b.Kind) && !b.Accumulate)
+                {
+                    w.Line(RowsCall(b.Kind, "W", "start", "end - start", b.Cols, "Y + start", "Rows") + ";");
+                }
+                else if (Tiled(b.Kind))
+                {
+                    w.Line("float* tile = stackalloc float[" + I(RowTile) + " * N];");
+                    w.Open("for (int r0 = start; r0 < end; r0 += " + I(RowTile) + ")");
+                    w.Line("int nr = Math.Min(" + I(RowTile) + ", end - r0);");
+                    w.Line(RowsCall(b.Kind, "W", "r0", "nr", b.Cols, "tile", "nr") + ";");
+                    w.Line("for (int t = 0; t < N; t++)");
+                    w.Line("    for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];");
+                    w.Close();
+                }
+                else
+                {
+                    w.Open("for (int r = start; r < end; r++)");
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Line("Y[(nint)t * Rows + r] " + (b.Accumulate ? "+=" : "=") + " " + DotExpr(b.Kind, "W", "r", b.Cols, "t") + ";");
+                    w.Close();
+                    w.Close();
+                }
                 w.Close();
                 w.Close();
                 w.Line();
@@ -528,20 +563,32 @@ namespace Ingot.Generators.Emit
                 w.Open("for (int unit = start; unit < end; unit++)");
                 w.Open("if (unit < Heads)");
                 w.Line("int r0 = unit * HeadDim;");
-                w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                w.Line("    for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = " + DotExpr(k.Q.Kind, "Wq", "r", p.Dim, "t") + ";");
+                if (Tiled(k.Q.Kind)) w.Line(RowsCall(k.Q.Kind, "Wq", "r0", "HeadDim", p.Dim, "Q + r0", "QDim") + ";");
+                else
+                {
+                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
+                    w.Line("    for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = " + DotExpr(k.Q.Kind, "Wq", "r", p.Dim, "t") + ";");
+                }
                 w.Line("for (int t = 0; t < N; t++) RopeHead(Q + (nint)t * QDim + r0, Cos, Sin, Pos + t);");
                 w.Close();
                 w.Open("else if (unit < Heads + KvHeads)");
                 w.Line("int r0 = (unit - Heads) * HeadDim;");
-                w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                w.Line("    for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.K.Kind, "Wk", "r", p.Dim, "t") + ";");
+                if (Tiled(k.K.Kind)) w.Line(RowsCall(k.K.Kind, "Wk", "r0", "HeadDim", p.Dim, "KCache + (nint)Pos * KvDim + r0", "KvDim") + ";");
+                else
+                {
+                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
+                    w.Line("    for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.K.Kind, "Wk", "r", p.Dim, "t") + ";");
+                }
                 w.Line("for (int t = 0; t < N; t++) RopeHead(KCache + (nint)(Pos + t) * KvDim + r0, Cos, Sin, Pos + t);");
                 w.Close();
                 w.Open("else");
                 w.Line("int r0 = (unit - Heads - KvHeads) * HeadDim;");
-                w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                w.Line("    for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.V.Kind, "Wv", "r", p.Dim, "t") + ";");
+                if (Tiled(k.V.Kind)) w.Line(RowsCall(k.V.Kind, "Wv", "r0", "HeadDim", p.Dim, "VCache + (nint)Pos * KvDim + r0", "KvDim") + ";");
+                else
+                {
+                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
+                    w.Line("    for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.V.Kind, "Wv", "r", p.Dim, "t") + ";");
+                }
                 w.Close();
                 w.Close();
                 w.Close();
@@ -558,13 +605,31 @@ namespace Ingot.Generators.Emit
                 w.Line("public float* H;      // (N, FfnDim)");
                 w.Line();
                 w.Open("public void Run(int start, int end)");
-                w.Open("for (int r = start; r < end; r++)");
-                w.Open("for (int t = 0; t < N; t++)");
-                w.Line("float g = " + DotExpr(k.Gate.Kind, "Wg", "r", p.Dim, "t") + ";");
-                w.Line("float u = " + DotExpr(k.Up.Kind, "Wu", "r", p.Dim, "t") + ";");
-                w.Line("H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
-                w.Close();
-                w.Close();
+                if (Tiled(k.Gate.Kind) && Tiled(k.Up.Kind))
+                {
+                    w.Line("float* gate = stackalloc float[" + I(RowTile) + " * N], up = stackalloc float[" + I(RowTile) + " * N];");
+                    w.Open("for (int r0 = start; r0 < end; r0 += " + I(RowTile) + ")");
+                    w.Line("int nr = Math.Min(" + I(RowTile) + ", end - r0);");
+                    w.Line(RowsCall(k.Gate.Kind, "Wg", "r0", "nr", p.Dim, "gate", "nr") + ";");
+                    w.Line(RowsCall(k.Up.Kind, "Wu", "r0", "nr", p.Dim, "up", "nr") + ";");
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Open("for (int i = 0; i < nr; i++)");
+                    w.Line("float g = gate[t * nr + i];");
+                    w.Line("H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
+                    w.Close();
+                    w.Close();
+                    w.Close();
+                }
+                else
+                {
+                    w.Open("for (int r = start; r < end; r++)");
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Line("float g = " + DotExpr(k.Gate.Kind, "Wg", "r", p.Dim, "t") + ";");
+                    w.Line("float u = " + DotExpr(k.Up.Kind, "Wu", "r", p.Dim, "t") + ";");
+                    w.Line("H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
+                    w.Close();
+                    w.Close();
+                }
                 w.Close();
                 w.Close();
                 w.Line();

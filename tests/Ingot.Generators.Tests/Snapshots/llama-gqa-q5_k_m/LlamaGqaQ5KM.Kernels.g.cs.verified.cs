@@ -52,12 +52,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q5_KQ8_K(W + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] += VecDot.Q5_KQ8_K(W + (nint)r * 176, Act8K + (nint)t * 292, 256);
-                    }
+                        for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];
                 }
             }
         }
@@ -75,12 +76,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q5_KQ8_K(W + (nint)r0 * 352, 352, nr, Act8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] += VecDot.Q5_KQ8_K(W + (nint)r * 352, Act8K + (nint)t * 584, 512);
-                    }
+                        for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];
                 }
             }
         }
@@ -98,12 +100,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q6_KQ8_K(W + (nint)r0 * 420, 420, nr, Act8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] += VecDot.Q6_KQ8_K(W + (nint)r * 420, Act8K + (nint)t * 584, 512);
-                    }
+                        for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];
                 }
             }
         }
@@ -121,13 +124,7 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
-                {
-                    for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] = VecDot.Q6_KQ8_K(W + (nint)r * 210, Act8K + (nint)t * 292, 256);
-                    }
-                }
+                VecDotRows.Q6_KQ8_K(W + (nint)start * 210, 210, end - start, Act8K, 292, N, 256, Y + start, Rows);
             }
         }
 
@@ -154,22 +151,19 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = VecDot.Q5_KQ8_K(Wq + (nint)r * 176, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q5_KQ8_K(Wq + (nint)r0 * 176, 176, HeadDim, Act8K, 292, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++) RopeHead(Q + (nint)t * QDim + r0, Cos, Sin, Pos + t);
                     }
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q5_KQ8_K(Wk + (nint)r * 176, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q5_KQ8_K(Wk + (nint)r0 * 176, 176, HeadDim, Act8K, 292, N, 256, KCache + (nint)Pos * KvDim + r0, KvDim);
                         for (int t = 0; t < N; t++) RopeHead(KCache + (nint)(Pos + t) * KvDim + r0, Cos, Sin, Pos + t);
                     }
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q5_KQ8_K(Wv + (nint)r * 176, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q5_KQ8_K(Wv + (nint)r0 * 176, 176, HeadDim, Act8K, 292, N, 256, VCache + (nint)Pos * KvDim + r0, KvDim);
                     }
                 }
             }
@@ -187,13 +181,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q5_KQ8_K(Wg + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, gate, nr);
+                    VecDotRows.Q5_KQ8_K(Wu + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, up, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float g = VecDot.Q5_KQ8_K(Wg + (nint)r * 176, Act8K + (nint)t * 292, 256);
-                        float u = VecDot.Q5_KQ8_K(Wu + (nint)r * 176, Act8K + (nint)t * 292, 256);
-                        H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float g = gate[t * nr + i];
+                            H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        }
                     }
                 }
             }
@@ -222,22 +222,19 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = VecDot.Q5_KQ8_K(Wq + (nint)r * 176, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q5_KQ8_K(Wq + (nint)r0 * 176, 176, HeadDim, Act8K, 292, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++) RopeHead(Q + (nint)t * QDim + r0, Cos, Sin, Pos + t);
                     }
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q5_KQ8_K(Wk + (nint)r * 176, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q5_KQ8_K(Wk + (nint)r0 * 176, 176, HeadDim, Act8K, 292, N, 256, KCache + (nint)Pos * KvDim + r0, KvDim);
                         for (int t = 0; t < N; t++) RopeHead(KCache + (nint)(Pos + t) * KvDim + r0, Cos, Sin, Pos + t);
                     }
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q6_KQ8_K(Wv + (nint)r * 210, Act8K + (nint)t * 292, 256);
+                        VecDotRows.Q6_KQ8_K(Wv + (nint)r0 * 210, 210, HeadDim, Act8K, 292, N, 256, VCache + (nint)Pos * KvDim + r0, KvDim);
                     }
                 }
             }
@@ -255,13 +252,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q5_KQ8_K(Wg + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, gate, nr);
+                    VecDotRows.Q5_KQ8_K(Wu + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, up, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float g = VecDot.Q5_KQ8_K(Wg + (nint)r * 176, Act8K + (nint)t * 292, 256);
-                        float u = VecDot.Q5_KQ8_K(Wu + (nint)r * 176, Act8K + (nint)t * 292, 256);
-                        H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float g = gate[t * nr + i];
+                            H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        }
                     }
                 }
             }

@@ -68,12 +68,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q8_0Q8_0(W + (nint)r0 * 68, 68, nr, Act8, 68, N, 64, tile, nr);
                     for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] += VecDot.Q8_0Q8_0(W + (nint)r * 68, Act8 + (nint)t * 68, 64);
-                    }
+                        for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];
                 }
             }
         }
@@ -91,13 +92,7 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
-                {
-                    for (int t = 0; t < N; t++)
-                    {
-                        Y[(nint)t * Rows + r] = VecDot.Q8_0Q8_0(W + (nint)r * 68, Act8 + (nint)t * 68, 64);
-                    }
-                }
+                VecDotRows.Q8_0Q8_0(W + (nint)start * 68, 68, end - start, Act8, 68, N, 64, Y + start, Rows);
             }
         }
 
@@ -124,22 +119,19 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = VecDot.Q8_0Q8_0(Wq + (nint)r * 68, Act8 + (nint)t * 68, 64);
+                        VecDotRows.Q8_0Q8_0(Wq + (nint)r0 * 68, 68, HeadDim, Act8, 68, N, 64, Q + r0, QDim);
                         for (int t = 0; t < N; t++) RopeHead(Q + (nint)t * QDim + r0, Cos, Sin, Pos + t);
                     }
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q8_0Q8_0(Wk + (nint)r * 68, Act8 + (nint)t * 68, 64);
+                        VecDotRows.Q8_0Q8_0(Wk + (nint)r0 * 68, 68, HeadDim, Act8, 68, N, 64, KCache + (nint)Pos * KvDim + r0, KvDim);
                         for (int t = 0; t < N; t++) RopeHead(KCache + (nint)(Pos + t) * KvDim + r0, Cos, Sin, Pos + t);
                     }
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        for (int r = r0; r < r0 + HeadDim; r++)
-                            for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = VecDot.Q8_0Q8_0(Wv + (nint)r * 68, Act8 + (nint)t * 68, 64);
+                        VecDotRows.Q8_0Q8_0(Wv + (nint)r0 * 68, 68, HeadDim, Act8, 68, N, 64, VCache + (nint)Pos * KvDim + r0, KvDim);
                     }
                 }
             }
@@ -157,13 +149,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.Q8_0Q8_0(Wg + (nint)r0 * 68, 68, nr, Act8, 68, N, 64, gate, nr);
+                    VecDotRows.Q8_0Q8_0(Wu + (nint)r0 * 68, 68, nr, Act8, 68, N, 64, up, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float g = VecDot.Q8_0Q8_0(Wg + (nint)r * 68, Act8 + (nint)t * 68, 64);
-                        float u = VecDot.Q8_0Q8_0(Wu + (nint)r * 68, Act8 + (nint)t * 68, 64);
-                        H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float g = gate[t * nr + i];
+                            H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        }
                     }
                 }
             }
