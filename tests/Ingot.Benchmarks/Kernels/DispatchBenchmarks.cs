@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Ingot.Runtime.Kernels;
 
 namespace Ingot.Benchmarks.Kernels;
@@ -9,7 +7,8 @@ namespace Ingot.Benchmarks.Kernels;
 /// <summary>
 /// WorkerPool.For overhead: an almost empty body over 64 rows, so the time is dispatch + wake + join.
 /// Decode calls For ~100 times per token; this should stay at a few microseconds.
-/// dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*DispatchBenchmarks*'
+/// JIT:       dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*DispatchBenchmarks*'
+/// NativeAOT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --aot --filter '*DispatchBenchmarks*'
 /// </summary>
 [Config(typeof(Config))]
 public class DispatchBenchmarks
@@ -44,6 +43,6 @@ public class DispatchBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(8).WithToolchain(InProcessEmitToolchain.Instance));
+        public Config() => AddJob(BenchJobs.Short(warmupCount: 3, iterationCount: 8));
     }
 }

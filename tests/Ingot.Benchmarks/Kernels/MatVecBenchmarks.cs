@@ -2,12 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Ingot.Runtime.Kernels;
 using Ingot.Runtime.Quants;
 
@@ -17,7 +12,9 @@ namespace Ingot.Benchmarks.Kernels;
 /// y = W x through the WorkerPool for F32, F16 (x rounded to f16 first) and Q8_0 (x quantized to Q8_0 first,
 /// VecDot.Q8_0Q8_0 per row) weights, shapes rows×cols 768×2048 (FFN-like) and 32000×768 (output layer),
 /// 1 thread and all threads. GB/s = weight bytes streamed per op / mean time.
-/// dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*MatVecBenchmarks*'
+/// Every weight type through VecDot.For is QuantMatVecBenchmarks; this one keeps the library's MatVec.F32 / MatVec.F16.
+/// JIT:       dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter 'Ingot.Benchmarks.Kernels.MatVecBenchmarks*'
+/// NativeAOT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --aot --filter 'Ingot.Benchmarks.Kernels.MatVecBenchmarks*'
 /// </summary>
 [Config(typeof(Config))]
 public unsafe class MatVecBenchmarks
@@ -127,30 +124,8 @@ public unsafe class MatVecBenchmarks
     {
         public Config()
         {
-            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(8).WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(new GigabytesPerSecondColumn());
+            AddJob(BenchJobs.Short(warmupCount: 3, iterationCount: 8));
+            AddColumn(new GigabytesPerSecondColumn(c => WeightBytesOf((string)c.Parameters["Type"], (string)c.Parameters["Shape"])));
         }
-    }
-
-    private sealed class GigabytesPerSecondColumn : IColumn
-    {
-        public string Id => "GBps";
-        public string ColumnName => "GB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 1;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "weight bytes streamed per op / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics == null) return "-";
-            long bytes = WeightBytesOf((string)benchmarkCase.Parameters["Type"], (string)benchmarkCase.Parameters["Shape"]);
-            return (bytes / report.ResultStatistics.Mean).ToString("F2", CultureInfo.InvariantCulture);
-        }
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
     }
 }

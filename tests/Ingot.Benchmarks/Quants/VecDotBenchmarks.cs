@@ -3,10 +3,8 @@ using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Ingot.Formats;
 using Ingot.Runtime.Quants;
 
@@ -14,8 +12,13 @@ namespace Ingot.Benchmarks.Quants;
 
 /// <summary>
 /// One thread, a ~4 MB weight matrix (rows × 4096) of each type times one quantized activation row: the matvec
-/// inner loop a decode step runs. "WeightBytes" is bytes read per op; GB/s = WeightBytes / Mean.
-/// dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*VecDotBenchmarks*'
+/// inner loop a decode step runs. "WeightBytes" is bytes read per op; GB/s = WeightBytes / Mean. Roofline:
+/// cc -O3 -march=native -fopenmp ../shared/tools/membw.c -o /tmp/membw &amp;&amp; OMP_NUM_THREADS=2 /tmp/membw
+///
+/// JIT:       dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*VecDotBenchmarks*'
+/// NativeAOT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --aot --filter '*VecDotBenchmarks*'
+///            (net9.0, IlcInstructionSet=x86-x64-v3; see BenchJobs and README.md)
+/// A subset:  --filter '*VecDotBenchmarks*"q4_0"*"best"*'
 /// </summary>
 [Config(typeof(Config))]
 public unsafe class VecDotBenchmarks
@@ -83,9 +86,9 @@ public unsafe class VecDotBenchmarks
     {
         public Config()
         {
-            // in-process: no per-benchmark project build (several people share this machine and the Runtime project)
-            AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(new WeightBytesColumn(), new GigabytesPerSecondColumn());
+            // JIT in-process (no per-benchmark project build), or NativeAOT with --aot: see BenchJobs
+            AddJob(BenchJobs.Short(warmupCount: 2, iterationCount: 5));
+            AddColumn(new WeightBytesColumn(), new GigabytesPerSecondColumn(c => WeightBytesOf((string)c.Parameters["Type"]), "weight bytes / mean time"));
         }
     }
 
@@ -103,28 +106,6 @@ public unsafe class VecDotBenchmarks
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
             WeightBytesOf((string)benchmarkCase.Parameters["Type"]).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-    }
-
-    private sealed class GigabytesPerSecondColumn : IColumn
-    {
-        public string Id => "GBps";
-        public string ColumnName => "GB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 1;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "weight bytes / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics == null) return "-";
-            double ns = report.ResultStatistics.Mean;
-            return (WeightBytesOf((string)benchmarkCase.Parameters["Type"]) / ns).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-        }
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
     }
 }
