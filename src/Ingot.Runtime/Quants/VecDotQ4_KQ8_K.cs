@@ -80,6 +80,7 @@ public static unsafe class VecDotQ4_KQ8_K
         Vector256<byte> w6 = Vector256.Create((ushort)0x0D0C).AsByte(), w7 = Vector256.Create((ushort)0x0F0E).AsByte();
         for (int i = 0; i < n / 256; i++)
         {
+            Prefetch.Step((byte*)&x[i], 144);
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             // the 8 scales as int16 words, in both 128-bit lanes

@@ -79,6 +79,7 @@ public static unsafe class VecDotQ6_KQ8_K
         Vector256<byte> pick3 = Vector256.Create(Vector128.Create((ushort)0x0D0C), Vector128.Create((ushort)0x0F0E)).AsByte();
         for (int i = 0; i < n / 256; i++)
         {
+            Prefetch.Step((byte*)&x[i], 210);
             byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* q8 = y[i].Qs;
             // the 16 int8 scales widened to int16: words 0-7 (first half) in the low lane, 8-15 in the high lane
             Vector256<short> sc16 = Vector256.WidenLower(Vector128.Load(x[i].Scales).ToVector256());

@@ -47,6 +47,7 @@ public static unsafe class VecDotQ8_0Q8_0
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
         for (; i + 3 < nb; i += 4)
         {
+            Prefetch.Step((byte*)&x[i], 4 * 34);
             Vector128<float> d = BlockScales.Products4((byte*)&x[i], 34, (byte*)&y[i], 34);
             Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Load(x[i].Qs), Vector256.Load(y[i].Qs));
             Vector256<int> p1 = Int8Dot.Dot32S(Vector256.Load(x[i + 1].Qs), Vector256.Load(y[i + 1].Qs));

@@ -149,6 +149,7 @@ internal static unsafe class Q4_0Groups
         Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         for (int g = 0; g < groups; g++, s += PreparedBytes, w += WeightBytes)
         {
+            Prefetch.Step(w, WeightBytes);
             Vector256<byte> q0 = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + 20));
             Vector256<byte> q1 = Vector256.Create(Vector128.Load(w + 38), Vector128.Load(w + 56));
             Vector256<byte> q2 = Vector256.Create(Vector128.Load(w + 74), Vector128.Load(w + 92));
