@@ -82,6 +82,28 @@ public class RealModelTests
     }
 
     [Fact]
+    public void Bench_Roofline_ReportsWeightBandwidthAndFraction()
+    {
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "bench", "-p", "0", "-n", "8", "-r", "1", "-t", "1", "--roofline", "10", "--model", Gguf);
+        Assert.True(code == 0, e);
+        var m = System.Text.RegularExpressions.Regex.Match(o,
+            @"tg8: ([0-9.]+) MB of weights per token \(all tensors but token_embd, of which one row is read\) at ([0-9.]+) t/s = ([0-9.]+) GB/s; 10\.0 GB/s of bandwidth: ([0-9.]+) of the roofline");
+        Assert.True(m.Success, o);
+        using var gguf = Ingot.Formats.GgufFile.Open(Gguf);
+        long all = gguf.Tensors.Sum(t => t.ByteSize);
+        long embd = gguf.Tensors.Single(t => t.Name == "token_embd.weight").ByteSize;
+        bool tied = !gguf.Tensors.Any(t => t.Name == "output.weight");
+        double mb = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        long streamed = tied ? all : all - embd;
+        Assert.Equal(streamed / 1e6, mb, 0.005);
+        double tps = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double gbps = double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(tps * streamed / 1e9, gbps, 0.05 + gbps * 0.01);
+        Assert.Equal(gbps / 10, double.Parse(m.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture), 0.01);
+    }
+
+    [Fact]
     public void Generate_SmallContext_StopsCleanly()
     {
         using var model = new Stories260K();

@@ -17,11 +17,13 @@ public sealed class BenchVerb : IHostVerb
     public string Summary => "measure prompt processing and generation speed (llama-bench table)";
 
     public string Usage(string program) =>
-        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--model PATH]\n\n" +
+        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--roofline GBPS] [--model PATH]\n\n" +
         "  -p N   prompt tokens for the ppN test (default 128; 0 = skip)\n" +
         "  -n N   generated tokens for the tgN test (default 64; 0 = skip)\n" +
         "  -r N   repetitions (default 3)\n" +
-        "  -t N   worker threads (default: all cores)\n";
+        "  -t N   worker threads (default: all cores)\n" +
+        "  --roofline GBPS  memory read bandwidth (e.g. from membw.c): also print the tg test's weight GB/s and its\n" +
+        "                   fraction of the roofline bandwidth / weight bytes per token\n";
 
     public int Run(HostContext context, ArgReader args)
     {
@@ -29,7 +31,9 @@ public sealed class BenchVerb : IHostVerb
         int pp = args.Int(128, "-p", "--n-prompt");
         int tg = args.Int(64, "-n", "--n-gen");
         int reps = args.Int(3, "-r", "--repetitions");
+        double roofline = args.Float(0, "--roofline");
         args.ThrowIfUnknown();
+        if (roofline < 0) throw new UsageException("--roofline must be a bandwidth in GB/s (> 0)");
         if (pp < 0 || tg < 0) throw new UsageException("-p and -n must be >= 0");
         if (reps < 1) throw new UsageException("-r must be >= 1");
 
@@ -46,6 +50,7 @@ public sealed class BenchVerb : IHostVerb
 
         var desc = model.Description;
         var table = new List<string[]>();
+        (long Bytes, double[] Rates)? streamedRates = null;
         if (pp > 0)
         {
             RunPrefill(model, tokens.AsSpan(0, Math.Min(pp, 8)), last); // warm-up
@@ -69,9 +74,38 @@ public sealed class BenchVerb : IHostVerb
                 tps[r] = tg / s;
             }
             table.Add(Row(context, desc, weights, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
+            if (roofline > 0) streamedRates = (StreamedBytesPerToken(weights, model.WeightBytes), tps);
         }
         WriteTable(context.Out, table);
+        if (streamedRates is var (bytes, rates))
+        {
+            // decode of W bytes per token cannot beat bandwidth / W tokens/s (../shared/tools/membw.c measures the bandwidth)
+            var inv = CultureInfo.InvariantCulture;
+            double mean = rates.Average();
+            double gbps = mean * bytes / 1e9;
+            context.Out.Write(string.Format(inv,
+                "tg{0}: {1:F2} MB of weights per token (all tensors but token_embd, of which one row is read) at {2:F2} t/s = {3:F1} GB/s; " +
+                "{4:F1} GB/s of bandwidth: {5:F2} of the roofline ({6:F2} counting the whole {7:F2} MB)\n",
+                tg, bytes / 1e6, mean, gbps, roofline, gbps / roofline, mean * model.WeightBytes / 1e9 / roofline, model.WeightBytes / 1e6));
+            context.Out.Flush();
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Weight bytes one decode step reads: every tensor but token_embd, of which it reads one row (unless the output
+    /// projection is tied to it: then it is read whole).
+    /// </summary>
+    internal static long StreamedBytesPerToken(Formats.GgufFile weights, long weightBytes)
+    {
+        long embd = 0;
+        bool output = false;
+        foreach (var t in weights.Tensors)
+        {
+            if (t.Name == "token_embd.weight") embd = t.ByteSize;
+            else if (t.Name == "output.weight") output = true;
+        }
+        return output ? weightBytes - embd : weightBytes;
     }
 
     private static double RunPrefill(Runtime.ICompiledModel model, ReadOnlySpan<int> tokens, float[] last)
