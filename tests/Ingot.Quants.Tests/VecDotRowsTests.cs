@@ -117,6 +117,30 @@ public unsafe class VecDotRowsTests
     }
 
     [Fact]
+    public void Q4_0_AvxVnniAndAvx2Variants_GiveIdenticalResults()
+    {
+        if (!Avx2.IsSupported) return; // neither variant can run; the per-row fallback is covered above
+        const int rows = 9, cols = 1024;
+        var d = Make(GgmlType.Q4_0, rows, 1, cols, 17);
+        byte* prepared = stackalloc byte[cols / 256 * 320];
+        fixed (byte* pw = d.W, pa = d.A)
+        {
+            Q4_0Groups.Prepare(pa, cols, prepared);
+            for (int r = 0; r < rows; r++)
+            {
+                float avx2 = Q4_0Groups.RowAvx2(pw + r * d.RowBytes, prepared, cols / 256);
+                float expected = VecDot.ScalarFor(GgmlType.Q4_0)(pw + r * d.RowBytes, pa, cols);
+                Assert.True(Math.Abs(avx2 - expected) <= 2e-6 * d.Magnitude[r] + 1e-6, $"row {r}: avx2 {avx2:R} vs scalar {expected:R}");
+                if (AvxVnni.IsSupported)
+                {
+                    float vnni = Q4_0Groups.RowVnni(pw + r * d.RowBytes, prepared, cols / 256);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(vnni));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Q4_0_UsesTheGroupedKernelOnAvx2_AndAgreesWithTheDispatchedVecDot()
     {
         // The grouped kernel sums in a different order from VecDot.Q4_0Q8_0: not bit-equal, within float rounding.

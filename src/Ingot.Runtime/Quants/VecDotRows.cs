@@ -102,32 +102,35 @@ internal static unsafe class Q4_0Groups
         return t_scratch;
     }
 
-    /// <summary>Lane of block b (0..7) in the reduced vector: b0 b2 b4 b6 | b1 b3 b5 b7.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Lane(int b) => (b & 1) * 4 + (b >> 1);
-
     /// <summary>Rearranges one Q8_0 activation row (cols / 32 blocks of 34 bytes) into groups of <see cref="PreparedBytes"/>.</summary>
     public static void Prepare(byte* a, int cols, byte* s)
     {
         float* f16 = Fp.F16Table;
+        Vector256<byte> eight = Vector256.Create((byte)8);
         for (int g = 0; g < cols / Elements; g++, s += PreparedBytes, a += 8 * 34)
         {
-            for (int p = 0; p < 4; p++)
-            {
-                byte* b0 = a + 68 * p + 2, b1 = b0 + 34;
-                Vector256.Create(Vector128.Load(b0), Vector128.Load(b1)).Store(s + 64 * p);
-                Vector256.Create(Vector128.Load(b0 + 16), Vector128.Load(b1 + 16)).Store(s + 64 * p + 32);
-            }
-            int* off = (int*)(s + 256);
-            float* d = (float*)(s + 288);
-            for (int b = 0; b < 8; b++)
-            {
-                Vector256<sbyte> q = Vector256.Load((sbyte*)a + 34 * b + 2);
-                Vector256<short> s16 = Avx2.MultiplyAddAdjacent(Vector256.Create((byte)8), q); // 8·(q[2k] + q[2k+1])
-                off[Lane(b)] = Vector256.Sum(Avx2.MultiplyAddAdjacent(s16, Vector256<short>.One));
-                d[Lane(b)] = f16[*(ushort*)(a + 34 * b)];
-            }
+            // per pair p: [block 2p elements 0..15 | block 2p+1 elements 0..15], then the same for elements 16..31;
+            // 8·Σq per block through the same reduction as Row (16-bit lanes ≤ 8·128·2·2·8 = 32768 in magnitude: the
+            // extreme −32768 still fits), landing in Row's lane order b0 b2 b4 b6 | b1 b3 b5 b7
+            Vector256<short> v0 = PreparePair(a, s, 0, eight), v1 = PreparePair(a, s, 1, eight);
+            Vector256<short> v2 = PreparePair(a, s, 2, eight), v3 = PreparePair(a, s, 3, eight);
+            Vector256<short> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
+            Avx2.MultiplyAddAdjacent(h, Vector256<short>.One).Store((int*)(s + 256));
+            Vector256.Create(f16[*(ushort*)a], f16[*(ushort*)(a + 68)], f16[*(ushort*)(a + 136)], f16[*(ushort*)(a + 204)],
+                             f16[*(ushort*)(a + 34)], f16[*(ushort*)(a + 102)], f16[*(ushort*)(a + 170)], f16[*(ushort*)(a + 238)]).Store((float*)(s + 288));
         }
+    }
+
+    /// <summary>Stores pair p's two rearranged vectors; returns 8·(q[2k] + q[2k+1]) summed over both halves, 16-bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> PreparePair(byte* a, byte* s, int p, Vector256<byte> eight)
+    {
+        byte* b0 = a + 68 * p + 2, b1 = b0 + 34;
+        Vector256<sbyte> lo = Vector256.Create(Vector128.Load(b0), Vector128.Load(b1)).AsSByte();
+        Vector256<sbyte> hi = Vector256.Create(Vector128.Load(b0 + 16), Vector128.Load(b1 + 16)).AsSByte();
+        lo.Store((sbyte*)s + 64 * p);
+        hi.Store((sbyte*)s + 64 * p + 32);
+        return Avx2.MultiplyAddAdjacent(eight, lo) + Avx2.MultiplyAddAdjacent(eight, hi);
     }
 
     public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
@@ -141,8 +144,12 @@ internal static unsafe class Q4_0Groups
                 y[t * yStride + i] = Row(w, s + t * prepared, groups);
     }
 
+    /// <summary>One weight row against one prepared activation row. Both variants compute the same exact integer sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Row(byte* w, byte* s, int groups) => AvxVnni.IsSupported ? RowVnni(w, s, groups) : RowAvx2(w, s, groups);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Row(byte* w, byte* s, int groups)
+    public static float RowAvx2(byte* w, byte* s, int groups)
     {
         float* f16 = Fp.F16Table;
         Vector256<float> acc = Vector256<float>.Zero;
@@ -160,6 +167,33 @@ internal static unsafe class Q4_0Groups
             Vector256<short> v3 = Avx2.MultiplyAddAdjacent(q3 & m4, Vector256.Load((sbyte*)s + 192)) + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load((sbyte*)s + 224));
             Vector256<short> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
             Vector256<int> sums = Avx2.MultiplyAddAdjacent(h, Vector256<short>.One) - Vector256.Load((int*)(s + 256));
+            Vector256<float> dw = Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
+                                                   f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sums), dw * Vector256.Load((float*)(s + 288)), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>AVX-VNNI: vpdpbusd replaces maddubs + add, and the reduction runs on 32-bit lanes (3 phaddd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float RowVnni(byte* w, byte* s, int groups)
+    {
+        float* f16 = Fp.F16Table;
+        Vector256<float> acc = Vector256<float>.Zero;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
+        for (int g = 0; g < groups; g++, s += PreparedBytes, w += WeightBytes)
+        {
+            Prefetch.Step(w, WeightBytes);
+            Vector256<byte> q0 = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + 20));
+            Vector256<byte> q1 = Vector256.Create(Vector128.Load(w + 38), Vector128.Load(w + 56));
+            Vector256<byte> q2 = Vector256.Create(Vector128.Load(w + 74), Vector128.Load(w + 92));
+            Vector256<byte> q3 = Vector256.Create(Vector128.Load(w + 110), Vector128.Load(w + 128));
+            // vpdpbusd: both nibble halves of a pair into 32-bit lanes [block 2p: 4 lanes | block 2p+1: 4 lanes]
+            Vector256<int> v0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q0 & m4, Vector256.Load((sbyte*)s)), Int8Dot.ShiftRightBytes(q0, 4), Vector256.Load((sbyte*)s + 32));
+            Vector256<int> v1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q1 & m4, Vector256.Load((sbyte*)s + 64)), Int8Dot.ShiftRightBytes(q1, 4), Vector256.Load((sbyte*)s + 96));
+            Vector256<int> v2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q2 & m4, Vector256.Load((sbyte*)s + 128)), Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load((sbyte*)s + 160));
+            Vector256<int> v3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q3 & m4, Vector256.Load((sbyte*)s + 192)), Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load((sbyte*)s + 224));
+            Vector256<int> sums = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3)) - Vector256.Load((int*)(s + 256));
             Vector256<float> dw = Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
                                                    f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sums), dw * Vector256.Load((float*)(s + 288)), acc);
