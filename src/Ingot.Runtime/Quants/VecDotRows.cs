@@ -149,24 +149,26 @@ internal static unsafe class Q4_0Groups
     public static float Row(byte* w, byte* s, int groups) => AvxVnni.IsSupported ? RowVnni(w, s, groups) : RowAvx2(w, s, groups);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float RowAvx2(byte* w, byte* s, int groups)
+    public static float RowAvx2(byte* w, byte* s, int groups) => RowCore(w, s, groups, vnni: false);
+
+    /// <summary>AVX-VNNI: vpdpbusd replaces maddubs + add, and the reduction runs on 32-bit lanes (3 phaddd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float RowVnni(byte* w, byte* s, int groups) => RowCore(w, s, groups, vnni: true);
+
+    /// <summary>The row loop; <paramref name="vnni"/> is a constant at both call sites, so each keeps one pair-dot form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowCore(byte* w, byte* s, int groups, bool vnni)
     {
         float* f16 = Fp.F16Table;
         Vector256<float> acc = Vector256<float>.Zero;
-        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         for (int g = 0; g < groups; g++, s += PreparedBytes, w += WeightBytes)
         {
             Prefetch.Step(w, WeightBytes);
-            Vector256<byte> q0 = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + 20));
-            Vector256<byte> q1 = Vector256.Create(Vector128.Load(w + 38), Vector128.Load(w + 56));
-            Vector256<byte> q2 = Vector256.Create(Vector128.Load(w + 74), Vector128.Load(w + 92));
-            Vector256<byte> q3 = Vector256.Create(Vector128.Load(w + 110), Vector128.Load(w + 128));
-            Vector256<short> v0 = Avx2.MultiplyAddAdjacent(q0 & m4, Vector256.Load((sbyte*)s)) + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q0, 4), Vector256.Load((sbyte*)s + 32));
-            Vector256<short> v1 = Avx2.MultiplyAddAdjacent(q1 & m4, Vector256.Load((sbyte*)s + 64)) + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q1, 4), Vector256.Load((sbyte*)s + 96));
-            Vector256<short> v2 = Avx2.MultiplyAddAdjacent(q2 & m4, Vector256.Load((sbyte*)s + 128)) + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load((sbyte*)s + 160));
-            Vector256<short> v3 = Avx2.MultiplyAddAdjacent(q3 & m4, Vector256.Load((sbyte*)s + 192)) + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load((sbyte*)s + 224));
-            Vector256<short> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
-            Vector256<int> sums = Avx2.MultiplyAddAdjacent(h, Vector256<short>.One) - Vector256.Load((int*)(s + 256));
+            Vector256<int> sums = vnni
+                ? Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairVnni(w + 2, s), PairVnni(w + 38, s + 64)), Avx2.HorizontalAdd(PairVnni(w + 74, s + 128), PairVnni(w + 110, s + 192)))
+                : Avx2.MultiplyAddAdjacent(Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairAvx2(w + 2, s), PairAvx2(w + 38, s + 64)),
+                                                              Avx2.HorizontalAdd(PairAvx2(w + 74, s + 128), PairAvx2(w + 110, s + 192))), Vector256<short>.One);
+            sums -= Vector256.Load((int*)(s + 256));
             Vector256<float> dw = Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
                                                    f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sums), dw * Vector256.Load((float*)(s + 288)), acc);
@@ -174,30 +176,25 @@ internal static unsafe class Q4_0Groups
         return Vector256.Sum(acc);
     }
 
-    /// <summary>AVX-VNNI: vpdpbusd replaces maddubs + add, and the reduction runs on 32-bit lanes (3 phaddd).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float RowVnni(byte* w, byte* s, int groups)
+    /// <summary>The codes of blocks at qs and qs + 18 as [block 2p | block 2p+1] (low nibbles: elements 0..15; high: 16..31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> PairCodes(byte* qs) => Vector256.Create(Vector128.Load(qs), Vector128.Load(qs + 18));
+
+    /// <summary>maddubs of both nibble halves against the prepared pair, added: 16-bit lanes [block 2p: 8 | block 2p+1: 8].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> PairAvx2(byte* qs, byte* s)
     {
-        float* f16 = Fp.F16Table;
-        Vector256<float> acc = Vector256<float>.Zero;
-        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
-        for (int g = 0; g < groups; g++, s += PreparedBytes, w += WeightBytes)
-        {
-            Prefetch.Step(w, WeightBytes);
-            Vector256<byte> q0 = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + 20));
-            Vector256<byte> q1 = Vector256.Create(Vector128.Load(w + 38), Vector128.Load(w + 56));
-            Vector256<byte> q2 = Vector256.Create(Vector128.Load(w + 74), Vector128.Load(w + 92));
-            Vector256<byte> q3 = Vector256.Create(Vector128.Load(w + 110), Vector128.Load(w + 128));
-            // vpdpbusd: both nibble halves of a pair into 32-bit lanes [block 2p: 4 lanes | block 2p+1: 4 lanes]
-            Vector256<int> v0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q0 & m4, Vector256.Load((sbyte*)s)), Int8Dot.ShiftRightBytes(q0, 4), Vector256.Load((sbyte*)s + 32));
-            Vector256<int> v1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q1 & m4, Vector256.Load((sbyte*)s + 64)), Int8Dot.ShiftRightBytes(q1, 4), Vector256.Load((sbyte*)s + 96));
-            Vector256<int> v2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q2 & m4, Vector256.Load((sbyte*)s + 128)), Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load((sbyte*)s + 160));
-            Vector256<int> v3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q3 & m4, Vector256.Load((sbyte*)s + 192)), Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load((sbyte*)s + 224));
-            Vector256<int> sums = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3)) - Vector256.Load((int*)(s + 256));
-            Vector256<float> dw = Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
-                                                   f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sums), dw * Vector256.Load((float*)(s + 288)), acc);
-        }
-        return Vector256.Sum(acc);
+        Vector256<byte> q = PairCodes(qs);
+        return Avx2.MultiplyAddAdjacent(q & Vector256.Create((byte)0x0F), Vector256.Load((sbyte*)s))
+             + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q, 4), Vector256.Load((sbyte*)s + 32));
+    }
+
+    /// <summary>vpdpbusd of both nibble halves: 32-bit lanes [block 2p: 4 | block 2p+1: 4].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairVnni(byte* qs, byte* s)
+    {
+        Vector256<byte> q = PairCodes(qs);
+        return AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q & Vector256.Create((byte)0x0F), Vector256.Load((sbyte*)s)),
+                                              Int8Dot.ShiftRightBytes(q, 4), Vector256.Load((sbyte*)s + 32));
     }
 }
