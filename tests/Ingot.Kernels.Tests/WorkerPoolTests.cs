@@ -11,7 +11,7 @@ public unsafe class WorkerPoolTests
         public int* Ranges;
         public void Run(int start, int end)
         {
-            Interlocked.Increment(ref *Ranges);
+            if (Ranges != null) Interlocked.Increment(ref *Ranges);
             for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
         }
     }
@@ -174,5 +174,44 @@ public unsafe class WorkerPoolTests
             for (int i = 0; i < 200; i++) pool.For(64, ref body);
         }
         for (int i = 0; i < 64; i++) Assert.Equal(600, hits.P[i]);
+    }
+}
+
+/// <summary>Pool regressions that need await (not allowed in the unsafe test class above).</summary>
+public class WorkerPoolHangTests
+{
+    private struct ArrayHits : IRangeBody
+    {
+        public int[] Hits;
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task BackToBackFors_OfChangingSizes_NeverHang(int threads)
+    {
+        // Regression: the caller used to write the next job's row count before closing the previous job's claim word;
+        // a worker still in the previous job could then claim rows past its end with the new count, and its late Add
+        // overshot the new job's done counter (the caller spun forever). It showed within ~20k Fors of sizes 2, 3, 12.
+        int[] counts = [16, 8, 64, 172, 512, 2, 3, 12, 36, 100];
+        const int Fors = 200_000;
+        var hits = new int[512];
+        using var pool = new WorkerPool(threads);
+        var run = Task.Run(() =>
+        {
+            for (int i = 0; i < Fors; i++)
+            {
+                var body = new ArrayHits { Hits = hits };
+                pool.For(counts[i % counts.Length], ref body);
+            }
+        });
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(120))) == run, "pool.For did not return (hang)");
+        await run;
+        for (int r = 0; r < hits.Length; r++)
+            Assert.Equal(counts.Count(c => r < c) * (Fors / counts.Length), hits[r]);
     }
 }

@@ -101,6 +101,13 @@ public sealed unsafe class WorkerPool : IDisposable
             bool align4 = count >= 64;
             if (align4) min = (min + 3) & ~3;
 
+            // Close the previous job's claim word before touching the job fields: a worker still looping in RunChunks
+            // for it may hold its last state (old job, its count) and read the fields next; with the word changed its
+            // CAS fails. (Writing _count first let such a worker claim rows past the old job's end with the new count,
+            // and its late Add overshot the new job's done count: a hang.) Start = int.MaxValue: nothing claimable yet.
+            int job = ++_jobId;
+            Volatile.Write(ref _claim, ((long)job << 32) | int.MaxValue);
+
             TBody local = body; // stack copy: its address is stable while we wait below
             _body = Unsafe.AsPointer(ref local);
             _invoke = &Invoke<TBody>;
@@ -109,8 +116,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _align4 = align4;
             _error = null;
             _doneRows = 0;
-            int job = ++_jobId;
-            Volatile.Write(ref _claim, (long)job << 32);
+            Volatile.Write(ref _claim, (long)job << 32); // opens the job: the fields above are visible to whoever claims
             _generation++; // volatile write publishes the job
             for (int i = 0; i < _workers.Length; i++)
             {
