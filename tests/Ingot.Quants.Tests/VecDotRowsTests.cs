@@ -117,7 +117,7 @@ public unsafe class VecDotRowsTests
     }
 
     [Fact]
-    public void Q4_0_AvxVnniAndAvx2Variants_GiveIdenticalResults()
+    public void Q4_0_AvxVnniAndAvx2Variants_AndTheTwoTokenTile_GiveIdenticalResults()
     {
         if (!Avx2.IsSupported) return; // neither variant can run; the per-row fallback is covered above
         const int rows = 9, cols = 1024;
@@ -131,10 +131,17 @@ public unsafe class VecDotRowsTests
                 float avx2 = Q4_0Groups.RowAvx2(pw + r * d.RowBytes, prepared, cols / 256);
                 float expected = VecDot.ScalarFor(GgmlType.Q4_0)(pw + r * d.RowBytes, pa, cols);
                 Assert.True(Math.Abs(avx2 - expected) <= 2e-6 * d.Magnitude[r] + 1e-6, $"row {r}: avx2 {avx2:R} vs scalar {expected:R}");
+                // the two-token register tile gives each token exactly the one-token result
+                float first = Q4_0Groups.Row2Avx2(pw + r * d.RowBytes, prepared, prepared, cols / 256, out float second);
+                Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(first));
+                Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(second));
                 if (AvxVnni.IsSupported)
                 {
                     float vnni = Q4_0Groups.RowVnni(pw + r * d.RowBytes, prepared, cols / 256);
                     Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(vnni));
+                    first = Q4_0Groups.Row2Vnni(pw + r * d.RowBytes, prepared, prepared, cols / 256, out second);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(first));
+                    Assert.Equal(BitConverter.SingleToInt32Bits(avx2), BitConverter.SingleToInt32Bits(second));
                 }
             }
         }

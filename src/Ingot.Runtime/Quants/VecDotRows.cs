@@ -140,13 +140,25 @@ internal static unsafe class Q4_0Groups
         byte* s = Scratch(prepared * tokens);
         for (int t = 0; t < tokens; t++) Prepare(a + t * aStride, cols, s + t * prepared);
         for (int i = 0; i < rows; i++, w += rowBytes)
-            for (int t = 0; t < tokens; t++)
-                y[t * yStride + i] = Row(w, s + t * prepared, groups);
+        {
+            int t = 0;
+            for (; t + 1 < tokens; t += 2)
+                y[t * yStride + i] = Row2(w, s + t * prepared, s + (t + 1) * prepared, groups, out y[(t + 1) * yStride + i]);
+            if (t < tokens) y[t * yStride + i] = Row(w, s + t * prepared, groups);
+        }
     }
 
     /// <summary>One weight row against one prepared activation row. Both variants compute the same exact integer sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Row(byte* w, byte* s, int groups) => AvxVnni.IsSupported ? RowVnni(w, s, groups) : RowAvx2(w, s, groups);
+
+    /// <summary>
+    /// One weight row against two prepared activation rows (the prefill register tile): the codes and the weight scales
+    /// are decoded once per group for both tokens. Each token's result is bit-identical to <see cref="Row"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Row2(byte* w, byte* s0, byte* s1, int groups, out float y1) =>
+        AvxVnni.IsSupported ? Row2Vnni(w, s0, s1, groups, out y1) : Row2Avx2(w, s0, s1, groups, out y1);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float RowAvx2(byte* w, byte* s, int groups) => RowCore(w, s, groups, vnni: false);
@@ -155,46 +167,93 @@ internal static unsafe class Q4_0Groups
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float RowVnni(byte* w, byte* s, int groups) => RowCore(w, s, groups, vnni: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Row2Avx2(byte* w, byte* s0, byte* s1, int groups, out float y1) => Row2Core(w, s0, s1, groups, vnni: false, out y1);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Row2Vnni(byte* w, byte* s0, byte* s1, int groups, out float y1) => Row2Core(w, s0, s1, groups, vnni: true, out y1);
+
     /// <summary>The row loop; <paramref name="vnni"/> is a constant at both call sites, so each keeps one pair-dot form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float RowCore(byte* w, byte* s, int groups, bool vnni)
     {
-        float* f16 = Fp.F16Table;
         Vector256<float> acc = Vector256<float>.Zero;
         for (int g = 0; g < groups; g++, s += PreparedBytes, w += WeightBytes)
         {
             Prefetch.Step(w, WeightBytes);
-            Vector256<int> sums = vnni
-                ? Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairVnni(w + 2, s), PairVnni(w + 38, s + 64)), Avx2.HorizontalAdd(PairVnni(w + 74, s + 128), PairVnni(w + 110, s + 192)))
-                : Avx2.MultiplyAddAdjacent(Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairAvx2(w + 2, s), PairAvx2(w + 38, s + 64)),
-                                                              Avx2.HorizontalAdd(PairAvx2(w + 74, s + 128), PairAvx2(w + 110, s + 192))), Vector256<short>.One);
-            sums -= Vector256.Load((int*)(s + 256));
-            Vector256<float> dw = Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
-                                                   f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sums), dw * Vector256.Load((float*)(s + 288)), acc);
+            var codes = new Codes(w);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(codes.Sums(s, vnni)), WeightScales(w) * Vector256.Load((float*)(s + 288)), acc);
         }
         return Vector256.Sum(acc);
     }
 
-    /// <summary>The codes of blocks at qs and qs + 18 as [block 2p | block 2p+1] (low nibbles: elements 0..15; high: 16..31).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> PairCodes(byte* qs) => Vector256.Create(Vector128.Load(qs), Vector128.Load(qs + 18));
-
-    /// <summary>maddubs of both nibble halves against the prepared pair, added: 16-bit lanes [block 2p: 8 | block 2p+1: 8].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> PairAvx2(byte* qs, byte* s)
+    private static float Row2Core(byte* w, byte* s0, byte* s1, int groups, bool vnni, out float y1)
     {
-        Vector256<byte> q = PairCodes(qs);
-        return Avx2.MultiplyAddAdjacent(q & Vector256.Create((byte)0x0F), Vector256.Load((sbyte*)s))
-             + Avx2.MultiplyAddAdjacent(Int8Dot.ShiftRightBytes(q, 4), Vector256.Load((sbyte*)s + 32));
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        for (int g = 0; g < groups; g++, s0 += PreparedBytes, s1 += PreparedBytes, w += WeightBytes)
+        {
+            Prefetch.Step(w, WeightBytes);
+            var codes = new Codes(w);
+            Vector256<float> dw = WeightScales(w);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(codes.Sums(s0, vnni)), dw * Vector256.Load((float*)(s0 + 288)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(codes.Sums(s1, vnni)), dw * Vector256.Load((float*)(s1 + 288)), acc1);
+        }
+        y1 = Vector256.Sum(acc1);
+        return Vector256.Sum(acc0);
     }
 
-    /// <summary>vpdpbusd of both nibble halves: 32-bit lanes [block 2p: 4 | block 2p+1: 4].</summary>
+    /// <summary>The 8 blocks' f16 scales as floats, in the reduced lane order b0 b2 b4 b6 | b1 b3 b5 b7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> PairVnni(byte* qs, byte* s)
+    private static Vector256<float> WeightScales(byte* w)
     {
-        Vector256<byte> q = PairCodes(qs);
-        return AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q & Vector256.Create((byte)0x0F), Vector256.Load((sbyte*)s)),
-                                              Int8Dot.ShiftRightBytes(q, 4), Vector256.Load((sbyte*)s + 32));
+        float* f16 = Fp.F16Table;
+        return Vector256.Create(f16[*(ushort*)w], f16[*(ushort*)(w + 36)], f16[*(ushort*)(w + 72)], f16[*(ushort*)(w + 108)],
+                                f16[*(ushort*)(w + 18)], f16[*(ushort*)(w + 54)], f16[*(ushort*)(w + 90)], f16[*(ushort*)(w + 126)]);
+    }
+
+    /// <summary>
+    /// One group's codes, decoded once: per pair p (blocks 2p, 2p+1) the low nibbles [block 2p elements 0..15 | block
+    /// 2p+1 elements 0..15] and the high nibbles (elements 16..31).
+    /// </summary>
+    private readonly struct Codes
+    {
+        private readonly Vector256<byte> _lo0, _hi0, _lo1, _hi1, _lo2, _hi2, _lo3, _hi3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Codes(byte* w)
+        {
+            Vector256<byte> m4 = Vector256.Create((byte)0x0F);
+            Vector256<byte> q0 = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + 20));
+            Vector256<byte> q1 = Vector256.Create(Vector128.Load(w + 38), Vector128.Load(w + 56));
+            Vector256<byte> q2 = Vector256.Create(Vector128.Load(w + 74), Vector128.Load(w + 92));
+            Vector256<byte> q3 = Vector256.Create(Vector128.Load(w + 110), Vector128.Load(w + 128));
+            _lo0 = q0 & m4; _hi0 = Int8Dot.ShiftRightBytes(q0, 4);
+            _lo1 = q1 & m4; _hi1 = Int8Dot.ShiftRightBytes(q1, 4);
+            _lo2 = q2 & m4; _hi2 = Int8Dot.ShiftRightBytes(q2, 4);
+            _lo3 = q3 & m4; _hi3 = Int8Dot.ShiftRightBytes(q3, 4);
+        }
+
+        /// <summary>The 8 blocks' exact Σ(c − 8)·q against prepared activation s, lanes b0 b2 b4 b6 | b1 b3 b5 b7.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Sums(byte* s, bool vnni)
+        {
+            Vector256<int> sums = vnni
+                ? Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairVnni(_lo0, _hi0, s), PairVnni(_lo1, _hi1, s + 64)),
+                                     Avx2.HorizontalAdd(PairVnni(_lo2, _hi2, s + 128), PairVnni(_lo3, _hi3, s + 192)))
+                : Avx2.MultiplyAddAdjacent(Avx2.HorizontalAdd(Avx2.HorizontalAdd(PairAvx2(_lo0, _hi0, s), PairAvx2(_lo1, _hi1, s + 64)),
+                                                              Avx2.HorizontalAdd(PairAvx2(_lo2, _hi2, s + 128), PairAvx2(_lo3, _hi3, s + 192))), Vector256<short>.One);
+            return sums - Vector256.Load((int*)(s + 256));
+        }
+
+        /// <summary>maddubs of both nibble halves against the prepared pair, added: 16-bit lanes [block 2p: 8 | block 2p+1: 8].</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<short> PairAvx2(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
+            Avx2.MultiplyAddAdjacent(lo, Vector256.Load((sbyte*)s)) + Avx2.MultiplyAddAdjacent(hi, Vector256.Load((sbyte*)s + 32));
+
+        /// <summary>vpdpbusd of both nibble halves: 32-bit lanes [block 2p: 4 | block 2p+1: 4].</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> PairVnni(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
+            AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, lo, Vector256.Load((sbyte*)s)), hi, Vector256.Load((sbyte*)s + 32));
     }
 }
