@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Ingot.Formats;
 
 namespace Ingot.Runtime.Quants;
 
@@ -45,21 +46,21 @@ public static unsafe class VecDotRows
     }
 
     /// <summary>The rows kernel for a weight type (tests and benchmarks; generated code names the method directly).</summary>
-    public static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> For(Ingot.Formats.GgmlType type) => type switch
+    public static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> For(GgmlType type) => type switch
     {
-        Ingot.Formats.GgmlType.Q8_0 => &Q8_0Q8_0,
-        Ingot.Formats.GgmlType.Q4_0 => &Q4_0Q8_0,
-        Ingot.Formats.GgmlType.Q4_1 => &Q4_1Q8_1,
-        Ingot.Formats.GgmlType.Q5_0 => &Q5_0Q8_0,
-        Ingot.Formats.GgmlType.Q5_1 => &Q5_1Q8_1,
-        Ingot.Formats.GgmlType.IQ4_NL => &IQ4_NLQ8_0,
-        Ingot.Formats.GgmlType.Q2_K => &Q2_KQ8_K,
-        Ingot.Formats.GgmlType.Q3_K => &Q3_KQ8_K,
-        Ingot.Formats.GgmlType.Q4_K => &Q4_KQ8_K,
-        Ingot.Formats.GgmlType.Q5_K => &Q5_KQ8_K,
-        Ingot.Formats.GgmlType.Q6_K => &Q6_KQ8_K,
-        Ingot.Formats.GgmlType.IQ4_XS => &IQ4_XSQ8_K,
-        Ingot.Formats.GgmlType.BF16 => &BF16BF16,
+        GgmlType.Q8_0 => &Q8_0Q8_0,
+        GgmlType.Q4_0 => &Q4_0Q8_0,
+        GgmlType.Q4_1 => &Q4_1Q8_1,
+        GgmlType.Q5_0 => &Q5_0Q8_0,
+        GgmlType.Q5_1 => &Q5_1Q8_1,
+        GgmlType.IQ4_NL => &IQ4_NLQ8_0,
+        GgmlType.Q2_K => &Q2_KQ8_K,
+        GgmlType.Q3_K => &Q3_KQ8_K,
+        GgmlType.Q4_K => &Q4_KQ8_K,
+        GgmlType.Q5_K => &Q5_KQ8_K,
+        GgmlType.Q6_K => &Q6_KQ8_K,
+        GgmlType.IQ4_XS => &IQ4_XSQ8_K,
+        GgmlType.BF16 => &BF16BF16,
         _ => throw new NotSupportedException($"no rows kernel for weight type {type}"),
     };
 }
