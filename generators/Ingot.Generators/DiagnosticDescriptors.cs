@@ -86,7 +86,8 @@ namespace Ingot.Generators
                 case "ING0007": return InvalidField;
                 case "ING0008": return UnsupportedFeature;
                 case "ING0009": return InvalidTargetClass;
-                default: return RowNotBlockMultiple;
+                case "ING0010": return RowNotBlockMultiple;
+                default: throw new System.ArgumentOutOfRangeException(nameof(id), id, "no diagnostic descriptor has this id");
             }
         }
     }

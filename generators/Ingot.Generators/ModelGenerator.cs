@@ -6,6 +6,7 @@ using Ingot.Generators.Emit;
 using Ingot.Generators.Model;
 using Ingot.Generators.Parsing;
 using Ingot.Generators.Planning;
+using Ingot.Specs;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -45,7 +46,7 @@ namespace Ingot.Generators
                 {
                     string name = Path.GetFileNameWithoutExtension(t.Path);
                     string text = t.GetText(ct)?.ToString() ?? "";
-                    return new ParsedSpec(name, t.Path, SpecParser.Parse(name, t.Path, text));
+                    return new ParsedSpec(name, t.Path, SpecReader.Parse(name, t.Path, text));
                 })
                 .WithTrackingName(Steps.Specs)
                 .Collect();

@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -49,14 +50,13 @@ public static class GgufSynth
         {
             Name = o.Name, Architecture = "llama", VocabSize = o.VocabSize, Dim = o.Dim, Layers = o.Layers, FfnDim = o.FfnDim, ContextLength = o.ContextLength,
             Attention = new AttentionSpec { Heads = o.Heads, KvHeads = o.KvHeads, HeadDim = hd, Scale = 1f / MathF.Sqrt(hd) },
-            Norm = new NormSpec { Kind = "rmsnorm", Epsilon = o.RmsEpsilon },
-            Rope = new RopeSpec { Kind = "norm", Theta = o.RopeTheta, Dimensions = hd },
-            Ffn = new FfnSpec { Kind = "swiglu" },
+            Norm = new NormSpec { Kind = NormKind.RmsNorm, Epsilon = o.RmsEpsilon },
+            Rope = new RopeSpec { Kind = RopeKind.Norm, Theta = o.RopeTheta, Dimensions = hd },
+            Ffn = new FfnSpec { Gated = true, Activation = Activation.Silu },
             Output = new OutputSpec { Tied = o.Tied },
             Tokenizer = new TokenizerSpec { Kind = "spm", Bos = 1, Eos = 2, AddBos = true, AddEos = false },
         };
-        s.Weights = WeightsSpec.FromTensors(Plan(o).Select(t => (t.Name, t.Type)));
-        return s;
+        return s with { Weights = SpecWeights.FromTensors(Plan(o).Select(t => (t.Name, t.Type))) };
     }
 
     private static SynthOptions Normalize(SynthOptions o) => o.KvHeads == 0 ? o with { KvHeads = o.Heads } : o;

@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -53,10 +54,16 @@ public static partial class HfLlamaImporter
             var spec = ReadConfig(configPath, name ?? ModelImporter.DefaultName(dir));
             var sp = SentencePieceModelReader.Read(tokenizerPath);
             var tokCfg = ReadTokenizerConfig(System.IO.Path.Combine(dir, "tokenizer_config.json"));
-            spec.Tokenizer.AddBos = tokCfg.AddBos ?? true;
-            spec.Tokenizer.AddEos = tokCfg.AddEos ?? false;
-            if (spec.Tokenizer.Bos < 0) spec.Tokenizer.Bos = sp.BosId;
-            if (spec.Tokenizer.Eos < 0) spec.Tokenizer.Eos = sp.EosId;
+            spec = spec with
+            {
+                Tokenizer = spec.Tokenizer with
+                {
+                    AddBos = tokCfg.AddBos ?? true,
+                    AddEos = tokCfg.AddEos ?? false,
+                    Bos = spec.Tokenizer.Bos < 0 ? sp.BosId : spec.Tokenizer.Bos,
+                    Eos = spec.Tokenizer.Eos < 0 ? sp.EosId : spec.Tokenizer.Eos,
+                },
+            };
             var vocab = GgufVocab.FromSentencePiece(sp, spec.Tokenizer.AddBos, spec.Tokenizer.AddEos) with { Bos = spec.Tokenizer.Bos, Eos = spec.Tokenizer.Eos };
             if (vocab.Tokens.Length != spec.VocabSize)
                 throw new InvalidModelFileException(tokenizerPath, "pieces", null, $"{vocab.Tokens.Length} pieces but config.json vocab_size is {spec.VocabSize}");
@@ -114,7 +121,7 @@ public static partial class HfLlamaImporter
                 string what = m.Success && LayerMap.ContainsKey(m.Groups[2].Value) ? "belongs to a layer beyond num_hidden_layers" : "has no GGUF equivalent in a llama model";
                 throw new InvalidModelFileException(byName[n].File.Path, $"tensor '{n}'", null, what);
             }
-            spec.Weights = WeightsSpec.FromTensors(tensors.Select(t => (t.Name, t.Type)));
+            spec = spec with { Weights = SpecWeights.FromTensors(tensors.Select(t => (t.Name, t.Type))) };
             return new ImportedModel("hf", dir, spec, ModelImporter.LlamaMetadata(spec, vocab), tensors, new Owner(opened));
         }
         catch
@@ -209,11 +216,12 @@ public static partial class HfLlamaImporter
                 HeadDim = headDim,
                 Scale = 1f / MathF.Sqrt(headDim),
                 SlidingWindow = c.TryGetProperty("sliding_window", out var sw) && sw.ValueKind == JsonValueKind.Number ? sw.GetInt32() : 0,
+                SlidingWindowLayers = c.TryGetProperty("sliding_window", out var sw2) && sw2.ValueKind == JsonValueKind.Number && sw2.GetInt32() > 0 ? WindowLayers.All : WindowLayers.None,
                 QkvBias = c.TryGetProperty("attention_bias", out var ab) && ab.ValueKind == JsonValueKind.True,
             },
-            Norm = new NormSpec { Kind = "rmsnorm", Epsilon = Float("rms_norm_eps", 1e-6f) },
-            Rope = new RopeSpec { Kind = "norm", Theta = Float("rope_theta", 10000f), Dimensions = headDim },
-            Ffn = new FfnSpec { Kind = "swiglu" },
+            Norm = new NormSpec { Kind = NormKind.RmsNorm, Epsilon = Float("rms_norm_eps", 1e-6f) },
+            Rope = new RopeSpec { Kind = RopeKind.Norm, Theta = Float("rope_theta", 10000f), Dimensions = headDim },
+            Ffn = new FfnSpec { Gated = true, Activation = Activation.Silu },
             Output = new OutputSpec { Tied = c.TryGetProperty("tie_word_embeddings", out var tw) && tw.ValueKind == JsonValueKind.True },
             Tokenizer = new TokenizerSpec
             {
@@ -228,7 +236,14 @@ public static partial class HfLlamaImporter
                 : rs.TryGetProperty("type", out rt) && rt.ValueKind == JsonValueKind.String ? rt.GetString()! : "none";
             float factor = rs.TryGetProperty("factor", out var fa) && fa.ValueKind == JsonValueKind.Number ? fa.GetSingle() : 1f;
             if (kind == "llama3") throw new NotSupportedException($"{path}: rope_scaling type llama3 (rope_freqs) is not supported yet");
-            spec.Rope.Scaling = new RopeScalingSpec { Kind = kind == "default" ? "none" : kind, Factor = kind is "default" or "none" ? 1f : factor };
+            var scalingKind = kind switch
+            {
+                "default" or "none" => RopeScalingKind.None,
+                "linear" => RopeScalingKind.Linear,
+                "yarn" => RopeScalingKind.Yarn,
+                _ => throw new NotSupportedException($"{path}: rope_scaling type {kind} is not supported yet"),
+            };
+            spec = spec with { Rope = spec.Rope with { Scaling = new RopeScalingSpec { Kind = scalingKind, Factor = scalingKind == RopeScalingKind.None ? 1f : factor } } };
         }
         if (spec.Layers <= 0 || spec.FfnDim <= 0 || spec.VocabSize <= 0 || spec.Attention.KvHeads <= 0 || heads % spec.Attention.KvHeads != 0)
             throw new InvalidModelFileException(path, "config", null, "inconsistent dimensions (layers, intermediate_size, vocab_size, num_key_value_heads)");

@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ingot.Formats;
@@ -104,9 +105,9 @@ public static class Llama2cImporter
                 FfnDim = c.HiddenDim,
                 ContextLength = c.SeqLen,
                 Attention = new AttentionSpec { Heads = c.Heads, KvHeads = c.KvHeads, HeadDim = c.HeadSize, Scale = 1f / MathF.Sqrt(c.HeadSize) },
-                Norm = new NormSpec { Kind = "rmsnorm", Epsilon = 1e-5f },
-                Rope = new RopeSpec { Kind = "norm", Theta = 10000f, Dimensions = c.HeadSize },
-                Ffn = new FfnSpec { Kind = "swiglu" },
+                Norm = new NormSpec { Kind = NormKind.RmsNorm, Epsilon = 1e-5f },
+                Rope = new RopeSpec { Kind = RopeKind.Norm, Theta = 10000f, Dimensions = c.HeadSize },
+                Ffn = new FfnSpec { Gated = true, Activation = Activation.Silu },
                 Output = new OutputSpec { Tied = c.SharedClassifier },
                 Tokenizer = new TokenizerSpec { Kind = "spm", Bos = 1, Eos = 2, AddBos = true, AddEos = false },
             };
@@ -136,7 +137,7 @@ public static class Llama2cImporter
                 Add($"blk.{l}.ffn_up.weight", "w3", l, hd, d);
                 Add($"blk.{l}.ffn_norm.weight", "rms_ffn", l, 1, d);
             }
-            spec.Weights = WeightsSpec.FromTensors(tensors.Select(t => (t.Name, t.Type)));
+            spec = spec with { Weights = SpecWeights.FromTensors(tensors.Select(t => (t.Name, t.Type))) };
             return new ImportedModel("llama2c", path, spec, ModelImporter.LlamaMetadata(spec, vocab), tensors, new Handle(h));
         }
         catch

@@ -1,3 +1,5 @@
+using Ingot.Specs;
+
 namespace Ingot.Formats;
 
 /// <summary>One tensor of an imported model in GGUF terms: canonical name, type, ne dims, and a writer of exactly its bytes.</summary>
@@ -116,9 +118,9 @@ public static class ModelImporter
         }
         w.Set("llama.rope.dimension_count", (uint)s.Rope.Dimensions);
         w.Set("llama.rope.freq_base", s.Rope.Theta);
-        if (s.Rope.Scaling.Kind != "none")
+        if (s.Rope.Scaling.Kind != RopeScalingKind.None)
         {
-            w.Set("llama.rope.scaling.type", s.Rope.Scaling.Kind);
+            w.Set("llama.rope.scaling.type", SpecNames.Of(s.Rope.Scaling.Kind));
             w.Set("llama.rope.scaling.factor", s.Rope.Scaling.Factor);
         }
         w.Set("llama.attention.layer_norm_rms_epsilon", s.Norm.Epsilon);

@@ -55,8 +55,8 @@ public class HfDtypeTests
         using (var m = ModelImporter.Import(dir))
         {
             var expectType = dtype == "F16" ? GgmlType.F16 : GgmlType.BF16;
-            Assert.Equal(expectType, m.Spec.Weights.Roles["attn_q"]);
-            Assert.Equal(GgmlType.F32, m.Spec.Weights.Roles["attn_norm"]);
+            Assert.Equal(expectType, m.Spec.Weights.TypeOf("attn_q"));
+            Assert.Equal(GgmlType.F32, m.Spec.Weights.TypeOf("attn_norm"));
             m.WriteGguf(outPath);
         }
         using var conv = GgufFile.Open(outPath);

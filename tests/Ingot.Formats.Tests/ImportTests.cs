@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using System.Buffers.Binary;
 using System.Text;
 using Xunit;
@@ -21,11 +22,11 @@ public class ImportTests
         Assert.Equal(("llama", 512, 64, 5, 172, 128), (s.Architecture, s.VocabSize, s.Dim, s.Layers, s.FfnDim, s.ContextLength));
         Assert.Equal((8, 4, 8), (s.Attention.Heads, s.Attention.KvHeads, s.Attention.HeadDim));
         Assert.Equal(1f / MathF.Sqrt(8), s.Attention.Scale);
-        Assert.Equal(("rmsnorm", 1e-5f), (s.Norm.Kind, s.Norm.Epsilon));
-        Assert.Equal(("norm", 10000f, 8, false), (s.Rope.Kind, s.Rope.Theta, s.Rope.Dimensions, s.Rope.FreqFactors));
+        Assert.Equal((NormKind.RmsNorm, 1e-5f), (s.Norm.Kind, s.Norm.Epsilon));
+        Assert.Equal((RopeKind.Norm, 10000f, 8, false), (s.Rope.Kind, s.Rope.Theta, s.Rope.Dimensions, s.Rope.FreqFactors));
         Assert.False(s.Output.Tied); // this file carries output.weight
         Assert.Equal(("spm", 1, 2, true, false), (s.Tokenizer.Kind, s.Tokenizer.Bos, s.Tokenizer.Eos, s.Tokenizer.AddBos, s.Tokenizer.AddEos));
-        Assert.All(s.Weights.Roles.Values, t => Assert.Equal(GgmlType.F32, t));
+        Assert.All(s.Weights.Roles, r => Assert.Equal("f32", r.Type));
         Assert.Equal(12, s.Weights.Roles.Count);
         Assert.Empty(s.Weights.Layers);
     }
@@ -35,9 +36,9 @@ public class ImportTests
     {
         using var m = ModelImporter.Import(Shared.File_("models/gguf/stories260K-q8_0.gguf"));
         Assert.Equal("stories260K-q8_0", m.Spec.Name);
-        Assert.Equal(GgmlType.Q8_0, m.Spec.Weights.Roles["attn_q"]);
-        Assert.Equal(GgmlType.F16, m.Spec.Weights.Roles["ffn_down"]);
-        Assert.Equal(GgmlType.F32, m.Spec.Weights.Roles["attn_norm"]);
+        Assert.Equal(GgmlType.Q8_0, m.Spec.Weights.TypeOf("attn_q"));
+        Assert.Equal(GgmlType.F16, m.Spec.Weights.TypeOf("ffn_down"));
+        Assert.Equal(GgmlType.F32, m.Spec.Weights.TypeOf("attn_norm"));
 
         // q4_k_m mixes types across layers: overrides appear only where a layer differs from the role's entry
         using var f = GgufFile.Open(Shared.File_("golden/models/llama-gqa.q4_k_m.gguf"));
@@ -45,16 +46,18 @@ public class ImportTests
         for (int l = 0; l < spec.Layers; l++)
             foreach (var role in new[] { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" })
                 Assert.Equal(f.FindTensor($"blk.{l}.{role}.weight")!.Type, spec.Weights.TypeOf(role, l));
-        foreach (var (_, o) in spec.Weights.Layers)
-            foreach (var (role, t) in o) Assert.NotEqual(spec.Weights.Roles[role], t);
+        foreach (var o in spec.Weights.Layers) Assert.NotEqual(spec.Weights.Role(o.Role), o.Type);
     }
 
     private static string Normalized(ModelSpec s)
     {
-        s.Name = "x";
-        s.ContextLength = 0;
-        s.Output.Tied = false;
-        s.Weights.Roles.Remove("output");
+        s = s with
+        {
+            Name = "x",
+            ContextLength = 0,
+            Output = s.Output with { Tied = false },
+            Weights = WeightsSpec.Create(s.Weights.Roles.Where(r => r.Role != "output"), s.Weights.Layers),
+        };
         return ModelSpecJson.Serialize(s);
     }
 
@@ -68,7 +71,7 @@ public class ImportTests
         // The documented differences: the GGUF states context 128 (trained at 512) and stores output.weight as a copy.
         Assert.Equal((128, 512, 512), (g.Spec.ContextLength, b.Spec.ContextLength, h.Spec.ContextLength));
         Assert.Equal((false, true, true), (g.Spec.Output.Tied, b.Spec.Output.Tied, h.Spec.Output.Tied));
-        Assert.False(b.Spec.Weights.Roles.ContainsKey("output"));
+        Assert.Null(b.Spec.Weights.Role("output"));
         Assert.Equal("stories260K", b.Spec.Name);
         Assert.Equal("stories260K-llama", h.Spec.Name);
         string expected = Normalized(g.Spec);

@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using System.Text.Json;
 using Xunit;
 
@@ -5,16 +6,7 @@ namespace Ingot.Formats.Tests;
 
 public class SpecJsonTests
 {
-    private static string ModelSpecs => System.IO.Path.GetFullPath(System.IO.Path.Combine(Shared.Dir, "..", "main", "modelspecs"));
-
-    private static string RepoModelSpecs()
-    {
-        // the repo is the parent of ../shared's sibling that holds Compiler.sln
-        foreach (var d in Directory.GetDirectories(System.IO.Path.GetDirectoryName(Shared.Dir)!))
-            if (File.Exists(System.IO.Path.Combine(d, "Compiler.sln")) && Directory.Exists(System.IO.Path.Combine(d, "modelspecs")))
-                return System.IO.Path.Combine(d, "modelspecs");
-        throw new Xunit.Sdk.XunitException("cannot find modelspecs/ next to Compiler.sln");
-    }
+    private static string RepoModelSpecs() => System.IO.Path.Combine(Shared.RepoRoot, "modelspecs");
 
     [Fact]
     public void SerializationIsDeterministicAndInContractOrder()
@@ -26,14 +18,14 @@ public class SpecJsonTests
         Assert.Equal(a, b);
         Assert.DoesNotContain("\r", a);
         Assert.EndsWith("}\n", a);
-        Assert.StartsWith("{\n  \"schema\": 1,\n  \"name\": \"stories260K\",\n  \"architecture\": \"llama\",\n", a);
+        Assert.StartsWith("{\n  \"schema\": 2,\n  \"name\": \"stories260K\",\n  \"architecture\": \"llama\",\n", a);
         Assert.Contains("\"epsilon\": 1e-05", a);
         Assert.Contains("\"theta\": 10000,", a);
         using var doc = JsonDocument.Parse(a);
         Assert.Equal(
-            ["schema", "name", "architecture", "vocab_size", "dim", "layers", "ffn_dim", "context_length", "attention", "norm", "rope", "ffn", "output", "tokenizer", "weights"],
+            ["schema", "name", "architecture", "vocab_size", "dim", "layers", "ffn_dim", "context_length", "embedding", "attention", "norm", "block", "rope", "ffn", "output", "tokenizer", "weights"],
             doc.RootElement.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(["heads", "kv_heads", "head_dim", "scale", "sliding_window", "logit_softcap", "qkv_bias"],
+        Assert.Equal(["heads", "kv_heads", "head_dim", "causal", "fused_qkv", "qkv_bias", "output_bias", "scale", "scale_query", "logit_softcap", "sliding_window", "sliding_window_layers"],
             doc.RootElement.GetProperty("attention").EnumerateObject().Select(p => p.Name));
         Assert.Equal(["token_embd", "output_norm", "output", "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"],
             doc.RootElement.GetProperty("weights").EnumerateObject().Select(p => p.Name));
@@ -49,8 +41,8 @@ public class SpecJsonTests
         string json = ModelSpecJson.Serialize(spec);
         var back = ModelSpecJson.Parse(json);
         Assert.Equal(json, ModelSpecJson.Serialize(back));
-        foreach (var (layer, o) in spec.Weights.Layers)
-            foreach (var (role, t) in o) Assert.Equal(t, back.Weights.TypeOf(role, layer));
+        Assert.Equal(spec, back);
+        foreach (var o in spec.Weights.Layers) Assert.Equal(o.Type, back.Weights.ForLayer(o.Layer, o.Role));
     }
 
     [Fact]
@@ -60,7 +52,9 @@ public class SpecJsonTests
         Assert.Contains("weights.attn_q", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"attn_q\": \"f32\"", "\"attn_q\": \"q9_9\""), "x.json")).Message);
         Assert.Contains("'dim'", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"dim\": 64", "\"dim\": \"64\""), "x.json")).Message);
         Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good[..100], "x.json"));
-        Assert.Contains("schema", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"schema\": 1", "\"schema\": 2"), "x.json")).Message);
+        Assert.Contains("schema", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"schema\": 2", "\"schema\": 1"), "x.json")).Message);
+        Assert.Contains("'norm.kind'", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"rmsnorm\"", "\"batchnorm\""), "x.json")).Message);
+        Assert.Contains("'colour'", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"schema\": 2,", "\"schema\": 2, \"colour\": 1,"), "x.json")).Message);
     }
 
     public static IEnumerable<object[]> CommittedSpecs() =>
@@ -100,16 +94,17 @@ public class SpecJsonTests
         Assert.True(s.Tokenizer.AddBos); // llama-bpe pre-tokenizer: llama.cpp adds BOS
         Assert.True(s.Output.Tied); // no output.weight
         Assert.True(s.Rope.FreqFactors); // llama3-style rope_freqs.weight
-        Assert.Equal(GgmlType.F32, s.Weights.Roles["rope_freqs"]);
-        Assert.False(s.Weights.Roles.ContainsKey("output"));
+        Assert.Equal(GgmlType.F32, s.Weights.TypeOf("rope_freqs"));
+        Assert.Null(s.Weights.Role("output"));
 
         using var g2 = GgufFile.Open(Shared.File_("golden/models/gemma2.f32.gguf"));
         var gs = GgufSpecReader.FromGguf(g2);
-        Assert.Equal(("gemma2", "neox", "geglu"), (gs.Architecture, gs.Rope.Kind, gs.Ffn.Kind));
-        Assert.Equal((8, 50f, 30f), (gs.Attention.SlidingWindow, gs.Attention.LogitSoftcap, gs.Output.FinalLogitSoftcap));
+        Assert.Equal(("gemma2", RopeKind.Neox, Activation.Gelu, true), (gs.Architecture, gs.Rope.Kind, gs.Ffn.Activation, gs.Ffn.Gated));
+        Assert.Equal((8, WindowLayers.Even, 50f, 30f), (gs.Attention.SlidingWindow, gs.Attention.SlidingWindowLayers, gs.Attention.LogitSoftcap, gs.Output.FinalLogitSoftcap));
         Assert.True(gs.Output.Tied);
         using var t5 = GgufFile.Open(Shared.File_("golden/models/t5.f32.gguf"));
-        var ts = GgufSpecReader.FromGguf(t5);
-        Assert.Equal(("t5", "ugm"), (ts.Architecture, ts.Tokenizer.Kind)); // unknown to the generator, still described
+        var e = Assert.Throws<InvalidModelFileException>(() => GgufSpecReader.FromGguf(t5)); // an encoder-decoder: not supported yet, one line
+        Assert.Contains("general.architecture", e.Message);
+        Assert.Contains("'t5'", e.Message);
     }
 }

@@ -65,7 +65,7 @@ public class SynthTests
             Assert.Equal(GgmlType.Q8_0, t);
             return Enumerable.Repeat((byte)7, row.Length / 32 * 34).ToArray();
         });
-        Assert.Equal(GgmlType.Q8_0, spec.Weights.Roles["attn_q"]);
+        Assert.Equal(GgmlType.Q8_0, spec.Weights.TypeOf("attn_q"));
         using var f = GgufFile.Open(System.IO.Path.Combine(Tmp, "q.gguf"));
         Assert.Equal(270 * 2 + 64 * 4 + 64 * 3, calls); // one call per row of every 2-D tensor
         Assert.All(f.GetTensorBytes(f.FindTensor("blk.0.ffn_up.weight")!).ToArray(), x => Assert.Equal(7, x));

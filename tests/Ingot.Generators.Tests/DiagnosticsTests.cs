@@ -5,7 +5,7 @@ namespace Ingot.Generators.Tests;
 
 public class DiagnosticsTests
 {
-    private static string ValidSpec => File.ReadAllText(Path.Combine(GeneratorHarness.TestDirectory(), "TestSpecs", "llama-gqa-f32.json"));
+    private static string ValidSpec => File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "modelspecs", "llama-gqa-f32.json"));
 
     private static Diagnostic Single(string specText, string specName = "bad")
     {
@@ -18,7 +18,7 @@ public class DiagnosticsTests
     public void MalformedJsonReportsLineAndColumn()
     {
         // Line 3 has a missing comma before "architecture": the parser stops at column 3 of line 4.
-        string text = "{\n  \"schema\": 1,\n  \"name\": \"bad\"\n  \"architecture\": \"llama\"\n}\n";
+        string text = "{\n  \"schema\": 2,\n  \"name\": \"bad\"\n  \"architecture\": \"llama\"\n}\n";
         var d = Single(text);
         Assert.Equal("ING0001", d.Id);
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
@@ -134,7 +134,7 @@ public class DiagnosticsTests
     public void Q8RowsMustBeWholeBlocks()
     {
         // stories260K's ffn_down rows have 172 elements: q8_0 cannot hold them.
-        string text = File.ReadAllText(Path.Combine(GeneratorHarness.TestDirectory(), "TestSpecs", "stories260K-q8_0.json")).Replace("\"ffn_down\": \"f16\"", "\"ffn_down\": \"q8_0\"");
+        string text = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "modelspecs", "stories260K-q8_0.json")).Replace("\"ffn_down\": \"f16\"", "\"ffn_down\": \"q8_0\"");
         var d = Single(text);
         Assert.Equal("ING0010", d.Id);
         Assert.Contains("172", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
@@ -146,7 +146,7 @@ public class DiagnosticsTests
         // ValidSpec has dim 256 (one super-block) and ffn_dim 512; a head_dim-wide row would not do, but a 256-wide one does.
         Assert.Empty(GeneratorHarness.Run(GeneratorHarness.ClassFor("llama-gqa-f32"),
             new InMemoryAdditionalText("/specs/llama-gqa-f32.json", ValidSpec.Replace("\"attn_q\": \"f32\"", "\"attn_q\": \"q4_k\""))).Result.Diagnostics);
-        string text = File.ReadAllText(Path.Combine(GeneratorHarness.TestDirectory(), "TestSpecs", "stories260K-q8_0.json")).Replace("\"attn_q\": \"q8_0\"", "\"attn_q\": \"q6_k\"");
+        string text = File.ReadAllText(Path.Combine(GeneratorHarness.RepoRoot(), "modelspecs", "stories260K-q8_0.json")).Replace("\"attn_q\": \"q8_0\"", "\"attn_q\": \"q6_k\"");
         var d = Single(text);
         Assert.Equal("ING0010", d.Id);
         string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,4 +1,4 @@
-using Ingot.Generators.Parsing;
+using Ingot.Specs;
 using Xunit;
 
 namespace Ingot.Generators.Tests;

@@ -218,7 +218,7 @@ namespace Ingot.Generators.Emit
             w.Line();
             w.Line("public const string SpecJson =");
             w.Indent();
-            var lines = p.Spec.SourceJson.TrimEnd('\n').Split('\n');
+            var lines = Ingot.Specs.SpecWriter.Write(p.Spec).TrimEnd('\n').Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
                 w.Line(Str(lines[i] + "\n") + (i == lines.Length - 1 ? ";" : " +"));
@@ -416,7 +416,7 @@ namespace Ingot.Generators.Emit
             return (long)p.VocabSize * p.Dim * (p.TiedOutput ? 1 : 2) + p.Dim + p.Layers * perLayer + (p.RopeFreqFactors ? p.HeadDim / 2 : 0);
         }
 
-        internal static string LayerCondition(Model.EquatableArray<int> layers, int total)
+        internal static string LayerCondition(Ingot.Specs.EquatableArray<int> layers, int total)
         {
             if (layers.Count == total) return "true";
             var parts = new List<string>();

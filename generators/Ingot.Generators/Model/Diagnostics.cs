@@ -1,6 +1,8 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
+using Ingot.Specs;
+
 namespace Ingot.Generators.Model
 {
     /// <summary>A place in a file (a spec or a source file) without a Roslyn Location, so it stays equatable.</summary>

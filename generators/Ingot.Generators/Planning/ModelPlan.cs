@@ -1,4 +1,5 @@
 using Ingot.Generators.Model;
+using Ingot.Specs;
 
 namespace Ingot.Generators.Planning
 {

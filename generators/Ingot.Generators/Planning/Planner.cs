@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using Ingot.Generators.Model;
+using Ingot.Specs;
 
 namespace Ingot.Generators.Planning
 {
@@ -48,14 +49,17 @@ namespace Ingot.Generators.Planning
             // heads * head_dim may differ from dim (Mistral-Nemo-style decoupled heads); the projections carry the shapes.
             if (spec.Dim % 2 != 0) Shape("dim (" + I(spec.Dim) + ") must be even");
 
-            if (spec.Norm.Kind != "rmsnorm") Feature("norm.kind '" + spec.Norm.Kind + "'");
-            if (spec.Rope.Kind != "norm") Feature("rope.kind '" + spec.Rope.Kind + "'");
-            if (spec.Rope.ScalingKind != "none" && !(spec.Rope.ScalingKind == "linear" && spec.Rope.ScalingFactor == 1f)) Feature("rope.scaling.kind '" + spec.Rope.ScalingKind + "'");
-            if (spec.FfnKind != "swiglu") Feature("ffn.kind '" + spec.FfnKind + "'");
-            if (a.QkvBias) Feature("attention.qkv_bias");
+            if (spec.Norm.Kind != NormKind.RmsNorm || spec.Norm.Bias) Feature("norm.kind '" + SpecNames.Of(spec.Norm.Kind) + "'");
+            if (spec.Rope.Kind != RopeKind.Norm) Feature("rope.kind '" + SpecNames.Of(spec.Rope.Kind) + "'");
+            if (spec.Rope.Scaling.Kind != RopeScalingKind.None && !(spec.Rope.Scaling.Kind == RopeScalingKind.Linear && spec.Rope.Scaling.Factor == 1f)) Feature("rope.scaling.kind '" + SpecNames.Of(spec.Rope.Scaling.Kind) + "'");
+            if (!spec.Ffn.Gated || spec.Ffn.Activation != Activation.Silu || spec.Ffn.FusedGateUp || spec.Ffn.Bias) Feature("ffn other than gated silu");
+            if (a.QkvBias || a.OutputBias || a.FusedQkv) Feature("attention biases or fused qkv");
+            if (a.ScaleQuery || !a.Causal) Feature("attention.scale_query or non-causal attention");
             if (a.LogitSoftcap != 0) Feature("attention.logit_softcap");
             if (spec.Output.FinalLogitSoftcap != 0) Feature("output.final_logit_softcap");
             if (spec.Output.LogitScale != 1f) Feature("output.logit_scale");
+            if (spec.Embedding.Scale != 1f || spec.Embedding.Positions != PositionKind.None) Feature("embedding scale or learned positions");
+            if (spec.Block != new BlockSpec()) Feature("a block layout other than pre-norm sequential");
             // attention.sliding_window: llama.cpp's llama architecture ignores it (Mistral), so do we.
 
             if (diags.Count > 0) return Result<ModelPlan>.Fail(diags.ToArray());

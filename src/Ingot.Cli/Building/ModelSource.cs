@@ -37,8 +37,7 @@ public sealed class ModelSource : IDisposable
     /// <summary>The spec JSON with its "name" set to <paramref name="name"/> (the AdditionalFile, the executable and its weights file share it).</summary>
     public string SpecJsonFor(string name)
     {
-        _model.Spec.Name = name;
-        return ModelSpecJson.Serialize(_model.Spec);
+        return ModelSpecJson.Serialize(_model.Spec with { Name = name });
     }
 
     /// <summary>Writes the GGUF the executable loads: a copy for GGUF input, a conversion otherwise.</summary>

@@ -1,3 +1,4 @@
+using Ingot.Specs;
 using Ingot.Formats;
 using Ingot.Host.CommandLine;
 

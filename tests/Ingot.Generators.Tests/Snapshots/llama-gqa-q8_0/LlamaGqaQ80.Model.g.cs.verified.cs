@@ -94,7 +94,7 @@ namespace Ingot.Tests.Models
 
         public const string SpecJson =
             "{\n" +
-            "  \"schema\": 1,\n" +
+            "  \"schema\": 2,\n" +
             "  \"name\": \"llama-gqa-q8_0\",\n" +
             "  \"architecture\": \"llama\",\n" +
             "  \"vocab_size\": 1024,\n" +
@@ -102,18 +102,35 @@ namespace Ingot.Tests.Models
             "  \"layers\": 2,\n" +
             "  \"ffn_dim\": 512,\n" +
             "  \"context_length\": 128,\n" +
+            "  \"embedding\": {\n" +
+            "    \"scale\": 1,\n" +
+            "    \"positions\": \"none\"\n" +
+            "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
             "    \"kv_heads\": 2,\n" +
             "    \"head_dim\": 64,\n" +
+            "    \"causal\": true,\n" +
+            "    \"fused_qkv\": false,\n" +
+            "    \"qkv_bias\": false,\n" +
+            "    \"output_bias\": false,\n" +
             "    \"scale\": 0.125,\n" +
-            "    \"sliding_window\": 0,\n" +
+            "    \"scale_query\": false,\n" +
             "    \"logit_softcap\": 0,\n" +
-            "    \"qkv_bias\": false\n" +
+            "    \"sliding_window\": 0,\n" +
+            "    \"sliding_window_layers\": \"none\"\n" +
             "  },\n" +
             "  \"norm\": {\n" +
             "    \"kind\": \"rmsnorm\",\n" +
-            "    \"epsilon\": 1e-05\n" +
+            "    \"epsilon\": 1e-05,\n" +
+            "    \"bias\": false\n" +
+            "  },\n" +
+            "  \"block\": {\n" +
+            "    \"norm_position\": \"pre\",\n" +
+            "    \"residual\": \"sequential\",\n" +
+            "    \"post_attention_norm\": false,\n" +
+            "    \"post_ffn_norm\": false,\n" +
+            "    \"residual_scale\": 1\n" +
             "  },\n" +
             "  \"rope\": {\n" +
             "    \"kind\": \"norm\",\n" +
@@ -122,11 +139,18 @@ namespace Ingot.Tests.Models
             "    \"freq_factors\": false,\n" +
             "    \"scaling\": {\n" +
             "      \"kind\": \"none\",\n" +
-            "      \"factor\": 1\n" +
+            "      \"factor\": 1,\n" +
+            "      \"original_context\": 0,\n" +
+            "      \"attn_factor\": 1,\n" +
+            "      \"beta_fast\": 32,\n" +
+            "      \"beta_slow\": 1\n" +
             "    }\n" +
             "  },\n" +
             "  \"ffn\": {\n" +
-            "    \"kind\": \"swiglu\"\n" +
+            "    \"gated\": true,\n" +
+            "    \"activation\": \"silu\",\n" +
+            "    \"fused_gate_up\": false,\n" +
+            "    \"bias\": false\n" +
             "  },\n" +
             "  \"output\": {\n" +
             "    \"tied\": false,\n" +

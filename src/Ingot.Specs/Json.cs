@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace Ingot.Generators.Parsing
+namespace Ingot.Specs
 {
     /// <summary>A JSON value with the 1-based line/column where it starts (for diagnostics).</summary>
     public abstract class JsonNode

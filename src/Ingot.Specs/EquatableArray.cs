@@ -2,7 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 
-namespace Ingot.Generators.Model
+namespace Ingot.Specs
 {
     /// <summary>
     /// An immutable array with value equality, so records that hold collections compare by content and the
@@ -54,7 +54,7 @@ namespace Ingot.Generators.Model
         public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
     }
 
-    internal static class EquatableArray
+    public static class EquatableArray
     {
         public static EquatableArray<T> From<T>(IEnumerable<T> items) where T : IEquatable<T>
             => new EquatableArray<T>(new List<T>(items).ToArray());

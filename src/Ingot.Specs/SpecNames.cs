@@ -1,0 +1,119 @@
+using System;
+
+namespace Ingot.Specs
+{
+    /// <summary>The JSON spelling of every spec enum (snake_case, lowercase), both ways.</summary>
+    public static class SpecNames
+    {
+        public static string Of(PositionKind v) => v == PositionKind.Learned ? "learned" : "none";
+        public static string Of(NormKind v) => v == NormKind.LayerNorm ? "layernorm" : "rmsnorm";
+        public static string Of(NormPosition v) => v == NormPosition.Post ? "post" : "pre";
+        public static string Of(ResidualKind v) => v == ResidualKind.Parallel ? "parallel" : "sequential";
+
+        public static string Of(RopeKind v)
+        {
+            switch (v)
+            {
+                case RopeKind.None: return "none";
+                case RopeKind.Neox: return "neox";
+                default: return "norm";
+            }
+        }
+
+        public static string Of(RopeScalingKind v)
+        {
+            switch (v)
+            {
+                case RopeScalingKind.Linear: return "linear";
+                case RopeScalingKind.Yarn: return "yarn";
+                case RopeScalingKind.LongRope: return "longrope";
+                default: return "none";
+            }
+        }
+
+        public static string Of(Activation v)
+        {
+            switch (v)
+            {
+                case Activation.Gelu: return "gelu";
+                case Activation.GeluErf: return "gelu_erf";
+                case Activation.Relu: return "relu";
+                default: return "silu";
+            }
+        }
+
+        public static string Of(WindowLayers v)
+        {
+            switch (v)
+            {
+                case WindowLayers.All: return "all";
+                case WindowLayers.Even: return "even";
+                case WindowLayers.Odd: return "odd";
+                default: return "none";
+            }
+        }
+
+        /// <summary>Every value of <typeparamref name="T"/> with its name, for parsing and for "must be one of" messages.</summary>
+        public static string[] All<T>() where T : struct, Enum
+        {
+            var values = Values<T>();
+            var names = new string[values.Length];
+            for (int i = 0; i < values.Length; i++) names[i] = Name(values[i]);
+            return names;
+        }
+
+        // Explicit tables rather than Enum.GetValues, which NativeAOT flags (the spec model is also used at run time).
+        private static T[] Values<T>() where T : struct, Enum
+        {
+            object values;
+            if (typeof(T) == typeof(PositionKind)) values = new[] { PositionKind.None, PositionKind.Learned };
+            else if (typeof(T) == typeof(NormKind)) values = new[] { NormKind.RmsNorm, NormKind.LayerNorm };
+            else if (typeof(T) == typeof(NormPosition)) values = new[] { NormPosition.Pre, NormPosition.Post };
+            else if (typeof(T) == typeof(ResidualKind)) values = new[] { ResidualKind.Sequential, ResidualKind.Parallel };
+            else if (typeof(T) == typeof(RopeKind)) values = new[] { RopeKind.None, RopeKind.Norm, RopeKind.Neox };
+            else if (typeof(T) == typeof(RopeScalingKind)) values = new[] { RopeScalingKind.None, RopeScalingKind.Linear, RopeScalingKind.Yarn, RopeScalingKind.LongRope };
+            else if (typeof(T) == typeof(Activation)) values = new[] { Activation.Silu, Activation.Gelu, Activation.GeluErf, Activation.Relu };
+            else if (typeof(T) == typeof(WindowLayers)) values = new[] { WindowLayers.None, WindowLayers.All, WindowLayers.Even, WindowLayers.Odd };
+            else throw new ArgumentOutOfRangeException(nameof(T), typeof(T).Name + " is not a spec enum");
+            return (T[])values;
+        }
+
+        public static string Name<T>(T value) where T : struct, Enum
+        {
+            switch (value)
+            {
+                case PositionKind p: return Of(p);
+                case NormKind n: return Of(n);
+                case NormPosition np: return Of(np);
+                case ResidualKind r: return Of(r);
+                case RopeKind rk: return Of(rk);
+                case RopeScalingKind rs: return Of(rs);
+                case Activation a: return Of(a);
+                case WindowLayers w: return Of(w);
+                default: throw new ArgumentOutOfRangeException(nameof(value));
+            }
+        }
+
+        public static bool TryParse<T>(string name, out T value) where T : struct, Enum
+        {
+            foreach (T v in Values<T>())
+            {
+                if (Name(v) == name) { value = v; return true; }
+            }
+            value = default;
+            return false;
+        }
+
+        /// <summary>Whether layer <paramref name="layer"/> is windowed under <paramref name="pattern"/> (Gemma 2: even layers 0, 2, 4, …).</summary>
+        public static bool IsWindowed(WindowLayers pattern, int layer)
+        {
+            switch (pattern)
+            {
+                case WindowLayers.All: return true;
+                case WindowLayers.Even: return layer % 2 == 0;
+                case WindowLayers.Odd: return layer % 2 == 1;
+                default: return false;
+            }
+        }
+    }
+}
