@@ -109,6 +109,17 @@ public unsafe class DotTests
         for (int i = 0; i < 65536; i++) AssertSame((float)BitConverter.UInt16BitsToHalf((ushort)i), y.P[i], i);
     }
 
+    [Fact]
+    public void Pow2To112_IsExactly2To112_AsWasTheQuantsLiteral()
+    {
+        // The f16 widening scales by 2^112; Quants once spelled it 5.192297e33f, HalfBits 5.192296858534828e33f.
+        // Both must round to the same float, 2^112 (0x77800000), for the merge to keep every result.
+        int expected = BitConverter.SingleToInt32Bits(MathF.ScaleB(1f, 112));
+        Assert.Equal(0x77800000, expected);
+        Assert.Equal(expected, BitConverter.SingleToInt32Bits(HalfBits.Pow2To112));
+        Assert.Equal(expected, BitConverter.SingleToInt32Bits(5.192297e33f));
+    }
+
     private static void AssertSame(float expected, float actual, int bits)
     {
         if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"0x{bits:x4}: expected NaN, got {actual}");

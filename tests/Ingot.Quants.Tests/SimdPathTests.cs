@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.Intrinsics;
 using Ingot.Formats;
+using Ingot.Runtime.Kernels;
 using Ingot.Runtime.Quants;
 using Xunit;
 
@@ -75,8 +76,8 @@ public unsafe class SimdPathTests
     public void DispatchRunsTheWidestAcceleratedPath(GgmlType type)
     {
         var paths = Paths(type);
-        // quantized types and F16 prefer V256 over V512 (measured); F32/BF16 take the widest accelerated width
-        bool prefer256 = type is not (GgmlType.F32 or GgmlType.BF16);
+        // quantized types prefer V256 over V512 (measured); the float rows (F32/F16 = Kernels.Dot, BF16) take the widest
+        bool prefer256 = type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16);
         string expectedPath = prefer256 && Vector256.IsHardwareAccelerated ? "V256"
             : Vector512.IsHardwareAccelerated ? "V512" : Vector256.IsHardwareAccelerated ? "V256" : Vector128.IsHardwareAccelerated ? "V128" : "Scalar";
         Assert.True(paths.ContainsKey(expectedPath), $"{type}: no {expectedPath} path");
@@ -102,11 +103,12 @@ public unsafe class SimdPathTests
 
     private static Dictionary<string, nint> Paths(GgmlType type)
     {
-        string suffix = type switch
-        {
-            GgmlType.F32 => "F32",
-            _ => GgmlTypeTraits.Name(type).ToUpperInvariant() + GgmlTypeTraits.Name(QuantTraits.ActivationType(type)).ToUpperInvariant(),
-        };
+        // VecDot.F32F32 / F16F16 forward to Kernels.Dot: its paths, behind byte* adapters, stand in the same table
+        if (type == GgmlType.F32)
+            return new() { ["Scalar"] = P(&F32Scalar), ["V128"] = P(&F32V128), ["V256"] = P(&F32V256), ["V512"] = P(&F32V512) };
+        if (type == GgmlType.F16)
+            return new() { ["Scalar"] = P(&F16Scalar), ["V128"] = P(&F16V128), ["V256"] = P(&F16V256), ["V512"] = P(&F16V512) };
+        string suffix = GgmlTypeTraits.Name(type).ToUpperInvariant() + GgmlTypeTraits.Name(QuantTraits.ActivationType(type)).ToUpperInvariant();
         var result = new Dictionary<string, nint>();
         Type? cls = typeof(VecDot).Assembly.GetType("Ingot.Runtime.Quants.VecDot" + suffix);
         if (cls == null) return result;
@@ -117,6 +119,16 @@ public unsafe class SimdPathTests
         }
         return result;
     }
+
+    private static nint P(delegate*<byte*, byte*, int, float> f) => (nint)f;
+    private static float F32Scalar(byte* w, byte* a, int n) => Dot.F32Scalar((float*)w, (float*)a, n);
+    private static float F32V128(byte* w, byte* a, int n) => Dot.F32V128((float*)w, (float*)a, n);
+    private static float F32V256(byte* w, byte* a, int n) => Dot.F32V256((float*)w, (float*)a, n);
+    private static float F32V512(byte* w, byte* a, int n) => Dot.F32V512((float*)w, (float*)a, n);
+    private static float F16Scalar(byte* w, byte* a, int n) => Dot.F16F16Scalar((Half*)w, (Half*)a, n);
+    private static float F16V128(byte* w, byte* a, int n) => Dot.F16F16V128((Half*)w, (Half*)a, n);
+    private static float F16V256(byte* w, byte* a, int n) => Dot.F16F16V256((Half*)w, (Half*)a, n);
+    private static float F16V512(byte* w, byte* a, int n) => Dot.F16F16V512((Half*)w, (Half*)a, n);
 
     private static float Normal(Random r)
     {

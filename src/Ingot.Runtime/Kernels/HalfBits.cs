@@ -14,7 +14,8 @@ namespace Ingot.Runtime.Kernels;
 /// </summary>
 public static class HalfBits
 {
-    private const float Pow2To112 = 5.192296858534828e33f;
+    /// <summary>2^112 (0x77800000), the exponent fix-up of the f16 bit trick; the literal rounds to exactly 2^112 as a float.</summary>
+    public const float Pow2To112 = 5.192296858534828e33f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> F16ToF32(Vector128<uint> h)

@@ -1,4 +1,4 @@
 using System.Runtime.CompilerServices;
 
-// The quant tests exercise internal building blocks (Int8Dot, HalfWiden) directly.
+// The quant tests exercise internal building blocks (Int8Dot) directly.
 [assembly: InternalsVisibleTo("Ingot.Quants.Tests")]

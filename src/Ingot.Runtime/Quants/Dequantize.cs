@@ -1,4 +1,5 @@
 using Ingot.Formats;
+using Ingot.Runtime.Kernels;
 
 namespace Ingot.Runtime.Quants;
 
@@ -16,7 +17,7 @@ public static unsafe class Dequantize
         {
             case GgmlType.F32: Buffer.MemoryCopy(src, dst, (long)n * 4, (long)n * 4); break;
             case GgmlType.F16: { var h = (Half*)src; for (int i = 0; i < n; i++) dst[i] = Fp.F16ToF32(h[i]); break; }
-            case GgmlType.BF16: { var b = (ushort*)src; for (int i = 0; i < n; i++) dst[i] = Fp.BF16ToF32(b[i]); break; }
+            case GgmlType.BF16: Vec.Convert.BF16ToF32((ushort*)src, dst, n); break;
             case GgmlType.Q4_0: Q4_0((BlockQ4_0*)src, dst, n / 32); break;
             case GgmlType.Q4_1: Q4_1((BlockQ4_1*)src, dst, n / 32); break;
             case GgmlType.Q5_0: Q5_0((BlockQ5_0*)src, dst, n / 32); break;

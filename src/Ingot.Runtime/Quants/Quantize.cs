@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Ingot.Formats;
+using Ingot.Runtime.Kernels;
 
 namespace Ingot.Runtime.Quants;
 
@@ -177,11 +178,7 @@ public static unsafe class Quantize
     }
 
     /// <summary>f32 → f16 row (round to nearest-even), the F16 weights' activation format.</summary>
-    public static void RowF16(float* x, byte* dst, int n)
-    {
-        var y = (Half*)dst;
-        for (int j = 0; j < n; j++) y[j] = (Half)x[j];
-    }
+    public static void RowF16(float* x, byte* dst, int n) => Vec.Convert.F32ToF16(x, (Half*)dst, n);
 
     /// <summary>f32 → bf16 row (round to nearest-even), the BF16 weights' activation format.</summary>
     public static void RowBF16(float* x, byte* dst, int n)

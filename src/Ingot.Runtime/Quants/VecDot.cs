@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Ingot.Formats;
+using Ingot.Runtime.Kernels;
 
 namespace Ingot.Runtime.Quants;
 
@@ -7,11 +8,13 @@ namespace Ingot.Runtime.Quants;
 /// Row dot products of a quantized weight row w with an activation row a already quantized to the partner type
 /// (<see cref="QuantTraits.ActivationType"/>); n = elements, a multiple of the block size. Each entry picks the widest
 /// path the machine accelerates (Vector512 → Vector256 → Vector128 → scalar); the JIT/NativeAOT folds the checks.
+/// F32 and F16 rows forward to <see cref="Dot"/> (the kernels generated code calls as Dot.F32 / Dot.F16F16), so a
+/// float row gives the same bits whichever entry reaches it.
 /// </summary>
 public static unsafe class VecDot
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float F32F32(byte* w, byte* a, int n) => VecDotF32.Dot(w, a, n);
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float F16F16(byte* w, byte* a, int n) => VecDotF16F16.Dot(w, a, n);
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float F32F32(byte* w, byte* a, int n) => Dot.F32((float*)w, (float*)a, n);
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float F16F16(byte* w, byte* a, int n) => Dot.F16F16((Half*)w, (Half*)a, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float BF16BF16(byte* w, byte* a, int n) => VecDotBF16BF16.Dot(w, a, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float Q8_0Q8_0(byte* w, byte* a, int n) => VecDotQ8_0Q8_0.Dot(w, a, n);
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] public static float Q4_0Q8_0(byte* w, byte* a, int n) => VecDotQ4_0Q8_0.Dot(w, a, n);

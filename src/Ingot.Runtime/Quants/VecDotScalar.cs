@@ -1,31 +1,19 @@
 using System.Runtime.CompilerServices;
+using Ingot.Runtime.Kernels;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
 /// Scalar reference vec-dots, one per weight type: integer sums inside a block, one float scale per block,
-/// accumulated in float (ggml's generic order). w = weight row, a = activation row in the partner type
+/// accumulated in float (ggml's generic order; the F32/F16/BF16 rows sum in double, as ggml_float). w = weight row, a = activation row in the partner type
 /// (<see cref="QuantTraits.ActivationType"/>), n = elements. These stay forever as the oracle for the SIMD paths.
 /// </summary>
 public static unsafe class VecDotScalar
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float F32F32(byte* w, byte* a, int n)
-    {
-        float* x = (float*)w, y = (float*)a;
-        float s = 0;
-        for (int i = 0; i < n; i++) s += x[i] * y[i];
-        return s;
-    }
+    // Float rows: Kernels.Dot's scalar references (products in f32, summed in double as ggml's ggml_float), the same
+    // ones that check Dot's SIMD paths.
+    public static float F32F32(byte* w, byte* a, int n) => Dot.F32Scalar((float*)w, (float*)a, n);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-
-    public static float F16F16(byte* w, byte* a, int n)
-    {
-        Half* x = (Half*)w, y = (Half*)a;
-        double s = 0; // ggml accumulates f16 dots in a wider type (ggml_float = double)
-        for (int i = 0; i < n; i++) s += Fp.F16ToF32(x[i]) * Fp.F16ToF32(y[i]);
-        return (float)s;
-    }
+    public static float F16F16(byte* w, byte* a, int n) => Dot.F16F16Scalar((Half*)w, (Half*)a, n);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
@@ -33,7 +21,7 @@ public static unsafe class VecDotScalar
     {
         ushort* x = (ushort*)w, y = (ushort*)a;
         double s = 0;
-        for (int i = 0; i < n; i++) s += Fp.BF16ToF32(x[i]) * Fp.BF16ToF32(y[i]);
+        for (int i = 0; i < n; i++) s += HalfBits.BF16ToF32(x[i]) * HalfBits.BF16ToF32(y[i]);
         return (float)s;
     }
 
