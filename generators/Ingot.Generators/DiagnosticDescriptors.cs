@@ -17,6 +17,7 @@ namespace Ingot.Generators
     /// ING0008  error     the spec asks for a feature the architecture's emitter does not implement yet
     /// ING0009  error     the [CompiledModel] class is not partial / is nested / is generic
     /// ING0010  error     a quantized role's row length is not a whole number of quant blocks
+    /// ING0011  error     the architecture's layout needs a weight role the spec's "weights" does not list
     /// </code>
     /// </summary>
     public static class DiagnosticDescriptors
@@ -73,6 +74,11 @@ namespace Ingot.Generators
             "Model spec '{0}': weight role '{1}' has type '{2}' but its rows have {3} elements, not a multiple of {4}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor MissingWeightRole = new DiagnosticDescriptor(
+            "ING0011", "Missing weight role",
+            "Model spec '{0}': the {2} layout needs weight role '{1}', which the spec's weights do not list",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -87,6 +93,7 @@ namespace Ingot.Generators
                 case "ING0008": return UnsupportedFeature;
                 case "ING0009": return InvalidTargetClass;
                 case "ING0010": return RowNotBlockMultiple;
+                case "ING0011": return MissingWeightRole;
                 default: throw new System.ArgumentOutOfRangeException(nameof(id), id, "no diagnostic descriptor has this id");
             }
         }

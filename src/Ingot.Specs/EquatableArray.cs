@@ -9,7 +9,7 @@ namespace Ingot.Specs
     /// incremental pipeline can cache them (ImmutableArray compares by reference).
     /// </summary>
     public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
-        where T : IEquatable<T>
+
     {
         private readonly T[]? _items;
 
@@ -56,7 +56,7 @@ namespace Ingot.Specs
 
     public static class EquatableArray
     {
-        public static EquatableArray<T> From<T>(IEnumerable<T> items) where T : IEquatable<T>
+        public static EquatableArray<T> From<T>(IEnumerable<T> items)
             => new EquatableArray<T>(new List<T>(items).ToArray());
     }
 }

@@ -44,3 +44,35 @@ public partial class LlamaGqaQ4_K_M { }
 // Test-only spec (tests/Ingot.Generators.Tests/TestSpecs, snapshot-tested there): every weight type the generator compiles in one model.
 [CompiledModel("llama-gqa-all-types")]
 public partial class LlamaGqaAllTypes { }
+
+// One spec per decoder family of ../shared/golden (modelspecs/*-f32.json, gemma-f16.json).
+
+[CompiledModel("qwen2-f32")]
+public partial class Qwen2F32 { }
+
+[CompiledModel("phi3-f32")]
+public partial class Phi3F32 { }
+
+[CompiledModel("phi3-swa-f32")]
+public partial class Phi3SwaF32 { }
+
+[CompiledModel("gemma-f32")]
+public partial class GemmaF32 { }
+
+[CompiledModel("gemma-f16")]
+public partial class GemmaF16 { }
+
+[CompiledModel("gemma2-f32")]
+public partial class Gemma2F32 { }
+
+[CompiledModel("granite-f32")]
+public partial class GraniteF32 { }
+
+[CompiledModel("gpt2-f32")]
+public partial class Gpt2F32 { }
+
+[CompiledModel("gptneox-f32")]
+public partial class GptNeoXF32 { }
+
+[CompiledModel("starcoder2-f32")]
+public partial class StarCoder2F32 { }

@@ -71,7 +71,25 @@ public class SpecJsonTests
         ["llama-gqa-q6_k", "golden/models/llama-gqa.q6_k.gguf"],
         ["llama-gqa-q5_k_m", "golden/models/llama-gqa.q5_k_m.gguf"],
         ["llama-gqa-q4_k_m", "golden/models/llama-gqa.q4_k_m.gguf"],
+        ["qwen2-f32", "golden/models/qwen2.f32.gguf"],
+        ["phi3-f32", "golden/models/phi3.f32.gguf"],
+        ["phi3-swa-f32", "golden/models/phi3-swa.f32.gguf"],
+        ["gemma-f32", "golden/models/gemma.f32.gguf"],
+        ["gemma-f16", "golden/models/gemma.f16.gguf"],
+        ["gemma2-f32", "golden/models/gemma2.f32.gguf"],
+        ["granite-f32", "golden/models/granite.f32.gguf"],
+        ["gpt2-f32", "golden/models/gpt2.f32.gguf"],
+        ["gptneox-f32", "golden/models/gptneox.f32.gguf"],
+        ["starcoder2-f32", "golden/models/starcoder2.f32.gguf"],
     ];
+
+    [Fact]
+    public void EveryCommittedSpecHasItsSourceListed()
+    {
+        var listed = CommittedSpecs().Select(r => (string)r[0]).ToHashSet(StringComparer.Ordinal);
+        foreach (var f in Directory.GetFiles(RepoModelSpecs(), "*.json"))
+            Assert.Contains(System.IO.Path.GetFileNameWithoutExtension(f), listed);
+    }
 
     /// <summary>modelspecs/*.json are exactly what `ingot import` writes for their source files.</summary>
     [Theory]

@@ -117,8 +117,49 @@ public class DiagnosticsTests
     [Fact]
     public void UnsupportedFeature()
     {
-        var d = Single(ValidSpec.Replace("\"qkv_bias\": false", "\"qkv_bias\": true"));
+        var d = Single(ValidSpec.Replace("\"norm_position\": \"pre\"", "\"norm_position\": \"post\""));
         Assert.Equal("ING0008", d.Id);
+        Assert.Contains("norm_position 'post'", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void LayoutNeedsAWeightRoleTheSpecLacks()
+    {
+        // qkv_bias needs no role (biases are always f32), but fused_qkv needs attn_qkv, which a separate-q/k/v spec lacks.
+        var d = Single(ValidSpec.Replace("\"fused_qkv\": false", "\"fused_qkv\": true"), "bad");
+        Assert.Equal("ING0011", d.Id);
+        string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'attn_qkv'", message);
+        Assert.Contains("llama", message);
+    }
+
+    [Fact]
+    public void ASpecRoleTheLayoutNeverReadsIsInvalid()
+    {
+        var d = Single(ValidSpec.Replace("\"ffn_down\": \"f32\"", "\"ffn_down\": \"f32\",\n    \"post_ffw_norm\": \"f32\""));
+        Assert.Equal("ING0007", d.Id);
+        Assert.Contains("'weights.post_ffw_norm'", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void AnUnknownEnumNameIsInvalidAndListsTheChoices()
+    {
+        var d = Single(ValidSpec.Replace("\"activation\": \"silu\"", "\"activation\": \"swish\""));
+        Assert.Equal("ING0007", d.Id);
+        string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'ffn.activation'", message);
+        Assert.Contains("gelu_erf", message);
+    }
+
+    [Fact]
+    public void EveryIdHasItsOwnDescriptorAndAnUnknownIdThrows()
+    {
+        for (int i = 1; i <= 11; i++)
+        {
+            string id = "ING" + i.ToString("0000", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(id, DiagnosticDescriptors.ById(id).Id);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => DiagnosticDescriptors.ById("ING9999"));
     }
 
     [Fact]

@@ -7,6 +7,8 @@ public class SnapshotTests
 {
     public static TheoryData<string> Specs => SpecCatalog.Names();
 
+    public static TheoryData<string> SnapshotSpecs => SpecCatalog.SnapshotNames();
+
     private static (GeneratorDriverRunResult Result, Compilation Output) Generate(string specName)
     {
         var spec = SpecCatalog.Get(specName);
@@ -16,7 +18,7 @@ public class SnapshotTests
     }
 
     [Theory]
-    [MemberData(nameof(Specs))]
+    [MemberData(nameof(SnapshotSpecs))]
     public void GeneratedFilesMatchSnapshots(string specName)
     {
         var (result, _) = Generate(specName);
@@ -30,6 +32,16 @@ public class SnapshotTests
             if (failure != null) failures.Add(failure);
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void EverySnapshottedSpecExistsAndNoSnapshotIsStale()
+    {
+        var names = SpecCatalog.All().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.All(SpecCatalog.Snapshotted, n => Assert.Contains(n, names));
+        string dir = Path.Combine(GeneratorHarness.TestDirectory(), "Snapshots");
+        var folders = Directory.GetDirectories(dir).Select(Path.GetFileName).ToList();
+        Assert.All(folders, f => Assert.Contains(f, SpecCatalog.Snapshotted));
     }
 
     [Theory]

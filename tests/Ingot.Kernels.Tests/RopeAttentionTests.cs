@@ -126,8 +126,8 @@ public unsafe class RopeAttentionTests
             {
                 double d = 0;
                 for (int j = 0; j < headDim; j++) d += (double)q.P[j] * k.P[t * kvStride + headDim + j];
-                d *= scale;
                 if (softCap > 0) d = softCap * Math.Tanh(d / softCap);
+                d *= scale;
                 s[t] = d;
                 max = Math.Max(max, d);
             }

@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.Text;
+using Ingot.Generators.Emit.Steps;
 using Ingot.Generators.Planning;
+using Ingot.Specs;
+using static Ingot.Generators.Emit.Literals;
 
 namespace Ingot.Generators.Emit
 {
@@ -10,59 +11,34 @@ namespace Ingot.Generators.Emit
     public sealed record GeneratedFile(string HintName, string Source);
 
     /// <summary>
-    /// Turns a <see cref="ModelPlan"/> into the three files of a compiled model:
-    /// NAME.Model.g.cs (constants, buffer plan, weight binding, ICompiledModel surface),
-    /// NAME.Forward.g.cs (prefill/decode and one method per layer kind),
-    /// NAME.Kernels.g.cs (fused row-range bodies and the per-ISA inner loops).
+    /// Turns a <see cref="ModelPlan"/> into the three files of a compiled model: NAME.Model.g.cs (constants, buffer plan,
+    /// weight binding), NAME.Forward.g.cs (prefill/decode and one method per layer kind, walking the fused steps) and
+    /// NAME.Kernels.g.cs (the body structs the steps registered). Each file opens with a // Description: block rendered
+    /// from the same steps the code is emitted from.
     /// </summary>
     public static class ModelEmitter
     {
         public const string GeneratorName = "Ingot.Generators";
-        public const string GeneratorVersion = "1.0.0";
+        public const string GeneratorVersion = "2.0.0";
 
-        private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-        private static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
-
-        /// <summary>A float literal that round-trips to the same float.</summary>
-        internal static string F(float v)
-        {
-            if (float.IsPositiveInfinity(v)) return "float.PositiveInfinity";
-            if (float.IsNegativeInfinity(v)) return "float.NegativeInfinity";
-            if (float.IsNaN(v)) return "float.NaN";
-            string s = v.ToString("R", CultureInfo.InvariantCulture);
-            if (s.IndexOf('.') < 0 && s.IndexOf('E') < 0) s += ".0";
-            return s + "f";
-        }
-
-        internal static string Str(string s)
-        {
-            var sb = new StringBuilder("\"");
-            foreach (char c in s)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (c < ' ' || c > '~') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-            return sb.Append('"').ToString();
-        }
+        internal static readonly string GeneratedCodeAttribute = "[GeneratedCode(" + Str(GeneratorName) + ", " + Str(GeneratorVersion) + ")]";
 
         public static GeneratedFile[] Emit(TargetClass target, ModelPlan plan)
         {
-            var used = new SortedSet<string>(StringComparer.Ordinal);
-            var bodies = new BodyCatalog(plan);
-            // Kernels first: it records which ISA paths exist, which the Model file's Description lists.
-            string kernels = File(target, plan, "fused row-range bodies and per-ISA inner loops", false, w => EmitKernels(w, plan, bodies, used));
-            string forward = File(target, plan, "forward pass (prefill over a batch, single-token decode)", false, w => EmitForward(w, plan, bodies));
-            string model = File(target, plan, "constants, buffer plan, weight binding", true, w => EmitModel(w, target, plan, used));
+            var ctx = new EmitContext(plan);
+            // Forward first: walking the steps registers the body structs the Kernels file writes.
+            string forward = File(target, plan, "forward pass (prefill over a batch, single-token decode)", false, w => ForwardEmitter.Emit(w, ctx), steps: true);
+            string kernels = File(target, plan, "fused bodies the forward pass runs on the worker pool", false, w =>
+            {
+                bool first = true;
+                foreach (var body in ctx.Bodies)
+                {
+                    if (!first) w.Line();
+                    body.Value(w);
+                    first = false;
+                }
+            });
+            string model = File(target, plan, "constants, buffer plan, weight binding", true, w => ModelFileEmitter.Emit(w, target, ctx));
             return new[]
             {
                 new GeneratedFile(target.ClassName + ".Model.g.cs", model),
@@ -71,25 +47,18 @@ namespace Ingot.Generators.Emit
             };
         }
 
-        internal static readonly string GeneratedCodeAttribute = "[GeneratedCode(" + Str(GeneratorName) + ", " + Str(GeneratorVersion) + ")]";
-
-        private static string File(TargetClass target, ModelPlan plan, string part, bool classAttribute, Action<SourceWriter> body)
+        private static string File(TargetClass target, ModelPlan plan, string part, bool classAttribute, Action<SourceWriter> body, bool steps = false)
         {
             var w = new SourceWriter();
             w.Line("// <auto-generated/>");
-            Describe(w, target, plan, part);
+            Describe(w, target, plan, part, steps);
             w.Line("#nullable enable");
             w.Line("#pragma warning disable CS1591 // generated members carry shape comments, not XML docs");
             w.Line();
-            w.Line("using System;");
-            w.Line("using System.CodeDom.Compiler;");
-            w.Line("using System.Runtime.CompilerServices;");
-            w.Line("using System.Runtime.InteropServices;");
-            w.Line("using System.Runtime.Intrinsics;");
-            w.Line("using Ingot.Formats;");
-            w.Line("using Ingot.Runtime;");
-            w.Line("using Ingot.Runtime.Kernels;");
-            w.Line("using Ingot.Runtime.Quants;");
+            foreach (var u in new[] { "System", "System.CodeDom.Compiler", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "Ingot.Formats", "Ingot.Runtime", "Ingot.Runtime.Kernels", "Ingot.Runtime.Quants" })
+            {
+                w.Line("using " + u + ";");
+            }
             w.Line();
             if (target.Namespace != null) w.Open("namespace " + target.Namespace);
             // The attribute may appear on one partial declaration only: the class carries it in the Model file,
@@ -102,7 +71,8 @@ namespace Ingot.Generators.Emit
             return w.ToString();
         }
 
-        private static void Describe(SourceWriter w, TargetClass target, ModelPlan p, string part)
+        /// <summary>The // Description: block: the model and its shapes in words, then (in the Forward file) every step in execution order.</summary>
+        private static void Describe(SourceWriter w, TargetClass target, ModelPlan p, string part, bool steps)
         {
             var s = p.Spec;
             w.Line("// Description:");
@@ -110,788 +80,38 @@ namespace Ingot.Generators.Emit
             w.Line("//   Shapes: dim " + I(p.Dim) + ", " + I(p.Layers) + " layers, " + I(p.Heads) + " query heads and " + I(p.KvHeads) +
                    " KV heads of head_dim " + I(p.HeadDim) + " (" + (p.Group == 1 ? "multi-head" : p.KvHeads == 1 ? "multi-query" : "grouped-query, " + I(p.Group) + " query heads per KV head") +
                    "), ffn_dim " + I(p.FfnDim) + ", vocab " + I(p.VocabSize) + ", trained context " + I(p.ContextLength) + ".");
-            w.Line("//   Norm: rmsnorm eps " + F(p.Epsilon) + "; RoPE: interleaved pairs (NORM), theta " + F(p.RopeTheta) +
-                   (p.RopeFreqFactors ? ", divided by rope_freqs.weight" : "") + "; attention scale " + F(p.Scale) + "; output " + (p.TiedOutput ? "tied to token_embd" : "untied") + ".");
+            w.Line("//   Block: " + Block(s) + ".");
             w.Line("//   Prefill runs in chunks of " + I(p.MaxBatch) + " tokens; each weight row is read once per chunk and reused across its tokens.");
-            w.Line("//   Fused operations, in order:");
-            foreach (var op in p.Ops)
+            if (!steps)
             {
-                w.Line("//     " + op.Name + ": " + op.What + " [" + op.Kernel + "]");
-            }
-        }
-
-        // ───────────────────────────── Model file ─────────────────────────────
-
-        private static string Ctype(WeightKind k) => "GgmlType." + k.ToString();
-
-        /// <summary>Activation forms beyond f32/f16/q8_0 (whose buffers every model has) that some matmul of the plan consumes.</summary>
-        internal static List<ActKind> ExtraActs(ModelPlan p)
-        {
-            var kinds = new List<WeightKind> { p.Output };
-            foreach (var k in p.LayerKinds) kinds.AddRange(new[] { k.Q.Kind, k.K.Kind, k.V.Kind, k.O.Kind, k.Gate.Kind, k.Up.Kind, k.Down.Kind });
-            var acts = new List<ActKind>();
-            foreach (var a in Planner.ConversionOrder)
-            {
-                if (a == ActKind.Q8_0 || a == ActKind.F16) continue;
-                if (kinds.Exists(k => WeightKinds.Act(k) == a)) acts.Add(a);
-            }
-            return acts;
-        }
-
-        private static void EmitModel(SourceWriter w, TargetClass target, ModelPlan p, ISet<string> used)
-        {
-            int half = p.HeadDim / 2;
-            int maxAct = Math.Max(p.Dim, Math.Max(p.QDim, p.FfnDim));
-            long q8Max = (long)maxAct / 32 * 34 + 34;
-            w.Line("// ── Compiled shapes ──");
-            w.Line("public const string SpecName = " + Str(target.SpecName) + ";");
-            w.Line("public const string Architecture = " + Str(p.Spec.Architecture) + ";");
-            w.Line("public const int Dim = " + I(p.Dim) + ";                // residual stream width");
-            w.Line("public const int Layers = " + I(p.Layers) + ";");
-            w.Line("public const int Heads = " + I(p.Heads) + ";              // query heads");
-            w.Line("public const int KvHeads = " + I(p.KvHeads) + ";            // key/value heads");
-            w.Line("public const int HeadDim = " + I(p.HeadDim) + ";");
-            w.Line("public const int QDim = " + I(p.QDim) + ";               // Heads * HeadDim");
-            w.Line("public const int KvDim = " + I(p.KvDim) + ";              // KvHeads * HeadDim");
-            w.Line("public const int HeadGroup = " + I(p.Group) + ";          // query heads per KV head (GQA)");
-            w.Line("public const int FfnDim = " + I(p.FfnDim) + ";");
-            w.Line("public const int VocabSize = " + I(p.VocabSize) + ";");
-            w.Line("public const int ContextLength = " + I(p.ContextLength) + ";      // trained context (the default KV capacity)");
-            w.Line("public const int RopeDims = " + I(p.RopeDims) + ";");
-            w.Line("public const float RmsEps = " + F(p.Epsilon) + ";");
-            w.Line("public const float RopeTheta = " + F(p.RopeTheta) + ";");
-            w.Line("public const float AttentionScale = " + F(p.Scale) + ";");
-            w.Line("public const int MaxBatch = " + I(p.MaxBatch) + ";          // tokens per prefill chunk");
-            w.Line("public const long ParameterCount = " + L(ParameterCount(p)) + ";");
-            w.Line();
-            w.Line("// ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──");
-            long off = 0;
-            void Buf(string name, long bytes, string shape)
-            {
-                w.Line("private const long Off" + name + " = " + L(off) + ";  // " + shape + ", " + L(bytes) + " bytes");
-                off += (bytes + 63) / 64 * 64;
-            }
-            Buf("X", 4L * p.MaxBatch * p.Dim, "float (MaxBatch, Dim): residual stream");
-            Buf("Xn", 4L * p.MaxBatch * maxAct, "float (MaxBatch, max(Dim, QDim, FfnDim)): normalized activation / matmul input");
-            Buf("Q", 4L * p.MaxBatch * p.QDim, "float (MaxBatch, QDim): rotated queries");
-            Buf("Att", 4L * p.MaxBatch * p.QDim, "float (MaxBatch, QDim): attention output");
-            Buf("Hb", 4L * p.MaxBatch * p.FfnDim, "float (MaxBatch, FfnDim): silu(gate) * up");
-            Buf("Act16", 2L * p.MaxBatch * maxAct, "Half (MaxBatch, max width): activation rounded to f16 for f16 weights");
-            Buf("Act8", q8Max * p.MaxBatch, "q8_0 blocks (MaxBatch, max width / 32 * 34): activation quantized for q8_0 weights");
-            foreach (var a in ExtraActs(p))
-            {
-                switch (a)
-                {
-                    case ActKind.BF16: Buf("ActBf16", 2L * p.MaxBatch * maxAct, "bf16 (MaxBatch, max width): activation rounded to bf16 for bf16 weights"); break;
-                    case ActKind.Q8_1: Buf("Act81", ((long)maxAct / 32 * 36 + 36) * p.MaxBatch, "q8_1 blocks (MaxBatch, max width / 32 * 36): activation quantized for q4_1/q5_1 weights"); break;
-                    case ActKind.Q8_K: Buf("Act8K", ((long)maxAct / 256 * 292 + 292) * p.MaxBatch, "q8_K blocks (MaxBatch, max width / 256 * 292): activation quantized for K-quant weights"); break;
-                }
-            }
-            w.Line("private const long ArenaBytes = " + L(off) + ";");
-            w.Line();
-            w.Line("/// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>");
-            w.Open("private struct LayerWeights");
-            w.Line("public float* AttnNorm;  // (Dim)");
-            w.Line("public byte* AttnQ;      // (QDim, Dim)");
-            w.Line("public byte* AttnK;      // (KvDim, Dim)");
-            w.Line("public byte* AttnV;      // (KvDim, Dim)");
-            w.Line("public byte* AttnOutput; // (Dim, QDim)");
-            w.Line("public float* FfnNorm;   // (Dim)");
-            w.Line("public byte* FfnGate;    // (FfnDim, Dim)");
-            w.Line("public byte* FfnUp;      // (FfnDim, Dim)");
-            w.Line("public byte* FfnDown;    // (Dim, FfnDim)");
-            w.Close();
-            w.Line();
-            w.Line("private GgufFile? _weights;");
-            w.Line("private WorkerPool? _pool;");
-            w.Line("private KvCache? _kv;");
-            w.Line("private LayerWeights[] _layers = Array.Empty<LayerWeights>();");
-            w.Line("private byte* _tokenEmbd;    // (VocabSize, Dim) " + Planner.TypeName(p.TokenEmbd));
-            w.Line("private byte* _output;       // (VocabSize, Dim) " + Planner.TypeName(p.Output) + (p.TiedOutput ? " = token_embd (tied)" : ""));
-            w.Line("private float* _outputNorm;  // (Dim)");
-            w.Line("private byte* _arena;        // ArenaBytes, see the buffer plan");
-            w.Line("private float* _ropeCos;     // (context, HeadDim / 2) cos(pos * theta_i)");
-            w.Line("private float* _ropeSin;     // (context, HeadDim / 2) sin(pos * theta_i)");
-            w.Line("private int _context;");
-            w.Line("private int _position;");
-            w.Line("private long _weightBytes;");
-            w.Line();
-            w.Line("public const string SpecJson =");
-            w.Indent();
-            var lines = Ingot.Specs.SpecWriter.Write(p.Spec).TrimEnd('\n').Split('\n');
-            for (int i = 0; i < lines.Length; i++)
-            {
-                w.Line(Str(lines[i] + "\n") + (i == lines.Length - 1 ? ";" : " +"));
-            }
-            w.Outdent();
-            w.Line();
-            var isas = new List<string>();
-            foreach (var isa in IsaDispatch.All) if (used.Contains(isa.Name)) isas.Add(isa.Name);
-            w.Line("/// <summary>ISA paths compiled into the generated inner loops, widest first.</summary>");
-            w.Line("public static readonly string[] IsaPathsCompiled = { " + string.Join(", ", isas.ConvertAll(Str)) + " };");
-            w.Line();
-            w.Line("/// <summary>The path the hardware selects (the JIT / NativeAOT fold these checks to constants).</summary>");
-            w.Line("public static string IsaPathInUse =>");
-            w.Indent();
-            foreach (var isa in IsaDispatch.All)
-            {
-                if (!used.Contains(isa.Name)) continue;
-                if (isa.Guard is null) w.Line(Str(isa.Name) + ";");
-                else w.Line(isa.Guard + " ? " + Str(isa.Name) + " :");
-            }
-            w.Outdent();
-            w.Line();
-            w.Line("public ModelDescription Description => new ModelDescription(SpecName, Architecture, SpecJson, VocabSize, ContextLength, ParameterCount, IsaPathsCompiled, IsaPathInUse);");
-            w.Line();
-            w.Line("int ICompiledModel.VocabSize => VocabSize;");
-            w.Line();
-            w.Line("public int ContextSize => _context;");
-            w.Line();
-            w.Line("public int Position => _position;");
-            w.Line();
-            w.Line("public long WeightBytes => _weightBytes;");
-            w.Line();
-
-            // Load
-            w.Line("/// <summary>Checks the file against the compiled spec, binds every tensor by name, allocates the buffer plan and KV cache.</summary>");
-            w.Open("public void Load(GgufFile weights, InferenceOptions options)");
-            w.Line("ArgumentNullException.ThrowIfNull(weights);");
-            w.Line("ArgumentNullException.ThrowIfNull(options);");
-            w.Line("if (options.ContextSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, \"ContextSize must be >= 0 (0 = the spec's context length)\");");
-            w.Line("ReleaseBuffers();");
-            w.Line("CheckString(weights, \"general.architecture\", Architecture);");
-            w.Line("CheckInt(weights, \"llama.embedding_length\", Dim, required: true);");
-            w.Line("CheckInt(weights, \"llama.block_count\", Layers, required: true);");
-            w.Line("CheckInt(weights, \"llama.feed_forward_length\", FfnDim, required: true);");
-            w.Line("CheckInt(weights, \"llama.attention.head_count\", Heads, required: true);");
-            w.Line("CheckInt(weights, \"llama.attention.head_count_kv\", KvHeads, required: false);");
-            w.Line("CheckInt(weights, \"llama.attention.key_length\", HeadDim, required: false);");
-            w.Line("CheckInt(weights, \"llama.attention.value_length\", HeadDim, required: false);");
-            w.Line("CheckInt(weights, \"llama.rope.dimension_count\", RopeDims, required: false);");
-            w.Line("CheckInt(weights, \"llama.context_length\", ContextLength, required: false);");
-            w.Line("CheckFloat(weights, \"llama.attention.layer_norm_rms_epsilon\", RmsEps, 1e-5f);");
-            w.Line("CheckFloat(weights, \"llama.rope.freq_base\", RopeTheta, 10000f);");
-            w.Line("long bytes = 0;");
-            w.Line("_tokenEmbd = Bind(weights, \"token_embd.weight\", " + Ctype(p.TokenEmbd) + ", Dim, VocabSize, ref bytes);");
-            w.Line("_outputNorm = (float*)Bind(weights, \"output_norm.weight\", GgmlType.F32, Dim, 0, ref bytes);");
-            if (p.TiedOutput)
-            {
-                w.Line("// Tied: token_embd doubles as the output matrix. A file that still carries output.weight (llama2.c conversions do)");
-                w.Line("// gets it used, as llama.cpp does; it must then have token_embd's type and shape.");
-                w.Line("_output = weights.FindTensor(\"output.weight\") is null ? _tokenEmbd : Bind(weights, \"output.weight\", " + Ctype(p.TokenEmbd) + ", Dim, VocabSize, ref bytes);");
-            }
-            else
-            {
-                w.Line("_output = Bind(weights, \"output.weight\", " + Ctype(p.Output) + ", Dim, VocabSize, ref bytes);");
-            }
-            w.Line("float* freqFactors = null; // (HeadDim / 2) Llama-3.1 rope_freqs, divides theta");
-            if (p.RopeFreqFactors) w.Line("freqFactors = (float*)Bind(weights, \"rope_freqs.weight\", GgmlType.F32, HeadDim / 2, 0, ref bytes);");
-            else
-            {
-                w.Line("if (weights.FindTensor(\"rope_freqs.weight\") is not null)");
-                w.Line("    throw new WeightMismatchException(\"rope_freqs.weight: present in the file, but the compiled spec has rope.freq_factors = false\");");
-            }
-            w.Line("var layers = new LayerWeights[Layers];");
-            foreach (var kind in p.LayerKinds)
-            {
-                string cond = LayerCondition(kind.Layers, p.Layers);
-                w.Open("for (int l = 0; l < Layers; l++)");
-                if (cond != "true") { w.Line("if (!(" + cond + ")) continue;"); }
-                w.Line("string b = \"blk.\" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + \".\";");
-                w.Line("layers[l].AttnNorm = (float*)Bind(weights, b + \"attn_norm.weight\", GgmlType.F32, Dim, 0, ref bytes);");
-                w.Line("layers[l].AttnQ = Bind(weights, b + \"attn_q.weight\", " + Ctype(kind.Q.Kind) + ", Dim, QDim, ref bytes);");
-                w.Line("layers[l].AttnK = Bind(weights, b + \"attn_k.weight\", " + Ctype(kind.K.Kind) + ", Dim, KvDim, ref bytes);");
-                w.Line("layers[l].AttnV = Bind(weights, b + \"attn_v.weight\", " + Ctype(kind.V.Kind) + ", Dim, KvDim, ref bytes);");
-                w.Line("layers[l].AttnOutput = Bind(weights, b + \"attn_output.weight\", " + Ctype(kind.O.Kind) + ", QDim, Dim, ref bytes);");
-                w.Line("layers[l].FfnNorm = (float*)Bind(weights, b + \"ffn_norm.weight\", GgmlType.F32, Dim, 0, ref bytes);");
-                w.Line("layers[l].FfnGate = Bind(weights, b + \"ffn_gate.weight\", " + Ctype(kind.Gate.Kind) + ", Dim, FfnDim, ref bytes);");
-                w.Line("layers[l].FfnUp = Bind(weights, b + \"ffn_up.weight\", " + Ctype(kind.Up.Kind) + ", Dim, FfnDim, ref bytes);");
-                w.Line("layers[l].FfnDown = Bind(weights, b + \"ffn_down.weight\", " + Ctype(kind.Down.Kind) + ", FfnDim, Dim, ref bytes);");
-                w.Close();
-            }
-            w.Line("_layers = layers;");
-            w.Line("_weightBytes = bytes;");
-            w.Line("_weights = weights;");
-            w.Line("_context = options.ContextSize == 0 ? ContextLength : options.ContextSize;");
-            w.Line("_kv = new KvCache(Layers, _context, KvDim);");
-            w.Line("_pool = new WorkerPool(options.Threads);");
-            w.Line("_arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);");
-            w.Line("new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();");
-            w.Line("_ropeCos = (float*)NativeMemory.AlignedAlloc((nuint)_context * (HeadDim / 2) * sizeof(float), 64);");
-            w.Line("_ropeSin = (float*)NativeMemory.AlignedAlloc((nuint)_context * (HeadDim / 2) * sizeof(float), 64);");
-            w.Line("FillRopeTables(_ropeCos, _ropeSin, _context, freqFactors);");
-            w.Line("_position = 0;");
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>cos/sin of pos·theta_i as ggml computes them: theta_i by repeated float multiplication with base^(-2/RopeDims), divided by the frequency factor.</summary>");
-            w.Open("private static void FillRopeTables(float* cos, float* sin, int context, float* freqFactors)");
-            w.Line("float thetaScale = MathF.Pow(RopeTheta, -2.0f / RopeDims);");
-            w.Open("for (int pos = 0; pos < context; pos++)");
-            w.Line("float theta = pos;");
-            w.Open("for (int i = 0; i < HeadDim / 2; i++)");
-            w.Line("float ff = freqFactors != null ? freqFactors[i] : 1.0f;");
-            w.Line("float angle = theta / ff;");
-            w.Line("cos[(long)pos * (HeadDim / 2) + i] = MathF.Cos(angle);");
-            w.Line("sin[(long)pos * (HeadDim / 2) + i] = MathF.Sin(angle);");
-            w.Line("theta *= thetaScale;");
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>Empties the KV cache (the next token is at position 0).</summary>");
-            w.Line("public void Reset() => _position = 0;");
-            w.Line();
-            w.Open("private void ReleaseBuffers()");
-            w.Line("if (_arena != null) { NativeMemory.AlignedFree(_arena); _arena = null; }");
-            w.Line("if (_ropeCos != null) { NativeMemory.AlignedFree(_ropeCos); _ropeCos = null; }");
-            w.Line("if (_ropeSin != null) { NativeMemory.AlignedFree(_ropeSin); _ropeSin = null; }");
-            w.Line("_pool?.Dispose();");
-            w.Line("_pool = null;");
-            w.Line("((object?)_kv as IDisposable)?.Dispose();");
-            w.Line("_kv = null;");
-            w.Line("_layers = Array.Empty<LayerWeights>();");
-            w.Line("_weights = null;");
-            w.Line("_tokenEmbd = null; _output = null; _outputNorm = null;");
-            w.Line("_position = 0; _context = 0; _weightBytes = 0;");
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
-            w.Open("public void Dispose()");
-            w.Line("ReleaseBuffers();");
-            w.Line("GC.SuppressFinalize(this);");
-            w.Close();
-            w.Line();
-
-            // Helpers
-            w.Line("/// <summary>Finds a tensor and checks type and shape (ne order: [row length, rows]; rows 0 = a vector).</summary>");
-            w.Open("private static byte* Bind(GgufFile file, string name, GgmlType type, long cols, long rows, ref long bytes)");
-            w.Line("var t = file.FindTensor(name) ?? throw new WeightMismatchException(name + \": missing from the file (the compiled spec needs it)\");");
-            w.Line("if (t.Type != type)");
-            w.Line("    throw new WeightMismatchException(name + \": type \" + TypeName(t.Type) + \" in the file, \" + TypeName(type) + \" in the compiled spec\");");
-            w.Line("long[] expected = rows == 0 ? new[] { cols } : new[] { cols, rows };");
-            w.Line("bool same = t.Dims.Length >= expected.Length;");
-            w.Line("for (int i = 0; same && i < t.Dims.Length; i++) same = t.Dims[i] == (i < expected.Length ? expected[i] : 1);");
-            w.Line("if (!same)");
-            w.Line("    throw new WeightMismatchException(name + \": shape [\" + string.Join(\", \", t.Dims) + \"] in the file, [\" + string.Join(\", \", expected) + \"] compiled\");");
-            w.Line("bytes += t.ByteSize;");
-            w.Line("return file.GetTensorPointer(t);");
-            w.Close();
-            w.Line();
-            w.Line("private static string TypeName(GgmlType type) => GgmlTypeTraits.IsKnown(type) ? GgmlTypeTraits.Name(type) : \"ggml type \" + ((uint)type).ToString(System.Globalization.CultureInfo.InvariantCulture);");
-            w.Line();
-            w.Open("private static void CheckString(GgufFile file, string key, string expected)");
-            w.Line("if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + \": missing from the file, \" + expected + \" compiled\");");
-            w.Line("if (v.Value is not string s) throw new WeightMismatchException(key + \": not a string in the file\");");
-            w.Line("if (!string.Equals(s, expected, StringComparison.Ordinal)) throw new WeightMismatchException(key + \": \" + s + \" in the file, \" + expected + \" compiled\");");
-            w.Close();
-            w.Line();
-            w.Open("private static void CheckInt(GgufFile file, string key, long expected, bool required)");
-            w.Open("if (!file.TryGetValue(key, out var v))");
-            w.Line("if (required) throw new WeightMismatchException(key + \": missing from the file, \" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + \" compiled\");");
-            w.Line("return;");
-            w.Close();
-            w.Line("long actual = v.Value switch");
-            w.Open();
-            w.Line("byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,");
-            w.Line("_ => throw new WeightMismatchException(key + \": not an integer in the file (\" + v.Type + \")\"),");
-            w.Close(";");
-            w.Line("if (actual != expected)");
-            w.Line("    throw new WeightMismatchException(key + \": \" + actual.ToString(System.Globalization.CultureInfo.InvariantCulture) + \" in the file, \" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + \" compiled\");");
-            w.Close();
-            w.Line();
-            w.Open("private static void CheckFloat(GgufFile file, string key, float expected, float fallback)");
-            w.Line("float actual = fallback;");
-            w.Line("if (file.TryGetValue(key, out var v))");
-            w.Line("    actual = v.Value switch { float f => f, double d => (float)d, _ => throw new WeightMismatchException(key + \": not a number in the file (\" + v.Type + \")\") };");
-            w.Line("if (actual != expected)");
-            w.Line("    throw new WeightMismatchException(key + \": \" + actual.ToString(\"R\", System.Globalization.CultureInfo.InvariantCulture) + \" in the file, \" + expected.ToString(\"R\", System.Globalization.CultureInfo.InvariantCulture) + \" compiled\");");
-            w.Close();
-        }
-
-        private static long ParameterCount(ModelPlan p)
-        {
-            long perLayer = 2L * p.Dim + (long)p.QDim * p.Dim * 2 + 2L * p.KvDim * p.Dim + 3L * p.Dim * p.FfnDim;
-            return (long)p.VocabSize * p.Dim * (p.TiedOutput ? 1 : 2) + p.Dim + p.Layers * perLayer + (p.RopeFreqFactors ? p.HeadDim / 2 : 0);
-        }
-
-        internal static string LayerCondition(Ingot.Specs.EquatableArray<int> layers, int total)
-        {
-            if (layers.Count == total) return "true";
-            var parts = new List<string>();
-            foreach (var l in layers) parts.Add("l == " + I(l));
-            return string.Join(" || ", parts);
-        }
-
-        // ───────────────────────────── Bodies ─────────────────────────────
-
-        /// <summary>A matmul row-range body: rows × cols weights of one kind, an epilogue, emitted once per distinct shape.</summary>
-        internal sealed record MatMulBody(WeightKind Kind, int Rows, int Cols, bool Accumulate)
-        {
-            public string Name => "MatMul" + (Accumulate ? "Add" : "Store") + "_" + Planner.TypeName(Kind).ToUpperInvariant().Replace("Q8_0", "Q8_0") + "_" + I(Rows) + "x" + I(Cols);
-        }
-
-        internal sealed class BodyCatalog
-        {
-            public readonly SortedDictionary<string, MatMulBody> MatMuls = new SortedDictionary<string, MatMulBody>(StringComparer.Ordinal);
-
-            public BodyCatalog(ModelPlan p)
-            {
-                foreach (var k in p.LayerKinds)
-                {
-                    Add(new MatMulBody(k.O.Kind, p.Dim, p.QDim, true));
-                    Add(new MatMulBody(k.Down.Kind, p.Dim, p.FfnDim, true));
-                }
-                Add(new MatMulBody(p.Output, p.VocabSize, p.Dim, false));
-            }
-
-            private void Add(MatMulBody b) => MatMuls[b.Name] = b;
-
-            public MatMulBody Get(WeightKind kind, int rows, int cols, bool acc) => MatMuls[new MatMulBody(kind, rows, cols, acc).Name];
-        }
-
-        /// <summary>The dot product of weight row r with activation row t, for a weight kind (C = row length, a constant).</summary>
-        private static string DotExpr(WeightKind kind, string weight, string row, int cols, string tok)
-        {
-            string c = I(cols);
-            switch (kind)
-            {
-                case WeightKind.F32:
-                    return "Dot.F32((float*)" + weight + " + (nint)" + row + " * " + c + ", Act32 + (nint)" + tok + " * " + c + ", " + c + ")";
-                case WeightKind.F16:
-                    return "Dot.F16F16((Half*)" + weight + " + (nint)" + row + " * " + c + ", Act16 + (nint)" + tok + " * " + c + ", " + c + ")";
-                default:
-                    var act = WeightKinds.Act(kind);
-                    string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
-                    return WeightKinds.Kernel(kind) + "(" + weight + " + (nint)" + row + " * " + rb + ", " + WeightKinds.ActField(act) + " + (nint)" + tok + " * " + ab + ", " + c + ")";
-            }
-        }
-
-        /// <summary>Rows of a tile: one rows-kernel call covers up to this many weight rows (× the chunk's tokens).</summary>
-        private const int RowTile = 64;
-
-        /// <summary>Quantized and bf16 weights go through a rows kernel (VecDotRows.*): a tile of rows × the chunk's tokens per call.</summary>
-        private static bool Tiled(WeightKind kind) => kind != WeightKind.F32 && kind != WeightKind.F16;
-
-        /// <summary>
-        /// VecDotRows call: y[t * yStride + i] = W[row0 + i, :] · A[t, :] for i &lt; count and every token of the chunk.
-        /// </summary>
-        private static string RowsCall(WeightKind kind, string weight, string row0, string count, int cols, string y, string yStride)
-        {
-            var act = WeightKinds.Act(kind);
-            string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
-            string kernel = "VecDotRows." + WeightKinds.Kernel(kind).Substring("VecDot.".Length);
-            return kernel + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + WeightKinds.ActField(act) + ", " + ab +
-                   ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
-        }
-
-        /// <summary>The activation pointers a body reads: only the forms its weight kinds consume.</summary>
-        private static void ActFields(SourceWriter w, params WeightKind[] kinds)
-        {
-            w.Line("public float* Act32;  // (N, cols) f32 activation");
-            bool Uses(ActKind a) => Array.Exists(kinds, k => WeightKinds.Act(k) == a);
-            if (Uses(ActKind.F16)) w.Line("public Half* Act16;   // (N, cols) activation rounded to f16 (f16 weights)");
-            if (Uses(ActKind.Q8_0)) w.Line("public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0 (q8_0 weights)");
-            if (Uses(ActKind.Q8_1)) w.Line("public byte* Act81;   // (N, cols / 32 * 36) activation quantized to q8_1 (q4_1/q5_1 weights)");
-            if (Uses(ActKind.Q8_K)) w.Line("public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)");
-            if (Uses(ActKind.BF16)) w.Line("public byte* ActBf16; // (N, cols * 2) activation rounded to bf16 (bf16 weights)");
-            w.Line("public int N;         // tokens in this chunk");
-        }
-
-        private static void EmitKernels(SourceWriter w, ModelPlan p, BodyCatalog bodies, ISet<string> used)
-        {
-            // Generic matmuls with folded epilogues.
-            foreach (var b in bodies.MatMuls.Values)
-            {
-                w.Line("/// <summary>Y[t, r] " + (b.Accumulate ? "+=" : "=") + " W[r, :] · A[t, :] for rows [start, end) and every token: W (" + I(b.Rows) + ", " + I(b.Cols) + ") " +
-                       Planner.TypeName(b.Kind) + "; each weight row is read once and reused across the chunk's tokens." +
-                       (b.Accumulate ? " The residual add is the epilogue." : "") + "</summary>");
-                w.Line(GeneratedCodeAttribute);
-                w.Open("private struct " + b.Name + " : IRangeBody");
-                w.Line("public const int Rows = " + I(b.Rows) + ", Cols = " + I(b.Cols) + ";");
-                w.Line("public byte* W;       // (Rows, Cols) " + Planner.TypeName(b.Kind));
-                ActFields(w, b.Kind);
-                w.Line("public float* Y;      // (N, Rows) output" + (b.Accumulate ? " (residual stream, accumulated)" : ""));
-                w.Line();
-                w.Open("public void Run(int start, int end)");
-                if (Tiled(b.Kind) && !b.Accumulate)
-                {
-                    w.Line(RowsCall(b.Kind, "W", "start", "end - start", b.Cols, "Y + start", "Rows") + ";");
-                }
-                else if (Tiled(b.Kind))
-                {
-                    w.Line("float* tile = stackalloc float[" + I(RowTile) + " * N];");
-                    w.Open("for (int r0 = start; r0 < end; r0 += " + I(RowTile) + ")");
-                    w.Line("int nr = Math.Min(" + I(RowTile) + ", end - r0);");
-                    w.Line(RowsCall(b.Kind, "W", "r0", "nr", b.Cols, "tile", "nr") + ";");
-                    w.Line("for (int t = 0; t < N; t++)");
-                    w.Line("    for (int i = 0; i < nr; i++) Y[(nint)t * Rows + r0 + i] += tile[t * nr + i];");
-                    w.Close();
-                }
-                else
-                {
-                    w.Open("for (int r = start; r < end; r++)");
-                    w.Open("for (int t = 0; t < N; t++)");
-                    w.Line("Y[(nint)t * Rows + r] " + (b.Accumulate ? "+=" : "=") + " " + DotExpr(b.Kind, "W", "r", b.Cols, "t") + ";");
-                    w.Close();
-                    w.Close();
-                }
-                w.Close();
-                w.Close();
-                w.Line();
-            }
-
-            foreach (var k in p.LayerKinds)
-            {
-                string layers = string.Join(", ", k.Layers);
-                // QKV
-                w.Line("/// <summary>Layers " + layers + ": Q, K and V projections in one pass. Work unit = one head (HeadDim rows): units [0, Heads) are query heads,");
-                w.Line("/// then KvHeads key heads, then KvHeads value heads. Epilogue: RoPE on q and k; k and v land in the KV cache at Pos + t.");
-                w.Line("/// q " + Planner.TypeName(k.Q.Kind) + ", k " + Planner.TypeName(k.K.Kind) + ", v " + Planner.TypeName(k.V.Kind) + ".</summary>");
-                w.Line(GeneratedCodeAttribute);
-                w.Open("private struct QkvBody" + I(k.Index) + " : IRangeBody");
-                w.Line("public byte* Wq, Wk, Wv;  // (QDim, Dim), (KvDim, Dim), (KvDim, Dim)");
-                ActFields(w, k.Q.Kind, k.K.Kind, k.V.Kind);
-                w.Line("public float* Q;          // (N, QDim) rotated queries");
-                w.Line("public float* KCache;     // (context, KvDim) this layer's keys");
-                w.Line("public float* VCache;     // (context, KvDim) this layer's values");
-                w.Line("public float* Cos, Sin;   // (context, HeadDim / 2)");
-                w.Line("public int Pos;           // position of token 0 of the chunk");
-                w.Line();
-                w.Open("public void Run(int start, int end)");
-                w.Open("for (int unit = start; unit < end; unit++)");
-                w.Open("if (unit < Heads)");
-                w.Line("int r0 = unit * HeadDim;");
-                if (Tiled(k.Q.Kind)) w.Line(RowsCall(k.Q.Kind, "Wq", "r0", "HeadDim", p.Dim, "Q + r0", "QDim") + ";");
-                else
-                {
-                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                    w.Line("    for (int t = 0; t < N; t++) Q[(nint)t * QDim + r] = " + DotExpr(k.Q.Kind, "Wq", "r", p.Dim, "t") + ";");
-                }
-                w.Line("for (int t = 0; t < N; t++) RopeHead(Q + (nint)t * QDim + r0, Cos, Sin, Pos + t);");
-                w.Close();
-                w.Open("else if (unit < Heads + KvHeads)");
-                w.Line("int r0 = (unit - Heads) * HeadDim;");
-                if (Tiled(k.K.Kind)) w.Line(RowsCall(k.K.Kind, "Wk", "r0", "HeadDim", p.Dim, "KCache + (nint)Pos * KvDim + r0", "KvDim") + ";");
-                else
-                {
-                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                    w.Line("    for (int t = 0; t < N; t++) KCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.K.Kind, "Wk", "r", p.Dim, "t") + ";");
-                }
-                w.Line("for (int t = 0; t < N; t++) RopeHead(KCache + (nint)(Pos + t) * KvDim + r0, Cos, Sin, Pos + t);");
-                w.Close();
-                w.Open("else");
-                w.Line("int r0 = (unit - Heads - KvHeads) * HeadDim;");
-                if (Tiled(k.V.Kind)) w.Line(RowsCall(k.V.Kind, "Wv", "r0", "HeadDim", p.Dim, "VCache + (nint)Pos * KvDim + r0", "KvDim") + ";");
-                else
-                {
-                    w.Line("for (int r = r0; r < r0 + HeadDim; r++)");
-                    w.Line("    for (int t = 0; t < N; t++) VCache[(nint)(Pos + t) * KvDim + r] = " + DotExpr(k.V.Kind, "Wv", "r", p.Dim, "t") + ";");
-                }
-                w.Close();
-                w.Close();
-                w.Close();
-                w.Close();
-                w.Line();
-
-                // Gate + up
-                w.Line("/// <summary>Layers " + layers + ": gate and up projections in one pass over FfnDim rows; epilogue H = silu(gate) * up. gate " +
-                       Planner.TypeName(k.Gate.Kind) + ", up " + Planner.TypeName(k.Up.Kind) + ".</summary>");
-                w.Line(GeneratedCodeAttribute);
-                w.Open("private struct GateUpBody" + I(k.Index) + " : IRangeBody");
-                w.Line("public byte* Wg, Wu;  // (FfnDim, Dim) each");
-                ActFields(w, k.Gate.Kind, k.Up.Kind);
-                w.Line("public float* H;      // (N, FfnDim)");
-                w.Line();
-                w.Open("public void Run(int start, int end)");
-                if (Tiled(k.Gate.Kind) && Tiled(k.Up.Kind))
-                {
-                    w.Line("float* gate = stackalloc float[" + I(RowTile) + " * N], up = stackalloc float[" + I(RowTile) + " * N];");
-                    w.Open("for (int r0 = start; r0 < end; r0 += " + I(RowTile) + ")");
-                    w.Line("int nr = Math.Min(" + I(RowTile) + ", end - r0);");
-                    w.Line(RowsCall(k.Gate.Kind, "Wg", "r0", "nr", p.Dim, "gate", "nr") + ";");
-                    w.Line(RowsCall(k.Up.Kind, "Wu", "r0", "nr", p.Dim, "up", "nr") + ";");
-                    w.Open("for (int t = 0; t < N; t++)");
-                    w.Open("for (int i = 0; i < nr; i++)");
-                    w.Line("float g = gate[t * nr + i];");
-                    w.Line("H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
-                    w.Close();
-                    w.Close();
-                    w.Close();
-                }
-                else
-                {
-                    w.Open("for (int r = start; r < end; r++)");
-                    w.Open("for (int t = 0; t < N; t++)");
-                    w.Line("float g = " + DotExpr(k.Gate.Kind, "Wg", "r", p.Dim, "t") + ";");
-                    w.Line("float u = " + DotExpr(k.Up.Kind, "Wu", "r", p.Dim, "t") + ";");
-                    w.Line("H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
-                    w.Close();
-                    w.Close();
-                }
-                w.Close();
-                w.Close();
-                w.Line();
-            }
-
-            // Attention
-            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit, single pass with an online softmax.");
-            w.Line("/// GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>");
-            w.Line(GeneratedCodeAttribute);
-                w.Open("private struct AttentionBody : IRangeBody");
-            w.Line("public float* Q;        // (N, QDim)");
-            w.Line("public float* KCache;   // (context, KvDim)");
-            w.Line("public float* VCache;   // (context, KvDim)");
-            w.Line("public float* Out;      // (N, QDim)");
-            w.Line("public int Pos;");
-            w.Line();
-            w.Open("public void Run(int start, int end)");
-            w.Line("float* acc = stackalloc float[HeadDim];");
-            w.Open("for (int unit = start; unit < end; unit++)");
-            w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
-            w.Line("float* q = Q + (nint)t * QDim + h * HeadDim;");
-            w.Line("new Span<float>(acc, HeadDim).Clear();");
-            w.Line("float max = float.NegativeInfinity, sum = 0f;");
-            w.Line("int nKv = Pos + t + 1;");
-            w.Open("for (int j = 0; j < nKv; j++)");
-            w.Line("float score = DotHead(q, KCache + (nint)j * KvDim + g * HeadDim) * AttentionScale;");
-            w.Line("float* v = VCache + (nint)j * KvDim + g * HeadDim;");
-            w.Open("if (score > max)");
-            w.Line("float c = MathF.Exp(max - score);  // rescale what was accumulated under the old maximum");
-            w.Line("sum = sum * c + 1f;");
-            w.Line("ScaleAddHead(acc, c, 1f, v);");
-            w.Line("max = score;");
-            w.Close();
-            w.Open("else");
-            w.Line("float e = MathF.Exp(score - max);");
-            w.Line("sum += e;");
-            w.Line("ScaleAddHead(acc, 1f, e, v);");
-            w.Close();
-            w.Close();
-            w.Line("ScaleHead(Out + (nint)t * QDim + h * HeadDim, acc, 1f / sum);");
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Line();
-
-            // RoPE epilogue
-            w.Line("/// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load).</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void RopeHead(float* v, float* cos, float* sin, int pos)");
-            w.Line("float* c = cos + (nint)pos * (HeadDim / 2), s = sin + (nint)pos * (HeadDim / 2);");
-            w.Open("for (int i = 0; i < HeadDim / 2; i++)");
-            w.Line("float x0 = v[2 * i], x1 = v[2 * i + 1];");
-            w.Line("v[2 * i] = x0 * c[i] - x1 * s[i];");
-            w.Line("v[2 * i + 1] = x0 * s[i] + x1 * c[i];");
-            w.Close();
-            w.Close();
-            w.Line();
-
-            // ISA inner loops.
-            w.Line("/// <summary>q · k over one head (HeadDim = " + I(p.HeadDim) + ").</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static float DotHead(float* a, float* b)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => { isa.Dot(w, "sum", "a", "b", p.HeadDim); w.Line("return sum;"); }, used);
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>acc = acc·c + p·v over one head (the online-softmax update).</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void ScaleAddHead(float* acc, float c, float p, float* v)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => isa.ScaleAdd(w, "acc", "c", "p", "v", p.HeadDim), used);
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>dst = src·s over one head (softmax normalization).</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void ScaleHead(float* dst, float* src, float s)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => isa.Scale(w, "dst", "src", "s", p.HeadDim), used);
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>RMSNorm of one row: y = (x · 1/sqrt(mean(x²) + eps)) · weight; the sum of squares in double, as ggml.</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void RmsNormRow(float* x, float* weight, float* y)");
-            w.Line("double ss = 0;");
-            w.Line("for (int i = 0; i < Dim; i++) ss += (double)(x[i] * x[i]);");
-            w.Line("float mean = (float)(ss / Dim);");
-            w.Line("float scale = 1.0f / MathF.Sqrt(mean + RmsEps);");
-            IsaDispatch.Emit(w, p.Dim, isa => isa.ScaleMul(w, "y", "x", "scale", "weight", p.Dim), used);
-            w.Close();
-        }
-
-        // ───────────────────────────── Forward file ─────────────────────────────
-
-        private static void EmitForward(SourceWriter w, ModelPlan p, BodyCatalog bodies)
-        {
-            w.Line(GeneratedCodeAttribute);
-            w.Line("private float* Buf(long offset) => (float*)(_arena + offset);");
-            w.Line();
-            w.Line("/// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)");
-            w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Prefill\");");
-            w.Line("if (tokens.IsEmpty) throw new ArgumentException(\"no tokens\", nameof(tokens));");
-            w.Line("bool allRows = logits.Length == (long)tokens.Length * VocabSize;");
-            w.Line("if (!allRows && logits.Length != VocabSize)");
-            w.Line("    throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \") or tokens × VocabSize (\" + ((long)tokens.Length * VocabSize) + \"), not \" + logits.Length, nameof(logits));");
-            w.Line("if ((long)_position + tokens.Length > _context)");
-            w.Line("    throw new ContextOverflowException(\"context full: \" + _position + \" tokens in the KV cache + \" + tokens.Length + \" new exceed its capacity of \" + _context + \" (load with a larger ContextSize, --ctx)\");");
-            w.Open("foreach (int token in tokens)");
-            w.Line("if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, \"token id outside [0, \" + VocabSize + \")\");");
-            w.Close();
-            w.Line("fixed (int* tp = tokens)");
-            w.Line("fixed (float* lp = logits)");
-            w.Open();
-            w.Open("for (int c = 0; c < tokens.Length; c += MaxBatch)");
-            w.Line("int n = Math.Min(MaxBatch, tokens.Length - c);");
-            w.Line("bool last = c + n == tokens.Length;");
-            w.Line("float* rows = allRows ? lp + (nint)c * VocabSize : (last ? lp : null);");
-            w.Line("RunChunk(tp + c, n, rows, allRows);");
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>One token at Position (the same code path as a chunk of one).</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("public void Decode(int token, Span<float> logits)");
-            w.Line("if (logits.Length != VocabSize) throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \")\", nameof(logits));");
-            w.Line("Prefill(MemoryMarshal.CreateReadOnlySpan(ref token, 1), logits);");
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
-            w.Line("float* x = Buf(OffX);  // (n, Dim)");
-            w.Line("for (int t = 0; t < n; t++) EmbedRow(tokens[t], x + (nint)t * Dim);");
-            w.Open("for (int l = 0; l < Layers; l++)");
-            if (p.LayerKinds.Count == 1) w.Line("Layer0(l, n);");
-            else
-            {
-                for (int k = 0; k < p.LayerKinds.Count; k++)
-                {
-                    var kind = p.LayerKinds[k];
-                    if (k == p.LayerKinds.Count - 1) w.Line("else Layer" + I(kind.Index) + "(l, n);");
-                    else w.Line((k == 0 ? "if (" : "else if (") + LayerCondition(kind.Layers, p.Layers) + ") Layer" + I(kind.Index) + "(l, n);");
-                }
-            }
-            w.Close();
-            w.Open("if (logits != null)");
-            w.Line("// Final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.");
-            w.Line("int first = allRows ? 0 : n - 1, rows = n - first;");
-            w.Line("float* xn = Buf(OffXn);");
-            w.Line("byte* act8 = _arena + OffAct8;");
-            w.Line("Half* act16 = (Half*)(_arena + OffAct16);");
-            foreach (var a in ExtraActs(p)) w.Line("byte* " + Local(a) + " = _arena + Off" + WeightKinds.ActField(a) + ";");
-            var ob = bodies.Get(p.Output, p.VocabSize, p.Dim, false);
-            w.Line("var output = new " + ob.Name + " { W = _output, N = rows, Y = logits };");
-            w.Line("float* xLast = x + (nint)first * Dim;");
-            EmitRowPrep(w, "output", "xLast", "xn", "Dim", "_outputNorm", "rows", p.Output);
-            w.Line("_pool!.For(VocabSize, ref output);");
-            w.Close();
-            w.Line("_position += n;");
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>x = row <paramref name=\"token\"/> of token_embd (" + Planner.TypeName(p.TokenEmbd) + ")" + (p.TokenEmbd == WeightKind.F32 ? "" : ", dequantized") + ".</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private void EmbedRow(int token, float* x)");
-            if (p.TokenEmbd == WeightKind.F32)
-                w.Line("new ReadOnlySpan<float>((float*)_tokenEmbd + (nint)token * Dim, Dim).CopyTo(new Span<float>(x, Dim));");
-            else
-                w.Line("Dequantize.Row(" + Ctype(p.TokenEmbd) + ", _tokenEmbd + (nint)token * " + L(WeightKinds.RowBytes(p.TokenEmbd, p.Dim)) + ", x, Dim);");
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>Rounds a row to f16 (ggml converts the activation of an f16 matmul to f16 first).</summary>");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void ToHalfRow(float* src, Half* dst, int n)");
-            w.Line("for (int i = 0; i < n; i++) dst[i] = (Half)src[i];");
-            w.Close();
-            w.Line();
-
-            foreach (var k in p.LayerKinds)
-            {
-                w.Line("/// <summary>Layers " + string.Join(", ", k.Layers) + ": one transformer block over the chunk's n tokens.</summary>");
-                w.Line(GeneratedCodeAttribute);
-            w.Open("private void Layer" + I(k.Index) + "(int l, int n)");
-                w.Line("ref LayerWeights lw = ref _layers[l];");
-                w.Line("float* x = Buf(OffX), xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);");
-                w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
-                w.Line("var pool = _pool!;");
-                w.Line();
-                w.Line("byte* act8 = _arena + OffAct8;      // q8_0 activation rows");
-                w.Line("Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows");
-                foreach (var a in ExtraActs(p)) w.Line("byte* " + Local(a) + " = _arena + Off" + WeightKinds.ActField(a) + ";  // " + WeightKinds.ActName(a) + " activation rows");
-                w.Line();
-                w.Line("// attn_norm fused with the activation conversion the Q/K/V weights need, then Q|K|V + RoPE + cache write in one pass");
-                w.Line("var qkv = new QkvBody" + I(k.Index) + " { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, N = n, Q = q, KCache = kCache, VCache = vCache, Cos = _ropeCos, Sin = _ropeSin, Pos = _position };");
-                EmitRowPrep(w, "qkv", "x", "xn", "Dim", "lw.AttnNorm", "n", k.Q.Kind, k.K.Kind, k.V.Kind);
-                w.Line("pool.For(Heads + 2 * KvHeads, ref qkv);");
-                w.Line();
-                w.Line("var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position };");
-                w.Line("pool.For(n * Heads, ref attention);");
-                w.Line();
-                var o = bodies.Get(k.O.Kind, p.Dim, p.QDim, true);
-                w.Line("// x += W_o · att (residual folded into the epilogue)");
-                w.Line("var wo = new " + o.Name + " { W = lw.AttnOutput, N = n, Y = x };");
-                EmitRowPrep(w, "wo", "att", "att", "QDim", null, "n", k.O.Kind);
-                w.Line("pool.For(Dim, ref wo);");
-                w.Line();
-                w.Line("// ffn_norm fused with the conversion, gate+up with silu(gate)*up, then x += W_down · h");
-                w.Line("var gateUp = new GateUpBody" + I(k.Index) + " { Wg = lw.FfnGate, Wu = lw.FfnUp, N = n, H = hb };");
-                EmitRowPrep(w, "gateUp", "x", "xn", "Dim", "lw.FfnNorm", "n", k.Gate.Kind, k.Up.Kind);
-                w.Line("pool.For(FfnDim, ref gateUp);");
-                var d = bodies.Get(k.Down.Kind, p.Dim, p.FfnDim, true);
-                w.Line("var down = new " + d.Name + " { W = lw.FfnDown, N = n, Y = x };");
-                EmitRowPrep(w, "down", "hb", "hb", "FfnDim", null, "n", k.Down.Kind);
-                w.Line("pool.For(Dim, ref down);");
-                w.Close();
-                w.Line();
-            }
-        }
-
-        /// <summary>The local variable an activation buffer is held in ("act8", "act8K", …).</summary>
-        private static string Local(ActKind a) => "act" + WeightKinds.ActField(a).Substring(3);
-
-        /// <summary>
-        /// Emits one loop over the chunk's rows that (optionally) RMS-normalizes a row and immediately converts it to
-        /// every activation form the consuming weights need (q8_0 blocks, f16), while the row is still in L1,
-        /// then points the body at those buffers.
-        /// </summary>
-        private static void EmitRowPrep(SourceWriter w, string body, string src, string dst, string cols, string? normWeight, string rows, params WeightKind[] kinds)
-        {
-            var acts = new List<ActKind>();
-            foreach (var a in Planner.ConversionOrder)
-            {
-                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) acts.Add(a);
-            }
-            if (normWeight is null && acts.Count == 0)
-            {
-                w.Line(body + ".Act32 = " + src + ";");
+                w.Line("//   The fused steps are listed in " + target.ClassName + ".Forward.g.cs.");
                 return;
             }
-            w.Open("for (int t = 0; t < " + rows + "; t++)");
-            if (normWeight != null) w.Line("RmsNormRow(" + src + " + (nint)t * Dim, " + normWeight + ", " + dst + " + (nint)t * Dim);");
-            string row = dst + " + (nint)t * " + cols;
-            foreach (var a in acts)
+            w.Line("//   Fused steps, in order:");
+            foreach (var step in p.Prologue) w.Line("//     " + StepEmitters.Describe(step, p));
+            foreach (var k in p.LayerKinds)
             {
-                switch (a)
-                {
-                    case ActKind.Q8_0: w.Line("Quantize.RowQ8_0(" + row + ", act8 + (nint)t * (" + cols + " / 32 * 34), " + cols + ");"); break;
-                    case ActKind.Q8_1: w.Line("Quantize.RowQ8_1(" + row + ", act81 + (nint)t * (" + cols + " / 32 * 36), " + cols + ");"); break;
-                    case ActKind.Q8_K: w.Line("Quantize.RowQ8_K(" + row + ", act8K + (nint)t * (" + cols + " / 256 * 292), " + cols + ");"); break;
-                    case ActKind.BF16: w.Line("Quantize.RowBF16(" + row + ", actBf16 + (nint)t * (" + cols + " * 2), " + cols + ");"); break;
-                    case ActKind.F16: w.Line("ToHalfRow(" + row + ", act16 + (nint)t * " + cols + ", " + cols + ");"); break;
-                }
+                w.Line("//     layers " + string.Join(",", k.Layers) + ":");
+                foreach (var step in k.Steps) w.Line("//       " + StepEmitters.Describe(step, p));
             }
-            w.Close();
-            var assign = new StringBuilder(body + ".Act32 = " + dst + ";");
-            foreach (var a in acts) assign.Append(" " + body + "." + WeightKinds.ActField(a) + " = " + Local(a) + ";");
-            w.Line(assign.ToString());
+            foreach (var step in p.Epilogue) w.Line("//     " + StepEmitters.Describe(step, p));
+        }
+
+        private static string Block(ModelSpec s)
+        {
+            var parts = new List<string>
+            {
+                SpecNames.Of(s.Block.NormPosition) + "-" + SpecNames.Of(s.Norm.Kind) + (s.Norm.Bias ? " with bias" : "") + " eps " + F(s.Norm.Epsilon),
+                s.Rope.Kind == RopeKind.None ? (s.Embedding.Positions == PositionKind.Learned ? "learned positions" : "no positions")
+                    : "rope " + SpecNames.Of(s.Rope.Kind).ToUpperInvariant() + " theta " + F(s.Rope.Theta) + (s.Rope.FreqFactors ? " / rope_freqs" : "") +
+                      (s.Rope.Scaling.Kind != RopeScalingKind.None ? ", " + SpecNames.Of(s.Rope.Scaling.Kind) + " scaling" : ""),
+                s.Block.Residual == ResidualKind.Parallel ? "parallel residual" : "sequential residual",
+                (s.Ffn.Gated ? "gated " : "") + SpecNames.Of(s.Ffn.Activation) + " FFN",
+                "output " + (s.Output.Tied ? "tied to token_embd" : "untied"),
+            };
+            if (s.Block.ResidualScale != 1f) parts.Add("residual scale " + F(s.Block.ResidualScale));
+            if (s.Block.PostAttentionNorm || s.Block.PostFfnNorm) parts.Add("post-norms on the sublayer outputs");
+            return string.Join(", ", parts);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Ingot.Generators.Architectures;
 using Ingot.Generators.Model;
 using Ingot.Specs;
 
@@ -12,31 +13,26 @@ namespace Ingot.Generators.Planning
     /// </summary>
     public enum ActKind { F32, F16, BF16, Q8_0, Q8_1, Q8_K }
 
-    /// <summary>One weight matrix of a layer kind: its role, GGUF name suffix, type and shape (rows × cols, row-major; row = output).</summary>
-    public sealed record MatrixPlan(string Role, WeightKind Kind, int Rows, int Cols);
-
     /// <summary>
-    /// A group of layers whose weights have identical quant types: the emitter generates one layer body per kind
-    /// (so per-layer overrides cost code only for the layers that need them).
+    /// Layers whose fused steps are equal (same weight types, same layout): the emitter generates one method per kind, so
+    /// per-layer type overrides cost code only for the layers that need them. <see cref="Weights"/>: the per-layer
+    /// tensors the steps read, bound for each of <see cref="Layers"/>.
     /// </summary>
-    public sealed record LayerKindPlan(
-        int Index,
-        EquatableArray<int> Layers,
-        MatrixPlan Q, MatrixPlan K, MatrixPlan V, MatrixPlan O,
-        MatrixPlan Gate, MatrixPlan Up, MatrixPlan Down);
+    public sealed record LayerKindPlan(int Index, EquatableArray<int> Layers, EquatableArray<Step> Steps, EquatableArray<WeightRef> Weights);
 
-    /// <summary>One lowered operation, in execution order (also rendered into the // Description: block).</summary>
-    public sealed record PlanOp(string Name, string What, string Kernel);
-
-    /// <summary>The lowered spec: every shape resolved, every kernel chosen.</summary>
+    /// <summary>The lowered, fused spec: every shape resolved, every kernel chosen, every tensor named.</summary>
     public sealed record ModelPlan(
         ModelSpec Spec,
         int Dim, int Layers, int Heads, int KvHeads, int HeadDim, int QDim, int KvDim, int Group,
-        int FfnDim, int VocabSize, int ContextLength, int RopeDims, float Scale, float Epsilon, float RopeTheta,
-        bool RopeFreqFactors, bool TiedOutput, int MaxBatch,
-        WeightKind TokenEmbd, WeightKind Output,
+        int FfnDim, int VocabSize, int ContextLength, int RopeDims, int MaxBatch,
+        EquatableArray<Step> Prologue,
         EquatableArray<LayerKindPlan> LayerKinds,
-        EquatableArray<PlanOp> Ops);
+        EquatableArray<Step> Epilogue,
+        EquatableArray<WeightRef> Globals,
+        EquatableArray<MetadataCheck> Checks)
+    {
+        public bool HasRope => Spec.Rope.Kind != RopeKind.None;
+    }
 
     /// <summary>The [CompiledModel] class the plan is emitted into.</summary>
     public sealed record TargetClass(string? Namespace, string ClassName, string Accessibility, string SpecName, LocationInfo? Location);

@@ -1,25 +1,29 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using Ingot.Generators.Architectures;
 using Ingot.Generators.Model;
 using Ingot.Specs;
 
 namespace Ingot.Generators.Planning
 {
     /// <summary>
-    /// Lowers a <see cref="ModelSpec"/> to a <see cref="ModelPlan"/>: checks the shapes are consistent, resolves
-    /// each layer's weight types (overrides honored), picks a kernel per matmul from its quant type and lists the
-    /// fused op sequence. Reports ING0002/0003/0004/0008/0010; never throws.
+    /// Spec → <see cref="ModelPlan"/>: checks the shapes and the features (ING0002/0003/0008), lowers the spec through
+    /// its family (<see cref="Architecture"/>) to ops while resolving every tensor's type (ING0004/0010/0011), runs the
+    /// fusion passes, and groups layers with equal steps. Never throws.
     /// </summary>
     public static class Planner
     {
         /// <summary>Tokens per prefill chunk: every activation buffer is sized for this many rows.</summary>
         public const int MaxBatch = 64;
 
-        public static readonly string[] SupportedArchitectures = { "llama" };
+        /// <summary>Activation conversions, in the order the generated row loop runs them.</summary>
+        internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16 };
 
-        private static readonly string[] MatrixRoles = { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" };
-        private static readonly string[] NormRoles = { "attn_norm", "ffn_norm", "output_norm" };
+        /// <summary>"f32, f16, bf16, q8_0, …": what ING0004 offers.</summary>
+        public static readonly string SupportedMatrixTypes = string.Join(", ", Array.ConvertAll(WeightKinds.All, WeightKinds.Name));
+
+        private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
         public static Result<ModelPlan> Plan(ModelSpec spec, LocationInfo? where)
         {
@@ -27,12 +31,9 @@ namespace Ingot.Generators.Planning
             string n = spec.Name.Length > 0 ? spec.Name : "(unnamed)";
             void Shape(string message) => diags.Add(DiagnosticInfo.Create("ING0003", where, n, message));
             void Feature(string what) => diags.Add(DiagnosticInfo.Create("ING0008", where, n, what, spec.Architecture));
-            string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
-            if (Array.IndexOf(SupportedArchitectures, spec.Architecture) < 0)
-            {
-                return Result<ModelPlan>.Fail(DiagnosticInfo.Create("ING0002", where, n, spec.Architecture, string.Join(", ", SupportedArchitectures)));
-            }
+            var arch = Architecture.Find(spec.Architecture);
+            if (arch is null) return Result<ModelPlan>.Fail(DiagnosticInfo.Create("ING0002", where, n, spec.Architecture, Architecture.Names));
 
             var a = spec.Attention;
             int headDim = a.HeadDim;
@@ -42,115 +43,94 @@ namespace Ingot.Generators.Planning
                 else headDim = spec.Dim / a.Heads;
             }
             if (a.Heads % a.KvHeads != 0) Shape("attention.kv_heads (" + I(a.KvHeads) + ") does not divide attention.heads (" + I(a.Heads) + ")");
-            if (headDim % 2 != 0) Shape("attention.head_dim (" + I(headDim) + ") must be even for rotary embeddings");
-            int ropeDims = spec.Rope.Dimensions == 0 ? headDim : spec.Rope.Dimensions;
-            // llama.cpp's llama loader requires n_rot == head_dim; so do we.
-            if (headDim > 0 && ropeDims != headDim) Shape("rope.dimensions (" + I(ropeDims) + ") must equal attention.head_dim (" + I(headDim) + ") for llama");
-            // heads * head_dim may differ from dim (Mistral-Nemo-style decoupled heads); the projections carry the shapes.
-            if (spec.Dim % 2 != 0) Shape("dim (" + I(spec.Dim) + ") must be even");
-
-            if (spec.Norm.Kind != NormKind.RmsNorm || spec.Norm.Bias) Feature("norm.kind '" + SpecNames.Of(spec.Norm.Kind) + "'");
-            if (spec.Rope.Kind != RopeKind.Norm) Feature("rope.kind '" + SpecNames.Of(spec.Rope.Kind) + "'");
-            if (spec.Rope.Scaling.Kind != RopeScalingKind.None && !(spec.Rope.Scaling.Kind == RopeScalingKind.Linear && spec.Rope.Scaling.Factor == 1f)) Feature("rope.scaling.kind '" + SpecNames.Of(spec.Rope.Scaling.Kind) + "'");
-            if (!spec.Ffn.Gated || spec.Ffn.Activation != Activation.Silu || spec.Ffn.FusedGateUp || spec.Ffn.Bias) Feature("ffn other than gated silu");
-            if (a.QkvBias || a.OutputBias || a.FusedQkv) Feature("attention biases or fused qkv");
-            if (a.ScaleQuery || !a.Causal) Feature("attention.scale_query or non-causal attention");
-            if (a.LogitSoftcap != 0) Feature("attention.logit_softcap");
-            if (spec.Output.FinalLogitSoftcap != 0) Feature("output.final_logit_softcap");
-            if (spec.Output.LogitScale != 1f) Feature("output.logit_scale");
-            if (spec.Embedding.Scale != 1f || spec.Embedding.Positions != PositionKind.None) Feature("embedding scale or learned positions");
-            if (spec.Block != new BlockSpec()) Feature("a block layout other than pre-norm sequential");
-            // attention.sliding_window: llama.cpp's llama architecture ignores it (Mistral), so do we.
-
-            if (diags.Count > 0) return Result<ModelPlan>.Fail(diags.ToArray());
-
-            int qDim = a.Heads * headDim, kvDim = a.KvHeads * headDim;
-
-            // Weight types: every role present and supported; overrides must name known roles.
-            WeightKind Kind(string role, string? type, int rowLength, bool matrix)
+            if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags)); // the checks below need a head_dim
+            int ropeDims = 0;
+            if (spec.Rope.Kind != RopeKind.None)
             {
-                if (type is null)
-                {
-                    diags.Add(DiagnosticInfo.Create("ING0006", where, n, "weights." + role));
-                    return WeightKind.F32;
-                }
-                if (!matrix)
-                {
-                    if (type != "f32") diags.Add(DiagnosticInfo.Create("ING0004", where, n, role, type, "f32"));
-                    return WeightKind.F32;
-                }
-                if (!WeightKinds.TryParse(type, out var k))
-                {
-                    diags.Add(DiagnosticInfo.Create("ING0004", where, n, role, type, SupportedMatrixTypes));
-                    return WeightKind.F32;
-                }
-                int block = WeightKinds.BlockSize(k);
-                if (rowLength % block != 0)
-                {
-                    diags.Add(DiagnosticInfo.Create("ING0010", where, n, role, type, I(rowLength), I(block)));
-                }
-                return k;
+                ropeDims = spec.Rope.Dimensions == 0 ? headDim : spec.Rope.Dimensions;
+                if (ropeDims % 2 != 0 || ropeDims > headDim) Shape("rope.dimensions (" + I(ropeDims) + ") must be even and at most attention.head_dim (" + I(headDim) + ")");
             }
+            if (a.SlidingWindowLayers != WindowLayers.None && a.SlidingWindow == 0) Shape("attention.sliding_window_layers is '" + SpecNames.Of(a.SlidingWindowLayers) + "' but attention.sliding_window is 0");
+            if (spec.Embedding.Positions == PositionKind.Learned && spec.ContextLength <= 0) Shape("learned positions need context_length (the rows of position_embd)");
+            if (spec.Output.LogitScale == 0f) Shape("output.logit_scale must not be 0 (logits are divided by it)");
 
-            var w = spec.Weights;
-            foreach (var role in NormRoles) Kind(role, w.Role(role), spec.Dim, matrix: false);
-            if (spec.Rope.FreqFactors) Kind("rope_freqs", w.Role("rope_freqs") ?? "f32", headDim / 2, matrix: false);
-            var tokenEmbd = Kind("token_embd", w.Role("token_embd"), spec.Dim, matrix: true);
-            var output = spec.Output.Tied ? tokenEmbd : Kind("output", w.Role("output"), spec.Dim, matrix: true);
-            foreach (var o in w.Layers)
+            // What the emitters do not implement yet: one clear diagnostic each, never a failed publish.
+            if (spec.Block.NormPosition != NormPosition.Pre) Feature("block.norm_position 'post' (an encoder layout)");
+            if (!a.Causal) Feature("non-causal attention (an encoder)");
+            if (spec.Block.Residual == ResidualKind.Parallel && (spec.Block.PostAttentionNorm || spec.Block.PostFfnNorm)) Feature("a parallel residual with post-norms");
+            if (spec.Rope.Scaling.Kind == RopeScalingKind.LongRope && !spec.Rope.FreqFactors && spec.Weights.Role("rope_factors_long") is null)
+                Feature("rope.scaling 'longrope' without rope_factors_long/rope_factors_short weights");
+            arch.Validate(spec, Shape, Feature);
+            if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
+
+            var weights = new SpecWeights(spec, where, n, diags);
+            var graph = arch.Lower(spec, weights);
+            var globals = new List<WeightRef>();
+            if (spec.Rope.FreqFactors) globals.Add(weights.Vector(-1, "rope_freqs.weight", ropeDims / 2));
+            if (spec.Rope.Scaling.Kind == RopeScalingKind.LongRope && !spec.Rope.FreqFactors)
             {
-                if (Array.IndexOf(MatrixRoles, o.Role) < 0 && Array.IndexOf(NormRoles, o.Role) < 0)
-                {
-                    diags.Add(DiagnosticInfo.Create("ING0007", where, n, "weights.layers." + I(o.Layer) + "." + o.Role, "is not a per-layer weight role"));
-                }
+                globals.Add(weights.Vector(-1, "rope_factors_long.weight", ropeDims / 2));
+                globals.Add(weights.Vector(-1, "rope_factors_short.weight", ropeDims / 2));
             }
+            if (diags.Count == 0) weights.CheckUnused(); // after a missing role, the unread ones are its cascade
+            if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
 
-            MatrixPlan M(int layer, string role, int rows, int cols)
-            {
-                string? type = w.ForLayer(layer, role);
-                string label = w.Role(role) == type ? role : "blk." + I(layer) + "." + role;
-                return new MatrixPlan(role, Kind(label, type, cols, matrix: true), rows, cols);
-            }
-
+            var prologue = FuseOrFail(graph.Prologue, Feature);
+            var epilogue = FuseOrFail(graph.Epilogue, Feature);
             var kinds = new List<LayerKindPlan>();
             var kindLayers = new List<List<int>>();
-            for (int l = 0; l < spec.Layers; l++)
+            for (int l = 0; l < graph.Layers.Count; l++)
             {
-                foreach (var role in NormRoles)
+                var steps = FuseOrFail(graph.Layers[l], Feature);
+                int found = kinds.FindIndex(k => k.Steps == steps);
+                if (found < 0)
                 {
-                    if (role != "output_norm") { var t = w.ForLayer(l, role); if (t != null && t != "f32") Kind("blk." + I(l) + "." + role, t, spec.Dim, matrix: false); }
+                    kinds.Add(new LayerKindPlan(kinds.Count, EquatableArray<int>.Empty, steps, LayerWeightsOf(graph.Layers[l])));
+                    kindLayers.Add(new List<int>());
+                    found = kinds.Count - 1;
                 }
-                var kind = new LayerKindPlan(
-                    0, EquatableArray<int>.Empty,
-                    M(l, "attn_q", qDim, spec.Dim), M(l, "attn_k", kvDim, spec.Dim), M(l, "attn_v", kvDim, spec.Dim),
-                    M(l, "attn_output", spec.Dim, qDim),
-                    M(l, "ffn_gate", spec.FfnDim, spec.Dim), M(l, "ffn_up", spec.FfnDim, spec.Dim), M(l, "ffn_down", spec.Dim, spec.FfnDim));
-                int found = -1;
-                for (int k = 0; k < kinds.Count; k++)
-                {
-                    if (kinds[k] == kind) { found = k; break; }
-                }
-                if (found < 0) { kinds.Add(kind); kindLayers.Add(new List<int>()); found = kinds.Count - 1; }
                 kindLayers[found].Add(l);
-                // Only the first layer of a kind reports type errors once; stop early on errors to keep the list short.
                 if (diags.Count > 0) break;
             }
             if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
+            for (int k = 0; k < kinds.Count; k++) kinds[k] = kinds[k] with { Layers = new EquatableArray<int>(kindLayers[k].ToArray()) };
+            foreach (var op in graph.Prologue) AddWeights(op, globals, perLayer: false);
+            foreach (var op in graph.Epilogue) AddWeights(op, globals, perLayer: false);
 
-            var kindPlans = new LayerKindPlan[kinds.Count];
-            for (int k = 0; k < kinds.Count; k++)
-            {
-                kindPlans[k] = kinds[k] with { Index = k, Layers = new EquatableArray<int>(kindLayers[k].ToArray()) };
-            }
-
-            float scale = a.Scale != 0 ? a.Scale : (float)(1.0 / Math.Sqrt(headDim));
             var plan = new ModelPlan(
-                spec, spec.Dim, spec.Layers, a.Heads, a.KvHeads, headDim, qDim, kvDim, a.Heads / a.KvHeads,
-                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, scale, spec.Norm.Epsilon, spec.Rope.Theta,
-                spec.Rope.FreqFactors, spec.Output.Tied, MaxBatch, tokenEmbd, output,
-                new EquatableArray<LayerKindPlan>(kindPlans),
-                new EquatableArray<PlanOp>(Ops(spec, kindPlans, tokenEmbd, output, qDim, kvDim, headDim).ToArray()));
+                spec, spec.Dim, spec.Layers, a.Heads, a.KvHeads, headDim, a.Heads * headDim, a.KvHeads * headDim, a.Heads / a.KvHeads,
+                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, MaxBatch,
+                prologue, new EquatableArray<LayerKindPlan>(kinds.ToArray()), epilogue,
+                new EquatableArray<WeightRef>(globals.ToArray()), EquatableArray.From(arch.Checks(spec)));
             return Result<ModelPlan>.Ok(plan);
+        }
+
+        private static EquatableArray<Step> FuseOrFail(EquatableArray<Op> ops, Action<string> feature)
+        {
+            var steps = Fusion.Fuse(new List<Op>(ops), out string? leftover);
+            if (leftover != null) feature("the operation '" + leftover + "' (no fused step implements it)");
+            return new EquatableArray<Step>(steps.ToArray());
+        }
+
+        private static EquatableArray<WeightRef> LayerWeightsOf(EquatableArray<Op> ops)
+        {
+            var list = new List<WeightRef>();
+            foreach (var op in ops) AddWeights(op, list, perLayer: true);
+            return new EquatableArray<WeightRef>(list.ToArray());
+        }
+
+        private static void AddWeights(Op op, List<WeightRef> into, bool perLayer)
+        {
+            void Add(WeightRef? w)
+            {
+                if (w != null && w.PerLayer == perLayer && !into.Exists(x => x.Name == w.Name)) into.Add(w);
+            }
+            switch (op)
+            {
+                case EmbedOp e: Add(e.Tokens); Add(e.Positions); break;
+                case NormOp nm: Add(nm.Weight); Add(nm.Bias); break;
+                case LinearOp l: Add(l.Weight); Add(l.Bias); break;
+            }
         }
 
         private static DiagnosticInfo[] Distinct(List<DiagnosticInfo> diags)
@@ -160,86 +140,72 @@ namespace Ingot.Generators.Planning
             return seen.ToArray();
         }
 
-        /// <summary>"f32, f16, bf16, q8_0, …": what ING0004 offers.</summary>
-        public static readonly string SupportedMatrixTypes = string.Join(", ", Array.ConvertAll(WeightKinds.All, WeightKinds.Name));
-
-        public static string KernelFor(WeightKind kind)
+        /// <summary>
+        /// Tensor types from the spec's weights: matrices must be a type <see cref="WeightKinds"/> compiles with whole
+        /// blocks per row, vectors f32; a tensor the layout needs but the spec does not list is ING0011; a spec role the
+        /// layout never reads is ING0007.
+        /// </summary>
+        private sealed class SpecWeights : LayerWeights
         {
-            switch (kind)
+            private readonly ModelSpec _spec;
+            private readonly LocationInfo? _where;
+            private readonly string _name;
+            private readonly List<DiagnosticInfo> _diags;
+            private readonly HashSet<string> _used = new HashSet<string>(StringComparer.Ordinal);
+
+            public SpecWeights(ModelSpec spec, LocationInfo? where, string name, List<DiagnosticInfo> diags)
             {
-                case WeightKind.F32: return "Dot.F32 (f32 weights · f32 activations)";
-                case WeightKind.F16: return "Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)";
-                case WeightKind.BF16: return "VecDot.BF16BF16 (bf16 weights · activations rounded to bf16, f32 accumulation)";
-                default:
-                    return WeightKinds.Kernel(kind) + " (" + TypeName(kind) + " weights · activations quantized to " + WeightKinds.ActName(WeightKinds.Act(kind)) +
-                           ", integer dot per block)";
+                _spec = spec; _where = where; _name = name; _diags = diags;
             }
-        }
 
-        public static string TypeName(WeightKind kind) => WeightKinds.Name(kind);
-
-        private static List<PlanOp> Ops(ModelSpec spec, LayerKindPlan[] kinds, WeightKind embd, WeightKind output, int qDim, int kvDim, int headDim)
-        {
-            string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-            var ops = new List<PlanOp>
+            private string? TypeOf(int layer, string tensor, out string role, out string label)
             {
-                new PlanOp("embed", "x[t] = token_embd row of token t (" + I(spec.Dim) + ")",
-                    embd == WeightKind.F32 ? "row copy" : "Dequantize.Row(" + TypeName(embd) + ")"),
-            };
-            foreach (var k in kinds)
-            {
-                string layers = "layers " + string.Join(",", k.Layers);
-                ops.Add(new PlanOp("attn_norm", layers + ": rmsnorm(x) * attn_norm, fused with preparing the activation for " +
-                    Acts(k.Q.Kind, k.K.Kind, k.V.Kind), "generated RmsNorm + " + ActKernels(k.Q.Kind, k.K.Kind, k.V.Kind)));
-                ops.Add(new PlanOp("qkv", layers + ": q|k|v = W_qkv · xn in one pass over " + I(qDim + 2 * kvDim) +
-                    " rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache",
-                    "q " + KernelFor(k.Q.Kind) + "; k " + KernelFor(k.K.Kind) + "; v " + KernelFor(k.V.Kind)));
-                ops.Add(new PlanOp("attention", layers + ": causal attention over the cache, online softmax, GQA: query head h reads kv head h / " +
-                    I(spec.Attention.Heads / spec.Attention.KvHeads), "generated AttentionBody (head_dim " + I(headDim) + ")"));
-                ops.Add(new PlanOp("attn_output", layers + ": x += W_o · attn (residual add folded into the epilogue)", KernelFor(k.O.Kind)));
-                ops.Add(new PlanOp("ffn_norm", layers + ": rmsnorm(x) * ffn_norm, fused with preparing the activation for " +
-                    Acts(k.Gate.Kind, k.Up.Kind), "generated RmsNorm + " + ActKernels(k.Gate.Kind, k.Up.Kind)));
-                ops.Add(new PlanOp("ffn_gate_up", layers + ": h = silu(W_gate · xn) * (W_up · xn) in one pass over " + I(spec.FfnDim) + " rows", "gate " + KernelFor(k.Gate.Kind) + "; up " + KernelFor(k.Up.Kind)));
-                ops.Add(new PlanOp("ffn_down", layers + ": x += W_down · h (residual add folded into the epilogue)", KernelFor(k.Down.Kind)));
+                role = tensor.EndsWith(".weight", StringComparison.Ordinal) ? tensor.Substring(0, tensor.Length - 7) : tensor;
+                _used.Add(role);
+                string? type = layer < 0 ? _spec.Weights.Role(role) : _spec.Weights.ForLayer(layer, role);
+                label = layer < 0 || _spec.Weights.Role(role) == type ? role : "blk." + I(layer) + "." + role;
+                return type;
             }
-            ops.Add(new PlanOp("output_norm", "rmsnorm(x) * output_norm for the rows whose logits are requested", "generated RmsNorm"));
-            ops.Add(new PlanOp("output", "logits = " + (spec.Output.Tied ? "token_embd (tied)" : "output") + " · xn over " + I(spec.VocabSize) + " rows", KernelFor(output)));
-            return ops;
-        }
 
-        private static string Acts(params WeightKind[] kinds)
-        {
-            var names = new List<string>();
-            foreach (var k in kinds)
+            private void Report(string id, params string[] args)
             {
-                string s = TypeName(k);
-                if (!names.Contains(s)) names.Add(s);
+                var d = DiagnosticInfo.Create(id, _where, args);
+                if (!_diags.Contains(d)) _diags.Add(d);
             }
-            return string.Join(" + ", names) + " weights";
-        }
 
-        /// <summary>Activation conversions, in the order the generated row loop runs them.</summary>
-        internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16 };
-
-        private static string ActKernels(params WeightKind[] kinds)
-        {
-            var parts = new List<string>();
-            foreach (var a in ConversionOrder)
+            public override WeightRef Matrix(int layer, string name, int rows, int cols)
             {
-                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) parts.Add(ConversionName(a));
+                string? type = TypeOf(layer, name, out string role, out string label);
+                var kind = WeightKind.F32;
+                if (type is null) Report("ING0011", _name, role, _spec.Architecture);
+                else if (!WeightKinds.TryParse(type, out kind)) Report("ING0004", _name, label, type, SupportedMatrixTypes);
+                else if (cols % WeightKinds.BlockSize(kind) != 0) Report("ING0010", _name, label, type, I(cols), I(WeightKinds.BlockSize(kind)));
+                return new WeightRef(name, layer >= 0, kind, rows, cols);
             }
-            return parts.Count == 0 ? "no conversion" : string.Join(" + ", parts);
-        }
 
-        private static string ConversionName(ActKind a)
-        {
-            switch (a)
+            public override WeightRef Vector(int layer, string name, int cols)
             {
-                case ActKind.F16: return "f16 rounding";
-                case ActKind.BF16: return "bf16 rounding";
-                case ActKind.Q8_0: return "Quantize.RowQ8_0";
-                case ActKind.Q8_1: return "Quantize.RowQ8_1";
-                default: return "Quantize.RowQ8_K";
+                // Biases are not weight roles of the spec (always f32 in GGUF); norm weights and rope factors are.
+                if (name.EndsWith(".weight", StringComparison.Ordinal))
+                {
+                    string? type = TypeOf(layer, name, out string role, out string label);
+                    if (type is null) Report("ING0011", _name, role, _spec.Architecture);
+                    else if (type != "f32") Report("ING0004", _name, label, type, "f32");
+                }
+                return new WeightRef(name, layer >= 0, WeightKind.F32, 0, cols);
+            }
+
+            /// <summary>Spec roles (and per-layer overrides) the lowering never asked for: a spec of another layout.</summary>
+            public void CheckUnused()
+            {
+                foreach (var r in _spec.Weights.Roles)
+                {
+                    if (!_used.Contains(r.Role)) Report("ING0007", _name, "weights." + r.Role, "is not a tensor of this " + _spec.Architecture + " layout");
+                }
+                foreach (var o in _spec.Weights.Layers)
+                {
+                    if (!_used.Contains(o.Role)) Report("ING0007", _name, "weights.layers." + I(o.Layer) + "." + o.Role, "is not a per-layer weight role");
+                }
             }
         }
     }

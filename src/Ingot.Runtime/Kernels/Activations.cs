@@ -21,6 +21,41 @@ public static unsafe class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GeluExact(float x) => 0.5f * x * (1.0f + MathF.Tanh(Sqrt2OverPi * x * (1.0f + GeluCoefA * x * x)));
 
+    /// <summary>Exact GELU: 0.5x(1 + erf(x / √2)) (HF's "gelu"; ggml's gelu_erf), erf in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GeluErf(float x) => (float)(0.5 * x * (1.0 + Erf(x * 0.70710678118654752440)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Relu(float x) => x > 0.0f ? x : 0.0f;
+
+    /// <summary>
+    /// erf(x) to double precision (|error| &lt; 1.2e-16 relative): the Maclaurin series below |x| 2.5, the continued
+    /// fraction of erfc above (.NET has no Math.Erf).
+    /// </summary>
+    public static double Erf(double x)
+    {
+        double ax = Math.Abs(x);
+        if (ax >= 6.0) return Math.Sign(x);
+        if (ax < 2.5)
+        {
+            // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+            double term = ax, sum = ax, x2 = ax * ax;
+            for (int n = 1; n < 60; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            return Math.Sign(x) * sum * 1.1283791670955125739;
+        }
+        // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))) evaluated backwards.
+        double f = ax;
+        for (int k = 60; k >= 1; k--) f = ax + k * 0.5 / f;
+        double erfc = Math.Exp(-ax * ax) / (f * 1.7724538509055160273);
+        return Math.Sign(x) * (1.0 - erfc);
+    }
+
     /// <summary>GELU through ggml's F16 table: y = f16(gelu(f16(x))) for -10 &lt; x &lt; 10.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Gelu(float x)

@@ -67,9 +67,30 @@ public static unsafe class Rope
 }
 
 /// <summary>
+/// Context-extension parameters of ggml's rope (ggml_rope_ext): FreqScale = 1/factor (linear, YaRN); ExtFactor 1 turns on
+/// YaRN's ramp between interpolated and extrapolated angles over the correction dims of [BetaFast, BetaSlow] at
+/// OriginalContext; AttnFactor multiplies cos and sin (LongRoPE's and YaRN's magnitude scale; YaRN multiplies it by
+/// 1 + 0.1·ln(1/FreqScale) as ggml does).
+/// </summary>
+public readonly record struct RopeScaling(float FreqScale = 1.0f, float ExtFactor = 0.0f, float AttnFactor = 1.0f,
+    float BetaFast = 32.0f, float BetaSlow = 1.0f, int OriginalContext = 0)
+{
+    public static RopeScaling None => new(1.0f);
+
+    /// <summary>ggml_rope_yarn_corr_dims: the pair range [low, high] over which YaRN ramps from extrapolation to interpolation.</summary>
+    public static (float Low, float High) CorrDims(int nRot, int originalContext, float theta, float betaFast, float betaSlow)
+    {
+        static float Dim(int nRot, int ctx, float rot, float theta) => nRot * MathF.Log(ctx / (rot * 2 * MathF.PI)) / (2 * MathF.Log(theta));
+        float start = MathF.Floor(Dim(nRot, originalContext, betaFast, theta));
+        float end = MathF.Ceiling(Dim(nRot, originalContext, betaSlow, theta));
+        return (MathF.Max(0, start), MathF.Min(nRot - 1, end));
+    }
+}
+
+/// <summary>
 /// Precomputed cos/sin for positions [0, maxPositions) and pairs [0, nRot/2), built once at load with the exact
-/// same float arithmetic as <see cref="Rope"/> (so results are bit-identical), then rope is 4 loads + 4 FMAs per pair.
-/// Layout: Cos[pos * (nRot/2) + i]. Memory: maxPositions * nRot * 4 bytes.
+/// same float arithmetic as <see cref="Rope"/> and ggml's rope cache (so results are bit-identical), then rope is 4
+/// loads + 4 FMAs per pair. Layout: Cos[pos * (nRot/2) + i]. Memory: maxPositions * nRot * 4 bytes.
 /// </summary>
 public sealed unsafe class RopeTable
 {
@@ -77,6 +98,15 @@ public sealed unsafe class RopeTable
     private readonly float[] _sin;
 
     public RopeTable(int maxPositions, int nRot, float theta, float* freqFactors, float freqScale = 1.0f)
+        : this(maxPositions, nRot, theta, freqFactors, new RopeScaling(freqScale))
+    {
+    }
+
+    /// <summary>
+    /// Angles as ggml_rope_cache_init: theta_e = pos · theta_scale^i (running float product) / freqFactors[i];
+    /// theta = FreqScale · theta_e, or with YaRN the ramp mix of the two; cos/sin times the magnitude scale.
+    /// </summary>
+    public RopeTable(int maxPositions, int nRot, float theta, float* freqFactors, RopeScaling scaling)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
         Rope.CheckDims(nRot, nRot);
@@ -86,14 +116,28 @@ public sealed unsafe class RopeTable
         _cos = new float[(long)maxPositions * half];
         _sin = new float[(long)maxPositions * half];
         float thetaScale = MathF.Pow(theta, -2.0f / nRot);
+        float mscale = scaling.AttnFactor;
+        float low = 0, high = 0;
+        if (scaling.ExtFactor != 0.0f)
+        {
+            (low, high) = RopeScaling.CorrDims(nRot, scaling.OriginalContext, theta, scaling.BetaFast, scaling.BetaSlow);
+            mscale *= 1.0f + 0.1f * MathF.Log(1.0f / scaling.FreqScale);
+        }
         for (int p = 0; p < maxPositions; p++)
         {
             float t = p;
             for (int i = 0; i < half; i++)
             {
-                float angle = Rope.Angle(t, freqFactors, i, freqScale);
-                _cos[p * half + i] = MathF.Cos(angle);
-                _sin[p * half + i] = MathF.Sin(angle);
+                float angle = Rope.Angle(t, freqFactors, i, scaling.FreqScale);
+                if (scaling.ExtFactor != 0.0f)
+                {
+                    float extrap = freqFactors != null ? t / freqFactors[i] : t;
+                    float y = (i - low) / MathF.Max(0.001f, high - low);
+                    float rampMix = (1 - MathF.Min(1, MathF.Max(0, y))) * scaling.ExtFactor;
+                    angle = angle * (1 - rampMix) + extrap * rampMix;
+                }
+                _cos[p * half + i] = MathF.Cos(angle) * mscale;
+                _sin[p * half + i] = MathF.Sin(angle) * mscale;
                 t *= thetaScale;
             }
         }

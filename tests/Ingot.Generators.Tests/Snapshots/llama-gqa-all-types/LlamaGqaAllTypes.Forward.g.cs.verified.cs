@@ -2,26 +2,31 @@
 // Description:
 //   LlamaGqaAllTypes compiled from model spec 'llama-gqa-all-types' (llama); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1024, trained context 128.
-//   Norm: rmsnorm eps 1E-05f; RoPE: interleaved pairs (NORM), theta 10000.0f; attention scale 0.125f; output untied.
+//   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
 //   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
-//   Fused operations, in order:
-//     embed: x[t] = token_embd row of token t (256) [Dequantize.Row(bf16)]
-//     attn_norm: layers 0: rmsnorm(x) * attn_norm, fused with preparing the activation for q4_1 + q5_0 + q5_1 weights [generated RmsNorm + Quantize.RowQ8_0 + Quantize.RowQ8_1]
-//     qkv: layers 0: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q4_1Q8_1 (q4_1 weights · activations quantized to q8_1, integer dot per block); k VecDot.Q5_0Q8_0 (q5_0 weights · activations quantized to q8_0, integer dot per block); v VecDot.Q5_1Q8_1 (q5_1 weights · activations quantized to q8_1, integer dot per block)]
-//     attention: layers 0: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
-//     attn_output: layers 0: x += W_o · attn (residual add folded into the epilogue) [VecDot.IQ4_NLQ8_0 (iq4_nl weights · activations quantized to q8_0, integer dot per block)]
-//     ffn_norm: layers 0: rmsnorm(x) * ffn_norm, fused with preparing the activation for q3_k + q5_k weights [generated RmsNorm + Quantize.RowQ8_K]
-//     ffn_gate_up: layers 0: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate VecDot.Q3_KQ8_K (q3_k weights · activations quantized to q8_K, integer dot per block); up VecDot.Q5_KQ8_K (q5_k weights · activations quantized to q8_K, integer dot per block)]
-//     ffn_down: layers 0: x += W_down · h (residual add folded into the epilogue) [VecDot.IQ4_XSQ8_K (iq4_xs weights · activations quantized to q8_K, integer dot per block)]
-//     attn_norm: layers 1: rmsnorm(x) * attn_norm, fused with preparing the activation for q4_0 + q4_k + q6_k weights [generated RmsNorm + Quantize.RowQ8_0 + Quantize.RowQ8_K]
-//     qkv: layers 1: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q4_0Q8_0 (q4_0 weights · activations quantized to q8_0, integer dot per block); k VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); v VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
-//     attention: layers 1: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
-//     attn_output: layers 1: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
-//     ffn_norm: layers 1: rmsnorm(x) * ffn_norm, fused with preparing the activation for f16 + bf16 weights [generated RmsNorm + bf16 rounding + f16 rounding]
-//     ffn_gate_up: layers 1: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation); up VecDot.BF16BF16 (bf16 weights · activations rounded to bf16, f32 accumulation)]
-//     ffn_down: layers 1: x += W_down · h (residual add folded into the epilogue) [Dot.F32 (f32 weights · f32 activations)]
-//     output_norm: rmsnorm(x) * output_norm for the rows whose logits are requested [generated RmsNorm]
-//     output: logits = output · xn over 1024 rows [VecDot.Q2_KQ8_K (q2_k weights · activations quantized to q8_K, integer dot per block)]
+//   Fused steps, in order:
+//     embed: x[t] = token_embd[token] (256) [Dequantize.Row(bf16)]
+//     layers 0:
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0 (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
+//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_K (q5_k · q8_K)]
+//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
+//     layers 1:
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0 (q4_0 · q8_0); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
+//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate Dot.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+//     output: logits = output · xn over 1024 rows [VecDotRows.Q2_KQ8_K (q2_k · q8_K)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -29,7 +34,6 @@ using System;
 using System.CodeDom.Compiler;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Ingot.Runtime.Kernels;
@@ -39,11 +43,11 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class LlamaGqaAllTypes : ICompiledModel
     {
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private float* Buf(long offset) => (float*)(_arena + offset);
 
         /// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
         {
             if (_arena == null) throw new InvalidOperationException("Load must be called before Prefill");
@@ -71,7 +75,7 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>One token at Position (the same code path as a chunk of one).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Decode(int token, Span<float> logits)
         {
             if (logits.Length != VocabSize) throw new ArgumentException("logits must have length VocabSize (" + VocabSize + ")", nameof(logits));
@@ -79,11 +83,12 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void RunChunk(int* tokens, int n, float* logits, bool allRows)
         {
             float* x = Buf(OffX);  // (n, Dim)
-            for (int t = 0; t < n; t++) EmbedRow(tokens[t], x + (nint)t * Dim);
+            var pool = _pool!;
+            for (int t = 0; t < n; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);
             for (int l = 0; l < Layers; l++)
             {
                 if (l == 0) Layer0(l, n);
@@ -91,147 +96,148 @@ namespace Ingot.Tests.Models
             }
             if (logits != null)
             {
-                // Final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.
+                // The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.
                 int first = allRows ? 0 : n - 1, rows = n - first;
-                float* xn = Buf(OffXn);
-                byte* act8 = _arena + OffAct8;
-                Half* act16 = (Half*)(_arena + OffAct16);
-                byte* act81 = _arena + OffAct81;
-                byte* act8K = _arena + OffAct8K;
-                byte* actBf16 = _arena + OffActBf16;
-                var output = new MatMulStore_Q2_K_1024x256 { W = _output, N = rows, Y = logits };
                 float* xLast = x + (nint)first * Dim;
+                float* xn = Buf(OffXn);
+                byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
                 for (int t = 0; t < rows; t++)
                 {
-                    RmsNormRow(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim);
+                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
                     Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
                 }
-                output.Act32 = xn; output.Act8K = act8K;
-                _pool!.For(VocabSize, ref output);
+                var output = new MatMulStore_Q2_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, N = rows, Y = logits };
+                pool.For(VocabSize, ref output);
             }
             _position += n;
         }
 
-        /// <summary>x = row <paramref name="token"/> of token_embd (bf16), dequantized.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private void EmbedRow(int token, float* x)
+        /// <summary>x = token_embd row <paramref name="token"/> (bf16).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private void EmbedRow(int token, int pos, float* x)
         {
             Dequantize.Row(GgmlType.BF16, _tokenEmbd + (nint)token * 512, x, Dim);
         }
 
-        /// <summary>Rounds a row to f16 (ggml converts the activation of an f16 matmul to f16 first).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ToHalfRow(float* src, Half* dst, int n)
-        {
-            for (int i = 0; i < n; i++) dst[i] = (Half)src[i];
-        }
+        /// <summary>Layer l's sliding window (none layers; 0 = full causal attention).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private int WindowOf(int l) => 0;
 
-        /// <summary>Layers 0: one transformer block over the chunk's n tokens.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        /// <summary>Layers 0: one block over the chunk's n tokens.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer0(int l, int n)
         {
             ref LayerWeights lw = ref _layers[l];
-            float* x = Buf(OffX), xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
+            float* x = Buf(OffX);
+            float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
+            byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
+            byte* act81 = (byte*)(_arena + OffAct81);  // q8_1 activation rows
+            byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             var pool = _pool!;
 
-            byte* act8 = _arena + OffAct8;      // q8_0 activation rows
-            Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
-            byte* act81 = _arena + OffAct81;  // q8_1 activation rows
-            byte* act8K = _arena + OffAct8K;  // q8_K activation rows
-            byte* actBf16 = _arena + OffActBf16;  // bf16 activation rows
-
-            // attn_norm fused with the activation conversion the Q/K/V weights need, then Q|K|V + RoPE + cache write in one pass
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, N = n, Q = q, KCache = kCache, VCache = vCache, Cos = _ropeCos, Sin = _ropeSin, Pos = _position };
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
                 Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
                 Quantize.RowQ8_1(xn + (nint)t * Dim, act81 + (nint)t * (Dim / 32 * 36), Dim);
             }
-            qkv.Act32 = xn; qkv.Act8 = act8; qkv.Act81 = act81;
+
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0 (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position };
+            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // x += W_o · att (residual folded into the epilogue)
-            var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, N = n, Y = x };
+            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                Quantize.RowQ8_0(att + (nint)t * QDim, act8 + (nint)t * (QDim / 32 * 34), QDim);
+                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
             }
-            wo.Act32 = att; wo.Act8 = act8;
+
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
+            var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // ffn_norm fused with the conversion, gate+up with silu(gate)*up, then x += W_down · h
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, N = n, H = hb };
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
                 Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
             }
-            gateUp.Act32 = xn; gateUp.Act8K = act8K;
+
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_K (q5_k · q8_K)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
-            var down = new MatMulAdd_IQ4_XS_256x512 { W = lw.FfnDown, N = n, Y = x };
+
+            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
                 Quantize.RowQ8_K(hb + (nint)t * FfnDim, act8K + (nint)t * (FfnDim / 256 * 292), FfnDim);
             }
-            down.Act32 = hb; down.Act8K = act8K;
+
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
+            var down = new MatMulAdd_IQ4_XS_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 
-        /// <summary>Layers 1: one transformer block over the chunk's n tokens.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        /// <summary>Layers 1: one block over the chunk's n tokens.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer1(int l, int n)
         {
             ref LayerWeights lw = ref _layers[l];
-            float* x = Buf(OffX), xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
+            float* x = Buf(OffX);
+            float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
+            byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
+            byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+            byte* actBf16 = (byte*)(_arena + OffActBf16);  // bf16 activation rows
+            Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             var pool = _pool!;
 
-            byte* act8 = _arena + OffAct8;      // q8_0 activation rows
-            Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
-            byte* act81 = _arena + OffAct81;  // q8_1 activation rows
-            byte* act8K = _arena + OffAct8K;  // q8_K activation rows
-            byte* actBf16 = _arena + OffActBf16;  // bf16 activation rows
-
-            // attn_norm fused with the activation conversion the Q/K/V weights need, then Q|K|V + RoPE + cache write in one pass
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, N = n, Q = q, KCache = kCache, VCache = vCache, Cos = _ropeCos, Sin = _ropeSin, Pos = _position };
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
                 Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
                 Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
             }
-            qkv.Act32 = xn; qkv.Act8 = act8; qkv.Act8K = act8K;
+
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0 (q4_0 · q8_0); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act8K = act8K, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position };
+            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // x += W_o · att (residual folded into the epilogue)
-            var wo = new MatMulAdd_Q8_0_256x256 { W = lw.AttnOutput, N = n, Y = x };
+            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                Quantize.RowQ8_0(att + (nint)t * QDim, act8 + (nint)t * (QDim / 32 * 34), QDim);
+                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
             }
-            wo.Act32 = att; wo.Act8 = act8;
+
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+            var wo = new MatMulAdd_Q8_0_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // ffn_norm fused with the conversion, gate+up with silu(gate)*up, then x += W_down · h
-            var gateUp = new GateUpBody1 { Wg = lw.FfnGate, Wu = lw.FfnUp, N = n, H = hb };
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
                 Quantize.RowBF16(xn + (nint)t * Dim, actBf16 + (nint)t * (Dim * 2), Dim);
-                ToHalfRow(xn + (nint)t * Dim, act16 + (nint)t * Dim, Dim);
+                Vec.Convert.F32ToF16(xn + (nint)t * Dim, act16 + (nint)t * Dim, Dim);
             }
-            gateUp.Act32 = xn; gateUp.ActBf16 = actBf16; gateUp.Act16 = act16;
+
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate Dot.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
+            var gateUp = new GateUpBody1 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, ActBf16 = actBf16, Act16 = act16, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
-            var down = new MatMulAdd_F32_256x512 { W = lw.FfnDown, N = n, Y = x };
-            down.Act32 = hb;
+
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            var down = new MatMulAdd_F32_256x512 { W = lw.FfnDown, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 

@@ -2,26 +2,9 @@
 // Description:
 //   LlamaGqaQ4KM compiled from model spec 'llama-gqa-q4_k_m' (llama); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1024, trained context 128.
-//   Norm: rmsnorm eps 1E-05f; RoPE: interleaved pairs (NORM), theta 10000.0f; attention scale 0.125f; output untied.
+//   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
 //   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
-//   Fused operations, in order:
-//     embed: x[t] = token_embd row of token t (256) [Dequantize.Row(q4_k)]
-//     attn_norm: layers 0: rmsnorm(x) * attn_norm, fused with preparing the activation for q4_k weights [generated RmsNorm + Quantize.RowQ8_K]
-//     qkv: layers 0: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); k VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); v VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     attention: layers 0: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
-//     attn_output: layers 0: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     ffn_norm: layers 0: rmsnorm(x) * ffn_norm, fused with preparing the activation for q4_k weights [generated RmsNorm + Quantize.RowQ8_K]
-//     ffn_gate_up: layers 0: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); up VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     ffn_down: layers 0: x += W_down · h (residual add folded into the epilogue) [VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     attn_norm: layers 1: rmsnorm(x) * attn_norm, fused with preparing the activation for q4_k + q6_k weights [generated RmsNorm + Quantize.RowQ8_K]
-//     qkv: layers 1: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); k VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); v VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
-//     attention: layers 1: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
-//     attn_output: layers 1: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     ffn_norm: layers 1: rmsnorm(x) * ffn_norm, fused with preparing the activation for q4_k weights [generated RmsNorm + Quantize.RowQ8_K]
-//     ffn_gate_up: layers 1: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block); up VecDot.Q4_KQ8_K (q4_k weights · activations quantized to q8_K, integer dot per block)]
-//     ffn_down: layers 1: x += W_down · h (residual add folded into the epilogue) [VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
-//     output_norm: rmsnorm(x) * output_norm for the rows whose logits are requested [generated RmsNorm]
-//     output: logits = output · xn over 1024 rows [VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
+//   The fused steps are listed in LlamaGqaQ4KM.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -29,7 +12,6 @@ using System;
 using System.CodeDom.Compiler;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Ingot.Runtime.Kernels;
@@ -37,7 +19,7 @@ using Ingot.Runtime.Quants;
 
 namespace Ingot.Tests.Models
 {
-    [GeneratedCode("Ingot.Generators", "1.0.0")]
+    [GeneratedCode("Ingot.Generators", "2.0.0")]
     unsafe partial class LlamaGqaQ4KM : ICompiledModel
     {
         // ── Compiled shapes ──
@@ -54,48 +36,48 @@ namespace Ingot.Tests.Models
         public const int FfnDim = 512;
         public const int VocabSize = 1024;
         public const int ContextLength = 128;      // trained context (the default KV capacity)
-        public const int RopeDims = 64;
-        public const float RmsEps = 1E-05f;
+        public const float NormEps = 1E-05f;      // rmsnorm epsilon
+        public const int RopeDims = 64;          // rotated dims per head (NORM)
         public const float RopeTheta = 10000.0f;
-        public const float AttentionScale = 0.125f;
+        public const float AttentionScale = 0.125f;   // times the (soft-capped) score
+        public const float AttentionSoftcap = 0.0f;  // 0 = off
+        public const int SlidingWindow = 0;      // on none layers; 0 = none
         public const int MaxBatch = 64;          // tokens per prefill chunk
         public const long ParameterCount = 1705216;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
         private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 65536 bytes
-        private const long OffXn = 65536;  // float (MaxBatch, max(Dim, QDim, FfnDim)): normalized activation / matmul input, 131072 bytes
+        private const long OffXn = 65536;  // float (MaxBatch, 512): normalized activation / matmul input, 131072 bytes
         private const long OffQ = 196608;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
         private const long OffAtt = 262144;  // float (MaxBatch, QDim): attention output, 65536 bytes
-        private const long OffHb = 327680;  // float (MaxBatch, FfnDim): silu(gate) * up, 131072 bytes
-        private const long OffAct16 = 458752;  // Half (MaxBatch, max width): activation rounded to f16 for f16 weights, 65536 bytes
-        private const long OffAct8 = 524288;  // q8_0 blocks (MaxBatch, max width / 32 * 34): activation quantized for q8_0 weights, 36992 bytes
-        private const long OffAct8K = 561280;  // q8_K blocks (MaxBatch, max width / 256 * 292): activation quantized for K-quant weights, 56064 bytes
-        private const long ArenaBytes = 617344;
+        private const long OffHb = 327680;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
+        private const long OffAct8K = 458752;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 56064 bytes
+        private const long ArenaBytes = 514816;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
         {
-            public float* AttnNorm;  // (Dim)
-            public byte* AttnQ;      // (QDim, Dim)
-            public byte* AttnK;      // (KvDim, Dim)
-            public byte* AttnV;      // (KvDim, Dim)
-            public byte* AttnOutput; // (Dim, QDim)
-            public float* FfnNorm;   // (Dim)
-            public byte* FfnGate;    // (FfnDim, Dim)
-            public byte* FfnUp;      // (FfnDim, Dim)
-            public byte* FfnDown;    // (Dim, FfnDim)
+            public float* AttnNorm;  // blk.N.attn_norm.weight (256) f32
+            public byte* AttnQ;  // blk.N.attn_q.weight (256, 256) q4_k
+            public byte* AttnK;  // blk.N.attn_k.weight (128, 256) q4_k
+            public byte* AttnV;  // blk.N.attn_v.weight (128, 256) q4_k
+            public byte* AttnOutput;  // blk.N.attn_output.weight (256, 256) q4_k
+            public float* FfnNorm;  // blk.N.ffn_norm.weight (256) f32
+            public byte* FfnGate;  // blk.N.ffn_gate.weight (512, 256) q4_k
+            public byte* FfnUp;  // blk.N.ffn_up.weight (512, 256) q4_k
+            public byte* FfnDown;  // blk.N.ffn_down.weight (256, 512) q4_k
         }
 
+        private LayerWeights[] _layers = Array.Empty<LayerWeights>();
+        private byte* _tokenEmbd;  // token_embd.weight (1024, 256) q4_k
+        private float* _outputNorm;  // output_norm.weight (256) f32
+        private byte* _output;  // (VocabSize, Dim) the output matrix
         private GgufFile? _weights;
         private WorkerPool? _pool;
         private KvCache? _kv;
-        private LayerWeights[] _layers = Array.Empty<LayerWeights>();
-        private byte* _tokenEmbd;    // (VocabSize, Dim) q4_k
-        private byte* _output;       // (VocabSize, Dim) q6_k
-        private float* _outputNorm;  // (Dim)
         private byte* _arena;        // ArenaBytes, see the buffer plan
-        private float* _ropeCos;     // (context, HeadDim / 2) cos(pos * theta_i)
-        private float* _ropeSin;     // (context, HeadDim / 2) sin(pos * theta_i)
+        private RopeTable? _rope;     // cos/sin per (position, pair)
+        private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
         private int _context;
         private int _position;
         private long _weightBytes;
@@ -194,15 +176,10 @@ namespace Ingot.Tests.Models
             "  }\n" +
             "}\n";
 
-        /// <summary>ISA paths compiled into the generated inner loops, widest first.</summary>
-        public static readonly string[] IsaPathsCompiled = { "vector512", "vector256", "vector128", "scalar" };
+        /// <summary>Vector widths the kernels are compiled for, widest first, and the one this machine runs.</summary>
+        public static readonly string[] IsaPathsCompiled = IsaPaths.Compiled;
 
-        /// <summary>The path the hardware selects (the JIT / NativeAOT fold these checks to constants).</summary>
-        public static string IsaPathInUse =>
-            Vector512.IsHardwareAccelerated ? "vector512" :
-            Vector256.IsHardwareAccelerated ? "vector256" :
-            Vector128.IsHardwareAccelerated ? "vector128" :
-            "scalar";
+        public static string IsaPathInUse => IsaPaths.InUse;
 
         public ModelDescription Description => new ModelDescription(SpecName, Architecture, SpecJson, VocabSize, ContextLength, ParameterCount, IsaPathsCompiled, IsaPathInUse);
 
@@ -231,43 +208,41 @@ namespace Ingot.Tests.Models
             CheckInt(weights, "llama.attention.value_length", HeadDim, required: false);
             CheckInt(weights, "llama.rope.dimension_count", RopeDims, required: false);
             CheckInt(weights, "llama.context_length", ContextLength, required: false);
-            CheckFloat(weights, "llama.attention.layer_norm_rms_epsilon", RmsEps, 1e-5f);
+            CheckFloat(weights, "llama.attention.layer_norm_rms_epsilon", NormEps, 1e-5f);
             CheckFloat(weights, "llama.rope.freq_base", RopeTheta, 10000f);
+            CheckInt(weights, "llama.attention.sliding_window", 0, required: false, fallback: 0);
             long bytes = 0;
-            _tokenEmbd = Bind(weights, "token_embd.weight", GgmlType.Q4_K, Dim, VocabSize, ref bytes);
-            _outputNorm = (float*)Bind(weights, "output_norm.weight", GgmlType.F32, Dim, 0, ref bytes);
-            _output = Bind(weights, "output.weight", GgmlType.Q6_K, Dim, VocabSize, ref bytes);
-            float* freqFactors = null; // (HeadDim / 2) Llama-3.1 rope_freqs, divides theta
-            if (weights.FindTensor("rope_freqs.weight") is not null)
-                throw new WeightMismatchException("rope_freqs.weight: present in the file, but the compiled spec has rope.freq_factors = false");
+            _tokenEmbd = Bind(weights, "token_embd.weight", GgmlType.Q4_K, 256, 1024, ref bytes);
+            _outputNorm = (float*)Bind(weights, "output_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+            _output = Bind(weights, "output.weight", GgmlType.Q6_K, 256, 1024, ref bytes);
             var layers = new LayerWeights[Layers];
             for (int l = 0; l < Layers; l++)
             {
                 if (!(l == 0)) continue;
                 string b = "blk." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, Dim, 0, ref bytes);
-                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, Dim, QDim, ref bytes);
-                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, Dim, KvDim, ref bytes);
-                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q4_K, Dim, KvDim, ref bytes);
-                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, QDim, Dim, ref bytes);
-                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, Dim, 0, ref bytes);
-                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, Dim, FfnDim, ref bytes);
-                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, Dim, FfnDim, ref bytes);
-                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q4_K, FfnDim, Dim, ref bytes);
+                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q4_K, 512, 256, ref bytes);
             }
             for (int l = 0; l < Layers; l++)
             {
                 if (!(l == 1)) continue;
                 string b = "blk." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, Dim, 0, ref bytes);
-                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, Dim, QDim, ref bytes);
-                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, Dim, KvDim, ref bytes);
-                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q6_K, Dim, KvDim, ref bytes);
-                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, QDim, Dim, ref bytes);
-                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, Dim, 0, ref bytes);
-                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, Dim, FfnDim, ref bytes);
-                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, Dim, FfnDim, ref bytes);
-                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q6_K, FfnDim, Dim, ref bytes);
+                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q6_K, 256, 128, ref bytes);
+                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q6_K, 512, 256, ref bytes);
             }
             _layers = layers;
             _weightBytes = bytes;
@@ -277,28 +252,9 @@ namespace Ingot.Tests.Models
             _pool = new WorkerPool(options.Threads);
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();
-            _ropeCos = (float*)NativeMemory.AlignedAlloc((nuint)_context * (HeadDim / 2) * sizeof(float), 64);
-            _ropeSin = (float*)NativeMemory.AlignedAlloc((nuint)_context * (HeadDim / 2) * sizeof(float), 64);
-            FillRopeTables(_ropeCos, _ropeSin, _context, freqFactors);
+            _rope = new RopeTable(_context, RopeDims, RopeTheta, null, RopeScaling.None);
+            _noSlidingWindow = options.NoSlidingWindow;
             _position = 0;
-        }
-
-        /// <summary>cos/sin of pos·theta_i as ggml computes them: theta_i by repeated float multiplication with base^(-2/RopeDims), divided by the frequency factor.</summary>
-        private static void FillRopeTables(float* cos, float* sin, int context, float* freqFactors)
-        {
-            float thetaScale = MathF.Pow(RopeTheta, -2.0f / RopeDims);
-            for (int pos = 0; pos < context; pos++)
-            {
-                float theta = pos;
-                for (int i = 0; i < HeadDim / 2; i++)
-                {
-                    float ff = freqFactors != null ? freqFactors[i] : 1.0f;
-                    float angle = theta / ff;
-                    cos[(long)pos * (HeadDim / 2) + i] = MathF.Cos(angle);
-                    sin[(long)pos * (HeadDim / 2) + i] = MathF.Sin(angle);
-                    theta *= thetaScale;
-                }
-            }
         }
 
         /// <summary>Empties the KV cache (the next token is at position 0).</summary>
@@ -307,15 +263,16 @@ namespace Ingot.Tests.Models
         private void ReleaseBuffers()
         {
             if (_arena != null) { NativeMemory.AlignedFree(_arena); _arena = null; }
-            if (_ropeCos != null) { NativeMemory.AlignedFree(_ropeCos); _ropeCos = null; }
-            if (_ropeSin != null) { NativeMemory.AlignedFree(_ropeSin); _ropeSin = null; }
+            _rope = null;
             _pool?.Dispose();
             _pool = null;
             ((object?)_kv as IDisposable)?.Dispose();
             _kv = null;
             _layers = Array.Empty<LayerWeights>();
             _weights = null;
-            _tokenEmbd = null; _output = null; _outputNorm = null;
+            _tokenEmbd = null;
+            _outputNorm = null;
+            _output = null;
             _position = 0; _context = 0; _weightBytes = 0;
         }
 
@@ -350,29 +307,47 @@ namespace Ingot.Tests.Models
             if (!string.Equals(s, expected, StringComparison.Ordinal)) throw new WeightMismatchException(key + ": " + s + " in the file, " + expected + " compiled");
         }
 
-        private static void CheckInt(GgufFile file, string key, long expected, bool required)
+        /// <summary>An integer key; a missing one is an error when required, else it takes <paramref name="fallback"/> (null: no check).</summary>
+        private static void CheckInt(GgufFile file, string key, long expected, bool required, long? fallback = null)
         {
+            long actual;
             if (!file.TryGetValue(key, out var v))
             {
                 if (required) throw new WeightMismatchException(key + ": missing from the file, " + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + " compiled");
-                return;
+                if (fallback is null) return;
+                actual = fallback.Value;
             }
-            long actual = v.Value switch
+            else
             {
-                byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,
-                _ => throw new WeightMismatchException(key + ": not an integer in the file (" + v.Type + ")"),
-            };
+                actual = v.Value switch
+                {
+                    byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,
+                    _ => throw new WeightMismatchException(key + ": not an integer in the file (" + v.Type + ")"),
+                };
+            }
             if (actual != expected)
                 throw new WeightMismatchException(key + ": " + actual.ToString(System.Globalization.CultureInfo.InvariantCulture) + " in the file, " + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + " compiled");
         }
 
-        private static void CheckFloat(GgufFile file, string key, float expected, float fallback)
+        /// <summary>A float key; a missing one takes <paramref name="fallback"/> (llama.cpp's default), or is an error when that is null.</summary>
+        private static void CheckFloat(GgufFile file, string key, float expected, float? fallback)
         {
-            float actual = fallback;
+            float actual;
             if (file.TryGetValue(key, out var v))
                 actual = v.Value switch { float f => f, double d => (float)d, _ => throw new WeightMismatchException(key + ": not a number in the file (" + v.Type + ")") };
+            else if (fallback is null)
+                throw new WeightMismatchException(key + ": missing from the file, " + expected.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " compiled");
+            else
+                actual = fallback.Value;
             if (actual != expected)
                 throw new WeightMismatchException(key + ": " + actual.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " in the file, " + expected.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " compiled");
+        }
+
+        private static void CheckBool(GgufFile file, string key, bool expected)
+        {
+            if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + ": missing from the file, " + (expected ? "true" : "false") + " compiled");
+            if (v.Value is not bool b) throw new WeightMismatchException(key + ": not a boolean in the file (" + v.Type + ")");
+            if (b != expected) throw new WeightMismatchException(key + ": " + (b ? "true" : "false") + " in the file, " + (expected ? "true" : "false") + " compiled");
         }
     }
 }

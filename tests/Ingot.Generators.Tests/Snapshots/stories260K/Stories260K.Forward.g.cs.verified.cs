@@ -2,19 +2,20 @@
 // Description:
 //   Stories260K compiled from model spec 'stories260K' (llama); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 64, 5 layers, 8 query heads and 4 KV heads of head_dim 8 (grouped-query, 2 query heads per KV head), ffn_dim 172, vocab 512, trained context 128.
-//   Norm: rmsnorm eps 1E-05f; RoPE: interleaved pairs (NORM), theta 10000.0f; attention scale 0.35355338f; output untied.
+//   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
 //   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
-//   Fused operations, in order:
-//     embed: x[t] = token_embd row of token t (64) [row copy]
-//     attn_norm: layers 0,1,2,3,4: rmsnorm(x) * attn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
-//     qkv: layers 0,1,2,3,4: q|k|v = W_qkv · xn in one pass over 128 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q Dot.F32 (f32 weights · f32 activations); k Dot.F32 (f32 weights · f32 activations); v Dot.F32 (f32 weights · f32 activations)]
-//     attention: layers 0,1,2,3,4: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 8)]
-//     attn_output: layers 0,1,2,3,4: x += W_o · attn (residual add folded into the epilogue) [Dot.F32 (f32 weights · f32 activations)]
-//     ffn_norm: layers 0,1,2,3,4: rmsnorm(x) * ffn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
-//     ffn_gate_up: layers 0,1,2,3,4: h = silu(W_gate · xn) * (W_up · xn) in one pass over 172 rows [gate Dot.F32 (f32 weights · f32 activations); up Dot.F32 (f32 weights · f32 activations)]
-//     ffn_down: layers 0,1,2,3,4: x += W_down · h (residual add folded into the epilogue) [Dot.F32 (f32 weights · f32 activations)]
-//     output_norm: rmsnorm(x) * output_norm for the rows whose logits are requested [generated RmsNorm]
-//     output: logits = output · xn over 512 rows [Dot.F32 (f32 weights · f32 activations)]
+//   Fused steps, in order:
+//     embed: x[t] = token_embd[token] (64) [row copy]
+//     layers 0,1,2,3,4:
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
+//       qkv: q|k|v = W · xn in one pass over 128 rows, epilogue rope NORM on q and k over 8 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       attention: causal over the cache, online softmax, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 8)]
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 172 rows [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+//     rows: rmsnorm · output_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
+//     output: logits = output · xn over 512 rows [Dot.F32 (f32 · f32)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -22,7 +23,6 @@ using System;
 using System.CodeDom.Compiler;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Ingot.Runtime.Kernels;
@@ -32,11 +32,11 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class Stories260K : ICompiledModel
     {
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private float* Buf(long offset) => (float*)(_arena + offset);
 
         /// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
         {
             if (_arena == null) throw new InvalidOperationException("Load must be called before Prefill");
@@ -64,7 +64,7 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>One token at Position (the same code path as a chunk of one).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Decode(int token, Span<float> logits)
         {
             if (logits.Length != VocabSize) throw new ArgumentException("logits must have length VocabSize (" + VocabSize + ")", nameof(logits));
@@ -72,87 +72,83 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void RunChunk(int* tokens, int n, float* logits, bool allRows)
         {
             float* x = Buf(OffX);  // (n, Dim)
-            for (int t = 0; t < n; t++) EmbedRow(tokens[t], x + (nint)t * Dim);
+            var pool = _pool!;
+            for (int t = 0; t < n; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);
             for (int l = 0; l < Layers; l++)
             {
                 Layer0(l, n);
             }
             if (logits != null)
             {
-                // Final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.
+                // The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.
                 int first = allRows ? 0 : n - 1, rows = n - first;
-                float* xn = Buf(OffXn);
-                byte* act8 = _arena + OffAct8;
-                Half* act16 = (Half*)(_arena + OffAct16);
-                var output = new MatMulStore_F32_512x64 { W = _output, N = rows, Y = logits };
                 float* xLast = x + (nint)first * Dim;
+                float* xn = Buf(OffXn);
                 for (int t = 0; t < rows; t++)
                 {
-                    RmsNormRow(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim);
+                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
                 }
-                output.Act32 = xn;
-                _pool!.For(VocabSize, ref output);
+                var output = new MatMulStore_F32_512x64 { W = _output, Act32 = xn, N = rows, Y = logits };
+                pool.For(VocabSize, ref output);
             }
             _position += n;
         }
 
-        /// <summary>x = row <paramref name="token"/> of token_embd (f32).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private void EmbedRow(int token, float* x)
+        /// <summary>x = token_embd row <paramref name="token"/> (f32).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private void EmbedRow(int token, int pos, float* x)
         {
             new ReadOnlySpan<float>((float*)_tokenEmbd + (nint)token * Dim, Dim).CopyTo(new Span<float>(x, Dim));
         }
 
-        /// <summary>Rounds a row to f16 (ggml converts the activation of an f16 matmul to f16 first).</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ToHalfRow(float* src, Half* dst, int n)
-        {
-            for (int i = 0; i < n; i++) dst[i] = (Half)src[i];
-        }
+        /// <summary>Layer l's sliding window (none layers; 0 = full causal attention).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private int WindowOf(int l) => 0;
 
-        /// <summary>Layers 0, 1, 2, 3, 4: one transformer block over the chunk's n tokens.</summary>
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
+        /// <summary>Layers 0, 1, 2, 3, 4: one block over the chunk's n tokens.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer0(int l, int n)
         {
             ref LayerWeights lw = ref _layers[l];
-            float* x = Buf(OffX), xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
+            float* x = Buf(OffX);
+            float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             var pool = _pool!;
 
-            byte* act8 = _arena + OffAct8;      // q8_0 activation rows
-            Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
-
-            // attn_norm fused with the activation conversion the Q/K/V weights need, then Q|K|V + RoPE + cache write in one pass
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, N = n, Q = q, KCache = kCache, VCache = vCache, Cos = _ropeCos, Sin = _ropeSin, Pos = _position };
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
             }
-            qkv.Act32 = xn;
+
+            // qkv: q|k|v = W · xn in one pass over 128 rows, epilogue rope NORM on q and k over 8 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position };
+            // attention: causal over the cache, online softmax, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 8)]
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // x += W_o · att (residual folded into the epilogue)
-            var wo = new MatMulAdd_F32_64x64 { W = lw.AttnOutput, N = n, Y = x };
-            wo.Act32 = att;
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+            var wo = new MatMulAdd_F32_64x64 { W = lw.AttnOutput, Act32 = att, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // ffn_norm fused with the conversion, gate+up with silu(gate)*up, then x += W_down · h
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, N = n, H = hb };
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
             for (int t = 0; t < n; t++)
             {
-                RmsNormRow(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim);
+                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
             }
-            gateUp.Act32 = xn;
+
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 172 rows [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
-            var down = new MatMulAdd_F32_64x172 { W = lw.FfnDown, N = n, Y = x };
-            down.Act32 = hb;
+
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+            var down = new MatMulAdd_F32_64x172 { W = lw.FfnDown, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 

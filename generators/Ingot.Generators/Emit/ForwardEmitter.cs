@@ -1,0 +1,163 @@
+using System.Collections.Generic;
+using Ingot.Generators.Emit.Steps;
+using Ingot.Generators.Planning;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit
+{
+    /// <summary>
+    /// NAME.Forward.g.cs: Prefill (chunks of MaxBatch tokens), Decode (a chunk of one), RunChunk (the prologue steps, one
+    /// call per layer, the epilogue steps for the rows whose logits are wanted) and one method per layer kind that walks
+    /// its steps through their emitters.
+    /// </summary>
+    internal static class ForwardEmitter
+    {
+        public static void Emit(SourceWriter w, EmitContext ctx)
+        {
+            var p = ctx.Plan;
+            string gc = ModelEmitter.GeneratedCodeAttribute;
+            w.Line(gc);
+            w.Line("private float* Buf(long offset) => (float*)(_arena + offset);");
+            w.Line();
+            PrefillAndDecode(w);
+
+            w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
+            w.Line(gc);
+            w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
+            w.Line("float* x = Buf(OffX);  // (n, Dim)");
+            w.Line("var pool = _pool!;");
+            ctx.ResetLocals();
+            foreach (var s in p.Prologue) StepEmitters.Call(w, s, ctx);
+            w.Open("for (int l = 0; l < Layers; l++)");
+            if (p.LayerKinds.Count == 1) w.Line("Layer0(l, n);");
+            else
+            {
+                for (int k = 0; k < p.LayerKinds.Count; k++)
+                {
+                    var kind = p.LayerKinds[k];
+                    if (k == p.LayerKinds.Count - 1) w.Line("else Layer" + I(kind.Index) + "(l, n);");
+                    else w.Line((k == 0 ? "if (" : "else if (") + ModelFileEmitter.LayerCondition(kind.Layers, p.Layers) + ") Layer" + I(kind.Index) + "(l, n);");
+                }
+            }
+            w.Close();
+            w.Open("if (logits != null)");
+            w.Line("// The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.");
+            w.Line("int first = allRows ? 0 : n - 1, rows = n - first;");
+            w.Line("float* xLast = x + (nint)first * Dim;");
+            Locals(w, p.Epilogue, ctx.Plan);
+            ctx.Rows = "rows";
+            ctx.XVar = "xLast";
+            foreach (var s in p.Epilogue) StepEmitters.Call(w, s, ctx);
+            ctx.Rows = "n";
+            ctx.XVar = "x";
+            w.Close();
+            w.Line("_position += n;");
+            w.Close();
+            w.Line();
+
+            foreach (var s in p.Prologue)
+            {
+                if (s is EmbedStep e)
+                {
+                    EmbedEmitter.Method(w, e);
+                    w.Line();
+                }
+            }
+            AttentionEmitter.WindowMethod(w, p);
+            w.Line();
+
+            foreach (var k in p.LayerKinds)
+            {
+                w.Line("/// <summary>Layers " + string.Join(", ", k.Layers) + ": one block over the chunk's n tokens.</summary>");
+                w.Line(gc);
+                w.Open("private void Layer" + I(k.Index) + "(int l, int n)");
+                w.Line("ref LayerWeights lw = ref _layers[l];");
+                w.Line("float* x = Buf(OffX);");
+                Locals(w, k.Steps, p);
+                w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
+                w.Line("var pool = _pool!;");
+                ctx.ResetLocals();
+                foreach (var s in k.Steps)
+                {
+                    w.Line();
+                    w.Line("// " + StepEmitters.Describe(s, p));
+                    StepEmitters.Call(w, s, ctx);
+                }
+                w.Close();
+                w.Line();
+            }
+        }
+
+        /// <summary>The arena buffers and activation forms the steps of one method read or write, as locals.</summary>
+        private static void Locals(SourceWriter w, IEnumerable<Step> steps, ModelPlan p)
+        {
+            var bufs = new SortedSet<Buf>();
+            var acts = new List<ActKind>();
+            foreach (var s in steps)
+            {
+                foreach (var b in ModelFileEmitter.BuffersOf(s)) bufs.Add(b);
+                if (s is RowPrepStep r) foreach (var a in r.Acts) if (!acts.Contains(a)) acts.Add(a);
+            }
+            var ptrs = new List<string>();
+            foreach (var b in bufs)
+            {
+                if (b is Buf.X or Buf.Logits) continue;
+                ptrs.Add(VarOf(b) + " = Buf(Off" + b + ")");
+            }
+            if (ptrs.Count > 0) w.Line("float* " + string.Join(", ", ptrs) + ";");
+            foreach (var a in Planner.ConversionOrder)
+            {
+                if (!acts.Contains(a)) continue;
+                string type = a == ActKind.F16 ? "Half*" : "byte*";
+                w.Line(type + " " + MatMulCode.Local(a) + " = (" + type + ")(_arena + Off" + WeightKinds.ActField(a) + ");  // " + WeightKinds.ActName(a) + " activation rows");
+            }
+        }
+
+        private static string VarOf(Buf b) => b switch
+        {
+            Buf.Xn => "xn",
+            Buf.Q => "q",
+            Buf.Att => "att",
+            Buf.Hb => "hb",
+            Buf.T => "tmp",
+            _ => b.ToString().ToLowerInvariant(),
+        };
+
+        private static void PrefillAndDecode(SourceWriter w)
+        {
+            string gc = ModelEmitter.GeneratedCodeAttribute;
+            w.Line("/// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>");
+            w.Line(gc);
+            w.Open("public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)");
+            w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Prefill\");");
+            w.Line("if (tokens.IsEmpty) throw new ArgumentException(\"no tokens\", nameof(tokens));");
+            w.Line("bool allRows = logits.Length == (long)tokens.Length * VocabSize;");
+            w.Line("if (!allRows && logits.Length != VocabSize)");
+            w.Line("    throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \") or tokens × VocabSize (\" + ((long)tokens.Length * VocabSize) + \"), not \" + logits.Length, nameof(logits));");
+            w.Line("if ((long)_position + tokens.Length > _context)");
+            w.Line("    throw new ContextOverflowException(\"context full: \" + _position + \" tokens in the KV cache + \" + tokens.Length + \" new exceed its capacity of \" + _context + \" (load with a larger ContextSize, --ctx)\");");
+            w.Open("foreach (int token in tokens)");
+            w.Line("if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, \"token id outside [0, \" + VocabSize + \")\");");
+            w.Close();
+            w.Line("fixed (int* tp = tokens)");
+            w.Line("fixed (float* lp = logits)");
+            w.Open();
+            w.Open("for (int c = 0; c < tokens.Length; c += MaxBatch)");
+            w.Line("int n = Math.Min(MaxBatch, tokens.Length - c);");
+            w.Line("bool last = c + n == tokens.Length;");
+            w.Line("float* rows = allRows ? lp + (nint)c * VocabSize : (last ? lp : null);");
+            w.Line("RunChunk(tp + c, n, rows, allRows);");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>One token at Position (the same code path as a chunk of one).</summary>");
+            w.Line(gc);
+            w.Open("public void Decode(int token, Span<float> logits)");
+            w.Line("if (logits.Length != VocabSize) throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \")\", nameof(logits));");
+            w.Line("Prefill(MemoryMarshal.CreateReadOnlySpan(ref token, 1), logits);");
+            w.Close();
+            w.Line();
+        }
+    }
+}

@@ -1,0 +1,238 @@
+using Ingot.Generators.Architectures;
+using Ingot.Generators.Planning;
+using Ingot.Specs;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit
+{
+    /// <summary>
+    /// Load: the file must be the compiled spec's — general.architecture, the shared {arch}.* dimension keys, the family's
+    /// own keys (<see cref="Architecture.Checks"/>), then every tensor bound by name with its type and shape checked; a
+    /// mismatch is one WeightMismatchException naming the key or tensor and both values. Then the KV cache, the worker
+    /// pool, the arena and the rope table. Also Reset, Dispose and the check helpers.
+    /// </summary>
+    internal static class LoadEmitter
+    {
+        public static void Emit(SourceWriter w, ModelPlan p)
+        {
+            var s = p.Spec;
+            string a = s.Architecture + ".";
+            w.Line("/// <summary>Checks the file against the compiled spec, binds every tensor by name, allocates the buffer plan and KV cache.</summary>");
+            w.Open("public void Load(GgufFile weights, InferenceOptions options)");
+            w.Line("ArgumentNullException.ThrowIfNull(weights);");
+            w.Line("ArgumentNullException.ThrowIfNull(options);");
+            w.Line("if (options.ContextSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, \"ContextSize must be >= 0 (0 = the spec's context length)\");");
+            w.Line("ReleaseBuffers();");
+            w.Line("CheckString(weights, \"general.architecture\", Architecture);");
+            w.Line("CheckInt(weights, \"" + a + "embedding_length\", Dim, required: true);");
+            w.Line("CheckInt(weights, \"" + a + "block_count\", Layers, required: true);");
+            w.Line("CheckInt(weights, \"" + a + "feed_forward_length\", FfnDim, required: true);");
+            w.Line("CheckInt(weights, \"" + a + "attention.head_count\", Heads, required: true);");
+            w.Line("CheckInt(weights, \"" + a + "attention.head_count_kv\", KvHeads, required: false);");
+            w.Line("CheckInt(weights, \"" + a + "attention.key_length\", HeadDim, required: false);");
+            w.Line("CheckInt(weights, \"" + a + "attention.value_length\", HeadDim, required: false);");
+            if (p.HasRope) w.Line("CheckInt(weights, \"" + a + "rope.dimension_count\", RopeDims, required: false);");
+            w.Line("CheckInt(weights, \"" + a + "context_length\", ContextLength, required: false);");
+            w.Line("CheckFloat(weights, \"" + a + (s.Norm.Kind == NormKind.RmsNorm ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon") + "\", NormEps, 1e-5f);");
+            if (p.HasRope) w.Line("CheckFloat(weights, \"" + a + "rope.freq_base\", RopeTheta, 10000f);");
+            foreach (var c in p.Checks)
+            {
+                switch (c.Kind)
+                {
+                    case MetadataKind.Int:
+                        w.Line(c.Required ? "CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: true);"
+                                          : "CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: false, fallback: " + c.Default + ");");
+                        break;
+                    case MetadataKind.Float:
+                        w.Line(c.Required ? "CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", null);"
+                                          : "CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", " + c.Default + ");");
+                        break;
+                    default:
+                        w.Line("CheckBool(weights, " + Str(c.Key) + ", " + c.Expected + ");");
+                        break;
+                }
+            }
+            w.Line("long bytes = 0;");
+            foreach (var t in p.Globals) w.Line(EmitContext.GlobalField(t.Field) + " = " + Bind(t, Str(t.Name)) + ";");
+            Output(w, p);
+            w.Line("var layers = new LayerWeights[Layers];");
+            foreach (var kind in p.LayerKinds)
+            {
+                string cond = ModelFileEmitter.LayerCondition(kind.Layers, p.Layers);
+                w.Open("for (int l = 0; l < Layers; l++)");
+                if (cond != "true") w.Line("if (!(" + cond + ")) continue;");
+                w.Line("string b = \"blk.\" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + \".\";");
+                foreach (var t in kind.Weights) w.Line("layers[l]." + t.Field + " = " + Bind(t, "b + " + Str(t.Name)) + ";");
+                w.Close();
+            }
+            w.Line("_layers = layers;");
+            w.Line("_weightBytes = bytes;");
+            w.Line("_weights = weights;");
+            w.Line("_context = options.ContextSize == 0 ? ContextLength : options.ContextSize;");
+            if (s.Embedding.Positions == PositionKind.Learned)
+            {
+                w.Line("if (_context > ContextLength)");
+                w.Line("    throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, \"this model has \" + ContextLength + \" learned positions (position_embd); ContextSize may not exceed that\");");
+            }
+            w.Line("_kv = new KvCache(Layers, _context, KvDim);");
+            w.Line("_pool = new WorkerPool(options.Threads);");
+            w.Line("_arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);");
+            w.Line("new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();");
+            if (p.HasRope) Rope(w, p);
+            w.Line("_noSlidingWindow = options.NoSlidingWindow;");
+            w.Line("_position = 0;");
+            w.Close();
+            w.Line();
+            Lifetime(w, p);
+            Helpers(w);
+        }
+
+        private static string Bind(WeightRef t, string name) => t.IsVector
+            ? "(float*)Bind(weights, " + name + ", GgmlType.F32, " + I(t.Cols) + ", 0, ref bytes)"
+            : "Bind(weights, " + name + ", GgmlType." + t.Kind + ", " + I(t.Cols) + ", " + I(t.Rows) + ", ref bytes)";
+
+        private static void Output(SourceWriter w, ModelPlan p)
+        {
+            foreach (var t in p.Globals)
+            {
+                if (t.Name == "output.weight") return; // bound with the globals: its field is _output
+            }
+            // Tied: token_embd doubles as the output matrix. A file that still carries output.weight (llama2.c conversions
+            // do) gets it used, as llama.cpp does; it must then have token_embd's type and shape.
+            WeightRef? embd = null;
+            foreach (var t in p.Globals) if (t.Name == "token_embd.weight") embd = t;
+            w.Line("// Tied: token_embd doubles as the output matrix; a file that still carries output.weight gets it used (as llama.cpp does).");
+            w.Line("_output = weights.FindTensor(\"output.weight\") is null ? _tokenEmbd : Bind(weights, \"output.weight\", GgmlType." + embd!.Kind + ", Dim, VocabSize, ref bytes);");
+        }
+
+        /// <summary>The rope table: freq factors (rope_freqs, or LongRoPE's long/short set by the loaded context), and the scaling.</summary>
+        private static void Rope(SourceWriter w, ModelPlan p)
+        {
+            var r = p.Spec.Rope;
+            var sc = r.Scaling;
+            string factors = "null";
+            if (r.FreqFactors) factors = "_ropeFreqs";
+            else if (sc.Kind == RopeScalingKind.LongRope)
+            {
+                int orig = sc.OriginalContext == 0 ? p.ContextLength : sc.OriginalContext;
+                // llama.cpp picks the long factors when the allocated context exceeds the original one.
+                factors = "_context > " + I(orig) + " ? _ropeFactorsLong : _ropeFactorsShort";
+            }
+            string scaling;
+            switch (sc.Kind)
+            {
+                case RopeScalingKind.Linear:
+                    scaling = "new RopeScaling(FreqScale: " + F(1f / sc.Factor) + ")";
+                    break;
+                case RopeScalingKind.Yarn:
+                    scaling = "new RopeScaling(FreqScale: " + F(1f / sc.Factor) + ", ExtFactor: 1.0f, AttnFactor: " + F(sc.AttnFactor) + ", BetaFast: " + F(sc.BetaFast) +
+                              ", BetaSlow: " + F(sc.BetaSlow) + ", OriginalContext: " + I(sc.OriginalContext == 0 ? p.ContextLength : sc.OriginalContext) + ")";
+                    break;
+                case RopeScalingKind.LongRope:
+                    scaling = "new RopeScaling(AttnFactor: " + F(sc.AttnFactor) + ")";
+                    break;
+                default:
+                    scaling = "RopeScaling.None";
+                    break;
+            }
+            w.Line("_rope = new RopeTable(_context, RopeDims, RopeTheta, " + factors + ", " + scaling + ");");
+        }
+
+        private static void Lifetime(SourceWriter w, ModelPlan p)
+        {
+            w.Line("/// <summary>Empties the KV cache (the next token is at position 0).</summary>");
+            w.Line("public void Reset() => _position = 0;");
+            w.Line();
+            w.Open("private void ReleaseBuffers()");
+            w.Line("if (_arena != null) { NativeMemory.AlignedFree(_arena); _arena = null; }");
+            if (p.HasRope) w.Line("_rope = null;");
+            w.Line("_pool?.Dispose();");
+            w.Line("_pool = null;");
+            w.Line("((object?)_kv as IDisposable)?.Dispose();");
+            w.Line("_kv = null;");
+            w.Line("_layers = Array.Empty<LayerWeights>();");
+            w.Line("_weights = null;");
+            foreach (var t in p.Globals) if (t.Name != "output.weight") w.Line(EmitContext.GlobalField(t.Field) + " = null;");
+            w.Line("_output = null;");
+            w.Line("_position = 0; _context = 0; _weightBytes = 0;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
+            w.Open("public void Dispose()");
+            w.Line("ReleaseBuffers();");
+            w.Line("GC.SuppressFinalize(this);");
+            w.Close();
+            w.Line();
+        }
+
+        private static void Helpers(SourceWriter w)
+        {
+            w.Lines(@"/// <summary>Finds a tensor and checks type and shape (ne order: [row length, rows]; rows 0 = a vector).</summary>
+private static byte* Bind(GgufFile file, string name, GgmlType type, long cols, long rows, ref long bytes)
+{
+    var t = file.FindTensor(name) ?? throw new WeightMismatchException(name + "": missing from the file (the compiled spec needs it)"");
+    if (t.Type != type)
+        throw new WeightMismatchException(name + "": type "" + TypeName(t.Type) + "" in the file, "" + TypeName(type) + "" in the compiled spec"");
+    long[] expected = rows == 0 ? new[] { cols } : new[] { cols, rows };
+    bool same = t.Dims.Length >= expected.Length;
+    for (int i = 0; same && i < t.Dims.Length; i++) same = t.Dims[i] == (i < expected.Length ? expected[i] : 1);
+    if (!same)
+        throw new WeightMismatchException(name + "": shape ["" + string.Join("", "", t.Dims) + ""] in the file, ["" + string.Join("", "", expected) + ""] compiled"");
+    bytes += t.ByteSize;
+    return file.GetTensorPointer(t);
+}
+
+private static string TypeName(GgmlType type) => GgmlTypeTraits.IsKnown(type) ? GgmlTypeTraits.Name(type) : ""ggml type "" + ((uint)type).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+private static void CheckString(GgufFile file, string key, string expected)
+{
+    if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + "": missing from the file, "" + expected + "" compiled"");
+    if (v.Value is not string s) throw new WeightMismatchException(key + "": not a string in the file"");
+    if (!string.Equals(s, expected, StringComparison.Ordinal)) throw new WeightMismatchException(key + "": "" + s + "" in the file, "" + expected + "" compiled"");
+}
+
+/// <summary>An integer key; a missing one is an error when required, else it takes <paramref name=""fallback""/> (null: no check).</summary>
+private static void CheckInt(GgufFile file, string key, long expected, bool required, long? fallback = null)
+{
+    long actual;
+    if (!file.TryGetValue(key, out var v))
+    {
+        if (required) throw new WeightMismatchException(key + "": missing from the file, "" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
+        if (fallback is null) return;
+        actual = fallback.Value;
+    }
+    else
+    {
+        actual = v.Value switch
+        {
+            byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,
+            _ => throw new WeightMismatchException(key + "": not an integer in the file ("" + v.Type + "")""),
+        };
+    }
+    if (actual != expected)
+        throw new WeightMismatchException(key + "": "" + actual.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" in the file, "" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
+}
+
+/// <summary>A float key; a missing one takes <paramref name=""fallback""/> (llama.cpp's default), or is an error when that is null.</summary>
+private static void CheckFloat(GgufFile file, string key, float expected, float? fallback)
+{
+    float actual;
+    if (file.TryGetValue(key, out var v))
+        actual = v.Value switch { float f => f, double d => (float)d, _ => throw new WeightMismatchException(key + "": not a number in the file ("" + v.Type + "")"") };
+    else if (fallback is null)
+        throw new WeightMismatchException(key + "": missing from the file, "" + expected.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
+    else
+        actual = fallback.Value;
+    if (actual != expected)
+        throw new WeightMismatchException(key + "": "" + actual.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" in the file, "" + expected.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
+}
+
+private static void CheckBool(GgufFile file, string key, bool expected)
+{
+    if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + "": missing from the file, "" + (expected ? ""true"" : ""false"") + "" compiled"");
+    if (v.Value is not bool b) throw new WeightMismatchException(key + "": not a boolean in the file ("" + v.Type + "")"");
+    if (b != expected) throw new WeightMismatchException(key + "": "" + (b ? ""true"" : ""false"") + "" in the file, "" + (expected ? ""true"" : ""false"") + "" compiled"");
+}");
+        }
+    }
+}

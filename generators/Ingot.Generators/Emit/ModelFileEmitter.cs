@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using Ingot.Generators.Planning;
+using Ingot.Specs;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit
+{
+    /// <summary>
+    /// NAME.Model.g.cs: the compiled shapes as constants, the static buffer plan (one arena, offsets in bytes, sized for
+    /// MaxBatch tokens), the weight pointers, and Load, which checks the file against the spec and binds every tensor.
+    /// </summary>
+    internal static class ModelFileEmitter
+    {
+        public static void Emit(SourceWriter w, TargetClass target, EmitContext ctx)
+        {
+            var p = ctx.Plan;
+            var s = p.Spec;
+            w.Line("// ── Compiled shapes ──");
+            w.Line("public const string SpecName = " + Str(target.SpecName) + ";");
+            w.Line("public const string Architecture = " + Str(s.Architecture) + ";");
+            w.Line("public const int Dim = " + I(p.Dim) + ";                // residual stream width");
+            w.Line("public const int Layers = " + I(p.Layers) + ";");
+            w.Line("public const int Heads = " + I(p.Heads) + ";              // query heads");
+            w.Line("public const int KvHeads = " + I(p.KvHeads) + ";            // key/value heads");
+            w.Line("public const int HeadDim = " + I(p.HeadDim) + ";");
+            w.Line("public const int QDim = " + I(p.QDim) + ";               // Heads * HeadDim");
+            w.Line("public const int KvDim = " + I(p.KvDim) + ";              // KvHeads * HeadDim");
+            w.Line("public const int HeadGroup = " + I(p.Group) + ";          // query heads per KV head (GQA)");
+            w.Line("public const int FfnDim = " + I(p.FfnDim) + ";");
+            w.Line("public const int VocabSize = " + I(p.VocabSize) + ";");
+            w.Line("public const int ContextLength = " + I(p.ContextLength) + ";      // trained context (the default KV capacity)");
+            w.Line("public const float NormEps = " + F(s.Norm.Epsilon) + ";      // " + SpecNames.Of(s.Norm.Kind) + " epsilon");
+            if (p.HasRope)
+            {
+                w.Line("public const int RopeDims = " + I(p.RopeDims) + ";          // rotated dims per head (" + SpecNames.Of(s.Rope.Kind).ToUpperInvariant() + ")");
+                w.Line("public const float RopeTheta = " + F(s.Rope.Theta) + ";");
+            }
+            var att = AttentionOf(p);
+            w.Line("public const float AttentionScale = " + F(att?.Scale ?? 1f) + ";   // times the (soft-capped) score");
+            w.Line("public const float AttentionSoftcap = " + F(att?.Softcap ?? 0f) + ";  // 0 = off");
+            w.Line("public const int SlidingWindow = " + I(s.Attention.SlidingWindowLayers == WindowLayers.None ? 0 : s.Attention.SlidingWindow) + ";      // on " +
+                   SpecNames.Of(s.Attention.SlidingWindowLayers) + " layers; 0 = none");
+            if (s.Embedding.Scale != 1f) w.Line("public const float EmbeddingScale = " + F(s.Embedding.Scale) + ";");
+            w.Line("public const int MaxBatch = " + I(p.MaxBatch) + ";          // tokens per prefill chunk");
+            w.Line("public const long ParameterCount = " + L(ParameterCount(p)) + ";");
+            w.Line();
+            Arena(w, p);
+            Weights(w, p);
+            w.Line("private GgufFile? _weights;");
+            w.Line("private WorkerPool? _pool;");
+            w.Line("private KvCache? _kv;");
+            w.Line("private byte* _arena;        // ArenaBytes, see the buffer plan");
+            if (p.HasRope) w.Line("private RopeTable? _rope;     // cos/sin per (position, pair)");
+            w.Line("private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)");
+            w.Line("private int _context;");
+            w.Line("private int _position;");
+            w.Line("private long _weightBytes;");
+            w.Line();
+            w.Line("public const string SpecJson =");
+            w.Indent();
+            var lines = SpecWriter.Write(s).TrimEnd('\n').Split('\n');
+            for (int i = 0; i < lines.Length; i++) w.Line(Str(lines[i] + "\n") + (i == lines.Length - 1 ? ";" : " +"));
+            w.Outdent();
+            w.Line();
+            w.Line("/// <summary>Vector widths the kernels are compiled for, widest first, and the one this machine runs.</summary>");
+            w.Line("public static readonly string[] IsaPathsCompiled = IsaPaths.Compiled;");
+            w.Line();
+            w.Line("public static string IsaPathInUse => IsaPaths.InUse;");
+            w.Line();
+            w.Line("public ModelDescription Description => new ModelDescription(SpecName, Architecture, SpecJson, VocabSize, ContextLength, ParameterCount, IsaPathsCompiled, IsaPathInUse);");
+            w.Line();
+            w.Line("int ICompiledModel.VocabSize => VocabSize;");
+            w.Line();
+            w.Line("public int ContextSize => _context;");
+            w.Line();
+            w.Line("public int Position => _position;");
+            w.Line();
+            w.Line("public long WeightBytes => _weightBytes;");
+            w.Line();
+            LoadEmitter.Emit(w, p);
+        }
+
+        internal static AttentionOp? AttentionOf(ModelPlan p)
+        {
+            foreach (var k in p.LayerKinds)
+                foreach (var s in k.Steps)
+                    if (s is AttentionStep a) return a.Attention;
+            return null;
+        }
+
+        /// <summary>The buffers a step reads or writes (the KV cache excluded).</summary>
+        internal static IEnumerable<Buf> BuffersOf(Step s)
+        {
+            switch (s)
+            {
+                case EmbedStep _: yield return Buf.X; break;
+                case RowPrepStep r: yield return r.From; yield return r.To; break;
+                case QkvStep q: yield return q.Q.From; yield return Buf.Q; break;
+                case AttentionStep _: yield return Buf.Q; yield return Buf.Att; break;
+                case MatMulStep m: yield return m.Linear.From; yield return m.To; if (m.Then != null) yield return m.Then.Value; break;
+                case GateUpStep g: yield return g.Up.From; yield return g.To; break;
+                case NormAddStep n: yield return n.Norm.From; yield return n.Target; break;
+            }
+        }
+
+        private static IEnumerable<Step> AllSteps(ModelPlan p)
+        {
+            foreach (var s in p.Prologue) yield return s;
+            foreach (var k in p.LayerKinds) foreach (var s in k.Steps) yield return s;
+            foreach (var s in p.Epilogue) yield return s;
+        }
+
+        private static void Arena(SourceWriter w, ModelPlan p)
+        {
+            var bufs = new SortedSet<Buf>();
+            var acts = new List<ActKind>();
+            int maxAct = p.Dim;
+            foreach (var s in AllSteps(p))
+            {
+                foreach (var b in BuffersOf(s)) bufs.Add(b);
+                if (s is RowPrepStep r)
+                {
+                    maxAct = Math.Max(maxAct, r.Width);
+                    foreach (var a in r.Acts) if (!acts.Contains(a)) acts.Add(a);
+                }
+            }
+            w.Line("// ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──");
+            long off = 0;
+            void Buffer(string name, long bytes, string shape)
+            {
+                w.Line("private const long Off" + name + " = " + L(off) + ";  // " + shape + ", " + L(bytes) + " bytes");
+                off += (bytes + 63) / 64 * 64;
+            }
+            long mb = p.MaxBatch;
+            foreach (var b in bufs)
+            {
+                switch (b)
+                {
+                    case Buf.X: Buffer("X", 4 * mb * p.Dim, "float (MaxBatch, Dim): residual stream"); break;
+                    case Buf.Xn: Buffer("Xn", 4 * mb * maxAct, "float (MaxBatch, " + I(maxAct) + "): normalized activation / matmul input"); break;
+                    case Buf.Q: Buffer("Q", 4 * mb * p.QDim, "float (MaxBatch, QDim): rotated queries"); break;
+                    case Buf.Att: Buffer("Att", 4 * mb * p.QDim, "float (MaxBatch, QDim): attention output"); break;
+                    case Buf.Hb: Buffer("Hb", 4 * mb * p.FfnDim, "float (MaxBatch, FfnDim): the FFN's hidden activation"); break;
+                    case Buf.T: Buffer("T", 4 * mb * p.Dim, "float (MaxBatch, Dim): a sublayer output held for a post-norm or the parallel residual"); break;
+                }
+            }
+            foreach (var a in Planner.ConversionOrder)
+            {
+                if (!acts.Contains(a)) continue;
+                long row = WeightKinds.ActRowBytes(a, maxAct) + (a == ActKind.Q8_K ? 292 : a is ActKind.Q8_0 ? 34 : a is ActKind.Q8_1 ? 36 : 0);
+                Buffer(WeightKinds.ActField(a), row * mb, WeightKinds.ActName(a) + " (MaxBatch, " + I(maxAct) + "): activation rows for " + WeightKinds.ActName(a) + "-partnered weights");
+            }
+            w.Line("private const long ArenaBytes = " + L(off) + ";");
+            w.Line();
+        }
+
+        private static void Weights(SourceWriter w, ModelPlan p)
+        {
+            w.Line("/// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>");
+            w.Open("private struct LayerWeights");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var k in p.LayerKinds)
+            {
+                foreach (var t in k.Weights)
+                {
+                    if (!seen.Add(t.Field)) continue;
+                    w.Line("public " + (t.IsVector ? "float*" : "byte*") + " " + t.Field + ";  // blk.N." + t.Name + " " + Shape(t));
+                }
+            }
+            w.Close();
+            w.Line();
+            w.Line("private LayerWeights[] _layers = Array.Empty<LayerWeights>();");
+            foreach (var t in p.Globals)
+            {
+                if (t.Name == "output.weight") continue; // _output below
+                w.Line("private " + (t.IsVector ? "float*" : "byte*") + " " + EmitContext.GlobalField(t.Field) + ";  // " + t.Name + " " + Shape(t));
+            }
+            w.Line("private byte* _output;  // (VocabSize, Dim) the output matrix" + (p.Spec.Output.Tied ? " = token_embd (tied)" : ""));
+        }
+
+        internal static string Shape(WeightRef t) => t.IsVector ? "(" + I(t.Cols) + ") f32" : "(" + I(t.Rows) + ", " + I(t.Cols) + ") " + WeightKinds.Name(t.Kind);
+
+        private static long ParameterCount(ModelPlan p)
+        {
+            long n = 0;
+            foreach (var t in p.Globals) n += t.IsVector ? t.Cols : (long)t.Rows * t.Cols;
+            foreach (var k in p.LayerKinds)
+                foreach (var t in k.Weights) n += k.Layers.Count * (t.IsVector ? t.Cols : (long)t.Rows * t.Cols);
+            return n;
+        }
+
+        internal static string LayerCondition(EquatableArray<int> layers, int total)
+        {
+            if (layers.Count == total) return "true";
+            var parts = new List<string>();
+            foreach (var l in layers) parts.Add("l == " + I(l));
+            return string.Join(" || ", parts);
+        }
+    }
+}

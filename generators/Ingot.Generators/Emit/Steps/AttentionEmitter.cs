@@ -1,0 +1,71 @@
+using Ingot.Generators.Planning;
+using Ingot.Specs;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit.Steps
+{
+    /// <summary>
+    /// Attention over the KV cache through the runtime's <c>Attention.Head</c> (online softmax, soft-cap and window as
+    /// ggml orders them), one (token, query head) per work unit; GQA: query head h reads KV head h / HeadGroup.
+    /// </summary>
+    internal static class AttentionEmitter
+    {
+        public static void Call(SourceWriter w, AttentionStep s, EmitContext ctx)
+        {
+            string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name));
+            w.Line("var attention = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };");
+            w.Line("pool.For(" + ctx.Rows + " * Heads, ref attention);");
+        }
+
+        private static void Body(SourceWriter w, string name)
+        {
+            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t sees positions [Pos + t - Window + 1, Pos + t]");
+            w.Line("/// (all of [0, Pos + t] when Window is 0). Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Open("private struct " + name + " : IRangeBody");
+            w.Line("public float* Q;        // (N, QDim)");
+            w.Line("public float* KCache;   // (context, KvDim)");
+            w.Line("public float* VCache;   // (context, KvDim)");
+            w.Line("public float* Out;      // (N, QDim)");
+            w.Line("public int Pos;         // position of token 0 of the chunk");
+            w.Line("public int Window;      // this layer's sliding window, 0 = none");
+            w.Line();
+            w.Open("public void Run(int start, int end)");
+            w.Line("float* scratch = stackalloc float[HeadDim];");
+            w.Open("for (int unit = start; unit < end; unit++)");
+            w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
+            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, scratch, AttentionSoftcap, Window, Pos + t);");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>The WindowOf(l) method: the window of layer l as the spec's pattern says, 0 when loaded with NoSlidingWindow.</summary>
+        public static void WindowMethod(SourceWriter w, ModelPlan p)
+        {
+            var a = p.Spec.Attention;
+            string expr;
+            switch (a.SlidingWindowLayers)
+            {
+                case WindowLayers.All: expr = "SlidingWindow"; break;
+                case WindowLayers.Even: expr = "l % 2 == 0 ? SlidingWindow : 0"; break;
+                case WindowLayers.Odd: expr = "l % 2 == 1 ? SlidingWindow : 0"; break;
+                default: expr = "0"; break;
+            }
+            w.Line("/// <summary>Layer l's sliding window (" + SpecNames.Of(a.SlidingWindowLayers) + " layers; 0 = full causal attention).</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Line(a.SlidingWindowLayers == WindowLayers.None
+                ? "private int WindowOf(int l) => 0;"
+                : "private int WindowOf(int l) => _noSlidingWindow ? 0 : " + expr + ";");
+        }
+
+        public static string Describe(AttentionStep s, ModelPlan p)
+        {
+            var a = s.Attention;
+            string window = a.Window == 0 || a.WindowLayers == WindowLayers.None ? "" : ", sliding window " + I(a.Window) + " on " + SpecNames.Of(a.WindowLayers) + " layers";
+            return "attention: causal over the cache, online softmax, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window +
+                   ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
+        }
+    }
+}

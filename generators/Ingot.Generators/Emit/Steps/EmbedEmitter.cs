@@ -1,0 +1,47 @@
+using Ingot.Generators.Planning;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit.Steps
+{
+    /// <summary>The embedding: a token's row (dequantized), · scale, + its position's row.</summary>
+    internal static class EmbedEmitter
+    {
+        public static void Call(SourceWriter w, EmbedStep s, EmitContext ctx) =>
+            w.Line("for (int t = 0; t < " + ctx.Rows + "; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);");
+
+        /// <summary>The EmbedRow method of the Forward file.</summary>
+        public static void Method(SourceWriter w, EmbedStep s)
+        {
+            var e = s.Embed;
+            w.Line("/// <summary>x = token_embd row <paramref name=\"token\"/> (" + WeightKinds.Name(e.Tokens.Kind) + ")" + (e.Scale != 1f ? " · EmbeddingScale" : "") +
+                   (e.Positions != null ? " + position_embd row <paramref name=\"pos\"/>" : "") + ".</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Open("private void EmbedRow(int token, int pos, float* x)");
+            Row(w, e.Tokens, "token", "x");
+            if (e.Scale != 1f) w.Line("Vec.Scale(x, EmbeddingScale, x, Dim);");
+            if (e.Positions != null)
+            {
+                w.Line("float* p = stackalloc float[Dim];");
+                Row(w, e.Positions, "pos", "p");
+                w.Line("Vec.Add(x, p, x, Dim);");
+            }
+            w.Close();
+        }
+
+        private static void Row(SourceWriter w, WeightRef table, string index, string dst)
+        {
+            string ptr = EmitContext.Ptr(table);
+            if (table.Kind == WeightKind.F32)
+                w.Line("new ReadOnlySpan<float>((float*)" + ptr + " + (nint)" + index + " * Dim, Dim).CopyTo(new Span<float>(" + dst + ", Dim));");
+            else
+                w.Line("Dequantize.Row(GgmlType." + table.Kind + ", " + ptr + " + (nint)" + index + " * " + MatMulCode.RowBytes(table) + ", " + dst + ", Dim);");
+        }
+
+        public static string Describe(EmbedStep s, ModelPlan p)
+        {
+            var e = s.Embed;
+            return "embed: x[t] = token_embd[token] (" + I(p.Dim) + ")" + (e.Scale != 1f ? " · " + F(e.Scale) : "") + (e.Positions != null ? " + position_embd[pos]" : "") +
+                   " [" + (e.Tokens.Kind == WeightKind.F32 ? "row copy" : "Dequantize.Row(" + WeightKinds.Name(e.Tokens.Kind) + ")") + "]";
+        }
+    }
+}

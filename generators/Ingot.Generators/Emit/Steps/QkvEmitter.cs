@@ -1,0 +1,104 @@
+using System.Collections.Generic;
+using Ingot.Generators.Planning;
+using Ingot.Specs;
+using static Ingot.Generators.Emit.Literals;
+
+namespace Ingot.Generators.Emit.Steps
+{
+    /// <summary>
+    /// Q, K and V in one pass: a work unit is one head (HeadDim rows) — units [0, Heads) are query heads, then KvHeads
+    /// key heads, then KvHeads value heads. The epilogue of each head, in llama.cpp's order: + bias, rope (NORM or NEOX
+    /// over RopeDims), · the Q pre-scale; keys and values land in the KV cache at Pos + t.
+    /// </summary>
+    internal static class QkvEmitter
+    {
+        public static void Call(SourceWriter w, QkvStep s, EmitContext ctx)
+        {
+            string body = ctx.Body(s, "QkvBody", true, (bw, name) => Body(bw, name, s));
+            string v = ctx.Local("qkv");
+            var init = new List<string>
+            {
+                "Wq = " + StepEmitters.Slice(s.Q.Weight, s.Q.RowOffset), "Wk = " + StepEmitters.Slice(s.K.Weight, s.K.RowOffset), "Wv = " + StepEmitters.Slice(s.V.Weight, s.V.RowOffset),
+            };
+            if (s.Q.Bias != null) init.Add("Bq = " + StepEmitters.BiasSlice(s.Q.Bias, s.Q.RowOffset));
+            if (s.K.Bias != null) init.Add("Bk = " + StepEmitters.BiasSlice(s.K.Bias, s.K.RowOffset));
+            if (s.V.Bias != null) init.Add("Bv = " + StepEmitters.BiasSlice(s.V.Bias, s.V.RowOffset));
+            init.Add(MatMulCode.ActInit(ctx.Var(s.Q.From), Kinds(s)));
+            init.Add("N = " + ctx.Rows);
+            init.Add("Q = q, KCache = kCache, VCache = vCache");
+            if (s.Rope != RopeKind.None) init.Add("RopeTable = _rope!");
+            init.Add("Pos = _position");
+            w.Line("var " + v + " = new " + body + " { " + string.Join(", ", init) + " };");
+            w.Line("pool.For(Heads + 2 * KvHeads, ref " + v + ");");
+        }
+
+        private static WeightKind[] Kinds(QkvStep s) => new[] { s.Q.Weight.Kind, s.K.Weight.Kind, s.V.Weight.Kind };
+
+        private static void Body(SourceWriter w, string name, QkvStep s)
+        {
+            w.Line("/// <summary>Q, K and V in one pass, one head per work unit (query heads, then key heads, then value heads); q " + WeightKinds.Name(s.Q.Weight.Kind) +
+                   ", k " + WeightKinds.Name(s.K.Weight.Kind) + ", v " + WeightKinds.Name(s.V.Weight.Kind) + ".");
+            w.Line("/// Epilogue: " + Epilogue(s) + "; k and v written into the KV cache at Pos + t.</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Open("private struct " + name + " : IRangeBody");
+            if (s.QueryScale != 0f) w.Line("private const float QueryScale = " + F(s.QueryScale) + ";  // Q · scale after rope (scores are not scaled again)");
+            w.Line("public byte* Wq, Wk, Wv;  // (QDim, Dim), (KvDim, Dim), (KvDim, Dim)" + (s.Q.Weight == s.K.Weight ? ": row ranges of attn_qkv" : ""));
+            if (s.Q.Bias != null || s.K.Bias != null || s.V.Bias != null) w.Line("public float* Bq, Bk, Bv;  // (QDim), (KvDim), (KvDim)");
+            MatMulCode.ActFields(w, Kinds(s));
+            w.Line("public float* Q;          // (N, QDim) rotated queries");
+            w.Line("public float* KCache;     // (context, KvDim) this layer's keys");
+            w.Line("public float* VCache;     // (context, KvDim) this layer's values");
+            if (s.Rope != RopeKind.None) w.Line("public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = " + I(s.RopeDims));
+            w.Line("public int Pos;           // position of token 0 of the chunk");
+            w.Line();
+            w.Open("public void Run(int start, int end)");
+            w.Open("for (int unit = start; unit < end; unit++)");
+            w.Open("if (unit < Heads)");
+            w.Line("int r0 = unit * HeadDim;");
+            MatMulCode.Rows(w, s.Q.Weight.Kind, "Wq", "r0", "HeadDim", s.Q.Cols, "Q + r0", "QDim");
+            HeadEpilogue(w, "Q + (nint)t * QDim + r0", s.Q.Bias != null ? "Bq" : null, s.Rope, s.QueryScale != 0f);
+            w.Close();
+            w.Open("else if (unit < Heads + KvHeads)");
+            w.Line("int r0 = (unit - Heads) * HeadDim;");
+            w.Line("float* k0 = KCache + (nint)Pos * KvDim + r0;");
+            MatMulCode.Rows(w, s.K.Weight.Kind, "Wk", "r0", "HeadDim", s.K.Cols, "k0", "KvDim");
+            HeadEpilogue(w, "k0 + (nint)t * KvDim", s.K.Bias != null ? "Bk" : null, s.Rope, false);
+            w.Close();
+            w.Open("else");
+            w.Line("int r0 = (unit - Heads - KvHeads) * HeadDim;");
+            w.Line("float* v0 = VCache + (nint)Pos * KvDim + r0;");
+            MatMulCode.Rows(w, s.V.Weight.Kind, "Wv", "r0", "HeadDim", s.V.Cols, "v0", "KvDim");
+            HeadEpilogue(w, "v0 + (nint)t * KvDim", s.V.Bias != null ? "Bv" : null, RopeKind.None, false);
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
+        private static void HeadEpilogue(SourceWriter w, string head, string? bias, RopeKind rope, bool scale)
+        {
+            if (bias is null && rope == RopeKind.None && !scale) return;
+            w.Open("for (int t = 0; t < N; t++)");
+            w.Line("float* h = " + head + ";");
+            if (bias != null) w.Line("Vec.Add(h, " + bias + " + r0, h, HeadDim);");
+            if (rope == RopeKind.Norm) w.Line("RopeTable.ApplyNorm(h, HeadDim, Pos + t);");
+            if (rope == RopeKind.Neox) w.Line("RopeTable.ApplyNeox(h, HeadDim, Pos + t);");
+            if (scale) w.Line("Vec.Scale(h, QueryScale, h, HeadDim);");
+            w.Close();
+        }
+
+        private static string Epilogue(QkvStep s)
+        {
+            var parts = new List<string>();
+            if (s.Q.Bias != null) parts.Add("+ bias");
+            if (s.Rope != RopeKind.None) parts.Add("rope " + SpecNames.Of(s.Rope).ToUpperInvariant() + " on q and k over " + I(s.RopeDims) + " dims");
+            if (s.QueryScale != 0f) parts.Add("q · " + F(s.QueryScale));
+            return parts.Count == 0 ? "none" : string.Join(", ", parts);
+        }
+
+        public static string Describe(QkvStep s, ModelPlan p) =>
+            "qkv: q|k|v = W · xn in one pass over " + I(p.QDim + 2 * p.KvDim) + " rows" + (s.Q.Weight == s.K.Weight ? " (fused attn_qkv)" : "") +
+            ", epilogue " + Epilogue(s) + ", k and v into the KV cache [q " + StepEmitters.KernelName(s.Q.Weight.Kind) + "; k " +
+            StepEmitters.KernelName(s.K.Weight.Kind) + "; v " + StepEmitters.KernelName(s.V.Weight.Kind) + "]";
+    }
+}

@@ -1,0 +1,115 @@
+using System.Collections.Generic;
+using Ingot.Specs;
+
+namespace Ingot.Generators.Planning
+{
+    /// <summary>
+    /// Resolves the weights a lowering asks for: the tensor's type from the spec (layer overrides honoured), checked
+    /// against what the generator compiles (ING0004/ING0010, ING0011 when the spec lacks the role).
+    /// </summary>
+    public abstract class LayerWeights
+    {
+        /// <summary>A matrix (rows × cols); <paramref name="layer"/> -1 for a global tensor.</summary>
+        public abstract WeightRef Matrix(int layer, string name, int rows, int cols);
+
+        /// <summary>A vector of <paramref name="cols"/> f32 values (norm weights, biases, rope factors).</summary>
+        public abstract WeightRef Vector(int layer, string name, int cols);
+    }
+
+    /// <summary>The lowered graph of a model: ops before the first layer, each layer's ops, and the ops after the last.</summary>
+    public sealed record LoweredGraph(EquatableArray<Op> Prologue, EquatableArray<EquatableArray<Op>> Layers, EquatableArray<Op> Epilogue);
+
+    /// <summary>
+    /// The decoder block as the spec describes it, lowered to unfused ops in llama.cpp's order (golden/README items
+    /// 13–20): embed (· scale, + learned positions); per layer norm → q/k/v (+ biases) → rope → Q pre-scale →
+    /// attention → output projection (+ bias) → · residual scale → post-norm → residual add, then the same for the FFN
+    /// (gated or plain, fused gate|up or not); a parallel residual keeps the attention output for the FFN's add; final
+    /// norm → logits → · 1/logit_scale → soft-cap.
+    /// </summary>
+    public static class DecoderLowering
+    {
+        public static LoweredGraph Lower(ModelSpec s, LayerWeights w)
+        {
+            int dim = s.Dim, headDim = s.ResolvedHeadDim;
+            int qDim = s.Attention.Heads * headDim, kvDim = s.Attention.KvHeads * headDim, ffn = s.FfnDim;
+            var norm = s.Norm;
+
+            NormOp Norm(int layer, string name, Buf from, Buf to) => new NormOp(norm.Kind, w.Vector(layer, name + ".weight", dim),
+                norm.Bias ? w.Vector(layer, name + ".bias", dim) : null, norm.Epsilon, from, to, dim);
+
+            var prologue = new List<Op>
+            {
+                new EmbedOp(w.Matrix(-1, "token_embd.weight", s.VocabSize, dim), s.Embedding.Scale,
+                    s.Embedding.Positions == PositionKind.Learned ? w.Matrix(-1, "position_embd.weight", s.ContextLength, dim) : null),
+            };
+
+            var layers = new List<EquatableArray<Op>>();
+            for (int l = 0; l < s.Layers; l++)
+            {
+                var ops = new List<Op> { Norm(l, "attn_norm", Buf.X, Buf.Xn) };
+                var a = s.Attention;
+                if (a.FusedQkv)
+                {
+                    var wqkv = w.Matrix(l, "attn_qkv.weight", qDim + 2 * kvDim, dim);
+                    var bqkv = a.QkvBias ? w.Vector(l, "attn_qkv.bias", qDim + 2 * kvDim) : null;
+                    ops.Add(new LinearOp("q", wqkv, 0, qDim, bqkv, Buf.Xn, Buf.Q));
+                    ops.Add(new LinearOp("k", wqkv, qDim, kvDim, bqkv, Buf.Xn, Buf.K));
+                    ops.Add(new LinearOp("v", wqkv, qDim + kvDim, kvDim, bqkv, Buf.Xn, Buf.V));
+                }
+                else
+                {
+                    ops.Add(Projection(w, l, "q", "attn_q", qDim, dim, a.QkvBias, Buf.Xn, Buf.Q));
+                    ops.Add(Projection(w, l, "k", "attn_k", kvDim, dim, a.QkvBias, Buf.Xn, Buf.K));
+                    ops.Add(Projection(w, l, "v", "attn_v", kvDim, dim, a.QkvBias, Buf.Xn, Buf.V));
+                }
+                if (s.Rope.Kind != RopeKind.None)
+                {
+                    int ropeDims = s.Rope.Dimensions == 0 ? headDim : s.Rope.Dimensions;
+                    ops.Add(new RopeOp(Buf.Q, s.Rope.Kind, ropeDims));
+                    ops.Add(new RopeOp(Buf.K, s.Rope.Kind, ropeDims));
+                }
+                if (a.ScaleQuery) ops.Add(new ScaleOp(Buf.Q, a.Scale));
+                ops.Add(new AttentionOp(a.ScaleQuery ? 1f : a.Scale, a.LogitSoftcap, a.SlidingWindow, a.SlidingWindowLayers));
+                ops.Add(Projection(w, l, "o", "attn_output", dim, qDim, a.OutputBias, Buf.Att, Buf.O));
+                if (s.Block.ResidualScale != 1f) ops.Add(new ScaleOp(Buf.O, s.Block.ResidualScale));
+                if (s.Block.PostAttentionNorm) ops.Add(Norm(l, "post_attention_norm", Buf.O, Buf.O));
+                bool parallel = s.Block.Residual == ResidualKind.Parallel;
+                if (!parallel) ops.Add(new AddOp(Buf.X, Buf.O, null));
+
+                ops.Add(Norm(l, "ffn_norm", Buf.X, Buf.Xn));
+                var f = s.Ffn;
+                if (f.Gated && f.FusedGateUp)
+                {
+                    var wgu = w.Matrix(l, "ffn_up.weight", 2 * ffn, dim);
+                    var bgu = f.Bias ? w.Vector(l, "ffn_up.bias", 2 * ffn) : null;
+                    ops.Add(new LinearOp("gate", wgu, 0, ffn, bgu, Buf.Xn, Buf.Gate));
+                    ops.Add(new LinearOp("up", wgu, ffn, ffn, bgu, Buf.Xn, Buf.Up));
+                }
+                else
+                {
+                    if (f.Gated) ops.Add(Projection(w, l, "gate", "ffn_gate", ffn, dim, f.Bias, Buf.Xn, Buf.Gate));
+                    ops.Add(Projection(w, l, "up", "ffn_up", ffn, dim, f.Bias, Buf.Xn, Buf.Up));
+                }
+                ops.Add(new GluOp(f.Activation, f.Gated ? Buf.Gate : (Buf?)null, Buf.Up, Buf.Hb));
+                ops.Add(Projection(w, l, "down", "ffn_down", dim, ffn, f.Bias, Buf.Hb, Buf.F));
+                if (s.Block.ResidualScale != 1f) ops.Add(new ScaleOp(Buf.F, s.Block.ResidualScale));
+                if (s.Block.PostFfnNorm) ops.Add(Norm(l, "post_ffw_norm", Buf.F, Buf.F));
+                ops.Add(new AddOp(Buf.X, Buf.F, parallel ? Buf.O : (Buf?)null));
+                layers.Add(new EquatableArray<Op>(ops.ToArray()));
+            }
+
+            var output = s.Output.Tied ? w.Matrix(-1, "token_embd.weight", s.VocabSize, dim) : w.Matrix(-1, "output.weight", s.VocabSize, dim);
+            var epilogue = new List<Op>
+            {
+                Norm(-1, "output_norm", Buf.X, Buf.Xn),
+                new LinearOp("output", output, 0, s.VocabSize, null, Buf.Xn, Buf.Logits),
+                new LogitsOp(1f / s.Output.LogitScale, s.Output.FinalLogitSoftcap),
+            };
+            return new LoweredGraph(new EquatableArray<Op>(prologue.ToArray()), new EquatableArray<EquatableArray<Op>>(layers.ToArray()),
+                new EquatableArray<Op>(epilogue.ToArray()));
+        }
+
+        private static LinearOp Projection(LayerWeights w, int layer, string name, string tensor, int rows, int cols, bool bias, Buf from, Buf to) =>
+            new LinearOp(name, w.Matrix(layer, tensor + ".weight", rows, cols), 0, rows, bias ? w.Vector(layer, tensor + ".bias", rows) : null, from, to);
+    }
+}
