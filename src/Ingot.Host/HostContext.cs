@@ -7,7 +7,7 @@ namespace Ingot.Host;
 
 /// <summary>
 /// What a verb works with: the compiled model, the writers, and the options every verb shares
-/// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>), plus loading the weights and the tokenizer.
+/// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>, <c>--no-swa</c>), plus loading the weights and the tokenizer.
 /// </summary>
 public sealed class HostContext(ICompiledModel model, string program, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
 {
@@ -25,6 +25,8 @@ public sealed class HostContext(ICompiledModel model, string program, TextWriter
     public int RequestedContext { get; private set; }
     /// <summary>-t N; 0 = all cores.</summary>
     public int Threads { get; private set; }
+    /// <summary>--no-swa: full causal attention on every layer, ignoring the spec's sliding window (llama.cpp's llama does).</summary>
+    public bool NoSlidingWindow { get; private set; }
 
     /// <summary>The default weights file: <c>&lt;executable's directory&gt;/&lt;model name&gt;.gguf</c>.</summary>
     public string DefaultWeightsPath => Path.Combine(AppContext.BaseDirectory, Model.Description.Name + ".gguf");
@@ -36,6 +38,7 @@ public sealed class HostContext(ICompiledModel model, string program, TextWriter
         if (RequestedContext < 0) throw new UsageException("--ctx must be >= 0");
         Threads = args.Int(0, "-t", "--threads");
         if (Threads < 0) throw new UsageException("-t must be >= 0");
+        NoSlidingWindow = args.Flag("--no-swa");
     }
 
     /// <summary>The thread count in effect (what -t 0 resolves to).</summary>
@@ -60,7 +63,7 @@ public sealed class HostContext(ICompiledModel model, string program, TextWriter
         int ctx = RequestedContext;
         if (ctx == 0)
             ctx = neededContext > 0 ? neededContext : Math.Min(Model.Description.ContextLength, 4096);
-        Model.Load(weights, new InferenceOptions(ctx, Threads));
+        Model.Load(weights, new InferenceOptions(ctx, Threads, NoSlidingWindow));
     }
 
     /// <summary>The tokenizer the weights file describes, as the generation loop uses it.</summary>

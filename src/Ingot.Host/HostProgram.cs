@@ -105,7 +105,8 @@ public static class HostProgram
         sb.Append(program).Append(" — a compiled language model (Ingot)\n\n");
         sb.Append("usage: ").Append(program).Append(" VERB [options]   (").Append(program).Append(" VERB --help for details)\n\n");
         foreach (var v in Verbs) sb.Append("  ").Append(v.Name.PadRight(10)).Append(' ').Append(v.Summary).Append('\n');
-        sb.Append("\ncommon options: --model PATH (default: <exe dir>/<model>.gguf)  --ctx N (KV cache tokens)  -t N (threads)\n");
+        sb.Append("\ncommon options: --model PATH (default: <exe dir>/<model>.gguf)  --ctx N (KV cache tokens)  -t N (threads)\n" +
+                  "                --no-swa (full attention on every layer: ignore the spec's sliding window, as llama.cpp does for llama)\n");
         return sb.ToString();
     }
 

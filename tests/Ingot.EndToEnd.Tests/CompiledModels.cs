@@ -76,3 +76,7 @@ public partial class GptNeoXF32 { }
 
 [CompiledModel("starcoder2-f32")]
 public partial class StarCoder2F32 { }
+
+// Test-only spec (TestSpecs/): llama-gqa.f32 with llama.attention.sliding_window = 4 (SlidingWindowTests writes that file).
+[CompiledModel("llama-gqa-swa4-f32")]
+public partial class LlamaGqaSwa4F32 { }
