@@ -134,6 +134,52 @@ public class BuildingTests
         Assert.Equal("ingot run: model not found: /nonexistent/m.gguf — the stories260K files live in ../shared/models", err.ToString().TrimEnd());
     }
 
+    /// <summary>Runs a CLI command through Program.Run; returns the exit code and what it printed to stderr.</summary>
+    private static (int Code, string Err) Cli_(ICliCommand command, params string[] args)
+    {
+        var err = new StringWriter();
+        var old = Console.Error;
+        Console.SetError(err);
+        try { return (Cli.Program.Run(command, args), err.ToString()); }
+        finally { Console.SetError(old); }
+    }
+
+    [Fact]
+    public void Build_UnsupportedArchitecture_OneLineNamingIt()
+    {
+        string bert = Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf");
+        var (code, err) = Cli_(new BuildCommand(), bert, "-o", Path.GetTempPath());
+        Assert.Equal(1, code);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.Contains("general.architecture", err);
+        Assert.Contains("'bert'", err);
+        (code, err) = Cli_(new ImportCommand(), bert, "-o", "-");
+        Assert.Equal(1, code);
+        Assert.Contains("'bert'", err);
+    }
+
+    [Fact]
+    public void Build_FeatureTheGeneratorLacks_IsItsDiagnosticBeforeAnyPublish()
+    {
+        // LongRoPE without its rope_factors tensors: the importer describes it, the planner refuses it (ING0008).
+        using var src = Formats.GgufFile.Open(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"));
+        string path = Path.Combine(Path.GetTempPath(), "ingot-longrope-" + Environment.ProcessId + ".gguf");
+        var w = new Formats.GgufWriter().CopyMetadata(src).Set("llama.rope.scaling.type", "longrope");
+        foreach (var t in src.Tensors)
+        {
+            byte[] bytes = src.GetTensorBytes(t).ToArray();
+            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
+        }
+        w.Write(path);
+        string outDir = Path.Combine(Path.GetTempPath(), "ingot-longrope-out-" + Environment.ProcessId);
+        var (code, err) = Cli_(new BuildCommand(), path, "-o", outDir);
+        Assert.Equal(1, code);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.Contains("ING0008", err);
+        Assert.Contains("longrope", err);
+        Assert.False(Directory.Exists(Path.Combine(outDir, ".ingot-build")), "nothing is published");
+    }
+
     [Fact]
     public void Build_And_Run_UsageErrors()
     {

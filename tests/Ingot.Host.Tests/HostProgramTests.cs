@@ -189,6 +189,19 @@ public class HostProgramTests
     }
 
     [Fact]
+    public void NoSwa_ReachesTheModelsLoadOptions()
+    {
+        var model = new BigramModel(vocab: 512);
+        string outFile = Path.GetTempFileName();
+        var (code, _, e) = Run(model, "logits", "--tokens", "1 2", "-o", outFile, "--no-swa", "--model", TestPaths.Require(TestPaths.Stories260KGguf));
+        Assert.True(code == 0, e);
+        Assert.True(model.LastOptions!.NoSlidingWindow);
+        (code, _, e) = Run(model, "logits", "--tokens", "1 2", "-o", outFile, "--model", TestPaths.Require(TestPaths.Stories260KGguf));
+        Assert.True(code == 0, e);
+        Assert.False(model.LastOptions!.NoSlidingWindow);
+    }
+
+    [Fact]
     public void Bench_PrintsALlamaBenchTable()
     {
         var model = new BigramModel(vocab: 512);

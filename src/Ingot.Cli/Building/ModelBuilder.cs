@@ -42,7 +42,9 @@ public static partial class ModelBuilder
     public static string BuildExecutable(ModelSource source, string name, IsaTarget target, string buildDir, string outDir, string repoRoot, TextWriter progress)
     {
         var project = new HostProject(buildDir, name, repoRoot, target);
-        project.Write(source.SpecJsonFor(name));
+        string spec = source.SpecJsonFor(name);
+        SpecCompileCheck.ThrowIfNotCompilable(name, spec);
+        project.Write(spec);
         progress.WriteLine($"host project: {project.Directory}");
         progress.WriteLine($"publishing with NativeAOT ({target.InstructionSet}, {target.RuntimeIdentifier}) …");
         progress.Flush();

@@ -60,7 +60,9 @@ public static class NativePublisher
             lock (output)
             {
                 // The errors are what matters; MSBuild repeats them, so keep distinct lines, last 40.
-                var errors = output.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().ToList();
+                // A generator diagnostic explains everything after it (the C# errors of a model class left empty): show only those.
+                var errors = output.Where(l => l.Contains("error ING", StringComparison.Ordinal)).Distinct().ToList();
+                if (errors.Count == 0) errors = output.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().ToList();
                 var show = (errors.Count > 0 ? errors : output).TakeLast(40);
                 foreach (string line in show) log.WriteLine("  " + line.Trim());
             }

@@ -1,3 +1,4 @@
+using Ingot.Cli.Building;
 using Ingot.Formats;
 using Ingot.Host.CommandLine;
 
@@ -30,6 +31,7 @@ public sealed class ImportCommand : ICliCommand
 
         using var m = ModelImporter.Import(model, tokenizer, name);
         string json = ModelSpecJson.Serialize(m.Spec);
+        SpecCompileCheck.ThrowIfNotCompilable(m.Spec.Name, json);
         if (output == "-")
         {
             Console.Out.Write(json);
