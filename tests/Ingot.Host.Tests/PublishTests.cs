@@ -71,6 +71,34 @@ public class PublishTests(ITestOutputHelper log)
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
     }
 
+    /// <summary>
+    /// A family other than llama through the real pipeline: `ingot build` publishes gemma2 (soft-caps, post-norms, a window
+    /// on even layers, GELU) and the executable's logits verb matches llama.cpp within the golden tolerance (1e-2).
+    /// tests/scripts/golden-executables.sh does the same for every family.
+    /// </summary>
+    [Fact]
+    public void Build_Gemma2_TheExecutablesLogitsMatchLlamaCpp()
+    {
+        string gguf = TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "gemma2.f32.gguf"));
+        string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "gemma2");
+        var output = new StringWriter { NewLine = "\n" };
+        var sw = Stopwatch.StartNew();
+        int code = new BuildCommand().Run([gguf, "-o", outDir], output);
+        log.WriteLine($"ingot build gemma2: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
+        Assert.Equal(0, code);
+        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        string logits = Path.Combine(outDir, "gemma2.logits.bin");
+        var (rc, _, stderr) = Exec(exe, "logits", "--tokens", "1 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314", "-o", logits);
+        Assert.True(rc == 0, stderr);
+        byte[] ours = File.ReadAllBytes(logits), theirs = File.ReadAllBytes(TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "ref", "gemma2.f32.logits.kvf32.bin")));
+        Assert.Equal(theirs.Length, ours.Length);
+        Assert.Equal(theirs.AsSpan(0, 8).ToArray(), ours.AsSpan(0, 8).ToArray()); // rows, cols
+        float maxAbs = 0;
+        for (int i = 8; i < ours.Length; i += 4) maxAbs = Math.Max(maxAbs, Math.Abs(BitConverter.ToSingle(ours, i) - BitConverter.ToSingle(theirs, i)));
+        log.WriteLine($"gemma2 executable: max-abs {maxAbs:E3} against llama.cpp");
+        Assert.True(maxAbs <= 1e-2f, $"max-abs {maxAbs}");
+    }
+
     [Fact]
     public void Run_BuildsOnce_ThenStartsFromTheCache()
     {
