@@ -122,7 +122,7 @@ public static partial class HfLlamaImporter
                 throw new InvalidModelFileException(byName[n].File.Path, $"tensor '{n}'", null, what);
             }
             spec = spec with { Weights = SpecWeights.FromTensors(tensors.Select(t => (t.Name, t.Type))) };
-            return new ImportedModel("hf", dir, spec, ModelImporter.LlamaMetadata(spec, vocab), tensors, new Owner(opened));
+            return new ImportedModel("hf", dir, spec, Architectures.ArchitectureMapping.Metadata(spec, vocab.AddTo), tensors, new Owner(opened));
         }
         catch
         {

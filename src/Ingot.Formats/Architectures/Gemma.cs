@@ -26,6 +26,15 @@ public sealed class GemmaMapping : ArchitectureMapping
         Ffn = s.Ffn with { Gated = true, Activation = Activation.Gelu },
         Output = s.Output with { Tied = true },
     };
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w) => WriteHeadDim(Name, s, w);
+
+    /// <summary>Gemma's converters write key_length and value_length even when they equal dim / heads.</summary>
+    internal static void WriteHeadDim(string arch, ModelSpec s, GgufWriter w)
+    {
+        w.Set(arch + ".attention.key_length", (uint)s.ResolvedHeadDim);
+        w.Set(arch + ".attention.value_length", (uint)s.ResolvedHeadDim);
+    }
 }
 
 /// <summary>
@@ -43,12 +52,11 @@ public sealed class Gemma2Mapping : ArchitectureMapping
     {
         s = GemmaMapping.Apply(s);
         int window = f.GetInt32("gemma2.attention.sliding_window", 4096);
-        float scale = s.Layers == 46 ? 1f / MathF.Sqrt(s.Dim / s.Attention.Heads) : 1f / MathF.Sqrt(s.ResolvedHeadDim);
         return s with
         {
             Attention = s.Attention with
             {
-                Scale = scale,
+                Scale = 1f / MathF.Sqrt(QueryScalar(s)),
                 LogitSoftcap = f.GetFloat("gemma2.attn_logit_softcapping", 50f),
                 SlidingWindow = window,
                 SlidingWindowLayers = window > 0 ? WindowLayers.Even : WindowLayers.None,
@@ -56,5 +64,16 @@ public sealed class Gemma2Mapping : ArchitectureMapping
             Block = s.Block with { PostAttentionNorm = true, PostFfnNorm = true },
             Output = s.Output with { FinalLogitSoftcap = f.GetFloat("gemma2.final_logit_softcapping", 30f) },
         };
+    }
+
+    /// <summary>The denominator of llama.cpp's query scale: dim / heads for the 46-layer 27B model, else head_dim.</summary>
+    private static int QueryScalar(ModelSpec s) => s.Layers == 46 ? s.Dim / s.Attention.Heads : s.ResolvedHeadDim;
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
+    {
+        GemmaMapping.WriteHeadDim(Name, s, w);
+        w.Set("gemma2.attention.sliding_window", (uint)s.Attention.SlidingWindow);
+        w.Set("gemma2.attn_logit_softcapping", s.Attention.LogitSoftcap);
+        w.Set("gemma2.final_logit_softcapping", s.Output.FinalLogitSoftcap);
     }
 }

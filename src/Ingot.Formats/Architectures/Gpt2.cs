@@ -39,6 +39,9 @@ public sealed class GptNeoXMapping : ArchitectureMapping
             Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu },
         };
     }
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w) =>
+        w.Set("gptneox.use_parallel_residual", s.Block.Residual == ResidualKind.Parallel);
 }
 
 /// <summary>StarCoder2: pre-LayerNorm with biases, separate q/k/v with biases (GQA), NEOX rope, FFN down(gelu(up(x))) with biases, optional output.weight. llama.cpp ignores a sliding window here, as do we.</summary>

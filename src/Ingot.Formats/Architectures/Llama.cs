@@ -12,7 +12,10 @@ public sealed class LlamaMapping : ArchitectureMapping
 {
     public override string Name => "llama";
 
-    public override ModelSpec FromGguf(GgufFile f, ModelSpec s) => s with
+    public override ModelSpec FromGguf(GgufFile f, ModelSpec s) => Apply(s);
+
+    /// <summary>The llama graph's conventions (Granite's too): NORM rope, SiLU.</summary>
+    internal static ModelSpec Apply(ModelSpec s) => s with
     {
         Rope = s.Rope with { Kind = RopeKind.Norm },
         Ffn = s.Ffn with { Activation = Activation.Silu },
@@ -44,13 +47,20 @@ public sealed class GraniteMapping : ArchitectureMapping
     public override ModelSpec FromGguf(GgufFile f, ModelSpec s)
     {
         RequiredFloat(f, "granite.attention.scale");
+        s = LlamaMapping.Apply(s);
         return s with
         {
             Embedding = s.Embedding with { Scale = RequiredFloat(f, "granite.embedding_scale") },
             Block = s.Block with { ResidualScale = RequiredFloat(f, "granite.residual_scale") },
-            Rope = s.Rope with { Kind = RopeKind.Norm },
-            Ffn = s.Ffn with { Activation = Activation.Silu },
             Output = s.Output with { LogitScale = RequiredFloat(f, "granite.logit_scale") },
         };
+    }
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
+    {
+        w.Set("granite.embedding_scale", s.Embedding.Scale);
+        w.Set("granite.residual_scale", s.Block.ResidualScale);
+        w.Set("granite.attention.scale", s.Attention.Scale);
+        w.Set("granite.logit_scale", s.Output.LogitScale);
     }
 }
