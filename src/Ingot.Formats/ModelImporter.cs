@@ -51,14 +51,14 @@ public sealed class ImportedModel : IDisposable
 
 /// <summary>
 /// Detects the input format and imports it: a *.gguf file; a llama2.c checkpoint (*.bin, with its tokenizer.bin);
-/// or a Hugging Face folder (config.json + model.safetensors [+ tokenizer.model]).
+/// or a Hugging Face folder (config.json + *.safetensors + tokenizer.model or tokenizer.json).
 /// </summary>
 public static class ModelImporter
 {
     public static ImportedModel Import(string path, string? tokenizerPath = null, string? name = null)
     {
         if (Directory.Exists(path))
-            return HfLlamaImporter.Import(path, tokenizerPath, name);
+            return HuggingFace.HfImporter.Import(path, tokenizerPath, name);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or directory", path);
         if (HasGgufMagic(path))
         {
@@ -71,7 +71,7 @@ public static class ModelImporter
             using var _ = GgufFile.Open(path); // throws the precise magic error
         }
         if (System.IO.Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            return HfLlamaImporter.Import(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, tokenizerPath, name);
+            return HuggingFace.HfImporter.Import(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, tokenizerPath, name);
         string tok = tokenizerPath ?? FindLlama2cTokenizer(path)
             ?? throw new FileNotFoundException($"{path}: a llama2.c checkpoint needs its vocabulary: pass --tokenizer tokenizer.bin");
         return Llama2cImporter.Import(path, tok, name ?? DefaultName(path));

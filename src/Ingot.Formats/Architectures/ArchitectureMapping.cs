@@ -5,10 +5,11 @@ namespace Ingot.Formats.Architectures;
 /// <summary>
 /// One model family on the import side: what its GGUF files state beyond the keys every family shares (read by
 /// <see cref="GgufSpecReader"/>), the same spec written back as GGUF metadata (<see cref="WriteMetadata"/>, the
-/// inverse of <see cref="FromGguf"/>). The generator side of the family lives in
+/// inverse of <see cref="FromGguf"/>), and — for families with a Hugging Face mapping — its config.json fields and
+/// tensor names (ArchitectureMapping.Hf.cs). The generator side of the family lives in
 /// generators/Ingot.Generators/Architectures; adding a family is that pair of files plus a golden test.
 /// </summary>
-public abstract class ArchitectureMapping
+public abstract partial class ArchitectureMapping
 {
     /// <summary>general.architecture, and the spec's "architecture".</summary>
     public abstract string Name { get; }
