@@ -1,12 +1,89 @@
+using System.Buffers.Binary;
+using Ingot.Specs;
 using Ingot.TestSupport;
 using Xunit;
 
 namespace Ingot.Formats.Tests;
 
-/// <summary>The HF layouts the round trip relies on, and the one-line refusals.</summary>
+/// <summary>ERNIE 4.5 from its config alone (and its llama twin), the HF layouts the round trip relies on, and the one-line refusals.</summary>
 public class HfImportTests
 {
     private static readonly string Tmp = Shared.TempDir("hf-import");
+    private static string StoriesTokenizer => Shared.File_("models/hf/stories260K-llama/tokenizer.model");
+
+    private static string Ernie(string name, ErnieShape? shape = null)
+    {
+        string dir = Path.Combine(Tmp, name);
+        ErnieFolderWriter.Write(dir, StoriesTokenizer, shape);
+        return dir;
+    }
+
+    [Fact]
+    public void ErnieImportsAsErnie45WithDecoupledHeadDimAndNoPermutation()
+    {
+        string dir = Ernie("ernie");
+        using var m = ModelImporter.Import(dir);
+        var s = m.Spec;
+        Assert.Equal(("ernie4_5", 512, 64, 2, 128, 2048), (s.Architecture, s.VocabSize, s.Dim, s.Layers, s.FfnDim, s.ContextLength));
+        Assert.Equal((4, 2, 32), (s.Attention.Heads, s.Attention.KvHeads, s.Attention.HeadDim)); // 32 ≠ 64 / 4
+        Assert.Equal(1f / MathF.Sqrt(32), s.Attention.Scale);
+        Assert.Equal((RopeKind.Norm, 500000f, 32), (s.Rope.Kind, s.Rope.Theta, s.Rope.Dimensions));
+        Assert.Equal((NormKind.RmsNorm, 1e-5f), (s.Norm.Kind, s.Norm.Epsilon));
+        Assert.Equal((true, Activation.Silu, false), (s.Ffn.Gated, s.Ffn.Activation, s.Ffn.Bias));
+        Assert.False(s.Attention.QkvBias || s.Attention.OutputBias);
+        Assert.True(s.Output.Tied);
+        Assert.Equal(("spm", 1, 2, true), (s.Tokenizer.Kind, s.Tokenizer.Bos, s.Tokenizer.Eos, s.Tokenizer.AddBos));
+
+        // q_proj rows are copied as they are: ERNIE's interleaved pairs already are ggml's NORM order.
+        using var st = SafetensorsFile.Open(Path.Combine(dir, "model.safetensors"));
+        var q = m.Tensors.Single(t => t.Name == "blk.1.attn_q.weight");
+        Assert.Equal([64L, 128], q.Dims);
+        Assert.Equal(st.ReadBytes(st.Find("model.layers.1.self_attn.q_proj.weight")!), Bytes(q));
+
+        string gguf = Path.Combine(Tmp, "ernie.gguf");
+        m.WriteGguf(gguf);
+        using var f = GgufFile.Open(gguf);
+        Assert.Equal("ernie4_5", f.GetString("general.architecture"));
+        Assert.Equal(32, f.GetInt32("ernie4_5.attention.key_length"));
+        Assert.Equal(s, GgufSpecReader.FromGguf(f, s.Name));
+    }
+
+    [Fact]
+    public void ErnieLlamaTwinDiffersOnlyInArchitecture()
+    {
+        string dir = Ernie("ernie-twin");
+        string twin = Path.Combine(Tmp, "ernie-twin.llama.gguf");
+        LlamaTwinWriter.Write(dir, twin);
+        using var m = ModelImporter.Import(dir);
+        using var f = GgufFile.Open(twin);
+        Assert.Equal("llama", f.GetString("general.architecture"));
+        Assert.DoesNotContain(f.Metadata, e => e.Key.StartsWith("ernie4_5.", StringComparison.Ordinal));
+        Assert.Equal(32, f.GetInt32("llama.rope.dimension_count")); // llama.cpp's llama requires rope dims = key_length
+        Assert.Equal(m.Spec with { Architecture = "llama" }, GgufSpecReader.FromGguf(f, m.Spec.Name));
+        foreach (var t in m.Tensors) Assert.Equal(Bytes(t), f.GetTensorBytes(f.FindTensor(t.Name)!).ToArray());
+    }
+
+    [Fact]
+    public void ErnieBiasesAndPaddleFusedCheckpointsImport()
+    {
+        var plainShape = new ErnieShape { UseBias = true, DType = "BF16" };
+        using var plain = ModelImporter.Import(Ernie("ernie-bias", plainShape));
+        Assert.True(plain.Spec.Attention.QkvBias && plain.Spec.Attention.OutputBias && plain.Spec.Ffn.Bias);
+        Assert.Equal(GgmlType.BF16, plain.Spec.Weights.TypeOf("attn_q"));
+        Assert.Contains(plain.Tensors, t => t.Name == "blk.0.attn_output.bias");
+
+        // The same weights as Paddle stores them (qkv_proj, up_gate_proj, "ernie." names) give the same tensors.
+        using var fused = ModelImporter.Import(Ernie("ernie-fused", plainShape with { Fused = true }));
+        Assert.Equal(plain.Spec with { Name = "x" }, fused.Spec with { Name = "x" });
+        using var st = SafetensorsFile.Open(Path.Combine(Tmp, "ernie-fused", "model.safetensors"));
+        byte[] qkv = st.ReadBytes(st.Find("ernie.layers.0.self_attn.qkv_proj.weight")!), upGate = st.ReadBytes(st.Find("ernie.layers.0.mlp.up_gate_proj.weight")!);
+        int row = 64 * 2; // BF16 rows of 64
+        Assert.Equal(qkv[..(128 * row)], Bytes(fused.Tensors.Single(t => t.Name == "blk.0.attn_q.weight")));
+        Assert.Equal(qkv[(128 * row)..(192 * row)], Bytes(fused.Tensors.Single(t => t.Name == "blk.0.attn_k.weight")));
+        Assert.Equal(qkv[(192 * row)..], Bytes(fused.Tensors.Single(t => t.Name == "blk.0.attn_v.weight")));
+        Assert.Equal(upGate[..(128 * row)], Bytes(fused.Tensors.Single(t => t.Name == "blk.0.ffn_gate.weight")));
+        Assert.Equal(upGate[(128 * row)..], Bytes(fused.Tensors.Single(t => t.Name == "blk.0.ffn_up.weight")));
+    }
 
     /// <summary>The round trip would pass with both sides skipping a layout change; these pin that the HF files really hold HF layouts.</summary>
     [Theory]
@@ -59,7 +136,7 @@ public class HfImportTests
         string dir = Folder("bad-type");
         EditConfig(dir, "\"model_type\": \"llama\"", "\"model_type\": \"mamba\"");
         var e = Refused(dir);
-        Assert.EndsWith("config.json: key 'model_type': 'mamba' is not supported (supported: llama, mistral, qwen2, phi3, gemma, gemma2, granite, gpt2, gpt_neox, starcoder2)", e.Message);
+        Assert.EndsWith("config.json: key 'model_type': 'mamba' is not supported (supported: llama, mistral, qwen2, phi3, gemma, gemma2, granite, gpt2, gpt_neox, starcoder2, ernie4_5)", e.Message);
     }
 
     [Theory]
@@ -112,5 +189,12 @@ public class HfImportTests
         var e = Refused(dir);
         Assert.Contains("tokenizer.json: key 'pre_tokenizer': [Split(Isolated)", e.Message);
         Assert.Contains("is not a pre-tokenizer Ingot can name for llama.cpp (known: gpt-2, llama-bpe, qwen2, starcoder)", e.Message);
+    }
+
+    private static byte[] Bytes(ImportedTensor t)
+    {
+        var ms = new MemoryStream();
+        t.WriteData(ms);
+        return ms.ToArray();
     }
 }

@@ -29,7 +29,7 @@ public abstract partial class ArchitectureMapping
     /// <summary>The GGUF tensors in GGUF order, each with its HF source and layout.</summary>
     internal virtual IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => [];
 
-    /// <summary>A checkpoint tensor name as <see cref="HfTensors"/> names it (GPT-2's optional "transformer." prefix).</summary>
+    /// <summary>A checkpoint tensor name as <see cref="HfTensors"/> names it (GPT-2's optional "transformer." prefix, ERNIE's "ernie.").</summary>
     internal virtual string HfName(string name) => name;
 
     /// <summary>Checkpoint tensors the converter drops: rotary buffers, and lm_head when the output is tied.</summary>

@@ -21,7 +21,7 @@ public sealed class LlamaMapping : ArchitectureMapping
 
     public override ModelSpec FromGguf(GgufFile f, ModelSpec s) => Apply(s);
 
-    /// <summary>The llama graph's conventions (Granite's too): NORM rope, SiLU.</summary>
+    /// <summary>The llama graph's conventions (also Granite's and ERNIE 4.5's): NORM rope, SiLU.</summary>
     internal static ModelSpec Apply(ModelSpec s) => s with
     {
         Rope = s.Rope with { Kind = RopeKind.Norm },
