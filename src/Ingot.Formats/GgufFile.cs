@@ -110,7 +110,7 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly List<GgufTensorInfo> _tensors;
     private readonly Dictionary<string, GgufTensorInfo> _tensorByName;
 
-    private GgufFile(string path, MemoryMappedFile mmf, MemoryMappedViewAccessor view, byte* basePtr, long length)
+    private GgufFile(string path, MemoryMappedFile? mmf, MemoryMappedViewAccessor? view, byte* basePtr, long length)
     {
         Path = path;
         _mmf = mmf;
@@ -152,6 +152,32 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// A GGUF header that is about to be written: the metadata and the tensor table (offsets laid out as the writer
+    /// will), without data. Importers read their spec from it with <see cref="GgufSpecReader"/>, so the spec an
+    /// import reports is by construction the one its written GGUF gives back. Tensor data access throws.
+    /// </summary>
+    public static GgufFile FromHeader(string path, IEnumerable<GgufMetadataEntry> metadata, IEnumerable<(string Name, GgmlType Type, long[] Dims)> tensors)
+    {
+        var file = new GgufFile(path, null, null, null, 0) { Version = 3 };
+        foreach (var e in metadata)
+        {
+            if (file._byKey.ContainsKey(e.Key)) throw new ArgumentException($"duplicate metadata key '{e.Key}'", nameof(metadata));
+            file._metadata.Add(e);
+            file._byKey.Add(e.Key, (e.Value, -1)); // no file offset yet
+        }
+        long offset = 0;
+        foreach (var (name, type, dims) in tensors)
+        {
+            long size = GgufWriter.TensorByteSize(type, dims);
+            var info = new GgufTensorInfo(name, type, (long[])dims.Clone(), offset, size);
+            if (!file._tensorByName.TryAdd(name, info)) throw new ArgumentException($"duplicate tensor name '{name}'", nameof(tensors));
+            file._tensors.Add(info);
+            offset += (size + DefaultAlignment - 1) / DefaultAlignment * DefaultAlignment;
+        }
+        return file;
+    }
+
     public string Path { get; }
     public uint Version { get; private set; }
     public uint Alignment { get; private set; } = DefaultAlignment;
@@ -174,7 +200,7 @@ public sealed unsafe class GgufFile : IDisposable
     public bool ContainsKey(string key) => _byKey.ContainsKey(key);
 
     /// <summary>Absolute byte offset where the key's entry starts (for error messages), or null.</summary>
-    public long? GetMetadataOffset(string key) => _byKey.TryGetValue(key, out var e) ? e.Offset : null;
+    public long? GetMetadataOffset(string key) => _byKey.TryGetValue(key, out var e) && e.Offset >= 0 ? e.Offset : null;
 
     public GgufTensorInfo? FindTensor(string name) => _tensorByName.GetValueOrDefault(name);
 

@@ -111,7 +111,7 @@ public static class GgufSynth
                 throw new NotSupportedException($"synth: type {GgmlTypeTraits.Name(t.Type)} needs a quantizer (only f32, f16 and bf16 are built in)");
 
         var w = new GgufWriter();
-        foreach (var e in ModelImporter.LlamaMetadata(spec, Vocab(o.VocabSize))) w.Set(e.Key, e.Value);
+        foreach (var e in Architectures.ArchitectureMapping.Metadata(spec, Vocab(o.VocabSize).AddTo)) w.Set(e.Key, e.Value);
         w.Set("general.file_type", FileType(o.Type));
         if (!CanEncodeWithoutQuantizer(o.Type)) w.Set("general.quantization_version", 2u);
         w.Set("general.description", "RANDOM-WEIGHT synthetic model written by ingot synth (meaningless weights)");

@@ -138,7 +138,7 @@ public static class Llama2cImporter
                 Add($"blk.{l}.ffn_norm.weight", "rms_ffn", l, 1, d);
             }
             spec = spec with { Weights = SpecWeights.FromTensors(tensors.Select(t => (t.Name, t.Type))) };
-            return new ImportedModel("llama2c", path, spec, ModelImporter.LlamaMetadata(spec, vocab), tensors, new Handle(h));
+            return new ImportedModel("llama2c", path, spec, Architectures.ArchitectureMapping.Metadata(spec, vocab.AddTo), tensors, new Handle(h));
         }
         catch
         {

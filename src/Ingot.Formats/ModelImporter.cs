@@ -51,14 +51,14 @@ public sealed class ImportedModel : IDisposable
 
 /// <summary>
 /// Detects the input format and imports it: a *.gguf file; a llama2.c checkpoint (*.bin, with its tokenizer.bin);
-/// or a Hugging Face folder (config.json + model.safetensors [+ tokenizer.model]).
+/// or a Hugging Face folder (config.json + *.safetensors + tokenizer.model or tokenizer.json).
 /// </summary>
 public static class ModelImporter
 {
     public static ImportedModel Import(string path, string? tokenizerPath = null, string? name = null)
     {
         if (Directory.Exists(path))
-            return HfLlamaImporter.Import(path, tokenizerPath, name);
+            return HuggingFace.HfImporter.Import(path, tokenizerPath, name);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or directory", path);
         if (HasGgufMagic(path))
         {
@@ -71,7 +71,7 @@ public static class ModelImporter
             using var _ = GgufFile.Open(path); // throws the precise magic error
         }
         if (System.IO.Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            return HfLlamaImporter.Import(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, tokenizerPath, name);
+            return HuggingFace.HfImporter.Import(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, tokenizerPath, name);
         string tok = tokenizerPath ?? FindLlama2cTokenizer(path)
             ?? throw new FileNotFoundException($"{path}: a llama2.c checkpoint needs its vocabulary: pass --tokenizer tokenizer.bin");
         return Llama2cImporter.Import(path, tok, name ?? DefaultName(path));
@@ -96,37 +96,6 @@ public static class ModelImporter
         string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(modelPath))!;
         string p = System.IO.Path.Combine(dir, "tokenizer.bin");
         return File.Exists(p) ? p : null;
-    }
-
-    /// <summary>GGUF metadata for a llama model converted to F32 weights (keys as llama.cpp's converters write them).</summary>
-    internal static List<GgufMetadataEntry> LlamaMetadata(ModelSpec s, GgufVocab vocab)
-    {
-        var w = new GgufWriter();
-        w.Set("general.architecture", "llama");
-        w.Set("general.name", s.Name);
-        w.Set("general.file_type", 0u); // ALL_F32 (mostly)
-        w.Set("llama.context_length", (uint)s.ContextLength);
-        w.Set("llama.embedding_length", (uint)s.Dim);
-        w.Set("llama.feed_forward_length", (uint)s.FfnDim);
-        w.Set("llama.block_count", (uint)s.Layers);
-        w.Set("llama.attention.head_count", (uint)s.Attention.Heads);
-        w.Set("llama.attention.head_count_kv", (uint)s.Attention.KvHeads);
-        if (s.Attention.HeadDim * s.Attention.Heads != s.Dim)
-        {
-            w.Set("llama.attention.key_length", (uint)s.Attention.HeadDim);
-            w.Set("llama.attention.value_length", (uint)s.Attention.HeadDim);
-        }
-        w.Set("llama.rope.dimension_count", (uint)s.Rope.Dimensions);
-        w.Set("llama.rope.freq_base", s.Rope.Theta);
-        if (s.Rope.Scaling.Kind != RopeScalingKind.None)
-        {
-            w.Set("llama.rope.scaling.type", SpecNames.Of(s.Rope.Scaling.Kind));
-            w.Set("llama.rope.scaling.factor", s.Rope.Scaling.Factor);
-        }
-        w.Set("llama.attention.layer_norm_rms_epsilon", s.Norm.Epsilon);
-        w.Set("llama.vocab_size", (uint)s.VocabSize);
-        vocab.AddTo(w);
-        return [.. w.Metadata];
     }
 }
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
+using Ingot.TestSupport;
 using Xunit;
 
 namespace Ingot.Formats.Tests;
@@ -19,29 +18,17 @@ public class HfDtypeTests
         foreach (var f in Directory.GetFiles(src))
             if (!f.EndsWith(".safetensors", StringComparison.Ordinal)) File.Copy(f, System.IO.Path.Combine(d, System.IO.Path.GetFileName(f)), true);
         using var st = SafetensorsFile.Open(System.IO.Path.Combine(src, "model.safetensors"));
-        var header = new Dictionary<string, object>();
-        var data = new MemoryStream();
-        foreach (var t in st.Tensors)
+        SafetensorsWriter.Write(System.IO.Path.Combine(d, "model.safetensors"), st.Tensors.Select(t =>
         {
             float[] x = st.ReadFloats(t);
-            long begin = data.Length;
-            var b = new byte[2];
-            foreach (float v in x)
+            var b = new byte[x.Length * 2];
+            for (int i = 0; i < x.Length; i++)
             {
-                if (dtype == "F16") BinaryPrimitives.WriteHalfLittleEndian(b, (Half)v);
-                else BinaryPrimitives.WriteUInt16LittleEndian(b, GgufSynth.ToBf16(v));
-                data.Write(b);
+                if (dtype == "F16") BinaryPrimitives.WriteHalfLittleEndian(b.AsSpan(i * 2), (Half)x[i]);
+                else BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(i * 2), GgufSynth.ToBf16(x[i]));
             }
-            header[t.Name] = new { dtype, shape = t.Shape, data_offsets = new[] { begin, data.Length } };
-        }
-        byte[] h = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        using var fs = File.Create(System.IO.Path.Combine(d, "model.safetensors"));
-        Span<byte> n = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(n, (ulong)h.Length);
-        fs.Write(n);
-        fs.Write(h);
-        data.Position = 0;
-        data.CopyTo(fs);
+            return new SafetensorsEntry(t.Name, dtype, t.Shape, b);
+        }));
         return d;
     }
 

@@ -120,7 +120,7 @@ public class ImportTests
     {
         // 2 heads of 4 rows, 1 column: HF rows per head [r0 r1 | r2 r3] (halves) → GGUF pairs (r0 r2) (r1 r3)
         int[] src = [0, 1, 2, 3, 10, 11, 12, 13];
-        Assert.Equal([0, 2, 1, 3, 10, 12, 11, 13], HfLlamaImporter.PermuteRows(src, 8, 1, 2));
+        Assert.Equal([0, 2, 1, 3, 10, 12, 11, 13], Ingot.Formats.HuggingFace.HfLayouts.RopePairRows(src, 8, 1, 2));
     }
 
     [Fact]

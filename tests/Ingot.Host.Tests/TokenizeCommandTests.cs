@@ -3,6 +3,7 @@ using System.Text.Json;
 using Ingot.Cli.Commands;
 using Ingot.Formats;
 using Ingot.Host.CommandLine;
+using Ingot.TestSupport;
 using Xunit;
 
 namespace Ingot.Host.Tests;
@@ -72,33 +73,7 @@ public class TokenizeCommandTests
         try
         {
             string json = Path.Combine(folder, "tokenizer.json");
-            using (var f = GgufFile.Open(gguf))
-            using (var stream = File.Create(json))
-            using (var w = new Utf8JsonWriter(stream))
-            {
-                string[] tokens = f.GetArray<string>("tokenizer.ggml.tokens");
-                int[] types = f.GetArray<int>("tokenizer.ggml.token_type");
-                w.WriteStartObject();
-                w.WriteStartArray("added_tokens");
-                for (int i = 0; i < tokens.Length; i++)
-                {
-                    if (types[i] is not (3 or 4)) continue;
-                    w.WriteStartObject(); w.WriteNumber("id", i); w.WriteString("content", tokens[i]); w.WriteBoolean("special", types[i] == 3); w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteStartObject("pre_tokenizer"); w.WriteString("type", "ByteLevel"); w.WriteBoolean("add_prefix_space", false); w.WriteEndObject();
-                w.WriteStartObject("decoder"); w.WriteString("type", "ByteLevel"); w.WriteEndObject();
-                w.WriteStartObject("model");
-                w.WriteString("type", "BPE");
-                w.WriteStartObject("vocab");
-                for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
-                w.WriteEndObject();
-                w.WriteStartArray("merges");
-                foreach (string m in f.GetArray<string>("tokenizer.ggml.merges")) w.WriteStringValue(m);
-                w.WriteEndArray();
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
+            using (var f = GgufFile.Open(gguf)) TokenizerJsonWriter.WriteByteLevel(json, f);
             // a tokenizer.model beside it is ignored when tokenizer.json is there
             File.Copy(Llama2c("tok512.model"), Path.Combine(folder, "tokenizer.model"));
             AssertSuite("gpt-2", json);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingot.Formats;
 using Ingot.Runtime.Tokenization;
+using Ingot.TestSupport;
 using Xunit;
 
 namespace Ingot.Tokenizers.Tests;
@@ -19,24 +20,7 @@ public class HuggingFaceTokenizerTests
         int[] types = f.GetArray<int>("tokenizer.ggml.token_type");
         string dir = Path.Combine(Path.GetTempPath(), $"ingot-hf-{suite}-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
-        using (var stream = File.Create(Path.Combine(dir, "tokenizer.json")))
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("added_tokens");
-            for (int i = 0; i < tokens.Length; i++)
-            {
-                if (types[i] is not (3 or 4)) continue;
-                w.WriteStartObject();
-                w.WriteNumber("id", i);
-                w.WriteString("content", tokens[i]);
-                w.WriteBoolean("special", types[i] == 3);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            model(w, tokens, types, f);
-            w.WriteEndObject();
-        }
+        TokenizerJsonWriter.Write(Path.Combine(dir, "tokenizer.json"), tokens, types, w => model(w, tokens, types, f));
         if (config != null) File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), JsonSerializerString(config));
         return dir;
     }
@@ -62,21 +46,13 @@ public class HuggingFaceTokenizerTests
             w.WriteStartObject("pre_tokenizer");
             w.WriteString("type", "ByteLevel");
             w.WriteEndObject();
-            w.WriteStartObject("model");
-            w.WriteString("type", "BPE");
-            w.WriteStartObject("vocab");
-            for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
-            w.WriteEndObject();
-            w.WriteStartArray("merges");
-            foreach (string m in f.GetArray<string>("tokenizer.ggml.merges"))
+            TokenizerJsonWriter.WriteBpeModel(w, tokens, null, f.GetArray<string>("tokenizer.ggml.merges"), writeMerge: (w, m) =>
             {
                 // the newer [a, b] form for half of them, "a b" for the rest: both are read
                 int sp = m.IndexOf(' ');
                 if (m.Length % 2 == 0) { w.WriteStartArray(); w.WriteStringValue(m[..sp]); w.WriteStringValue(m[(sp + 1)..]); w.WriteEndArray(); }
                 else w.WriteStringValue(m);
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            });
         }, new() { ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["add_bos_token"] = false });
         var hf = HuggingFaceTokenizer.FromFile(dir);
         Assert.IsType<ByteLevelBpeTokenizer>(hf);
@@ -105,15 +81,7 @@ public class HuggingFaceTokenizerTests
             w.WriteStartObject(); w.WriteString("type", "ByteLevel"); w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
-            w.WriteStartObject("model");
-            w.WriteString("type", "BPE");
-            w.WriteStartObject("vocab");
-            for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
-            w.WriteEndObject();
-            w.WriteStartArray("merges");
-            foreach (string m in f.GetArray<string>("tokenizer.ggml.merges")) w.WriteStringValue(m);
-            w.WriteEndArray();
-            w.WriteEndObject();
+            TokenizerJsonWriter.WriteBpeModel(w, tokens, null, f.GetArray<string>("tokenizer.ggml.merges"));
         });
         var hf = HuggingFaceTokenizer.FromFile(Path.Combine(dir, "tokenizer.json"));
         var (inputs, _) = VocabSuite.Read("deepseek-coder");
@@ -203,17 +171,11 @@ public class HuggingFaceTokenizerTests
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteNull("pre_tokenizer");
-            w.WriteStartObject("model");
-            w.WriteString("type", "BPE");
-            w.WriteBoolean("byte_fallback", true);
-            w.WriteString("unk_token", "<unk>");
-            w.WriteStartObject("vocab");
-            for (int i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
-            w.WriteEndObject();
-            w.WriteStartArray("merges");
-            foreach (var (_, l, r) in merges) w.WriteStringValue(tokens[l] + " " + tokens[r]);
-            w.WriteEndArray();
-            w.WriteEndObject();
+            TokenizerJsonWriter.WriteBpeModel(w, tokens, null, merges.Select(m => tokens[m.Left] + " " + tokens[m.Right]), extra: w =>
+            {
+                w.WriteBoolean("byte_fallback", true);
+                w.WriteString("unk_token", "<unk>");
+            });
         }, new() { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["add_bos_token"] = true, ["add_eos_token"] = false });
         var hf = Tokenizer.FromHuggingFace(dir);
         Assert.IsType<SentencePieceBpeTokenizer>(hf);
@@ -230,18 +192,9 @@ public class HuggingFaceTokenizerTests
     {
         string dir = Path.Combine(Path.GetTempPath(), $"ingot-hf-ugm-{name}-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
-        using (var stream = File.Create(Path.Combine(dir, "tokenizer.json")))
-        using (var w = new Utf8JsonWriter(stream))
+        var vocab = UnigramTests.Vocab;
+        TokenizerJsonWriter.Write(Path.Combine(dir, "tokenizer.json"), [.. vocab.Select(p => p.Piece)], [.. vocab.Select(p => p.Type)], w =>
         {
-            var vocab = UnigramTests.Vocab;
-            w.WriteStartObject();
-            w.WriteStartArray("added_tokens");
-            for (int i = 0; i < vocab.Length; i++)
-            {
-                if (vocab[i].Type is not (3 or 4)) continue;
-                w.WriteStartObject(); w.WriteNumber("id", i); w.WriteString("content", vocab[i].Piece); w.WriteBoolean("special", vocab[i].Type == 3); w.WriteEndObject();
-            }
-            w.WriteEndArray();
             w.WriteStartObject("normalizer");
             w.WriteString("type", "Sequence");
             w.WriteStartArray("normalizers");
@@ -264,8 +217,7 @@ public class HuggingFaceTokenizerTests
             foreach (var (piece, _, score) in vocab) { w.WriteStartArray(); w.WriteStringValue(piece); w.WriteNumberValue(score); w.WriteEndArray(); }
             w.WriteEndArray();
             w.WriteEndObject();
-            w.WriteEndObject();
-        }
+        });
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"eos_token": {"content": "</s>", "special": true}, "add_eos_token": true}""");
         return dir;
     }

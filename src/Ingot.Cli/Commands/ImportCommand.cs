@@ -12,7 +12,7 @@ public sealed class ImportCommand : ICliCommand
     public string Usage =>
         "usage: ingot import MODEL [--tokenizer FILE] [--name NAME] [-o SPEC.json] [--gguf OUT.gguf]\n" +
         "  MODEL        a .gguf file, a llama2.c checkpoint (.bin; needs --tokenizer tokenizer.bin unless one sits next to it),\n" +
-        "               or a Hugging Face folder (config.json + *.safetensors + tokenizer.model)\n" +
+        "               or a Hugging Face folder (config.json + *.safetensors + tokenizer.model or tokenizer.json)\n" +
         "  --name NAME  spec name (default: the file name without extension, dots replaced by dashes)\n" +
         "  -o FILE      where to write the spec (default: modelspecs/NAME.json; '-' prints it)\n" +
         "  --gguf FILE  also write the model as GGUF (F32 weights + tokenizer metadata; a copy for GGUF input)";

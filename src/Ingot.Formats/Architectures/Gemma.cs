@@ -1,3 +1,4 @@
+using Ingot.Formats.HuggingFace;
 using Ingot.Specs;
 
 namespace Ingot.Formats.Architectures;
@@ -6,6 +7,11 @@ namespace Ingot.Formats.Architectures;
 /// Gemma 1: token rows times sqrtf(dim) (float32, as llama.cpp), GeGLU with ggml's GELU, NEOX rope, Q multiplied by
 /// 1/sqrt(head_dim) after rope, output always tied (llama.cpp refuses an output.weight). GGUF norm weights already
 /// hold HF's "+1".
+/// <para>
+/// Hugging Face (GemmaForCausalLM; convert_hf_to_gguf's GemmaModel): head_dim required and always written; every
+/// *norm.weight stored as 1 + w (HF's RMSNorm computes x·(1 + w)); lm_head dropped (tied); no permutation (NEOX);
+/// tokenizer.ggml.add_space_prefix false.
+/// </para>
 /// </summary>
 public sealed class GemmaMapping : ArchitectureMapping
 {
@@ -26,6 +32,44 @@ public sealed class GemmaMapping : ArchitectureMapping
         Ffn = s.Ffn with { Gated = true, Activation = Activation.Gelu },
         Output = s.Output with { Tied = true },
     };
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w) => WriteHeadDim(Name, s, w);
+
+    /// <summary>Gemma's converters write key_length and value_length even when they equal dim / heads.</summary>
+    internal static void WriteHeadDim(string arch, ModelSpec s, GgufWriter w)
+    {
+        w.Set(arch + ".attention.key_length", (uint)s.ResolvedHeadDim);
+        w.Set(arch + ".attention.value_length", (uint)s.ResolvedHeadDim);
+    }
+
+    internal override string[] HfModelTypes => ["gemma"];
+
+    // transformers' GemmaConfig
+    internal override string HfDefaults => """{"max_position_embeddings": 8192, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": true}""";
+
+    internal override ModelSpec FromHfConfig(HfConfig c) => FromGemmaConfig(this, c);
+
+    /// <summary>What Gemma and Gemma 2 configs share: head_dim required, GELU (tanh), no attention bias, tied output.</summary>
+    internal static ModelSpec FromGemmaConfig(ArchitectureMapping family, HfConfig c)
+    {
+        c.Int("head_dim");
+        foreach (var key in new[] { "hidden_activation", "hidden_act" })
+            if (c.String(key) is { } act && act is not ("gelu_pytorch_tanh" or "gelu"))
+                throw c.Error(key, $"'{act}' cannot be expressed: llama.cpp's {family.Name} computes gelu_pytorch_tanh");
+        if (c.Bool("attention_bias", false)) throw c.Error("attention_bias", $"true cannot be expressed: llama.cpp's {family.Name} has no attention biases");
+        var s = family.HfDecoder(c);
+        return s with { Output = s.Output with { Tied = true } };
+    }
+
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => PlusOneNorms(LlamaStyleTensors(s, ropePairs: false));
+
+    /// <summary>HF Gemma norms compute x·(1 + w); GGUF stores 1 + w.</summary>
+    internal static IEnumerable<HfTensor> PlusOneNorms(IEnumerable<HfTensor> tensors) =>
+        tensors.Select(t => t.Gguf.EndsWith("norm.weight", StringComparison.Ordinal) ? t with { Layout = HfLayout.PlusOne } : t);
+
+    internal override bool HfDrops(string name, ModelSpec s) => name == "lm_head.weight" || base.HfDrops(name, s);
+
+    internal override bool? HfAddSpacePrefix => false;
 }
 
 /// <summary>
@@ -34,6 +78,12 @@ public sealed class GemmaMapping : ArchitectureMapping
 /// window (default 4096) on even layers. llama.cpp picks the query scale from the layer count (its model type): 46
 /// layers (27B) use 1/sqrt(dim / heads), 26 and 42 use 1/sqrt(head_dim); it aborts on any other count, where we use
 /// 1/sqrt(head_dim) (what HF's query_pre_attn_scalar is for the 2B and 9B models).
+/// <para>
+/// Hugging Face (Gemma2ForCausalLM; convert_hf_to_gguf's Gemma2Model): Gemma's conventions plus
+/// attn_logit_softcapping, final_logit_softcapping (null = off, written as 0) and sliding_window, always written;
+/// post_attention_layernorm → post_attention_norm, pre_feedforward_layernorm → ffn_norm, post_feedforward_layernorm →
+/// post_ffw_norm. A query_pre_attn_scalar other than the scale llama.cpp derives is refused.
+/// </para>
 /// </summary>
 public sealed class Gemma2Mapping : ArchitectureMapping
 {
@@ -43,12 +93,11 @@ public sealed class Gemma2Mapping : ArchitectureMapping
     {
         s = GemmaMapping.Apply(s);
         int window = f.GetInt32("gemma2.attention.sliding_window", 4096);
-        float scale = s.Layers == 46 ? 1f / MathF.Sqrt(s.Dim / s.Attention.Heads) : 1f / MathF.Sqrt(s.ResolvedHeadDim);
         return s with
         {
             Attention = s.Attention with
             {
-                Scale = scale,
+                Scale = 1f / MathF.Sqrt(QueryScalar(s)),
                 LogitSoftcap = f.GetFloat("gemma2.attn_logit_softcapping", 50f),
                 SlidingWindow = window,
                 SlidingWindowLayers = window > 0 ? WindowLayers.Even : WindowLayers.None,
@@ -57,4 +106,56 @@ public sealed class Gemma2Mapping : ArchitectureMapping
             Output = s.Output with { FinalLogitSoftcap = f.GetFloat("gemma2.final_logit_softcapping", 30f) },
         };
     }
+
+    /// <summary>The denominator of llama.cpp's query scale: dim / heads for the 46-layer 27B model, else head_dim.</summary>
+    private static int QueryScalar(ModelSpec s) => s.Layers == 46 ? s.Dim / s.Attention.Heads : s.ResolvedHeadDim;
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
+    {
+        GemmaMapping.WriteHeadDim(Name, s, w);
+        w.Set("gemma2.attention.sliding_window", (uint)s.Attention.SlidingWindow);
+        w.Set("gemma2.attn_logit_softcapping", s.Attention.LogitSoftcap);
+        w.Set("gemma2.final_logit_softcapping", s.Output.FinalLogitSoftcap);
+    }
+
+    internal override string[] HfModelTypes => ["gemma2"];
+
+    // transformers' Gemma2Config
+    internal override string HfDefaults => """
+        {"max_position_embeddings": 8192, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": true,
+         "query_pre_attn_scalar": 256, "sliding_window": 4096, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0}
+        """;
+
+    internal override ModelSpec FromHfConfig(HfConfig c)
+    {
+        var s = GemmaMapping.FromGemmaConfig(this, c);
+        if (c.Int("query_pre_attn_scalar") != QueryScalar(s))
+            throw c.Error("query_pre_attn_scalar", $"{c.Int("query_pre_attn_scalar")} cannot be expressed: llama.cpp scales queries by 1/sqrt({QueryScalar(s)}) for {s.Layers} layers");
+        return s with
+        {
+            Attention = s.Attention with
+            {
+                LogitSoftcap = c.Float("attn_logit_softcapping", 0f),
+                SlidingWindow = c.Int("sliding_window"),
+                SlidingWindowLayers = WindowLayers.Even,
+            },
+            Block = s.Block with { PostAttentionNorm = true, PostFfnNorm = true },
+            Output = s.Output with { FinalLogitSoftcap = c.Float("final_logit_softcapping", 0f) },
+        };
+    }
+
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck)
+    {
+        var list = LlamaStyleTensors(s, ropePairs: false, new HfLayerNames { FfnNorm = "pre_feedforward_layernorm" });
+        for (int l = 0; l < s.Layers; l++)
+        {
+            list.AddRange(HfNorm(s, $"blk.{l}.post_attention_norm", $"model.layers.{l}.post_attention_layernorm"));
+            list.AddRange(HfNorm(s, $"blk.{l}.post_ffw_norm", $"model.layers.{l}.post_feedforward_layernorm"));
+        }
+        return GemmaMapping.PlusOneNorms(list);
+    }
+
+    internal override bool HfDrops(string name, ModelSpec s) => name == "lm_head.weight" || base.HfDrops(name, s);
+
+    internal override bool? HfAddSpacePrefix => false;
 }
