@@ -80,3 +80,11 @@ public partial class StarCoder2F32 { }
 // Test-only spec (TestSpecs/): llama-gqa.f32 with llama.attention.sliding_window = 4 (SlidingWindowTests writes that file).
 [CompiledModel("llama-gqa-swa4-f32")]
 public partial class LlamaGqaSwa4F32 { }
+
+// Test-only specs: a tiny ERNIE 4.5 imported from its Hugging Face config alone (Ingot.TestSupport's ErnieFolderWriter;
+// tests/Ingot.Generators.Tests/TestSpecs) and the same weights as a llama GGUF (TestSpecs/, LlamaTwinWriter).
+[CompiledModel("ernie4_5-tiny")]
+public partial class Ernie45Tiny { }
+
+[CompiledModel("ernie4_5-tiny-llama")]
+public partial class Ernie45TinyLlamaTwin { }
