@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>
+/// One query head over cached keys and values, computed as llama.cpp's CPU graph computes it without flash attention
+/// (kq = mul_mat(k, q), soft_max_ext, kqv = mul_mat(v, kq)), bit for bit (see <see cref="GgmlMath"/>):
+/// <list type="number">
+/// <item>s_c = <see cref="GgmlMath.DotF32"/>(k_c, q) · scale for every visible position c &lt; nKv;</item>
+/// <item>max over s; p_c = <see cref="GgmlMath.Exp"/>(s_c − max) in chunks of 16 positions (masked lanes are 0),
+/// each chunk reduced by <see cref="GgmlMath.Reduce16"/> and added to a double sum; p_c ·= (float)(1 / sum);</item>
+/// <item>out_d = tinyBLAS over positions: 16 lane accumulators (lane = c mod 16, one FMA v_c,d · p_c per position in
+/// order), then <see cref="GgmlMath.Reduce16"/>.</item>
+/// </list>
+/// The result does not depend on how many positions llama.cpp pads the cache view to (padded positions carry p = 0),
+/// so decode and prefill agree. q: (headDim); position c of this KV head at kCache/vCache + c·kvStride.
+/// </summary>
+public static unsafe class AttentionGgml
+{
+    [ThreadStatic] private static float* t_scratch;
+    [ThreadStatic] private static nint t_scratchFloats;
+
+    private static float* Scratch(nint floats)
+    {
+        if (t_scratchFloats < floats)
+        {
+            if (t_scratch != null) NativeMemory.AlignedFree(t_scratch);
+            floats = Math.Max(floats, 2 * t_scratchFloats);
+            t_scratch = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            t_scratchFloats = floats;
+        }
+        return t_scratch;
+    }
+
+    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead)
+    {
+        int nPad = (nKv + 15) & ~15;
+        float* p = Scratch(nPad + 16 * (nint)headDim);
+        float* acc = p + nPad;
+
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < nKv; c++)
+        {
+            float s = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim) * scale;
+            p[c] = s;
+            if (s > max) max = s;
+        }
+        double sum = 0;
+        for (int c0 = 0; c0 < nPad; c0 += 16)
+        {
+            for (int c = c0; c < c0 + 16; c++) p[c] = c < nKv ? GgmlMath.Exp(p[c] - max) : 0f;
+            sum += GgmlMath.Reduce16(p + c0);
+        }
+        float inv = (float)(1.0 / sum);
+        for (int c = 0; c < nKv; c++) p[c] *= inv;
+
+        new Span<float>(acc, 16 * headDim).Clear();
+        for (int c = 0; c < nKv; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        ReduceRows(acc, headDim, outHead);
+    }
+
+    /// <summary>a[d] = fma(v[d], p, a[d]).</summary>
+    private static void FmaRow(float* a, float* v, float p, int n)
+    {
+        int d = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vp = Vector512.Create(p);
+            for (; d + 16 <= n; d += 16) Vector512.FusedMultiplyAdd(Vector512.Load(v + d), vp, Vector512.Load(a + d)).Store(a + d);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vp = Vector256.Create(p);
+            for (; d + 8 <= n; d += 8) Vector256.FusedMultiplyAdd(Vector256.Load(v + d), vp, Vector256.Load(a + d)).Store(a + d);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var vp = Vector128.Create(p);
+            for (; d + 4 <= n; d += 4) Vector128.FusedMultiplyAdd(Vector128.Load(v + d), vp, Vector128.Load(a + d)).Store(a + d);
+        }
+        for (; d < n; d++) a[d] = MathF.FusedMultiplyAdd(v[d], p, a[d]);
+    }
+
+    private static Vector128<float> Row(float* c0, int n, int i) => Vector128.Load(c0 + (nint)i * n);
+
+    /// <summary>out[d] = <see cref="GgmlMath.Reduce16"/> of column d of the 16 rows (n floats each) at acc.</summary>
+    private static void ReduceRows(float* acc, int n, float* outp)
+    {
+        int d = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; d + 4 <= n; d += 4)
+            {
+                float* c0 = acc + d;
+                Vector128<float> a0 = Row(c0, n, 8) + Row(c0, n, 0), a1 = Row(c0, n, 9) + Row(c0, n, 1), a2 = Row(c0, n, 10) + Row(c0, n, 2), a3 = Row(c0, n, 11) + Row(c0, n, 3);
+                Vector128<float> a4 = Row(c0, n, 12) + Row(c0, n, 4), a5 = Row(c0, n, 13) + Row(c0, n, 5), a6 = Row(c0, n, 14) + Row(c0, n, 6), a7 = Row(c0, n, 15) + Row(c0, n, 7);
+                Vector128<float> b0 = a4 + a0, b1 = a5 + a1, b2 = a6 + a2, b3 = a7 + a3;
+                ((b0 + b2) + (b1 + b3)).Store(outp + d);
+            }
+        }
+        float* col = stackalloc float[16];
+        for (; d < n; d++)
+        {
+            for (int i = 0; i < 16; i++) col[i] = acc[(nint)i * n + d];
+            outp[d] = GgmlMath.Reduce16(col);
+        }
+    }
+}
