@@ -615,7 +615,7 @@ namespace Ingot.Generators.Emit
                     w.Open("for (int t = 0; t < N; t++)");
                     w.Open("for (int i = 0; i < nr; i++)");
                     w.Line("float g = gate[t * nr + i];");
-                    w.Line("H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
+                    w.Line("H[(nint)t * FfnDim + r0 + i] = GgmlMath.Silu(g) * up[t * nr + i];  // ggml_v_silu rounded to float, then * u (ggml: silu op, then mul op)");
                     w.Close();
                     w.Close();
                     w.Close();
@@ -626,7 +626,7 @@ namespace Ingot.Generators.Emit
                     w.Open("for (int t = 0; t < N; t++)");
                     w.Line("float g = " + DotExpr(k.Gate.Kind, "Wg", "r", p.Dim, "t") + ";");
                     w.Line("float u = " + DotExpr(k.Up.Kind, "Wu", "r", p.Dim, "t") + ";");
-                    w.Line("H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)");
+                    w.Line("H[(nint)t * FfnDim + r] = GgmlMath.Silu(g) * u;  // ggml_v_silu rounded to float, then * u (ggml: silu op, then mul op)");
                     w.Close();
                     w.Close();
                 }
@@ -636,8 +636,8 @@ namespace Ingot.Generators.Emit
             }
 
             // Attention
-            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit, single pass with an online softmax.");
-            w.Line("/// GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>");
+            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit, in llama.cpp's float order");
+            w.Line("/// (AttentionGgml: two-pass softmax). GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>");
             w.Line(GeneratedCodeAttribute);
                 w.Open("private struct AttentionBody : IRangeBody");
             w.Line("public float* Q;        // (N, QDim)");
@@ -647,70 +647,30 @@ namespace Ingot.Generators.Emit
             w.Line("public int Pos;");
             w.Line();
             w.Open("public void Run(int start, int end)");
-            w.Line("float* acc = stackalloc float[HeadDim];");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
-            w.Line("float* q = Q + (nint)t * QDim + h * HeadDim;");
-            w.Line("new Span<float>(acc, HeadDim).Clear();");
-            w.Line("float max = float.NegativeInfinity, sum = 0f;");
-            w.Line("int nKv = Pos + t + 1;");
-            w.Open("for (int j = 0; j < nKv; j++)");
-            w.Line("float score = DotHead(q, KCache + (nint)j * KvDim + g * HeadDim) * AttentionScale;");
-            w.Line("float* v = VCache + (nint)j * KvDim + g * HeadDim;");
-            w.Open("if (score > max)");
-            w.Line("float c = MathF.Exp(max - score);  // rescale what was accumulated under the old maximum");
-            w.Line("sum = sum * c + 1f;");
-            w.Line("ScaleAddHead(acc, c, 1f, v);");
-            w.Line("max = score;");
-            w.Close();
-            w.Open("else");
-            w.Line("float e = MathF.Exp(score - max);");
-            w.Line("sum += e;");
-            w.Line("ScaleAddHead(acc, 1f, e, v);");
-            w.Close();
-            w.Close();
-            w.Line("ScaleHead(Out + (nint)t * QDim + h * HeadDim, acc, 1f / sum);");
+            w.Line("AttentionGgml.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim, AttentionScale, Out + (nint)t * QDim + h * HeadDim);");
             w.Close();
             w.Close();
             w.Close();
             w.Line();
 
             // RoPE epilogue
-            w.Line("/// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load).</summary>");
+            w.Line("/// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load); the first product of each");
+            w.Line("/// output fused, as GCC contracts ggml's rope loop (x0·cos − x1·sin → fma(x0, cos, −(x1·sin))).</summary>");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
             w.Line(GeneratedCodeAttribute);
             w.Open("private static void RopeHead(float* v, float* cos, float* sin, int pos)");
             w.Line("float* c = cos + (nint)pos * (HeadDim / 2), s = sin + (nint)pos * (HeadDim / 2);");
             w.Open("for (int i = 0; i < HeadDim / 2; i++)");
             w.Line("float x0 = v[2 * i], x1 = v[2 * i + 1];");
-            w.Line("v[2 * i] = x0 * c[i] - x1 * s[i];");
-            w.Line("v[2 * i + 1] = x0 * s[i] + x1 * c[i];");
+            w.Line("v[2 * i] = MathF.FusedMultiplyAdd(x0, c[i], -(x1 * s[i]));");
+            w.Line("v[2 * i + 1] = MathF.FusedMultiplyAdd(x0, s[i], x1 * c[i]);");
             w.Close();
             w.Close();
             w.Line();
 
             // ISA inner loops.
-            w.Line("/// <summary>q · k over one head (HeadDim = " + I(p.HeadDim) + ").</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static float DotHead(float* a, float* b)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => { isa.Dot(w, "sum", "a", "b", p.HeadDim); w.Line("return sum;"); }, used);
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>acc = acc·c + p·v over one head (the online-softmax update).</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void ScaleAddHead(float* acc, float c, float p, float* v)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => isa.ScaleAdd(w, "acc", "c", "p", "v", p.HeadDim), used);
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>dst = src·s over one head (softmax normalization).</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line(GeneratedCodeAttribute);
-            w.Open("private static void ScaleHead(float* dst, float* src, float s)");
-            IsaDispatch.Emit(w, p.HeadDim, isa => isa.Scale(w, "dst", "src", "s", p.HeadDim), used);
-            w.Close();
-            w.Line();
             w.Line("/// <summary>RMSNorm of one row: y = (x · 1/sqrt(mean(x²) + eps)) · weight; the sum of squares in double, as ggml.</summary>");
             w.Line(GeneratedCodeAttribute);
             w.Open("private static void RmsNormRow(float* x, float* weight, float* y)");

@@ -190,8 +190,8 @@ namespace Ingot.Generators.Planning
                 ops.Add(new PlanOp("qkv", layers + ": q|k|v = W_qkv · xn in one pass over " + I(qDim + 2 * kvDim) +
                     " rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache",
                     "q " + KernelFor(k.Q.Kind) + "; k " + KernelFor(k.K.Kind) + "; v " + KernelFor(k.V.Kind)));
-                ops.Add(new PlanOp("attention", layers + ": causal attention over the cache, online softmax, GQA: query head h reads kv head h / " +
-                    I(spec.Attention.Heads / spec.Attention.KvHeads), "generated AttentionBody (head_dim " + I(headDim) + ")"));
+                ops.Add(new PlanOp("attention", layers + ": causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / " +
+                    I(spec.Attention.Heads / spec.Attention.KvHeads), "generated AttentionBody → AttentionGgml.Head (head_dim " + I(headDim) + ")"));
                 ops.Add(new PlanOp("attn_output", layers + ": x += W_o · attn (residual add folded into the epilogue)", KernelFor(k.O.Kind)));
                 ops.Add(new PlanOp("ffn_norm", layers + ": rmsnorm(x) * ffn_norm, fused with preparing the activation for " +
                     Acts(k.Gate.Kind, k.Up.Kind), "generated RmsNorm + " + ActKernels(k.Gate.Kind, k.Up.Kind)));

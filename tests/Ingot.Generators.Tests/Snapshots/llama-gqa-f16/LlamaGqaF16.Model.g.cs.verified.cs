@@ -8,7 +8,7 @@
 //     embed: x[t] = token_embd row of token t (256) [Dequantize.Row(f16)]
 //     attn_norm: layers 0,1: rmsnorm(x) * attn_norm, fused with preparing the activation for f16 weights [generated RmsNorm + f16 rounding]
 //     qkv: layers 0,1: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation); k Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation); v Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)]
-//     attention: layers 0,1: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
+//     attention: layers 0,1: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 64)]
 //     attn_output: layers 0,1: x += W_o · attn (residual add folded into the epilogue) [Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)]
 //     ffn_norm: layers 0,1: rmsnorm(x) * ffn_norm, fused with preparing the activation for f16 weights [generated RmsNorm + f16 rounding]
 //     ffn_gate_up: layers 0,1: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation); up Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)]

@@ -8,7 +8,7 @@
 //     embed: x[t] = token_embd row of token t (256) [Dequantize.Row(q6_k)]
 //     attn_norm: layers 0,1: rmsnorm(x) * attn_norm, fused with preparing the activation for q6_k weights [generated RmsNorm + Quantize.RowQ8_K]
 //     qkv: layers 0,1: q|k|v = W_qkv · xn in one pass over 512 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block); k VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block); v VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
-//     attention: layers 0,1: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 64)]
+//     attention: layers 0,1: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 64)]
 //     attn_output: layers 0,1: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]
 //     ffn_norm: layers 0,1: rmsnorm(x) * ffn_norm, fused with preparing the activation for q6_k weights [generated RmsNorm + Quantize.RowQ8_K]
 //     ffn_gate_up: layers 0,1: h = silu(W_gate · xn) * (W_up · xn) in one pass over 512 rows [gate VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block); up VecDot.Q6_KQ8_K (q6_k weights · activations quantized to q8_K, integer dot per block)]

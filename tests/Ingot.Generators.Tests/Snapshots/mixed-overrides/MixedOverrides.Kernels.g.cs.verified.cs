@@ -8,14 +8,14 @@
 //     embed: x[t] = token_embd row of token t (128) [Dequantize.Row(q8_0)]
 //     attn_norm: layers 0: rmsnorm(x) * attn_norm, fused with preparing the activation for q8_0 weights [generated RmsNorm + Quantize.RowQ8_0]
 //     qkv: layers 0: q|k|v = W_qkv · xn in one pass over 256 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); k VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); v VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
-//     attention: layers 0: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 32)]
+//     attention: layers 0: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 32)]
 //     attn_output: layers 0: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
 //     ffn_norm: layers 0: rmsnorm(x) * ffn_norm, fused with preparing the activation for q8_0 weights [generated RmsNorm + Quantize.RowQ8_0]
 //     ffn_gate_up: layers 0: h = silu(W_gate · xn) * (W_up · xn) in one pass over 256 rows [gate VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); up VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
 //     ffn_down: layers 0: x += W_down · h (residual add folded into the epilogue) [VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
 //     attn_norm: layers 1,2: rmsnorm(x) * attn_norm, fused with preparing the activation for q8_0 + f16 weights [generated RmsNorm + Quantize.RowQ8_0 + f16 rounding]
 //     qkv: layers 1,2: q|k|v = W_qkv · xn in one pass over 256 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); k VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); v Dot.F16F16 (f16 weights · activations rounded to f16, f32 accumulation)]
-//     attention: layers 1,2: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 32)]
+//     attention: layers 1,2: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 32)]
 //     attn_output: layers 1,2: x += W_o · attn (residual add folded into the epilogue) [VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
 //     ffn_norm: layers 1,2: rmsnorm(x) * ffn_norm, fused with preparing the activation for q8_0 weights [generated RmsNorm + Quantize.RowQ8_0]
 //     ffn_gate_up: layers 1,2: h = silu(W_gate · xn) * (W_up · xn) in one pass over 256 rows [gate VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block); up VecDot.Q8_0Q8_0 (q8_0 weights · activations quantized to q8_0, integer dot per block)]
@@ -190,7 +190,7 @@ namespace Ingot.Tests.Models
                         for (int i = 0; i < nr; i++)
                         {
                             float g = gate[t * nr + i];
-                            H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                            H[(nint)t * FfnDim + r0 + i] = GgmlMath.Silu(g) * up[t * nr + i];  // ggml_v_silu rounded to float, then * u (ggml: silu op, then mul op)
                         }
                     }
                 }
@@ -263,15 +263,15 @@ namespace Ingot.Tests.Models
                         for (int i = 0; i < nr; i++)
                         {
                             float g = gate[t * nr + i];
-                            H[(nint)t * FfnDim + r0 + i] = g / (1.0f + MathF.Exp(-g)) * up[t * nr + i];  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                            H[(nint)t * FfnDim + r0 + i] = GgmlMath.Silu(g) * up[t * nr + i];  // ggml_v_silu rounded to float, then * u (ggml: silu op, then mul op)
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit, single pass with an online softmax.
-        /// GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>
+        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit, in llama.cpp's float order
+        /// (AttentionGgml: two-pass softmax). GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>
         [GeneratedCode("Ingot.Generators", "1.0.0")]
         private struct AttentionBody : IRangeBody
         {
@@ -283,38 +283,16 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                float* acc = stackalloc float[HeadDim];
                 for (int unit = start; unit < end; unit++)
                 {
                     int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
-                    float* q = Q + (nint)t * QDim + h * HeadDim;
-                    new Span<float>(acc, HeadDim).Clear();
-                    float max = float.NegativeInfinity, sum = 0f;
-                    int nKv = Pos + t + 1;
-                    for (int j = 0; j < nKv; j++)
-                    {
-                        float score = DotHead(q, KCache + (nint)j * KvDim + g * HeadDim) * AttentionScale;
-                        float* v = VCache + (nint)j * KvDim + g * HeadDim;
-                        if (score > max)
-                        {
-                            float c = MathF.Exp(max - score);  // rescale what was accumulated under the old maximum
-                            sum = sum * c + 1f;
-                            ScaleAddHead(acc, c, 1f, v);
-                            max = score;
-                        }
-                        else
-                        {
-                            float e = MathF.Exp(score - max);
-                            sum += e;
-                            ScaleAddHead(acc, 1f, e, v);
-                        }
-                    }
-                    ScaleHead(Out + (nint)t * QDim + h * HeadDim, acc, 1f / sum);
+                    AttentionGgml.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim, AttentionScale, Out + (nint)t * QDim + h * HeadDim);
                 }
             }
         }
 
-        /// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load).</summary>
+        /// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load); the first product of each
+        /// output fused, as GCC contracts ggml's rope loop (x0·cos − x1·sin → fma(x0, cos, −(x1·sin))).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         [GeneratedCode("Ingot.Generators", "1.0.0")]
         private static void RopeHead(float* v, float* cos, float* sin, int pos)
@@ -323,97 +301,8 @@ namespace Ingot.Tests.Models
             for (int i = 0; i < HeadDim / 2; i++)
             {
                 float x0 = v[2 * i], x1 = v[2 * i + 1];
-                v[2 * i] = x0 * c[i] - x1 * s[i];
-                v[2 * i + 1] = x0 * s[i] + x1 * c[i];
-            }
-        }
-
-        /// <summary>q · k over one head (HeadDim = 32).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static float DotHead(float* a, float* b)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var acc = Vector512<float>.Zero;
-                for (int i = 0; i < 32; i += 16) acc += Vector512.Load(a + i) * Vector512.Load(b + i);
-                float sum = Vector512.Sum(acc);
-                return sum;
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                var acc = Vector256<float>.Zero;
-                for (int i = 0; i < 32; i += 8) acc += Vector256.Load(a + i) * Vector256.Load(b + i);
-                float sum = Vector256.Sum(acc);
-                return sum;
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var acc = Vector128<float>.Zero;
-                for (int i = 0; i < 32; i += 4) acc += Vector128.Load(a + i) * Vector128.Load(b + i);
-                float sum = Vector128.Sum(acc);
-                return sum;
-            }
-            else
-            {
-                float sum = 0f;
-                for (int i = 0; i < 32; i++) sum += a[i] * b[i];
-                return sum;
-            }
-        }
-
-        /// <summary>acc = acc·c + p·v over one head (the online-softmax update).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ScaleAddHead(float* acc, float c, float p, float* v)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var vc = Vector512.Create(c);
-                var vp = Vector512.Create(p);
-                for (int i = 0; i < 32; i += 16) (Vector512.Load(acc + i) * vc + vp * Vector512.Load(v + i)).Store(acc + i);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                var vc = Vector256.Create(c);
-                var vp = Vector256.Create(p);
-                for (int i = 0; i < 32; i += 8) (Vector256.Load(acc + i) * vc + vp * Vector256.Load(v + i)).Store(acc + i);
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var vc = Vector128.Create(c);
-                var vp = Vector128.Create(p);
-                for (int i = 0; i < 32; i += 4) (Vector128.Load(acc + i) * vc + vp * Vector128.Load(v + i)).Store(acc + i);
-            }
-            else
-            {
-                for (int i = 0; i < 32; i++) acc[i] = acc[i] * c + p * v[i];
-            }
-        }
-
-        /// <summary>dst = src·s over one head (softmax normalization).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ScaleHead(float* dst, float* src, float s)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var vs = Vector512.Create(s);
-                for (int i = 0; i < 32; i += 16) (Vector512.Load(src + i) * vs).Store(dst + i);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                var vs = Vector256.Create(s);
-                for (int i = 0; i < 32; i += 8) (Vector256.Load(src + i) * vs).Store(dst + i);
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var vs = Vector128.Create(s);
-                for (int i = 0; i < 32; i += 4) (Vector128.Load(src + i) * vs).Store(dst + i);
-            }
-            else
-            {
-                for (int i = 0; i < 32; i++) dst[i] = src[i] * s;
+                v[2 * i] = MathF.FusedMultiplyAdd(x0, c[i], -(x1 * s[i]));
+                v[2 * i + 1] = MathF.FusedMultiplyAdd(x0, s[i], x1 * c[i]);
             }
         }
 

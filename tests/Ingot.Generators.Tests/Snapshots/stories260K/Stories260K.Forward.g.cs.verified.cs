@@ -8,7 +8,7 @@
 //     embed: x[t] = token_embd row of token t (64) [row copy]
 //     attn_norm: layers 0,1,2,3,4: rmsnorm(x) * attn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
 //     qkv: layers 0,1,2,3,4: q|k|v = W_qkv · xn in one pass over 128 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q Dot.F32 (f32 weights · f32 activations); k Dot.F32 (f32 weights · f32 activations); v Dot.F32 (f32 weights · f32 activations)]
-//     attention: layers 0,1,2,3,4: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 8)]
+//     attention: layers 0,1,2,3,4: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 8)]
 //     attn_output: layers 0,1,2,3,4: x += W_o · attn (residual add folded into the epilogue) [Dot.F32 (f32 weights · f32 activations)]
 //     ffn_norm: layers 0,1,2,3,4: rmsnorm(x) * ffn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
 //     ffn_gate_up: layers 0,1,2,3,4: h = silu(W_gate · xn) * (W_up · xn) in one pass over 172 rows [gate Dot.F32 (f32 weights · f32 activations); up Dot.F32 (f32 weights · f32 activations)]

@@ -8,7 +8,7 @@
 //     embed: x[t] = token_embd row of token t (64) [row copy]
 //     attn_norm: layers 0,1,2,3,4: rmsnorm(x) * attn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
 //     qkv: layers 0,1,2,3,4: q|k|v = W_qkv · xn in one pass over 128 rows (weight rows reused across the batch), RoPE in the epilogue, k and v written into the KV cache [q Dot.F32 (f32 weights · f32 activations); k Dot.F32 (f32 weights · f32 activations); v Dot.F32 (f32 weights · f32 activations)]
-//     attention: layers 0,1,2,3,4: causal attention over the cache, online softmax, GQA: query head h reads kv head h / 2 [generated AttentionBody (head_dim 8)]
+//     attention: layers 0,1,2,3,4: causal attention over the cache, two-pass softmax in llama.cpp's float order, GQA: query head h reads kv head h / 2 [generated AttentionBody → AttentionGgml.Head (head_dim 8)]
 //     attn_output: layers 0,1,2,3,4: x += W_o · attn (residual add folded into the epilogue) [Dot.F32 (f32 weights · f32 activations)]
 //     ffn_norm: layers 0,1,2,3,4: rmsnorm(x) * ffn_norm, fused with preparing the activation for f32 weights [generated RmsNorm + no conversion]
 //     ffn_gate_up: layers 0,1,2,3,4: h = silu(W_gate · xn) * (W_up · xn) in one pass over 172 rows [gate Dot.F32 (f32 weights · f32 activations); up Dot.F32 (f32 weights · f32 activations)]
@@ -158,14 +158,14 @@ namespace Ingot.Tests.Models
                     {
                         float g = Dot.F32((float*)Wg + (nint)r * 64, Act32 + (nint)t * 64, 64);
                         float u = Dot.F32((float*)Wu + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        H[(nint)t * FfnDim + r] = g / (1.0f + MathF.Exp(-g)) * u;  // silu(g) rounded to float, then * u (ggml: silu op, then mul op)
+                        H[(nint)t * FfnDim + r] = GgmlMath.Silu(g) * u;  // ggml_v_silu rounded to float, then * u (ggml: silu op, then mul op)
                     }
                 }
             }
         }
 
-        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit, single pass with an online softmax.
-        /// GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>
+        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit, in llama.cpp's float order
+        /// (AttentionGgml: two-pass softmax). GQA: query head h reads KV head h / HeadGroup. Token t sees positions [0, Pos + t].</summary>
         [GeneratedCode("Ingot.Generators", "1.0.0")]
         private struct AttentionBody : IRangeBody
         {
@@ -177,38 +177,16 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                float* acc = stackalloc float[HeadDim];
                 for (int unit = start; unit < end; unit++)
                 {
                     int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
-                    float* q = Q + (nint)t * QDim + h * HeadDim;
-                    new Span<float>(acc, HeadDim).Clear();
-                    float max = float.NegativeInfinity, sum = 0f;
-                    int nKv = Pos + t + 1;
-                    for (int j = 0; j < nKv; j++)
-                    {
-                        float score = DotHead(q, KCache + (nint)j * KvDim + g * HeadDim) * AttentionScale;
-                        float* v = VCache + (nint)j * KvDim + g * HeadDim;
-                        if (score > max)
-                        {
-                            float c = MathF.Exp(max - score);  // rescale what was accumulated under the old maximum
-                            sum = sum * c + 1f;
-                            ScaleAddHead(acc, c, 1f, v);
-                            max = score;
-                        }
-                        else
-                        {
-                            float e = MathF.Exp(score - max);
-                            sum += e;
-                            ScaleAddHead(acc, 1f, e, v);
-                        }
-                    }
-                    ScaleHead(Out + (nint)t * QDim + h * HeadDim, acc, 1f / sum);
+                    AttentionGgml.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim, AttentionScale, Out + (nint)t * QDim + h * HeadDim);
                 }
             }
         }
 
-        /// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load).</summary>
+        /// <summary>RoPE NORM on one head: pairs (2i, 2i + 1) rotated by pos·theta_i (tables from Load); the first product of each
+        /// output fused, as GCC contracts ggml's rope loop (x0·cos − x1·sin → fma(x0, cos, −(x1·sin))).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         [GeneratedCode("Ingot.Generators", "1.0.0")]
         private static void RopeHead(float* v, float* cos, float* sin, int pos)
@@ -217,79 +195,8 @@ namespace Ingot.Tests.Models
             for (int i = 0; i < HeadDim / 2; i++)
             {
                 float x0 = v[2 * i], x1 = v[2 * i + 1];
-                v[2 * i] = x0 * c[i] - x1 * s[i];
-                v[2 * i + 1] = x0 * s[i] + x1 * c[i];
-            }
-        }
-
-        /// <summary>q · k over one head (HeadDim = 8).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static float DotHead(float* a, float* b)
-        {
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var acc = Vector256<float>.Zero;
-                for (int i = 0; i < 8; i += 8) acc += Vector256.Load(a + i) * Vector256.Load(b + i);
-                float sum = Vector256.Sum(acc);
-                return sum;
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var acc = Vector128<float>.Zero;
-                for (int i = 0; i < 8; i += 4) acc += Vector128.Load(a + i) * Vector128.Load(b + i);
-                float sum = Vector128.Sum(acc);
-                return sum;
-            }
-            else
-            {
-                float sum = 0f;
-                for (int i = 0; i < 8; i++) sum += a[i] * b[i];
-                return sum;
-            }
-        }
-
-        /// <summary>acc = acc·c + p·v over one head (the online-softmax update).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ScaleAddHead(float* acc, float c, float p, float* v)
-        {
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vc = Vector256.Create(c);
-                var vp = Vector256.Create(p);
-                for (int i = 0; i < 8; i += 8) (Vector256.Load(acc + i) * vc + vp * Vector256.Load(v + i)).Store(acc + i);
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var vc = Vector128.Create(c);
-                var vp = Vector128.Create(p);
-                for (int i = 0; i < 8; i += 4) (Vector128.Load(acc + i) * vc + vp * Vector128.Load(v + i)).Store(acc + i);
-            }
-            else
-            {
-                for (int i = 0; i < 8; i++) acc[i] = acc[i] * c + p * v[i];
-            }
-        }
-
-        /// <summary>dst = src·s over one head (softmax normalization).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        [GeneratedCode("Ingot.Generators", "1.0.0")]
-        private static void ScaleHead(float* dst, float* src, float s)
-        {
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vs = Vector256.Create(s);
-                for (int i = 0; i < 8; i += 8) (Vector256.Load(src + i) * vs).Store(dst + i);
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var vs = Vector128.Create(s);
-                for (int i = 0; i < 8; i += 4) (Vector128.Load(src + i) * vs).Store(dst + i);
-            }
-            else
-            {
-                for (int i = 0; i < 8; i++) dst[i] = src[i] * s;
+                v[2 * i] = MathF.FusedMultiplyAdd(x0, c[i], -(x1 * s[i]));
+                v[2 * i + 1] = MathF.FusedMultiplyAdd(x0, s[i], x1 * c[i]);
             }
         }
 
