@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Ingot.Formats;
 using Ingot.Runtime.Quants;
@@ -11,10 +12,13 @@ public unsafe class ActivationAndHelperTests
 
     private static readonly (GgmlType Type, string Name)[] Forms =
     [
-        (GgmlType.Q8_0, "RowQ8_0"), (GgmlType.Q8_0, "RowQ8_0Scalar"),
-        (GgmlType.Q8_1, "RowQ8_1"), (GgmlType.Q8_1, "RowQ8_1Scalar"),
-        (GgmlType.Q8_K, "RowQ8_K"), (GgmlType.Q8_K, "RowQ8_KScalar"),
+        (GgmlType.Q8_0, "RowQ8_0"), (GgmlType.Q8_0, "RowQ8_0Scalar"), (GgmlType.Q8_0, "RowQ8_0V128"), (GgmlType.Q8_0, "RowQ8_0V256"), (GgmlType.Q8_0, "RowQ8_0V512"),
+        (GgmlType.Q8_1, "RowQ8_1"), (GgmlType.Q8_1, "RowQ8_1Scalar"), (GgmlType.Q8_1, "RowQ8_1V128"), (GgmlType.Q8_1, "RowQ8_1V256"), (GgmlType.Q8_1, "RowQ8_1V512"),
+        (GgmlType.Q8_K, "RowQ8_K"), (GgmlType.Q8_K, "RowQ8_KScalar"), (GgmlType.Q8_K, "RowQ8_KV128"), (GgmlType.Q8_K, "RowQ8_KV256"), (GgmlType.Q8_K, "RowQ8_KV512"),
     ];
+
+    /// <summary>Every form (dispatch, scalar, Vector128/256/512) of one activation type.</summary>
+    private static string[] FormsOf(GgmlType type) => Forms.Where(f => f.Type == type).Select(f => f.Name).ToArray();
 
     private static void Call(string name, float* x, byte* dst, int n)
     {
@@ -22,10 +26,19 @@ public unsafe class ActivationAndHelperTests
         {
             case "RowQ8_0": Quantize.RowQ8_0(x, dst, n); break;
             case "RowQ8_0Scalar": Quantize.RowQ8_0Scalar(x, dst, n); break;
+            case "RowQ8_0V128": Quantize.RowQ8_0V128(x, dst, n); break;
+            case "RowQ8_0V256": Quantize.RowQ8_0V256(x, dst, n); break;
+            case "RowQ8_0V512": Quantize.RowQ8_0V512(x, dst, n); break;
             case "RowQ8_1": Quantize.RowQ8_1(x, dst, n); break;
             case "RowQ8_1Scalar": Quantize.RowQ8_1Scalar(x, dst, n); break;
+            case "RowQ8_1V128": Quantize.RowQ8_1V128(x, dst, n); break;
+            case "RowQ8_1V256": Quantize.RowQ8_1V256(x, dst, n); break;
+            case "RowQ8_1V512": Quantize.RowQ8_1V512(x, dst, n); break;
             case "RowQ8_K": Quantize.RowQ8_K(x, dst, n); break;
             case "RowQ8_KScalar": Quantize.RowQ8_KScalar(x, dst, n); break;
+            case "RowQ8_KV128": Quantize.RowQ8_KV128(x, dst, n); break;
+            case "RowQ8_KV256": Quantize.RowQ8_KV256(x, dst, n); break;
+            case "RowQ8_KV512": Quantize.RowQ8_KV512(x, dst, n); break;
             default: throw new ArgumentException(name);
         }
     }
@@ -61,14 +74,101 @@ public unsafe class ActivationAndHelperTests
             {
                 var a = new byte[QuantTraits.RowBytes(t, n)];
                 var b = new byte[a.Length];
-                fixed (float* px = x) fixed (byte* pa = a, pb = b)
+                foreach (string form in FormsOf(t))
                 {
-                    string name = t == GgmlType.Q8_0 ? "RowQ8_0" : t == GgmlType.Q8_1 ? "RowQ8_1" : "RowQ8_K";
-                    Call(name, px, pa, n);
-                    Call(name + "Scalar", px, pb, n);
+                    fixed (float* px = x) fixed (byte* pa = a, pb = b)
+                    {
+                        Call(FormsOf(t).First(f => f.EndsWith("Scalar")), px, pa, n);
+                        Call(form, px, pb, n);
+                    }
+                    Assert.True(a.AsSpan().SequenceEqual(b), $"{t} round {round}: {form} and the scalar quantizer differ");
                 }
-                Assert.True(a.AsSpan().SequenceEqual(b), $"{t} round {round}: vector and scalar quantizers differ");
             }
+        }
+    }
+
+    /// <summary>
+    /// Pins the activation rounding rule of llama.cpp's x86 build (ggml-cpu-quants.c quantize_row_q8_0/q8_1 under
+    /// __AVX2__: id = 127/amax, _mm256_round_ps(…, _MM_ROUND_NEAREST) = half to even) on rows where the portable
+    /// reference rule (id = 1/d, roundf = half away from zero; what weight quantization uses) gives other bytes: exact
+    /// .5 ties, and a block where 127/amax and 1/(amax/127) differ in the last bit and that bit decides an element.
+    /// Every form (dispatch, scalar, Vector128/256/512) writes the same bytes.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q8_1)]
+    public void Q8ActivationRoundsHalfToEvenWith127OverAmax(GgmlType type)
+    {
+        // block 0: amax 127 → d = 1, id = 1: x·id is x itself; ties at ±0.5, ±2.5, 3.5, -6.5
+        var x = new float[64];
+        float[] ties = [0.5f, -0.5f, 2.5f, -2.5f, 3.5f, -6.5f, 1.5f, 126.5f];
+        for (int j = 0; j < ties.Length; j++) x[j] = ties[j];
+        x[31] = 127f;
+        sbyte[] expected0 = [0, 0, 2, -2, 4, -6, 2, 126];
+        // block 1: an amax whose 127/amax and 1/(amax/127) differ, and an element that rounds differently with them
+        var (amax, elem) = FindIdDisagreement();
+        x[32] = amax;
+        x[33] = elem;
+        float id = 127f / amax, idRef = 1f / (amax / 127f);
+        sbyte e1 = (sbyte)MathF.Round(elem * id);
+        Assert.NotEqual(e1, (sbyte)MathF.Round(elem * idRef, MidpointRounding.AwayFromZero));
+
+        int bb = QuantTraits.BlockBytes(type);
+        var weightRule = new byte[2 * 34];
+        fixed (float* px = x) fixed (byte* pw = weightRule)
+            QuantizeReference.Q8_0(px, (BlockQ8_0*)pw, 2);  // the reference rule: must differ on these rows
+        foreach (string form in FormsOf(type))
+        {
+            var q = new byte[2 * bb];
+            fixed (float* px = x) fixed (byte* pq = q) Call(form, px, pq, 64);
+            var q0 = MemoryMarshal.Cast<byte, sbyte>(q.AsSpan(bb - 32, 32));
+            var q1 = MemoryMarshal.Cast<byte, sbyte>(q.AsSpan(2 * bb - 32, 32));
+            for (int j = 0; j < expected0.Length; j++) Assert.True(expected0[j] == q0[j], $"{form}: x = {x[j]} quantized to {q0[j]}, expected {expected0[j]} (half to even)");
+            Assert.Equal(127, q0[31]);
+            Assert.True(e1 == q1[1], $"{form}: {elem:R} with amax {amax:R} quantized to {q1[1]}, expected {e1} (id = 127/amax)");
+            Assert.Equal(BitConverter.HalfToUInt16Bits((Half)1f), BitConverter.ToUInt16(q, 0));
+            Assert.False(q.AsSpan(bb - 32, 32).SequenceEqual(weightRule.AsSpan(2, 32)), "the reference rule should give other bytes on block 0");
+            Assert.False(q.AsSpan(2 * bb - 32, 32).SequenceEqual(weightRule.AsSpan(36, 32)), "the reference rule should give other bytes on block 1");
+        }
+    }
+
+    /// <summary>A block max whose 127/amax differs from 1/(amax/127) and an element x that rounds differently under the two (searched deterministically).</summary>
+    private static (float Amax, float X) FindIdDisagreement()
+    {
+        for (float amax = 1.0f; amax < 2.0f; amax = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(amax) + 977))
+        {
+            float id = 127f / amax, idRef = 1f / (amax / 127f);
+            if (id == idRef) continue;
+            for (int k = 1; k < 127; k++)
+            {
+                // the float nearest to where x·id crosses k + 0.5
+                float x = (k + 0.5f) / id;
+                for (int step = -2; step <= 2; step++)
+                {
+                    float xs = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) + step);
+                    if (MathF.Round(xs * id) != MathF.Round(xs * idRef, MidpointRounding.AwayFromZero) && MathF.Abs(xs) < amax)
+                        return (amax, xs);
+                }
+            }
+        }
+        throw new InvalidOperationException("no disagreement found");
+    }
+
+    /// <summary>Q8_K: nearest_int is round half to even (ggml's magic-number trick), iscale = −127/max with max signed; same bytes on every form.</summary>
+    [Fact]
+    public void Q8KRoundsHalfToEvenOnEveryForm()
+    {
+        var x = new float[256];
+        x[0] = -127f;                        // max (signed): iscale = -127/-127 = 1
+        float[] ties = [0.5f, -0.5f, 2.5f, -2.5f, 3.5f, 126.5f];
+        for (int j = 0; j < ties.Length; j++) x[1 + j] = ties[j];
+        sbyte[] expected = [0, 0, 2, -2, 4, 126];
+        foreach (string form in FormsOf(GgmlType.Q8_K))
+        {
+            var q = new byte[QuantTraits.BlockBytes(GgmlType.Q8_K)];
+            fixed (float* px = x) fixed (byte* pq = q) Call(form, px, pq, 256);
+            Assert.Equal(1f, BitConverter.ToSingle(q, 0));
+            for (int j = 0; j < expected.Length; j++) Assert.True(expected[j] == (sbyte)q[4 + 1 + j], $"{form}: {ties[j]} quantized to {(sbyte)q[5 + j]}, expected {expected[j]}");
         }
     }
 

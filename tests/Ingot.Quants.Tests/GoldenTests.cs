@@ -132,6 +132,35 @@ public unsafe class GoldenTests
             }
     }
 
+    /// <summary>
+    /// Q4_K/Q5_K/Q6_K follow the float order of ggml's x86 vec_dot (the AVX2 code, also what an AVX-512 build runs for
+    /// k-quants): every path reproduces ggml's dot.f32 bit for bit. (The Q8_0-activation block types follow llama.cpp's
+    /// matmul instead, tinyBLAS or the repacked Q4_0 kernels, whose order differs from the vec_dot in dot.f32.)
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void KQuantVecDotIsBitExactWithGgml(GgmlType type)
+    {
+        byte[] q = Golden.Bytes(type, "quant.bin");
+        byte[] act = Golden.Bytes(type, "act_quant.bin");
+        float[] expected = Golden.Floats(type, "dot.f32");
+        int rowBytes = QuantTraits.RowBytes(type, Golden.Cols);
+        fixed (byte* pq = q)
+        fixed (byte* pa = act)
+            for (int r = 0; r < Golden.Rows; r++)
+            {
+                Assert.Equal(expected[r], VecDot.ScalarFor(type)(pq + r * rowBytes, pa, Golden.Cols));
+                Assert.Equal(expected[r], VecDot.For(type)(pq + r * rowBytes, pa, Golden.Cols));
+                foreach (var (name, fp) in SimdPathTests.PathsOf(type))
+                {
+                    float v = ((delegate*<byte*, byte*, int, float>)fp)(pq + r * rowBytes, pa, Golden.Cols);
+                    Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(expected[r]), $"{type} row {r}: {name} {v:R} vs ggml {expected[r]:R}");
+                }
+            }
+    }
+
     /// <summary>The rows kernels the generated matmuls call (VecDotRows) against ggml's dots: all rows × one token in one call.</summary>
     [Theory]
     [MemberData(nameof(Golden.WeightTypes), MemberType = typeof(Golden))]

@@ -68,6 +68,45 @@ public unsafe class SimdPathTests
     }
 
     /// <summary>
+    /// The types whose float order follows llama.cpp's x86 matmul (Q8_0/Q5_0/IQ4_NL: tinyBLAS lanes; Q4_0: the repacked
+    /// kernels' per-block FMA; Q4_K/Q5_K/Q6_K: ggml's vec_dot lanes): every path gives the scalar reference's bits,
+    /// so the next activation quantization rounds the same way on every machine.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void GgmlOrderPathsAreBitIdentical(GgmlType type)
+    {
+        var paths = Paths(type);
+        paths["Dispatch"] = (nint)VecDot.For(type);
+        int qk = QuantTraits.BlockSize(type);
+        int max = qk == 256 ? 1280 : 512;
+        var rng = new Random(20250221 + (int)type);
+        var scalar = VecDot.ScalarFor(type);
+        for (int n = qk; n <= max; n += qk)
+        {
+            var (w, a) = RandomRows(type, n, rng, outliers: true);
+            fixed (byte* pw = w, pa = a)
+            {
+                float expected = scalar(pw, pa, n);
+                foreach (var (name, fp) in paths)
+                {
+                    float got = ((delegate*<byte*, byte*, int, float>)fp)(pw, pa, n);
+                    Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(expected), $"{type} {name} n={n}: {got:R} vs scalar {expected:R}");
+                }
+                var rows = new float[1];
+                fixed (float* pr = rows) VecDotRows.For(type)(pw, w.Length, 1, pa, a.Length, 1, n, pr, 1);
+                Assert.True(BitConverter.SingleToInt32Bits(rows[0]) == BitConverter.SingleToInt32Bits(expected), $"{type} rows kernel n={n}: {rows[0]:R} vs scalar {expected:R}");
+            }
+        }
+    }
+
+    /// <summary>
     /// VecDot.For must run exactly the documented path (bit-identical result), so the environment-variable
     /// runs (DOTNET_EnableAVX2=0 → V128, DOTNET_EnableHWIntrinsic=0 → Scalar) really exercise those paths.
     /// </summary>
@@ -81,18 +120,10 @@ public unsafe class SimdPathTests
         string expectedPath = prefer256 && Vector256.IsHardwareAccelerated ? "V256"
             : Vector512.IsHardwareAccelerated ? "V512" : Vector256.IsHardwareAccelerated ? "V256" : Vector128.IsHardwareAccelerated ? "V128" : "Scalar";
         Assert.True(paths.ContainsKey(expectedPath), $"{type}: no {expectedPath} path");
-        GgmlType act = QuantTraits.ActivationType(type);
         int n = 1024;
-        var rng = new Random(11);
-        var x = new float[n]; var y = new float[n];
-        for (int i = 0; i < n; i++) { x[i] = Normal(rng); y[i] = Normal(rng); }
-        var w = new byte[QuantTraits.RowBytes(type, n)];
-        var a = new byte[QuantTraits.RowBytes(act, n)];
-        fixed (float* px = x, py = y)
+        var (w, a) = RandomRows(type, n, new Random(11), outliers: false);
         fixed (byte* pw = w, pa = a)
         {
-            Quantize.WeightRow(type, px, pw, n);
-            Quantize.ActivationRow(act, py, pa, n);
             float viaDispatch = VecDot.For(type)(pw, pa, n);
             float viaPath = ((delegate*<byte*, byte*, int, float>)paths[expectedPath])(pw, pa, n);
             Assert.Equal(BitConverter.SingleToInt32Bits(viaPath), BitConverter.SingleToInt32Bits(viaDispatch));
@@ -129,6 +160,24 @@ public unsafe class SimdPathTests
     private static float F16V128(byte* w, byte* a, int n) => Dot.F16F16V128((Half*)w, (Half*)a, n);
     private static float F16V256(byte* w, byte* a, int n) => Dot.F16F16V256((Half*)w, (Half*)a, n);
     private static float F16V512(byte* w, byte* a, int n) => Dot.F16F16V512((Half*)w, (Half*)a, n);
+
+    /// <summary>A random weight row (optionally with outliers every 37th element) and a random activation row, quantized.</summary>
+    private static (byte[] W, byte[] A) RandomRows(GgmlType type, int n, Random rng, bool outliers)
+    {
+        GgmlType act = QuantTraits.ActivationType(type);
+        var x = new float[n];
+        var y = new float[n];
+        for (int i = 0; i < n; i++) { x[i] = Normal(rng) * (outliers && i % 37 == 0 ? 8f : 1f); y[i] = Normal(rng); }
+        var w = new byte[QuantTraits.RowBytes(type, n)];
+        var a = new byte[QuantTraits.RowBytes(act, n)];
+        fixed (float* px = x, py = y)
+        fixed (byte* pw = w, pa = a)
+        {
+            Quantize.WeightRow(type, px, pw, n);
+            Quantize.ActivationRow(act, py, pa, n);
+        }
+        return (w, a);
+    }
 
     private static float Normal(Random r)
     {

@@ -4,7 +4,7 @@ namespace Ingot.Runtime.Kernels;
 
 /// <summary>
 /// Activation functions, faithful to ggml's CPU backend:
-/// SiLU in float, silu(x) = x / (1 + expf(-x)); GELU is the tanh approximation looked up through a 64K-entry
+/// SiLU in float, silu(x) = x / (1 + exp(-x)) with ggml's vectorized exp (bit for bit, see GgmlMath); GELU is the tanh approximation looked up through a 64K-entry
 /// F16 table indexed by the f16 bits of x (what llama.cpp does on x86), with y = 0 for x &lt;= -10 and y = x for
 /// x &gt;= 10. <see cref="GeluExact"/> is the same tanh formula in float without the table.
 /// Gated variants compute act(gate) then multiply by up (two float roundings, as ggml's two ops).
@@ -14,8 +14,9 @@ public static unsafe class Activations
     private const float Sqrt2OverPi = 0.79788456080286535587989211986876f;
     private const float GeluCoefA = 0.044715f;
 
+    /// <summary>ggml_v_silu: x / (1 + exp(0 − x)) with ggml's exp (<see cref="GgmlMath.Silu"/>), so the product rounds as llama.cpp's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Silu(float x) => x / (1.0f + MathF.Exp(-x));
+    public static float Silu(float x) => GgmlMath.Silu(x);
 
     /// <summary>GELU tanh approximation in float: 0.5x(1 + tanh(√(2/π) x (1 + 0.044715 x²))).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

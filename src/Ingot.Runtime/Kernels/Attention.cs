@@ -1,111 +1,80 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ingot.Runtime.Kernels;
 
 /// <summary>
-/// One query head over cached keys/values with an online (single-pass) softmax:
-/// for each position t: s = q · k_t, soft-capped as ggml does when cap &gt; 0 (s = tanh(s · (1/cap)) · cap, on the raw score),
-/// then s · scale (ggml_soft_max_ext's scale);
-/// running max m, running sum l and accumulator acc are rescaled by exp(m_old - m_new) whenever the max grows,
-/// then acc += exp(s - m) * v_t, l += exp(s - m); out = acc / l. Differs from llama.cpp's two-pass softmax only by
-/// rounding (~1e-6 relative). q: (headDim); kCache/vCache: position t of this KV head at + t * kvStride;
-/// outHead: (headDim); scratch: at least headDim floats (the accumulator, so outHead may alias q).
+/// One query head over cached keys and values, computed as llama.cpp's CPU graph computes it without flash attention
+/// (kq = mul_mat(k, q), the soft-cap ops, soft_max_ext, kqv = mul_mat(v, kq)), bit for bit (see <see cref="GgmlMath"/>):
+/// <list type="number">
+/// <item>s_c = <see cref="Score"/>(<see cref="GgmlMath.DotF32"/>(k_c, q)) for every visible position c: soft-capped on the raw
+/// score when softCap &gt; 0 (tanh(s · (1/cap)) · cap, ggml's scale/tanh/scale), then times scale;</item>
+/// <item>max over s; p_c = <see cref="GgmlMath.Exp"/>(s_c − max) in chunks of 16 positions (masked lanes are 0), each chunk
+/// reduced by <see cref="GgmlMath.Reduce16"/> and added to a double sum; p_c ·= (float)(1 / sum);</item>
+/// <item>out_d = tinyBLAS over positions: 16 lane accumulators (lane = c mod 16, one FMA v_c,d · p_c per position in
+/// order), then <see cref="GgmlMath.Reduce16"/>.</item>
+/// </list>
+/// Visible: c ≤ queryPos (causal) and, with a sliding window, queryPos − c &lt; window; masked positions carry p = 0, as
+/// llama.cpp's −inf mask gives. The result does not depend on how many positions llama.cpp pads the cache view to, so
+/// decode and prefill agree. q: (headDim); position c of this KV head at kCache/vCache + c·kvStride. Scratch: one
+/// per-thread buffer of nKv + 16·headDim floats, grown on demand (not per token).
 /// </summary>
 public static unsafe class Attention
 {
-    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead, float* scratch)
-        => Head(q, kCache, vCache, kvStride, nKv, headDim, scale, outHead, scratch, 0.0f, 0, nKv - 1);
+    [ThreadStatic] private static float* t_scratch;
+    [ThreadStatic] private static nint t_scratchFloats;
 
-    /// <summary>
-    /// With soft-capping (softCap &gt; 0: s = tanh(s · (1/softCap)) · softCap on the raw score q · k, before the scale —
-    /// llama.cpp's scale, tanh, scale ops; Gemma 2 pre-scales Q and passes scale 1) and a sliding window (window &gt; 0:
-    /// only keys k with queryPos - k &lt; window, i.e. k in (queryPos - window, queryPos]; positions beyond nKv - 1 are
-    /// never read).
-    /// </summary>
-    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale,
-        float* outHead, float* scratch, float softCap, int window, int queryPos)
+    private static float* Scratch(nint floats)
     {
-        int first = 0;
-        int last = Math.Min(nKv - 1, queryPos);
-        if (window > 0) first = Math.Max(0, queryPos - window + 1);
-        float* acc = scratch;
-        new Span<float>(acc, headDim).Clear();
-        float m = float.NegativeInfinity;
-        float l = 0.0f;
-        for (int t = first; t <= last; t++)
+        if (t_scratchFloats < floats)
         {
-            float s = Score(DotHead(q, kCache + (nint)t * kvStride, headDim), scale, softCap);
-            float* v = vCache + (nint)t * kvStride;
-            if (s > m)
-            {
-                // New max: rescale what we have (exp(-inf) = 0 on the first key), then add this key with weight 1.
-                float c = MathF.Exp(m - s);
-                l = l * c + 1.0f;
-                ScaleAdd(acc, c, 1.0f, v, headDim);
-                m = s;
-            }
-            else
-            {
-                float p = MathF.Exp(s - m);
-                l += p;
-                ScaleAdd(acc, 1.0f, p, v, headDim);
-            }
+            if (t_scratch != null) NativeMemory.AlignedFree(t_scratch);
+            floats = Math.Max(floats, 2 * t_scratchFloats);
+            t_scratch = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            t_scratchFloats = floats;
         }
-        if (l == 0.0f)
+        return t_scratch;
+    }
+
+    /// <summary>Full causal attention of a query at position nKv − 1.</summary>
+    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead)
+        => Head(q, kCache, vCache, kvStride, nKv, headDim, scale, outHead, 0.0f, 0, nKv - 1);
+
+    /// <summary>With a soft-cap (0 = off) and a sliding window (0 = none) for a query at queryPos.</summary>
+    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead,
+        float softCap, int window, int queryPos)
+    {
+        int last = Math.Min(nKv - 1, queryPos);
+        int first = window > 0 ? Math.Max(0, queryPos - window + 1) : 0;
+        if (last < first)
         {
             new Span<float>(outHead, headDim).Clear(); // no visible key
             return;
         }
-        Vec.Scale(acc, 1.0f / l, outHead, headDim);
-    }
+        int nPad = (last + 1 + 15) & ~15;
+        float* p = Scratch(nPad + 16 * (nint)headDim);
+        float* acc = p + nPad;
 
-    /// <summary>q · k over one head: one accumulator of the widest vector, multiply then add (no FMA), then the lane sum.</summary>
-    private static float DotHead(float* a, float* b, int n)
-    {
-        int i = 0;
-        float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        float max = float.NegativeInfinity;
+        for (int c = first; c <= last; c++)
         {
-            var acc = Vector512<float>.Zero;
-            for (; i <= n - 16; i += 16) acc += Vector512.Load(a + i) * Vector512.Load(b + i);
-            sum = Vector512.Sum(acc);
+            float s = Score(GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim), scale, softCap);
+            p[c] = s;
+            if (s > max) max = s;
         }
-        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        // Lanes follow absolute positions (c mod 16): the masked ones before the window are zeros in the sum.
+        double sum = 0;
+        for (int c0 = first & ~15; c0 < nPad; c0 += 16)
         {
-            var acc = Vector256<float>.Zero;
-            for (; i <= n - 8; i += 8) acc += Vector256.Load(a + i) * Vector256.Load(b + i);
-            sum = Vector256.Sum(acc);
+            for (int c = c0; c < c0 + 16; c++) p[c] = c >= first && c <= last ? GgmlMath.Exp(p[c] - max) : 0f;
+            sum += GgmlMath.Reduce16(p + c0);
         }
-        else if (Vector128.IsHardwareAccelerated && n >= 4)
-        {
-            var acc = Vector128<float>.Zero;
-            for (; i <= n - 4; i += 4) acc += Vector128.Load(a + i) * Vector128.Load(b + i);
-            sum = Vector128.Sum(acc);
-        }
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
+        float inv = (float)(1.0 / sum);
+        for (int c = first; c <= last; c++) p[c] *= inv;
 
-    /// <summary>acc = acc·c + p·v, two roundings per element (multiply, multiply, add; no fused multiply-add).</summary>
-    private static void ScaleAdd(float* acc, float c, float p, float* v, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vc = Vector512.Create(c); var vp = Vector512.Create(p);
-            for (; i <= n - 16; i += 16) (Vector512.Load(acc + i) * vc + vp * Vector512.Load(v + i)).Store(acc + i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var vc = Vector256.Create(c); var vp = Vector256.Create(p);
-            for (; i <= n - 8; i += 8) (Vector256.Load(acc + i) * vc + vp * Vector256.Load(v + i)).Store(acc + i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            var vc = Vector128.Create(c); var vp = Vector128.Create(p);
-            for (; i <= n - 4; i += 4) (Vector128.Load(acc + i) * vc + vp * Vector128.Load(v + i)).Store(acc + i);
-        }
-        for (; i < n; i++) acc[i] = acc[i] * c + p * v[i];
+        new Span<float>(acc, 16 * headDim).Clear();
+        for (int c = first; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        ReduceRows(acc, headDim, outHead);
     }
 
     /// <summary>The score of one key as ggml computes it: soft-cap on the raw dot product, then the softmax scale.</summary>
@@ -116,26 +85,50 @@ public static unsafe class Attention
         return dot * scale;
     }
 
-    /// <summary>Reference: two-pass softmax (scores into scratch of nKv floats), as llama.cpp. For tests.</summary>
-    public static void HeadTwoPass(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale,
-        float* outHead, float* scores, float softCap, int window, int queryPos)
+    /// <summary>a[d] = fma(v[d], p, a[d]).</summary>
+    private static void FmaRow(float* a, float* v, float p, int n)
     {
-        int first = window > 0 ? Math.Max(0, queryPos - window + 1) : 0;
-        int last = Math.Min(nKv - 1, queryPos);
-        int n = last - first + 1;
-        new Span<float>(outHead, headDim).Clear();
-        if (n <= 0) return;
-        for (int t = first; t <= last; t++)
+        int d = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float s = Score(Dot.F32Scalar(q, kCache + (nint)t * kvStride, headDim), scale, softCap);
-            scores[t - first] = s;
+            var vp = Vector512.Create(p);
+            for (; d + 16 <= n; d += 16) Vector512.FusedMultiplyAdd(Vector512.Load(v + d), vp, Vector512.Load(a + d)).Store(a + d);
         }
-        Softmax.InPlace(scores, n);
-        for (int t = first; t <= last; t++)
+        if (Vector256.IsHardwareAccelerated)
         {
-            float p = scores[t - first];
-            float* v = vCache + (nint)t * kvStride;
-            for (int d = 0; d < headDim; d++) outHead[d] += p * v[d];
+            var vp = Vector256.Create(p);
+            for (; d + 8 <= n; d += 8) Vector256.FusedMultiplyAdd(Vector256.Load(v + d), vp, Vector256.Load(a + d)).Store(a + d);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var vp = Vector128.Create(p);
+            for (; d + 4 <= n; d += 4) Vector128.FusedMultiplyAdd(Vector128.Load(v + d), vp, Vector128.Load(a + d)).Store(a + d);
+        }
+        for (; d < n; d++) a[d] = MathF.FusedMultiplyAdd(v[d], p, a[d]);
+    }
+
+    private static Vector128<float> Row(float* c0, int n, int i) => Vector128.Load(c0 + (nint)i * n);
+
+    /// <summary>out[d] = <see cref="GgmlMath.Reduce16"/> of column d of the 16 rows (n floats each) at acc.</summary>
+    private static void ReduceRows(float* acc, int n, float* outp)
+    {
+        int d = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; d + 4 <= n; d += 4)
+            {
+                float* c0 = acc + d;
+                Vector128<float> a0 = Row(c0, n, 8) + Row(c0, n, 0), a1 = Row(c0, n, 9) + Row(c0, n, 1), a2 = Row(c0, n, 10) + Row(c0, n, 2), a3 = Row(c0, n, 11) + Row(c0, n, 3);
+                Vector128<float> a4 = Row(c0, n, 12) + Row(c0, n, 4), a5 = Row(c0, n, 13) + Row(c0, n, 5), a6 = Row(c0, n, 14) + Row(c0, n, 6), a7 = Row(c0, n, 15) + Row(c0, n, 7);
+                Vector128<float> b0 = a4 + a0, b1 = a5 + a1, b2 = a6 + a2, b3 = a7 + a3;
+                ((b0 + b2) + (b1 + b3)).Store(outp + d);
+            }
+        }
+        float* col = stackalloc float[16];
+        for (; d < n; d++)
+        {
+            for (int i = 0; i < 16; i++) col[i] = acc[(nint)i * n + d];
+            outp[d] = GgmlMath.Reduce16(col);
         }
     }
 }

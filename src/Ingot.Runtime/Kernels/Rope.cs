@@ -7,7 +7,8 @@ namespace Ingot.Runtime.Kernels;
 /// rope cache with ext_factor 0 and attn_factor 1: theta_0 = pos (as float), theta_{i+1} = theta_i * theta_scale with
 /// theta_scale = powf(base, -2/nRot); the angle of pair i is theta_i / freqFactors[i] (if given) * freqScale;
 /// cos/sin are float cosf/sinf. Only the first nRot dims rotate (partial rotary); the rest pass through.
-/// NORM pairs are (2i, 2i+1); NEOX pairs are (i, i + nRot/2). Rotation: (x0 c - x1 s, x0 s + x1 c).
+/// NORM pairs are (2i, 2i+1); NEOX pairs are (i, i + nRot/2). Rotation: (x0 c - x1 s, x0 s + x1 c), each with one fused
+/// multiply-add as llama.cpp's build computes it (GCC contracts them: fma(x0, c, -(x1 s)), fma(x0, s, x1 c)).
 /// </summary>
 public static unsafe class Rope
 {
@@ -28,8 +29,8 @@ public static unsafe class Rope
             float angle = Angle(t, freqFactors, i, freqScale);
             float c = MathF.Cos(angle), s = MathF.Sin(angle);
             float x0 = v[2 * i], x1 = v[2 * i + 1];
-            v[2 * i] = x0 * c - x1 * s;
-            v[2 * i + 1] = x0 * s + x1 * c;
+            v[2 * i] = MathF.FusedMultiplyAdd(x0, c, -(x1 * s));
+            v[2 * i + 1] = MathF.FusedMultiplyAdd(x0, s, x1 * c);
             t *= thetaScale;
         }
     }
@@ -46,8 +47,8 @@ public static unsafe class Rope
             float angle = Angle(t, freqFactors, i, freqScale);
             float c = MathF.Cos(angle), s = MathF.Sin(angle);
             float x0 = v[i], x1 = v[i + half];
-            v[i] = x0 * c - x1 * s;
-            v[i + half] = x0 * s + x1 * c;
+            v[i] = MathF.FusedMultiplyAdd(x0, c, -(x1 * s));
+            v[i + half] = MathF.FusedMultiplyAdd(x0, s, x1 * c);
             t *= thetaScale;
         }
     }
@@ -156,8 +157,8 @@ public sealed unsafe class RopeTable
             {
                 float c = cp[i], s = sp[i];
                 float x0 = v[2 * i], x1 = v[2 * i + 1];
-                v[2 * i] = x0 * c - x1 * s;
-                v[2 * i + 1] = x0 * s + x1 * c;
+                v[2 * i] = MathF.FusedMultiplyAdd(x0, c, -(x1 * s));
+                v[2 * i + 1] = MathF.FusedMultiplyAdd(x0, s, x1 * c);
             }
         }
     }
@@ -172,8 +173,8 @@ public sealed unsafe class RopeTable
             {
                 float c = cp[i], s = sp[i];
                 float x0 = v[i], x1 = v[i + half];
-                v[i] = x0 * c - x1 * s;
-                v[i + half] = x0 * s + x1 * c;
+                v[i] = MathF.FusedMultiplyAdd(x0, c, -(x1 * s));
+                v[i + half] = MathF.FusedMultiplyAdd(x0, s, x1 * c);
             }
         }
     }

@@ -47,9 +47,14 @@ internal static class Int8Dot
             // lanes: pairs (0,1)(2,3)(4,5)(6,7) of the low half and of the high half → 4 ints covering all 16 bytes
             return AdvSimd.Arm64.AddPairwise(AdvSimd.AddPairwiseWidening(lo), AdvSimd.AddPairwiseWidening(hi));
         }
+        // lane k = bytes 4k..4k+3, as maddubs/madd and sdot (the float paths that scale these lanes rely on it)
         Vector128<short> pl = Vector128.WidenLower(w) * Vector128.WidenLower(a);
         Vector128<short> ph = Vector128.WidenUpper(w) * Vector128.WidenUpper(a);
-        return Vector128.WidenLower(pl) + Vector128.WidenUpper(pl) + Vector128.WidenLower(ph) + Vector128.WidenUpper(ph);
+        return Vector128.Create(
+            pl.GetElement(0) + pl.GetElement(1) + pl.GetElement(2) + pl.GetElement(3),
+            pl.GetElement(4) + pl.GetElement(5) + pl.GetElement(6) + pl.GetElement(7),
+            ph.GetElement(0) + ph.GetElement(1) + ph.GetElement(2) + ph.GetElement(3),
+            ph.GetElement(4) + ph.GetElement(5) + ph.GetElement(6) + ph.GetElement(7));
     }
 
     // ---------------- 256-bit (AVX2 / AVX-VNNI) ----------------

@@ -6,106 +6,174 @@ using Ingot.Runtime.Kernels;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
-/// Activation quantizers (ggml's CPU from_float for the vec_dot types), bit-exact with llama.cpp's x86 AVX2 build.
-/// Every function takes n = elements, a multiple of the block size; dst holds n/QK blocks.
+/// Activation quantizers (ggml's CPU from_float for the vec_dot types), bit-exact with llama.cpp's x86 build (AVX2 and
+/// AVX-512 builds run the same code for these). Every function takes n = elements, a multiple of the block size; dst
+/// holds n/QK blocks. Each has a scalar form and Vector128/256/512 forms that write the same bytes (tested on every
+/// path); the dispatching entry takes Vector256, then Vector512, then Vector128, then scalar.
+/// <para>
+/// Q8_0/Q8_1 follow ggml-cpu-quants.c quantize_row_q8_0/q8_1 under __AVX2__ (the SIMD rule, not the portable
+/// quantize_row_q8_0_ref): amax = max |x|, d = amax/127 stored as f16, id = 127/amax (0 when amax is 0), and
+/// q = _mm256_round_ps(x·id, _MM_ROUND_NEAREST), i.e. round half to even. The reference (and the weight quantizer
+/// <see cref="QuantizeReference.Q8_0"/>, which llama-quantize uses) instead takes id = 1/d and roundf (half away from
+/// zero); the two give different bytes on exact ties and where 127/amax and 1/(amax/127) differ in the last bit.
+/// Q8_K is ggml's scalar quantize_row_q8_K_ref on x86: iscale = −127/max (max = the first element of largest
+/// magnitude, with its sign), q = min(127, nearest_int(iscale·x)) with nearest_int = round half to even, d = 1/iscale.
+/// </para>
 /// </summary>
 public static unsafe class Quantize
 {
-    /// <summary>
-    /// f32 → Q8_0 blocks as ggml's AVX2 quantize_row_q8_0: amax = max |x|, d = amax/127 stored as f16,
-    /// q = round-half-even(x * (127/amax)). (The portable reference uses 1/d and round-half-away; see QuantizeReference.)
-    /// </summary>
+    /// <summary>f32 → Q8_0 blocks (see the class summary for the rule).</summary>
     public static void RowQ8_0(float* x, byte* dst, int n)
     {
         CheckBlocks(n, 32);
-        if (Vector256.IsHardwareAccelerated) { RowQ8_0V256(x, dst, n, sums: null); return; }
-        RowQ8_0Scalar(x, dst, n);
+        if (Vector256.IsHardwareAccelerated) RowQ8_0V256(x, dst, n);
+        else if (Vector512.IsHardwareAccelerated) RowQ8_0V512(x, dst, n);
+        else if (Vector128.IsHardwareAccelerated) RowQ8_0V128(x, dst, n);
+        else RowQ8_0Scalar(x, dst, n);
     }
 
     /// <summary>Scalar form of <see cref="RowQ8_0"/> (same bytes).</summary>
-    public static void RowQ8_0Scalar(float* x, byte* dst, int n)
+    public static void RowQ8_0Scalar(float* x, byte* dst, int n) => Q8Scalar(x, dst, n, sums: false);
+
+    /// <summary>Vector128 form of <see cref="RowQ8_0"/> (same bytes).</summary>
+    public static void RowQ8_0V128(float* x, byte* dst, int n) => Q8V128(x, dst, n, sums: false);
+
+    /// <summary>Vector256 form of <see cref="RowQ8_0"/> (same bytes).</summary>
+    public static void RowQ8_0V256(float* x, byte* dst, int n) => Q8V256(x, dst, n, sums: false);
+
+    /// <summary>Vector512 form of <see cref="RowQ8_0"/> (same bytes).</summary>
+    public static void RowQ8_0V512(float* x, byte* dst, int n) => Q8V512(x, dst, n, sums: false);
+
+    /// <summary>f32 → Q8_1 blocks as ggml's AVX2 quantize_row_q8_1: Q8_0's rounding plus s = f16(d * Σq).</summary>
+    public static void RowQ8_1(float* x, byte* dst, int n)
     {
         CheckBlocks(n, 32);
-        var y = (BlockQ8_0*)dst;
-        for (int i = 0; i < n / 32; i++, x += 32)
+        if (Vector256.IsHardwareAccelerated) RowQ8_1V256(x, dst, n);
+        else if (Vector512.IsHardwareAccelerated) RowQ8_1V512(x, dst, n);
+        else if (Vector128.IsHardwareAccelerated) RowQ8_1V128(x, dst, n);
+        else RowQ8_1Scalar(x, dst, n);
+    }
+
+    /// <summary>Scalar form of <see cref="RowQ8_1"/> (same bytes).</summary>
+    public static void RowQ8_1Scalar(float* x, byte* dst, int n) => Q8Scalar(x, dst, n, sums: true);
+
+    /// <summary>Vector128 form of <see cref="RowQ8_1"/> (same bytes).</summary>
+    public static void RowQ8_1V128(float* x, byte* dst, int n) => Q8V128(x, dst, n, sums: true);
+
+    /// <summary>Vector256 form of <see cref="RowQ8_1"/> (same bytes).</summary>
+    public static void RowQ8_1V256(float* x, byte* dst, int n) => Q8V256(x, dst, n, sums: true);
+
+    /// <summary>Vector512 form of <see cref="RowQ8_1"/> (same bytes).</summary>
+    public static void RowQ8_1V512(float* x, byte* dst, int n) => Q8V512(x, dst, n, sums: true);
+
+    // Q8_0 (34-byte blocks: f16 d, q[32]) or Q8_1 (36: f16 d, f16 s, q[32]). |round(x·id)| <= 127 (x·id <= 127 up to one
+    // rounding), so the int narrowing never wraps; ConvertToInt32 of an already integral value is exact.
+
+    private static void Q8Scalar(float* x, byte* dst, int n, bool sums)
+    {
+        CheckBlocks(n, 32);
+        int bb = sums ? 36 : 34;
+        for (int i = 0; i < n / 32; i++, x += 32, dst += bb)
         {
             float amax = AbsMax32(x);
             float d = amax / 127f;
             float id = amax != 0f ? 127f / amax : 0f;
-            y[i].D = (Half)d;
-            sbyte* q = y[i].Qs;
-            for (int j = 0; j < 32; j++) q[j] = SaturateToSByte(MathF.Round(x[j] * id));
+            sbyte* q = (sbyte*)(dst + bb - 32);
+            int sum = 0;
+            for (int j = 0; j < 32; j++) { q[j] = SaturateToSByte(MathF.Round(x[j] * id)); sum += q[j]; } // MathF.Round: half to even
+            Finish(dst, d, sum, sums);
         }
     }
 
-    // Vector256 form shared by Q8_0 and Q8_1 (blockBytes 34 or 36; q at blockBytes-32). Round() is round-half-even,
-    // as _mm256_round_ps(_MM_ROUND_NEAREST); |x*id| <= 127 so the int narrowing never wraps.
-    // sums != null: Q8_1, write s = f16(d * Σq) after d.
-    private static void RowQ8_0V256(float* x, byte* dst, int n, int* sums)
+    private static void Q8V128(float* x, byte* dst, int n, bool sums)
     {
-        int bb = sums == null ? 34 : 36;
+        CheckBlocks(n, 32);
+        int bb = sums ? 36 : 34;
+        for (int i = 0; i < n / 32; i++, x += 32, dst += bb)
+        {
+            Vector128<float> m = Vector128<float>.Zero;
+            for (int j = 0; j < 32; j += 4) m = Vector128.Max(m, Vector128.Abs(Vector128.Load(x + j)));
+            float amax = MaxLanes(m);
+            float d = amax / 127f;
+            Vector128<float> mul = Vector128.Create(amax != 0f ? 127f / amax : 0f);
+            sbyte* q = (sbyte*)(dst + bb - 32);
+            Vector128<int> total = Vector128<int>.Zero;
+            for (int j = 0; j < 32; j += 16)
+            {
+                Vector128<int> i0 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j) * mul));
+                Vector128<int> i1 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 4) * mul));
+                Vector128<int> i2 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 8) * mul));
+                Vector128<int> i3 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 12) * mul));
+                Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).Store(q + j);
+                total += i0 + i1 + i2 + i3;
+            }
+            Finish(dst, d, Vector128.Sum(total), sums);
+        }
+    }
+
+    private static void Q8V256(float* x, byte* dst, int n, bool sums)
+    {
+        CheckBlocks(n, 32);
+        int bb = sums ? 36 : 34;
         for (int i = 0; i < n / 32; i++, x += 32, dst += bb)
         {
             Vector256<float> v0 = Vector256.Load(x), v1 = Vector256.Load(x + 8), v2 = Vector256.Load(x + 16), v3 = Vector256.Load(x + 24);
             Vector256<float> m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-            Vector128<float> m4 = Vector128.Max(m.GetLower(), m.GetUpper());
-            m4 = Vector128.Max(m4, Vector128.Shuffle(m4, Vector128.Create(2, 3, 0, 1)));
-            m4 = Vector128.Max(m4, Vector128.Shuffle(m4, Vector128.Create(1, 0, 3, 2)));
-            float amax = m4.ToScalar();
+            float amax = MaxLanes(Vector128.Max(m.GetLower(), m.GetUpper()));
             float d = amax / 127f;
-            float id = amax != 0f ? 127f / amax : 0f;
-            *(Half*)dst = (Half)d;
-            Vector256<float> mul = Vector256.Create(id);
+            Vector256<float> mul = Vector256.Create(amax != 0f ? 127f / amax : 0f);
             Vector256<int> i0 = Vector256.ConvertToInt32(Vector256.Round(v0 * mul));
             Vector256<int> i1 = Vector256.ConvertToInt32(Vector256.Round(v1 * mul));
             Vector256<int> i2 = Vector256.ConvertToInt32(Vector256.Round(v2 * mul));
             Vector256<int> i3 = Vector256.ConvertToInt32(Vector256.Round(v3 * mul));
-            Vector256<sbyte> q = Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3));
-            q.Store((sbyte*)(dst + bb - 32));
-            if (sums != null)
-            {
-                int sum = Vector256.Sum(i0 + i1 + i2 + i3);
-                ((Half*)dst)[1] = (Half)(d * sum);
-            }
+            Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3)).Store((sbyte*)(dst + bb - 32));
+            Finish(dst, d, sums ? Vector256.Sum(i0 + i1 + i2 + i3) : 0, sums);
         }
     }
 
-    /// <summary>f32 → Q8_1 blocks as ggml's AVX2 quantize_row_q8_1: Q8_0's rounding plus s = f16(d * sum(q)).</summary>
-    public static void RowQ8_1(float* x, byte* dst, int n)
+    private static void Q8V512(float* x, byte* dst, int n, bool sums)
     {
         CheckBlocks(n, 32);
-        int dummy;
-        if (Vector256.IsHardwareAccelerated) { RowQ8_0V256(x, dst, n, &dummy); return; }
-        RowQ8_1Scalar(x, dst, n);
-    }
-
-    /// <summary>Scalar form of <see cref="RowQ8_1"/> (same bytes).</summary>
-    public static void RowQ8_1Scalar(float* x, byte* dst, int n)
-    {
-        CheckBlocks(n, 32);
-        var y = (BlockQ8_1*)dst;
-        for (int i = 0; i < n / 32; i++, x += 32)
+        int bb = sums ? 36 : 34;
+        for (int i = 0; i < n / 32; i++, x += 32, dst += bb)
         {
-            float amax = AbsMax32(x);
+            Vector512<float> v0 = Vector512.Load(x), v1 = Vector512.Load(x + 16);
+            Vector512<float> m = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1));
+            Vector256<float> m8 = Vector256.Max(m.GetLower(), m.GetUpper());
+            float amax = MaxLanes(Vector128.Max(m8.GetLower(), m8.GetUpper()));
             float d = amax / 127f;
-            float id = amax != 0f ? 127f / amax : 0f;
-            y[i].D = (Half)d;
-            sbyte* q = y[i].Qs;
-            int sum = 0;
-            for (int j = 0; j < 32; j++) { q[j] = SaturateToSByte(MathF.Round(x[j] * id)); sum += q[j]; }
-            y[i].S = (Half)(d * sum);
+            Vector512<float> mul = Vector512.Create(amax != 0f ? 127f / amax : 0f);
+            Vector512<int> i0 = Vector512.ConvertToInt32(Vector512.Round(v0 * mul));
+            Vector512<int> i1 = Vector512.ConvertToInt32(Vector512.Round(v1 * mul));
+            Vector256<sbyte> q = Vector512.Narrow(Vector512.Narrow(i0, i1), Vector512<short>.Zero).GetLower();
+            q.Store((sbyte*)(dst + bb - 32));
+            Finish(dst, d, sums ? Vector512.Sum(i0 + i1) : 0, sums);
         }
     }
 
-    /// <summary>
-    /// f32 → Q8_K blocks (ggml quantize_row_q8_K_ref, which the x86 build uses): max = the element of largest
-    /// magnitude with its sign, iscale = -127/max, q = min(127, nearest_int(iscale*x)), d = 1/iscale, bsums per 16.
-    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(byte* dst, float d, int sum, bool sums)
+    {
+        *(Half*)dst = (Half)d;                          // f16 rounding to nearest even, as F16C's vcvtps2ph
+        if (sums) ((Half*)dst)[1] = (Half)(d * sum);    // Q8_1: s = f16(d * Σq) with the unrounded d
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxLanes(Vector128<float> m)
+    {
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+        return m.ToScalar();
+    }
+
+    /// <summary>f32 → Q8_K blocks (see the class summary for the rule).</summary>
     public static void RowQ8_K(float* x, byte* dst, int n)
     {
         CheckBlocks(n, 256);
-        if (Vector256.IsHardwareAccelerated) { RowQ8_KV256(x, dst, n); return; }
-        RowQ8_KScalar(x, dst, n);
+        if (Vector256.IsHardwareAccelerated) RowQ8_KV256(x, dst, n);
+        else if (Vector512.IsHardwareAccelerated) RowQ8_KV512(x, dst, n);
+        else if (Vector128.IsHardwareAccelerated) RowQ8_KV128(x, dst, n);
+        else RowQ8_KScalar(x, dst, n);
     }
 
     /// <summary>Scalar form of <see cref="RowQ8_K"/> (same bytes).</summary>
@@ -139,27 +207,45 @@ public static unsafe class Quantize
         }
     }
 
-    // Vector256 form: max |x| by vector, then the first element with that magnitude gives the sign (ggml keeps the
+    // Vector forms: max |x| by vector, then the first element with that magnitude gives the sign (ggml keeps the
     // first of equal magnitudes); Round() = round-half-even = nearest_int for |v| < 2^22.
-    private static void RowQ8_KV256(float* x, byte* dst, int n)
+
+    /// <summary>Vector128 form of <see cref="RowQ8_K"/> (same bytes).</summary>
+    public static void RowQ8_KV128(float* x, byte* dst, int n)
     {
+        CheckBlocks(n, 256);
+        var y = (BlockQ8_K*)dst;
+        for (int i = 0; i < n / 256; i++, x += 256)
+        {
+            Vector128<float> m = Vector128<float>.Zero;
+            for (int j = 0; j < 256; j += 4) m = Vector128.Max(m, Vector128.Abs(Vector128.Load(x + j)));
+            if (!Q8KScale(x, MaxLanes(m), (byte*)&y[i], out float iscale)) continue;
+            Vector128<float> mul = Vector128.Create(iscale);
+            Vector128<int> cap = Vector128.Create(127);
+            sbyte* q = y[i].Qs;
+            for (int j = 0; j < 256; j += 16)
+            {
+                Vector128<int> i0 = Vector128.Min(Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j) * mul)), cap);
+                Vector128<int> i1 = Vector128.Min(Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 4) * mul)), cap);
+                Vector128<int> i2 = Vector128.Min(Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 8) * mul)), cap);
+                Vector128<int> i3 = Vector128.Min(Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 12) * mul)), cap);
+                Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).Store(q + j);
+                y[i].BSums[j / 16] = (short)Vector128.Sum(i0 + i1 + i2 + i3);
+            }
+            y[i].D = 1f / iscale;
+        }
+    }
+
+    /// <summary>Vector256 form of <see cref="RowQ8_K"/> (same bytes).</summary>
+    public static void RowQ8_KV256(float* x, byte* dst, int n)
+    {
+        CheckBlocks(n, 256);
         var y = (BlockQ8_K*)dst;
         for (int i = 0; i < n / 256; i++, x += 256)
         {
             Vector256<float> m = Vector256<float>.Zero;
             for (int j = 0; j < 256; j += 8) m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + j)));
-            Vector128<float> m4 = Vector128.Max(m.GetLower(), m.GetUpper());
-            m4 = Vector128.Max(m4, Vector128.Shuffle(m4, Vector128.Create(2, 3, 0, 1)));
-            m4 = Vector128.Max(m4, Vector128.Shuffle(m4, Vector128.Create(1, 0, 3, 2)));
-            float amax = m4.ToScalar();
-            if (!(amax > 0f))
-            {
-                RowQ8_KScalar(x, (byte*)&y[i], 256); // all zero (or NaN): the scalar path defines the bytes
-                continue;
-            }
-            float max = 0;
-            for (int j = 0; j < 256; j++) if (MathF.Abs(x[j]) == amax) { max = x[j]; break; }
-            float iscale = -127f / max;
+            if (!Q8KScale(x, MaxLanes(Vector128.Max(m.GetLower(), m.GetUpper())), (byte*)&y[i], out float iscale)) continue;
             Vector256<float> mul = Vector256.Create(iscale);
             Vector256<int> cap = Vector256.Create(127);
             sbyte* q = y[i].Qs;
@@ -175,6 +261,48 @@ public static unsafe class Quantize
             }
             y[i].D = 1f / iscale;
         }
+    }
+
+    /// <summary>Vector512 form of <see cref="RowQ8_K"/> (same bytes).</summary>
+    public static void RowQ8_KV512(float* x, byte* dst, int n)
+    {
+        CheckBlocks(n, 256);
+        var y = (BlockQ8_K*)dst;
+        for (int i = 0; i < n / 256; i++, x += 256)
+        {
+            Vector512<float> m = Vector512<float>.Zero;
+            for (int j = 0; j < 256; j += 16) m = Vector512.Max(m, Vector512.Abs(Vector512.Load(x + j)));
+            Vector256<float> m8 = Vector256.Max(m.GetLower(), m.GetUpper());
+            if (!Q8KScale(x, MaxLanes(Vector128.Max(m8.GetLower(), m8.GetUpper())), (byte*)&y[i], out float iscale)) continue;
+            Vector512<float> mul = Vector512.Create(iscale);
+            Vector512<int> cap = Vector512.Create(127);
+            sbyte* q = y[i].Qs;
+            for (int j = 0; j < 256; j += 32)
+            {
+                Vector512<int> i0 = Vector512.Min(Vector512.ConvertToInt32(Vector512.Round(Vector512.Load(x + j) * mul)), cap);
+                Vector512<int> i1 = Vector512.Min(Vector512.ConvertToInt32(Vector512.Round(Vector512.Load(x + j + 16) * mul)), cap);
+                Vector512.Narrow(Vector512.Narrow(i0, i1), Vector512<short>.Zero).GetLower().Store(q + j);
+                y[i].BSums[j / 16] = (short)Vector512.Sum(i0);
+                y[i].BSums[j / 16 + 1] = (short)Vector512.Sum(i1);
+            }
+            y[i].D = 1f / iscale;
+        }
+    }
+
+    /// <summary>The signed max of a Q8_K block from its |max|; false (block written by the scalar path) when it is 0 or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Q8KScale(float* x, float amax, byte* block, out float iscale)
+    {
+        iscale = 0;
+        if (!(amax > 0f))
+        {
+            RowQ8_KScalar(x, block, 256); // all zero (or NaN): the scalar path defines the bytes
+            return false;
+        }
+        float max = 0;
+        for (int j = 0; j < 256; j++) if (MathF.Abs(x[j]) == amax) { max = x[j]; break; }
+        iscale = -127f / max;
+        return true;
     }
 
     /// <summary>f32 → f16 row (round to nearest-even), the F16 weights' activation format.</summary>

@@ -40,24 +40,30 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
 
     public static float V128(byte* w, byte* a, int n)
     {
-        Vector128<float> acc = Vector128<float>.Zero;
+        Vector128<float> acc = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
         double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
         for (int i = 0; i < n / 32; i++, w += TBlock.WeightBytes, a += TBlock.ActBytes)
         {
             TBlock.Decode(w, out var lo, out var hi);
             sbyte* q8 = ActQs(a);
-            Vector128<int> p = Int8Dot.Dot16S(lo, Vector128.Load(q8)) + Int8Dot.Dot16S(hi, Vector128.Load(q8 + 16));
-            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector128.Sum(p) + TBlock.Bias(w, a);
-            else acc += Vector128.ConvertToSingle(p) * Vector128.Create(TBlock.Scale(w, a));
+            Vector128<int> pl = Int8Dot.Dot16S(lo, Vector128.Load(q8)), ph = Int8Dot.Dot16S(hi, Vector128.Load(q8 + 16));
+            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector128.Sum(pl + ph) + TBlock.Bias(w, a);
+            else
+            {
+                // llama.cpp's tinyBLAS order (Q0Order): lanes 0..3 from elements 0..15, 4..7 from 16..31
+                Vector128<float> d = Vector128.Create(TBlock.Scale(w, a));
+                acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(pl), d, acc);
+                accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(ph), d, accHi);
+            }
         }
-        return (float)(Vector128.Sum(acc) + bias);
+        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc, accHi);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V256(byte* w, byte* a, int n)
     {
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        Vector256<float> acc0 = Vector256<float>.Zero;
         double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
         int nb = n / 32, i = 0;
         int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
@@ -82,10 +88,11 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             }
             else
             {
+                // llama.cpp's tinyBLAS order (Q0Order): one accumulator, blocks in order
                 acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc1);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc0);
                 acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc1);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc0);
             }
         }
         for (; i < nb; i++, w += wb, a += ab)
@@ -95,14 +102,14 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p0) + TBlock.Bias(w, a);
             else acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc0);
         }
-        return (float)(Vector256.Sum(acc0 + acc1) + bias);
+        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V512(byte* w, byte* a, int n)
     {
-        Vector512<float> acc = Vector512<float>.Zero;
+        Vector256<float> acc = Vector256<float>.Zero;
         double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
         int nb = n / 32, i = 0;
         for (; i + 1 < nb; i += 2, w += 2 * TBlock.WeightBytes, a += 2 * TBlock.ActBytes)
@@ -120,13 +127,20 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             }
             else
             {
-                Vector512<float> d = Vector512.Create(Vector256.Create(TBlock.Scale(w, a)), Vector256.Create(TBlock.Scale(w1, a1)));
-                acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(p), d, acc);
+                // two blocks' integer dots per vector; the FMAs stay in block order (Q0Order)
+                Vector512<float> pf = Vector512.ConvertToSingle(p);
+                acc = Vector256.FusedMultiplyAdd(pf.GetLower(), Vector256.Create(TBlock.Scale(w, a)), acc);
+                acc = Vector256.FusedMultiplyAdd(pf.GetUpper(), Vector256.Create(TBlock.Scale(w1, a1)), acc);
             }
         }
-        float s = (float)(Vector512.Sum(acc) + bias);
-        if (i < nb) s += V256(w, a, 32);
-        return s;
+        if (i < nb)
+        {
+            TBlock.Decode(w, out var lo0, out var hi0);
+            Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)));
+            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p0) + TBlock.Bias(w, a);
+            else acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc);
+        }
+        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc);
     }
 }
 

@@ -6,6 +6,8 @@ namespace Ingot.Runtime.Quants;
 /// <summary>
 /// Q4_0 weights · Q8_0 activations. Weight block: f16 d | 16 bytes, byte j = element j (low nibble) and j+16 (high);
 /// code c in 0..15, value d*(c-8). Decoded to signed int8 (c-8) in registers, then the shared int8 dot.
+/// Float order of llama.cpp's x86 build, which repacks Q4_0 weights (q4_0_8x8 gemm/gemv): per block the exact
+/// integer dot, then acc = fma(dot, d_w·d_a, acc), blocks in order, on every path.
 /// </summary>
 public static unsafe class VecDotQ4_0Q8_0
 {
@@ -36,7 +38,7 @@ public static unsafe class VecDotQ4_0Q8_0
     public static float V128(byte* w, byte* a, int n)
     {
         var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
-        Vector128<float> acc = Vector128<float>.Zero;
+        float acc = 0;
         Vector128<byte> mask = Vector128.Create((byte)0x0F);
         Vector128<sbyte> eight = Vector128.Create((sbyte)8);
         for (int i = 0; i < n / 32; i++)
@@ -45,9 +47,9 @@ public static unsafe class VecDotQ4_0Q8_0
             Vector128<sbyte> lo = (q & mask).AsSByte() - eight;
             Vector128<sbyte> hi = Int8Dot.ShiftRightBytes(q, 4).AsSByte() - eight;
             Vector128<int> p = Int8Dot.Dot16S(lo, Vector128.Load(y[i].Qs)) + Int8Dot.Dot16S(hi, Vector128.Load(y[i].Qs + 16));
-            acc += Vector128.ConvertToSingle(p) * Vector128.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            acc = MathF.FusedMultiplyAdd(Vector128.Sum(p), Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), acc);
         }
-        return Vector128.Sum(acc);
+        return acc;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -59,21 +61,13 @@ public static unsafe class VecDotQ4_0Q8_0
         byte* wb = w, ab = a;
         float* f16 = Fp.F16Table;
         int nb = n / 32, i = 0;
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
-        for (; i + 1 < nb; i += 2, wb += 36, ab += 68)
-        {
-            Vector256<sbyte> a0 = Vector256.Load((sbyte*)ab + 2), a1 = Vector256.Load((sbyte*)ab + 36);
-            Vector256<int> p0 = Int8Dot.Dot32UOffset8(Decode32U(wb + 2), a0);
-            Vector256<int> p1 = Int8Dot.Dot32UOffset8(Decode32U(wb + 20), a1);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(f16[*(ushort*)wb] * f16[*(ushort*)ab]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(f16[*(ushort*)(wb + 18)] * f16[*(ushort*)(ab + 34)]), acc1);
-        }
-        if (i < nb)
+        float acc = 0;
+        for (; i < nb; i++, wb += 18, ab += 34)
         {
             Vector256<int> p0 = Int8Dot.Dot32UOffset8(Decode32U(wb + 2), Vector256.Load((sbyte*)ab + 2));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(f16[*(ushort*)wb] * f16[*(ushort*)ab]), acc0);
+            acc = MathF.FusedMultiplyAdd(Vector256.Sum(p0), f16[*(ushort*)wb] * f16[*(ushort*)ab], acc);
         }
-        return Vector256.Sum(acc0 + acc1);
+        return acc;
     }
 
     /// <summary>The 32 codes of a block, unsigned: low nibbles (elements 0..15), then high nibbles (16..31).</summary>
@@ -90,21 +84,20 @@ public static unsafe class VecDotQ4_0Q8_0
     {
         var x = (BlockQ4_0*)w; var y = (BlockQ8_0*)a;
         int nb = n / 32, i = 0;
-        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-        for (; i + 3 < nb; i += 4)
+        float acc = 0;
+        for (; i + 1 < nb; i += 2)
         {
-            Vector128<float> d = BlockScales.Products4((byte*)&x[i], 18, (byte*)&y[i], 34);
             Vector512<sbyte> w01 = Vector512.Create(Decode32(x[i].Qs), Decode32(x[i + 1].Qs));
             Vector512<sbyte> a01 = Vector512.Create(Vector256.Load(y[i].Qs), Vector256.Load(y[i + 1].Qs));
-            Vector512<sbyte> w23 = Vector512.Create(Decode32(x[i + 2].Qs), Decode32(x[i + 3].Qs));
-            Vector512<sbyte> a23 = Vector512.Create(Vector256.Load(y[i + 2].Qs), Vector256.Load(y[i + 3].Qs));
-            Vector512<float> d01 = Vector512.Create(Vector256.Create(d.GetElement(0)), Vector256.Create(d.GetElement(1)));
-            Vector512<float> d23 = Vector512.Create(Vector256.Create(d.GetElement(2)), Vector256.Create(d.GetElement(3)));
-            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w01, a01)), d01, acc0);
-            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w23, a23)), d23, acc1);
+            Vector512<int> p = Int8Dot.Dot64S(w01, a01);
+            acc = MathF.FusedMultiplyAdd(Vector256.Sum(p.GetLower()), Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), acc);
+            acc = MathF.FusedMultiplyAdd(Vector256.Sum(p.GetUpper()), Fp.F16ToF32(x[i + 1].D) * Fp.F16ToF32(y[i + 1].D), acc);
         }
-        float s = Vector512.Sum(acc0 + acc1);
-        if (i < nb) s += V256((byte*)&x[i], (byte*)&y[i], 32 * (nb - i));
-        return s;
+        if (i < nb)
+        {
+            Vector256<int> p0 = Int8Dot.Dot32S(Decode32(x[i].Qs), Vector256.Load(y[i].Qs));
+            acc = MathF.FusedMultiplyAdd(Vector256.Sum(p0), Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), acc);
+        }
+        return acc;
     }
 }

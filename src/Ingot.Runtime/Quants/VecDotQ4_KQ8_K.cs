@@ -8,6 +8,9 @@ namespace Ingot.Runtime.Quants;
 /// the low nibbles and 2k+1 in the high nibbles; 6-bit scale sc and min m per sub-block of 32.
 /// result = Σ_sb d_a*(d_w*Σ_j sc_j*Σ c*q8 − dmin_w*Σ_j m_j*bsum_j). The scale is applied inside the int16→int32 madd;
 /// the min part pairs Q8_K's bsums with the mins in one vector multiply per super-block.
+/// Float order of llama.cpp's x86 ggml_vec_dot_q4_K_q8_K: 8 int lanes (lane k = bytes 4k..4k+3 of every sub-block,
+/// scaled) with acc = fma(lanes, d_a·d_w, acc); the mins as 4 lanes (sub-block pairs) with accm = fma(−d_a·dmin_w,
+/// lanes, accm); result hsum(acc) + hsum(accm) (<see cref="Q0Order"/>); identical on every path.
 /// </summary>
 public static unsafe class VecDotQ4_KQ8_K
 {
@@ -32,36 +35,44 @@ public static unsafe class VecDotQ4_KQ8_K
         return Int8Dot.PairSums(Vector256.Load(bsums)) * m;
     }
 
-    /// <summary>
-    /// One super-block: d_a*(d_w*Σ sc*dot − dmin_w*Σ m*bsum). The two parts are large and nearly cancel, so the exact
-    /// int sums are combined in double (scale products rounded to float first, as ggml does).
-    /// </summary>
+    /// <summary>The 4 min lanes of ggml (sub-block pairs 2p, 2p+1) from the 8 per-sub-block terms.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static double Combine(Half d, Half dmin, float da, int isum, int minSum) =>
-        (double)(da * Fp.F16ToF32(d)) * isum - (double)(da * Fp.F16ToF32(dmin)) * minSum;
+    internal static Vector128<float> MinLanes(ulong mins, short* bsums)
+    {
+        Vector256<int> t = MinTerms(mins, bsums);
+        Vector128<int> lo = t.GetLower(), hi = t.GetUpper();
+        return Vector128.ConvertToSingle(Vector128.Create(lo.GetElement(0) + lo.GetElement(1), lo.GetElement(2) + lo.GetElement(3),
+                                                          hi.GetElement(0) + hi.GetElement(1), hi.GetElement(2) + hi.GetElement(3)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Finish(Vector128<float> accLo, Vector128<float> accHi, Vector128<float> accMin) =>
+        Q0Order.Hsum8(accLo, accHi) + ((accMin.GetElement(0) + accMin.GetElement(2)) + (accMin.GetElement(1) + accMin.GetElement(3)));
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V128(byte* w, byte* a, int n)
     {
         var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero, accMin = Vector128<float>.Zero;
         Vector128<byte> mask = Vector128.Create((byte)0x0F);
         for (int i = 0; i < n / 256; i++)
         {
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
-            Vector128<int> isum = Vector128<int>.Zero;
+            Vector128<int> isumLo = Vector128<int>.Zero, isumHi = Vector128<int>.Zero; // bytes 0..15 / 16..31 of each sub-block
             for (int k = 0; k < 4; k++, q += 32, q8 += 64)
             {
                 Vector128<short> s1 = Vector128.Create(KScales.Byte(sc, 2 * k)), s2 = Vector128.Create(KScales.Byte(sc, 2 * k + 1));
                 Vector128<byte> q0 = Vector128.Load(q), q1 = Vector128.Load(q + 16);
-                isum += Int8Dot.Dot16UScaled(q0 & mask, Vector128.Load(q8), s1) + Int8Dot.Dot16UScaled(q1 & mask, Vector128.Load(q8 + 16), s1)
-                      + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4), Vector128.Load(q8 + 32), s2)
-                      + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4), Vector128.Load(q8 + 48), s2);
+                isumLo += Int8Dot.Dot16UScaled(q0 & mask, Vector128.Load(q8), s1) + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4), Vector128.Load(q8 + 32), s2);
+                isumHi += Int8Dot.Dot16UScaled(q1 & mask, Vector128.Load(q8 + 16), s1) + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4), Vector128.Load(q8 + 48), s2);
             }
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector128.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            Vector128<float> d = Vector128.Create(y[i].D * Fp.F16ToF32(x[i].D));
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumLo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumHi), d, accHi);
+            accMin = Vector128.FusedMultiplyAdd(MinLanes(mn, y[i].BSums), Vector128.Create(-y[i].D * Fp.F16ToF32(x[i].DMin)), accMin);
         }
-        return (float)acc;
+        return Finish(accLo, accHi, accMin);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -70,7 +81,8 @@ public static unsafe class VecDotQ4_KQ8_K
     {
         var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
         float* f16 = Fp.F16Table;
-        Vector256<float> acc = Vector256<float>.Zero, accMin = Vector256<float>.Zero;
+        Vector256<float> acc = Vector256<float>.Zero;
+        Vector128<float> accMin = Vector128<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)0x0F);
         // vpshufb patterns broadcasting 16-bit word j of a 128-bit lane to all 8 words (literal constants: building
         // them in a helper at run time costs more than the dot of a short row)
@@ -95,12 +107,12 @@ public static unsafe class VecDotQ4_KQ8_K
                 + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load(q8 + 160), Int8Dot.ShuffleBytes(s, w5).AsInt16())
                 + Int8Dot.Dot32UScaled(q3 & mask, Vector256.Load(q8 + 192), Int8Dot.ShuffleBytes(s, w6).AsInt16())
                 + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load(q8 + 224), Int8Dot.ShuffleBytes(s, w7).AsInt16());
-            // d_a·d_w and d_a·dmin_w rounded to float per super-block (as ggml), exact int sums converted once each
+            // d_a·d_w and −d_a·dmin_w rounded to float per super-block (as ggml), exact int lanes converted once each
             float da = y[i].D;
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * f16[*(ushort*)&x[i].D]), acc);
-            accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(MinTerms(mn, y[i].BSums)), Vector256.Create(da * f16[*(ushort*)&x[i].DMin]), accMin);
+            accMin = Vector128.FusedMultiplyAdd(MinLanes(mn, y[i].BSums), Vector128.Create(-da * f16[*(ushort*)&x[i].DMin]), accMin);
         }
-        return Vector256.Sum(acc) - Vector256.Sum(accMin);
+        return Finish(acc.GetLower(), acc.GetUpper(), accMin);
     }
 
     /// <summary>Two chunks (64 qs bytes) per step: low halves sub-blocks 2k,2k+2; high halves 2k+1,2k+3.</summary>
@@ -108,7 +120,8 @@ public static unsafe class VecDotQ4_KQ8_K
     public static float V512(byte* w, byte* a, int n)
     {
         var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector256<float> acc = Vector256<float>.Zero;
+        Vector128<float> accMin = Vector128<float>.Zero;
         Vector512<byte> mask = Vector512.Create((byte)0x0F);
         for (int i = 0; i < n / 256; i++)
         {
@@ -124,8 +137,10 @@ public static unsafe class VecDotQ4_KQ8_K
                 Vector512<short> sHi = Vector512.Create(Vector256.Create(KScales.Byte(sc, 2 * k + 1)), Vector256.Create(KScales.Byte(sc, 2 * k + 3)));
                 isum += Int8Dot.Dot64UScaled(qv & mask, aLo, sLo) + Int8Dot.Dot64UScaled(Int8Dot.ShiftRightBytes(qv, 4), aHi, sHi);
             }
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector512.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            // the two 256-bit halves hold different sub-blocks: their lanes add (exact ints) into ggml's 8 lanes
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum.GetLower() + isum.GetUpper()), Vector256.Create(y[i].D * Fp.F16ToF32(x[i].D)), acc);
+            accMin = Vector128.FusedMultiplyAdd(MinLanes(mn, y[i].BSums), Vector128.Create(-y[i].D * Fp.F16ToF32(x[i].DMin)), accMin);
         }
-        return (float)acc;
+        return Finish(acc.GetLower(), acc.GetUpper(), accMin);
     }
 }

@@ -6,6 +6,9 @@ namespace Ingot.Runtime.Quants;
 /// <summary>
 /// Q5_K weights · Q8_K activations: Q4_K plus a fifth bit per element (qh[r] bit 2k for the low-nibble sub-block of
 /// chunk k, bit 2k+1 for the high one), codes 0..31. Same scale/min handling as <see cref="VecDotQ4_KQ8_K"/>.
+/// Float order of llama.cpp's x86 ggml_vec_dot_q5_K_q8_K: the 8 int lanes of Q4_K with acc = fma(lanes, d_a·d_w, acc),
+/// but the mins as one int per super-block: summs = fma(−d_a·dmin_w, Σ m·bsum, summs) (GCC contracts ggml's
+/// summs += dmin·sum); result hsum(acc) + summs; identical on every path.
 /// </summary>
 public static unsafe class VecDotQ5_KQ8_K
 {
@@ -23,7 +26,7 @@ public static unsafe class VecDotQ5_KQ8_K
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q5_KQ8_K(w, a, n);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Chunk128(byte* q, Vector128<byte> h0, Vector128<byte> h1, sbyte* q8, ulong sc, int k)
+    private static void Chunk128(byte* q, Vector128<byte> h0, Vector128<byte> h1, sbyte* q8, ulong sc, int k, ref Vector128<int> lo, ref Vector128<int> hi)
     {
         Vector128<byte> mask = Vector128.Create((byte)0x0F), sixteen = Vector128.Create((byte)0x10);
         Vector128<short> s1 = Vector128.Create(KScales.Byte(sc, 2 * k)), s2 = Vector128.Create(KScales.Byte(sc, 2 * k + 1));
@@ -32,26 +35,34 @@ public static unsafe class VecDotQ5_KQ8_K
         Vector128<byte> b0l = ShiftTo4(h0, 2 * k) & sixteen, b1l = ShiftTo4(h1, 2 * k) & sixteen;
         Vector128<byte> b0h = ShiftTo4(h0, 2 * k + 1) & sixteen, b1h = ShiftTo4(h1, 2 * k + 1) & sixteen;
         sbyte* a = q8 + 64 * k;
-        return Int8Dot.Dot16UScaled((q0 & mask) | b0l, Vector128.Load(a), s1) + Int8Dot.Dot16UScaled((q1 & mask) | b1l, Vector128.Load(a + 16), s1)
-             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4) | b0h, Vector128.Load(a + 32), s2)
-             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4) | b1h, Vector128.Load(a + 48), s2);
+        lo += Int8Dot.Dot16UScaled((q0 & mask) | b0l, Vector128.Load(a), s1) + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 4) | b0h, Vector128.Load(a + 32), s2);
+        hi += Int8Dot.Dot16UScaled((q1 & mask) | b1l, Vector128.Load(a + 16), s1) + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 4) | b1h, Vector128.Load(a + 48), s2);
     }
+
+    /// <summary>Σ_j m_j·(bsums[2j] + bsums[2j+1]) over the super-block (an exact int).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MinSum(ulong mins, short* bsums) => Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mins, bsums));
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V128(byte* w, byte* a, int n)
     {
         var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
+        float summs = 0;
         for (int i = 0; i < n / 256; i++)
         {
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector128<byte> h0 = Vector128.Load(x[i].Qh), h1 = Vector128.Load(x[i].Qh + 16);
-            Vector128<int> isum = Chunk128(q, h0, h1, q8, sc, 0) + Chunk128(q, h0, h1, q8, sc, 1) + Chunk128(q, h0, h1, q8, sc, 2) + Chunk128(q, h0, h1, q8, sc, 3);
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector128.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            Vector128<int> lo = Vector128<int>.Zero, hi = Vector128<int>.Zero;
+            for (int k = 0; k < 4; k++) Chunk128(q, h0, h1, q8, sc, k, ref lo, ref hi);
+            Vector128<float> d = Vector128.Create(y[i].D * Fp.F16ToF32(x[i].D));
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(lo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(hi), d, accHi);
+            summs = MathF.FusedMultiplyAdd(-y[i].D * Fp.F16ToF32(x[i].DMin), MinSum(mn, y[i].BSums), summs);
         }
-        return (float)acc;
+        return Q0Order.Hsum8(accLo, accHi) + summs;
     }
 
     // Move bit `bit` of every byte to bit 4 (other bits are garbage; callers mask with 0x10).
@@ -78,7 +89,8 @@ public static unsafe class VecDotQ5_KQ8_K
     {
         var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
         float* f16 = Fp.F16Table;
-        Vector256<float> acc = Vector256<float>.Zero, accMin = Vector256<float>.Zero;
+        Vector256<float> acc = Vector256<float>.Zero;
+        float summs = 0;
         // vpshufb patterns broadcasting 16-bit word j of a lane to all 8 words (literal constants, see Q4_K)
         Vector256<byte> w0 = Vector256.Create((ushort)0x0100).AsByte(), w1 = Vector256.Create((ushort)0x0302).AsByte();
         Vector256<byte> w2 = Vector256.Create((ushort)0x0504).AsByte(), w3 = Vector256.Create((ushort)0x0706).AsByte();
@@ -97,9 +109,9 @@ public static unsafe class VecDotQ5_KQ8_K
                                 + Chunk256(q, qh, q8, Int8Dot.ShuffleBytes(s, w6), Int8Dot.ShuffleBytes(s, w7), 3);
             float da = y[i].D;
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * f16[*(ushort*)&x[i].D]), acc);
-            accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)), Vector256.Create(da * f16[*(ushort*)&x[i].DMin]), accMin);
+            summs = MathF.FusedMultiplyAdd(-da * f16[*(ushort*)&x[i].DMin], MinSum(mn, y[i].BSums), summs);
         }
-        return Vector256.Sum(acc) - Vector256.Sum(accMin);
+        return Q0Order.Hsum8(acc) + summs;
     }
 
     // Chunks k and k+1 side by side (k constant after inlining).
@@ -123,7 +135,8 @@ public static unsafe class VecDotQ5_KQ8_K
     public static float V512(byte* w, byte* a, int n)
     {
         var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector256<float> acc = Vector256<float>.Zero;
+        float summs = 0;
         for (int i = 0; i < n / 256; i++)
         {
             KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
@@ -131,8 +144,10 @@ public static unsafe class VecDotQ5_KQ8_K
             // chunk k in the low 256 bits, chunk k+1 (bits shifted 2 further) in the high 256 bits
             Vector512<byte> qh01 = Vector512.Create(qh, Int8Dot.ShiftRightBytes(qh, 2));
             Vector512<int> isum = Chunks512(x[i].Qs, qh01, y[i].Qs, sc, 0) + Chunks512(x[i].Qs, qh01, y[i].Qs, sc, 2);
-            acc += VecDotQ4_KQ8_K.Combine(x[i].D, x[i].DMin, y[i].D, Vector512.Sum(isum), Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mn, y[i].BSums)));
+            // the halves hold different sub-blocks: their lanes add (exact ints) into ggml's 8 lanes
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum.GetLower() + isum.GetUpper()), Vector256.Create(y[i].D * Fp.F16ToF32(x[i].D)), acc);
+            summs = MathF.FusedMultiplyAdd(-y[i].D * Fp.F16ToF32(x[i].DMin), MinSum(mn, y[i].BSums), summs);
         }
-        return (float)acc;
+        return Q0Order.Hsum8(acc) + summs;
     }
 }

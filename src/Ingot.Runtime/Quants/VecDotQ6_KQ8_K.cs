@@ -6,7 +6,9 @@ namespace Ingot.Runtime.Quants;
 /// <summary>
 /// Q6_K weights · Q8_K activations. Each half (128 elements) has ql[64], qh[32], 8 int8 scales (one per 16). Group g
 /// (32 elements at 32g) takes low/high nibbles of ql[0..31]/ql[32..63] and 2 bits of qh at 2g; code 0..63, c = code-32.
-/// Σ sc*Σ c*q8 = Σ sc*Σ code*q8 − 32*Σ sc*bsum (the offset from Q8_K's bsums, scalar).
+/// Float order of llama.cpp's x86 ggml_vec_dot_q6_K_q8_K: 8 int lanes per super-block, lane k = Σ over the 8 groups of
+/// sc·Σ (code−32)·q8 over bytes 4k..4k+3 of the group (the −32 as maddubs(32, q8), per lane), then
+/// acc = fma(lanes, d_a·d_w, acc) and the hsum of <see cref="Q0Order"/> at the end; identical on every path.
 /// </summary>
 public static unsafe class VecDotQ6_KQ8_K
 {
@@ -23,26 +25,17 @@ public static unsafe class VecDotQ6_KQ8_K
 
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q6_KQ8_K(w, a, n);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ScaledBSums(sbyte* sc, short* bsums)
-    {
-        int s = 0;
-        for (int j = 0; j < 16; j++) s += sc[j] * bsums[j];
-        return s;
-    }
-
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V128(byte* w, byte* a, int n)
     {
         var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
-        Vector128<float> acc = Vector128<float>.Zero;
-        float accOff = 0;
-        Vector128<byte> mask = Vector128.Create((byte)0x0F), three = Vector128.Create((byte)3);
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
+        Vector128<byte> mask = Vector128.Create((byte)0x0F), three = Vector128.Create((byte)3), k32 = Vector128.Create((byte)32);
         for (int i = 0; i < n / 256; i++)
         {
             byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
-            Vector128<int> isum = Vector128<int>.Zero;
+            Vector128<int> isumLo = Vector128<int>.Zero, isumHi = Vector128<int>.Zero; // bytes 0..15 / 16..31 of each group
             for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, q8 += 128)
                 for (int part = 0; part < 2; part++)
                 {
@@ -52,16 +45,20 @@ public static unsafe class VecDotQ6_KQ8_K
                     Vector128<byte> c1 = (qb & mask) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 2) & three, 4);
                     Vector128<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 4) & three, 4);
                     Vector128<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(hv, 6), 4);
-                    isum += Int8Dot.Dot16UScaled(c0, Vector128.Load(q8 + o), Vector128.Create((short)sc[part]))
-                          + Int8Dot.Dot16UScaled(c1, Vector128.Load(q8 + 32 + o), Vector128.Create((short)sc[2 + part]))
-                          + Int8Dot.Dot16UScaled(c2, Vector128.Load(q8 + 64 + o), Vector128.Create((short)sc[4 + part]))
-                          + Int8Dot.Dot16UScaled(c3, Vector128.Load(q8 + 96 + o), Vector128.Create((short)sc[6 + part]));
+                    Vector128<sbyte> a0 = Vector128.Load(q8 + o), a1 = Vector128.Load(q8 + 32 + o), a2 = Vector128.Load(q8 + 64 + o), a3 = Vector128.Load(q8 + 96 + o);
+                    Vector128<short> s0 = Vector128.Create((short)sc[part]), s1 = Vector128.Create((short)sc[2 + part]);
+                    Vector128<short> s2 = Vector128.Create((short)sc[4 + part]), s3 = Vector128.Create((short)sc[6 + part]);
+                    Vector128<int> t = Int8Dot.Dot16UScaled(c0, a0, s0) - Int8Dot.Dot16UScaled(k32, a0, s0)
+                                     + Int8Dot.Dot16UScaled(c1, a1, s1) - Int8Dot.Dot16UScaled(k32, a1, s1)
+                                     + Int8Dot.Dot16UScaled(c2, a2, s2) - Int8Dot.Dot16UScaled(k32, a2, s2)
+                                     + Int8Dot.Dot16UScaled(c3, a3, s3) - Int8Dot.Dot16UScaled(k32, a3, s3);
+                    if (part == 0) isumLo += t; else isumHi += t;
                 }
-            float d = Fp.F16ToF32(x[i].D) * y[i].D;
-            acc += Vector128.ConvertToSingle(isum) * Vector128.Create(d);
-            accOff += d * (32 * ScaledBSums(x[i].Scales, y[i].BSums));
+            Vector128<float> d = Vector128.Create(y[i].D * Fp.F16ToF32(x[i].D));
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumLo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumHi), d, accHi);
         }
-        return Vector128.Sum(acc) - accOff;
+        return Q0Order.Hsum8(accLo, accHi);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -69,8 +66,8 @@ public static unsafe class VecDotQ6_KQ8_K
     public static float V256(byte* w, byte* a, int n)
     {
         var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
-        Vector256<float> acc = Vector256<float>.Zero, accOff = Vector256<float>.Zero;
-        Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
+        Vector256<float> acc = Vector256<float>.Zero;
+        Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30), k32 = Vector256.Create((byte)32);
         // vpshufb patterns picking 16-bit scale words (2g, 2g+1) of a 128-bit lane into [8 × word 2g | 8 × word 2g+1]:
         // (literal constants: a helper building them at run time cost more than the dot of a short row)
         Vector256<byte> pick0 = Vector256.Create(Vector128.Create((ushort)0x0100), Vector128.Create((ushort)0x0302)).AsByte();
@@ -95,26 +92,18 @@ public static unsafe class VecDotQ6_KQ8_K
                 Vector256<byte> c1 = (qb & mask) | (Vector256.ShiftLeft(hv.AsUInt16(), 2).AsByte() & high);
                 Vector256<byte> c2 = Int8Dot.ShiftRightBytes(qa, 4) | (hv & high);
                 Vector256<byte> c3 = Int8Dot.ShiftRightBytes(qb, 4) | (Vector256.ShiftRightLogical(hv.AsUInt16(), 2).AsByte() & high);
-                // bytes 0-15 use scale 2g, bytes 16-31 scale 2g+1: one 16-bit scale vector per group
-                isum += Int8Dot.Dot32UScaled(c0, Vector256.Load(q8), Int8Dot.ShuffleBytes(s, pick0).AsInt16())
-                      + Int8Dot.Dot32UScaled(c1, Vector256.Load(q8 + 32), Int8Dot.ShuffleBytes(s, pick1).AsInt16())
-                      + Int8Dot.Dot32UScaled(c2, Vector256.Load(q8 + 64), Int8Dot.ShuffleBytes(s, pick2).AsInt16())
-                      + Int8Dot.Dot32UScaled(c3, Vector256.Load(q8 + 96), Int8Dot.ShuffleBytes(s, pick3).AsInt16());
+                // bytes 0-15 use scale 2g, bytes 16-31 scale 2g+1: one 16-bit scale vector per group; the −32 per lane
+                Vector256<sbyte> a0 = Vector256.Load(q8), a1 = Vector256.Load(q8 + 32), a2 = Vector256.Load(q8 + 64), a3 = Vector256.Load(q8 + 96);
+                Vector256<short> s0 = Int8Dot.ShuffleBytes(s, pick0).AsInt16(), s1 = Int8Dot.ShuffleBytes(s, pick1).AsInt16();
+                Vector256<short> s2 = Int8Dot.ShuffleBytes(s, pick2).AsInt16(), s3 = Int8Dot.ShuffleBytes(s, pick3).AsInt16();
+                isum += Int8Dot.Dot32UScaled(c0, a0, s0) - Int8Dot.Dot32UScaled(k32, a0, s0)
+                      + Int8Dot.Dot32UScaled(c1, a1, s1) - Int8Dot.Dot32UScaled(k32, a1, s1)
+                      + Int8Dot.Dot32UScaled(c2, a2, s2) - Int8Dot.Dot32UScaled(k32, a2, s2)
+                      + Int8Dot.Dot32UScaled(c3, a3, s3) - Int8Dot.Dot32UScaled(k32, a3, s3);
             }
-            Vector256<float> d = Vector256.Create(Fp.F16ToF32(x[i].D) * y[i].D);
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), d, acc);
-            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Madd(Vector256.Load(y[i].BSums), sc16)), d, accOff);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(y[i].D * Fp.F16ToF32(x[i].D)), acc);
         }
-        return Vector256.Sum(acc) - 32 * Vector256.Sum(accOff);
-    }
-
-    /// <summary>Σ_j sc_j * bsum_j as 8 int lanes (pairs of sub-blocks): the c = code − 32 offset, to be times 32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Offsets(sbyte* scales, short* bsums)
-    {
-        Vector256<short> s16 = Vector256.WidenLower(Vector128.Load(scales).ToVector256());
-        Vector256<short> b = Vector256.Load(bsums);
-        return Int8Dot.Madd(b, s16);
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -125,9 +114,8 @@ public static unsafe class VecDotQ6_KQ8_K
     public static float V512(byte* w, byte* a, int n)
     {
         var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
-        Vector512<float> acc = Vector512<float>.Zero;
-        Vector256<float> accOff = Vector256<float>.Zero;
-        Vector512<byte> mask = Vector512.Create((byte)0x0F), three = Vector512.Create((byte)3);
+        Vector256<float> acc = Vector256<float>.Zero;
+        Vector512<byte> mask = Vector512.Create((byte)0x0F), three = Vector512.Create((byte)3), k32 = Vector512.Create((byte)32);
         for (int i = 0; i < n / 256; i++)
         {
             byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
@@ -139,13 +127,14 @@ public static unsafe class VecDotQ6_KQ8_K
                 Vector512<byte> h01 = Vector512.Create(hv, Int8Dot.ShiftRightBytes(hv, 2)); // bits for groups 0|1; >>4 → 2|3
                 Vector512<byte> c01 = (qab & mask) | Int8Dot.ShiftLeftBytes(h01 & three, 4);
                 Vector512<byte> c23 = Int8Dot.ShiftRightBytes(qab, 4) | Int8Dot.ShiftLeftBytes(Int8Dot.ShiftRightBytes(h01, 4) & three, 4);
-                isum += Int8Dot.Dot64UScaled(c01, Vector512.Load(q8), Vector512.Create(Pair16(sc[0], sc[1]), Pair16(sc[2], sc[3])))
-                      + Int8Dot.Dot64UScaled(c23, Vector512.Load(q8 + 64), Vector512.Create(Pair16(sc[4], sc[5]), Pair16(sc[6], sc[7])));
+                Vector512<sbyte> a01 = Vector512.Load(q8), a23 = Vector512.Load(q8 + 64);
+                Vector512<short> s01 = Vector512.Create(Pair16(sc[0], sc[1]), Pair16(sc[2], sc[3])), s23 = Vector512.Create(Pair16(sc[4], sc[5]), Pair16(sc[6], sc[7]));
+                isum += Int8Dot.Dot64UScaled(c01, a01, s01) - Int8Dot.Dot64UScaled(k32, a01, s01)
+                      + Int8Dot.Dot64UScaled(c23, a23, s23) - Int8Dot.Dot64UScaled(k32, a23, s23);
             }
-            float d = Fp.F16ToF32(x[i].D) * y[i].D;
-            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(isum), Vector512.Create(d), acc);
-            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Offsets(x[i].Scales, y[i].BSums)), Vector256.Create(d), accOff);
+            // the two 256-bit halves hold different groups: their lanes add (exact ints) into ggml's 8 lanes
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum.GetLower() + isum.GetUpper()), Vector256.Create(y[i].D * Fp.F16ToF32(x[i].D)), acc);
         }
-        return Vector512.Sum(acc) - 32 * Vector256.Sum(accOff);
+        return Q0Order.Hsum8(acc);
     }
 }

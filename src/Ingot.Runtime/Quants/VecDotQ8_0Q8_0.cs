@@ -3,14 +3,15 @@ using System.Runtime.Intrinsics;
 
 namespace Ingot.Runtime.Quants;
 
-/// <summary>Q8_0 weights · Q8_0 activations. Block: f16 d | int8 q[32]; result = Σ_blocks d_w*d_a*Σ q_w*q_a.</summary>
+/// <summary>
+/// Q8_0 weights · Q8_0 activations. Block: f16 d | int8 q[32]; result = Σ_blocks d_w*d_a*Σ q_w*q_a, accumulated in
+/// llama.cpp's order (<see cref="Q0Order"/>), identically on every path.
+/// </summary>
 public static unsafe class VecDotQ8_0Q8_0
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(byte* w, byte* a, int n)
     {
-        // V256 first: on the AVX-512 machine measured here the 512-bit form (two blocks with separate scales per
-        // vector) was 15-25 % slower; V512 stays as the path for a CPU where it wins (tested either way).
         if (Vector256.IsHardwareAccelerated) return V256(w, a, n);
         if (Vector512.IsHardwareAccelerated) return V512(w, a, n);
         if (Vector128.IsHardwareAccelerated) return V128(w, a, n);
@@ -19,32 +20,28 @@ public static unsafe class VecDotQ8_0Q8_0
 
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q8_0Q8_0(w, a, n);
 
-    /// <summary>16 bytes at a time: one block = two Dot16 → 4 int lanes → float, scaled, accumulated in a vector.</summary>
+    /// <summary>The 8 lanes as two Vector128 (lanes 0..3 from bytes 0..15, 4..7 from bytes 16..31).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V128(byte* w, byte* a, int n)
     {
         var x = (BlockQ8_0*)w; var y = (BlockQ8_0*)a;
-        int nb = n / 32;
-        Vector128<float> acc = Vector128<float>.Zero;
-        for (int i = 0; i < nb; i++)
+        Vector128<float> lo = Vector128<float>.Zero, hi = Vector128<float>.Zero;
+        for (int i = 0; i < n / 32; i++)
         {
-            Vector128<int> p = Int8Dot.Dot16S(Vector128.Load(x[i].Qs), Vector128.Load(y[i].Qs))
-                             + Int8Dot.Dot16S(Vector128.Load(x[i].Qs + 16), Vector128.Load(y[i].Qs + 16));
-            acc += Vector128.ConvertToSingle(p) * Vector128.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            Vector128<float> d = Vector128.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            lo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(Int8Dot.Dot16S(Vector128.Load(x[i].Qs), Vector128.Load(y[i].Qs))), d, lo);
+            hi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(Int8Dot.Dot16S(Vector128.Load(x[i].Qs + 16), Vector128.Load(y[i].Qs + 16))), d, hi);
         }
-        return Vector128.Sum(acc);
+        return Q0Order.Hsum8(lo, hi);
     }
 
-    /// <summary>
-    /// One block per Vector256, four blocks per iteration (scales widened together, two accumulators), one
-    /// horizontal sum at the end.
-    /// </summary>
+    /// <summary>One block per Vector256 (the 8 lanes), scales widened four blocks at a time, one accumulator.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V256(byte* w, byte* a, int n)
     {
         var x = (BlockQ8_0*)w; var y = (BlockQ8_0*)a;
         int nb = n / 32, i = 0;
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        Vector256<float> acc = Vector256<float>.Zero;
         for (; i + 3 < nb; i += 4)
         {
             Prefetch.Step((byte*)&x[i], 4 * 34);
@@ -53,43 +50,72 @@ public static unsafe class VecDotQ8_0Q8_0
             Vector256<int> p1 = Int8Dot.Dot32S(Vector256.Load(x[i + 1].Qs), Vector256.Load(y[i + 1].Qs));
             Vector256<int> p2 = Int8Dot.Dot32S(Vector256.Load(x[i + 2].Qs), Vector256.Load(y[i + 2].Qs));
             Vector256<int> p3 = Int8Dot.Dot32S(Vector256.Load(x[i + 3].Qs), Vector256.Load(y[i + 3].Qs));
-            acc0 = Fma(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc0);
-            acc1 = Fma(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc1);
-            acc0 = Fma(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc0);
-            acc1 = Fma(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc1);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc);
         }
         for (; i < nb; i++)
         {
             Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Load(x[i].Qs), Vector256.Load(y[i].Qs));
-            acc0 = Fma(Vector256.ConvertToSingle(p0), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc0);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc);
         }
-        return Vector256.Sum(acc0 + acc1);
+        return Q0Order.Hsum8(acc);
     }
 
-    /// <summary>Two blocks per Vector512 (low half block i, high half block i+1), four blocks per iteration.</summary>
+    /// <summary>Two blocks' integer dots per Vector512; the FMAs stay in block order on 256-bit halves.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V512(byte* w, byte* a, int n)
     {
         var x = (BlockQ8_0*)w; var y = (BlockQ8_0*)a;
         int nb = n / 32, i = 0;
-        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-        for (; i + 3 < nb; i += 4)
+        Vector256<float> acc = Vector256<float>.Zero;
+        for (; i + 1 < nb; i += 2)
         {
-            Vector128<float> d = BlockScales.Products4((byte*)&x[i], 34, (byte*)&y[i], 34);
             Vector512<sbyte> w01 = Vector512.Create(Vector256.Load(x[i].Qs), Vector256.Load(x[i + 1].Qs));
             Vector512<sbyte> a01 = Vector512.Create(Vector256.Load(y[i].Qs), Vector256.Load(y[i + 1].Qs));
-            Vector512<sbyte> w23 = Vector512.Create(Vector256.Load(x[i + 2].Qs), Vector256.Load(x[i + 3].Qs));
-            Vector512<sbyte> a23 = Vector512.Create(Vector256.Load(y[i + 2].Qs), Vector256.Load(y[i + 3].Qs));
-            Vector512<float> d01 = Vector512.Create(Vector256.Create(d.GetElement(0)), Vector256.Create(d.GetElement(1)));
-            Vector512<float> d23 = Vector512.Create(Vector256.Create(d.GetElement(2)), Vector256.Create(d.GetElement(3)));
-            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w01, a01)), d01, acc0);
-            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Int8Dot.Dot64S(w23, a23)), d23, acc1);
+            Vector512<float> p = Vector512.ConvertToSingle(Int8Dot.Dot64S(w01, a01));
+            acc = Vector256.FusedMultiplyAdd(p.GetLower(), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc);
+            acc = Vector256.FusedMultiplyAdd(p.GetUpper(), Vector256.Create(Fp.F16ToF32(x[i + 1].D) * Fp.F16ToF32(y[i + 1].D)), acc);
         }
-        float s = Vector512.Sum(acc0 + acc1);
-        if (i < nb) s += V256((byte*)&x[i], (byte*)&y[i], 32 * (nb - i));
-        return s;
+        if (i < nb)
+        {
+            Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Load(x[i].Qs), Vector256.Load(y[i].Qs));
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)), acc);
+        }
+        return Q0Order.Hsum8(acc);
+    }
+}
+
+/// <summary>
+/// The float order of llama.cpp's x86 matmul for the Q8_0-activation block types it hands to tinyBLAS (Q8_0, Q5_0,
+/// IQ4_NL; llamafile/sgemm.cpp, tinyBLAS_Q0_AVX): per output 8 float lanes, lane k holding the integer dot of bytes
+/// 4k..4k+3 of each block; per block, lane = fma(lane dot, d_w·d_a, lane), blocks in order; at the end hsum:
+/// t_k = lane k + lane k+4, then (t0 + t2) + (t1 + t3). Activation rounding flips on near-ties depend on these bits.
+/// </summary>
+internal static unsafe class Q0Order
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Hsum8(Vector256<float> acc) => Hsum8(acc.GetLower(), acc.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Hsum8(Vector128<float> lo, Vector128<float> hi)
+    {
+        Vector128<float> t = lo + hi;
+        return (t.GetElement(0) + t.GetElement(2)) + (t.GetElement(1) + t.GetElement(3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    public static float Hsum8(float* lanes) => ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+
+    /// <summary>Scalar form of one block: lanes[k] = fma(Σ_{j=4k}^{4k+3} w[j]·a[j], d, lanes[k]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block(sbyte* w, sbyte* a, float d, float* lanes)
+    {
+        for (int k = 0; k < 8; k++)
+        {
+            int s = w[4 * k] * a[4 * k] + w[4 * k + 1] * a[4 * k + 1] + w[4 * k + 2] * a[4 * k + 2] + w[4 * k + 3] * a[4 * k + 3];
+            lanes[k] = MathF.FusedMultiplyAdd(s, d, lanes[k]);
+        }
+    }
 }

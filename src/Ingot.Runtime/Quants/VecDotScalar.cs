@@ -29,15 +29,12 @@ public static unsafe class VecDotScalar
 
     public static float Q8_0Q8_0(byte* w, byte* a, int n)
     {
+        // llama.cpp's tinyBLAS order (Q0Order): 8 lanes of 4-byte dots, one FMA per lane and block, then hsum
         var x = (BlockQ8_0*)w; var y = (BlockQ8_0*)a;
-        float s = 0;
-        for (int i = 0; i < n / 32; i++)
-        {
-            int sum = 0;
-            for (int j = 0; j < 32; j++) sum += x[i].Qs[j] * y[i].Qs[j];
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
-        }
-        return s;
+        float* lanes = stackalloc float[8];
+        new Span<float>(lanes, 8).Clear();
+        for (int i = 0; i < n / 32; i++) Q0Order.Block(x[i].Qs, y[i].Qs, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), lanes);
+        return Q0Order.Hsum8(lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -51,7 +48,8 @@ public static unsafe class VecDotScalar
             int sum = 0;
             for (int j = 0; j < 16; j++)
                 sum += ((x[i].Qs[j] & 0xF) - 8) * y[i].Qs[j] + ((x[i].Qs[j] >> 4) - 8) * y[i].Qs[j + 16];
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            // llama.cpp's repacked Q4_0 gemm/gemv (x86): one FMA per block, in block order
+            s = MathF.FusedMultiplyAdd(sum, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), s);
         }
         return s;
     }
@@ -77,21 +75,22 @@ public static unsafe class VecDotScalar
 
     public static float Q5_0Q8_0(byte* w, byte* a, int n)
     {
+        // tinyBLAS order (Q0Order), on the decoded codes
         var x = (BlockQ5_0*)w; var y = (BlockQ8_0*)a;
-        float s = 0;
+        float* lanes = stackalloc float[8];
+        new Span<float>(lanes, 8).Clear();
+        sbyte* c = stackalloc sbyte[32];
         for (int i = 0; i < n / 32; i++)
         {
             uint qh = x[i].Qh;
-            int sum = 0;
             for (int j = 0; j < 16; j++)
             {
-                int c0 = ((x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4)) - 16;
-                int c1 = ((x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4)) - 16;
-                sum += c0 * y[i].Qs[j] + c1 * y[i].Qs[j + 16];
+                c[j] = (sbyte)(((x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4)) - 16);
+                c[j + 16] = (sbyte)(((x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4)) - 16);
             }
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            Q0Order.Block(c, y[i].Qs, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), lanes);
         }
-        return s;
+        return Q0Order.Hsum8(lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -120,16 +119,17 @@ public static unsafe class VecDotScalar
     public static float IQ4_NLQ8_0(byte* w, byte* a, int n)
     {
         var x = (BlockIQ4_NL*)w; var y = (BlockQ8_0*)a;
+        // tinyBLAS order (Q0Order), on the table values
         ReadOnlySpan<sbyte> k = QuantTraits.IQ4NLValues;
-        float s = 0;
+        float* lanes = stackalloc float[8];
+        new Span<float>(lanes, 8).Clear();
+        sbyte* c = stackalloc sbyte[32];
         for (int i = 0; i < n / 32; i++)
         {
-            int sum = 0;
-            for (int j = 0; j < 16; j++)
-                sum += k[x[i].Qs[j] & 0xF] * y[i].Qs[j] + k[x[i].Qs[j] >> 4] * y[i].Qs[j + 16];
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D));
+            for (int j = 0; j < 16; j++) { c[j] = k[x[i].Qs[j] & 0xF]; c[j + 16] = k[x[i].Qs[j] >> 4]; }
+            Q0Order.Block(c, y[i].Qs, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), lanes);
         }
-        return s;
+        return Q0Order.Hsum8(lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -191,83 +191,90 @@ public static unsafe class VecDotScalar
 
     public static float Q4_KQ8_K(byte* w, byte* a, int n)
     {
+        // llama.cpp's x86 order: 8 int lanes (lane k = bytes 4k..4k+3 of every sub-block of 32, scaled), one FMA per
+        // lane and super-block; the mins as 4 lanes (sub-block pairs) with their own FMA; hsums added at the end
         var x = (BlockQ4_K*)w; var y = (BlockQ8_K*)a;
-        float s = 0;
+        float* acc = stackalloc float[12];
+        int* lanes = stackalloc int[8];
+        new Span<float>(acc, 12).Clear();
         for (int i = 0; i < n / 256; i++)
         {
-            int isum = 0, summs = 0;
+            new Span<int>(lanes, 8).Clear();
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             for (int j = 0; j < 8; j += 2, q += 32, q8 += 64)
             {
                 QuantizeReference.ScaleMinK4(j, x[i].Scales, out int sc1, out int m1);
                 QuantizeReference.ScaleMinK4(j + 1, x[i].Scales, out int sc2, out int m2);
-                int t1 = 0, t2 = 0;
-                for (int l = 0; l < 32; l++) { t1 += (q[l] & 0xF) * q8[l]; t2 += (q[l] >> 4) * q8[l + 32]; }
-                isum += sc1 * t1 + sc2 * t2;
-                summs += m1 * (y[i].BSums[2 * j] + y[i].BSums[2 * j + 1]) + m2 * (y[i].BSums[2 * j + 2] + y[i].BSums[2 * j + 3]);
+                for (int l = 0; l < 32; l++) lanes[l / 4] += sc1 * ((q[l] & 0xF) * q8[l]) + sc2 * ((q[l] >> 4) * q8[l + 32]);
+                int mins = m1 * (y[i].BSums[2 * j] + y[i].BSums[2 * j + 1]) + m2 * (y[i].BSums[2 * j + 2] + y[i].BSums[2 * j + 3]);
+                acc[8 + j / 2] = MathF.FusedMultiplyAdd(-y[i].D * Fp.F16ToF32(x[i].DMin), mins, acc[8 + j / 2]);
             }
-            s += y[i].D * Fp.F16ToF32(x[i].D) * isum - y[i].D * Fp.F16ToF32(x[i].DMin) * summs;
+            float d = y[i].D * Fp.F16ToF32(x[i].D);
+            for (int k = 0; k < 8; k++) acc[k] = MathF.FusedMultiplyAdd(lanes[k], d, acc[k]);
         }
-        return s;
+        return Q0Order.Hsum8(acc) + ((acc[8] + acc[10]) + (acc[9] + acc[11]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     public static float Q5_KQ8_K(byte* w, byte* a, int n)
     {
+        // llama.cpp's x86 order (see VecDotQ5_KQ8_K): 8 int lanes with one FMA per super-block; the mins as one FMA
         var x = (BlockQ5_K*)w; var y = (BlockQ8_K*)a;
+        float* acc = stackalloc float[8];
+        int* lanes = stackalloc int[8];
+        new Span<float>(acc, 8).Clear();
         float s = 0;
         for (int i = 0; i < n / 256; i++)
         {
-            int isum = 0, summs = 0, u1 = 1, u2 = 2;
+            new Span<int>(lanes, 8).Clear();
+            int summs = 0, u1 = 1, u2 = 2;
             byte* q = x[i].Qs; byte* qh = x[i].Qh; sbyte* q8 = y[i].Qs;
             for (int j = 0; j < 8; j += 2, q += 32, q8 += 64, u1 <<= 2, u2 <<= 2)
             {
                 QuantizeReference.ScaleMinK4(j, x[i].Scales, out int sc1, out int m1);
                 QuantizeReference.ScaleMinK4(j + 1, x[i].Scales, out int sc2, out int m2);
-                int t1 = 0, t2 = 0;
                 for (int l = 0; l < 32; l++)
-                {
-                    t1 += ((q[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) * q8[l];
-                    t2 += ((q[l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) * q8[l + 32];
-                }
-                isum += sc1 * t1 + sc2 * t2;
+                    lanes[l / 4] += sc1 * (((q[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) * q8[l])
+                                  + sc2 * (((q[l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) * q8[l + 32]);
                 summs += m1 * (y[i].BSums[2 * j] + y[i].BSums[2 * j + 1]) + m2 * (y[i].BSums[2 * j + 2] + y[i].BSums[2 * j + 3]);
             }
-            s += y[i].D * Fp.F16ToF32(x[i].D) * isum - y[i].D * Fp.F16ToF32(x[i].DMin) * summs;
+            float d = y[i].D * Fp.F16ToF32(x[i].D);
+            for (int k = 0; k < 8; k++) acc[k] = MathF.FusedMultiplyAdd(lanes[k], d, acc[k]);
+            s = MathF.FusedMultiplyAdd(-y[i].D * Fp.F16ToF32(x[i].DMin), summs, s);
         }
-        return s;
+        return Q0Order.Hsum8(acc) + s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     public static float Q6_KQ8_K(byte* w, byte* a, int n)
     {
+        // llama.cpp's x86 order: 8 int lanes (lane k = bytes 4k..4k+3 of every group of 32), one FMA per lane and
+        // super-block, then the hsum of Q0Order
         var x = (BlockQ6_K*)w; var y = (BlockQ8_K*)a;
-        float s = 0;
+        float* acc = stackalloc float[8];
+        int* lanes = stackalloc int[8];
+        new Span<float>(acc, 8).Clear();
         for (int i = 0; i < n / 256; i++)
         {
-            int isum = 0;
+            new Span<int>(lanes, 8).Clear();
             byte* ql = x[i].Ql; byte* qh = x[i].Qh; sbyte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
             for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, q8 += 128)
             {
                 // 4 groups of 32 (l, l+32, l+64, l+96), each split in two 16-element sub-blocks with their own scale
                 for (int g = 0; g < 4; g++)
-                    for (int half = 0; half < 2; half++)
+                    for (int l = 0; l < 32; l++)
                     {
-                        int t = 0;
-                        for (int l = 16 * half; l < 16 * half + 16; l++)
-                        {
-                            int lo = g switch { 0 => ql[l] & 0xF, 1 => ql[l + 32] & 0xF, 2 => ql[l] >> 4, _ => ql[l + 32] >> 4 };
-                            int c = (lo | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
-                            t += c * q8[32 * g + l];
-                        }
-                        isum += sc[2 * g + half] * t;
+                        int lo = g switch { 0 => ql[l] & 0xF, 1 => ql[l + 32] & 0xF, 2 => ql[l] >> 4, _ => ql[l + 32] >> 4 };
+                        int c = (lo | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+                        lanes[l / 4] += sc[2 * g + l / 16] * (c * q8[32 * g + l]);
                     }
             }
-            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+            float d = y[i].D * Fp.F16ToF32(x[i].D);
+            for (int k = 0; k < 8; k++) acc[k] = MathF.FusedMultiplyAdd(lanes[k], d, acc[k]);
         }
-        return s;
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

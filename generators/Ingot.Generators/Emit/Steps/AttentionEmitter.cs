@@ -5,8 +5,9 @@ using static Ingot.Generators.Emit.Literals;
 namespace Ingot.Generators.Emit.Steps
 {
     /// <summary>
-    /// Attention over the KV cache through the runtime's <c>Attention.Head</c> (online softmax, soft-cap and window as
-    /// ggml orders them), one (token, query head) per work unit; GQA: query head h reads KV head h / HeadGroup.
+    /// Attention over the KV cache through the runtime's <c>Attention.Head</c> (llama.cpp's two-pass softmax and float
+    /// order, soft-cap and window as ggml applies them), one (token, query head) per work unit; GQA: query head h reads
+    /// KV head h / HeadGroup.
     /// </summary>
     internal static class AttentionEmitter
     {
@@ -31,11 +32,10 @@ namespace Ingot.Generators.Emit.Steps
             w.Line("public int Window;      // this layer's sliding window, 0 = none");
             w.Line();
             w.Open("public void Run(int start, int end)");
-            w.Line("float* scratch = stackalloc float[HeadDim];");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
             w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, scratch, AttentionSoftcap, Window, Pos + t);");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t);");
             w.Close();
             w.Close();
             w.Close();
@@ -64,7 +64,7 @@ namespace Ingot.Generators.Emit.Steps
         {
             var a = s.Attention;
             string window = a.Window == 0 || a.WindowLayers == WindowLayers.None ? "" : ", sliding window " + I(a.Window) + " on " + SpecNames.Of(a.WindowLayers) + " layers";
-            return "attention: causal over the cache, online softmax, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window +
+            return "attention: causal over the cache, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window +
                    ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
         }
     }

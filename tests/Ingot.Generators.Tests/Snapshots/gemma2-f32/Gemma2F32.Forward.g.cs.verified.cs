@@ -9,7 +9,7 @@
 //     layers 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 128 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NEOX on q and k over 64 dims, q · 0.125f, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-//       attention: causal over the cache, online softmax, scale 1.0f, scores soft-capped at 50.0f, sliding window 8 on even layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, scores soft-capped at 50.0f, sliding window 8 on even layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       o: tmp = attn_output · attention over 128 rows [Dot.F32 (f32 · f32)]
 //       post-norm: x += rmsnorm · post_attention_norm of the sublayer output [Norms, Vec.Add]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 128 values per row, in one pass per row
@@ -132,7 +132,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 1.0f, scores soft-capped at 50.0f, sliding window 8 on even layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, scores soft-capped at 50.0f, sliding window 8 on even layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

@@ -9,7 +9,7 @@
 //     layers 0,1:
 //       rows: layernorm · attn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 768 rows (fused attn_qkv), epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
 //       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
 //       rows: layernorm · ffn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //       ffn_up: h = gelu(up · xn + b) over 512 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
@@ -132,7 +132,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 524288, Bq = lw.AttnQkvBias, Bk = lw.AttnQkvBias + 256, Bv = lw.AttnQkvBias + 512, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

@@ -35,12 +35,11 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                float* scratch = stackalloc float[HeadDim];
                 for (int unit = start; unit < end; unit++)
                 {
                     int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
                     Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,
-                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, scratch, AttentionSoftcap, Window, Pos + t);
+                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t);
                 }
             }
         }

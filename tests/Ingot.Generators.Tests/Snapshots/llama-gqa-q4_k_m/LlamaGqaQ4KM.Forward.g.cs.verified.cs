@@ -9,7 +9,7 @@
 //     layers 0:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
@@ -19,7 +19,7 @@
 //     layers 1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
-//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
@@ -146,7 +146,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
@@ -204,7 +204,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

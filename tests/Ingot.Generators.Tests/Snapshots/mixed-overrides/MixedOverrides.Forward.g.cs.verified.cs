@@ -9,7 +9,7 @@
 //     layers 0:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-//       attention: causal over the cache, online softmax, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
 //       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
@@ -19,7 +19,7 @@
 //     layers 1,2:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v Dot.F16F16 (f16 · f16)]
-//       attention: causal over the cache, online softmax, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
 //       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
@@ -145,7 +145,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
@@ -205,7 +205,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

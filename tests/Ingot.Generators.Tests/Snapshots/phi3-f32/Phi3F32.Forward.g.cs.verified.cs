@@ -9,7 +9,7 @@
 //     layers 0,1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows (fused attn_qkv), epilogue rope NEOX on q and k over 64 dims, q · 0.125f, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-//       attention: causal over the cache, online softmax, scale 1.0f, sliding window 2047 on all layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, sliding window 2047 on all layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows (fused gate|up) [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
@@ -129,7 +129,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 393216, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 1.0f, sliding window 2047 on all layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, sliding window 2047 on all layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

@@ -9,7 +9,7 @@
 //     layers 0,1:
 //       rows: layernorm · attn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue + bias, rope NEOX on q and k over 64 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-//       attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
 //       rows: layernorm · ffn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //       ffn_up: h = gelu(up · xn + b) over 512 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
@@ -129,7 +129,7 @@ namespace Ingot.Tests.Models
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Bq = lw.AttnQBias, Bk = lw.AttnKBias, Bv = lw.AttnVBias, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
-            // attention: causal over the cache, online softmax, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 

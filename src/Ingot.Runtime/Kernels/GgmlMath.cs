@@ -1,0 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>
+/// Float kernels that reproduce llama.cpp's x86 CPU backend (c392e50, GGML_NATIVE on an AVX-512 machine) bit for bit:
+/// the same operations in the same order, so that a value which lands within an ulp of a rounding boundary of the next
+/// activation quantization (Q8_0/Q8_K) rounds the same way as in llama.cpp. Every path (scalar, Vector128/256/512)
+/// gives the same bits: the lane structure is fixed by the algorithm, not by the machine's vector width.
+/// <list type="bullet">
+/// <item><see cref="Exp"/>: ggml_v_expf, AVX-512 form (range reduction by 2^n with a 0x1.8p23 shift, degree-5
+/// polynomial, scalef; ±inf/0 beyond |n| &gt; 192), maximum error about 1.5 ulp.</item>
+/// <item><see cref="Silu"/>: ggml_v_silu, x / (1 + exp(0 − x)) with that exp.</item>
+/// <item><see cref="DotF32"/>: ggml_vec_dot_f32 (AVX-512): 4 accumulators × 16 lanes over steps of 64 elements,
+/// folded x0+x2, x1+x3, x0+x1, then <see cref="Reduce16"/>; elements past the last full step are added by
+/// scalar FMA (GCC contracts that loop).</item>
+/// <item><see cref="Reduce16"/>: GCC's _mm512_reduce_add_ps tree (256-bit halves, 128-bit halves, lanes 0+2 and 1+3,
+/// then their sum); tinyBLAS' hsum of a 16-lane accumulator.</item>
+/// </list>
+/// Read from ggml/src/ggml-cpu/ggml-cpu.c (ggml_v_expf, ggml_v_silu, ggml_vec_dot_f32, GGML_F32x16_REDUCE) and
+/// llamafile/sgemm.cpp (tinyBLAS, hsum); verified against llama.cpp's logits and activations in shared/golden.
+/// </summary>
+public static unsafe class GgmlMath
+{
+    private static readonly float L2E = Bits(0x3fb8aa3bu);     // 0x1.715476p+0
+    private static readonly float Ln2Hi = Bits(0x3f317200u);   // 0x1.62e4p-1
+    private static readonly float Ln2Lo = Bits(0x35bfbe8eu);   // 0x1.7f7d1cp-20
+    private static readonly float P1 = Bits(0x3f7ffff6u);      // 0x1.ffffecp-1
+    private static readonly float P2 = Bits(0x3efffedbu);      // 0x1.fffdb6p-2
+    private static readonly float P3 = Bits(0x3e2aaf33u);      // 0x1.555e66p-3
+    private static readonly float P4 = Bits(0x3d2b9f17u);      // 0x1.573e2ep-5
+    private static readonly float P5 = Bits(0x3c072010u);      // 0x1.0e4020p-7
+    private const float Shift = 12582912f;                      // 0x1.8p23
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Bits(uint u) => BitConverter.UInt32BitsToSingle(u);
+
+    /// <summary>ggml_v_expf (AVX-512 form) for one value.</summary>
+    public static float Exp(float x)
+    {
+        float z = MathF.FusedMultiplyAdd(x, L2E, Shift);
+        float n = z - Shift;
+        float b = MathF.FusedMultiplyAdd(-n, Ln2Lo, MathF.FusedMultiplyAdd(-n, Ln2Hi, x));
+        if (MathF.Abs(n) > 192f) return n <= 0 ? 0f : float.PositiveInfinity; // ordered compare: NaN stays NaN
+        float u = b * b;
+        float j = MathF.FusedMultiplyAdd(
+            MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(P5, b, P4), u, MathF.FusedMultiplyAdd(P3, b, P2)),
+            u, MathF.FusedMultiplyAdd(P1, b, 1.0f));
+        // scalef(j, n) = j·2^n rounded once: exact in double, one rounding to float (subnormal results included)
+        return (float)Math.ScaleB((double)j, (int)n);
+    }
+
+    /// <summary>ggml_v_silu for one value: x / (1 + exp(0 − x)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Silu(float x) => x / (1.0f + Exp(0.0f - x));
+
+    /// <summary>y = silu(gate) · up (ggml: the silu op, then the mul op). y may alias gate or up.</summary>
+    public static void SiluMul(float* gate, float* up, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Silu(gate[i]) * up[i];
+    }
+
+    /// <summary>GCC's _mm512_reduce_add_ps over 16 values: (v[i] + v[i+8]), then (a[i] + a[i+4]), then (b0 + b2) + (b1 + b3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Reduce16(float* v)
+    {
+        float a0 = v[8] + v[0], a1 = v[9] + v[1], a2 = v[10] + v[2], a3 = v[11] + v[3];
+        float a4 = v[12] + v[4], a5 = v[13] + v[5], a6 = v[14] + v[6], a7 = v[15] + v[7];
+        float b0 = a4 + a0, b1 = a5 + a1, b2 = a6 + a2, b3 = a7 + a3;
+        return (b0 + b2) + (b1 + b3);
+    }
+
+    /// <summary>ggml_vec_dot_f32, AVX-512 order (see the class summary); the widest accelerated path.</summary>
+    public static float DotF32(float* x, float* y, int n)
+    {
+        if (Vector512.IsHardwareAccelerated) return DotF32V512(x, y, n);
+        if (Vector256.IsHardwareAccelerated) return DotF32V256(x, y, n);
+        if (Vector128.IsHardwareAccelerated) return DotF32V128(x, y, n);
+        return DotF32Scalar(x, y, n);
+    }
+
+    /// <summary>Scalar form of <see cref="DotF32"/> (same bits): the 64 accumulator lanes one by one.</summary>
+    public static float DotF32Scalar(float* x, float* y, int n)
+    {
+        int np = n & ~63;
+        float* r = stackalloc float[16];
+        for (int e = 0; e < 16; e++)
+        {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int i = e; i < np; i += 64)
+            {
+                s0 = MathF.FusedMultiplyAdd(x[i], y[i], s0);
+                s1 = MathF.FusedMultiplyAdd(x[i + 16], y[i + 16], s1);
+                s2 = MathF.FusedMultiplyAdd(x[i + 32], y[i + 32], s2);
+                s3 = MathF.FusedMultiplyAdd(x[i + 48], y[i + 48], s3);
+            }
+            r[e] = (s0 + s2) + (s1 + s3);
+        }
+        return Tail(x, y, n, np, r);
+    }
+
+    /// <summary>Vector128 form of <see cref="DotF32"/> (same bits): each 16-lane accumulator as 4 vectors.</summary>
+    public static float DotF32V128(float* x, float* y, int n)
+    {
+        int np = n & ~63;
+        float* r = stackalloc float[16];
+        for (int q = 0; q < 16; q += 4)
+        {
+            Vector128<float> s0 = Vector128<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (int i = q; i < np; i += 64)
+            {
+                s0 = Vector128.FusedMultiplyAdd(Vector128.Load(x + i), Vector128.Load(y + i), s0);
+                s1 = Vector128.FusedMultiplyAdd(Vector128.Load(x + i + 16), Vector128.Load(y + i + 16), s1);
+                s2 = Vector128.FusedMultiplyAdd(Vector128.Load(x + i + 32), Vector128.Load(y + i + 32), s2);
+                s3 = Vector128.FusedMultiplyAdd(Vector128.Load(x + i + 48), Vector128.Load(y + i + 48), s3);
+            }
+            ((s0 + s2) + (s1 + s3)).Store(r + q);
+        }
+        return Tail(x, y, n, np, r);
+    }
+
+    /// <summary>Vector256 form of <see cref="DotF32"/> (same bits): each 16-lane accumulator as 2 vectors.</summary>
+    public static float DotF32V256(float* x, float* y, int n)
+    {
+        int np = n & ~63;
+        float* r = stackalloc float[16];
+        for (int q = 0; q < 16; q += 8)
+        {
+            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (int i = q; i < np; i += 64)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 16), Vector256.Load(y + i + 16), s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 32), Vector256.Load(y + i + 32), s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 48), Vector256.Load(y + i + 48), s3);
+            }
+            ((s0 + s2) + (s1 + s3)).Store(r + q);
+        }
+        return Tail(x, y, n, np, r);
+    }
+
+    /// <summary>Vector512 form of <see cref="DotF32"/> (same bits): ggml's own shape, 4 accumulators of 16 lanes.</summary>
+    public static float DotF32V512(float* x, float* y, int n)
+    {
+        int np = n & ~63;
+        float* r = stackalloc float[16];
+        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < np; i += 64)
+        {
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16), Vector512.Load(y + i + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 32), Vector512.Load(y + i + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 48), Vector512.Load(y + i + 48), s3);
+        }
+        ((s0 + s2) + (s1 + s3)).Store(r);
+        return Tail(x, y, n, np, r);
+    }
+
+    /// <summary>The reduce of the folded accumulator r, then the elements past the last full step by scalar FMA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* x, float* y, int n, int np, float* r)
+    {
+        float sum = Reduce16(r);
+        for (int i = np; i < n; i++) sum = MathF.FusedMultiplyAdd(x[i], y[i], sum);
+        return sum;
+    }
+}

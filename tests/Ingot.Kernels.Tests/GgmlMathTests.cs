@@ -1,0 +1,130 @@
+using Ingot.Runtime.Kernels;
+using Xunit;
+
+namespace Ingot.Kernels.Tests;
+
+/// <summary>
+/// GgmlMath and AttentionGgml: llama.cpp's float kernels replayed in their order. What pins them to llama.cpp is the
+/// end-to-end comparison (EndToEnd ShapesTests: most sequences bit-identical to llama.cpp's logits); here: accuracy of
+/// the exp approximation, special values, and that every path and both attention forms give the same bits.
+/// </summary>
+public unsafe class GgmlMathTests
+{
+    [Fact]
+    public void ExpIsWithinTwoAndAHalfUlpsOfExpAndHandlesSpecialValues()
+    {
+        Assert.Equal(1f, GgmlMath.Exp(0f));
+        Assert.Equal(0f, GgmlMath.Exp(float.NegativeInfinity));
+        Assert.Equal(float.PositiveInfinity, GgmlMath.Exp(float.PositiveInfinity));
+        Assert.Equal(float.PositiveInfinity, GgmlMath.Exp(200f));
+        Assert.Equal(0f, GgmlMath.Exp(-200f));
+        Assert.True(float.IsNaN(GgmlMath.Exp(float.NaN)));
+        for (float x = -87f; x < 88f; x += 0.0137f)
+        {
+            double e = Math.Exp(x);
+            float got = GgmlMath.Exp(x);
+            double ulp = Math.Abs(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits((float)e) + 1) - (float)e);
+            Assert.True(Math.Abs(got - e) <= 2.5 * ulp, $"exp({x:R}) = {got:R}, expected {e:R}");
+        }
+        // subnormal results: scalef rounds once (no double rounding through a normal intermediate)
+        for (float x = -103f; x < -87.5f; x += 0.25f)
+            Assert.True(Math.Abs(GgmlMath.Exp(x) - Math.Exp(x)) <= 1.5e-45 + 2e-7 * Math.Exp(x), $"exp({x:R}) = {GgmlMath.Exp(x):R}");
+    }
+
+    [Fact]
+    public void SiluIsXOverOnePlusExpOfMinusX()
+    {
+        for (float x = -20f; x < 20f; x += 0.173f)
+        {
+            Assert.Equal(x / (1f + GgmlMath.Exp(-x)), GgmlMath.Silu(x));
+            Assert.True(Math.Abs(GgmlMath.Silu(x) - x / (1 + Math.Exp(-x))) <= 1e-6 * (1 + Math.Abs(x)));
+        }
+        var g = new float[37];
+        var u = new float[37];
+        var y = new float[37];
+        var rng = new Random(7);
+        for (int i = 0; i < g.Length; i++) { g[i] = (float)(rng.NextDouble() * 8 - 4); u[i] = (float)(rng.NextDouble() * 2 - 1); }
+        fixed (float* pg = g, pu = u, py = y) GgmlMath.SiluMul(pg, pu, py, g.Length);
+        for (int i = 0; i < g.Length; i++) Assert.Equal(GgmlMath.Silu(g[i]) * u[i], y[i]);
+    }
+
+    [Fact]
+    public void DotF32PathsAreBitIdentical()
+    {
+        var rng = new Random(20250220);
+        for (int n = 0; n <= 300; n += n < 140 ? 1 : 16)
+        {
+            var x = new float[n + 1];
+            var y = new float[n + 1];
+            for (int i = 0; i < n; i++) { x[i] = (float)(rng.NextDouble() * 2 - 1); y[i] = (float)(rng.NextDouble() * 2 - 1) * (i % 11 == 0 ? 30 : 1); }
+            fixed (float* px = x, py = y)
+            {
+                float s = GgmlMath.DotF32Scalar(px, py, n);
+                Assert.Equal(s, GgmlMath.DotF32V128(px, py, n));
+                Assert.Equal(s, GgmlMath.DotF32V256(px, py, n));
+                Assert.Equal(s, GgmlMath.DotF32V512(px, py, n));
+                Assert.Equal(s, GgmlMath.DotF32(px, py, n));
+                double d = 0;
+                for (int i = 0; i < n; i++) d += (double)x[i] * y[i];
+                Assert.True(Math.Abs(s - d) <= 1e-5 * (1 + Math.Abs(d)), $"n={n}: {s:R} vs {d:R}");
+            }
+        }
+    }
+
+    /// <summary>The algorithm of AttentionGgml written out in scalar code: the kernel must give exactly these bits.</summary>
+    private static float[] AttentionScalar(float[] q, float[] k, float[] v, int stride, int nKv, int hd, float scale)
+    {
+        int nPad = (nKv + 15) & ~15;
+        var p = new float[nPad];
+        float max = float.NegativeInfinity;
+        fixed (float* pq = q, pk = k)
+            for (int c = 0; c < nKv; c++) { p[c] = GgmlMath.DotF32Scalar(pk + c * stride, pq, hd) * scale; if (p[c] > max) max = p[c]; }
+        double sum = 0;
+        fixed (float* pp = p)
+            for (int c0 = 0; c0 < nPad; c0 += 16)
+            {
+                for (int c = c0; c < c0 + 16; c++) p[c] = c < nKv ? GgmlMath.Exp(p[c] - max) : 0f;
+                sum += GgmlMath.Reduce16(pp + c0);
+            }
+        float inv = (float)(1.0 / sum);
+        for (int c = 0; c < nKv; c++) p[c] *= inv;
+        var outp = new float[hd];
+        var lanes = new float[16];
+        for (int d = 0; d < hd; d++)
+        {
+            Array.Clear(lanes);
+            for (int c = 0; c < nKv; c++) lanes[c & 15] = MathF.FusedMultiplyAdd(v[c * stride + d], p[c], lanes[c & 15]);
+            fixed (float* pl = lanes) outp[d] = GgmlMath.Reduce16(pl);
+        }
+        return outp;
+    }
+
+    [Theory]
+    [InlineData(32, 1)]
+    [InlineData(32, 23)]
+    [InlineData(64, 16)]
+    [InlineData(64, 17)]
+    [InlineData(128, 40)]
+    [InlineData(80, 9)]
+    public void AttentionMatchesItsScalarForm(int hd, int nKv)
+    {
+        int stride = 2 * hd; // two KV heads interleaved, read the second
+        var rng = new Random(hd * 100 + nKv);
+        var q = new float[hd];
+        var k = new float[nKv * stride];
+        var v = new float[nKv * stride];
+        for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 4 - 2);
+        for (int i = 0; i < k.Length; i++) { k[i] = (float)(rng.NextDouble() * 4 - 2); v[i] = (float)(rng.NextDouble() * 2 - 1); }
+        float scale = 1f / MathF.Sqrt(hd);
+        var expected = AttentionScalar(q, k[hd..], v[hd..], stride, nKv, hd, scale);
+        var got = new float[hd];
+        fixed (float* pq = q, pk = k, pv = v, pg = got)
+        {
+            Attention.Head(pq, pk + hd, pv + hd, stride, nKv, hd, scale, pg);
+        }
+        for (int d = 0; d < hd; d++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[d]) == BitConverter.SingleToInt32Bits(got[d]), $"d={d}: {got[d]:R} vs scalar form {expected[d]:R}");
+        }
+    }
+}
