@@ -19,6 +19,12 @@ public class GoldenFamilyTests(ITestOutputHelper output)
     /// <summary>Golden file, compiled class, max-abs tolerance (README: 1e-4 F32 SiLU, 2e-3 F32 GELU, 1e-2 gemma2 and F16).</summary>
     public static TheoryData<string, string, float> Models => new()
     {
+        { "llama-gqa.f32", nameof(LlamaGqaF32), 1e-4f },
+        { "llama-mqa-l3.f32", nameof(LlamaMqaL3F32), 1e-4f },
+        { "llama-gqa.f16", nameof(LlamaGqaF16), 1e-2f },
+        { "llama-gqa.q8_0", nameof(LlamaGqaQ8_0), 1e-3f },
+        { "llama-gqa.q6_k", nameof(LlamaGqaQ6_K), 1e-3f },
+        { "llama-gqa.q4_0", nameof(LlamaGqaQ4_0), 1e-3f },
         { "qwen2.f32", nameof(Qwen2F32), 1e-4f },
         { "phi3.f32", nameof(Phi3F32), 1e-4f },
         { "phi3-swa.f32", nameof(Phi3SwaF32), 1e-4f },
@@ -33,6 +39,18 @@ public class GoldenFamilyTests(ITestOutputHelper output)
 
     internal static ICompiledModel Create(string className) => className switch
     {
+        nameof(LlamaGqaF32) => new LlamaGqaF32(),
+        nameof(LlamaMqaL3F32) => new LlamaMqaL3F32(),
+        nameof(LlamaGqaF16) => new LlamaGqaF16(),
+        nameof(LlamaGqaQ8_0) => new LlamaGqaQ8_0(),
+        nameof(LlamaGqaQ6_K) => new LlamaGqaQ6_K(),
+        nameof(LlamaGqaQ4_0) => new LlamaGqaQ4_0(),
+        nameof(LlamaGqaQ4_K_M) => new LlamaGqaQ4_K_M(),
+        nameof(LlamaGqaQ5_K_M) => new LlamaGqaQ5_K_M(),
+        nameof(Stories260KQ4_0) => new Stories260KQ4_0(),
+        nameof(Stories260K) => new Stories260K(),
+        nameof(Stories260KF16) => new Stories260KF16(),
+        nameof(Stories260KQ8_0) => new Stories260KQ8_0(),
         nameof(Qwen2F32) => new Qwen2F32(),
         nameof(Phi3F32) => new Phi3F32(),
         nameof(Phi3SwaF32) => new Phi3SwaF32(),
@@ -74,6 +92,13 @@ public class GoldenFamilyTests(ITestOutputHelper output)
         float maxAbs = MaxAbs(rows, expected, Tokens.Length);
         output.WriteLine($"{model}: decode max-abs {maxAbs:E3} (tolerance {tolerance:E0})");
         Assert.True(maxAbs <= tolerance, $"{model}: decode max-abs {maxAbs} > {tolerance}");
+
+        // Reset, then prefill: the last row again, bit for bit (the cache is really emptied; one token or sixteen, the same operations).
+        m.Reset();
+        Assert.Equal(0, m.Position);
+        var last = new float[m.VocabSize];
+        m.Prefill(Tokens, last);
+        Assert.Equal(rows.AsSpan((Tokens.Length - 1) * m.VocabSize).ToArray(), last);
     }
 
     [Theory]

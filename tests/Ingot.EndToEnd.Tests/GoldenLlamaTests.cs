@@ -6,22 +6,13 @@ using Xunit.Abstractions;
 namespace Ingot.EndToEnd.Tests;
 
 /// <summary>
-/// The compiled forward pass against llama.cpp's logits (golden/ref/*.logits.kvf32.bin, F32 KV cache) for the
-/// 16 tokens `1 300 301 … 314` in one batch, and the same tokens decoded one by one.
+/// The llama-specific golden checks: the K-quant mixes judged by cosine and top-1, and how Load refuses a file that is not
+/// the compiled spec. Prefill, decode and greedy against llama.cpp for every golden file (llama ones included) are
+/// <see cref="GoldenFamilyTests"/>.
 /// </summary>
 public class GoldenLlamaTests(ITestOutputHelper output)
 {
     private static readonly int[] Tokens = new[] { 1 }.Concat(Enumerable.Range(300, 15)).ToArray();
-
-    public static TheoryData<string, string, float> Models => new()
-    {
-        { "llama-gqa.f32", nameof(LlamaGqaF32), 1e-4f },
-        { "llama-mqa-l3.f32", nameof(LlamaMqaL3F32), 1e-4f },
-        { "llama-gqa.f16", nameof(LlamaGqaF16), 1e-2f },
-        { "llama-gqa.q8_0", nameof(LlamaGqaQ8_0), 1e-3f },
-        { "llama-gqa.q6_k", nameof(LlamaGqaQ6_K), 1e-3f },
-        { "llama-gqa.q4_0", nameof(LlamaGqaQ4_0), 1e-3f },
-    };
 
     /// <summary>llama-quantize's K mixes (Q4_K/Q5_K with Q6_K for output, layer-1 attn_v and ffn_down): judged by row cosine and top-1.</summary>
     public static TheoryData<string, string> KMixModels => new()
@@ -30,76 +21,7 @@ public class GoldenLlamaTests(ITestOutputHelper output)
         { "llama-gqa.q5_k_m", nameof(LlamaGqaQ5_K_M) },
     };
 
-    internal static ICompiledModel Create(string className) => className switch
-    {
-        nameof(LlamaGqaF32) => new LlamaGqaF32(),
-        nameof(LlamaMqaL3F32) => new LlamaMqaL3F32(),
-        nameof(LlamaGqaF16) => new LlamaGqaF16(),
-        nameof(LlamaGqaQ8_0) => new LlamaGqaQ8_0(),
-        nameof(LlamaGqaQ6_K) => new LlamaGqaQ6_K(),
-        nameof(LlamaGqaQ4_0) => new LlamaGqaQ4_0(),
-        nameof(LlamaGqaQ4_K_M) => new LlamaGqaQ4_K_M(),
-        nameof(LlamaGqaQ5_K_M) => new LlamaGqaQ5_K_M(),
-        nameof(Stories260KQ4_0) => new Stories260KQ4_0(),
-        nameof(Stories260K) => new Stories260K(),
-        nameof(Stories260KF16) => new Stories260KF16(),
-        nameof(Stories260KQ8_0) => new Stories260KQ8_0(),
-        _ => throw new ArgumentException(className),
-    };
-
-    [Theory]
-    [MemberData(nameof(Models))]
-    public void PrefillMatchesLlamaCpp(string model, string className, float tolerance)
-    {
-        var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".logits.kvf32.bin"));
-        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
-        using var m = Create(className);
-        m.Load(file, new InferenceOptions());
-        int vocab = m.VocabSize;
-        Assert.Equal(expected.GetLength(0), Tokens.Length);
-        Assert.Equal(expected.GetLength(1), vocab);
-
-        var logits = new float[Tokens.Length * vocab];
-        m.Prefill(Tokens, logits);
-        Assert.Equal(Tokens.Length, m.Position);
-
-        float maxAbs = 0;
-        for (int t = 0; t < Tokens.Length; t++)
-            for (int v = 0; v < vocab; v++)
-                maxAbs = Math.Max(maxAbs, Math.Abs(logits[t * vocab + v] - expected[t, v]));
-        output.WriteLine($"{model}: prefill max-abs {maxAbs:E3} over {Tokens.Length}x{vocab} logits (tolerance {tolerance:E0}); ISA {m.Description.IsaPathInUse}");
-        Assert.True(maxAbs <= tolerance, $"{model}: max-abs {maxAbs} > {tolerance}");
-    }
-
-    [Theory]
-    [MemberData(nameof(Models))]
-    public void DecodeOneByOneMatchesPrefill(string model, string className, float tolerance)
-    {
-        var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".logits.kvf32.bin"));
-        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
-        using var m = Create(className);
-        m.Load(file, new InferenceOptions(ContextSize: 64, Threads: 2));
-        int vocab = m.VocabSize;
-        var logits = new float[vocab];
-        float maxAbsAll = 0;
-        for (int t = 0; t < Tokens.Length; t++)
-        {
-            m.Decode(Tokens[t], logits);
-            for (int v = 0; v < vocab; v++) maxAbsAll = Math.Max(maxAbsAll, Math.Abs(logits[v] - expected[t, v]));
-        }
-        Assert.Equal(Tokens.Length, m.Position);
-        output.WriteLine($"{model}: decode path max-abs {maxAbsAll:E3} over all 16 rows (tolerance {tolerance:E0})");
-        Assert.True(maxAbsAll <= tolerance, $"{model}: decode-path max-abs {maxAbsAll} > {tolerance}");
-
-        // Reset then prefill: same last row again (the cache is really emptied).
-        m.Reset();
-        Assert.Equal(0, m.Position);
-        var last = new float[vocab];
-        m.Prefill(Tokens, last);
-        float diff = 0;
-        for (int v = 0; v < vocab; v++) diff = Math.Max(diff, Math.Abs(last[v] - logits[v]));
-        Assert.True(diff <= tolerance, $"{model}: prefill last row vs decode last row differ by {diff}");
-    }
+    private static ICompiledModel Create(string className) => GoldenFamilyTests.Create(className);
 
     [Theory]
     [MemberData(nameof(KMixModels))]

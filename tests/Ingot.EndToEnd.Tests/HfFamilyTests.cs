@@ -33,12 +33,7 @@ public class HfFamilyTests(ITestOutputHelper output)
         { "starcoder2.f32", nameof(StarCoder2F32) },
     };
 
-    private static ICompiledModel Create(string className) => className switch
-    {
-        nameof(LlamaGqaF32) => new LlamaGqaF32(),
-        nameof(LlamaMqaL3F32) => new LlamaMqaL3F32(),
-        _ => GoldenFamilyTests.Create(className),
-    };
+    private static ICompiledModel Create(string className) => GoldenFamilyTests.Create(className);
 
     private static float[] Logits(ICompiledModel m, string gguf)
     {

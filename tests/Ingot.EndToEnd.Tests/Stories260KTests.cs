@@ -55,7 +55,7 @@ public class Stories260KTests(ITestOutputHelper output)
     {
         var (prompt, all, _) = Case(caseName);
         using var file = GgufFile.Open(TestPaths.Require("models", "gguf", gguf));
-        using var m = GoldenLlamaTests.Create(className);
+        using var m = GoldenFamilyTests.Create(className);
         // The GGUF says context_length 128 but the model was trained at 512; the 200 positions need more than 128.
         m.Load(file, new InferenceOptions(ContextSize: 512));
         var got = Greedy(m, prompt, all.Length);
@@ -114,7 +114,7 @@ public class Stories260KTests(ITestOutputHelper output)
         int[] prompt = doc.RootElement.GetProperty("prompt_token_ids_llama_tokenize").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         string expectedText = doc.RootElement.GetProperty("outputs").GetProperty(gguf).GetString()!;
         using var file = GgufFile.Open(TestPaths.Require("models", "gguf", gguf));
-        using var m = GoldenLlamaTests.Create(className);
+        using var m = GoldenFamilyTests.Create(className);
         m.Load(file, new InferenceOptions(ContextSize: 512));
         var ids = Greedy(m, prompt, prompt.Length + 64);
         string text = DecodeTok512(ids.Skip(1));

@@ -8,8 +8,8 @@ namespace Ingot.Generators.Emit
     /// <summary>
     /// Load: the file must be the compiled spec's — general.architecture, the shared {arch}.* dimension keys, the family's
     /// own keys (<see cref="Architecture.Checks"/>), then every tensor bound by name with its type and shape checked; a
-    /// mismatch is one WeightMismatchException naming the key or tensor and both values. Then the KV cache, the worker
-    /// pool, the arena and the rope table. Also Reset, Dispose and the check helpers.
+    /// mismatch is one WeightMismatchException naming the key or tensor and both values (the runtime's WeightBinding).
+    /// Then the KV cache, the worker pool, the arena and the rope table. Also Reset and Dispose.
     /// </summary>
     internal static class LoadEmitter
     {
@@ -23,32 +23,32 @@ namespace Ingot.Generators.Emit
             w.Line("ArgumentNullException.ThrowIfNull(options);");
             w.Line("if (options.ContextSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, \"ContextSize must be >= 0 (0 = the spec's context length)\");");
             w.Line("ReleaseBuffers();");
-            w.Line("CheckString(weights, \"general.architecture\", Architecture);");
-            w.Line("CheckInt(weights, \"" + a + "embedding_length\", Dim, required: true);");
-            w.Line("CheckInt(weights, \"" + a + "block_count\", Layers, required: true);");
-            w.Line("CheckInt(weights, \"" + a + "feed_forward_length\", FfnDim, required: true);");
-            w.Line("CheckInt(weights, \"" + a + "attention.head_count\", Heads, required: true);");
-            w.Line("CheckInt(weights, \"" + a + "attention.head_count_kv\", KvHeads, required: false);");
-            w.Line("CheckInt(weights, \"" + a + "attention.key_length\", HeadDim, required: false);");
-            w.Line("CheckInt(weights, \"" + a + "attention.value_length\", HeadDim, required: false);");
-            if (p.HasRope) w.Line("CheckInt(weights, \"" + a + "rope.dimension_count\", RopeDims, required: false);");
-            w.Line("CheckInt(weights, \"" + a + "context_length\", ContextLength, required: false);");
-            w.Line("CheckFloat(weights, \"" + a + (s.Norm.Kind == NormKind.RmsNorm ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon") + "\", NormEps, 1e-5f);");
-            if (p.HasRope) w.Line("CheckFloat(weights, \"" + a + "rope.freq_base\", RopeTheta, 10000f);");
+            w.Line("WeightBinding.CheckString(weights, \"general.architecture\", Architecture);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "embedding_length\", Dim, required: true);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "block_count\", Layers, required: true);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "feed_forward_length\", FfnDim, required: true);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "attention.head_count\", Heads, required: true);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "attention.head_count_kv\", KvHeads, required: false);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "attention.key_length\", HeadDim, required: false);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "attention.value_length\", HeadDim, required: false);");
+            if (p.HasRope) w.Line("WeightBinding.CheckInt(weights, \"" + a + "rope.dimension_count\", RopeDims, required: false);");
+            w.Line("WeightBinding.CheckInt(weights, \"" + a + "context_length\", ContextLength, required: false);");
+            w.Line("WeightBinding.CheckFloat(weights, \"" + a + (s.Norm.Kind == NormKind.RmsNorm ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon") + "\", NormEps, 1e-5f);");
+            if (p.HasRope) w.Line("WeightBinding.CheckFloat(weights, \"" + a + "rope.freq_base\", RopeTheta, 10000f);");
             foreach (var c in p.Checks)
             {
                 switch (c.Kind)
                 {
                     case MetadataKind.Int:
-                        w.Line(c.Required ? "CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: true);"
-                                          : "CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: false, fallback: " + c.Default + ");");
+                        w.Line(c.Required ? "WeightBinding.CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: true);"
+                                          : "WeightBinding.CheckInt(weights, " + Str(c.Key) + ", " + c.Expected + ", required: false, fallback: " + c.Default + ");");
                         break;
                     case MetadataKind.Float:
-                        w.Line(c.Required ? "CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", null);"
-                                          : "CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", " + c.Default + ");");
+                        w.Line(c.Required ? "WeightBinding.CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", null);"
+                                          : "WeightBinding.CheckFloat(weights, " + Str(c.Key) + ", " + c.Expected + ", " + c.Default + ");");
                         break;
                     default:
-                        w.Line("CheckBool(weights, " + Str(c.Key) + ", " + c.Expected + ");");
+                        w.Line("WeightBinding.CheckBool(weights, " + Str(c.Key) + ", " + c.Expected + ");");
                         break;
                 }
             }
@@ -84,12 +84,11 @@ namespace Ingot.Generators.Emit
             w.Close();
             w.Line();
             Lifetime(w, p);
-            Helpers(w);
         }
 
         private static string Bind(WeightRef t, string name) => t.IsVector
-            ? "(float*)Bind(weights, " + name + ", GgmlType.F32, " + I(t.Cols) + ", 0, ref bytes)"
-            : "Bind(weights, " + name + ", GgmlType." + t.Kind + ", " + I(t.Cols) + ", " + I(t.Rows) + ", ref bytes)";
+            ? "(float*)WeightBinding.Bind(weights, " + name + ", GgmlType.F32, " + I(t.Cols) + ", 0, ref bytes)"
+            : "WeightBinding.Bind(weights, " + name + ", GgmlType." + t.Kind + ", " + I(t.Cols) + ", " + I(t.Rows) + ", ref bytes)";
 
         private static void Output(SourceWriter w, ModelPlan p)
         {
@@ -102,7 +101,7 @@ namespace Ingot.Generators.Emit
             WeightRef? embd = null;
             foreach (var t in p.Globals) if (t.Name == "token_embd.weight") embd = t;
             w.Line("// Tied: token_embd doubles as the output matrix; a file that still carries output.weight gets it used (as llama.cpp does).");
-            w.Line("_output = weights.FindTensor(\"output.weight\") is null ? _tokenEmbd : Bind(weights, \"output.weight\", GgmlType." + embd!.Kind + ", Dim, VocabSize, ref bytes);");
+            w.Line("_output = weights.FindTensor(\"output.weight\") is null ? _tokenEmbd : WeightBinding.Bind(weights, \"output.weight\", GgmlType." + embd!.Kind + ", Dim, VocabSize, ref bytes);");
         }
 
         /// <summary>The rope table: freq factors (rope_freqs, or LongRoPE's long/short set by the loaded context), and the scaling.</summary>
@@ -163,76 +162,6 @@ namespace Ingot.Generators.Emit
             w.Line("GC.SuppressFinalize(this);");
             w.Close();
             w.Line();
-        }
-
-        private static void Helpers(SourceWriter w)
-        {
-            w.Lines(@"/// <summary>Finds a tensor and checks type and shape (ne order: [row length, rows]; rows 0 = a vector).</summary>
-private static byte* Bind(GgufFile file, string name, GgmlType type, long cols, long rows, ref long bytes)
-{
-    var t = file.FindTensor(name) ?? throw new WeightMismatchException(name + "": missing from the file (the compiled spec needs it)"");
-    if (t.Type != type)
-        throw new WeightMismatchException(name + "": type "" + TypeName(t.Type) + "" in the file, "" + TypeName(type) + "" in the compiled spec"");
-    long[] expected = rows == 0 ? new[] { cols } : new[] { cols, rows };
-    bool same = t.Dims.Length >= expected.Length;
-    for (int i = 0; same && i < t.Dims.Length; i++) same = t.Dims[i] == (i < expected.Length ? expected[i] : 1);
-    if (!same)
-        throw new WeightMismatchException(name + "": shape ["" + string.Join("", "", t.Dims) + ""] in the file, ["" + string.Join("", "", expected) + ""] compiled"");
-    bytes += t.ByteSize;
-    return file.GetTensorPointer(t);
-}
-
-private static string TypeName(GgmlType type) => GgmlTypeTraits.IsKnown(type) ? GgmlTypeTraits.Name(type) : ""ggml type "" + ((uint)type).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-private static void CheckString(GgufFile file, string key, string expected)
-{
-    if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + "": missing from the file, "" + expected + "" compiled"");
-    if (v.Value is not string s) throw new WeightMismatchException(key + "": not a string in the file"");
-    if (!string.Equals(s, expected, StringComparison.Ordinal)) throw new WeightMismatchException(key + "": "" + s + "" in the file, "" + expected + "" compiled"");
-}
-
-/// <summary>An integer key; a missing one is an error when required, else it takes <paramref name=""fallback""/> (null: no check).</summary>
-private static void CheckInt(GgufFile file, string key, long expected, bool required, long? fallback = null)
-{
-    long actual;
-    if (!file.TryGetValue(key, out var v))
-    {
-        if (required) throw new WeightMismatchException(key + "": missing from the file, "" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
-        if (fallback is null) return;
-        actual = fallback.Value;
-    }
-    else
-    {
-        actual = v.Value switch
-        {
-            byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,
-            _ => throw new WeightMismatchException(key + "": not an integer in the file ("" + v.Type + "")""),
-        };
-    }
-    if (actual != expected)
-        throw new WeightMismatchException(key + "": "" + actual.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" in the file, "" + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
-}
-
-/// <summary>A float key; a missing one takes <paramref name=""fallback""/> (llama.cpp's default), or is an error when that is null.</summary>
-private static void CheckFloat(GgufFile file, string key, float expected, float? fallback)
-{
-    float actual;
-    if (file.TryGetValue(key, out var v))
-        actual = v.Value switch { float f => f, double d => (float)d, _ => throw new WeightMismatchException(key + "": not a number in the file ("" + v.Type + "")"") };
-    else if (fallback is null)
-        throw new WeightMismatchException(key + "": missing from the file, "" + expected.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
-    else
-        actual = fallback.Value;
-    if (actual != expected)
-        throw new WeightMismatchException(key + "": "" + actual.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" in the file, "" + expected.ToString(""R"", System.Globalization.CultureInfo.InvariantCulture) + "" compiled"");
-}
-
-private static void CheckBool(GgufFile file, string key, bool expected)
-{
-    if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + "": missing from the file, "" + (expected ? ""true"" : ""false"") + "" compiled"");
-    if (v.Value is not bool b) throw new WeightMismatchException(key + "": not a boolean in the file ("" + v.Type + "")"");
-    if (b != expected) throw new WeightMismatchException(key + "": "" + (b ? ""true"" : ""false"") + "" in the file, "" + (expected ? ""true"" : ""false"") + "" compiled"");
-}");
         }
     }
 }

@@ -198,51 +198,51 @@ namespace Ingot.Tests.Models
             ArgumentNullException.ThrowIfNull(options);
             if (options.ContextSize < 0) throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, "ContextSize must be >= 0 (0 = the spec's context length)");
             ReleaseBuffers();
-            CheckString(weights, "general.architecture", Architecture);
-            CheckInt(weights, "llama.embedding_length", Dim, required: true);
-            CheckInt(weights, "llama.block_count", Layers, required: true);
-            CheckInt(weights, "llama.feed_forward_length", FfnDim, required: true);
-            CheckInt(weights, "llama.attention.head_count", Heads, required: true);
-            CheckInt(weights, "llama.attention.head_count_kv", KvHeads, required: false);
-            CheckInt(weights, "llama.attention.key_length", HeadDim, required: false);
-            CheckInt(weights, "llama.attention.value_length", HeadDim, required: false);
-            CheckInt(weights, "llama.rope.dimension_count", RopeDims, required: false);
-            CheckInt(weights, "llama.context_length", ContextLength, required: false);
-            CheckFloat(weights, "llama.attention.layer_norm_rms_epsilon", NormEps, 1e-5f);
-            CheckFloat(weights, "llama.rope.freq_base", RopeTheta, 10000f);
-            CheckInt(weights, "llama.attention.sliding_window", 0, required: false, fallback: 0);
+            WeightBinding.CheckString(weights, "general.architecture", Architecture);
+            WeightBinding.CheckInt(weights, "llama.embedding_length", Dim, required: true);
+            WeightBinding.CheckInt(weights, "llama.block_count", Layers, required: true);
+            WeightBinding.CheckInt(weights, "llama.feed_forward_length", FfnDim, required: true);
+            WeightBinding.CheckInt(weights, "llama.attention.head_count", Heads, required: true);
+            WeightBinding.CheckInt(weights, "llama.attention.head_count_kv", KvHeads, required: false);
+            WeightBinding.CheckInt(weights, "llama.attention.key_length", HeadDim, required: false);
+            WeightBinding.CheckInt(weights, "llama.attention.value_length", HeadDim, required: false);
+            WeightBinding.CheckInt(weights, "llama.rope.dimension_count", RopeDims, required: false);
+            WeightBinding.CheckInt(weights, "llama.context_length", ContextLength, required: false);
+            WeightBinding.CheckFloat(weights, "llama.attention.layer_norm_rms_epsilon", NormEps, 1e-5f);
+            WeightBinding.CheckFloat(weights, "llama.rope.freq_base", RopeTheta, 10000f);
+            WeightBinding.CheckInt(weights, "llama.attention.sliding_window", 0, required: false, fallback: 0);
             long bytes = 0;
-            _tokenEmbd = Bind(weights, "token_embd.weight", GgmlType.Q4_K, 256, 1024, ref bytes);
-            _outputNorm = (float*)Bind(weights, "output_norm.weight", GgmlType.F32, 256, 0, ref bytes);
-            _output = Bind(weights, "output.weight", GgmlType.Q6_K, 256, 1024, ref bytes);
+            _tokenEmbd = WeightBinding.Bind(weights, "token_embd.weight", GgmlType.Q4_K, 256, 1024, ref bytes);
+            _outputNorm = (float*)WeightBinding.Bind(weights, "output_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+            _output = WeightBinding.Bind(weights, "output.weight", GgmlType.Q6_K, 256, 1024, ref bytes);
             var layers = new LayerWeights[Layers];
             for (int l = 0; l < Layers; l++)
             {
                 if (!(l == 0)) continue;
                 string b = "blk." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
-                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
-                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
-                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q4_K, 256, 128, ref bytes);
-                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
-                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
-                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
-                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
-                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q4_K, 512, 256, ref bytes);
+                layers[l].AttnNorm = (float*)WeightBinding.Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].AttnQ = WeightBinding.Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].AttnK = WeightBinding.Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnV = WeightBinding.Bind(weights, b + "attn_v.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnOutput = WeightBinding.Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].FfnNorm = (float*)WeightBinding.Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].FfnGate = WeightBinding.Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnUp = WeightBinding.Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnDown = WeightBinding.Bind(weights, b + "ffn_down.weight", GgmlType.Q4_K, 512, 256, ref bytes);
             }
             for (int l = 0; l < Layers; l++)
             {
                 if (!(l == 1)) continue;
                 string b = "blk." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-                layers[l].AttnNorm = (float*)Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
-                layers[l].AttnQ = Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
-                layers[l].AttnK = Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
-                layers[l].AttnV = Bind(weights, b + "attn_v.weight", GgmlType.Q6_K, 256, 128, ref bytes);
-                layers[l].AttnOutput = Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
-                layers[l].FfnNorm = (float*)Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
-                layers[l].FfnGate = Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
-                layers[l].FfnUp = Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
-                layers[l].FfnDown = Bind(weights, b + "ffn_down.weight", GgmlType.Q6_K, 512, 256, ref bytes);
+                layers[l].AttnNorm = (float*)WeightBinding.Bind(weights, b + "attn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].AttnQ = WeightBinding.Bind(weights, b + "attn_q.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].AttnK = WeightBinding.Bind(weights, b + "attn_k.weight", GgmlType.Q4_K, 256, 128, ref bytes);
+                layers[l].AttnV = WeightBinding.Bind(weights, b + "attn_v.weight", GgmlType.Q6_K, 256, 128, ref bytes);
+                layers[l].AttnOutput = WeightBinding.Bind(weights, b + "attn_output.weight", GgmlType.Q4_K, 256, 256, ref bytes);
+                layers[l].FfnNorm = (float*)WeightBinding.Bind(weights, b + "ffn_norm.weight", GgmlType.F32, 256, 0, ref bytes);
+                layers[l].FfnGate = WeightBinding.Bind(weights, b + "ffn_gate.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnUp = WeightBinding.Bind(weights, b + "ffn_up.weight", GgmlType.Q4_K, 256, 512, ref bytes);
+                layers[l].FfnDown = WeightBinding.Bind(weights, b + "ffn_down.weight", GgmlType.Q6_K, 512, 256, ref bytes);
             }
             _layers = layers;
             _weightBytes = bytes;
@@ -283,71 +283,5 @@ namespace Ingot.Tests.Models
             GC.SuppressFinalize(this);
         }
 
-        /// <summary>Finds a tensor and checks type and shape (ne order: [row length, rows]; rows 0 = a vector).</summary>
-        private static byte* Bind(GgufFile file, string name, GgmlType type, long cols, long rows, ref long bytes)
-        {
-            var t = file.FindTensor(name) ?? throw new WeightMismatchException(name + ": missing from the file (the compiled spec needs it)");
-            if (t.Type != type)
-                throw new WeightMismatchException(name + ": type " + TypeName(t.Type) + " in the file, " + TypeName(type) + " in the compiled spec");
-            long[] expected = rows == 0 ? new[] { cols } : new[] { cols, rows };
-            bool same = t.Dims.Length >= expected.Length;
-            for (int i = 0; same && i < t.Dims.Length; i++) same = t.Dims[i] == (i < expected.Length ? expected[i] : 1);
-            if (!same)
-                throw new WeightMismatchException(name + ": shape [" + string.Join(", ", t.Dims) + "] in the file, [" + string.Join(", ", expected) + "] compiled");
-            bytes += t.ByteSize;
-            return file.GetTensorPointer(t);
-        }
-
-        private static string TypeName(GgmlType type) => GgmlTypeTraits.IsKnown(type) ? GgmlTypeTraits.Name(type) : "ggml type " + ((uint)type).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        private static void CheckString(GgufFile file, string key, string expected)
-        {
-            if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + ": missing from the file, " + expected + " compiled");
-            if (v.Value is not string s) throw new WeightMismatchException(key + ": not a string in the file");
-            if (!string.Equals(s, expected, StringComparison.Ordinal)) throw new WeightMismatchException(key + ": " + s + " in the file, " + expected + " compiled");
-        }
-
-        /// <summary>An integer key; a missing one is an error when required, else it takes <paramref name="fallback"/> (null: no check).</summary>
-        private static void CheckInt(GgufFile file, string key, long expected, bool required, long? fallback = null)
-        {
-            long actual;
-            if (!file.TryGetValue(key, out var v))
-            {
-                if (required) throw new WeightMismatchException(key + ": missing from the file, " + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + " compiled");
-                if (fallback is null) return;
-                actual = fallback.Value;
-            }
-            else
-            {
-                actual = v.Value switch
-                {
-                    byte x => x, sbyte x => x, ushort x => x, short x => x, uint x => x, int x => x, ulong x => (long)x, long x => x,
-                    _ => throw new WeightMismatchException(key + ": not an integer in the file (" + v.Type + ")"),
-                };
-            }
-            if (actual != expected)
-                throw new WeightMismatchException(key + ": " + actual.ToString(System.Globalization.CultureInfo.InvariantCulture) + " in the file, " + expected.ToString(System.Globalization.CultureInfo.InvariantCulture) + " compiled");
-        }
-
-        /// <summary>A float key; a missing one takes <paramref name="fallback"/> (llama.cpp's default), or is an error when that is null.</summary>
-        private static void CheckFloat(GgufFile file, string key, float expected, float? fallback)
-        {
-            float actual;
-            if (file.TryGetValue(key, out var v))
-                actual = v.Value switch { float f => f, double d => (float)d, _ => throw new WeightMismatchException(key + ": not a number in the file (" + v.Type + ")") };
-            else if (fallback is null)
-                throw new WeightMismatchException(key + ": missing from the file, " + expected.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " compiled");
-            else
-                actual = fallback.Value;
-            if (actual != expected)
-                throw new WeightMismatchException(key + ": " + actual.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " in the file, " + expected.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " compiled");
-        }
-
-        private static void CheckBool(GgufFile file, string key, bool expected)
-        {
-            if (!file.TryGetValue(key, out var v)) throw new WeightMismatchException(key + ": missing from the file, " + (expected ? "true" : "false") + " compiled");
-            if (v.Value is not bool b) throw new WeightMismatchException(key + ": not a boolean in the file (" + v.Type + ")");
-            if (b != expected) throw new WeightMismatchException(key + ": " + (b ? "true" : "false") + " in the file, " + (expected ? "true" : "false") + " compiled");
-        }
     }
 }
