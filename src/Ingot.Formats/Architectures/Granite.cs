@@ -1,0 +1,59 @@
+using Ingot.Formats.HuggingFace;
+using Ingot.Specs;
+
+namespace Ingot.Formats.Architectures;
+
+/// <summary>
+/// IBM Granite 3.x: llama with four multipliers, all required keys: the embedding scale, the residual scale on both
+/// sublayer outputs, attention.scale in place of 1/sqrt(head_dim) (read with the shared keys), and the logits divided
+/// by logit_scale. Hugging Face (GraniteForCausalLM; GraniteModel extends LlamaModel): llama's tensors and q/k
+/// permutation; embedding_multiplier, residual_multiplier, attention_multiplier, logits_scaling → the four keys
+/// (GraniteConfig's default 1 for each); no rope_freqs (llama.cpp's granite has none).
+/// </summary>
+public sealed class GraniteMapping : ArchitectureMapping
+{
+    public override string Name => "granite";
+
+    public override ModelSpec FromGguf(GgufFile f, ModelSpec s)
+    {
+        RequiredFloat(f, "granite.attention.scale");
+        s = LlamaMapping.Apply(s);
+        return s with
+        {
+            Embedding = s.Embedding with { Scale = RequiredFloat(f, "granite.embedding_scale") },
+            Block = s.Block with { ResidualScale = RequiredFloat(f, "granite.residual_scale") },
+            Output = s.Output with { LogitScale = RequiredFloat(f, "granite.logit_scale") },
+        };
+    }
+
+    protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
+    {
+        w.Set("granite.embedding_scale", s.Embedding.Scale);
+        w.Set("granite.residual_scale", s.Block.ResidualScale);
+        w.Set("granite.attention.scale", s.Attention.Scale);
+        w.Set("granite.logit_scale", s.Output.LogitScale);
+    }
+
+    internal override string[] HfModelTypes => ["granite"];
+
+    // transformers' GraniteConfig
+    internal override string HfDefaults => """
+        {"max_position_embeddings": 2048, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": false,
+         "embedding_multiplier": 1.0, "logits_scaling": 1.0, "residual_multiplier": 1.0, "attention_multiplier": 1.0}
+        """;
+
+    internal override ModelSpec FromHfConfig(HfConfig c)
+    {
+        HfActivation(c, "hidden_act", "silu");
+        var s = LlamaMapping.WithLinearBiases(c, HfDecoder(c));
+        return s with
+        {
+            Embedding = s.Embedding with { Scale = c.Float("embedding_multiplier") },
+            Attention = s.Attention with { Scale = c.Float("attention_multiplier") },
+            Block = s.Block with { ResidualScale = c.Float("residual_multiplier") },
+            Output = s.Output with { LogitScale = c.Float("logits_scaling") },
+        };
+    }
+
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => LlamaStyleTensors(s, ropePairs: true);
+}
