@@ -122,7 +122,7 @@ public unsafe class VecDotRowsTests
         if (!Avx2.IsSupported) return; // neither variant can run; the per-row fallback is covered above
         const int rows = 9, cols = 1024;
         var d = Make(GgmlType.Q4_0, rows, 1, cols, 17);
-        byte* prepared = stackalloc byte[cols / 256 * 320];
+        byte* prepared = stackalloc byte[cols / 256 * Q4_0Groups.PreparedBytes];
         fixed (byte* pw = d.W, pa = d.A)
         {
             Q4_0Groups.Prepare(pa, cols, prepared);
@@ -145,6 +145,77 @@ public unsafe class VecDotRowsTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void Q4_0_Quads_AvxVnniAndAvx2_OneAndTwoTokens_GiveEachRowItsRowBits()
+    {
+        // the 4-row lockstep kernels: lane r is row r's FMA chain, so every output equals Row's bits for that row
+        if (!Avx2.IsSupported) return;
+        const int rows = 4, cols = 1280;
+        var d = Make(GgmlType.Q4_0, rows, 2, cols, 23);
+        int groups = cols / 256;
+        byte* p0 = stackalloc byte[groups * Q4_0Groups.PreparedBytes];
+        byte* p1 = stackalloc byte[groups * Q4_0Groups.PreparedBytes];
+        float* y0 = stackalloc float[4];
+        float* y1 = stackalloc float[4];
+        fixed (byte* pw = d.W, pa = d.A)
+        {
+            Q4_0Groups.Prepare(pa, cols, p0);
+            Q4_0Groups.Prepare(pa + d.ActBytes, cols, p1);
+            var ahead = new Q4_0Groups.QuadAhead(groups);
+            var expected = new int[8];
+            for (int r = 0; r < 4; r++)
+            {
+                expected[r] = BitConverter.SingleToInt32Bits(Q4_0Groups.RowAvx2(pw + r * d.RowBytes, p0, groups));
+                expected[4 + r] = BitConverter.SingleToInt32Bits(Q4_0Groups.RowAvx2(pw + r * d.RowBytes, p1, groups));
+            }
+            void Check(string what, bool two)
+            {
+                for (int r = 0; r < 4; r++)
+                {
+                    Assert.True(expected[r] == BitConverter.SingleToInt32Bits(y0[r]), $"{what} token 0 row {r}: {y0[r]:R} vs Row {BitConverter.Int32BitsToSingle(expected[r]):R}");
+                    if (two) Assert.True(expected[4 + r] == BitConverter.SingleToInt32Bits(y1[r]), $"{what} token 1 row {r}: {y1[r]:R} vs Row {BitConverter.Int32BitsToSingle(expected[4 + r]):R}");
+                }
+            }
+            Q4_0Groups.QuadAvx2(pw, d.RowBytes, p0, groups, y0, ahead); Check("QuadAvx2", false);
+            Q4_0Groups.Quad2Avx2(pw, d.RowBytes, p0, p1, groups, y0, y1, ahead); Check("Quad2Avx2", true);
+            if (AvxVnni.IsSupported)
+            {
+                Q4_0Groups.QuadVnni(pw, d.RowBytes, p0, groups, y0, ahead); Check("QuadVnni", false);
+                Q4_0Groups.Quad2Vnni(pw, d.RowBytes, p0, p1, groups, y0, y1, ahead); Check("Quad2Vnni", true);
+            }
+        }
+    }
+
+    public static IEnumerable<object[]> RowCounts() =>
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K }
+        from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
+        select new object[] { t, rows };
+
+    [Theory]
+    [MemberData(nameof(RowCounts))]
+    public void RowsKernel_IsBitIdenticalToTheDispatchedVecDot_ForEveryRowCountAndTokenCount(GgmlType type, int rows)
+    {
+        // quads with an overlapping last quad, single rows, the two-token tile and a lone token: all the vec-dot's bits
+        int cols = type == GgmlType.Q4_0 ? 768 : 512;
+        var d = Make(type, rows, 3, cols, 31 + rows);
+        var y = new float[3 * rows];
+        var kernel = VecDotRows.For(type);
+        var dot = VecDot.For(type);
+        fixed (byte* pw = d.W, pa = d.A)
+        fixed (float* py = y)
+            for (int tokens = 1; tokens <= 3; tokens++)
+            {
+                kernel(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, rows);
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
+                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                            $"{type} rows {rows} tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
+                    }
+            }
     }
 
     [Fact]

@@ -77,6 +77,14 @@ internal static class Int8Dot
         return Vector256.Create(Dot16S(w.GetLower(), a.GetLower()), Dot16S(w.GetUpper(), a.GetUpper()));
     }
 
+    /// <summary>vpabsb (|−128| = 128 as a byte), the unsigned half of <see cref="Dot32S"/> = Dot32U(Abs(w), Sign(a, w)); AVX2 only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Abs(Vector256<sbyte> w) => Avx2.Abs(w);
+
+    /// <summary>vpsignb: a negated where w &lt; 0, zero where w = 0; AVX2 only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Sign(Vector256<sbyte> a, Vector256<sbyte> w) => Avx2.Sign(a, w);
+
     /// <summary>
     /// Σ(u−8)·s per 4 bytes for codes u in 0..15: maddubs(u, s) − maddubs(8, s) in 16 bits (|values| ≤ 2·15·128, no
     /// saturation), then pairs to 32 bits. Same integers as <see cref="Dot32S"/> on (u−8), two instructions fewer.
@@ -145,6 +153,29 @@ internal static class Int8Dot
             return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, s), scale16);
         return Vector512.Create(Dot32UScaled(u.GetLower(), s.GetLower(), scale16.GetLower()),
                                 Dot32UScaled(u.GetUpper(), s.GetUpper(), scale16.GetUpper()));
+    }
+
+    /// <summary>
+    /// vpmaddubsw: 16-bit lane k = u[2k]·s[2k] + u[2k+1]·s[2k+1] for u in 0..127 (no saturation: |lane| ≤ 2·127·128);
+    /// portable elsewhere (the same integers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> PairProducts(Vector256<byte> u, Vector256<sbyte> s)
+    {
+        if (Avx2.IsSupported) return Avx2.MultiplyAddAdjacent(u, s);
+        return Vector256.Create(PairProducts(u.GetLower(), s.GetLower()), PairProducts(u.GetUpper(), s.GetUpper()));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<short> PairProducts(Vector128<byte> u, Vector128<sbyte> s)
+    {
+        if (Ssse3.IsSupported) return Ssse3.MultiplyAddAdjacent(u, s);
+        Vector128<short> pl = Vector128.WidenLower(u.AsSByte()) * Vector128.WidenLower(s);
+        Vector128<short> ph = Vector128.WidenUpper(u.AsSByte()) * Vector128.WidenUpper(s);
+        // adjacent 16-bit products summed in 32 bits, then narrowed back (every sum fits in 16 bits)
+        Vector128<int> l = Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(pl.AsInt32(), 16), 16) + Vector128.ShiftRightArithmetic(pl.AsInt32(), 16);
+        Vector128<int> h = Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(ph.AsInt32(), 16), 16) + Vector128.ShiftRightArithmetic(ph.AsInt32(), 16);
+        return Vector128.Narrow(l, h);
     }
 
     /// <summary>Pairwise sums of 16-bit lanes into 32-bit lanes (lane k = a[2k] + a[2k+1]), e.g. Q8_K bsums pairs.</summary>

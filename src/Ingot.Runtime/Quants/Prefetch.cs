@@ -18,9 +18,25 @@ internal static unsafe class Prefetch
     /// (a constant at each call site): one touch every 48 bytes, so no 64-byte line is skipped whatever the alignment.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Step(byte* p, int bytes)
+    public static void Step(byte* p, int bytes) => Range(p + Distance, bytes);
+
+    /// <summary>
+    /// Prefetches the lines of [p, p + bytes) (bytes a constant at each call site), one touch every 48 bytes; written
+    /// out up to 240 bytes (NativeAOT's compiler keeps the loop of the general form).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Range(byte* p, int bytes)
     {
         if (!Sse.IsSupported) return;
-        for (int o = 0; o < bytes; o += 48) Sse.Prefetch0(p + Distance + o);
+        if (bytes > 240)
+        {
+            for (int o = 0; o < bytes; o += 48) Sse.Prefetch0(p + o);
+            return;
+        }
+        if (bytes > 0) Sse.Prefetch0(p);
+        if (bytes > 48) Sse.Prefetch0(p + 48);
+        if (bytes > 96) Sse.Prefetch0(p + 96);
+        if (bytes > 144) Sse.Prefetch0(p + 144);
+        if (bytes > 192) Sse.Prefetch0(p + 192);
     }
 }

@@ -13,7 +13,8 @@ namespace Ingot.Runtime.Quants;
 /// row is read from memory once and reused from L1 for every token of the tile. Every row's result is computed by the
 /// same sequence of operations whatever the tile size or token count, so decode, prefill and any thread split agree
 /// bit for bit.
-/// Types without a dedicated kernel loop over <see cref="VecDot"/>; Q4_0 has a restructured AVX2 kernel (below).
+/// Types without a dedicated kernel loop over <see cref="VecDot"/>; Q4_0 has a restructured AVX2 kernel (below), Q8_0 and
+/// Q6_K AVX2 rows kernels that do the activation's share of the work once per call (VecDotQ8_0Q8_0.Rows, VecDotQ6_KQ8_K.Rows).
 /// </summary>
 public static unsafe class VecDotRows
 {
@@ -25,7 +26,6 @@ public static unsafe class VecDotRows
                 y[t * yStride + i] = dot(w, a + t * aStride, cols);
     }
 
-    public static void Q8_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
@@ -34,7 +34,6 @@ public static unsafe class VecDotRows
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q4_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void Q6_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void IQ4_XSQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.BF16BF16, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
@@ -43,6 +42,20 @@ public static unsafe class VecDotRows
     {
         if (Avx2.IsSupported && cols % Q4_0Groups.Elements == 0) Q4_0Groups.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q4_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>Q8_0 weights · Q8_0 activations: the AVX2 rows kernel (activation scales once per call, two tokens per row pass), else per-row dots.</summary>
+    public static void Q8_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (Avx2.IsSupported) VecDotQ8_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>Q6_K weights · Q8_K activations: the AVX2 rows kernel (activation offsets once per call, two tokens per row pass), else per-row dots.</summary>
+    public static void Q6_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (Avx2.IsSupported) VecDotQ6_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
     /// <summary>The rows kernel for a weight type (tests and benchmarks; generated code names the method directly).</summary>
@@ -65,35 +78,14 @@ public static unsafe class VecDotRows
     };
 }
 
-/// <summary>
-/// Q4_0 · Q8_0 over groups of 8 blocks (256 elements), AVX2. The per-block float work of the plain vec-dot
-/// (convert, scale lookups, broadcast, FMA: about half its instructions) is done once per 8 blocks instead:
-/// <list type="bullet">
-/// <item>the activation is rearranged once per call (<see cref="Prepare"/>): for block pair (2p, 2p+1) one 32-byte vector
-/// of both blocks' elements 0..15 and one of 16..31, so a 256-bit load of the weight codes [block 2p | block 2p+1]
-/// pairs with it directly; plus per block 8·Σq (the −8 code offset) and the f32 scale;</item>
-/// <item>per pair: low/high nibbles, two maddubs, one add (16-bit lanes ≤ 2·15·128·2 = 7680); three phaddw levels and a
-/// pmaddwd reduce the 4 pairs to one int32 per block (≤ 30720 before the last widening step: no overflow), in lane
-/// order b0 b2 b4 b6 | b1 b3 b5 b7;</item>
-/// <item>the 8 block sums minus the offsets (exact integers, as ggml's sumi), converted once, and the 8 products of
-/// weight and activation scales; then one scalar FMA per block in block order, as llama.cpp's repacked Q4_0 kernels
-/// accumulate (the float order decides near-ties of the next activation quantization).</item>
-/// </list>
-/// Measured (NativeAOT, x86-x64-v3, Zen 4, one thread): 26 GB/s from L2 and 22-25 GB/s from DRAM, against 18 / 17 for
-/// the per-block vec-dot. The rows stream sequentially (an 8-row interleave was tried: 27 GB/s hot but 8-13 from DRAM,
-/// the interleaved streams defeat the prefetchers).
-/// </summary>
-internal static unsafe class Q4_0Groups
+/// <summary>A per-thread buffer for the rows kernels' prepared activations, 64-byte aligned; grows, never shrinks (no allocation per token).</summary>
+internal static unsafe class RowScratch
 {
-    public const int Elements = 256;          // 8 blocks
-    public const int WeightBytes = 8 * 18;    // one group of weights
-    public const int PreparedBytes = 320;     // 4 pairs × (32 + 32) codes' partners, int off[8], float d[8]
-
     [ThreadStatic] private static byte* t_scratch;
     [ThreadStatic] private static nint t_scratchBytes;
 
-    /// <summary>A per-thread buffer of at least <paramref name="bytes"/>, 64-byte aligned; grows, never shrinks (no allocation per token).</summary>
-    private static byte* Scratch(nint bytes)
+    /// <summary>At least <paramref name="bytes"/>; the contents are the caller's until its next call on this thread.</summary>
+    public static byte* Get(nint bytes)
     {
         if (t_scratchBytes < bytes)
         {
@@ -103,6 +95,47 @@ internal static unsafe class Q4_0Groups
         }
         return t_scratch;
     }
+}
+
+/// <summary>
+/// Q4_0 · Q8_0 over groups of 8 blocks (256 elements), AVX2. The per-block float work of the plain vec-dot
+/// (convert, scale lookups, broadcast, FMA: about half its instructions) is done once per 8 blocks instead:
+/// <list type="bullet">
+/// <item>the activation is rearranged once per call (<see cref="Prepare"/>): for block pair (2p, 2p+1) one 32-byte vector
+/// of both blocks' elements 0..15 and one of 16..31, so a 256-bit load of the weight codes [block 2p | block 2p+1]
+/// pairs with it directly; plus per block 8·Σq (the −8 code offset) and the f32 scale;</item>
+/// <item>per pair: low/high nibbles, two maddubs, one add (16-bit lanes ≤ 2·15·128·2 = 7680); phaddw levels and a
+/// pmaddwd reduce them to one int32 per block (≤ 30720 before the last widening step: no overflow); AVX-VNNI: two
+/// vpdpbusd and phaddd levels;</item>
+/// <item>the block sums minus the offsets (exact integers, as ggml's sumi), converted, and the products of weight and
+/// activation scales; then one FMA per block in block order, as llama.cpp's repacked Q4_0 kernels accumulate (the
+/// float order decides near-ties of the next activation quantization).</item>
+/// </list>
+/// Rows run 4 at a time in lockstep (<see cref="Quad"/>), one lane per row: the same phadd levels that reduce a row's
+/// pairs also gather the 4 rows into the lanes of one vector ([block 2p: rows 0..3 | block 2p+1: rows 0..3]), so each
+/// block costs one 4-lane FMA for the 4 rows and the FMA chains need neither a transpose nor a scratch round trip. The
+/// 4 interleaved row streams defeat the hardware prefetchers, so the quad prefetches its own streams a fixed number
+/// of steps ahead (<see cref="AheadSteps"/>). A tile of fewer than 4 rows runs one row at a time (<see cref="Row"/>).
+/// Measured (NativeAOT, x86-x64-v3, Zen 5 VM, 768- and 2048-column rows, 1 thread): 29-30 GB/s from L2 and
+/// 21-25 GB/s from DRAM, 10-15 % above the former order-agnostic kernel (one row at a time, 8 float lanes per row);
+/// the first exact kernel (8 rows, block sums through a scratch and an 8×8 transpose) reached 75-85 % of that one;
+/// 8 rows in lockstep were as fast from L2 but lost 10-15 % from DRAM whatever the prefetch distance, and 8 rows
+/// streamed one after the other with the raw pair sums kept for a lanes-are-rows second pass lost 20 % from L2.
+/// </summary>
+internal static unsafe class Q4_0Groups
+{
+    public const int Elements = 256;          // 8 blocks
+    public const int WeightBytes = 8 * 18;    // one group of weights
+    /// <summary>
+    /// One prepared group: 4 pairs × (32 + 32) codes' partners; int off[8] and float d[8] in the lane order of
+    /// <see cref="Row"/> (b0 b2 b4 b6 | b1 b3 b5 b7); then per pair p the quad's [off_2p ×4 | off_2p+1 ×4] and
+    /// [d_2p ×4 | d_2p+1 ×4].
+    /// </summary>
+    public const int PreparedBytes = 576;
+    private const int OffQuad = 320, DQuad = 448;
+
+    /// <summary>Steps (one group of 4 rows, 576 bytes) a quad prefetches ahead: 6.9 KB, 12-16 measured best, 3-6 lost 10 %.</summary>
+    public const int AheadSteps = 12;
 
     /// <summary>Rearranges one Q8_0 activation row (cols / 32 blocks of 34 bytes) into groups of <see cref="PreparedBytes"/>.</summary>
     public static void Prepare(byte* a, int cols, byte* s)
@@ -117,9 +150,16 @@ internal static unsafe class Q4_0Groups
             Vector256<short> v0 = PreparePair(a, s, 0, eight), v1 = PreparePair(a, s, 1, eight);
             Vector256<short> v2 = PreparePair(a, s, 2, eight), v3 = PreparePair(a, s, 3, eight);
             Vector256<short> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
-            Avx2.MultiplyAddAdjacent(h, Vector256<short>.One).Store((int*)(s + 256));
-            Vector256.Create(f16[*(ushort*)a], f16[*(ushort*)(a + 68)], f16[*(ushort*)(a + 136)], f16[*(ushort*)(a + 204)],
-                             f16[*(ushort*)(a + 34)], f16[*(ushort*)(a + 102)], f16[*(ushort*)(a + 170)], f16[*(ushort*)(a + 238)]).Store((float*)(s + 288));
+            Vector256<int> off = Avx2.MultiplyAddAdjacent(h, Vector256<short>.One);
+            Vector256<float> d = Vector256.Create(f16[*(ushort*)a], f16[*(ushort*)(a + 68)], f16[*(ushort*)(a + 136)], f16[*(ushort*)(a + 204)],
+                                                  f16[*(ushort*)(a + 34)], f16[*(ushort*)(a + 102)], f16[*(ushort*)(a + 170)], f16[*(ushort*)(a + 238)]);
+            off.Store((int*)(s + 256));
+            d.Store((float*)(s + 288));
+            // lane p of each 128-bit half is block 2p (low) and 2p+1 (high): vpshufd p,p,p,p gives the quad's pair-p vectors
+            Avx2.Shuffle(off, 0x00).Store((int*)(s + OffQuad)); Avx2.Shuffle(off, 0x55).Store((int*)(s + OffQuad + 32));
+            Avx2.Shuffle(off, 0xAA).Store((int*)(s + OffQuad + 64)); Avx2.Shuffle(off, 0xFF).Store((int*)(s + OffQuad + 96));
+            Avx.Permute(d, 0x00).Store((float*)(s + DQuad)); Avx.Permute(d, 0x55).Store((float*)(s + DQuad + 32));
+            Avx.Permute(d, 0xAA).Store((float*)(s + DQuad + 64)); Avx.Permute(d, 0xFF).Store((float*)(s + DQuad + 96));
         }
     }
 
@@ -139,19 +179,23 @@ internal static unsafe class Q4_0Groups
     {
         int groups = cols / Elements;
         nint prepared = (nint)groups * PreparedBytes;
-        byte* s = Scratch(prepared * tokens + (nint)groups * 2 * 8 * 64);
+        byte* s = RowScratch.Get(prepared * tokens);
         for (int t = 0; t < tokens; t++) Prepare(a + t * aStride, cols, s + t * prepared);
-        // 8 rows per batch, their FMA chains (one FMA per block, in block order) side by side in the lanes of one vector;
-        // every output gets exactly Row's operations (bit-identical), see Batch8Core.
-        float* chains = (float*)(s + prepared * tokens);
-        int i = 0;
-        for (; i + 7 < rows; i += 8, w += 8 * rowBytes)
+        if (rows >= 4)
         {
-            int t = 0;
-            for (; t + 1 < tokens; t += 2) Batch8(w, rowBytes, s + t * prepared, s + (t + 1) * prepared, groups, y + t * yStride + i, y + (t + 1) * yStride + i, chains);
-            if (t < tokens) Batch8(w, rowBytes, s + t * prepared, null, groups, y + t * yStride + i, null, chains);
+            // quads of rows; a last partial quad moves back to overlap the previous one (its rows get the same bits again)
+            var ahead = new QuadAhead(groups);
+            for (int i = 0; ; i += 4)
+            {
+                if (i + 4 > rows) i = rows - 4;
+                byte* wi = w + i * rowBytes;
+                int t = 0;
+                for (; t + 1 < tokens; t += 2) Quad2(wi, rowBytes, s + t * prepared, s + (t + 1) * prepared, groups, y + t * yStride + i, y + (t + 1) * yStride + i, ahead);
+                if (t < tokens) Quad(wi, rowBytes, s + t * prepared, groups, y + t * yStride + i, ahead);
+                if (i + 4 == rows) return;
+            }
         }
-        for (; i < rows; i++, w += rowBytes)
+        for (int i = 0; i < rows; i++, w += rowBytes)
         {
             int t = 0;
             for (; t + 1 < tokens; t += 2)
@@ -160,88 +204,171 @@ internal static unsafe class Q4_0Groups
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Batch8(byte* w, nint rowBytes, byte* s0, byte* s1, int groups, float* y0, float* y1, float* chains)
-    {
-        if (AvxVnni.IsSupported) Batch8Core(w, rowBytes, s0, s1, groups, y0, y1, chains, vnni: true);
-        else Batch8Core(w, rowBytes, s0, s1, groups, y0, y1, chains, vnni: false);
-    }
-
     /// <summary>
-    /// 8 rows against one or two prepared activations (s1 may be null). Pass 1 streams the rows one after the other
-    /// (one memory stream; codes decoded once for both tokens) and keeps each group's 8 block sums and 8 scale
-    /// products in <paramref name="chains"/> (groups × 16 floats per row and token); pass 2 runs the rows' FMA chains
-    /// side by side, one lane per row: per group an 8×8 transpose, then one vector FMA per block in block order.
-    /// Each lane does exactly <see cref="Row"/>'s operations. y0[r], y1[r] = row r.
-    /// (Measured against the former 8-block-lane kernel, which did not follow llama.cpp's order: about 80 % of its
-    /// decode throughput; one chain per row, or several rows interleaved, reached 45-60 %.)
+    /// Rows w, w + rb, w + 2·rb, w + 3·rb against one prepared activation: y[r] = row r, every bit as <see cref="Row"/>
+    /// gives it (lane r runs exactly row r's FMA chain).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Batch8Core(byte* w, nint rowBytes, byte* s0, byte* s1, int groups, float* y0, float* y1, float* chains, bool vnni)
+    public static void Quad(byte* w, nint rb, byte* s, int groups, float* y, QuadAhead ahead)
     {
-        nint rs = (nint)groups * 16, ts = 8 * rs; // floats per row, per token
-        for (int r = 0; r < 8; r++)
-        {
-            byte* wr = w + r * rowBytes, a0 = s0, a1 = s1;
-            float* o = chains + r * rs;
-            for (int g = 0; g < groups; g++, a0 += PreparedBytes, a1 += PreparedBytes, wr += WeightBytes, o += 16)
-            {
-                Prefetch.Step(wr, WeightBytes);
-                var codes = new Codes(wr);
-                Vector256<float> dw = WeightScales(wr);
-                Vector256.ConvertToSingle(codes.Sums(a0, vnni)).Store(o);
-                (dw * Vector256.Load((float*)(a0 + 288))).Store(o + 8);
-                if (s1 != null)
-                {
-                    Vector256.ConvertToSingle(codes.Sums(a1, vnni)).Store(o + ts);
-                    (dw * Vector256.Load((float*)(a1 + 288))).Store(o + ts + 8);
-                }
-            }
-        }
-        Chains8(chains, rs, groups, y0);
-        if (s1 != null) Chains8(chains + ts, rs, groups, y1);
+        if (AvxVnni.IsSupported) QuadVnni(w, rb, s, groups, y, ahead);
+        else QuadAvx2(w, rb, s, groups, y, ahead);
     }
 
-    /// <summary>Pass 2 for 8 rows (rs floats apart): y[r] = the block-order FMA chain of row r's sums and scale products.</summary>
+    /// <summary>Four rows against two prepared activations (the prefill tile): codes and scales decoded once for both.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chains8(float* c, nint rs, int groups, float* y)
+    public static void Quad2(byte* w, nint rb, byte* s0, byte* s1, int groups, float* y0, float* y1, QuadAhead ahead)
     {
-        Vector256<float> acc = Vector256<float>.Zero;
-        for (int g = 0; g < groups; g++)
+        if (AvxVnni.IsSupported) Quad2Vnni(w, rb, s0, s1, groups, y0, y1, ahead);
+        else Quad2Avx2(w, rb, s0, s1, groups, y0, y1, ahead);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void QuadAvx2(byte* w, nint rb, byte* s, int groups, float* y, QuadAhead ahead) => QuadCore(w, rb, s, groups, y, ahead, vnni: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void QuadVnni(byte* w, nint rb, byte* s, int groups, float* y, QuadAhead ahead) => QuadCore(w, rb, s, groups, y, ahead, vnni: true);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Quad2Avx2(byte* w, nint rb, byte* s0, byte* s1, int groups, float* y0, float* y1, QuadAhead ahead) => Quad2Core(w, rb, s0, s1, groups, y0, y1, ahead, vnni: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Quad2Vnni(byte* w, nint rb, byte* s0, byte* s1, int groups, float* y0, float* y1, QuadAhead ahead) => Quad2Core(w, rb, s0, s1, groups, y0, y1, ahead, vnni: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuadCore(byte* w, nint rb, byte* s, int groups, float* y, QuadAhead ahead, bool vnni)
+    {
+        float* f16 = Fp.F16Table; // read once: inside the loop its static-init check made the JIT spill live vectors
+        Vector128<float> acc = Vector128<float>.Zero;
+        byte* wq = w;
+        for (int g = 0; g < groups; g++, w += WeightBytes, s += PreparedBytes)
         {
-            float* o = c + g * 16;
-            Transpose8(Vector256.Load(o), Vector256.Load(o + rs), Vector256.Load(o + 2 * rs), Vector256.Load(o + 3 * rs),
-                       Vector256.Load(o + 4 * rs), Vector256.Load(o + 5 * rs), Vector256.Load(o + 6 * rs), Vector256.Load(o + 7 * rs),
-                       out var v0, out var v1, out var v2, out var v3, out var v4, out var v5, out var v6, out var v7);
-            Transpose8(Vector256.Load(o + 8), Vector256.Load(o + rs + 8), Vector256.Load(o + 2 * rs + 8), Vector256.Load(o + 3 * rs + 8),
-                       Vector256.Load(o + 4 * rs + 8), Vector256.Load(o + 5 * rs + 8), Vector256.Load(o + 6 * rs + 8), Vector256.Load(o + 7 * rs + 8),
-                       out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7);
-            // lane k of the stored vectors is block b0 b2 b4 b6 b1 b3 b5 b7: blocks in order are k = 0, 4, 1, 5, 2, 6, 3, 7
-            acc = Vector256.FusedMultiplyAdd(v0, d0, acc);
-            acc = Vector256.FusedMultiplyAdd(v4, d4, acc);
-            acc = Vector256.FusedMultiplyAdd(v1, d1, acc);
-            acc = Vector256.FusedMultiplyAdd(v5, d5, acc);
-            acc = Vector256.FusedMultiplyAdd(v2, d2, acc);
-            acc = Vector256.FusedMultiplyAdd(v6, d6, acc);
-            acc = Vector256.FusedMultiplyAdd(v3, d3, acc);
-            acc = Vector256.FusedMultiplyAdd(v7, d7, acc);
+            ahead.Prefetch(wq, rb, groups);
+            QuadPair(w, rb, s, 0, f16, vnni, ref acc);
+            QuadPair(w, rb, s, 1, f16, vnni, ref acc);
+            QuadPair(w, rb, s, 2, f16, vnni, ref acc);
+            QuadPair(w, rb, s, 3, f16, vnni, ref acc);
         }
         acc.Store(y);
     }
 
-    /// <summary>8×8 float transpose: output k, lane r = input r, lane k.</summary>
+    /// <summary>Pair p (blocks 2p, 2p+1) of one group for the 4 rows: the sums, then the two blocks' FMAs in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-                                   Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
-                                   out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
-                                   out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    private static void QuadPair(byte* w, nint rb, byte* s, int p, float* f16, bool vnni, ref Vector128<float> acc)
     {
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20); o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
-        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31); o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
+        byte* wp = w + 36 * p, sp = s + 64 * p;
+        Vector256<int> sums = Quads(RowPair(wp, wp + rb, sp, vnni), RowPair(wp + 2 * rb, wp + 3 * rb, sp, vnni), vnni)
+                            - Vector256.Load((int*)(s + OffQuad + 32 * p));
+        Chain2(Vector256.ConvertToSingle(sums), QuadScales(wp, rb, f16) * Vector256.Load((float*)(s + DQuad + 32 * p)), ref acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad2Core(byte* w, nint rb, byte* s0, byte* s1, int groups, float* y0, float* y1, QuadAhead ahead, bool vnni)
+    {
+        float* f16 = Fp.F16Table;
+        Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
+        byte* wq = w;
+        for (int g = 0; g < groups; g++, w += WeightBytes, s0 += PreparedBytes, s1 += PreparedBytes)
+        {
+            ahead.Prefetch(wq, rb, groups);
+            Quad2Pair(w, rb, s0, s1, 0, f16, vnni, ref acc0, ref acc1);
+            Quad2Pair(w, rb, s0, s1, 1, f16, vnni, ref acc0, ref acc1);
+            Quad2Pair(w, rb, s0, s1, 2, f16, vnni, ref acc0, ref acc1);
+            Quad2Pair(w, rb, s0, s1, 3, f16, vnni, ref acc0, ref acc1);
+        }
+        acc0.Store(y0);
+        acc1.Store(y1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad2Pair(byte* w, nint rb, byte* s0, byte* s1, int p, float* f16, bool vnni, ref Vector128<float> acc0, ref Vector128<float> acc1)
+    {
+        byte* wp = w + 36 * p, sp0 = s0 + 64 * p, sp1 = s1 + 64 * p;
+        Decode(wp, out var l0, out var h0);
+        Decode(wp + rb, out var l1, out var h1);
+        Vector256<int> r01a = RowPair(l0, h0, l1, h1, sp0, vnni), r01b = RowPair(l0, h0, l1, h1, sp1, vnni);
+        Decode(wp + 2 * rb, out l0, out h0);
+        Decode(wp + 3 * rb, out l1, out h1);
+        Vector256<int> r23a = RowPair(l0, h0, l1, h1, sp0, vnni), r23b = RowPair(l0, h0, l1, h1, sp1, vnni);
+        Vector256<float> dw = QuadScales(wp, rb, f16);
+        Vector256<int> sums0 = Quads(r01a, r23a, vnni) - Vector256.Load((int*)(s0 + OffQuad + 32 * p));
+        Vector256<int> sums1 = Quads(r01b, r23b, vnni) - Vector256.Load((int*)(s1 + OffQuad + 32 * p));
+        Chain2(Vector256.ConvertToSingle(sums0), dw * Vector256.Load((float*)(s0 + DQuad + 32 * p)), ref acc0);
+        Chain2(Vector256.ConvertToSingle(sums1), dw * Vector256.Load((float*)(s1 + DQuad + 32 * p)), ref acc1);
+    }
+
+    /// <summary>
+    /// A quad's own prefetch: the 4 rows' chunks <see cref="AheadSteps"/> steps ahead in the order the quads read them
+    /// (the same group of a following quad's rows once past this quad's last group), into L1. The rows are contiguous,
+    /// so the last quads of a tile prefetch the next tile's first ones. Built once per call (a division).
+    /// </summary>
+    public struct QuadAhead
+    {
+        private int _quad, _group;
+
+        public QuadAhead(int groups)
+        {
+            _quad = AheadSteps / groups;
+            _group = AheadSteps - _quad * groups;
+        }
+
+        /// <summary>Prefetches the next step's lines (wq = the quad's first row) and advances by one step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Prefetch(byte* wq, nint rb, int groups)
+        {
+            byte* p = wq + 4 * _quad * rb + _group * WeightBytes;
+            Quants.Prefetch.Range(p, WeightBytes);
+            Quants.Prefetch.Range(p + rb, WeightBytes);
+            Quants.Prefetch.Range(p + 2 * rb, WeightBytes);
+            Quants.Prefetch.Range(p + 3 * rb, WeightBytes);
+            if (++_group == groups) { _group = 0; _quad++; }
+        }
+    }
+
+    /// <summary>Pair p's codes of one row (at wp = the pair's first block): low nibbles [block 2p | block 2p+1] and high nibbles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Decode(byte* wp, out Vector256<byte> lo, out Vector256<byte> hi)
+    {
+        Vector256<byte> q = Vector256.Create(Vector128.Load(wp + 2), Vector128.Load(wp + 20));
+        lo = q & Vector256.Create((byte)0x0F);
+        hi = Int8Dot.ShiftRightBytes(q, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowPair(byte* w0, byte* w1, byte* sp, bool vnni)
+    {
+        Decode(w0, out var l0, out var h0);
+        Decode(w1, out var l1, out var h1);
+        return RowPair(l0, h0, l1, h1, sp, vnni);
+    }
+
+    /// <summary>
+    /// Two rows of one pair against prepared pair sp, one phadd level: VNNI 32-bit lanes [block 2p: row a ×2, row b ×2 |
+    /// block 2p+1: same], AVX2 16-bit lanes [row a ×4, row b ×4 | same].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowPair(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1, byte* sp, bool vnni) =>
+        vnni ? Avx2.HorizontalAdd(Codes.PairVnni(l0, h0, sp), Codes.PairVnni(l1, h1, sp))
+             : Avx2.HorizontalAdd(Codes.PairAvx2(l0, h0, sp), Codes.PairAvx2(l1, h1, sp)).AsInt32();
+
+    /// <summary>The last level: rows 0..3 of both blocks as int32, [block 2p: rows 0..3 | block 2p+1: rows 0..3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Quads(Vector256<int> r01, Vector256<int> r23, bool vnni) =>
+        vnni ? Avx2.HorizontalAdd(r01, r23)
+             : Avx2.MultiplyAddAdjacent(Avx2.HorizontalAdd(r01.AsInt16(), r23.AsInt16()), Vector256<short>.One);
+
+    /// <summary>The 4 rows' f16 scales of blocks 2p and 2p+1 (wp = block 2p of row 0), [block 2p: rows 0..3 | block 2p+1: rows 0..3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> QuadScales(byte* wp, nint rb, float* f16) =>
+        Vector256.Create(f16[*(ushort*)wp], f16[*(ushort*)(wp + rb)], f16[*(ushort*)(wp + 2 * rb)], f16[*(ushort*)(wp + 3 * rb)],
+                         f16[*(ushort*)(wp + 18)], f16[*(ushort*)(wp + 18 + rb)], f16[*(ushort*)(wp + 18 + 2 * rb)], f16[*(ushort*)(wp + 18 + 3 * rb)]);
+
+    /// <summary>Blocks 2p then 2p+1 of the 4 rows' chains: acc = fma(sum, d, acc), lanes = rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chain2(Vector256<float> sums, Vector256<float> d, ref Vector128<float> acc)
+    {
+        acc = Vector128.FusedMultiplyAdd(sums.GetLower(), d.GetLower(), acc);
+        acc = Vector128.FusedMultiplyAdd(sums.GetUpper(), d.GetUpper(), acc);
     }
 
     /// <summary>Stores the 8 block sums and the 8 scale products in block order (from lanes b0 b2 b4 b6 | b1 b3 b5 b7).</summary>
@@ -374,12 +501,12 @@ internal static unsafe class Q4_0Groups
 
         /// <summary>maddubs of both nibble halves against the prepared pair, added: 16-bit lanes [block 2p: 8 | block 2p+1: 8].</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<short> PairAvx2(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
+        public static Vector256<short> PairAvx2(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
             Avx2.MultiplyAddAdjacent(lo, Vector256.Load((sbyte*)s)) + Avx2.MultiplyAddAdjacent(hi, Vector256.Load((sbyte*)s + 32));
 
         /// <summary>vpdpbusd of both nibble halves: 32-bit lanes [block 2p: 4 | block 2p+1: 4].</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> PairVnni(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
+        public static Vector256<int> PairVnni(Vector256<byte> lo, Vector256<byte> hi, byte* s) =>
             AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, lo, Vector256.Load((sbyte*)s)), hi, Vector256.Load((sbyte*)s + 32));
     }
 }
