@@ -68,7 +68,7 @@ namespace Ingot.Generators.Emit
 
             foreach (var k in p.LayerKinds)
             {
-                w.Line("/// <summary>Layers " + string.Join(", ", k.Layers) + ": one block over the chunk's n tokens.</summary>");
+                w.Line("/// <summary>Layers " + Ranges(k.Layers) + ": one block over the chunk's n tokens.</summary>");
                 w.Line(gc);
                 w.Open("private void Layer" + I(k.Index) + "(int l, int n)");
                 w.Line("ref LayerWeights lw = ref _layers[l];");

@@ -21,6 +21,21 @@ namespace Ingot.Generators.Emit
             return s + "f";
         }
 
+        /// <summary>Layer indices as ranges: "0–25", "0, 2–4".</summary>
+        public static string Ranges(System.Collections.Generic.IEnumerable<int> values)
+        {
+            var parts = new System.Collections.Generic.List<string>();
+            int start = -1, prev = -1;
+            foreach (int v in values)
+            {
+                if (start >= 0 && v == prev + 1) { prev = v; continue; }
+                if (start >= 0) parts.Add(start == prev ? I(start) : I(start) + "–" + I(prev));
+                start = prev = v;
+            }
+            if (start >= 0) parts.Add(start == prev ? I(start) : I(start) + "–" + I(prev));
+            return string.Join(", ", parts);
+        }
+
         /// <summary>A C# string literal; non-ASCII and control characters escaped.</summary>
         public static string Str(string s)
         {

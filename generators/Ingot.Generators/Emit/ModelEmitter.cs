@@ -91,7 +91,7 @@ namespace Ingot.Generators.Emit
             foreach (var step in p.Prologue) w.Line("//     " + StepEmitters.Describe(step, p));
             foreach (var k in p.LayerKinds)
             {
-                w.Line("//     layers " + string.Join(",", k.Layers) + ":");
+                w.Line("//     layers " + Ranges(k.Layers) + ":");
                 foreach (var step in k.Steps) w.Line("//       " + StepEmitters.Describe(step, p));
             }
             foreach (var step in p.Epilogue) w.Line("//     " + StepEmitters.Describe(step, p));

@@ -6,7 +6,7 @@
 //   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (128) · 11.313708f [row copy]
-//     layers 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25:
+//     layers 0–25:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 128 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NEOX on q and k over 64 dims, q · 0.125f, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, scores soft-capped at 50.0f, sliding window 8 on even layers, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
@@ -112,7 +112,7 @@ namespace Ingot.Tests.Models
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private int WindowOf(int l) => _noSlidingWindow ? 0 : l % 2 == 0 ? SlidingWindow : 0;
 
-        /// <summary>Layers 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25: one block over the chunk's n tokens.</summary>
+        /// <summary>Layers 0–25: one block over the chunk's n tokens.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer0(int l, int n)
         {

@@ -6,7 +6,7 @@
 //   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) [row copy]
-//     layers 0,1:
+//     layers 0–1:
 //       rows: layernorm · attn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 768 rows (fused attn_qkv), epilogue + bias, rope NEOX on q and k over 16 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
@@ -109,7 +109,7 @@ namespace Ingot.Tests.Models
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private int WindowOf(int l) => 0;
 
-        /// <summary>Layers 0, 1: one block over the chunk's n tokens.</summary>
+        /// <summary>Layers 0–1: one block over the chunk's n tokens.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer0(int l, int n)
         {

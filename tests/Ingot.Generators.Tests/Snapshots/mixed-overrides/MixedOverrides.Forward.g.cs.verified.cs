@@ -16,7 +16,7 @@
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
 //       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-//     layers 1,2:
+//     layers 1–2:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v Dot.F16F16 (f16 · f16)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
@@ -181,7 +181,7 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref down);
         }
 
-        /// <summary>Layers 1, 2: one block over the chunk's n tokens.</summary>
+        /// <summary>Layers 1–2: one block over the chunk's n tokens.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private void Layer1(int l, int n)
         {
