@@ -48,7 +48,8 @@ public class SpecJsonTests
     [Fact]
     public void ParseRejectsBadSpecs()
     {
-        string good = ModelSpecJson.Serialize(GgufSynth.Spec(new SynthOptions { Dim = 64, Heads = 4, Layers = 1, FfnDim = 128, VocabSize = 300 }));
+        var layout = GgufSynth.Layout(new SynthOptions { Dim = 64, Heads = 4, Layers = 1, FfnDim = 128, VocabSize = 300 });
+        string good = ModelSpecJson.Serialize(GgufSynth.WithTypes(layout, [new SynthTensor("blk.0.attn_q.weight", GgmlType.F32, [64, 64])]));
         Assert.Contains("weights.attn_q", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"attn_q\": \"f32\"", "\"attn_q\": \"q9_9\""), "x.json")).Message);
         Assert.Contains("'dim'", Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good.Replace("\"dim\": 64", "\"dim\": \"64\""), "x.json")).Message);
         Assert.Throws<InvalidModelFileException>(() => ModelSpecJson.Parse(good[..100], "x.json"));

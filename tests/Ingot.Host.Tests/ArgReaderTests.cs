@@ -25,6 +25,8 @@ public class ArgReaderTests
         var a = new ArgReader([]);
         Assert.Equal(7, a.Int(7, "-n"));
         Assert.Equal(0.25f, a.Float(0.25f, "--x"));
+        Assert.Null(a.IntOrNull("--window"));
+        Assert.Null(a.FloatOrNull("--scale"));
         Assert.Equal("out", a.OptionOr("out", "-o", "--out"));
         Assert.Null(a.OptionOrNull("-o", "--out"));
         Assert.False(a.Flag("--v"));
@@ -48,6 +50,8 @@ public class ArgReaderTests
         Assert.Contains("out of range", Assert.Throws<UsageException>(() => new ArgReader(["-n", "99999999999"]).Int(0, "-n")).Message);
         Assert.Contains("needs a value", Assert.Throws<UsageException>(() => new ArgReader(["-p"]).OptionOrNull("-p")).Message);
         Assert.Contains("'--what'", Assert.Throws<UsageException>(() => new ArgReader(["--what"]).ThrowIfUnknown()).Message);
+        Assert.Contains("not a valid number", Assert.Throws<UsageException>(() => new ArgReader(["--scale", "x"]).FloatOrNull("--scale")).Message);
+        Assert.Equal(3, new ArgReader(["--window", "3"]).IntOrNull("--window"));
         Assert.Contains("missing MODEL", Assert.Throws<UsageException>(() => new ArgReader([]).RequiredPositional("MODEL")).Message);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ingot.Generators;
+using Ingot.Generators.Model;
 using Ingot.Generators.Parsing;
 using Ingot.Generators.Planning;
 
@@ -16,7 +17,12 @@ public static class SpecCompileCheck
     public static IReadOnlyList<string> Problems(string specName, string specJson)
     {
         var parsed = SpecReader.Parse(specName, specName + ".json", specJson);
-        var diags = parsed.Value is null ? parsed.Diagnostics : Planner.Plan(parsed.Value, null).Diagnostics;
+        return Lines(parsed.Value is null ? parsed.Diagnostics : Planner.Plan(parsed.Value, null).Diagnostics);
+    }
+
+    /// <summary>Each diagnostic as "ING0004: Model spec 'x': …".</summary>
+    public static IReadOnlyList<string> Lines(IEnumerable<DiagnosticInfo> diags)
+    {
         var lines = new List<string>();
         foreach (var d in diags)
         {

@@ -89,6 +89,10 @@ public abstract partial class ArchitectureMapping
     private static uint FileType(WeightsSpec weights) =>
         (weights.TypeOf("attn_q") ?? weights.TypeOf("attn_qkv") ?? weights.TypeOf("token_embd")) is { } t ? GgufSynth.FileType(t) : 0;
 
+    /// <summary>A sliding window on every layer (Mistral, Phi-3); <paramref name="window"/> 0 = none.</summary>
+    protected static AttentionSpec WindowOnAllLayers(AttentionSpec a, int window) =>
+        a with { SlidingWindow = window, SlidingWindowLayers = window > 0 ? WindowLayers.All : WindowLayers.None };
+
     /// <summary>A required float key, or one clear line naming it.</summary>
     protected static float RequiredFloat(GgufFile f, string key) =>
         f.TryGetFloat(key, out var v) ? v : throw new InvalidModelFileException(f.Path, $"metadata key '{key}'", null, "missing (required by this architecture)");

@@ -22,6 +22,16 @@ public sealed class Ernie45Mapping : ArchitectureMapping
 
     public override ModelSpec FromGguf(GgufFile f, ModelSpec s) => LlamaMapping.Apply(s);
 
+    /// <summary>
+    /// The llama graph, tied unless asked otherwise (Ernie4_5Config), head_dim free; the rope rotates the whole head
+    /// (llama.cpp c392e50 runs the family as its llama twin, which refuses anything else).
+    /// </summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireWholeHeadRope(s);
+        return LlamaMapping.Apply(s) with { Output = s.Output with { Tied = o.Tied ?? true } };
+    }
+
     internal override string[] HfModelTypes => ["ernie4_5"];
 
     // transformers' Ernie4_5Config (head_dim 128 when absent; an explicit null means hidden_size / heads)

@@ -35,6 +35,9 @@ public sealed class GemmaMapping : ArchitectureMapping
 
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w) => WriteHeadDim(Name, s, w);
 
+    /// <summary>Gemma's conventions (<see cref="Apply"/>); head_dim free; always tied.</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o) => Apply(s);
+
     /// <summary>Gemma's converters write key_length and value_length even when they equal dim / heads.</summary>
     internal static void WriteHeadDim(string arch, ModelSpec s, GgufWriter w)
     {

@@ -20,22 +20,38 @@ public sealed class Gemma2Mapping : ArchitectureMapping
 {
     public override string Name => "gemma2";
 
-    public override ModelSpec FromGguf(GgufFile f, ModelSpec s)
+    public override ModelSpec FromGguf(GgufFile f, ModelSpec s) => Apply(s, f.GetInt32("gemma2.attention.sliding_window", 4096),
+        f.GetFloat("gemma2.attn_logit_softcapping", 50f), f.GetFloat("gemma2.final_logit_softcapping", 30f));
+
+    /// <summary>Gemma's conventions plus Gemma 2's: post-norms, the query scale, the soft-caps, a window on even layers.</summary>
+    private static ModelSpec Apply(ModelSpec s, int window, float attnSoftcap, float finalSoftcap)
     {
         s = GemmaMapping.Apply(s);
-        int window = f.GetInt32("gemma2.attention.sliding_window", 4096);
         return s with
         {
             Attention = s.Attention with
             {
                 Scale = 1f / MathF.Sqrt(QueryScalar(s)),
-                LogitSoftcap = f.GetFloat("gemma2.attn_logit_softcapping", 50f),
+                LogitSoftcap = attnSoftcap,
                 SlidingWindow = window,
                 SlidingWindowLayers = window > 0 ? WindowLayers.Even : WindowLayers.None,
             },
             Block = s.Block with { PostAttentionNorm = true, PostFfnNorm = true },
-            Output = s.Output with { FinalLogitSoftcap = f.GetFloat("gemma2.final_logit_softcapping", 30f) },
+            Output = s.Output with { FinalLogitSoftcap = finalSoftcap },
         };
+    }
+
+    /// <summary>
+    /// Gemma 2 with llama.cpp c392e50's limits: 26, 42 or 46 layers (its model type; any other count aborts at graph
+    /// build), a window (default 4096) and both soft-caps (defaults 50 and 30) positive (it always applies them).
+    /// </summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        if (s.Layers is not (26 or 42 or 46)) throw SynthError($"needs 26, 42 or 46 layers, not {s.Layers}: llama.cpp c392e50 aborts on any other count");
+        int window = o.Window ?? 4096;
+        float attnSoftcap = o.Softcaps.Attention ?? 50f, finalSoftcap = o.Softcaps.Final ?? 30f;
+        if (window <= 0 || attnSoftcap <= 0 || finalSoftcap <= 0) throw SynthError("needs a positive --window, --attn-softcap and --final-softcap: llama.cpp always applies them");
+        return Apply(s, window, attnSoftcap, finalSoftcap);
     }
 
     /// <summary>The denominator of llama.cpp's query scale: dim / heads for the 46-layer 27B model, else head_dim.</summary>

@@ -40,15 +40,24 @@ public sealed class Gpt2Mapping : ArchitectureMapping
         if (!c.Bool("scale_attn_weights", true)) throw c.Error("scale_attn_weights", "false cannot be expressed: llama.cpp's gpt2 scales scores by 1/sqrt(head_dim)");
         // n_inner null means 4·n_embd; GPT-2 configs have no intermediate_size, so the width goes there.
         int ffn = c.OptionalInt("n_inner") ?? 4 * c.Int("n_embd");
-        var s = HfDecoder(c.WithDefaults($$"""{"intermediate_size": {{ffn}}}"""));
-        return s with
-        {
-            Embedding = s.Embedding with { Positions = PositionKind.Learned },
-            Attention = s.Attention with { FusedQkv = true, QkvBias = true, OutputBias = true },
-            Rope = new RopeSpec { Kind = RopeKind.None },
-            Ffn = s.Ffn with { Gated = false, Bias = true },
-            Output = s.Output with { Tied = false },
-        };
+        return Layout(HfDecoder(c.WithDefaults($$"""{"intermediate_size": {{ffn}}}""")));
+    }
+
+    /// <summary>The tensors llama.cpp's gpt2 requires: learned positions, fused biased qkv, biases everywhere, an output.weight; no rope.</summary>
+    private static ModelSpec Layout(ModelSpec s) => s with
+    {
+        Embedding = s.Embedding with { Positions = PositionKind.Learned },
+        Attention = s.Attention with { FusedQkv = true, QkvBias = true, OutputBias = true },
+        Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
+        Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu, Bias = true },
+        Output = s.Output with { Tied = false },
+    };
+
+    /// <summary>GPT-2's layout with LayerNorm; heads of dim / heads (llama.cpp declares attn_output {dim, dim}); position_embd has context rows.</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireFullWidthHeads(s);
+        return Layout(s) with { Norm = SynthLayerNorm(s) };
     }
 
     internal override string HfName(string name) => name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;

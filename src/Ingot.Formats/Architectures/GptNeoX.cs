@@ -34,6 +34,25 @@ public sealed class GptNeoXMapping : ArchitectureMapping
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w) =>
         w.Set("gptneox.use_parallel_residual", s.Block.Residual == ResidualKind.Parallel);
 
+    /// <summary>
+    /// LayerNorm with biases, fused biased qkv, biased output and FFN (all required by llama.cpp), an output.weight,
+    /// partial NEOX rope (default a quarter of the head: GPTNeoXConfig's rotary_pct), parallel residual unless asked
+    /// otherwise; heads of dim / heads.
+    /// </summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireFullWidthHeads(s);
+        return s with
+        {
+            Attention = s.Attention with { FusedQkv = true, QkvBias = true, OutputBias = true },
+            Norm = SynthLayerNorm(s),
+            Block = s.Block with { Residual = o.Residual ?? ResidualKind.Parallel },
+            Rope = s.Rope with { Kind = RopeKind.Neox, Dimensions = o.RopeDims ?? Math.Max(2, s.ResolvedHeadDim / 8 * 2) },
+            Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu, Bias = true },
+            Output = s.Output with { Tied = false },
+        };
+    }
+
     internal override string[] HfModelTypes => ["gpt_neox"];
 
     // transformers' GPTNeoXConfig

@@ -16,14 +16,26 @@ public sealed class GraniteMapping : ArchitectureMapping
 
     public override ModelSpec FromGguf(GgufFile f, ModelSpec s)
     {
-        RequiredFloat(f, "granite.attention.scale");
-        s = LlamaMapping.Apply(s);
-        return s with
-        {
-            Embedding = s.Embedding with { Scale = RequiredFloat(f, "granite.embedding_scale") },
-            Block = s.Block with { ResidualScale = RequiredFloat(f, "granite.residual_scale") },
-            Output = s.Output with { LogitScale = RequiredFloat(f, "granite.logit_scale") },
-        };
+        RequiredFloat(f, "granite.attention.scale"); // the shared reader took it as the scale (0 = 1/sqrt(head_dim), as llama.cpp)
+        return WithScales(LlamaMapping.Apply(s), RequiredFloat(f, "granite.embedding_scale"), RequiredFloat(f, "granite.residual_scale"),
+            s.Attention.Scale, RequiredFloat(f, "granite.logit_scale"));
+    }
+
+    /// <summary>The four multipliers.</summary>
+    private static ModelSpec WithScales(ModelSpec s, float embedding, float residual, float attention, float logit) => s with
+    {
+        Embedding = s.Embedding with { Scale = embedding },
+        Attention = s.Attention with { Scale = attention },
+        Block = s.Block with { ResidualScale = residual },
+        Output = s.Output with { LogitScale = logit },
+    };
+
+    /// <summary>The llama graph with the four multipliers; unless given, Granite 3.0's (12, 0.22, 1/head_dim, 8).</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        var (embedding, residual, attention, logit) = o.Scales;
+        if (logit == 0f) throw SynthError("needs a non-zero --logit-scale: logits are divided by it");
+        return WithScales(LlamaMapping.Apply(s), embedding ?? 12f, residual ?? 0.22f, attention ?? 1f / s.ResolvedHeadDim, logit ?? 8f);
     }
 
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
@@ -45,14 +57,8 @@ public sealed class GraniteMapping : ArchitectureMapping
     internal override ModelSpec FromHfConfig(HfConfig c)
     {
         HfActivation(c, "hidden_act", "silu");
-        var s = LlamaMapping.WithLinearBiases(c, HfDecoder(c));
-        return s with
-        {
-            Embedding = s.Embedding with { Scale = c.Float("embedding_multiplier") },
-            Attention = s.Attention with { Scale = c.Float("attention_multiplier") },
-            Block = s.Block with { ResidualScale = c.Float("residual_multiplier") },
-            Output = s.Output with { LogitScale = c.Float("logits_scaling") },
-        };
+        return WithScales(LlamaMapping.WithLinearBiases(c, HfDecoder(c)), c.Float("embedding_multiplier"), c.Float("residual_multiplier"),
+            c.Float("attention_multiplier"), c.Float("logits_scaling"));
     }
 
     internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => LlamaStyleTensors(s, ropePairs: true);

@@ -28,6 +28,13 @@ public sealed class LlamaMapping : ArchitectureMapping
         Ffn = s.Ffn with { Activation = Activation.Silu },
     };
 
+    /// <summary>A window (Mistral) on every layer when asked for; the rope rotates the whole head.</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireWholeHeadRope(s);
+        return Apply(s) with { Attention = WindowOnAllLayers(s.Attention, o.Window ?? 0) };
+    }
+
     internal override string[] HfModelTypes => ["llama", "mistral"];
 
     // transformers' LlamaConfig
@@ -40,7 +47,7 @@ public sealed class LlamaMapping : ArchitectureMapping
         int window = c.Int("sliding_window", 0);
         return s with
         {
-            Attention = s.Attention with { SlidingWindow = window, SlidingWindowLayers = window > 0 ? WindowLayers.All : WindowLayers.None },
+            Attention = WindowOnAllLayers(s.Attention, window),
             Rope = s.Rope with { FreqFactors = HfRopeScalingKind(c) == "llama3" },
         };
     }

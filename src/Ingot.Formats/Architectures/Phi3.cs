@@ -45,6 +45,25 @@ public sealed class Phi3Mapping : ArchitectureMapping
         if (s.Rope.Scaling.Kind == RopeScalingKind.LongRope) w.Remove("phi3.rope.scaling.type"); // as the converter: the factor tensors say it
     }
 
+    /// <summary>
+    /// Fused qkv and gate|up, NEOX, Q pre-scaled, a window on every layer when asked for (0 written: Phi-4), always an
+    /// output.weight (llama.cpp requires it), and heads of dim / heads (its matrices are declared {dim, dim}).
+    /// </summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireFullWidthHeads(s);
+        return s with
+        {
+            Attention = WindowOnAllLayers(s.Attention with { FusedQkv = true, ScaleQuery = true }, o.Window ?? 0),
+            Rope = s.Rope with { Kind = RopeKind.Neox },
+            Ffn = s.Ffn with { Gated = true, FusedGateUp = true, Activation = Activation.Silu },
+            Output = s.Output with { Tied = false },
+        };
+    }
+
+    /// <summary>llama.cpp's vocabulary loader looks &lt;|endoftext|&gt; up when general.name contains "phi3" or "phi-3".</summary>
+    internal override string[] SynthControlTokens => ["<|endoftext|>"];
+
     internal override string[] HfModelTypes => ["phi3"];
 
     // transformers' Phi3Config
@@ -58,7 +77,7 @@ public sealed class Phi3Mapping : ArchitectureMapping
         int rotary = (int)(s.ResolvedHeadDim * (double)c.Float("partial_rotary_factor", 1f));
         s = s with
         {
-            Attention = s.Attention with { FusedQkv = true, SlidingWindow = window, SlidingWindowLayers = window > 0 ? WindowLayers.All : WindowLayers.None },
+            Attention = WindowOnAllLayers(s.Attention with { FusedQkv = true }, window),
             Rope = s.Rope with { Dimensions = rotary },
             Ffn = s.Ffn with { Gated = true, FusedGateUp = true },
         };

@@ -19,6 +19,13 @@ public sealed class Qwen2Mapping : ArchitectureMapping
         Ffn = s.Ffn with { Activation = Activation.Silu },
     };
 
+    /// <summary>q/k/v biases, NEOX; heads of dim / heads (llama.cpp declares q and o {dim, dim}).</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireFullWidthHeads(s);
+        return s with { Attention = s.Attention with { QkvBias = true }, Rope = s.Rope with { Kind = RopeKind.Neox } };
+    }
+
     internal override string[] HfModelTypes => ["qwen2"];
 
     // transformers' Qwen2Config

@@ -23,6 +23,19 @@ public sealed class StarCoder2Mapping : ArchitectureMapping
         Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu },
     };
 
+    /// <summary>LayerNorm with biases, biased q/k/v/o and up/down (all required by llama.cpp), NEOX, plain GELU; heads of dim / heads.</summary>
+    internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
+    {
+        SynthRequireFullWidthHeads(s);
+        return s with
+        {
+            Attention = s.Attention with { QkvBias = true, OutputBias = true },
+            Norm = SynthLayerNorm(s),
+            Rope = s.Rope with { Kind = RopeKind.Neox },
+            Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu, Bias = true },
+        };
+    }
+
     internal override string[] HfModelTypes => ["starcoder2"];
 
     // transformers' Starcoder2Config

@@ -68,12 +68,16 @@ public sealed class ArgReader
     public long Long(long defaultValue, params string[] names) => Parse(names, defaultValue, s => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
     public float Float(float defaultValue, params string[] names) => Parse(names, defaultValue, s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
 
+    /// <summary>The option's value, or null when it is absent.</summary>
+    public int? IntOrNull(params string[] names) => Parse<int?>(names, null, s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
+    public float? FloatOrNull(params string[] names) => Parse<float?>(names, null, s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+
     private T Parse<T>(string[] names, T defaultValue, Func<string, T> parse)
     {
         string? s = Take(names);
         if (s is null) return defaultValue;
         try { return parse(s); }
-        catch (FormatException) { throw new UsageException($"option {names[0]}: '{s}' is not a valid {(typeof(T) == typeof(float) ? "number" : "integer")}"); }
+        catch (FormatException) { throw new UsageException($"option {names[0]}: '{s}' is not a valid {(typeof(T) == typeof(float) || typeof(T) == typeof(float?) ? "number" : "integer")}"); }
         catch (OverflowException) { throw new UsageException($"option {names[0]}: '{s}' is out of range"); }
     }
 
