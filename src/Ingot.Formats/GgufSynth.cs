@@ -83,8 +83,7 @@ public static class GgufSynth
             throw new ArgumentException("synth: every dimension must be positive");
         if (o.HeadDim == 0 && o.Dim % o.Heads != 0) throw new ArgumentException($"synth: heads {o.Heads} must divide dim {o.Dim} (or give --head-dim)");
         if (o.Heads % kvHeads != 0) throw new ArgumentException($"synth: kv-heads {kvHeads} must divide heads {o.Heads}");
-        int minVocab = 259 + 1 + mapping.SynthControlTokens.Length;
-        if (o.VocabSize < minVocab) throw new ArgumentException($"synth: vocab must be at least {minVocab} (3 specials + 256 byte tokens + 1{(minVocab > 260 ? " + the family's control tokens" : "")})");
+        if (o.VocabSize < 259 + 1) throw new ArgumentException("synth: vocab must be at least 260 (3 specials + 256 byte tokens + 1)");
         if (!GgmlTypeTraits.IsKnown(o.Type)) throw new ArgumentException($"synth: unknown type {o.Type}");
         if (o.NormEpsilon is <= 0f || o.Window is < 0) throw new ArgumentException("synth: --norm-eps must be positive and --window not negative");
 
@@ -211,7 +210,7 @@ public static class GgufSynth
     /// <summary>
     /// A synthetic SPM vocabulary: &lt;unk&gt; &lt;s&gt; &lt;/s&gt;, 256 byte tokens &lt;0x00&gt;…&lt;0xFF&gt;, then filler pieces
     /// "▁a" "a" … "▁ab" "ab" … (lowercase letters, with and without the space marker) with descending scores, and last
-    /// the <paramref name="control"/> tokens (type CONTROL, score 0).
+    /// the <paramref name="control"/> tokens (type CONTROL, score 0) in place of the last fillers.
     /// </summary>
     public static GgufVocab Vocab(int size, params string[] control)
     {
@@ -219,25 +218,25 @@ public static class GgufSynth
         var types = new List<int>(size) { 2, 3, 3 };
         for (int b = 0; b < 256; b++) { tokens.Add($"<0x{b:X2}>"); types.Add(6); }
         var seen = new HashSet<string>(tokens.Concat(control), StringComparer.Ordinal);
-        int fillers = size - control.Length;
-        for (int len = 1; tokens.Count < fillers; len++)
+        int plain = size - control.Length; // tokens before the control ones
+        for (int len = 1; tokens.Count < plain; len++)
         {
             long combos = (long)Math.Pow(26, len);
-            for (long c = 0; c < combos && tokens.Count < fillers; c++)
+            for (long c = 0; c < combos && tokens.Count < plain; c++)
             {
                 var sb = new StringBuilder(len);
                 long x = c;
                 for (int i = 0; i < len; i++) { sb.Insert(0, (char)('a' + x % 26)); x /= 26; }
                 foreach (string piece in new[] { GgufVocab.SpaceMarker + sb, sb.ToString() })
                 {
-                    if (tokens.Count >= fillers || !seen.Add(piece)) continue;
+                    if (tokens.Count >= plain || !seen.Add(piece)) continue;
                     tokens.Add(piece);
                     types.Add(1);
                 }
             }
         }
         var scores = new float[size];
-        for (int i = 259; i < fillers; i++) scores[i] = -(i - 259);
+        for (int i = 259; i < plain; i++) scores[i] = -(i - 259);
         tokens.AddRange(control);
         types.AddRange(control.Select(_ => 3));
         return new GgufVocab([.. tokens], scores, [.. types], 1, 2, 0, -1, true, false);
