@@ -16,6 +16,8 @@ public class SynthTests
 
     private static string TmpFile(string name) => Path.Combine(Tmp, name);
 
+    private static int Synth(string[] args) => new SynthCommand().Run(args, TextWriter.Null);
+
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
@@ -90,7 +92,7 @@ public class SynthTests
     public void LlamaFiles_AreUnchanged(string sha256, string name, string args)
     {
         string p = TmpFile($"pinned-{name}.gguf");
-        Assert.Equal(0, new SynthCommand().Run([.. args.Split(' '), "--name", name, "-o", p]));
+        Assert.Equal(0, Synth([.. args.Split(' '), "--name", name, "-o", p]));
         Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p))));
     }
 
@@ -111,7 +113,7 @@ public class SynthTests
         string gguf = TmpFile($"fam-{tag}.gguf"), json = TmpFile($"fam-{tag}.json");
         string[] args = ["--arch", extra[0], "--dim", "64", "--heads", "4", "--kv-heads", "2", "--ffn", "96", "--vocab", "300", "--ctx", "64",
             "--seed", "5", "-o", gguf, "--spec", json, .. extra.Contains("--layers") ? [] : new[] { "--layers", "2" }, .. extra[1..]];
-        Assert.Equal(0, new SynthCommand().Run(args));
+        Assert.Equal(0, Synth(args));
 
         var written = ModelSpecJson.Parse(File.ReadAllText(json), json);
         using var imported = ModelImporter.Import(gguf);
@@ -145,7 +147,7 @@ public class SynthTests
         // Phi-3's vocabulary has <|endoftext|> (llama.cpp looks it up when general.name contains "phi3"), as the last token,
         // also in the smallest vocabulary (specials, bytes and it).
         string p = TmpFile("phi3-named.gguf");
-        Assert.Equal(0, new SynthCommand().Run(["--arch", "phi3", "--dim", "64", "--heads", "4", "--layers", "1", "--ffn", "64", "--vocab", "260", "--name", "phi3-mini", "-o", p]));
+        Assert.Equal(0, Synth(["--arch", "phi3", "--dim", "64", "--heads", "4", "--layers", "1", "--ffn", "64", "--vocab", "260", "--name", "phi3-mini", "-o", p]));
         using var f = GgufFile.Open(p);
         var tokens = f.GetArray<string>("tokenizer.ggml.tokens");
         Assert.Equal((260, "<|endoftext|>", 3), (tokens.Length, tokens[^1], f.GetArray<int>("tokenizer.ggml.token_type")[^1]));
@@ -174,7 +176,7 @@ public class SynthTests
     public void RefusesWhatTheFamilyCannotHave_InOneLine(string args, string message)
     {
         string[] a = [.. args.Split(' '), "--dim", "64", "--heads", "4", "--ffn", "64", "--vocab", "300", "-o", TmpFile("refused.gguf"), .. args.Contains("--layers") ? [] : new[] { "--layers", "2" }];
-        var e = Assert.Throws<UsageException>(() => new SynthCommand().Run(a));
+        var e = Assert.Throws<UsageException>(() => Synth(a));
         Assert.Contains(message, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }

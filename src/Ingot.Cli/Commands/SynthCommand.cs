@@ -22,7 +22,10 @@ public sealed class SynthCommand : ICliCommand
         "  weights N(0, 1/fan_in), norms ~1, biases N(0, 0.1²); 1-D tensors and position_embd stay f32; rows that are not whole\n" +
         "  blocks of --type are f16. --spec FILE also writes the model's spec";
 
-    public int Run(string[] args)
+    public int Run(string[] args) => Run(args, Console.Error);
+
+    /// <summary><paramref name="log"/> gets the one line saying what was written.</summary>
+    public int Run(string[] args, TextWriter log)
     {
         var r = new ArgReader(args);
         string arch = r.OptionOr("llama", "--arch");
@@ -70,7 +73,7 @@ public sealed class SynthCommand : ICliCommand
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         if (specOut is not null) ModelSpecJson.Write(spec, specOut);
         long bytes = new FileInfo(output).Length;
-        Console.Error.WriteLine($"{output}: {spec.Architecture}, {layers} layers, dim {dim}, {GgmlTypeTraits.Name(type)}, {bytes / 1048576.0:F1} MiB");
+        log.WriteLine($"{output}: {spec.Architecture}, {layers} layers, dim {dim}, {GgmlTypeTraits.Name(type)}, {bytes / 1048576.0:F1} MiB");
         return 0;
     }
 
