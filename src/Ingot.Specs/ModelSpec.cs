@@ -42,6 +42,12 @@ namespace Ingot.Specs
         public float Scale { get; init; } = 1f;
         /// <summary>Learned absolute positions (GPT-2's position_embd, added to the token rows) or none.</summary>
         public PositionKind Positions { get; init; } = PositionKind.None;
+
+        /// <summary>Rows of token_types (BERT's segment embeddings; llama.cpp adds row 0 to every token); 0 = none.</summary>
+        public int TokenTypes { get; init; }
+
+        /// <summary>A norm (token_embd_norm, of <see cref="ModelSpec.Norm"/>'s kind) over the summed embedding (BERT).</summary>
+        public bool Norm { get; init; }
     }
 
     public sealed record AttentionSpec
@@ -137,6 +143,12 @@ namespace Ingot.Specs
         public float FinalLogitSoftcap { get; init; }
         /// <summary>Logits are divided by this (Granite's logits_scaling); 1 = none.</summary>
         public float LogitScale { get; init; } = 1f;
+
+        /// <summary>
+        /// What an encoder (non-causal attention) gives per input besides its hidden states: the mean of the token rows,
+        /// the first ([CLS]) row, the last row, llama.cpp's rank (a reranker's score) or none. Decoders: none.
+        /// </summary>
+        public PoolingKind Pooling { get; init; } = PoolingKind.None;
     }
 
     public sealed record TokenizerSpec
@@ -166,4 +178,5 @@ namespace Ingot.Specs
     public enum Activation { Silu, Gelu, GeluErf, Relu }
 
     public enum WindowLayers { None, All, Even, Odd }
+    public enum PoolingKind { None, Mean, Cls, Last, Rank }
 }

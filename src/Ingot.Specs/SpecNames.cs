@@ -53,6 +53,18 @@ namespace Ingot.Specs
             }
         }
 
+        public static string Of(PoolingKind v)
+        {
+            switch (v)
+            {
+                case PoolingKind.Mean: return "mean";
+                case PoolingKind.Cls: return "cls";
+                case PoolingKind.Last: return "last";
+                case PoolingKind.Rank: return "rank";
+                default: return "none";
+            }
+        }
+
         /// <summary>Every value of <typeparamref name="T"/> with its name, for parsing and for "must be one of" messages.</summary>
         public static string[] All<T>() where T : struct, Enum
         {
@@ -74,6 +86,7 @@ namespace Ingot.Specs
             else if (typeof(T) == typeof(RopeScalingKind)) values = new[] { RopeScalingKind.None, RopeScalingKind.Linear, RopeScalingKind.Yarn, RopeScalingKind.LongRope };
             else if (typeof(T) == typeof(Activation)) values = new[] { Activation.Silu, Activation.Gelu, Activation.GeluErf, Activation.Relu };
             else if (typeof(T) == typeof(WindowLayers)) values = new[] { WindowLayers.None, WindowLayers.All, WindowLayers.Even, WindowLayers.Odd };
+            else if (typeof(T) == typeof(PoolingKind)) values = new[] { PoolingKind.None, PoolingKind.Mean, PoolingKind.Cls, PoolingKind.Last, PoolingKind.Rank };
             else throw new ArgumentOutOfRangeException(nameof(T), typeof(T).Name + " is not a spec enum");
             return (T[])values;
         }
@@ -90,6 +103,7 @@ namespace Ingot.Specs
                 case RopeScalingKind rs: return Of(rs);
                 case Activation a: return Of(a);
                 case WindowLayers w: return Of(w);
+                case PoolingKind pk: return Of(pk);
                 default: throw new ArgumentOutOfRangeException(nameof(value));
             }
         }

@@ -84,6 +84,8 @@ namespace Ingot.Specs
                     {
                         Scale = r.OptFloat(e, "scale", 1f),
                         Positions = r.OptEnum(e, "positions", PositionKind.None),
+                        TokenTypes = r.OptInt(e, "token_types", 0, 0, 65536),
+                        Norm = r.OptBool(e, "norm", false),
                     },
                 };
             }
@@ -196,6 +198,7 @@ namespace Ingot.Specs
                         Tied = r.OptBool(o, "tied", false),
                         FinalLogitSoftcap = r.OptFloat(o, "final_logit_softcap", 0f),
                         LogitScale = r.OptFloat(o, "logit_scale", 1f),
+                        Pooling = r.OptEnum(o, "pooling", PoolingKind.None),
                     },
                 };
             }

@@ -34,6 +34,8 @@ namespace Ingot.Specs
             w.Open("embedding");
             w.Float("scale", s.Embedding.Scale);
             w.Str("positions", SpecNames.Of(s.Embedding.Positions));
+            w.Int("token_types", s.Embedding.TokenTypes);
+            w.Bool("norm", s.Embedding.Norm);
             w.Close();
 
             var a = s.Attention;
@@ -94,6 +96,7 @@ namespace Ingot.Specs
             w.Bool("tied", s.Output.Tied);
             w.Float("final_logit_softcap", s.Output.FinalLogitSoftcap);
             w.Float("logit_scale", s.Output.LogitScale);
+            w.Str("pooling", SpecNames.Of(s.Output.Pooling));
             w.Close();
 
             w.Open("tokenizer");

@@ -94,7 +94,9 @@ namespace Ingot.Tests.Models
             "  \"context_length\": 128,\n" +
             "  \"embedding\": {\n" +
             "    \"scale\": 16,\n" +
-            "    \"positions\": \"none\"\n" +
+            "    \"positions\": \"none\",\n" +
+            "    \"token_types\": 0,\n" +
+            "    \"norm\": false\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 8,\n" +
@@ -145,7 +147,8 @@ namespace Ingot.Tests.Models
             "  \"output\": {\n" +
             "    \"tied\": true,\n" +
             "    \"final_logit_softcap\": 0,\n" +
-            "    \"logit_scale\": 1\n" +
+            "    \"logit_scale\": 1,\n" +
+            "    \"pooling\": \"none\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +

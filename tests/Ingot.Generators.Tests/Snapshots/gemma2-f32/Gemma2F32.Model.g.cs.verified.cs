@@ -97,7 +97,9 @@ namespace Ingot.Tests.Models
             "  \"context_length\": 128,\n" +
             "  \"embedding\": {\n" +
             "    \"scale\": 11.313708,\n" +
-            "    \"positions\": \"none\"\n" +
+            "    \"positions\": \"none\",\n" +
+            "    \"token_types\": 0,\n" +
+            "    \"norm\": false\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -148,7 +150,8 @@ namespace Ingot.Tests.Models
             "  \"output\": {\n" +
             "    \"tied\": true,\n" +
             "    \"final_logit_softcap\": 30,\n" +
-            "    \"logit_scale\": 1\n" +
+            "    \"logit_scale\": 1,\n" +
+            "    \"pooling\": \"none\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +

@@ -95,7 +95,9 @@ namespace Ingot.Tests.Models
             "  \"context_length\": 128,\n" +
             "  \"embedding\": {\n" +
             "    \"scale\": 1,\n" +
-            "    \"positions\": \"learned\"\n" +
+            "    \"positions\": \"learned\",\n" +
+            "    \"token_types\": 0,\n" +
+            "    \"norm\": false\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -146,7 +148,8 @@ namespace Ingot.Tests.Models
             "  \"output\": {\n" +
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
-            "    \"logit_scale\": 1\n" +
+            "    \"logit_scale\": 1,\n" +
+            "    \"pooling\": \"none\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"bpe\",\n" +

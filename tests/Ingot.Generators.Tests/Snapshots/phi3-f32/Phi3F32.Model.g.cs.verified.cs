@@ -90,7 +90,9 @@ namespace Ingot.Tests.Models
             "  \"context_length\": 128,\n" +
             "  \"embedding\": {\n" +
             "    \"scale\": 1,\n" +
-            "    \"positions\": \"none\"\n" +
+            "    \"positions\": \"none\",\n" +
+            "    \"token_types\": 0,\n" +
+            "    \"norm\": false\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -141,7 +143,8 @@ namespace Ingot.Tests.Models
             "  \"output\": {\n" +
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
-            "    \"logit_scale\": 1\n" +
+            "    \"logit_scale\": 1,\n" +
+            "    \"pooling\": \"none\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +
