@@ -124,11 +124,12 @@ public static class GgufSynth
     }
 
     /// <summary>
-    /// The type a tensor gets for <paramref name="requested"/>: vectors (norms, biases) and position_embd stay F32 (as
-    /// the converters write them and llama-quantize leaves them); a matrix whose rows are not whole blocks is F16.
+    /// The type a tensor gets for <paramref name="requested"/>: vectors (norms, biases), position_embd and token_types
+    /// stay F32 (as the converters write them and llama-quantize leaves them; llama.cpp's CPU add of an F16 token_types
+    /// aborts); a matrix whose rows are not whole blocks is F16.
     /// </summary>
     public static GgmlType TypeFor(string name, long[] dims, GgmlType requested) =>
-        dims.Length < 2 || name == "position_embd.weight" ? GgmlType.F32
+        dims.Length < 2 || name is "position_embd.weight" or "token_types.weight" ? GgmlType.F32
         : GgmlTypeTraits.RowBytes(requested, dims[0]) >= 0 ? requested : GgmlType.F16;
 
     /// <summary>The spec with the weight types of <paramref name="tensors"/> (biases are not weight roles).</summary>

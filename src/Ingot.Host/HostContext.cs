@@ -9,9 +9,15 @@ namespace Ingot.Host;
 /// What a verb works with: the compiled model, the writers, and the options every verb shares
 /// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>, <c>--no-swa</c>), plus loading the weights and the tokenizer.
 /// </summary>
-public sealed class HostContext(ICompiledModel model, string program, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+public sealed class HostContext(IModel model, string program, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
 {
-    public ICompiledModel Model { get; } = model;
+    public IModel Model { get; } = model;
+
+    /// <summary>The model as a causal LM (the text-generation verbs only run on one).</summary>
+    public ICompiledModel Causal => Model as ICompiledModel ?? throw new NotSupportedException($"{Program} is an encoder: it has no text-generation verbs ({Program} --help lists its verbs)");
+
+    /// <summary>The model as an encoder (the embedding verbs only run on one).</summary>
+    public IEncoder Encoder => Model as IEncoder ?? throw new NotSupportedException($"{Program} is a causal language model: it has no encoder verbs ({Program} --help lists its verbs)");
     public string Program { get; } = program;
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;

@@ -13,12 +13,18 @@ namespace Ingot.Host;
 /// </summary>
 public static class HostProgram
 {
-    /// <summary>The verbs every compiled executable serves, in help order.</summary>
+    /// <summary>The verbs a causal language model's executable serves, in help order.</summary>
     public static IReadOnlyList<IHostVerb> Verbs { get; } =
         [new GenerateVerb(), new ChatVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
 
+    /// <summary>The verbs an encoder's executable serves, in help order.</summary>
+    public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new TokenizeVerb(), new InfoVerb()];
+
+    /// <summary>What the model's kind offers: an encoder's verbs or a causal LM's.</summary>
+    public static IReadOnlyList<IHostVerb> VerbsFor(IModel model) => model is IEncoder ? EncoderVerbs : Verbs;
+
     /// <summary>Runs against the process's console (UTF-8 out, flushed per token by the verbs); Ctrl+C stops generation cleanly.</summary>
-    public static int Run(ICompiledModel model, string[] args)
+    public static int Run(IModel model, string[] args)
     {
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 14) { AutoFlush = false };
         var stderr = new StreamWriter(Console.OpenStandardError(), new UTF8Encoding(false)) { AutoFlush = true };
@@ -43,19 +49,19 @@ public static class HostProgram
     }
 
     /// <summary>Runs with the given writers (tests call this in-process).</summary>
-    public static int Run(ICompiledModel model, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default, TextReader? stdin = null)
+    public static int Run(IModel model, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default, TextReader? stdin = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(args);
         string program = SafeName(model);
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
-            (args.Length == 0 ? stderr : stdout).Write(MainUsage(program));
+            (args.Length == 0 ? stderr : stdout).Write(MainUsage(program, VerbsFor(model)));
             return args.Length == 0 ? 2 : 0;
         }
 
         IHostVerb? verb = null;
-        foreach (var v in Verbs) if (v.Name == args[0]) verb = v;
+        foreach (var v in VerbsFor(model)) if (v.Name == args[0]) verb = v;
         if (verb is null)
         {
             stderr.WriteLine($"{program}: unknown verb '{OneLine(args[0])}' ({program} --help lists them)");
@@ -99,12 +105,14 @@ public static class HostProgram
         }
     }
 
-    public static string MainUsage(string program)
+    public static string MainUsage(string program) => MainUsage(program, Verbs);
+
+    public static string MainUsage(string program, IReadOnlyList<IHostVerb> verbs)
     {
         var sb = new StringBuilder();
         sb.Append(program).Append(" — a compiled language model (Ingot)\n\n");
         sb.Append("usage: ").Append(program).Append(" VERB [options]   (").Append(program).Append(" VERB --help for details)\n\n");
-        foreach (var v in Verbs) sb.Append("  ").Append(v.Name.PadRight(10)).Append(' ').Append(v.Summary).Append('\n');
+        foreach (var v in verbs) sb.Append("  ").Append(v.Name.PadRight(10)).Append(' ').Append(v.Summary).Append('\n');
         sb.Append("\ncommon options: --model PATH (default: <exe dir>/<model>.gguf)  --ctx N (KV cache tokens)  -t N (threads)\n" +
                   "                --no-swa (full attention on every layer: ignore the spec's sliding window, as llama.cpp does for llama)\n");
         return sb.ToString();
@@ -113,7 +121,7 @@ public static class HostProgram
     /// <summary>Collapses a message to one line (messages from deep inside may carry newlines).</summary>
     internal static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 
-    private static string SafeName(ICompiledModel model)
+    private static string SafeName(IModel model)
     {
         try { return model.Description.Name; }
         catch (Exception) { return "model"; }

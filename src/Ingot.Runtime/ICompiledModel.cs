@@ -21,20 +21,12 @@ public sealed record ModelDescription(
     string IsaPathInUse);
 
 /// <summary>
-/// The contract between a generated `[CompiledModel]` class and the shared host. The generated class
-/// implements it with every shape a constant; the host drives it (tokenize, sample, stream).
+/// What every compiled model offers, whatever its kind: its description, its weights bound from a file. The kind
+/// says the rest: <see cref="ICompiledModel"/> (a causal LM) or <see cref="IEncoder"/>; the host picks its verbs from it.
 /// </summary>
-public interface ICompiledModel : IDisposable
+public interface IModel : IDisposable
 {
     ModelDescription Description { get; }
-
-    int VocabSize { get; }
-
-    /// <summary>KV capacity after <see cref="Load"/>.</summary>
-    int ContextSize { get; }
-
-    /// <summary>Tokens currently held in the KV cache (the position of the next token).</summary>
-    int Position { get; }
 
     /// <summary>Bytes of weights bound (for roofline figures).</summary>
     long WeightBytes { get; }
@@ -44,6 +36,21 @@ public interface ICompiledModel : IDisposable
     /// Throws <see cref="WeightMismatchException"/> naming the first mismatch.
     /// </summary>
     void Load(GgufFile weights, InferenceOptions options);
+}
+
+/// <summary>
+/// A causal language model: the contract between a generated `[CompiledModel]` decoder class and the shared host.
+/// The generated class implements it with every shape a constant; the host drives it (tokenize, sample, stream).
+/// </summary>
+public interface ICompiledModel : IModel
+{
+    int VocabSize { get; }
+
+    /// <summary>KV capacity after <see cref="Load"/>.</summary>
+    int ContextSize { get; }
+
+    /// <summary>Tokens currently held in the KV cache (the position of the next token).</summary>
+    int Position { get; }
 
     /// <summary>Empties the KV cache.</summary>
     void Reset();
@@ -60,8 +67,31 @@ public interface ICompiledModel : IDisposable
     void Decode(int token, Span<float> logits);
 }
 
+/// <summary>
+/// An encoder (BERT and its kin): tokens in, one hidden state per token out, attention over the whole input. Pooling
+/// and normalisation are the runtime's (<see cref="Kernels.Pooling"/>), so one compiled model serves every pooling.
+/// </summary>
+public interface IEncoder : IModel
+{
+    /// <summary>Width of a hidden state (the model's dim).</summary>
+    int HiddenSize { get; }
+
+    /// <summary>The longest input after <see cref="IModel.Load"/> (the position table bounds it).</summary>
+    int MaxTokens { get; }
+
+    /// <summary>The pooling the model file asks for (BERT's pooling_type); the caller may choose another.</summary>
+    Ingot.Specs.PoolingKind Pooling { get; }
+
+    /// <summary>
+    /// Runs <paramref name="tokens"/> as one input at positions 0 ..; <paramref name="hidden"/> (tokens.Length ×
+    /// HiddenSize) receives the last layer's hidden states. Throws <see cref="ContextOverflowException"/> naming both
+    /// lengths when the input is longer than <see cref="MaxTokens"/>.
+    /// </summary>
+    void Encode(ReadOnlySpan<int> tokens, Span<float> hidden);
+}
+
 /// <summary>Weights that do not match the compiled spec; the message names the tensor or key and both values.</summary>
 public sealed class WeightMismatchException(string message) : Exception(message);
 
-/// <summary>The KV cache is full; the message says the capacity and how to raise it (--ctx).</summary>
+/// <summary>The KV cache is full, or an input is longer than the model takes; the message says both lengths.</summary>
 public sealed class ContextOverflowException(string message) : Exception(message);

@@ -88,3 +88,9 @@ public partial class Ernie45Tiny { }
 
 [CompiledModel("ernie4_5-tiny-llama")]
 public partial class Ernie45TinyLlamaTwin { }
+
+[CompiledModel("bert-f32")]
+public partial class BertF32 { }
+
+[CompiledModel("bert-f16")]
+public partial class BertF16 { }

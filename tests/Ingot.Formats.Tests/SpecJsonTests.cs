@@ -82,6 +82,8 @@ public class SpecJsonTests
         ["gpt2-f32", "golden/models/gpt2.f32.gguf"],
         ["gptneox-f32", "golden/models/gptneox.f32.gguf"],
         ["starcoder2-f32", "golden/models/starcoder2.f32.gguf"],
+        ["bert-f32", "golden/models/bert.f32.gguf"],
+        ["bert-f16", "golden/models/bert.f16.gguf"],
     ];
 
     [Fact]

@@ -117,9 +117,10 @@ public class DiagnosticsTests
     [Fact]
     public void UnsupportedFeature()
     {
-        var d = Single(ValidSpec.Replace("\"norm_position\": \"pre\"", "\"norm_position\": \"post\""));
+        // Pooling belongs to encoders; a causal model with one is a feature no emitter implements.
+        var d = Single(ValidSpec.Replace("\"pooling\": \"none\"", "\"pooling\": \"mean\""));
         Assert.Equal("ING0008", d.Id);
-        Assert.Contains("norm_position 'post'", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("output.pooling 'mean' on a causal model", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

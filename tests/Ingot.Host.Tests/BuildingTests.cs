@@ -147,15 +147,15 @@ public class BuildingTests
     [Fact]
     public void Build_UnsupportedArchitecture_OneLineNamingIt()
     {
-        string bert = Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf");
-        var (code, err) = Cli_(new BuildCommand(), bert, "-o", Path.GetTempPath());
+        string t5 = Path.Combine(TestPaths.Shared, "golden", "models", "t5.f32.gguf");
+        var (code, err) = Cli_(new BuildCommand(), t5, "-o", Path.GetTempPath());
         Assert.Equal(1, code);
         Assert.Single(err.TrimEnd().Split('\n'));
         Assert.Contains("general.architecture", err);
-        Assert.Contains("'bert'", err);
-        (code, err) = Cli_(new ImportCommand(), bert, "-o", "-");
+        Assert.Contains("'t5'", err);
+        (code, err) = Cli_(new ImportCommand(), t5, "-o", "-");
         Assert.Equal(1, code);
-        Assert.Contains("'bert'", err);
+        Assert.Contains("'t5'", err);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Ingot.Generators.Architectures
     /// One model family on the generator side: its name, the constraints llama.cpp puts on its specs, the GGUF keys a
     /// compiled binary checks before it runs, and how a spec of the family lowers to ops. The spec describes the block
     /// (norms, positions, attention, FFN, residual layout), so most families lower through the shared
-    /// <see cref="DecoderLowering"/>; a family whose graph the spec cannot describe overrides <see cref="Lower"/>.
+    /// <see cref="BlockLowering"/>; a family whose graph the spec cannot describe overrides <see cref="Lower"/>.
     /// The import side of the family is src/Ingot.Formats/Architectures; adding a family is that pair plus a golden test.
     /// </summary>
     public abstract class Architecture
@@ -28,12 +28,12 @@ namespace Ingot.Generators.Architectures
             yield break;
         }
 
-        public virtual LoweredGraph Lower(ModelSpec spec, LayerWeights weights) => DecoderLowering.Lower(spec, weights);
+        public virtual LoweredGraph Lower(ModelSpec spec, LayerWeights weights) => BlockLowering.Lower(spec, weights);
 
         /// <summary>Every family the generator compiles, in the order ING0002 lists them.</summary>
         public static readonly Architecture[] All =
         {
-            new Llama(), new Qwen2(), new Phi3(), new Gemma(), new Gemma2(), new Granite(), new Gpt2(), new GptNeoX(), new StarCoder2(), new Ernie45(),
+            new Llama(), new Qwen2(), new Phi3(), new Gemma(), new Gemma2(), new Granite(), new Gpt2(), new GptNeoX(), new StarCoder2(), new Ernie45(), new Bert(),
         };
 
         public static Architecture? Find(string name) => Array.Find(All, a => a.Name == name);

@@ -19,11 +19,20 @@ namespace Ingot.Generators.Emit
             w.Line(gc);
             w.Line("private float* Buf(long offset) => (float*)(_arena + offset);");
             w.Line();
-            PrefillAndDecode(w);
-
-            w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
-            w.Line(gc);
-            w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
+            if (p.IsEncoder)
+            {
+                EncoderEntry.Encode(w);
+                w.Line("/// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim).</summary>");
+                w.Line(gc);
+                w.Open("private void RunChunk(int* tokens, int n, float* hidden)");
+            }
+            else
+            {
+                PrefillAndDecode(w);
+                w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
+                w.Line(gc);
+                w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
+            }
             w.Line("float* x = Buf(OffX);  // (n, Dim)");
             w.Line("var pool = _pool!;");
             ctx.ResetLocals();
@@ -40,6 +49,14 @@ namespace Ingot.Generators.Emit
                 }
             }
             w.Close();
+            if (p.IsEncoder)
+            {
+                w.Line("Buffer.MemoryCopy(x, hidden, (long)n * Dim * sizeof(float), (long)n * Dim * sizeof(float));");
+                w.Close();
+                w.Line();
+                Methods(w, ctx);
+                return;
+            }
             w.Open("if (logits != null)");
             w.Line("// The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.");
             w.Line("int first = allRows ? 0 : n - 1, rows = n - first;");
@@ -54,7 +71,14 @@ namespace Ingot.Generators.Emit
             w.Line("_position += n;");
             w.Close();
             w.Line();
+            Methods(w, ctx);
+        }
 
+        /// <summary>The embedding row method, WindowOf and one method per layer kind.</summary>
+        private static void Methods(SourceWriter w, EmitContext ctx)
+        {
+            var p = ctx.Plan;
+            string gc = ModelEmitter.GeneratedCodeAttribute;
             foreach (var s in p.Prologue)
             {
                 if (s is EmbedStep e)

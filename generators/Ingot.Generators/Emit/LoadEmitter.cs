@@ -54,7 +54,7 @@ namespace Ingot.Generators.Emit
             }
             w.Line("long bytes = 0;");
             foreach (var t in p.Globals) w.Line(EmitContext.GlobalField(t.Field) + " = " + Bind(t, Str(t.Name)) + ";");
-            Output(w, p);
+            if (!p.IsEncoder) Output(w, p);
             w.Line("var layers = new LayerWeights[Layers];");
             foreach (var kind in p.LayerKinds)
             {
@@ -139,9 +139,12 @@ namespace Ingot.Generators.Emit
 
         private static void Lifetime(SourceWriter w, ModelPlan p)
         {
-            w.Line("/// <summary>Empties the KV cache (the next token is at position 0).</summary>");
-            w.Line("public void Reset() => _position = 0;");
-            w.Line();
+            if (!p.IsEncoder)
+            {
+                w.Line("/// <summary>Empties the KV cache (the next token is at position 0).</summary>");
+                w.Line("public void Reset() => _position = 0;");
+                w.Line();
+            }
             w.Open("private void ReleaseBuffers()");
             w.Line("if (_arena != null) { NativeMemory.AlignedFree(_arena); _arena = null; }");
             if (p.HasRope) w.Line("_rope = null;");
@@ -152,7 +155,7 @@ namespace Ingot.Generators.Emit
             w.Line("_layers = Array.Empty<LayerWeights>();");
             w.Line("_weights = null;");
             foreach (var t in p.Globals) if (t.Name != "output.weight") w.Line(EmitContext.GlobalField(t.Field) + " = null;");
-            w.Line("_output = null;");
+            if (!p.IsEncoder) w.Line("_output = null;");
             w.Line("_position = 0; _context = 0; _weightBytes = 0;");
             w.Close();
             w.Line();

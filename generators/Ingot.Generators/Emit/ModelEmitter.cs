@@ -27,7 +27,7 @@ namespace Ingot.Generators.Emit
         {
             var ctx = new EmitContext(plan);
             // Forward first: walking the steps registers the body structs the Kernels file writes.
-            string forward = File(target, plan, "forward pass (prefill over a batch, single-token decode)", false, w => ForwardEmitter.Emit(w, ctx), steps: true);
+            string forward = File(target, plan, plan.IsEncoder ? "forward pass (the whole input as one batch)" : "forward pass (prefill over a batch, single-token decode)", false, w => ForwardEmitter.Emit(w, ctx), steps: true);
             string kernels = File(target, plan, "fused bodies the forward pass runs on the worker pool", false, w =>
             {
                 bool first = true;
@@ -64,7 +64,7 @@ namespace Ingot.Generators.Emit
             // The attribute may appear on one partial declaration only: the class carries it in the Model file,
             // the other files put it on each type and method they declare.
             if (classAttribute) w.Line(GeneratedCodeAttribute);
-            w.Open("unsafe partial class " + target.ClassName + " : ICompiledModel");
+            w.Open("unsafe partial class " + target.ClassName + (plan.IsEncoder ? " : IEncoder" : " : ICompiledModel"));
             body(w);
             w.Close();
             if (target.Namespace != null) w.Close();
@@ -81,7 +81,9 @@ namespace Ingot.Generators.Emit
                    " KV heads of head_dim " + I(p.HeadDim) + " (" + (p.Group == 1 ? "multi-head" : p.KvHeads == 1 ? "multi-query" : "grouped-query, " + I(p.Group) + " query heads per KV head") +
                    "), ffn_dim " + I(p.FfnDim) + ", vocab " + I(p.VocabSize) + ", trained context " + I(p.ContextLength) + ".");
             w.Line("//   Block: " + Block(s) + ".");
-            w.Line("//   Prefill runs in chunks of " + I(p.MaxBatch) + " tokens; each weight row is read once per chunk and reused across its tokens.");
+            w.Line(p.IsEncoder
+                ? "//   An encoder: Encode runs the whole input (up to " + I(p.MaxBatch) + " tokens) as one batch; each weight row is read once and reused across its tokens."
+                : "//   Prefill runs in chunks of " + I(p.MaxBatch) + " tokens; each weight row is read once per chunk and reused across its tokens.");
             if (!steps)
             {
                 w.Line("//   The fused steps are listed in " + target.ClassName + ".Forward.g.cs.");
@@ -107,8 +109,10 @@ namespace Ingot.Generators.Emit
                       (s.Rope.Scaling.Kind != RopeScalingKind.None ? ", " + SpecNames.Of(s.Rope.Scaling.Kind) + " scaling" : ""),
                 s.Block.Residual == ResidualKind.Parallel ? "parallel residual" : "sequential residual",
                 (s.Ffn.Gated ? "gated " : "") + SpecNames.Of(s.Ffn.Activation) + " FFN",
-                "output " + (s.Output.Tied ? "tied to token_embd" : "untied"),
+                s.Attention.Causal ? "output " + (s.Output.Tied ? "tied to token_embd" : "untied") : "bidirectional attention, hidden states out, " + SpecNames.Of(s.Output.Pooling) + " pooling",
             };
+            if (s.Embedding.TokenTypes > 0) parts.Add("token type row 0 added to the embedding");
+            if (s.Embedding.Norm) parts.Add("normalized embedding");
             if (s.Block.ResidualScale != 1f) parts.Add("residual scale " + F(s.Block.ResidualScale));
             if (s.Block.PostAttentionNorm || s.Block.PostFfnNorm) parts.Add("post-norms on the sublayer outputs");
             return string.Join(", ", parts);

@@ -42,14 +42,14 @@ namespace Ingot.Generators.Emit
             w.Line("public const int SlidingWindow = " + I(s.Attention.SlidingWindowLayers == WindowLayers.None ? 0 : s.Attention.SlidingWindow) + ";      // on " +
                    SpecNames.Of(s.Attention.SlidingWindowLayers) + " layers; 0 = none");
             if (s.Embedding.Scale != 1f) w.Line("public const float EmbeddingScale = " + F(s.Embedding.Scale) + ";");
-            w.Line("public const int MaxBatch = " + I(p.MaxBatch) + ";          // tokens per prefill chunk");
+            w.Line("public const int MaxBatch = " + I(p.MaxBatch) + (p.IsEncoder ? ";          // the whole input is one chunk" : ";          // tokens per prefill chunk"));
             w.Line("public const long ParameterCount = " + L(ParameterCount(p)) + ";");
             w.Line();
             Arena(w, p);
             Weights(w, p);
             w.Line("private GgufFile? _weights;");
             w.Line("private WorkerPool? _pool;");
-            w.Line("private KvCache? _kv;");
+            w.Line(p.IsEncoder ? "private KvCache? _kv;          // this input's K and V, per layer" : "private KvCache? _kv;");
             w.Line("private byte* _arena;        // ArenaBytes, see the buffer plan");
             if (p.HasRope) w.Line("private RopeTable? _rope;     // cos/sin per (position, pair)");
             w.Line("private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)");
@@ -70,12 +70,25 @@ namespace Ingot.Generators.Emit
             w.Line();
             w.Line("public ModelDescription Description => new ModelDescription(SpecName, Architecture, SpecJson, VocabSize, ContextLength, ParameterCount, IsaPathsCompiled, IsaPathInUse);");
             w.Line();
-            w.Line("int ICompiledModel.VocabSize => VocabSize;");
-            w.Line();
-            w.Line("public int ContextSize => _context;");
-            w.Line();
-            w.Line("public int Position => _position;");
-            w.Line();
+            if (p.IsEncoder)
+            {
+                w.Line("public int HiddenSize => Dim;");
+                w.Line();
+                w.Line("/// <summary>The longest input after Load: the loaded context, within the compiled buffer plan.</summary>");
+                w.Line("public int MaxTokens => Math.Min(_context, MaxBatch);");
+                w.Line();
+                w.Line("public Ingot.Specs.PoolingKind Pooling => Ingot.Specs.PoolingKind." + p.Spec.Output.Pooling + ";");
+                w.Line();
+            }
+            else
+            {
+                w.Line("int ICompiledModel.VocabSize => VocabSize;");
+                w.Line();
+                w.Line("public int ContextSize => _context;");
+                w.Line();
+                w.Line("public int Position => _position;");
+                w.Line();
+            }
             w.Line("public long WeightBytes => _weightBytes;");
             w.Line();
             LoadEmitter.Emit(w, p);
@@ -176,7 +189,7 @@ namespace Ingot.Generators.Emit
                 if (t.Name == "output.weight") continue; // _output below
                 w.Line("private " + (t.IsVector ? "float*" : "byte*") + " " + EmitContext.GlobalField(t.Field) + ";  // " + t.Name + " " + Shape(t));
             }
-            w.Line("private byte* _output;  // (VocabSize, Dim) the output matrix" + (p.Spec.Output.Tied ? " = token_embd (tied)" : ""));
+            if (!p.IsEncoder) w.Line("private byte* _output;  // (VocabSize, Dim) the output matrix" + (p.Spec.Output.Tied ? " = token_embd (tied)" : ""));
         }
 
         internal static string Shape(WeightRef t) => t.IsVector ? "(" + I(t.Cols) + ") f32" : "(" + I(t.Rows) + ", " + I(t.Cols) + ") " + WeightKinds.Name(t.Kind);

@@ -9,7 +9,8 @@ namespace Ingot.Generators.Planning
     /// Order: q/k/v with rope, pre-scale and cache write → QkvStep; gate/up with the activation → GateUpStep; an output
     /// projection with its scale, post-norm and residual add → a MatMulStep whose epilogue adds into X (or stores into T
     /// for a post-norm, NormAddStep, or for the parallel residual's later add); then every matmul gets a RowPrepStep that
-    /// converts its input rows to the activation forms its weights need, with the norm that produced them folded in.
+    /// converts its input rows to the activation forms its weights need, with the norm that produced them folded in; a
+    /// norm left over (post-norm blocks) becomes a row pass of its own.
     /// An op no pass consumes is a planner error (the emitters have nothing for it).
     /// </summary>
     public static class Fusion
@@ -22,6 +23,7 @@ namespace Ingot.Generators.Planning
             FuseProjections(items);
             WrapSingles(items);
             FuseRowPreps(items);
+            WrapNorms(items);
             var steps = new List<Step>();
             leftover = null;
             foreach (var item in items)
@@ -166,6 +168,18 @@ namespace Ingot.Generators.Planning
                     i++;
                 }
                 // else: f32 weights read the f32 rows in place, nothing to prepare
+            }
+        }
+
+        /// <summary>
+        /// A norm no matmul absorbed — BERT's embedding norm and the layer_output_norm that ends a post-norm block —
+        /// is a row pass of its own (a RowPrepStep with no activation forms); the next layer's q/k/v prepare their own rows.
+        /// </summary>
+        private static void WrapNorms(List<object> items)
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (items[i] is NormOp norm) items[i] = new RowPrepStep(norm, norm.From, norm.To, norm.Width, EquatableArray<ActKind>.Empty);
             }
         }
 

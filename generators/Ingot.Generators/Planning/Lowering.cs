@@ -20,13 +20,15 @@ namespace Ingot.Generators.Planning
     public sealed record LoweredGraph(EquatableArray<Op> Prologue, EquatableArray<EquatableArray<Op>> Layers, EquatableArray<Op> Epilogue);
 
     /// <summary>
-    /// The decoder block as the spec describes it, lowered to unfused ops in llama.cpp's order (golden/README items
-    /// 13–20): embed (· scale, + learned positions); per layer norm → q/k/v (+ biases) → rope → Q pre-scale →
-    /// attention → output projection (+ bias) → · residual scale → post-norm → residual add, then the same for the FFN
-    /// (gated or plain, fused gate|up or not); a parallel residual keeps the attention output for the FFN's add; final
-    /// norm → logits → · 1/logit_scale → soft-cap.
+    /// The block as the spec describes it, lowered to unfused ops in llama.cpp's order (golden/README items 13–21):
+    /// embed (· scale, + token type row 0, + learned positions, then the embedding norm); per layer, pre-norm:
+    /// norm → q/k/v (+ biases) → rope → Q pre-scale → attention → output projection (+ bias) → · residual scale →
+    /// post-norm → residual add, then the same for the FFN (gated or plain, fused gate|up or not); a parallel residual
+    /// keeps the attention output for the FFN's add. Post-norm (BERT): q/k/v read x itself and each residual add is
+    /// followed by its norm (attn_output_norm, layer_output_norm). A decoder ends with the final norm → logits →
+    /// · 1/logit_scale → soft-cap; an encoder (non-causal attention) ends with the last layer's x.
     /// </summary>
-    public static class DecoderLowering
+    public static class BlockLowering
     {
         public static LoweredGraph Lower(ModelSpec s, LayerWeights w)
         {
@@ -40,27 +42,32 @@ namespace Ingot.Generators.Planning
             var prologue = new List<Op>
             {
                 new EmbedOp(w.Matrix(-1, "token_embd.weight", s.VocabSize, dim), s.Embedding.Scale,
-                    s.Embedding.Positions == PositionKind.Learned ? w.Matrix(-1, "position_embd.weight", s.ContextLength, dim) : null),
+                    s.Embedding.Positions == PositionKind.Learned ? w.Matrix(-1, "position_embd.weight", s.ContextLength, dim) : null,
+                    s.Embedding.TokenTypes > 0 ? w.Matrix(-1, "token_types.weight", s.Embedding.TokenTypes, dim) : null),
             };
+            if (s.Embedding.Norm) prologue.Add(Norm(-1, "token_embd_norm", Buf.X, Buf.X));
+            bool post = s.Block.NormPosition == NormPosition.Post;
+            Buf input = post ? Buf.X : Buf.Xn; // what the sublayers read
 
             var layers = new List<EquatableArray<Op>>();
             for (int l = 0; l < s.Layers; l++)
             {
-                var ops = new List<Op> { Norm(l, "attn_norm", Buf.X, Buf.Xn) };
+                var ops = new List<Op>();
+                if (!post) ops.Add(Norm(l, "attn_norm", Buf.X, Buf.Xn));
                 var a = s.Attention;
                 if (a.FusedQkv)
                 {
                     var wqkv = w.Matrix(l, "attn_qkv.weight", qDim + 2 * kvDim, dim);
                     var bqkv = a.QkvBias ? w.Vector(l, "attn_qkv.bias", qDim + 2 * kvDim) : null;
-                    ops.Add(new LinearOp("q", wqkv, 0, qDim, bqkv, Buf.Xn, Buf.Q));
-                    ops.Add(new LinearOp("k", wqkv, qDim, kvDim, bqkv, Buf.Xn, Buf.K));
-                    ops.Add(new LinearOp("v", wqkv, qDim + kvDim, kvDim, bqkv, Buf.Xn, Buf.V));
+                    ops.Add(new LinearOp("q", wqkv, 0, qDim, bqkv, input, Buf.Q));
+                    ops.Add(new LinearOp("k", wqkv, qDim, kvDim, bqkv, input, Buf.K));
+                    ops.Add(new LinearOp("v", wqkv, qDim + kvDim, kvDim, bqkv, input, Buf.V));
                 }
                 else
                 {
-                    ops.Add(Projection(w, l, "q", "attn_q", qDim, dim, a.QkvBias, Buf.Xn, Buf.Q));
-                    ops.Add(Projection(w, l, "k", "attn_k", kvDim, dim, a.QkvBias, Buf.Xn, Buf.K));
-                    ops.Add(Projection(w, l, "v", "attn_v", kvDim, dim, a.QkvBias, Buf.Xn, Buf.V));
+                    ops.Add(Projection(w, l, "q", "attn_q", qDim, dim, a.QkvBias, input, Buf.Q));
+                    ops.Add(Projection(w, l, "k", "attn_k", kvDim, dim, a.QkvBias, input, Buf.K));
+                    ops.Add(Projection(w, l, "v", "attn_v", kvDim, dim, a.QkvBias, input, Buf.V));
                 }
                 if (s.Rope.Kind != RopeKind.None)
                 {
@@ -69,35 +76,42 @@ namespace Ingot.Generators.Planning
                     ops.Add(new RopeOp(Buf.K, s.Rope.Kind, ropeDims));
                 }
                 if (a.ScaleQuery) ops.Add(new ScaleOp(Buf.Q, a.Scale));
-                ops.Add(new AttentionOp(a.ScaleQuery ? 1f : a.Scale, a.LogitSoftcap, a.SlidingWindow, a.SlidingWindowLayers));
+                ops.Add(new AttentionOp(a.ScaleQuery ? 1f : a.Scale, a.LogitSoftcap, a.SlidingWindow, a.SlidingWindowLayers, a.Causal));
                 ops.Add(Projection(w, l, "o", "attn_output", dim, qDim, a.OutputBias, Buf.Att, Buf.O));
                 if (s.Block.ResidualScale != 1f) ops.Add(new ScaleOp(Buf.O, s.Block.ResidualScale));
                 if (s.Block.PostAttentionNorm) ops.Add(Norm(l, "post_attention_norm", Buf.O, Buf.O));
                 bool parallel = s.Block.Residual == ResidualKind.Parallel;
                 if (!parallel) ops.Add(new AddOp(Buf.X, Buf.O, null));
+                if (post) ops.Add(Norm(l, "attn_output_norm", Buf.X, Buf.X));
 
-                ops.Add(Norm(l, "ffn_norm", Buf.X, Buf.Xn));
+                if (!post) ops.Add(Norm(l, "ffn_norm", Buf.X, Buf.Xn));
                 var f = s.Ffn;
                 if (f.Gated && f.FusedGateUp)
                 {
                     var wgu = w.Matrix(l, "ffn_up.weight", 2 * ffn, dim);
                     var bgu = f.Bias ? w.Vector(l, "ffn_up.bias", 2 * ffn) : null;
-                    ops.Add(new LinearOp("gate", wgu, 0, ffn, bgu, Buf.Xn, Buf.Gate));
-                    ops.Add(new LinearOp("up", wgu, ffn, ffn, bgu, Buf.Xn, Buf.Up));
+                    ops.Add(new LinearOp("gate", wgu, 0, ffn, bgu, input, Buf.Gate));
+                    ops.Add(new LinearOp("up", wgu, ffn, ffn, bgu, input, Buf.Up));
                 }
                 else
                 {
-                    if (f.Gated) ops.Add(Projection(w, l, "gate", "ffn_gate", ffn, dim, f.Bias, Buf.Xn, Buf.Gate));
-                    ops.Add(Projection(w, l, "up", "ffn_up", ffn, dim, f.Bias, Buf.Xn, Buf.Up));
+                    if (f.Gated) ops.Add(Projection(w, l, "gate", "ffn_gate", ffn, dim, f.Bias, input, Buf.Gate));
+                    ops.Add(Projection(w, l, "up", "ffn_up", ffn, dim, f.Bias, input, Buf.Up));
                 }
                 ops.Add(new GluOp(f.Activation, f.Gated ? Buf.Gate : (Buf?)null, Buf.Up, Buf.Hb));
                 ops.Add(Projection(w, l, "down", "ffn_down", dim, ffn, f.Bias, Buf.Hb, Buf.F));
                 if (s.Block.ResidualScale != 1f) ops.Add(new ScaleOp(Buf.F, s.Block.ResidualScale));
                 if (s.Block.PostFfnNorm) ops.Add(Norm(l, "post_ffw_norm", Buf.F, Buf.F));
                 ops.Add(new AddOp(Buf.X, Buf.F, parallel ? Buf.O : (Buf?)null));
+                if (post) ops.Add(Norm(l, "layer_output_norm", Buf.X, Buf.X));
                 layers.Add(new EquatableArray<Op>(ops.ToArray()));
             }
 
+            if (!s.Attention.Causal)
+            {
+                // An encoder's result is the last layer's x (pooling is the runtime's): no final norm, no logits.
+                return new LoweredGraph(new EquatableArray<Op>(prologue.ToArray()), new EquatableArray<EquatableArray<Op>>(layers.ToArray()), EquatableArray<Op>.Empty);
+            }
             var output = s.Output.Tied ? w.Matrix(-1, "token_embd.weight", s.VocabSize, dim) : w.Matrix(-1, "output.weight", s.VocabSize, dim);
             var epilogue = new List<Op>
             {

@@ -32,6 +32,9 @@ namespace Ingot.Generators.Planning
         EquatableArray<MetadataCheck> Checks)
     {
         public bool HasRope => Spec.Rope.Kind != RopeKind.None;
+
+        /// <summary>Non-causal attention: an encoder, whose result is hidden states (IEncoder), not logits.</summary>
+        public bool IsEncoder => !Spec.Attention.Causal;
     }
 
     /// <summary>The [CompiledModel] class the plan is emitted into.</summary>

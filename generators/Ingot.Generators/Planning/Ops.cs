@@ -40,8 +40,11 @@ namespace Ingot.Generators.Planning
     /// <summary>One unfused operation of the lowered graph. Fusion passes (<see cref="Fusion"/>) turn them into <see cref="Step"/>s.</summary>
     public abstract record Op;
 
-    /// <summary>X[t] = token row · Scale (+ position row): GPT-2's learned positions, Gemma's and Granite's scales.</summary>
-    public sealed record EmbedOp(WeightRef Tokens, float Scale, WeightRef? Positions) : Op;
+    /// <summary>
+    /// X[t] = token row · Scale (+ token_types row 0) (+ position row), in ggml's order: GPT-2's and BERT's learned
+    /// positions, BERT's segment row (llama.cpp hard-codes type 0), Gemma's and Granite's scales.
+    /// </summary>
+    public sealed record EmbedOp(WeightRef Tokens, float Scale, WeightRef? Positions, WeightRef? TokenTypes = null) : Op;
 
     /// <summary>To[t] = norm(From[t]) · Weight (+ Bias), RMSNorm or LayerNorm over Width values.</summary>
     public sealed record NormOp(NormKind Kind, WeightRef Weight, WeightRef? Bias, float Epsilon, Buf From, Buf To, int Width) : Op;
@@ -63,9 +66,10 @@ namespace Ingot.Generators.Planning
 
     /// <summary>
     /// Att = softmax(score(Q·K) + mask) · V over the cache. Score: soft-cap (Softcap &gt; 0), then · Scale. Mask: causal, and
-    /// on the layers <see cref="WindowLayers"/> selects, keys older than Window positions.
+    /// on the layers <see cref="WindowLayers"/> selects, keys older than Window positions; an encoder's (Causal false)
+    /// query sees every token of the input.
     /// </summary>
-    public sealed record AttentionOp(float Scale, float Softcap, int Window, WindowLayers WindowLayers) : Op;
+    public sealed record AttentionOp(float Scale, float Softcap, int Window, WindowLayers WindowLayers, bool Causal = true) : Op;
 
     /// <summary>To = act(Gate) · Up, or act(Up) when there is no gate.</summary>
     public sealed record GluOp(Activation Activation, Buf? Gate, Buf Up, Buf To) : Op;

@@ -55,8 +55,12 @@ namespace Ingot.Generators.Planning
             if (spec.Output.LogitScale == 0f) Shape("output.logit_scale must not be 0 (logits are divided by it)");
 
             // What the emitters do not implement yet: one clear diagnostic each, never a failed publish.
-            if (spec.Block.NormPosition != NormPosition.Pre) Feature("block.norm_position 'post' (an encoder layout)");
-            if (!a.Causal) Feature("non-causal attention (an encoder)");
+            bool post = spec.Block.NormPosition == NormPosition.Post;
+            if (post && (spec.Block.PostAttentionNorm || spec.Block.PostFfnNorm)) Feature("block.norm_position 'post' with post_attention_norm/post_ffn_norm");
+            if (post && spec.Block.Residual == ResidualKind.Parallel) Feature("block.norm_position 'post' with a parallel residual");
+            if (!a.Causal && a.SlidingWindowLayers != WindowLayers.None) Feature("a sliding window on non-causal attention");
+            if (!a.Causal && spec.Output.Pooling == PoolingKind.Rank) Feature("output.pooling 'rank' (the reranker head)");
+            if (a.Causal && spec.Output.Pooling != PoolingKind.None) Feature("output.pooling '" + SpecNames.Of(spec.Output.Pooling) + "' on a causal model (pooling is an encoder's)");
             if (spec.Block.Residual == ResidualKind.Parallel && (spec.Block.PostAttentionNorm || spec.Block.PostFfnNorm)) Feature("a parallel residual with post-norms");
             if (spec.Rope.Scaling.Kind == RopeScalingKind.LongRope && !spec.Rope.FreqFactors && spec.Weights.Role("rope_factors_long") is null)
                 Feature("rope.scaling 'longrope' without rope_factors_long/rope_factors_short weights");
@@ -99,7 +103,8 @@ namespace Ingot.Generators.Planning
 
             var plan = new ModelPlan(
                 spec, spec.Dim, spec.Layers, a.Heads, a.KvHeads, headDim, a.Heads * headDim, a.KvHeads * headDim, a.Heads / a.KvHeads,
-                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, MaxBatch,
+                // An encoder's query sees every token of the input, so the whole input is one chunk: buffers for the context.
+                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, a.Causal ? MaxBatch : spec.ContextLength,
                 prologue, new EquatableArray<LayerKindPlan>(kinds.ToArray()), epilogue,
                 new EquatableArray<WeightRef>(globals.ToArray()), EquatableArray.From(arch.Checks(spec)));
             return Result<ModelPlan>.Ok(plan);
@@ -127,7 +132,7 @@ namespace Ingot.Generators.Planning
             }
             switch (op)
             {
-                case EmbedOp e: Add(e.Tokens); Add(e.Positions); break;
+                case EmbedOp e: Add(e.Tokens); Add(e.TokenTypes); Add(e.Positions); break;
                 case NormOp nm: Add(nm.Weight); Add(nm.Bias); break;
                 case LinearOp l: Add(l.Weight); Add(l.Bias); break;
             }

@@ -39,7 +39,7 @@ public sealed class BenchVerb : IHostVerb
 
         using var weights = context.OpenWeights();
         context.LoadModel(weights, Math.Max(Math.Max(pp, tg + 1), 1));
-        var model = context.Model;
+        var model = context.Causal;
         if (pp > model.ContextSize || tg + 1 > model.ContextSize)
             throw new Runtime.ContextOverflowException($"the tests need {Math.Max(pp, tg + 1)} positions but the context holds {model.ContextSize}; raise --ctx");
 

@@ -42,7 +42,7 @@ public sealed class ChatVerb : IHostVerb
         var template = ChatSession.LoadTemplate(weights, templatePath);
         var codec = HostContext.LoadTokenizer(weights);
         context.LoadModel(weights, 0);
-        var generator = new TextGenerator(context.Model, codec);
+        var generator = new TextGenerator(context.Causal, codec);
         var session = new ChatSession(template, generator);
         if (system is not null) session.AddSystem(system);
         var options = new GenerationOptions(maxNew, sampling) { StopAtBos = false };
@@ -81,12 +81,12 @@ public sealed class ChatVerb : IHostVerb
             {
                 double tg = result.DecodeSeconds > 0 ? result.GeneratedTokens / result.DecodeSeconds : 0;
                 context.Error.WriteLine(string.Format(inv, "[{0} prompt tokens, {1} from the cache; {2} generated, {3:F1} t/s; {4} of {5} context tokens used]",
-                    result.PromptTokens, generator.ReusedPromptTokens, result.GeneratedTokens, tg, context.Model.Position, context.Model.ContextSize));
+                    result.PromptTokens, generator.ReusedPromptTokens, result.GeneratedTokens, tg, context.Causal.Position, context.Causal.ContextSize));
             }
             if (context.Cancellation.IsCancellationRequested) break;
             if (result.StopReason == StopReason.ContextFull)
             {
-                context.Error.WriteLine($"{context.Program}: the context is full ({context.Model.ContextSize} tokens); /reset or raise --ctx");
+                context.Error.WriteLine($"{context.Program}: the context is full ({context.Causal.ContextSize} tokens); /reset or raise --ctx");
             }
         }
         return 0;

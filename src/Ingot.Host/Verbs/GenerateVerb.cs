@@ -64,7 +64,7 @@ public sealed class GenerateVerb : IHostVerb
 
         int needed = maxNew >= 0 ? promptIds.Count + maxNew : steps;
         context.LoadModel(weights, needed);
-        var model = context.Model;
+        var model = context.Causal;
         if (maxNew < 0)
         {
             int positions = steps == 0 ? model.ContextSize : steps;

@@ -28,7 +28,7 @@ public sealed class LogitsVerb : IHostVerb
         int[] tokens = ParseTokens(tokensText);
         using var weights = context.OpenWeights();
         context.LoadModel(weights, tokens.Length);
-        var model = context.Model;
+        var model = context.Causal;
         int cols = model.VocabSize;
         foreach (int t in tokens)
             if ((uint)t >= (uint)cols) throw new UsageException($"token {t} is outside the vocabulary (0..{cols - 1})");

@@ -13,6 +13,13 @@ namespace Ingot.Generators.Emit.Steps
     {
         public static void Call(SourceWriter w, AttentionStep s, EmitContext ctx)
         {
+            if (!s.Attention.Causal)
+            {
+                string all = ctx.Body("attention", "AttentionBody", false, (bw, name) => BidirectionalBody(bw, name));
+                w.Line("var attention = new " + all + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = " + ctx.Rows + " };");
+                w.Line("pool.For(" + ctx.Rows + " * Heads, ref attention);");
+                return;
+            }
             string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name));
             w.Line("var attention = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };");
             w.Line("pool.For(" + ctx.Rows + " * Heads, ref attention);");
@@ -41,6 +48,29 @@ namespace Ingot.Generators.Emit.Steps
             w.Close();
         }
 
+        /// <summary>An encoder's attention: every query sees the Count tokens of the input (K and V at cache rows 0 .. Count − 1).</summary>
+        private static void BidirectionalBody(SourceWriter w, string name)
+        {
+            w.Line("/// <summary>Bidirectional attention over the input's Count tokens, one (token, query head) per work unit. Scores: q · k,");
+            w.Line("/// soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Open("private struct " + name + " : IRangeBody");
+            w.Line("public float* Q;        // (Count, QDim)");
+            w.Line("public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer");
+            w.Line("public float* VCache;   // (context, KvDim)");
+            w.Line("public float* Out;      // (Count, QDim)");
+            w.Line("public int Count;       // tokens of the input");
+            w.Line();
+            w.Open("public void Run(int start, int end)");
+            w.Open("for (int unit = start; unit < end; unit++)");
+            w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
+            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1);");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
         /// <summary>The WindowOf(l) method: the window of layer l as the spec's pattern says, 0 when loaded with NoSlidingWindow.</summary>
         public static void WindowMethod(SourceWriter w, ModelPlan p)
         {
@@ -63,6 +93,11 @@ namespace Ingot.Generators.Emit.Steps
         public static string Describe(AttentionStep s, ModelPlan p)
         {
             var a = s.Attention;
+            if (!a.Causal)
+            {
+                return "attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") +
+                       ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
+            }
             string window = a.Window == 0 || a.WindowLayers == WindowLayers.None ? "" : ", sliding window " + I(a.Window) + " on " + SpecNames.Of(a.WindowLayers) + " layers";
             return "attention: causal over the cache, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window +
                    ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";

@@ -3,7 +3,7 @@ using static Ingot.Generators.Emit.Literals;
 
 namespace Ingot.Generators.Emit.Steps
 {
-    /// <summary>The embedding: a token's row (dequantized), · scale, + its position's row.</summary>
+    /// <summary>The embedding: a token's row (dequantized), · scale, + token type row 0, + its position's row.</summary>
     internal static class EmbedEmitter
     {
         public static void Call(SourceWriter w, EmbedStep s, EmitContext ctx) =>
@@ -14,14 +14,19 @@ namespace Ingot.Generators.Emit.Steps
         {
             var e = s.Embed;
             w.Line("/// <summary>x = token_embd row <paramref name=\"token\"/> (" + WeightKinds.Name(e.Tokens.Kind) + ")" + (e.Scale != 1f ? " · EmbeddingScale" : "") +
-                   (e.Positions != null ? " + position_embd row <paramref name=\"pos\"/>" : "") + ".</summary>");
+                   (e.TokenTypes != null ? " + token_types row 0 (llama.cpp's type for every token)" : "") + (e.Positions != null ? " + position_embd row <paramref name=\"pos\"/>" : "") + ".</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private void EmbedRow(int token, int pos, float* x)");
             Row(w, e.Tokens, "token", "x");
             if (e.Scale != 1f) w.Line("Vec.Scale(x, EmbeddingScale, x, Dim);");
+            if (e.TokenTypes != null || e.Positions != null) w.Line("float* p = stackalloc float[Dim];");
+            if (e.TokenTypes != null)
+            {
+                Row(w, e.TokenTypes, "0", "p");
+                w.Line("Vec.Add(x, p, x, Dim);");
+            }
             if (e.Positions != null)
             {
-                w.Line("float* p = stackalloc float[Dim];");
                 Row(w, e.Positions, "pos", "p");
                 w.Line("Vec.Add(x, p, x, Dim);");
             }
@@ -40,7 +45,8 @@ namespace Ingot.Generators.Emit.Steps
         public static string Describe(EmbedStep s, ModelPlan p)
         {
             var e = s.Embed;
-            return "embed: x[t] = token_embd[token] (" + I(p.Dim) + ")" + (e.Scale != 1f ? " · " + F(e.Scale) : "") + (e.Positions != null ? " + position_embd[pos]" : "") +
+            return "embed: x[t] = token_embd[token] (" + I(p.Dim) + ")" + (e.Scale != 1f ? " · " + F(e.Scale) : "") + (e.TokenTypes != null ? " + token_types[0]" : "") +
+                   (e.Positions != null ? " + position_embd[pos]" : "") +
                    " [" + (e.Tokens.Kind == WeightKind.F32 ? "row copy" : "Dequantize.Row(" + WeightKinds.Name(e.Tokens.Kind) + ")") + "]";
         }
     }

@@ -104,9 +104,12 @@ namespace Ingot.Generators.Emit.Steps
             string act = SpecNames.Of(s.Activation);
             string table = s.Activation == Activation.Gelu ? ", GELU through ggml's f16 table" : "";
             return s.Gate != null
-                ? "ffn_gate_up: h = " + act + "(gate · xn" + (s.Gate.Bias != null ? " + b" : "") + ") · (up · xn" + (s.Up.Bias != null ? " + b" : "") + ") in one pass over " + I(s.Up.Rows) + " rows" +
+                ? "ffn_gate_up: h = " + act + "(gate · " + In(s.Up.From) + (s.Gate.Bias != null ? " + b" : "") + ") · (up · " + In(s.Up.From) + (s.Up.Bias != null ? " + b" : "") + ") in one pass over " + I(s.Up.Rows) + " rows" +
                   (s.Gate.Weight == s.Up.Weight ? " (fused gate|up)" : "") + table + " [gate " + StepEmitters.KernelName(s.Gate.Weight.Kind) + "; up " + StepEmitters.KernelName(s.Up.Weight.Kind) + "]"
-                : "ffn_up: h = " + act + "(up · xn" + (s.Up.Bias != null ? " + b" : "") + ") over " + I(s.Up.Rows) + " rows" + table + " [" + StepEmitters.KernelName(s.Up.Weight.Kind) + "]";
+                : "ffn_up: h = " + act + "(up · " + In(s.Up.From) + (s.Up.Bias != null ? " + b" : "") + ") over " + I(s.Up.Rows) + " rows" + table + " [" + StepEmitters.KernelName(s.Up.Weight.Kind) + "]";
         }
+
+        /// <summary>The input's name in a description: xn (normalized, pre-norm blocks) or x (post-norm blocks read x itself).</summary>
+        internal static string In(Buf b) => b == Buf.X ? "x" : "xn";
     }
 }

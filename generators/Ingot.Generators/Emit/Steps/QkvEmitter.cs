@@ -97,7 +97,7 @@ namespace Ingot.Generators.Emit.Steps
         }
 
         public static string Describe(QkvStep s, ModelPlan p) =>
-            "qkv: q|k|v = W · xn in one pass over " + I(p.QDim + 2 * p.KvDim) + " rows" + (s.Q.Weight == s.K.Weight ? " (fused attn_qkv)" : "") +
+            "qkv: q|k|v = W · " + GateUpEmitter.In(s.Q.From) + " in one pass over " + I(p.QDim + 2 * p.KvDim) + " rows" + (s.Q.Weight == s.K.Weight ? " (fused attn_qkv)" : "") +
             ", epilogue " + Epilogue(s) + ", k and v into the KV cache [q " + StepEmitters.KernelName(s.Q.Weight.Kind) + "; k " +
             StepEmitters.KernelName(s.K.Weight.Kind) + "; v " + StepEmitters.KernelName(s.V.Weight.Kind) + "]";
     }

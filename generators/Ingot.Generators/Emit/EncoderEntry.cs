@@ -1,0 +1,33 @@
+namespace Ingot.Generators.Emit
+{
+    /// <summary>
+    /// An encoder's public entry (IEncoder.Encode): the whole input as one chunk, since every query sees every token;
+    /// the compiled MaxBatch is the trained context, so the buffer plan holds any input the positions allow.
+    /// </summary>
+    internal static class EncoderEntry
+    {
+        public static void Encode(SourceWriter w)
+        {
+            string gc = ModelEmitter.GeneratedCodeAttribute;
+            w.Line("/// <summary>Runs the tokens as one input (positions 0 ..); hidden receives the last layer's hidden states (tokens × HiddenSize).</summary>");
+            w.Line(gc);
+            w.Open("public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden)");
+            w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Encode\");");
+            w.Line("if (tokens.IsEmpty) throw new ArgumentException(\"no tokens\", nameof(tokens));");
+            w.Line("if (tokens.Length > MaxTokens)");
+            w.Line("    throw new ContextOverflowException(\"input too long: \" + tokens.Length + \" tokens, but this encoder takes at most \" + MaxTokens + \" (its trained context is \" + ContextLength + \")\");");
+            w.Line("if (hidden.Length != (long)tokens.Length * Dim)");
+            w.Line("    throw new ArgumentException(\"hidden must have length tokens × HiddenSize (\" + ((long)tokens.Length * Dim) + \"), not \" + hidden.Length, nameof(hidden));");
+            w.Open("foreach (int token in tokens)");
+            w.Line("if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, \"token id outside [0, \" + VocabSize + \")\");");
+            w.Close();
+            w.Line("_position = 0;");
+            w.Line("fixed (int* tp = tokens)");
+            w.Line("fixed (float* hp = hidden)");
+            w.Line("    RunChunk(tp, tokens.Length, hp);");
+            w.Line("_position = 0;");
+            w.Close();
+            w.Line();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Ingot.Host.CommandLine;
+using Ingot.Runtime.Kernels;
+using Ingot.Specs;
+
+namespace Ingot.Host.Verbs;
+
+/// <summary>
+/// <c>embed TEXT… | --tokens IDS | --file F [--pooling none|mean|cls|last] [--normalize] [-o FILE]</c>: an encoder's
+/// hidden states per input, pooled or per token. With -o the rows go to a file in the golden format (int32 rows,
+/// int32 cols, float32[rows][cols], little-endian: every input's pooled row, or every token's row with pooling none);
+/// without it one JSON line per input.
+/// </summary>
+public sealed class EmbedVerb : IHostVerb
+{
+    public string Name => "embed";
+    public string Summary => "embeddings of texts or token ids (pooled or per token), as JSON lines or a binary file";
+
+    public string Usage(string program) =>
+        $"usage: {program} embed TEXT… | --tokens \"101 …\" | --file F [--pooling none|mean|cls|last] [--normalize] [--truncate] [-o FILE] [--model PATH] [-t N]\n\n" +
+        "  TEXT              inputs (or -p TEXT); each is tokenized with [CLS] … [SEP] as the model adds them\n" +
+        "  --tokens IDS      one input given as token ids, separated by spaces or commas (nothing is added)\n" +
+        "  --file F          one text input per line\n" +
+        "  --pooling P       none (a row per token), mean, cls (the first token) or last; default: the model file's\n" +
+        "  --normalize       scale each output row to unit length (L2)\n" +
+        "  --truncate        cut an input longer than the model takes instead of refusing it\n" +
+        "  -o FILE           write int32 rows, int32 cols, float32[rows][cols] (little-endian) instead of JSON lines\n";
+
+    public int Run(HostContext context, ArgReader args)
+    {
+        context.ReadCommonOptions(args);
+        string? tokensText = args.OptionOrNull("--tokens");
+        string? file = args.OptionOrNull("--file", "-f");
+        string? poolingName = args.OptionOrNull("--pooling");
+        bool normalize = args.Flag("--normalize");
+        bool truncate = args.Flag("--truncate");
+        string? output = args.OptionOrNull("-o", "--output");
+        var texts = new List<string>(args.OptionValues("-p", "--prompt"));
+        while (args.Positional() is { } t) texts.Add(t);
+        args.ThrowIfUnknown();
+        int sources = (tokensText is null ? 0 : 1) + (file is null ? 0 : 1) + (texts.Count > 0 ? 1 : 0);
+        if (sources == 0) throw new UsageException("missing input: TEXT, --tokens IDS or --file F");
+        if (sources > 1) throw new UsageException("give the inputs one way: TEXT, --tokens or --file");
+        PoolingKind? pooling = null;
+        if (poolingName is not null)
+        {
+            if (!SpecNames.TryParse(poolingName, out PoolingKind p) || p == PoolingKind.Rank)
+                throw new UsageException($"--pooling '{poolingName}': none, mean, cls or last");
+            pooling = p;
+        }
+        if (file is not null) texts.AddRange(File.ReadAllLines(file));
+
+        using var weights = context.OpenWeights();
+        context.LoadModel(weights, 0);
+        var model = context.Encoder;
+        var kind = pooling ?? model.Pooling;
+        if (kind == PoolingKind.Rank) kind = PoolingKind.None; // a reranker's score needs its head; the hidden states are what is left
+
+        var inputs = new List<int[]>();
+        if (tokensText is not null) inputs.Add(LogitsVerb.ParseTokens(tokensText));
+        else
+        {
+            var codec = HostContext.LoadTokenizer(weights);
+            foreach (var text in texts) inputs.Add([.. codec.EncodePrompt(text)]);
+        }
+
+        int dim = model.HiddenSize;
+        var rows = new List<float[]>();
+        using var json = output is null ? null : new StringWriter(CultureInfo.InvariantCulture);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            int[] ids = inputs[i];
+            if (ids.Length == 0) throw new ArgumentException($"input {i} has no tokens");
+            if (ids.Length > model.MaxTokens)
+            {
+                if (!truncate)
+                    throw new Runtime.ContextOverflowException($"input {i} has {ids.Length} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
+                ids = ids[..model.MaxTokens];
+            }
+            var hidden = new float[checked(ids.Length * dim)];
+            model.Encode(ids, hidden);
+            var inputRows = new List<float[]>();
+            if (kind == PoolingKind.None)
+            {
+                for (int t = 0; t < ids.Length; t++) inputRows.Add(hidden.AsSpan(t * dim, dim).ToArray());
+            }
+            else
+            {
+                var pooled = new float[dim];
+                Pooling.Pool(kind, hidden, ids.Length, dim, pooled);
+                inputRows.Add(pooled);
+            }
+            if (normalize) foreach (var r in inputRows) Pooling.Normalize(r);
+            if (output is null) context.Out.WriteLine(JsonLine(i, ids, inputRows, kind));
+            else rows.AddRange(inputRows);
+        }
+        if (output is not null)
+        {
+            WriteMatrix(output, rows, dim);
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {rows.Count} x {dim} ({SpecNames.Of(kind)} pooling{(normalize ? ", normalized" : "")}) to {output}"));
+        }
+        return 0;
+    }
+
+    /// <summary>{"index":0,"tokens":[…],"embedding":[…]} (pooled) or {"index":0,"tokens":[…],"embeddings":[[…],…]} (pooling none).</summary>
+    private static string JsonLine(int index, int[] ids, List<float[]> rows, PoolingKind kind)
+    {
+        var sb = new StringBuilder();
+        sb.Append("{\"index\":").Append(index).Append(",\"tokens\":[").AppendJoin(',', ids).Append(']');
+        if (kind == PoolingKind.None)
+        {
+            sb.Append(",\"embeddings\":[");
+            for (int r = 0; r < rows.Count; r++)
+            {
+                if (r > 0) sb.Append(',');
+                Row(sb, rows[r]);
+            }
+            sb.Append(']');
+        }
+        else
+        {
+            sb.Append(",\"embedding\":");
+            Row(sb, rows[0]);
+        }
+        return sb.Append('}').ToString();
+    }
+
+    private static void Row(StringBuilder sb, float[] row)
+    {
+        sb.Append('[');
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append(row[i].ToString("R", CultureInfo.InvariantCulture));
+        }
+        sb.Append(']');
+    }
+
+    /// <summary>The golden format: int32 rows, int32 cols, float32[rows][cols], little-endian.</summary>
+    internal static void WriteMatrix(string path, List<float[]> rows, int cols)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteInt32LittleEndian(header, rows.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], cols);
+        stream.Write(header);
+        var bytes = new byte[cols * sizeof(float)];
+        foreach (var row in rows)
+        {
+            for (int c = 0; c < cols; c++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(c * sizeof(float)), row[c]);
+            stream.Write(bytes);
+        }
+    }
+}

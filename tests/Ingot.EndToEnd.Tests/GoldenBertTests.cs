@@ -1,0 +1,78 @@
+using Ingot.Formats;
+using Ingot.Runtime;
+using Ingot.Runtime.Kernels;
+using Ingot.Specs;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.EndToEnd.Tests;
+
+/// <summary>
+/// The golden BERT encoders against llama.cpp (golden/README item 21): the per-token hidden states of
+/// [CLS] 300 … 313 [SEP] against ref/bert.*.embd.bin (pooling none) and their mean against embd_mean.bin, within
+/// 2e-3 max-abs for F32 (ggml's GELU table) and 1e-2 for F16 (llama.cpp rounds activations to f16 before each matmul).
+/// </summary>
+public class GoldenBertTests(ITestOutputHelper output)
+{
+    private static readonly int[] Tokens = [101, .. Enumerable.Range(300, 14), 102];
+
+    public static TheoryData<string, string, float> Models => new()
+    {
+        { "bert.f32", nameof(BertF32), 2e-3f },
+        { "bert.f16", nameof(BertF16), 1e-2f },
+    };
+
+    internal static IEncoder Create(string className) => className switch
+    {
+        nameof(BertF32) => new BertF32(),
+        nameof(BertF16) => new BertF16(),
+        _ => throw new ArgumentException(className),
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void HiddenStatesAndMeanMatchLlamaCpp(string model, string className, float tolerance)
+    {
+        var perToken = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".embd.bin"));
+        var mean = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", model + ".embd_mean.bin"));
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
+        using var m = Create(className);
+        m.Load(file, new InferenceOptions(Threads: 2));
+        Assert.Equal(PoolingKind.Mean, m.Pooling);
+        int dim = m.HiddenSize;
+        var hidden = new float[Tokens.Length * dim];
+        m.Encode(Tokens, hidden);
+
+        Assert.Equal(Tokens.Length, perToken.GetLength(0));
+        Assert.Equal(dim, perToken.GetLength(1));
+        float maxAbs = 0;
+        for (int t = 0; t < Tokens.Length; t++)
+            for (int d = 0; d < dim; d++) maxAbs = Math.Max(maxAbs, Math.Abs(hidden[t * dim + d] - perToken[t, d]));
+
+        var pooled = new float[dim];
+        Pooling.Pool(PoolingKind.Mean, hidden, Tokens.Length, dim, pooled);
+        float meanAbs = 0;
+        for (int d = 0; d < dim; d++) meanAbs = Math.Max(meanAbs, Math.Abs(pooled[d] - mean[0, d]));
+        output.WriteLine($"{model}: per-token max-abs {maxAbs:E3}, mean-pooled {meanAbs:E3} (tolerance {tolerance:E0})");
+        Assert.True(maxAbs <= tolerance, $"{model}: per-token max-abs {maxAbs} > {tolerance}");
+        Assert.True(meanAbs <= tolerance, $"{model}: mean-pooled max-abs {meanAbs} > {tolerance}");
+
+        // Encoding again gives the same rows bit for bit (nothing leaks from one input into the next).
+        var again = new float[hidden.Length];
+        m.Encode(Tokens, again);
+        Assert.Equal(hidden, again);
+    }
+
+    [Fact]
+    public void AnInputLongerThanThePositionTableIsRefusedNamingBothLengths()
+    {
+        using var file = GgufFile.Open(TestPaths.Require("golden", "models", "bert.f32.gguf"));
+        using var m = new BertF32();
+        m.Load(file, new InferenceOptions(Threads: 1));
+        int[] tooLong = Enumerable.Repeat(300, m.MaxTokens + 1).ToArray();
+        var e = Assert.Throws<ContextOverflowException>(() => m.Encode(tooLong, new float[tooLong.Length * m.HiddenSize]));
+        Assert.Contains($"{m.MaxTokens + 1} tokens", e.Message);
+        Assert.Contains($"at most {m.MaxTokens}", e.Message);
+        Assert.Throws<ArgumentException>(() => m.Encode([], []));
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using Ingot.Cli.Building;
+using Ingot.Formats;
+using Ingot.Runtime;
+using Ingot.Runtime.Kernels;
+using Ingot.Specs;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.Host.Tests;
+
+[CompiledModel("bert-synth-cls")]
+public partial class BertSynthCls { }
+
+/// <summary>
+/// A BERT of another shape than the golden one (dim 96, 3 heads, 3 layers, ffn 160, context 48), written by
+/// `ingot synth --arch bert` with random weights, against a float64 BERT written here from the published architecture
+/// (Devlin et al.; llama.cpp's bert graph: token + token_types[0] + position, LayerNorm; per layer
+/// x = LN(x + O(softmax(QKᵀ/√d)V)), x = LN(x + W₂ gelu(W₁x + b₁) + b₂)), per token and CLS-pooled.
+/// The reference computes GELU exactly (tanh form), the compiled model through ggml's f16 table as llama.cpp does,
+/// so the tolerance is golden/README's for GELU models without table emulation (5e-3).
+/// </summary>
+public class BertReferenceTests(ITestOutputHelper output)
+{
+    private static SynthOptions Options => new()
+    {
+        Architecture = "bert", Name = "bert-synth-cls", Dim = 96, Layers = 3, Heads = 3, FfnDim = 160, VocabSize = 300, ContextLength = 48,
+        NormEpsilon = 1e-12f, Seed = 7,
+    };
+
+    [Fact]
+    public void CompiledBertMatchesAFloat64ReferencePerTokenAndClsPooled()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bert-synth-{Environment.ProcessId}.gguf");
+        try
+        {
+            var spec = SynthModel.Write(path, Options, null);
+            Assert.Equal(BertSynthCls.SpecJson, SpecWriter.Write(spec)); // the compiled class is this file's spec
+            using var file = GgufFile.Open(path);
+            using var model = new BertSynthCls();
+            model.Load(file, new InferenceOptions(Threads: 2));
+            Assert.Equal(PoolingKind.Cls, model.Pooling);
+
+            var rng = new Random(11);
+            foreach (int n in new[] { 1, 7, 48 })
+            {
+                int[] tokens = [.. Enumerable.Range(0, n).Select(_ => rng.Next(spec.VocabSize))];
+                int dim = model.HiddenSize;
+                var hidden = new float[n * dim];
+                model.Encode(tokens, hidden);
+                double[,] expected = Reference(file, spec, tokens);
+
+                double maxAbs = 0;
+                for (int t = 0; t < n; t++)
+                    for (int d = 0; d < dim; d++) maxAbs = Math.Max(maxAbs, Math.Abs(hidden[t * dim + d] - expected[t, d]));
+                var cls = new float[dim];
+                Pooling.Pool(PoolingKind.Cls, hidden, n, dim, cls);
+                double clsAbs = Enumerable.Range(0, dim).Max(d => Math.Abs(cls[d] - expected[0, d]));
+                output.WriteLine($"{n} tokens: per-token max-abs {maxAbs:E3}, cls {clsAbs:E3}");
+                Assert.True(maxAbs <= 5e-3, $"{n} tokens: per-token max-abs {maxAbs}");
+                Assert.True(clsAbs <= 5e-3, $"{n} tokens: cls max-abs {clsAbs}");
+            }
+            Assert.Throws<ContextOverflowException>(() => model.Encode(new int[49], new float[49 * model.HiddenSize]));
+        }
+        finally { File.Delete(path); }
+    }
+
+    /// <summary>The hidden states (tokens × dim) in float64 from the file's F32 tensors.</summary>
+    private static double[,] Reference(GgufFile f, ModelSpec s, int[] tokens)
+    {
+        int n = tokens.Length, dim = s.Dim, heads = s.Attention.Heads, hd = dim / heads, ffn = s.FfnDim;
+        double eps = s.Norm.Epsilon;
+        float[] T(string name) => MemoryMarshal.Cast<byte, float>(f.GetTensorBytes(f.FindTensor(name)!)).ToArray();
+
+        var x = new double[n, dim];
+        float[] tok = T("token_embd.weight"), types = T("token_types.weight"), pos = T("position_embd.weight");
+        for (int t = 0; t < n; t++)
+            for (int d = 0; d < dim; d++) x[t, d] = (double)tok[tokens[t] * dim + d] + types[d] + pos[t * dim + d];
+        LayerNorm(x, T("token_embd_norm.weight"), T("token_embd_norm.bias"), eps);
+
+        for (int l = 0; l < s.Layers; l++)
+        {
+            string b = $"blk.{l}.";
+            var q = Linear(x, T(b + "attn_q.weight"), T(b + "attn_q.bias"), dim);
+            var k = Linear(x, T(b + "attn_k.weight"), T(b + "attn_k.bias"), dim);
+            var v = Linear(x, T(b + "attn_v.weight"), T(b + "attn_v.bias"), dim);
+            var att = new double[n, dim];
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++)
+                {
+                    var p = new double[n];
+                    for (int j = 0; j < n; j++)
+                    {
+                        double dot = 0;
+                        for (int e = 0; e < hd; e++) dot += q[i, h * hd + e] * k[j, h * hd + e];
+                        p[j] = dot / Math.Sqrt(hd);
+                    }
+                    double max = p.Max(), sum = 0;
+                    for (int j = 0; j < n; j++) sum += p[j] = Math.Exp(p[j] - max);
+                    for (int j = 0; j < n; j++)
+                        for (int e = 0; e < hd; e++) att[i, h * hd + e] += p[j] / sum * v[j, h * hd + e];
+                }
+            var o = Linear(att, T(b + "attn_output.weight"), T(b + "attn_output.bias"), dim);
+            Add(x, o);
+            LayerNorm(x, T(b + "attn_output_norm.weight"), T(b + "attn_output_norm.bias"), eps);
+            var up = Linear(x, T(b + "ffn_up.weight"), T(b + "ffn_up.bias"), ffn);
+            for (int t = 0; t < n; t++)
+                for (int e = 0; e < ffn; e++)
+                {
+                    double u = up[t, e];
+                    up[t, e] = 0.5 * u * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+                }
+            Add(x, Linear(up, T(b + "ffn_down.weight"), T(b + "ffn_down.bias"), dim));
+            LayerNorm(x, T(b + "layer_output_norm.weight"), T(b + "layer_output_norm.bias"), eps);
+        }
+        return x;
+    }
+
+    /// <summary>y[t] = W x[t] + b, W (rows × cols) row-major as GGUF stores ne {cols, rows}.</summary>
+    private static double[,] Linear(double[,] x, float[] w, float[] bias, int rows)
+    {
+        int n = x.GetLength(0), cols = x.GetLength(1);
+        var y = new double[n, rows];
+        for (int t = 0; t < n; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                double acc = bias[r];
+                for (int c = 0; c < cols; c++) acc += (double)w[r * cols + c] * x[t, c];
+                y[t, r] = acc;
+            }
+        return y;
+    }
+
+    private static void Add(double[,] x, double[,] y)
+    {
+        for (int t = 0; t < x.GetLength(0); t++)
+            for (int d = 0; d < x.GetLength(1); d++) x[t, d] += y[t, d];
+    }
+
+    private static void LayerNorm(double[,] x, float[] w, float[] b, double eps)
+    {
+        int n = x.GetLength(0), dim = x.GetLength(1);
+        for (int t = 0; t < n; t++)
+        {
+            double mean = 0, var = 0;
+            for (int d = 0; d < dim; d++) mean += x[t, d];
+            mean /= dim;
+            for (int d = 0; d < dim; d++) var += (x[t, d] - mean) * (x[t, d] - mean);
+            var /= dim;
+            double inv = 1 / Math.Sqrt(var + eps);
+            for (int d = 0; d < dim; d++) x[t, d] = (x[t, d] - mean) * inv * w[d] + b[d];
+        }
+    }
+}
