@@ -18,7 +18,7 @@ public static class HostProgram
         [new GenerateVerb(), new ChatVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
 
     /// <summary>The verbs an encoder's executable serves, in help order.</summary>
-    public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new TokenizeVerb(), new InfoVerb()];
+    public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new RerankVerb(), new TokenizeVerb(), new InfoVerb()];
 
     /// <summary>What the model's kind offers: an encoder's verbs or a causal LM's.</summary>
     public static IReadOnlyList<IHostVerb> VerbsFor(IModel model) => model is IEncoder ? EncoderVerbs : Verbs;

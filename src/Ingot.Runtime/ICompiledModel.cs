@@ -88,6 +88,15 @@ public interface IEncoder : IModel
     /// lengths when the input is longer than <see cref="MaxTokens"/>.
     /// </summary>
     void Encode(ReadOnlySpan<int> tokens, Span<float> hidden);
+
+    /// <summary>Scores the model's head gives per input (a reranker's 1); 0 when it has none.</summary>
+    int ScoreCount { get; }
+
+    /// <summary>
+    /// <see cref="Encode(ReadOnlySpan{int}, Span{float})"/>, plus the head's <see cref="ScoreCount"/> scores of the
+    /// first ([CLS]) row into <paramref name="scores"/> (empty: the head is skipped).
+    /// </summary>
+    void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores);
 }
 
 /// <summary>Weights that do not match the compiled spec; the message names the tensor or key and both values.</summary>

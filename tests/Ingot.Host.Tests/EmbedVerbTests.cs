@@ -11,7 +11,7 @@ namespace Ingot.Host.Tests;
 /// A deterministic encoder for the host: hidden[t][d] = token + t / 8 + d / 64 (so pooled rows and per-token rows are
 /// known in closed form), with the generated encoders' refusal of an input longer than MaxTokens.
 /// </summary>
-public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pooling = PoolingKind.Mean) : IEncoder
+public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pooling = PoolingKind.Mean, int scores = 0) : IEncoder
 {
     public List<int[]> Inputs { get; } = [];
     public ModelDescription Description => new("enc", "bert", "{}\n", 1024, maxTokens, 42, ["scalar"], "scalar");
@@ -22,6 +22,20 @@ public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pool
     public void Load(GgufFile weights, InferenceOptions options) { }
 
     public static float Value(int token, int t, int d) => token + t / 8f + d / 64f;
+
+    public int ScoreCount => scores;
+
+    /// <summary>The head's score: the sum of the ids (so a test knows which input scored what).</summary>
+    public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)
+    {
+        Encode(tokens, hidden);
+        if (!scores.IsEmpty)
+        {
+            int sum = 0;
+            foreach (int t in tokens) sum += t;
+            scores[0] = sum;
+        }
+    }
 
     public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden)
     {

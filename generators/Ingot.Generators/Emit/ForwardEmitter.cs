@@ -22,9 +22,10 @@ namespace Ingot.Generators.Emit
             if (p.IsEncoder)
             {
                 EncoderEntry.Encode(w);
-                w.Line("/// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim).</summary>");
+                w.Line("/// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim)" +
+                       (p.Epilogue.Count > 0 ? ", logits (when not null) the head's HeadOutputs scores of the CLS row" : "") + ".</summary>");
                 w.Line(gc);
-                w.Open("private void RunChunk(int* tokens, int n, float* hidden)");
+                w.Open("private void RunChunk(int* tokens, int n, float* hidden, float* logits)");
             }
             else
             {
@@ -52,6 +53,17 @@ namespace Ingot.Generators.Emit
             if (p.IsEncoder)
             {
                 w.Line("Buffer.MemoryCopy(x, hidden, (long)n * Dim * sizeof(float), (long)n * Dim * sizeof(float));");
+                if (p.Epilogue.Count > 0)
+                {
+                    w.Open("if (logits != null)");
+                    w.Line("// The head reads the CLS row (row 0) only.");
+                    w.Line("int rows = 1;");
+                    Locals(w, p.Epilogue, ctx.Plan);
+                    ctx.Rows = "rows";
+                    foreach (var s in p.Epilogue) StepEmitters.Call(w, s, ctx);
+                    ctx.Rows = "n";
+                    w.Close();
+                }
                 w.Close();
                 w.Line();
                 Methods(w, ctx);

@@ -79,6 +79,11 @@ namespace Ingot.Generators.Emit
                 w.Line();
                 w.Line("public Ingot.Specs.PoolingKind Pooling => Ingot.Specs.PoolingKind." + p.Spec.Output.Pooling + ";");
                 w.Line();
+                w.Line("/// <summary>Scores the head gives per input (0 = no head).</summary>");
+                w.Line("public const int HeadOutputs = " + I(HeadOutputs(p)) + ";");
+                w.Line();
+                w.Line("int IEncoder.ScoreCount => HeadOutputs;");
+                w.Line();
             }
             else
             {
@@ -92,6 +97,14 @@ namespace Ingot.Generators.Emit
             w.Line("public long WeightBytes => _weightBytes;");
             w.Line();
             LoadEmitter.Emit(w, p);
+        }
+
+        /// <summary>The rows of the matmul that writes the logits buffer (an encoder's head), 0 without one.</summary>
+        internal static int HeadOutputs(ModelPlan p)
+        {
+            foreach (var s in p.Epilogue)
+                if (s is MatMulStep { To: Buf.Logits } m) return m.Linear.Rows;
+            return 0;
         }
 
         internal static AttentionOp? AttentionOf(ModelPlan p)

@@ -95,8 +95,16 @@ namespace Ingot.Generators.Planning
         {
             for (int i = 0; i < items.Count; i++)
             {
-                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits)) continue;
+                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits or Buf.T)) continue;
                 int j = i + 1;
+                if (lin.To == Buf.T)
+                {
+                    // A head's pooler: tanh(W·x + b) stored into T; tanh is the epilogue's soft-cap at 1 (1·tanh(v / 1)).
+                    if (j >= items.Count || items[j] is not TanhOp { Target: Buf.T }) continue;
+                    items.RemoveRange(i, 2);
+                    items.Insert(i, new MatMulStep(lin, 1f, 1f, false, Buf.T, null));
+                    continue;
+                }
                 if (lin.To == Buf.Logits)
                 {
                     var logits = j < items.Count ? items[j] as LogitsOp : null;

@@ -59,7 +59,6 @@ namespace Ingot.Generators.Planning
             if (post && (spec.Block.PostAttentionNorm || spec.Block.PostFfnNorm)) Feature("block.norm_position 'post' with post_attention_norm/post_ffn_norm");
             if (post && spec.Block.Residual == ResidualKind.Parallel) Feature("block.norm_position 'post' with a parallel residual");
             if (!a.Causal && a.SlidingWindowLayers != WindowLayers.None) Feature("a sliding window on non-causal attention");
-            if (!a.Causal && spec.Output.Pooling == PoolingKind.Rank) Feature("output.pooling 'rank' (the reranker head)");
             if (a.Causal && spec.Output.Pooling != PoolingKind.None) Feature("output.pooling '" + SpecNames.Of(spec.Output.Pooling) + "' on a causal model (pooling is an encoder's)");
             if (spec.Block.Residual == ResidualKind.Parallel && (spec.Block.PostAttentionNorm || spec.Block.PostFfnNorm)) Feature("a parallel residual with post-norms");
             if (spec.Rope.Scaling.Kind == RopeScalingKind.LongRope && !spec.Rope.FreqFactors && spec.Weights.Role("rope_factors_long") is null)

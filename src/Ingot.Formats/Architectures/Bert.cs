@@ -61,7 +61,8 @@ public sealed class BertMapping : ArchitectureMapping
 
     /// <summary>
     /// BERT's layout: learned positions (context rows), two token types, the embedding LayerNorm, post-LayerNorm blocks
-    /// with biases everywhere, a plain GELU FFN, non-causal attention, CLS pooling; heads of dim / heads (llama.cpp
+    /// with biases everywhere, a plain GELU FFN, non-causal attention, CLS pooling (or --pooling; rank adds the
+    /// cls / cls.output head); heads of dim / heads (llama.cpp
     /// declares attn_q {dim, dim}).
     /// </summary>
     internal override ModelSpec Synth(ModelSpec s, SynthOptions o)
@@ -75,7 +76,7 @@ public sealed class BertMapping : ArchitectureMapping
             Block = new BlockSpec { NormPosition = NormPosition.Post },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
             Ffn = new FfnSpec { Gated = false, Activation = Activation.Gelu, Bias = true },
-            Output = new OutputSpec { Pooling = PoolingKind.Cls },
+            Output = new OutputSpec { Pooling = o.Pooling ?? PoolingKind.Cls },
         };
     }
 }

@@ -36,7 +36,11 @@ namespace Ingot.Tests.Models
 
         /// <summary>Runs the tokens as one input (positions 0 ..); hidden receives the last layer's hidden states (tokens × HiddenSize).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
-        public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden)
+        public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden) => Encode(tokens, hidden, Span<float>.Empty);
+
+        /// <summary>Also the head's scores of the CLS row into <paramref name="scores"/> (length HeadOutputs; empty to skip the head).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)
         {
             if (_arena == null) throw new InvalidOperationException("Load must be called before Encode");
             if (tokens.IsEmpty) throw new ArgumentException("no tokens", nameof(tokens));
@@ -44,6 +48,8 @@ namespace Ingot.Tests.Models
                 throw new ContextOverflowException("input too long: " + tokens.Length + " tokens, but this encoder takes at most " + MaxTokens + " (its trained context is " + ContextLength + ")");
             if (hidden.Length != (long)tokens.Length * Dim)
                 throw new ArgumentException("hidden must have length tokens × HiddenSize (" + ((long)tokens.Length * Dim) + "), not " + hidden.Length, nameof(hidden));
+            if (!scores.IsEmpty && scores.Length != HeadOutputs)
+                throw new ArgumentException(HeadOutputs == 0 ? "this encoder has no head: pass no scores" : "scores must have length HeadOutputs (" + HeadOutputs + "), not " + scores.Length, nameof(scores));
             foreach (int token in tokens)
             {
                 if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, "token id outside [0, " + VocabSize + ")");
@@ -51,13 +57,14 @@ namespace Ingot.Tests.Models
             _position = 0;
             fixed (int* tp = tokens)
             fixed (float* hp = hidden)
-                RunChunk(tp, tokens.Length, hp);
+            fixed (float* sp = scores)
+                RunChunk(tp, tokens.Length, hp, scores.IsEmpty ? null : sp);
             _position = 0;
         }
 
         /// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
-        private void RunChunk(int* tokens, int n, float* hidden)
+        private void RunChunk(int* tokens, int n, float* hidden, float* logits)
         {
             float* x = Buf(OffX);  // (n, Dim)
             var pool = _pool!;

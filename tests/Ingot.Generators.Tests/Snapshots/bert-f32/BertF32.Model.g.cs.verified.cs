@@ -191,6 +191,11 @@ namespace Ingot.Tests.Models
 
         public Ingot.Specs.PoolingKind Pooling => Ingot.Specs.PoolingKind.Mean;
 
+        /// <summary>Scores the head gives per input (0 = no head).</summary>
+        public const int HeadOutputs = 0;
+
+        int IEncoder.ScoreCount => HeadOutputs;
+
         public long WeightBytes => _weightBytes;
 
         /// <summary>Checks the file against the compiled spec, binds every tensor by name, allocates the buffer plan and KV cache.</summary>
