@@ -20,8 +20,16 @@ public static class HostProgram
     /// <summary>The verbs an encoder's executable serves, in help order.</summary>
     public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new RerankVerb(), new TokenizeVerb(), new InfoVerb()];
 
-    /// <summary>What the model's kind offers: an encoder's verbs or a causal LM's.</summary>
-    public static IReadOnlyList<IHostVerb> VerbsFor(IModel model) => model is IEncoder ? EncoderVerbs : Verbs;
+    /// <summary>The verbs an encoder–decoder's executable serves (T5: the prompt is the encoder's input).</summary>
+    public static IReadOnlyList<IHostVerb> EncoderDecoderVerbs { get; } = [new GenerateVerb(), new TokenizeVerb(), new LogitsVerb(), new InfoVerb()];
+
+    /// <summary>What the model's kind offers: an encoder's verbs, an encoder–decoder's, or a causal LM's.</summary>
+    public static IReadOnlyList<IHostVerb> VerbsFor(IModel model) => model switch
+    {
+        IEncoder => EncoderVerbs,
+        IEncoderDecoder => EncoderDecoderVerbs,
+        _ => Verbs,
+    };
 
     /// <summary>Runs against the process's console (UTF-8 out, flushed per token by the verbs); Ctrl+C stops generation cleanly.</summary>
     public static int Run(IModel model, string[] args)

@@ -99,6 +99,26 @@ public interface IEncoder : IModel
     void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores);
 }
 
+/// <summary>
+/// An encoder–decoder (T5): <see cref="Encode"/> runs the encoder once over the input and keeps its output for the
+/// decoder's cross-attention; then the decoder is a causal LM (<see cref="ICompiledModel"/>) over the output tokens,
+/// starting from <see cref="DecoderStartToken"/>.
+/// </summary>
+public interface IEncoderDecoder : ICompiledModel
+{
+    /// <summary>The token the decoder starts from (T5: decoder_start_token_id, the pad token 0).</summary>
+    int DecoderStartToken { get; }
+
+    /// <summary>Tokens of the input encoded last (0 before the first <see cref="Encode"/>).</summary>
+    int EncodedTokens { get; }
+
+    /// <summary>
+    /// Encodes <paramref name="tokens"/> (the whole input, at most the trained context) and empties the decoder's KV
+    /// cache. Throws <see cref="ContextOverflowException"/> naming both lengths for a longer input.
+    /// </summary>
+    void Encode(ReadOnlySpan<int> tokens);
+}
+
 /// <summary>Weights that do not match the compiled spec; the message names the tensor or key and both values.</summary>
 public sealed class WeightMismatchException(string message) : Exception(message);
 

@@ -74,6 +74,12 @@ namespace Ingot.Specs
         public int SlidingWindow { get; init; }
         /// <summary>Which layers the window applies to.</summary>
         public WindowLayers SlidingWindowLayers { get; init; } = WindowLayers.None;
+
+        /// <summary>
+        /// T5's relative position buckets: a learned bias per (head, bucket of key − query) added to the raw scores, from
+        /// layer 0's attn_rel_b for every layer (bidirectional in an encoder, causal in a decoder); 0 = none.
+        /// </summary>
+        public int RelativeBuckets { get; init; }
     }
 
     public sealed record NormSpec

@@ -111,6 +111,7 @@ namespace Ingot.Specs
                         LogitSoftcap = r.OptFloat(a, "logit_softcap", 0f),
                         SlidingWindow = window,
                         SlidingWindowLayers = r.OptEnum(a, "sliding_window_layers", window > 0 ? WindowLayers.All : WindowLayers.None),
+                        RelativeBuckets = r.OptInt(a, "relative_buckets", 0, 0, 65536),
                     },
                 };
             }

@@ -52,6 +52,7 @@ namespace Ingot.Specs
             w.Float("logit_softcap", a.LogitSoftcap);
             w.Int("sliding_window", a.SlidingWindow);
             w.Str("sliding_window_layers", SpecNames.Of(a.SlidingWindowLayers));
+            w.Int("relative_buckets", a.RelativeBuckets);
             w.Close();
 
             w.Open("norm");

@@ -86,6 +86,26 @@ namespace Ingot.Specs
         /// a global one; biases and other suffixes are not weight roles. A per-layer role's entry is its most common type
         /// across layers (ties: the lowest layer's type); layers that differ become overrides.
         /// </summary>
+        /// <summary>
+        /// "blk.N.ROLE" → (N, "ROLE"); an encoder–decoder's stacks prefix it: "enc.blk.N.ROLE" → (N, "enc.ROLE") (T5).
+        /// </summary>
+        public static bool TryLayerRole(string stem, out int layer, out string role)
+        {
+            layer = -1;
+            role = stem;
+            int blk = 0;
+            if (!stem.StartsWith("blk.", StringComparison.Ordinal))
+            {
+                int at = stem.IndexOf(".blk.", StringComparison.Ordinal);
+                if (at < 0 || stem.IndexOf('.') != at) return false; // one prefix segment at most before blk.
+                blk = at + 1;
+            }
+            int start = blk + 4, dot = stem.IndexOf('.', start);
+            if (dot < 0 || !int.TryParse(stem.Substring(start, dot - start), NumberStyles.None, CultureInfo.InvariantCulture, out layer)) return false;
+            role = stem.Substring(0, blk) + stem.Substring(dot + 1);
+            return true;
+        }
+
         public static WeightsSpec FromTensors(IEnumerable<KeyValuePair<string, string>> tensors)
         {
             var roles = new List<RoleType>();
@@ -95,11 +115,8 @@ namespace Ingot.Specs
                 string name = t.Key;
                 if (!name.EndsWith(".weight", StringComparison.Ordinal)) continue;
                 string stem = name.Substring(0, name.Length - ".weight".Length);
-                if (stem.StartsWith("blk.", StringComparison.Ordinal))
+                if (TryLayerRole(stem, out int layer, out string role))
                 {
-                    int dot = stem.IndexOf('.', 4);
-                    if (dot < 0 || !int.TryParse(stem.Substring(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)) continue;
-                    string role = stem.Substring(dot + 1);
                     if (!perLayer.TryGetValue(role, out var m)) perLayer[role] = m = new SortedDictionary<int, string>();
                     m[layer] = t.Value;
                 }

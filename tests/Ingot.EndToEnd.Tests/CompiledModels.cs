@@ -94,3 +94,6 @@ public partial class BertF32 { }
 
 [CompiledModel("bert-f16")]
 public partial class BertF16 { }
+
+[CompiledModel("t5-f32")]
+public partial class T5F32 { }

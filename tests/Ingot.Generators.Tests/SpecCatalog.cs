@@ -35,7 +35,7 @@ public static class SpecCatalog
     public static readonly string[] Snapshotted =
     [
         "stories260K", "llama-gqa-all-types", "llama-gqa-q4_k_m", "mixed-overrides",
-        "qwen2-f32", "phi3-f32", "phi3-swa-f32", "gemma-f32", "gemma2-f32", "granite-f32", "gpt2-f32", "gptneox-f32", "starcoder2-f32", "ernie4_5-tiny", "bert-f32", "bert-synth-rank",
+        "qwen2-f32", "phi3-f32", "phi3-swa-f32", "gemma-f32", "gemma2-f32", "granite-f32", "gpt2-f32", "gptneox-f32", "starcoder2-f32", "ernie4_5-tiny", "bert-f32", "bert-synth-rank", "t5-f32",
     ];
 
     public static TheoryData<string> SnapshotNames()

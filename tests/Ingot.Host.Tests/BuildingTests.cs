@@ -147,15 +147,28 @@ public class BuildingTests
     [Fact]
     public void Build_UnsupportedArchitecture_OneLineNamingIt()
     {
-        string t5 = Path.Combine(TestPaths.Shared, "golden", "models", "t5.f32.gguf");
-        var (code, err) = Cli_(new BuildCommand(), t5, "-o", Path.GetTempPath());
-        Assert.Equal(1, code);
-        Assert.Single(err.TrimEnd().Split('\n'));
-        Assert.Contains("general.architecture", err);
-        Assert.Contains("'t5'", err);
-        (code, err) = Cli_(new ImportCommand(), t5, "-o", "-");
-        Assert.Equal(1, code);
-        Assert.Contains("'t5'", err);
+        // A family Ingot does not compile: a llama file relabelled as falcon.
+        using var src = Formats.GgufFile.Open(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"));
+        string falcon = Path.Combine(Path.GetTempPath(), "ingot-falcon-" + Environment.ProcessId + ".gguf");
+        var w = new Formats.GgufWriter().CopyMetadata(src).Set("general.architecture", "falcon");
+        foreach (var t in src.Tensors)
+        {
+            byte[] bytes = src.GetTensorBytes(t).ToArray();
+            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
+        }
+        w.Write(falcon);
+        try
+        {
+            var (code, err) = Cli_(new BuildCommand(), falcon, "-o", Path.GetTempPath());
+            Assert.Equal(1, code);
+            Assert.Single(err.TrimEnd().Split('\n'));
+            Assert.Contains("general.architecture", err);
+            Assert.Contains("'falcon'", err);
+            (code, err) = Cli_(new ImportCommand(), falcon, "-o", "-");
+            Assert.Equal(1, code);
+            Assert.Contains("'falcon'", err);
+        }
+        finally { File.Delete(falcon); }
     }
 
     [Fact]

@@ -30,10 +30,13 @@ namespace Ingot.Generators.Architectures
 
         public virtual LoweredGraph Lower(ModelSpec spec, LayerWeights weights) => BlockLowering.Lower(spec, weights);
 
+        /// <summary>An encoder–decoder's encoder stack (T5), lowered before <see cref="Lower"/>; null for a single stack.</summary>
+        public virtual LoweredGraph? LowerEncoder(ModelSpec spec, LayerWeights weights) => null;
+
         /// <summary>Every family the generator compiles, in the order ING0002 lists them.</summary>
         public static readonly Architecture[] All =
         {
-            new Llama(), new Qwen2(), new Phi3(), new Gemma(), new Gemma2(), new Granite(), new Gpt2(), new GptNeoX(), new StarCoder2(), new Ernie45(), new Bert(),
+            new Llama(), new Qwen2(), new Phi3(), new Gemma(), new Gemma2(), new Granite(), new Gpt2(), new GptNeoX(), new StarCoder2(), new Ernie45(), new Bert(), new T5(),
         };
 
         public static Architecture? Find(string name) => Array.Find(All, a => a.Name == name);

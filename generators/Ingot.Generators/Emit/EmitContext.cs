@@ -68,6 +68,9 @@ namespace Ingot.Generators.Emit
                 case Buf.Hb: return "hb";
                 case Buf.T: return "tmp";
                 case Buf.Logits: return "logits";
+                case Buf.Enc: return "encRows";
+                case Buf.CK: return "ckRows";
+                case Buf.CV: return "cvRows";
                 default: throw new ArgumentOutOfRangeException(nameof(b), b, "no arena buffer");
             }
         }

@@ -36,5 +36,28 @@ namespace Ingot.Generators.Emit
             w.Close();
             w.Line();
         }
+
+        /// <summary>
+        /// An encoder–decoder's Encode: the nested encoder stack over the input into _encoded (n, Dim); each decoder layer
+        /// computes its cross keys and values from it on the next chunk; the decoder's cache starts empty.
+        /// </summary>
+        public static void EncodeForDecoder(SourceWriter w)
+        {
+            string gc = ModelEmitter.GeneratedCodeAttribute;
+            w.Line("/// <summary>Encodes the input (at most the trained context) for the decoder's cross-attention and empties the decoder's KV cache.</summary>");
+            w.Line(gc);
+            w.Open("public void Encode(ReadOnlySpan<int> tokens)");
+            w.Line("if (_arena == null || _encoder == null) throw new InvalidOperationException(\"Load must be called before Encode\");");
+            w.Line("_encoder.Encode(tokens, new Span<float>(_encoded, tokens.Length * Dim));");
+            w.Line("_encLength = tokens.Length;");
+            w.Line("Array.Fill(_crossPending, true);");
+            w.Line("_position = 0;");
+            w.Close();
+            w.Line();
+            w.Line("public int EncodedTokens => _encLength;");
+            w.Line();
+            w.Line("public int DecoderStartToken => _decoderStart;");
+            w.Line();
+        }
     }
 }

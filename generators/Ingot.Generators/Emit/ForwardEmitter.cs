@@ -29,7 +29,8 @@ namespace Ingot.Generators.Emit
             }
             else
             {
-                PrefillAndDecode(w);
+                if (p.Encoder != null) EncoderEntry.EncodeForDecoder(w);
+                PrefillAndDecode(w, p.Encoder != null);
                 w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
                 w.Line(gc);
                 w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
@@ -52,15 +53,22 @@ namespace Ingot.Generators.Emit
             w.Close();
             if (p.IsEncoder)
             {
+                // The stack's final norm (T5's enc.output_norm) on every row; a head reads the CLS row after.
+                var head = new List<Step>();
+                foreach (var s in p.Epilogue)
+                {
+                    if (s is RowPrepStep { Norm: not null, To: Buf.X } && head.Count == 0) StepEmitters.Call(w, s, ctx);
+                    else head.Add(s);
+                }
                 w.Line("Buffer.MemoryCopy(x, hidden, (long)n * Dim * sizeof(float), (long)n * Dim * sizeof(float));");
-                if (p.Epilogue.Count > 0)
+                if (head.Count > 0)
                 {
                     w.Open("if (logits != null)");
                     w.Line("// The head reads the CLS row (row 0) only.");
                     w.Line("int rows = 1;");
-                    Locals(w, p.Epilogue, ctx.Plan);
+                    Locals(w, head, ctx.Plan);
                     ctx.Rows = "rows";
-                    foreach (var s in p.Epilogue) StepEmitters.Call(w, s, ctx);
+                    foreach (var s in head) StepEmitters.Call(w, s, ctx);
                     ctx.Rows = "n";
                     w.Close();
                 }
@@ -111,6 +119,7 @@ namespace Ingot.Generators.Emit
                 w.Line("float* x = Buf(OffX);");
                 Locals(w, k.Steps, p);
                 w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
+                if (p.Encoder != null) w.Line("float* ckCache = _cross!.K(l), cvCache = _cross.V(l);  // this layer's cross-attention keys and values");
                 w.Line("var pool = _pool!;");
                 ctx.ResetLocals();
                 foreach (var s in k.Steps)
@@ -133,6 +142,7 @@ namespace Ingot.Generators.Emit
             {
                 foreach (var b in ModelFileEmitter.BuffersOf(s)) bufs.Add(b);
                 if (s is RowPrepStep r) foreach (var a in r.Acts) if (!acts.Contains(a)) acts.Add(a);
+                if (s is CrossKvStep c) foreach (var a in c.Acts) if (!acts.Contains(a)) acts.Add(a);
             }
             var ptrs = new List<string>();
             foreach (var b in bufs)
@@ -159,7 +169,7 @@ namespace Ingot.Generators.Emit
             _ => b.ToString().ToLowerInvariant(),
         };
 
-        private static void PrefillAndDecode(SourceWriter w)
+        private static void PrefillAndDecode(SourceWriter w, bool crossAttends)
         {
             string gc = ModelEmitter.GeneratedCodeAttribute;
             w.Line("/// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>");
@@ -167,6 +177,7 @@ namespace Ingot.Generators.Emit
             w.Open("public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)");
             w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Prefill\");");
             w.Line("if (tokens.IsEmpty) throw new ArgumentException(\"no tokens\", nameof(tokens));");
+            if (crossAttends) w.Line("if (_encLength == 0) throw new InvalidOperationException(\"Encode an input before decoding: the decoder attends to the encoder's output\");");
             w.Line("bool allRows = logits.Length == (long)tokens.Length * VocabSize;");
             w.Line("if (!allRows && logits.Length != VocabSize)");
             w.Line("    throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \") or tokens × VocabSize (\" + ((long)tokens.Length * VocabSize) + \"), not \" + logits.Length, nameof(logits));");

@@ -53,7 +53,7 @@ namespace Ingot.Generators.Emit
                 }
             }
             w.Line("long bytes = 0;");
-            foreach (var t in p.Globals) w.Line(EmitContext.GlobalField(t.Field) + " = " + Bind(t, Str(t.Name)) + ";");
+            foreach (var t in p.Globals) w.Line(EmitContext.GlobalField(t.Field) + " = " + Bind(t, Str(t.TensorName(""))) + ";");
             if (!p.IsEncoder) Output(w, p);
             w.Line("var layers = new LayerWeights[Layers];");
             foreach (var kind in p.LayerKinds)
@@ -61,7 +61,8 @@ namespace Ingot.Generators.Emit
                 string cond = ModelFileEmitter.LayerCondition(kind.Layers, p.Layers);
                 w.Open("for (int l = 0; l < Layers; l++)");
                 if (cond != "true") w.Line("if (!(" + cond + ")) continue;");
-                w.Line("string b = \"blk.\" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + \".\";");
+                string stack = kind.Weights.Count > 0 && kind.Weights[0].Stack.Length > 0 ? kind.Weights[0].Stack + "." : "";
+                w.Line("string b = \"" + stack + "blk.\" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + \".\";");
                 foreach (var t in kind.Weights) w.Line("layers[l]." + t.Field + " = " + Bind(t, "b + " + Str(t.Name)) + ";");
                 w.Close();
             }
@@ -79,6 +80,25 @@ namespace Ingot.Generators.Emit
             w.Line("_arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);");
             w.Line("new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();");
             if (p.HasRope) Rope(w, p);
+            var rel = ModelFileEmitter.RelativeBiasOf(p);
+            if (rel != null)
+            {
+                w.Line("_relBiasTable = RelativePositionBias.Table((float*)" + EmitContext.GlobalField(rel.RelativeBias!.Field) + ", Heads, RelativeBuckets, _context, bidirectional: " +
+                       (p.IsEncoder ? "true" : "false") + ");");
+                w.Line("_relBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_relBiasTable));");
+            }
+            if (p.Encoder != null)
+            {
+                w.Line("var encoder = new " + ModelEmitter.EncoderStackClass + "();");
+                w.Line("encoder.Load(weights, options with { ContextSize = 0 });  // the encoder takes inputs up to the trained context, whatever the decoder's cache");
+                w.Line("_encoder = encoder;");
+                w.Line("_weightBytes += encoder.WeightBytes;");
+                w.Line("_cross = new KvCache(Layers, encoder.MaxTokens, KvDim);");
+                w.Line("_encoded = (float*)NativeMemory.AlignedAlloc((nuint)((long)encoder.MaxTokens * Dim * sizeof(float)), 64);");
+                w.Line("_crossPending = new bool[Layers];");
+                w.Line("_encLength = 0;");
+                w.Line("_decoderStart = (int)weights.GetInt(Architecture + \".decoder_start_token_id\", weights.GetInt(\"tokenizer.ggml.padding_token_id\", 0));");
+            }
             w.Line("_noSlidingWindow = options.NoSlidingWindow;");
             w.Line("_position = 0;");
             w.Close();
@@ -154,6 +174,16 @@ namespace Ingot.Generators.Emit
             w.Line("_kv = null;");
             w.Line("_layers = Array.Empty<LayerWeights>();");
             w.Line("_weights = null;");
+            if (ModelFileEmitter.RelativeBiasOf(p) != null) w.Line("_relBiasTable = Array.Empty<float>(); _relBias = null;");
+            if (p.Encoder != null)
+            {
+                w.Line("_encoder?.Dispose();");
+                w.Line("_encoder = null;");
+                w.Line("((object?)_cross as IDisposable)?.Dispose();");
+                w.Line("_cross = null;");
+                w.Line("if (_encoded != null) { NativeMemory.AlignedFree(_encoded); _encoded = null; }");
+                w.Line("_encLength = 0;");
+            }
             foreach (var t in p.Globals) if (t.Name != "output.weight") w.Line(EmitContext.GlobalField(t.Field) + " = null;");
             if (!p.IsEncoder) w.Line("_output = null;");
             w.Line("_position = 0; _context = 0; _weightBytes = 0;");

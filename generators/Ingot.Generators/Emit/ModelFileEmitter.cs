@@ -42,6 +42,8 @@ namespace Ingot.Generators.Emit
             w.Line("public const int SlidingWindow = " + I(s.Attention.SlidingWindowLayers == WindowLayers.None ? 0 : s.Attention.SlidingWindow) + ";      // on " +
                    SpecNames.Of(s.Attention.SlidingWindowLayers) + " layers; 0 = none");
             if (s.Embedding.Scale != 1f) w.Line("public const float EmbeddingScale = " + F(s.Embedding.Scale) + ";");
+            var rel = RelativeBiasOf(p);
+            if (rel != null) w.Line("public const int RelativeBuckets = " + I(rel.RelativeBuckets) + ";   // T5's relative position buckets (" + (p.IsEncoder ? "bidirectional" : "causal") + ")");
             w.Line("public const int MaxBatch = " + I(p.MaxBatch) + (p.IsEncoder ? ";          // the whole input is one chunk" : ";          // tokens per prefill chunk"));
             w.Line("public const long ParameterCount = " + L(ParameterCount(p)) + ";");
             w.Line();
@@ -52,6 +54,20 @@ namespace Ingot.Generators.Emit
             w.Line(p.IsEncoder ? "private KvCache? _kv;          // this input's K and V, per layer" : "private KvCache? _kv;");
             w.Line("private byte* _arena;        // ArenaBytes, see the buffer plan");
             if (p.HasRope) w.Line("private RopeTable? _rope;     // cos/sin per (position, pair)");
+            if (rel != null)
+            {
+                w.Line("private float[] _relBiasTable = Array.Empty<float>();  // pinned: (Heads, 2 · context − 1) bias by key − query");
+                w.Line("private float* _relBias;");
+            }
+            if (p.Encoder != null)
+            {
+                w.Line("private " + ModelEmitter.EncoderStackClass + "? _encoder;  // the encoder stack (enc.*)");
+                w.Line("private KvCache? _cross;        // per decoder layer: the cross-attention keys and values of the encoded input");
+                w.Line("private float* _encoded;        // (encoder tokens, Dim) the encoder's output");
+                w.Line("private int _encLength;         // tokens encoded; 0 = none yet");
+                w.Line("private bool[] _crossPending = Array.Empty<bool>();  // per layer: cross keys/values not yet computed for this input");
+                w.Line("private int _decoderStart;      // decoder_start_token_id");
+            }
             w.Line("private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)");
             w.Line("private int _context;");
             w.Line("private int _position;");
@@ -111,9 +127,12 @@ namespace Ingot.Generators.Emit
         {
             foreach (var k in p.LayerKinds)
                 foreach (var s in k.Steps)
-                    if (s is AttentionStep a) return a.Attention;
+                    if (s is AttentionStep a && !a.Attention.Cross) return a.Attention;
             return null;
         }
+
+        /// <summary>The self-attention with a relative position bias (T5), or null.</summary>
+        internal static AttentionOp? RelativeBiasOf(ModelPlan p) => AttentionOf(p) is { RelativeBias: not null } a ? a : null;
 
         /// <summary>The buffers a step reads or writes (the KV cache excluded).</summary>
         internal static IEnumerable<Buf> BuffersOf(Step s)
@@ -145,6 +164,7 @@ namespace Ingot.Generators.Emit
             foreach (var s in AllSteps(p))
             {
                 foreach (var b in BuffersOf(s)) bufs.Add(b);
+                if (s is CrossKvStep c) foreach (var a in c.Acts) if (!acts.Contains(a)) acts.Add(a);
                 if (s is RowPrepStep r)
                 {
                     maxAct = Math.Max(maxAct, r.Width);
@@ -191,7 +211,7 @@ namespace Ingot.Generators.Emit
                 foreach (var t in k.Weights)
                 {
                     if (!seen.Add(t.Field)) continue;
-                    w.Line("public " + (t.IsVector ? "float*" : "byte*") + " " + t.Field + ";  // blk.N." + t.Name + " " + Shape(t));
+                    w.Line("public " + (t.IsVector ? "float*" : "byte*") + " " + t.Field + ";  // " + t.TensorName("N") + " " + Shape(t));
                 }
             }
             w.Close();
@@ -200,7 +220,7 @@ namespace Ingot.Generators.Emit
             foreach (var t in p.Globals)
             {
                 if (t.Name == "output.weight") continue; // _output below
-                w.Line("private " + (t.IsVector ? "float*" : "byte*") + " " + EmitContext.GlobalField(t.Field) + ";  // " + t.Name + " " + Shape(t));
+                w.Line("private " + (t.IsVector ? "float*" : "byte*") + " " + EmitContext.GlobalField(t.Field) + ";  // " + t.TensorName("") + " " + Shape(t));
             }
             if (!p.IsEncoder) w.Line("private byte* _output;  // (VocabSize, Dim) the output matrix" + (p.Spec.Output.Tied ? " = token_embd (tied)" : ""));
         }

@@ -95,8 +95,14 @@ namespace Ingot.Generators.Planning
         {
             for (int i = 0; i < items.Count; i++)
             {
-                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits or Buf.T)) continue;
+                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits or Buf.T or Buf.Q)) continue;
                 int j = i + 1;
+                if (lin.To == Buf.Q)
+                {
+                    // A query projection of its own (cross-attention's; q/k/v together are a QkvStep already).
+                    items[i] = new MatMulStep(lin, 1f, 0f, false, Buf.Q, null);
+                    continue;
+                }
                 if (lin.To == Buf.T)
                 {
                     // A head's pooler: tanh(W·x + b) stored into T; tanh is the epilogue's soft-cap at 1 (1·tanh(v / 1)).
@@ -148,6 +154,7 @@ namespace Ingot.Generators.Planning
             {
                 if (items[i] is AttentionOp a) items[i] = new AttentionStep(a);
                 else if (items[i] is EmbedOp e) items[i] = new EmbedStep(e);
+                else if (items[i] is CrossKvOp c) items[i] = new CrossKvStep(c, ActsOf(c.K.Weight.Kind, c.V.Weight.Kind));
             }
         }
 
@@ -189,6 +196,15 @@ namespace Ingot.Generators.Planning
             {
                 if (items[i] is NormOp norm) items[i] = new RowPrepStep(norm, norm.From, norm.To, norm.Width, EquatableArray<ActKind>.Empty);
             }
+        }
+
+        /// <summary>The activation forms some weights need, in the conversion order.</summary>
+        private static EquatableArray<ActKind> ActsOf(params WeightKind[] kinds)
+        {
+            var acts = new List<ActKind>();
+            foreach (var a in Planner.ConversionOrder)
+                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) acts.Add(a);
+            return new EquatableArray<ActKind>(acts.ToArray());
         }
 
         private static int InputWidth(object step)

@@ -9,6 +9,9 @@ namespace Ingot.Generators.Planning
     /// </summary>
     public abstract class LayerWeights
     {
+        /// <summary>The stack the next weights belong to (T5's "enc" / "dec"); empty for a single-stack model and shared tensors.</summary>
+        public string Stack { get; set; } = "";
+
         /// <summary>A matrix (rows × cols); <paramref name="layer"/> -1 for a global tensor.</summary>
         public abstract WeightRef Matrix(int layer, string name, int rows, int cols);
 
@@ -18,6 +21,9 @@ namespace Ingot.Generators.Planning
 
     /// <summary>The lowered graph of a model: ops before the first layer, each layer's ops, and the ops after the last.</summary>
     public sealed record LoweredGraph(EquatableArray<Op> Prologue, EquatableArray<EquatableArray<Op>> Layers, EquatableArray<Op> Epilogue);
+
+    /// <summary>An encoder–decoder's two stacks: the encoder (non-causal, its output feeds the decoder's cross-attention) and the decoder.</summary>
+    public sealed record StackedGraph(LoweredGraph Encoder, LoweredGraph Decoder);
 
     /// <summary>
     /// The block as the spec describes it, lowered to unfused ops in llama.cpp's order (golden/README items 13–21):

@@ -33,6 +33,9 @@ namespace Ingot.Generators.Planning
     {
         public bool HasRope => Spec.Rope.Kind != RopeKind.None;
 
+        /// <summary>An encoder–decoder's encoder stack (T5), emitted as a nested class; null for a single stack.</summary>
+        public ModelPlan? Encoder { get; init; }
+
         /// <summary>Non-causal attention: an encoder, whose result is hidden states (IEncoder), not logits.</summary>
         public bool IsEncoder => !Spec.Attention.Causal;
     }

@@ -5,20 +5,23 @@ namespace Ingot.Generators.Planning
     /// <summary>
     /// The activation buffers ops read and write, each (tokens of the chunk, width). K and V are this layer's KV cache at
     /// the chunk's positions. O, Gate, Up and F exist only between unfused ops: fusion folds them into epilogues or
-    /// tiles, or renames them to T when a post-norm or a parallel residual needs the value materialized.
+    /// tiles, or renames them to T when a post-norm or a parallel residual needs the value materialized. An
+    /// encoder–decoder's decoder also reads Enc (the encoder's output rows) into CK and CV (this layer's cross-attention
+    /// keys and values).
     /// </summary>
-    public enum Buf { X, Xn, Q, K, V, Att, O, Gate, Up, Hb, F, T, Logits }
+    public enum Buf { X, Xn, Q, K, V, Att, O, Gate, Up, Hb, F, T, Logits, Enc, CK, CV }
 
     /// <summary>
     /// A tensor the plan binds. <see cref="Name"/> is its GGUF name without the "blk.N." prefix of per-layer tensors
     /// ("attn_q.weight", "attn_qkv.bias", "token_embd.weight"). Matrices are (Rows, Cols) row-major, row = output;
-    /// vectors have Rows = 0 and Cols elements.
+    /// vectors have Rows = 0 and Cols elements. <see cref="Stack"/>: an encoder–decoder's stack ("enc", "dec": T5's
+    /// enc.blk.N.attn_q, dec.output_norm), empty otherwise.
     /// </summary>
-    public sealed record WeightRef(string Name, bool PerLayer, WeightKind Kind, int Rows, int Cols)
+    public sealed record WeightRef(string Name, bool PerLayer, WeightKind Kind, int Rows, int Cols, string Stack = "")
     {
         public bool IsVector => Rows == 0;
 
-        /// <summary>"attn_qkv.bias" → "AttnQkvBias", "attn_q.weight" → "AttnQ": the field that holds its pointer.</summary>
+        /// <summary>"attn_qkv.bias" → "AttnQkvBias", "attn_q.weight" → "AttnQ" (stack "enc": "EncAttnQ"): the field that holds its pointer.</summary>
         public string Field
         {
             get
@@ -26,7 +29,7 @@ namespace Ingot.Generators.Planning
                 var sb = new System.Text.StringBuilder();
                 bool upper = true;
                 string stem = Name.EndsWith(".weight", System.StringComparison.Ordinal) ? Name.Substring(0, Name.Length - 7) : Name;
-                foreach (char c in stem)
+                foreach (char c in (Stack.Length > 0 ? Stack + "_" : "") + stem)
                 {
                     if (c == '_' || c == '.') { upper = true; continue; }
                     sb.Append(upper ? char.ToUpperInvariant(c) : c);
@@ -35,6 +38,9 @@ namespace Ingot.Generators.Planning
                 return sb.ToString();
             }
         }
+
+        /// <summary>The GGUF tensor: [stack.]blk.N.NAME for a per-layer one (N = <paramref name="layer"/>, a C# expression when emitted), [stack.]NAME else.</summary>
+        public string TensorName(string layer) => (Stack.Length > 0 ? Stack + "." : "") + (PerLayer ? "blk." + layer + "." : "") + Name;
     }
 
     /// <summary>One unfused operation of the lowered graph. Fusion passes (<see cref="Fusion"/>) turn them into <see cref="Step"/>s.</summary>
@@ -69,7 +75,22 @@ namespace Ingot.Generators.Planning
     /// on the layers <see cref="WindowLayers"/> selects, keys older than Window positions; an encoder's (Causal false)
     /// query sees every token of the input.
     /// </summary>
-    public sealed record AttentionOp(float Scale, float Softcap, int Window, WindowLayers WindowLayers, bool Causal = true) : Op;
+    public sealed record AttentionOp(float Scale, float Softcap, int Window, WindowLayers WindowLayers, bool Causal = true) : Op
+    {
+        /// <summary>T5's relative position bias: layer 0's attn_rel_b (heads × buckets), shared by every layer; null = none.</summary>
+        public WeightRef? RelativeBias { get; init; }
+
+        public int RelativeBuckets { get; init; }
+
+        /// <summary>Cross-attention: the queries see the encoder's keys and values (CK, CV), all of them.</summary>
+        public bool Cross { get; init; }
+    }
+
+    /// <summary>
+    /// CK = K · Enc, CV = V · Enc over the encoder's output rows: this layer's cross-attention keys and values, computed
+    /// once per encoded input (the first decoder chunk after Encode).
+    /// </summary>
+    public sealed record CrossKvOp(LinearOp K, LinearOp V) : Op;
 
     /// <summary>To = act(Gate) · Up, or act(Up) when there is no gate.</summary>
     public sealed record GluOp(Activation Activation, Buf? Gate, Buf Up, Buf To) : Op;

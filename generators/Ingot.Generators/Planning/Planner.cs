@@ -67,6 +67,7 @@ namespace Ingot.Generators.Planning
             if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
 
             var weights = new SpecWeights(spec, where, n, diags);
+            var encoderGraph = arch.LowerEncoder(spec, weights);
             var graph = arch.Lower(spec, weights);
             var globals = new List<WeightRef>();
             if (spec.Rope.FreqFactors) globals.Add(weights.Vector(-1, "rope_freqs.weight", ropeDims / 2));
@@ -75,9 +76,36 @@ namespace Ingot.Generators.Planning
                 globals.Add(weights.Vector(-1, "rope_factors_long.weight", ropeDims / 2));
                 globals.Add(weights.Vector(-1, "rope_factors_short.weight", ropeDims / 2));
             }
+            if (a.RelativeBuckets > 0 && !HasRelativeBias(graph)) Feature("attention.relative_buckets (T5's relative position bias) in a " + spec.Architecture + " layout");
             if (diags.Count == 0) weights.CheckUnused(); // after a missing role, the unread ones are its cascade
             if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
 
+            var plan = Build(spec, arch, graph, globals, headDim, ropeDims, a.Causal ? MaxBatch : spec.ContextLength, Feature);
+            if (encoderGraph != null && plan != null)
+            {
+                // The encoder stack: the same shapes, non-causal, the whole input in one chunk; its output feeds CK/CV.
+                var encoderSpec = spec with { Attention = spec.Attention with { Causal = false } };
+                var encoder = Build(encoderSpec, arch, encoderGraph, new List<WeightRef>(), headDim, ropeDims, spec.ContextLength, Feature);
+                plan = plan with { Encoder = encoder };
+            }
+            if (diags.Count > 0 || plan is null) return Result<ModelPlan>.Fail(Distinct(diags));
+            return Result<ModelPlan>.Ok(plan);
+        }
+
+        private static bool HasRelativeBias(LoweredGraph g)
+        {
+            foreach (var layer in g.Layers)
+                foreach (var op in layer)
+                    if (op is AttentionOp { RelativeBias: not null }) return true;
+            return false;
+        }
+
+        /// <summary>Fuses a lowered stack, groups its layers by equal steps and collects its global tensors.</summary>
+        private static ModelPlan? Build(ModelSpec spec, Architecture arch, LoweredGraph graph, List<WeightRef> globals, int headDim, int ropeDims, int maxBatch, Action<string> feature)
+        {
+            var a = spec.Attention;
+            bool failed = false;
+            void Feature(string what) { failed = true; feature(what); }
             var prologue = FuseOrFail(graph.Prologue, Feature);
             var epilogue = FuseOrFail(graph.Epilogue, Feature);
             var kinds = new List<LayerKindPlan>();
@@ -93,20 +121,20 @@ namespace Ingot.Generators.Planning
                     found = kinds.Count - 1;
                 }
                 kindLayers[found].Add(l);
-                if (diags.Count > 0) break;
+                if (failed) return null;
             }
-            if (diags.Count > 0) return Result<ModelPlan>.Fail(Distinct(diags));
+            if (failed) return null;
             for (int k = 0; k < kinds.Count; k++) kinds[k] = kinds[k] with { Layers = new EquatableArray<int>(kindLayers[k].ToArray()) };
             foreach (var op in graph.Prologue) AddWeights(op, globals, perLayer: false);
+            foreach (var layer in graph.Layers) foreach (var op in layer) AddWeights(op, globals, perLayer: false); // a layer's shared tensor (T5's attn_rel_b)
             foreach (var op in graph.Epilogue) AddWeights(op, globals, perLayer: false);
 
-            var plan = new ModelPlan(
+            return new ModelPlan(
                 spec, spec.Dim, spec.Layers, a.Heads, a.KvHeads, headDim, a.Heads * headDim, a.KvHeads * headDim, a.Heads / a.KvHeads,
                 // An encoder's query sees every token of the input, so the whole input is one chunk: buffers for the context.
-                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, a.Causal ? MaxBatch : spec.ContextLength,
+                spec.FfnDim, spec.VocabSize, spec.ContextLength, ropeDims, maxBatch,
                 prologue, new EquatableArray<LayerKindPlan>(kinds.ToArray()), epilogue,
                 new EquatableArray<WeightRef>(globals.ToArray()), EquatableArray.From(arch.Checks(spec)));
-            return Result<ModelPlan>.Ok(plan);
         }
 
         private static EquatableArray<Step> FuseOrFail(EquatableArray<Op> ops, Action<string> feature)
@@ -132,6 +160,8 @@ namespace Ingot.Generators.Planning
             switch (op)
             {
                 case EmbedOp e: Add(e.Tokens); Add(e.TokenTypes); Add(e.Positions); break;
+                case AttentionOp at: Add(at.RelativeBias); break;
+                case CrossKvOp c: Add(c.K.Weight); Add(c.V.Weight); break;
                 case NormOp nm: Add(nm.Weight); Add(nm.Bias); break;
                 case LinearOp l: Add(l.Weight); Add(l.Bias); break;
             }
@@ -165,6 +195,9 @@ namespace Ingot.Generators.Planning
             private string? TypeOf(int layer, string tensor, out string role, out string label)
             {
                 role = tensor.EndsWith(".weight", StringComparison.Ordinal) ? tensor.Substring(0, tensor.Length - 7) : tensor;
+                // A global read of one layer's tensor (T5's blk.0.attn_rel_b, shared by every layer) is that layer's role.
+                if (layer < 0 && WeightsSpec.TryLayerRole(role, out int own, out string ownRole)) { layer = own; role = ownRole; }
+                if (Stack.Length > 0) role = Stack + "." + role;
                 _used.Add(role);
                 string? type = layer < 0 ? _spec.Weights.Role(role) : _spec.Weights.ForLayer(layer, role);
                 label = layer < 0 || _spec.Weights.Role(role) == type ? role : "blk." + I(layer) + "." + role;
@@ -184,7 +217,7 @@ namespace Ingot.Generators.Planning
                 if (type is null) Report("ING0011", _name, role, _spec.Architecture);
                 else if (!WeightKinds.TryParse(type, out kind)) Report("ING0004", _name, label, type, SupportedMatrixTypes);
                 else if (cols % WeightKinds.BlockSize(kind) != 0) Report("ING0010", _name, label, type, I(cols), I(WeightKinds.BlockSize(kind)));
-                return new WeightRef(name, layer >= 0, kind, rows, cols);
+                return new WeightRef(name, layer >= 0, kind, rows, cols, Stack);
             }
 
             public override WeightRef Vector(int layer, string name, int cols)
@@ -196,7 +229,7 @@ namespace Ingot.Generators.Planning
                     if (type is null) Report("ING0011", _name, role, _spec.Architecture);
                     else if (type != "f32") Report("ING0004", _name, label, type, "f32");
                 }
-                return new WeightRef(name, layer >= 0, WeightKind.F32, 0, cols);
+                return new WeightRef(name, layer >= 0, WeightKind.F32, 0, cols, Stack);
             }
 
             /// <summary>Spec roles (and per-layer overrides) the lowering never asked for: a spec of another layout.</summary>

@@ -25,6 +25,9 @@ namespace Ingot.Generators.Planning
 
     public sealed record AttentionStep(AttentionOp Attention) : Step;
 
+    /// <summary>The cross-attention keys and values of one decoder layer from the encoder's rows, in MaxBatch-row chunks (Acts: their activation forms).</summary>
+    public sealed record CrossKvStep(CrossKvOp Cross, EquatableArray<ActKind> Acts) : Step;
+
     /// <summary>
     /// Y = epilogue(W · From) for every row of W and token of the chunk. Epilogue, in ggml's order: + bias, · Scale,
     /// soft-cap (Cap &gt; 0); then Store into To, or Add: To = (v + To) (+ Then).

@@ -48,7 +48,7 @@ public static class SynthModel
 
     /// <summary>The GGUF tensor of a weight: blk.N.NAME for layer N; ne {cols, rows} for a matrix, {cols} for a vector.</summary>
     private static SynthTensor Tensor(WeightRef w, int layer) =>
-        new(layer < 0 ? w.Name : $"blk.{layer}.{w.Name}", GgmlType.F32, w.IsVector ? [w.Cols] : [w.Cols, w.Rows]);
+        new(w.TensorName(layer.ToString(System.Globalization.CultureInfo.InvariantCulture)), GgmlType.F32, w.IsVector ? [w.Cols] : [w.Cols, w.Rows]);
 
     /// <summary>Records every tensor a lowering asks for (before any type exists).</summary>
     private sealed class TensorProbe : LayerWeights
@@ -57,9 +57,9 @@ public static class SynthModel
 
         public IEnumerable<SynthTensor> Tensors => _tensors.DistinctBy(t => t.Name);
 
-        public override WeightRef Matrix(int layer, string name, int rows, int cols) => Add(new WeightRef(name, layer >= 0, WeightKind.F32, rows, cols), layer);
+        public override WeightRef Matrix(int layer, string name, int rows, int cols) => Add(new WeightRef(name, layer >= 0, WeightKind.F32, rows, cols, Stack), layer);
 
-        public override WeightRef Vector(int layer, string name, int cols) => Add(new WeightRef(name, layer >= 0, WeightKind.F32, 0, cols), layer);
+        public override WeightRef Vector(int layer, string name, int cols) => Add(new WeightRef(name, layer >= 0, WeightKind.F32, 0, cols, Stack), layer);
 
         private WeightRef Add(WeightRef w, int layer)
         {

@@ -18,7 +18,8 @@ public sealed class RunCommand : ICliCommand
     public string Usage =>
         "usage: ingot run [--isa ISA] [--tokenizer FILE] [--name NAME] [--rebuild] MODEL VERB [args]\n\n" +
         "  MODEL   a GGUF file, a llama2.c .bin checkpoint, or a Hugging Face folder\n" +
-        "  VERB    a decoder's generate | chat | tokenize | logits | bench | info; an encoder's embed | tokenize | info\n" +
+        "  VERB    a decoder's generate | chat | tokenize | logits | bench | info; an encoder's embed | rerank | tokenize | info;\n" +
+        "          an encoder–decoder's generate | tokenize | logits (--decoder-tokens) | info\n" +
         "          (VERB --help for its options)\n" +
         "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
         "  --rebuild         ignore the cached executable\n\n" +

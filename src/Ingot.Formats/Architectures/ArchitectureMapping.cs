@@ -20,7 +20,7 @@ public abstract partial class ArchitectureMapping
     public static readonly IReadOnlyList<ArchitectureMapping> All =
     [
         new LlamaMapping(), new Qwen2Mapping(), new Phi3Mapping(), new GemmaMapping(), new Gemma2Mapping(), new GraniteMapping(),
-        new Gpt2Mapping(), new GptNeoXMapping(), new StarCoder2Mapping(), new Ernie45Mapping(), new BertMapping(),
+        new Gpt2Mapping(), new GptNeoXMapping(), new StarCoder2Mapping(), new Ernie45Mapping(), new BertMapping(), new T5Mapping(),
     ];
 
     public static IEnumerable<string> GgufNames => All.Select(m => m.Name);

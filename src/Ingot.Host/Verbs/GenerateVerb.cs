@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ingot.Runtime;
 using Ingot.Host.CommandLine;
 using Ingot.Runtime.Generation;
 using Ingot.Runtime.Sampling;
@@ -61,10 +62,17 @@ public sealed class GenerateVerb : IHostVerb
             text = template.Render(messages, addGenerationPrompt: true);
         }
         var promptIds = codec.EncodePrompt(text);
+        bool encoderDecoder = context.Model is IEncoderDecoder;
 
-        int needed = maxNew >= 0 ? promptIds.Count + maxNew : steps;
+        int needed = maxNew >= 0 ? (encoderDecoder ? 1 : promptIds.Count) + maxNew : steps;
         context.LoadModel(weights, needed);
         var model = context.Causal;
+        if (model is IEncoderDecoder ed)
+        {
+            // T5: the prompt is the encoder's input; the decoder starts from decoder_start_token_id and writes the output.
+            ed.Encode([.. promptIds]);
+            promptIds = [ed.DecoderStartToken];
+        }
         if (maxNew < 0)
         {
             int positions = steps == 0 ? model.ContextSize : steps;
@@ -73,7 +81,7 @@ public sealed class GenerateVerb : IHostVerb
 
         var generator = new TextGenerator(model, codec);
         var output = context.Out;
-        if (!chat) output.Write(prompt); // a chat prints only the reply
+        if (!chat && !encoderDecoder) output.Write(prompt); // a chat prints only the reply; an encoder–decoder only its output
         output.Flush();
         var options = new GenerationOptions(maxNew, sampling);
         GenerationResult result = generator.Generate(promptIds, options, text =>

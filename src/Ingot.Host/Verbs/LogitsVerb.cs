@@ -14,18 +14,25 @@ public sealed class LogitsVerb : IHostVerb
     public string Summary => "write the logits of every position of a token sequence to a file";
 
     public string Usage(string program) =>
-        $"usage: {program} logits --tokens \"1 2 3\" -o FILE [--model PATH] [--ctx N] [-t N]\n\n" +
-        "  --tokens IDS   token ids, separated by spaces or commas (no BOS is added)\n" +
+        $"usage: {program} logits --tokens \"1 2 3\" [--decoder-tokens \"0 4 5\"] -o FILE [--model PATH] [--ctx N] [-t N]\n\n" +
+        "  --tokens IDS   token ids, separated by spaces or commas (no BOS is added); an encoder–decoder's encoder input\n" +
+        "  --decoder-tokens IDS  an encoder–decoder's decoder input (its rows are written)\n" +
         "  -o FILE        output: int32 rows, int32 cols, float32[rows][cols], little-endian\n";
 
     public int Run(HostContext context, ArgReader args)
     {
         context.ReadCommonOptions(args);
         string tokensText = args.OptionOrNull("--tokens") ?? throw new UsageException("missing --tokens \"ID ID …\"");
+        string? decoderText = args.OptionOrNull("--decoder-tokens");
         string output = args.OptionOrNull("-o", "--output") ?? throw new UsageException("missing -o FILE");
         args.ThrowIfUnknown();
 
         int[] tokens = ParseTokens(tokensText);
+        bool encoderDecoder = context.Model is Runtime.IEncoderDecoder;
+        if (encoderDecoder && decoderText is null) throw new UsageException("an encoder–decoder needs --decoder-tokens (the decoder's input) besides --tokens (the encoder's)");
+        if (!encoderDecoder && decoderText is not null) throw new UsageException("--decoder-tokens is for an encoder–decoder; this model has one stack");
+        int[] input = tokens;
+        if (decoderText is not null) tokens = ParseTokens(decoderText);
         using var weights = context.OpenWeights();
         context.LoadModel(weights, tokens.Length);
         var model = context.Causal;
@@ -37,6 +44,12 @@ public sealed class LogitsVerb : IHostVerb
 
         var logits = new float[checked(tokens.Length * cols)]; // (rows, vocab)
         model.Reset();
+        if (model is Runtime.IEncoderDecoder ed)
+        {
+            foreach (int t in input)
+                if ((uint)t >= (uint)cols) throw new UsageException($"token {t} is outside the vocabulary (0..{cols - 1})");
+            ed.Encode(input);
+        }
         model.Prefill(tokens, logits);
 
         using (var stream = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))

@@ -42,7 +42,14 @@ public static unsafe class Attention
 
     /// <summary>With a soft-cap (0 = off) and a sliding window (0 = none) for a query at queryPos.</summary>
     public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead,
-        float softCap, int window, int queryPos)
+        float softCap, int window, int queryPos) => Head(q, kCache, vCache, kvStride, nKv, headDim, scale, outHead, softCap, window, queryPos, null);
+
+    /// <summary>
+    /// And a bias per key added to the raw dot product before the soft-cap and the scale (ggml adds T5's relative position
+    /// bias to kq, then soft_max_ext scales): <paramref name="keyBias"/>[c] for key c, null for none.
+    /// </summary>
+    public static void Head(float* q, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead,
+        float softCap, int window, int queryPos, float* keyBias)
     {
         int last = Math.Min(nKv - 1, queryPos);
         int first = window > 0 ? Math.Max(0, queryPos - window + 1) : 0;
@@ -58,7 +65,8 @@ public static unsafe class Attention
         float max = float.NegativeInfinity;
         for (int c = first; c <= last; c++)
         {
-            float s = Score(GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim), scale, softCap);
+            float dot = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
+            float s = Score(keyBias == null ? dot : dot + keyBias[c], scale, softCap);
             p[c] = s;
             if (s > max) max = s;
         }

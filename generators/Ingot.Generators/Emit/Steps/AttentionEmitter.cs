@@ -13,19 +13,35 @@ namespace Ingot.Generators.Emit.Steps
     {
         public static void Call(SourceWriter w, AttentionStep s, EmitContext ctx)
         {
-            if (!s.Attention.Causal)
+            var a = s.Attention;
+            bool bias = a.RelativeBias != null;
+            string biasInit = bias ? ", RelBias = _relBias, RelWidth = 2 * _context - 1, RelCenter = _context - 1" : "";
+            string local = ctx.Local(a.Cross ? "cross" : "attention");
+            if (!a.Causal)
             {
-                string all = ctx.Body("attention", "AttentionBody", false, (bw, name) => BidirectionalBody(bw, name));
-                w.Line("var attention = new " + all + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = " + ctx.Rows + " };");
-                w.Line("pool.For(" + ctx.Rows + " * Heads, ref attention);");
+                string all = ctx.Body(("attention-bidirectional", bias), a.Cross ? "CrossAttentionBody" : "BidirectionalAttentionBody", false, (bw, name) => BidirectionalBody(bw, name, bias));
+                w.Line(a.Cross
+                    ? "var " + local + " = new " + all + " { Q = q, KCache = ckCache, VCache = cvCache, Out = att, Count = _encLength, Queries = " + ctx.Rows + " };"
+                    : "var " + local + " = new " + all + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = " + ctx.Rows + ", Queries = " + ctx.Rows + biasInit + " };");
+                w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
                 return;
             }
-            string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name));
-            w.Line("var attention = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };");
-            w.Line("pool.For(" + ctx.Rows + " * Heads, ref attention);");
+            string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias));
+            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l)" + biasInit + " };");
+            w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
         }
 
-        private static void Body(SourceWriter w, string name)
+        private static void BiasFields(SourceWriter w)
+        {
+            w.Line("public float* RelBias;  // (Heads, RelWidth) relative position bias by key − query (RelativePositionBias.Table)");
+            w.Line("public int RelWidth;     // 2 · context − 1");
+            w.Line("public int RelCenter;    // the column of distance 0");
+        }
+
+        /// <summary>The bias row of head h shifted so that element c is the bias of key c for a query at <paramref name="queryPos"/>.</summary>
+        private static string BiasArg(bool bias, string queryPos) => bias ? ", RelBias + (nint)h * RelWidth + RelCenter - " + queryPos : "";
+
+        private static void Body(SourceWriter w, string name, bool bias)
         {
             w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t sees positions [Pos + t - Window + 1, Pos + t]");
             w.Line("/// (all of [0, Pos + t] when Window is 0). Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
@@ -37,35 +53,38 @@ namespace Ingot.Generators.Emit.Steps
             w.Line("public float* Out;      // (N, QDim)");
             w.Line("public int Pos;         // position of token 0 of the chunk");
             w.Line("public int Window;      // this layer's sliding window, 0 = none");
+            if (bias) BiasFields(w);
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
             w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t);");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t" + BiasArg(bias, "(Pos + t)") + ");");
             w.Close();
             w.Close();
             w.Close();
         }
 
         /// <summary>An encoder's attention: every query sees the Count tokens of the input (K and V at cache rows 0 .. Count − 1).</summary>
-        private static void BidirectionalBody(SourceWriter w, string name)
+        private static void BidirectionalBody(SourceWriter w, string name, bool bias)
         {
-            w.Line("/// <summary>Bidirectional attention over the input's Count tokens, one (token, query head) per work unit. Scores: q · k,");
-            w.Line("/// soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
+            w.Line("/// <summary>Bidirectional attention: each of the Queries tokens sees all Count keys, one (token, query head) per work unit.");
+            w.Line("/// Scores: q · k" + (bias ? " + the relative position bias" : "") + ", soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             w.Line("public float* Q;        // (Count, QDim)");
             w.Line("public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer");
             w.Line("public float* VCache;   // (context, KvDim)");
             w.Line("public float* Out;      // (Count, QDim)");
-            w.Line("public int Count;       // tokens of the input");
+            w.Line("public int Count;       // keys: the tokens of the input");
+            w.Line("public int Queries;     // query rows");
+            if (bias) BiasFields(w);
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
             w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1);");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1" + BiasArg(bias, "t") + ");");
             w.Close();
             w.Close();
             w.Close();
@@ -93,13 +112,16 @@ namespace Ingot.Generators.Emit.Steps
         public static string Describe(AttentionStep s, ModelPlan p)
         {
             var a = s.Attention;
+            string rel = a.RelativeBias != null ? ", + relative position bias (" + I(a.RelativeBuckets) + " buckets, layer 0's attn_rel_b)" : "";
+            if (a.Cross)
+                return "cross-attention: every query over the encoder's keys and values (CK, CV), scale " + F(a.Scale) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
             if (!a.Causal)
             {
-                return "attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") +
+                return "attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + rel +
                        ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
             }
             string window = a.Window == 0 || a.WindowLayers == WindowLayers.None ? "" : ", sliding window " + I(a.Window) + " on " + SpecNames.Of(a.WindowLayers) + " layers";
-            return "attention: causal over the cache, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window +
+            return "attention: causal over the cache, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window + rel +
                    ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
         }
     }

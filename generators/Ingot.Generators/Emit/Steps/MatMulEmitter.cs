@@ -104,9 +104,9 @@ namespace Ingot.Generators.Emit.Steps
         public static string Describe(MatMulStep s, ModelPlan p)
         {
             var l = s.Linear;
-            string target = s.To == Buf.Logits ? "logits" : s.To == Buf.T ? "tmp" : "x";
+            string target = s.To == Buf.Logits ? "logits" : s.To == Buf.T ? "tmp" : s.To == Buf.Q ? "q" : "x";
             string op = s.Accumulate ? (s.Then != null ? " = (" : " += ") : " = ";
-            string expr = l.Weight.Name.Replace(".weight", "") + " · " + (l.From == Buf.Xn ? "xn" : l.From == Buf.Att ? "attention" : l.From == Buf.Hb ? "h" : l.From.ToString()) +
+            string expr = l.Weight.Name.Replace(".weight", "") + " · " + (l.From == Buf.Xn ? "xn" : l.From == Buf.Att ? "attention" : l.From == Buf.Hb ? "h" : l.From == Buf.T ? "tmp" : l.From.ToString()) +
                           (l.Bias != null ? " + bias" : "") + (s.Scale != 1f ? " · " + F(s.Scale) : "") + (s.Cap > 0 ? ", soft-capped at " + F(s.Cap) : "");
             string line = l.Name + ": " + target + op + expr + (s.Then != null ? " + x) + tmp (parallel residual)" : "");
             if (s.Accumulate && s.Then == null) line += " (residual add folded into the epilogue)";

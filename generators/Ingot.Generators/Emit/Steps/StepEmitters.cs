@@ -17,6 +17,7 @@ namespace Ingot.Generators.Emit.Steps
                 case MatMulStep m: MatMulEmitter.Call(w, m, ctx); break;
                 case GateUpStep g: GateUpEmitter.Call(w, g, ctx); break;
                 case NormAddStep n: NormAddEmitter.Call(w, n, ctx); break;
+                case CrossKvStep c: CrossKvEmitter.Call(w, c, ctx); break;
                 default: throw new ArgumentOutOfRangeException(nameof(step), step.GetType().Name + " has no emitter");
             }
         }
@@ -33,6 +34,7 @@ namespace Ingot.Generators.Emit.Steps
                 case MatMulStep m: return MatMulEmitter.Describe(m, p);
                 case GateUpStep g: return GateUpEmitter.Describe(g, p);
                 case NormAddStep n: return NormAddEmitter.Describe(n, p);
+                case CrossKvStep c: return CrossKvEmitter.Describe(c, p);
                 default: throw new ArgumentOutOfRangeException(nameof(step), step.GetType().Name + " has no emitter");
             }
         }

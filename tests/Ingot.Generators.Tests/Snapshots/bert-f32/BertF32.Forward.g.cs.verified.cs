@@ -111,7 +111,7 @@ namespace Ingot.Tests.Models
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
             // attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = n };
+            var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = n, Queries = n };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]

@@ -16,7 +16,7 @@
 //       down: x += ffn_down · h + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
 //       rows: layernorm · layer_output_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
 //     pooler: tmp = cls · X + bias, soft-capped at 1.0f over 64 rows [Dot.F32 (f32 · f32)]
-//     classifier: logits = cls.output · T + bias over 1 rows [Dot.F32 (f32 · f32)]
+//     classifier: logits = cls.output · tmp + bias over 1 rows [Dot.F32 (f32 · f32)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -123,7 +123,7 @@ namespace Ingot.Tests.Models
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
             // attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 0.25f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 16)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = n };
+            var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = n, Queries = n };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]

@@ -21,16 +21,17 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class BertSynthRank : IEncoder
     {
-        /// <summary>Bidirectional attention over the input's Count tokens, one (token, query head) per work unit. Scores: q · k,
-        /// soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
+        /// <summary>Bidirectional attention: each of the Queries tokens sees all Count keys, one (token, query head) per work unit.
+        /// Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
-        private struct AttentionBody : IRangeBody
+        private struct BidirectionalAttentionBody : IRangeBody
         {
             public float* Q;        // (Count, QDim)
             public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer
             public float* VCache;   // (context, KvDim)
             public float* Out;      // (Count, QDim)
-            public int Count;       // tokens of the input
+            public int Count;       // keys: the tokens of the input
+            public int Queries;     // query rows
 
             public void Run(int start, int end)
             {

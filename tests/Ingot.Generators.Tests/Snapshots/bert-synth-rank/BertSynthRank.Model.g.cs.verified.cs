@@ -119,7 +119,8 @@ namespace Ingot.Tests.Models
             "    \"scale_query\": false,\n" +
             "    \"logit_softcap\": 0,\n" +
             "    \"sliding_window\": 0,\n" +
-            "    \"sliding_window_layers\": \"none\"\n" +
+            "    \"sliding_window_layers\": \"none\",\n" +
+            "    \"relative_buckets\": 0\n" +
             "  },\n" +
             "  \"norm\": {\n" +
             "    \"kind\": \"layernorm\",\n" +

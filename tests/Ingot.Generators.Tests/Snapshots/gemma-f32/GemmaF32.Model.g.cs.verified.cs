@@ -110,7 +110,8 @@ namespace Ingot.Tests.Models
             "    \"scale_query\": true,\n" +
             "    \"logit_softcap\": 0,\n" +
             "    \"sliding_window\": 0,\n" +
-            "    \"sliding_window_layers\": \"none\"\n" +
+            "    \"sliding_window_layers\": \"none\",\n" +
+            "    \"relative_buckets\": 0\n" +
             "  },\n" +
             "  \"norm\": {\n" +
             "    \"kind\": \"rmsnorm\",\n" +

@@ -113,7 +113,8 @@ namespace Ingot.Tests.Models
             "    \"scale_query\": true,\n" +
             "    \"logit_softcap\": 50,\n" +
             "    \"sliding_window\": 8,\n" +
-            "    \"sliding_window_layers\": \"even\"\n" +
+            "    \"sliding_window_layers\": \"even\",\n" +
+            "    \"relative_buckets\": 0\n" +
             "  },\n" +
             "  \"norm\": {\n" +
             "    \"kind\": \"rmsnorm\",\n" +

@@ -106,7 +106,8 @@ namespace Ingot.Tests.Models
             "    \"scale_query\": true,\n" +
             "    \"logit_softcap\": 0,\n" +
             "    \"sliding_window\": 2047,\n" +
-            "    \"sliding_window_layers\": \"all\"\n" +
+            "    \"sliding_window_layers\": \"all\",\n" +
+            "    \"relative_buckets\": 0\n" +
             "  },\n" +
             "  \"norm\": {\n" +
             "    \"kind\": \"rmsnorm\",\n" +
