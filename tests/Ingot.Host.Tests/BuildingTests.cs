@@ -144,19 +144,27 @@ public class BuildingTests
         finally { Console.SetError(old); }
     }
 
-    [Fact]
-    public void Build_UnsupportedArchitecture_OneLineNamingIt()
+    /// <summary>A temp copy of the golden llama-gqa f32 file (tensors byte for byte) with its metadata changed by <paramref name="edit"/>.</summary>
+    private static string GoldenLlamaWith(string tag, Action<Formats.GgufWriter> edit)
     {
-        // A family Ingot does not compile: a llama file relabelled as falcon.
         using var src = Formats.GgufFile.Open(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"));
-        string falcon = Path.Combine(Path.GetTempPath(), "ingot-falcon-" + Environment.ProcessId + ".gguf");
-        var w = new Formats.GgufWriter().CopyMetadata(src).Set("general.architecture", "falcon");
+        string path = Path.Combine(Path.GetTempPath(), "ingot-" + tag + "-" + Environment.ProcessId + ".gguf");
+        var w = new Formats.GgufWriter().CopyMetadata(src);
+        edit(w);
         foreach (var t in src.Tensors)
         {
             byte[] bytes = src.GetTensorBytes(t).ToArray();
             w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
         }
-        w.Write(falcon);
+        w.Write(path);
+        return path;
+    }
+
+    [Fact]
+    public void Build_UnsupportedArchitecture_OneLineNamingIt()
+    {
+        // A family Ingot does not compile: a llama file relabelled as falcon.
+        string falcon = GoldenLlamaWith("falcon", w => w.Set("general.architecture", "falcon"));
         try
         {
             var (code, err) = Cli_(new BuildCommand(), falcon, "-o", Path.GetTempPath());
@@ -175,15 +183,7 @@ public class BuildingTests
     public void Build_FeatureTheGeneratorLacks_IsItsDiagnosticBeforeAnyPublish()
     {
         // LongRoPE without its rope_factors tensors: the importer describes it, the planner refuses it (ING0008).
-        using var src = Formats.GgufFile.Open(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"));
-        string path = Path.Combine(Path.GetTempPath(), "ingot-longrope-" + Environment.ProcessId + ".gguf");
-        var w = new Formats.GgufWriter().CopyMetadata(src).Set("llama.rope.scaling.type", "longrope");
-        foreach (var t in src.Tensors)
-        {
-            byte[] bytes = src.GetTensorBytes(t).ToArray();
-            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
-        }
-        w.Write(path);
+        string path = GoldenLlamaWith("longrope", w => w.Set("llama.rope.scaling.type", "longrope"));
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-longrope-out-" + Environment.ProcessId);
         var (code, err) = Cli_(new BuildCommand(), path, "-o", outDir);
         Assert.Equal(1, code);

@@ -52,13 +52,7 @@ public class EmbedVerbTests
 {
     private static string BertGguf => TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"));
 
-    private static (int Code, string Out, string Err) Run(IModel model, params string[] args)
-    {
-        var o = new StringWriter { NewLine = "\n" };
-        var e = new StringWriter { NewLine = "\n" };
-        int code = HostProgram.Run(model, args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(IModel model, params string[] args) => HostProgramTests.Run(model, args);
 
     [Fact]
     public void AnEncoderServesEncoderVerbsAndACausalModelDoesNot()

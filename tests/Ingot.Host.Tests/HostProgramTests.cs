@@ -7,7 +7,7 @@ namespace Ingot.Host.Tests;
 /// <summary>The verbs of a compiled executable, run in-process against the fake bigram model.</summary>
 public class HostProgramTests
 {
-    internal static (int Code, string Out, string Err) Run(ICompiledModel model, params string[] args)
+    internal static (int Code, string Out, string Err) Run(IModel model, params string[] args)
     {
         var o = new StringWriter { NewLine = "\n" };
         var e = new StringWriter { NewLine = "\n" };
