@@ -41,6 +41,8 @@ public sealed record SynthOptions
     public int? Window { get; init; }
     /// <summary>An encoder's pooling (--pooling; bert: cls; rank adds llama.cpp's cls / cls.output head).</summary>
     public PoolingKind? Pooling { get; init; }
+    /// <summary>The rank head's outputs (--labels; bert with --pooling rank): 1, a reranker's score.</summary>
+    public int? Labels { get; init; }
     /// <summary>Gemma 2's soft-caps of the scores and of the logits (--attn-softcap, --final-softcap); 50 and 30.</summary>
     public (float? Attention, float? Final) Softcaps { get; init; }
     /// <summary>GPT-NeoX's use_parallel_residual (--residual); parallel.</summary>
@@ -120,6 +122,7 @@ public static class GgufSynth
             ("--attn-softcap", o.Softcaps.Attention, s.Attention.LogitSoftcap == o.Softcaps.Attention),
             ("--final-softcap", o.Softcaps.Final, s.Output.FinalLogitSoftcap == o.Softcaps.Final),
             ("--pooling", o.Pooling, s.Output.Pooling == o.Pooling),
+            ("--labels", o.Labels, s.Output.Labels == o.Labels),
         ];
         foreach (var (option, given, honoured) in family)
             if (given is not null && !honoured) throw new ArgumentException($"synth: {option} does not apply to {mapping.Name} (llama.cpp's {mapping.Name} fixes it or never reads it)");

@@ -155,6 +155,12 @@ namespace Ingot.Specs
         /// the first ([CLS]) row, the last row, llama.cpp's rank (a reranker's score) or none. Decoders: none.
         /// </summary>
         public PoolingKind Pooling { get; init; } = PoolingKind.None;
+
+        /// <summary>
+        /// Outputs of the head a 'rank' pooling runs (rows of cls.output): a reranker's 1 score, a sequence classifier's
+        /// labels. 0 when there is no head.
+        /// </summary>
+        public int Labels { get; init; }
     }
 
     public sealed record TokenizerSpec

@@ -200,6 +200,7 @@ namespace Ingot.Specs
                         FinalLogitSoftcap = r.OptFloat(o, "final_logit_softcap", 0f),
                         LogitScale = r.OptFloat(o, "logit_scale", 1f),
                         Pooling = r.OptEnum(o, "pooling", PoolingKind.None),
+                        Labels = r.OptInt(o, "labels", 0, 0, 1 << 20),
                     },
                 };
             }

@@ -98,6 +98,7 @@ namespace Ingot.Specs
             w.Float("final_logit_softcap", s.Output.FinalLogitSoftcap);
             w.Float("logit_scale", s.Output.LogitScale);
             w.Str("pooling", SpecNames.Of(s.Output.Pooling));
+            w.Int("labels", s.Output.Labels);
             w.Close();
 
             w.Open("tokenizer");

@@ -12,6 +12,9 @@ namespace Ingot.Host.Tests;
 [CompiledModel("bert-synth-cls")]
 public partial class BertSynthCls { }
 
+[CompiledModel("bert-synth-classifier")]
+public partial class BertSynthClassifier { }
+
 /// <summary>
 /// A BERT of another shape than the golden one (dim 96, 3 heads, 3 layers, ffn 160, context 48), written by
 /// `ingot synth --arch bert` with random weights, against a float64 BERT written here from the published architecture
@@ -65,8 +68,62 @@ public class BertReferenceTests(ITestOutputHelper output)
         finally { File.Delete(path); }
     }
 
+    internal static SynthOptions ClassifierOptions => new()
+    {
+        Architecture = "bert", Name = "bert-synth-classifier", Dim = 96, Layers = 2, Heads = 3, FfnDim = 160, VocabSize = 300, ContextLength = 48,
+        NormEpsilon = 1e-12f, Seed = 9, Pooling = PoolingKind.Rank, Labels = 3,
+    };
+
+    /// <summary>
+    /// A sequence classifier (BERT's head: pooler = tanh(W x_CLS + b), logits = W' pooler + b'; llama.cpp's rank head
+    /// with three outputs): the compiled head's three scores against the float64 BERT and head.
+    /// </summary>
+    [Fact]
+    public void ClassifierHeadMatchesAFloat64Reference()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bert-classifier-{Environment.ProcessId}.gguf");
+        try
+        {
+            var spec = SynthModel.Write(path, ClassifierOptions, null);
+            Assert.Equal(BertSynthClassifier.SpecJson, SpecWriter.Write(spec));
+            using var file = GgufFile.Open(path);
+            using var model = new BertSynthClassifier();
+            model.Load(file, new InferenceOptions(Threads: 2));
+            Assert.Equal(3, ((IEncoder)model).ScoreCount);
+            float[] T(string name) => MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.FindTensor(name)!)).ToArray();
+            float[] wp = T("cls.weight"), bp = T("cls.bias"), wc = T("cls.output.weight"), bc = T("cls.output.bias");
+            var rng = new Random(5);
+            foreach (int n in new[] { 2, 17 })
+            {
+                int[] tokens = [.. Enumerable.Range(0, n).Select(_ => rng.Next(spec.VocabSize))];
+                var hidden = new float[n * model.HiddenSize];
+                var scores = new float[3];
+                model.Encode(tokens, hidden, scores);
+                double[,] x = Reference(file, spec, tokens);
+                int dim = spec.Dim;
+                var pooled = new double[dim];
+                for (int r = 0; r < dim; r++)
+                {
+                    double acc = bp[r];
+                    for (int c = 0; c < dim; c++) acc += (double)wp[r * dim + c] * x[0, c];
+                    pooled[r] = Math.Tanh(acc);
+                }
+                double maxAbs = 0;
+                for (int k = 0; k < 3; k++)
+                {
+                    double acc = bc[k];
+                    for (int c = 0; c < dim; c++) acc += (double)wc[k * dim + c] * pooled[c];
+                    maxAbs = Math.Max(maxAbs, Math.Abs(scores[k] - acc));
+                }
+                output.WriteLine($"{n} tokens: head scores max-abs {maxAbs:E3}");
+                Assert.True(maxAbs <= 5e-3, $"{n} tokens: head max-abs {maxAbs}");
+            }
+        }
+        finally { File.Delete(path); }
+    }
+
     /// <summary>The hidden states (tokens × dim) in float64 from the file's F32 tensors.</summary>
-    private static double[,] Reference(GgufFile f, ModelSpec s, int[] tokens)
+    internal static double[,] Reference(GgufFile f, ModelSpec s, int[] tokens)
     {
         int n = tokens.Length, dim = s.Dim, heads = s.Attention.Heads, hd = dim / heads, ffn = s.FfnDim;
         double eps = s.Norm.Epsilon;

@@ -116,13 +116,15 @@ namespace Ingot.Generators.Planning
             if (!s.Attention.Causal)
             {
                 // An encoder's result is the last layer's x (pooling is the runtime's): no final norm, no logits. A rank
-                // head (llama.cpp's rerankers, BERT's sequence classifier) reads the CLS row: score = W₂ tanh(W₁ x₀ + b₁) + b₂.
+                // head (llama.cpp's rerankers, BERT's sequence classifier) reads the CLS row: scores = W₂ tanh(W₁ x₀ + b₁) + b₂,
+                // one per label (a reranker has one).
                 var head = new List<Op>();
                 if (s.Output.Pooling == PoolingKind.Rank)
                 {
                     head.Add(new LinearOp("pooler", w.Matrix(-1, "cls.weight", dim, dim), 0, dim, w.Vector(-1, "cls.bias", dim), Buf.X, Buf.T));
                     head.Add(new TanhOp(Buf.T));
-                    head.Add(new LinearOp("classifier", w.Matrix(-1, "cls.output.weight", 1, dim), 0, 1, w.Vector(-1, "cls.output.bias", 1), Buf.T, Buf.Logits));
+                    int labels = s.Output.Labels;
+                    head.Add(new LinearOp("classifier", w.Matrix(-1, "cls.output.weight", labels, dim), 0, labels, w.Vector(-1, "cls.output.bias", labels), Buf.T, Buf.Logits));
                     head.Add(new LogitsOp(1f, 0f));
                 }
                 return new LoweredGraph(new EquatableArray<Op>(prologue.ToArray()), new EquatableArray<EquatableArray<Op>>(layers.ToArray()), new EquatableArray<Op>(head.ToArray()));

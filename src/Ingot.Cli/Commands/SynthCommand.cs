@@ -16,11 +16,11 @@ public sealed class SynthCommand : ICliCommand
         "                   [--type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|…] [--seed S] [--tied|--untied] [--name NAME] [--spec SPEC.json] -o OUT.gguf\n" +
         "                   [--rope-theta F] [--norm-eps F] [--rope-dims N] [--window N] [--residual parallel|sequential]\n" +
         "                   [--embedding-scale F] [--residual-scale F] [--attention-scale F] [--logit-scale F] [--attn-softcap F] [--final-softcap F]\n" +
-        "                   [--pooling none|mean|cls|last|rank]\n" +
+        "                   [--pooling none|mean|cls|last|rank] [--labels N]\n" +
         $"  FAMILY: {string.Join(", ", ArchitectureMapping.GgufNames)} (default llama); each gets its own layout (biases, rope,\n" +
         "  norms, fused matrices) and only the options its llama.cpp graph has: --window (llama, phi3: every layer; gemma2: even\n" +
         "  layers), --residual (gptneox), the four scales (granite), the soft-caps (gemma2), --rope-dims < head_dim (not llama),\n" +
-        "  --pooling (bert; rank adds the cls / cls.output head).\n" +
+        "  --pooling (bert; rank adds the cls / cls.output head, --labels N outputs: a classifier's labels, default 1).\n" +
         "  weights N(0, 1/fan_in), norms ~1, biases N(0, 0.1²); 1-D tensors and position_embd stay f32; rows that are not whole\n" +
         "  blocks of --type are f16. --spec FILE also writes the model's spec";
 
@@ -59,6 +59,7 @@ public sealed class SynthCommand : ICliCommand
             },
             Scales = (r.FloatOrNull("--embedding-scale"), r.FloatOrNull("--residual-scale"), r.FloatOrNull("--attention-scale"), r.FloatOrNull("--logit-scale")),
             Softcaps = (r.FloatOrNull("--attn-softcap"), r.FloatOrNull("--final-softcap")),
+            Labels = r.IntOrNull("--labels"),
             Pooling = pooling is null ? null
                 : SpecNames.TryParse(pooling, out PoolingKind pk) ? pk : throw new UsageException($"--pooling '{pooling}': one of {string.Join(", ", SpecNames.All<PoolingKind>())}"),
         };

@@ -21,6 +21,14 @@ public sealed class BertMapping : ArchitectureMapping
                 "missing or true: llama.cpp's bert is an encoder and requires it false");
         var types = f.FindTensor("token_types.weight");
         int pooling = f.GetInt32("bert.pooling_type", 0);
+        int labels = 0;
+        if (pooling == 4)
+        {
+            // The rank head's outputs: one for a reranker, one per label for a sequence classifier.
+            var output = f.FindTensor("cls.output.weight")
+                ?? throw new InvalidModelFileException(f.Path, "tensor 'cls.output.weight'", null, "missing: a rank head without cls.output (jina-reranker-v1) is not compiled");
+            labels = output.Dims.Length == 2 ? (int)output.Dims[1] : 1;
+        }
         return s with
         {
             Embedding = s.Embedding with { Positions = PositionKind.Learned, TokenTypes = types is { Dims.Length: 2 } ? (int)types.Dims[1] : 0, Norm = true },
@@ -31,6 +39,7 @@ public sealed class BertMapping : ArchitectureMapping
             Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu },
             Output = new OutputSpec
             {
+                Labels = labels,
                 Pooling = pooling switch
                 {
                     0 => PoolingKind.None,
@@ -57,6 +66,8 @@ public sealed class BertMapping : ArchitectureMapping
             _ => 0,
         }));
         if (s.Embedding.TokenTypes > 0) w.Set("tokenizer.ggml.token_type_count", (uint)s.Embedding.TokenTypes);
+        // A classifier's label names (newer llama.cpp's {arch}.classifier.output_labels); an importer with real names overwrites them.
+        if (s.Output.Labels > 1) w.Set("bert.classifier.output_labels", Enumerable.Range(0, s.Output.Labels).Select(i => "LABEL_" + i).ToArray());
     }
 
     /// <summary>
@@ -76,7 +87,7 @@ public sealed class BertMapping : ArchitectureMapping
             Block = new BlockSpec { NormPosition = NormPosition.Post },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
             Ffn = new FfnSpec { Gated = false, Activation = Activation.Gelu, Bias = true },
-            Output = new OutputSpec { Pooling = o.Pooling ?? PoolingKind.Cls },
+            Output = new OutputSpec { Pooling = o.Pooling ?? PoolingKind.Cls, Labels = o.Pooling == PoolingKind.Rank ? o.Labels ?? 1 : 0 },
         };
     }
 }

@@ -68,12 +68,10 @@ public sealed class RerankVerb : IHostVerb
             model.Encode(ids, hidden.AsSpan(0, ids.Length * model.HiddenSize), score);
             var sb = new StringBuilder();
             sb.Append("{\"index\":").Append(i).Append(",\"score\":").Append(score[0].ToString("R", CultureInfo.InvariantCulture));
-            if (tokensText is null) sb.Append(",\"document\":").Append(JsonString(docs[i]));
+            if (tokensText is null) sb.Append(",\"document\":").Append(ClassifyVerb.Json(docs[i]));
             context.Out.WriteLine(sb.Append('}').ToString());
         }
         return 0;
     }
 
-    /// <summary>A JSON string literal (JsonEncodedText escapes quotes, controls and non-ASCII; no reflection).</summary>
-    private static string JsonString(string s) => "\"" + System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping.Encode(s) + "\"";
 }

@@ -153,7 +153,8 @@ namespace Ingot.Tests.Models
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
-            "    \"pooling\": \"mean\"\n" +
+            "    \"pooling\": \"mean\",\n" +
+            "    \"labels\": 0\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"wpm\",\n" +

@@ -158,7 +158,8 @@ namespace Ingot.Tests.Models
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
-            "    \"pooling\": \"rank\"\n" +
+            "    \"pooling\": \"rank\",\n" +
+            "    \"labels\": 1\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +

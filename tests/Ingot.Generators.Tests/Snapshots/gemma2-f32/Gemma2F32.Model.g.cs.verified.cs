@@ -152,7 +152,8 @@ namespace Ingot.Tests.Models
             "    \"tied\": true,\n" +
             "    \"final_logit_softcap\": 30,\n" +
             "    \"logit_scale\": 1,\n" +
-            "    \"pooling\": \"none\"\n" +
+            "    \"pooling\": \"none\",\n" +
+            "    \"labels\": 0\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +

@@ -149,7 +149,8 @@ namespace Ingot.Tests.Models
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 8,\n" +
-            "    \"pooling\": \"none\"\n" +
+            "    \"pooling\": \"none\",\n" +
+            "    \"labels\": 0\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"bpe\",\n" +

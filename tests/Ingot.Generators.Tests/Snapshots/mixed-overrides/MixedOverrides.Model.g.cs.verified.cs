@@ -150,7 +150,8 @@ namespace Ingot.Tests.Models
             "    \"tied\": false,\n" +
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
-            "    \"pooling\": \"none\"\n" +
+            "    \"pooling\": \"none\",\n" +
+            "    \"labels\": 0\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +
