@@ -186,6 +186,34 @@ public static partial class HfFolderWriter
         };
     }
 
+    /// <summary>BertConfig; a file with the rank head is a BertForSequenceClassification with its labels as id2label.</summary>
+    private static JsonObject BertConfig(ModelSpec s, GgufFile f)
+    {
+        bool classifier = f.FindTensor("cls.output.weight") is not null;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray(classifier ? "BertForSequenceClassification" : "BertModel"),
+            ["model_type"] = "bert",
+            ["vocab_size"] = s.VocabSize,
+            ["hidden_size"] = s.Dim,
+            ["intermediate_size"] = s.FfnDim,
+            ["num_hidden_layers"] = s.Layers,
+            ["num_attention_heads"] = s.Attention.Heads,
+            ["max_position_embeddings"] = s.ContextLength,
+            ["type_vocab_size"] = s.Embedding.TokenTypes,
+            ["layer_norm_eps"] = s.Norm.Epsilon,
+            ["hidden_act"] = "gelu",
+        };
+        if (classifier)
+        {
+            string[] labels = f.GetArray<string>("bert.classifier.output_labels");
+            var id2label = new JsonObject();
+            for (int i = 0; i < labels.Length; i++) id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = labels[i];
+            config["id2label"] = id2label;
+        }
+        return config;
+    }
+
     /// <summary>tokenizer.model (SentencePiece vocabularies) or tokenizer.json (byte-level BPE), and tokenizer_config.json.</summary>
     private static void WriteTokenizer(GgufFile f, ModelSpec s, string dir)
     {
@@ -201,6 +229,11 @@ public static partial class HfFolderWriter
             case "bpe":
                 TokenizerJsonWriter.WriteByteLevel(Path.Combine(dir, "tokenizer.json"), f);
                 break;
+            case "wpm":
+                TokenizerJsonWriter.WriteWordPiece(Path.Combine(dir, "tokenizer.json"), f);
+                var wp = new JsonObject { ["cls_token"] = tokens[s.Tokenizer.Bos], ["sep_token"] = tokens[s.Tokenizer.Eos], ["unk_token"] = "[UNK]", ["pad_token"] = "[PAD]" };
+                File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), wp.ToJsonString(new() { WriteIndented = true }));
+                return;
             default:
                 throw Unsupported(s, $"a '{s.Tokenizer.Kind}' tokenizer");
         }

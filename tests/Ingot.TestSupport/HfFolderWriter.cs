@@ -17,7 +17,8 @@ namespace Ingot.TestSupport;
 /// It is written independently of the importer (names and row orders come from families.md, not from
 /// Ingot.Formats' mappings), so a mapping error on one side is not mirrored on the other.
 /// Supported: llama (incl. Llama 3.1 rope_freqs), qwen2, phi3 (incl. LongRoPE factors), gemma, gemma2, granite,
-/// gpt2, gptneox, starcoder2 with F32/F16/BF16 tensors.
+/// gpt2, gptneox, starcoder2, and bert (BertModel, or BertForSequenceClassification when the file has the rank head's
+/// cls / cls.output tensors; tokenizer.json WordPiece) with F32/F16/BF16 tensors.
 /// </summary>
 public static partial class HfFolderWriter
 {
@@ -78,6 +79,7 @@ public static partial class HfFolderWriter
         ["starcoder2"] = new(StarCoder2Config, (n, s) => LlamaStyle(n, s, StarCoder2Roles)),
         ["gpt2"] = new(Gpt2Config, Gpt2Tensor),
         ["gptneox"] = new(GptNeoXConfig, GptNeoXTensor),
+        ["bert"] = new(BertConfig, BertTensor),
     };
 
     private static (string, Inverse) LlamaStyle(string name, ModelSpec s, Dictionary<string, string> roles, bool ropeHalves = false, bool normMinusOne = false)
@@ -128,6 +130,31 @@ public static partial class HfFolderWriter
             _ => throw new NotSupportedException($"tensor '{name}' has no Hugging Face name in gptneox"),
         };
         return ($"gpt_neox.layers.{m.Groups[1].Value}.{hf}.{m.Groups[3].Value}", hf == "attention.query_key_value" ? Inverse.NeoXPerHead : Inverse.AsIs);
+    }
+
+    private static (string, Inverse) BertTensor(string name, ModelSpec s)
+    {
+        switch (name)
+        {
+            case "token_embd.weight": return ("bert.embeddings.word_embeddings.weight", Inverse.AsIs);
+            case "position_embd.weight": return ("bert.embeddings.position_embeddings.weight", Inverse.AsIs);
+            case "token_types.weight": return ("bert.embeddings.token_type_embeddings.weight", Inverse.AsIs);
+            case "token_embd_norm.weight": return ("bert.embeddings.LayerNorm.weight", Inverse.AsIs);
+            case "token_embd_norm.bias": return ("bert.embeddings.LayerNorm.bias", Inverse.AsIs);
+            case "cls.weight": return ("bert.pooler.dense.weight", Inverse.AsIs);
+            case "cls.bias": return ("bert.pooler.dense.bias", Inverse.AsIs);
+            case "cls.output.weight": return ("classifier.weight", Inverse.AsIs);
+            case "cls.output.bias": return ("classifier.bias", Inverse.AsIs);
+        }
+        var m = LayerTensor().Match(name);
+        string hf = m.Groups[2].Value switch
+        {
+            "attn_q" => "attention.self.query", "attn_k" => "attention.self.key", "attn_v" => "attention.self.value",
+            "attn_output" => "attention.output.dense", "attn_output_norm" => "attention.output.LayerNorm",
+            "ffn_up" => "intermediate.dense", "ffn_down" => "output.dense", "layer_output_norm" => "output.LayerNorm",
+            _ => throw new NotSupportedException($"tensor '{name}' has no Hugging Face name in bert"),
+        };
+        return ($"bert.encoder.layer.{m.Groups[1].Value}.{hf}.{m.Groups[3].Value}", Inverse.AsIs);
     }
 
     private static SafetensorsEntry HfTensor(GgufFile gguf, ModelSpec spec, GgufTensorInfo t, string hf, Inverse layout)

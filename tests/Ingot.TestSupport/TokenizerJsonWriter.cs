@@ -80,4 +80,29 @@ public static class TokenizerJsonWriter
             WriteBpeModel(w, tokens, types, f.GetArray<string>("tokenizer.ggml.merges"));
         });
     }
+
+    /// <summary>
+    /// A WordPiece tokenizer.json (BERT) from llama.cpp's phantom-space vocabulary, reversed: "▁x" → "x", a bracketed
+    /// token stays, any other token continues a word ("##x"). Every id is in the vocab (a real BERT vocabulary has no
+    /// holes; its [unusedN] entries are ordinary tokens to the converter).
+    /// </summary>
+    public static void WriteWordPiece(string path, GgufFile f)
+    {
+        string[] tokens = f.GetArray<string>("tokenizer.ggml.tokens");
+        int[] types = f.GetArray<int>("tokenizer.ggml.token_type");
+        string[] hf = [.. tokens.Select(t => t.StartsWith('[') && t.EndsWith(']') ? t : t.StartsWith('\u2581') ? t[1..] : "##" + t)];
+        Write(path, hf, types, w =>
+        {
+            w.WriteStartObject("model");
+            w.WriteString("type", "WordPiece");
+            w.WriteString("unk_token", "[UNK]");
+            w.WriteString("continuing_subword_prefix", "##");
+            w.WriteNumber("max_input_chars_per_word", 100);
+            w.WriteStartObject("vocab");
+            for (int i = 0; i < hf.Length; i++)
+                if (types[i] is not (Control or UserDefined)) w.WriteNumber(hf[i], i);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
 }

@@ -36,6 +36,9 @@ public abstract partial class ArchitectureMapping
     internal virtual bool HfDrops(string name, ModelSpec s) =>
         name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || s.Output.Tied && name == "lm_head.weight";
 
+    /// <summary>Metadata config.json states beyond the spec (a classifier's label names), written after the spec's own.</summary>
+    internal virtual void HfMetadata(HfConfig c, GgufWriter w) { }
+
     /// <summary>tokenizer.ggml.add_space_prefix the converter fixes for the family (Gemma: false); null = tokenizer_config.json's add_prefix_space.</summary>
     internal virtual bool? HfAddSpacePrefix => null;
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Ingot.Formats.HuggingFace;
 using Ingot.Specs;
 
 namespace Ingot.Formats.Architectures;
@@ -7,6 +9,13 @@ namespace Ingot.Formats.Architectures;
 /// hard-codes token type 0); post-LayerNorm blocks with biases everywhere, x = LN(x + Attn(x)), x = LN(x + FFN(x)),
 /// FFN down(gelu(up(x))); attention non-causal, scaled by 1/sqrt(head_dim), no rope; the output is the last hidden
 /// state (no final norm), pooled as bert.pooling_type says (0 none, 1 mean, 2 cls, 3 last, 4 rank).
+/// <para>
+/// Hugging Face (BertModel, BertForSequenceClassification; names with or without "bert."): embeddings.* and
+/// encoder.layer.N.* map one to one (position and token type embeddings stay F32); a sequence classifier's pooler.dense
+/// and classifier become the rank head's cls and cls.output, with id2label as bert.classifier.output_labels. hidden_act
+/// "gelu" is transformers' exact erf GELU, so the spec says gelu_erf (llama.cpp's converter runs BERT with its tanh
+/// table instead; a GGUF converted there keeps gelu).
+/// </para>
 /// </summary>
 public sealed class BertMapping : ArchitectureMapping
 {
@@ -36,7 +45,7 @@ public sealed class BertMapping : ArchitectureMapping
             Norm = s.Norm with { Bias = true },
             Block = s.Block with { NormPosition = NormPosition.Post },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
-            Ffn = s.Ffn with { Gated = false, Activation = Activation.Gelu },
+            Ffn = s.Ffn with { Gated = false, Activation = FfnActivation(f) },
             Output = new OutputSpec
             {
                 Labels = labels,
@@ -54,8 +63,22 @@ public sealed class BertMapping : ArchitectureMapping
         };
     }
 
+    /// <summary>
+    /// llama.cpp's bert runs GELU through its tanh table. An import whose activation differs (transformers' "gelu" is
+    /// the exact erf form) says so in bert.hidden_act, a key only Ingot reads: the file then describes the model it was
+    /// imported from, and llama.cpp still loads it.
+    /// </summary>
+    private static Activation FfnActivation(GgufFile f) => f.GetString("bert.hidden_act", null) switch
+    {
+        null or "gelu" => Activation.Gelu,
+        "gelu_erf" => Activation.GeluErf,
+        "relu" => Activation.Relu,
+        var other => throw new InvalidModelFileException(f.Path, "metadata key 'bert.hidden_act'", f.GetMetadataOffset("bert.hidden_act"), $"'{other}' is not gelu, gelu_erf or relu"),
+    };
+
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
     {
+        if (s.Ffn.Activation != Activation.Gelu) w.Set("bert.hidden_act", SpecNames.Of(s.Ffn.Activation));
         w.Set("bert.attention.causal", false);
         w.Set("bert.pooling_type", (uint)(s.Output.Pooling switch
         {
@@ -90,4 +113,94 @@ public sealed class BertMapping : ArchitectureMapping
             Output = new OutputSpec { Pooling = o.Pooling ?? PoolingKind.Cls, Labels = o.Pooling == PoolingKind.Rank ? o.Labels ?? 1 : 0 },
         };
     }
+
+    internal override string[] HfModelTypes => ["bert"];
+
+    // transformers' BertConfig
+    internal override string HfDefaults => """{"hidden_act": "gelu", "layer_norm_eps": 1e-12, "type_vocab_size": 2, "max_position_embeddings": 512, "position_embedding_type": "absolute"}""";
+
+    internal override ModelSpec FromHfConfig(HfConfig c)
+    {
+        if (c.String("position_embedding_type") is { } pe && pe != "absolute") throw c.Error("position_embedding_type", $"'{pe}' cannot be expressed (absolute positions only)");
+        var act = c.String("hidden_act") switch
+        {
+            "gelu" => Activation.GeluErf,
+            "gelu_new" or "gelu_pytorch_tanh" => Activation.Gelu,
+            "relu" => Activation.Relu,
+            var other => throw c.Error("hidden_act", $"'{other}' cannot be expressed (gelu, gelu_new, relu)"),
+        };
+        var s = HfDecoder(c);
+        bool classifier = IsSequenceClassifier(c);
+        int labels = 0;
+        if (classifier)
+        {
+            var map = c.Object("id2label") ?? throw c.Error("id2label", "missing: a sequence classifier needs its label names");
+            labels = map.Keys.Count();
+            if (labels < 1) throw c.Error("id2label", "is empty");
+        }
+        return s with
+        {
+            Embedding = new EmbeddingSpec { Positions = PositionKind.Learned, TokenTypes = c.Int("type_vocab_size", 2), Norm = true },
+            Attention = s.Attention with { Causal = false, QkvBias = true, OutputBias = true },
+            Norm = s.Norm with { Bias = true },
+            Block = new BlockSpec { NormPosition = NormPosition.Post },
+            Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
+            Ffn = new FfnSpec { Gated = false, Activation = act, Bias = true },
+            Output = new OutputSpec { Pooling = classifier ? PoolingKind.Rank : PoolingKind.None, Labels = labels },
+        };
+    }
+
+    private static bool IsSequenceClassifier(HfConfig c) => c.Strings("architectures")?.Contains("BertForSequenceClassification") == true;
+
+    /// <summary>id2label's names in id order, as bert.classifier.output_labels; every id 0 .. n − 1 must be there.</summary>
+    internal override void HfMetadata(HfConfig c, GgufWriter w)
+    {
+        if (!IsSequenceClassifier(c)) return;
+        var map = c.Object("id2label")!;
+        var names = new string[map.Keys.Count()];
+        foreach (var key in map.Keys)
+        {
+            if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int id) || id >= names.Length)
+                throw map.Error(key, $"is not a label id 0 .. {names.Length - 1}");
+            names[id] = map.String(key) ?? throw map.Error(key, "is not a string");
+        }
+        w.Set("bert.classifier.output_labels", names);
+    }
+
+    internal override string HfName(string name) => name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
+
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck)
+    {
+        long d = s.Dim, ff = s.FfnDim;
+        var list = new List<HfTensor>
+        {
+            new("token_embd.weight", "embeddings.word_embeddings.weight", [d, s.VocabSize]),
+            new("token_types.weight", "embeddings.token_type_embeddings.weight", [d, s.Embedding.TokenTypes]) { KeepF32 = true },
+            new("position_embd.weight", "embeddings.position_embeddings.weight", [d, s.ContextLength]) { KeepF32 = true },
+        };
+        list.AddRange(HfNorm(s, "token_embd_norm", "embeddings.LayerNorm"));
+        for (int l = 0; l < s.Layers; l++)
+        {
+            string g = $"blk.{l}.", h = $"encoder.layer.{l}.";
+            list.AddRange(HfLinear(g + "attn_q", h + "attention.self.query", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_k", h + "attention.self.key", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_v", h + "attention.self.value", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_output", h + "attention.output.dense", d, d, bias: true));
+            list.AddRange(HfNorm(s, g + "attn_output_norm", h + "attention.output.LayerNorm"));
+            list.AddRange(HfLinear(g + "ffn_up", h + "intermediate.dense", d, ff, bias: true));
+            list.AddRange(HfLinear(g + "ffn_down", h + "output.dense", ff, d, bias: true));
+            list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output.LayerNorm"));
+        }
+        if (s.Output.Pooling == PoolingKind.Rank)
+        {
+            list.AddRange(HfLinear("cls", "pooler.dense", d, d, bias: true));
+            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
+        }
+        return list;
+    }
+
+    // The position_ids buffer; a plain BertModel's unused pooler; a masked-LM head.
+    internal override bool HfDrops(string name, ModelSpec s) =>
+        name.EndsWith("position_ids", StringComparison.Ordinal) || s.Output.Pooling != PoolingKind.Rank && name.StartsWith("pooler.", StringComparison.Ordinal)
+        || name.StartsWith("cls.predictions.", StringComparison.Ordinal);
 }

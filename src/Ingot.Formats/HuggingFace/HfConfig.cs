@@ -127,6 +127,15 @@ internal sealed class HfConfig
     /// <summary>A string, or an object's "content" string (tokenizer_config.json's {"content": "&lt;s&gt;", …} form); null when absent.</summary>
     public string? TextOrContent(string key) => Has(key) && Get(key).ValueKind == JsonValueKind.Object ? Object(key)!.String("content") : String(key);
 
+    /// <summary>A list of strings (config.json's architectures), or null when absent.</summary>
+    public string[]? Strings(string key)
+    {
+        if (!Has(key)) return null;
+        var v = Get(key);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String)) throw Error(key, "expected a list of strings");
+        return [.. v.EnumerateArray().Select(e => e.GetString()!)];
+    }
+
     /// <summary>A list of numbers (LongRoPE's long_factor), or null when absent.</summary>
     public float[]? Floats(string key)
     {

@@ -36,7 +36,7 @@ public static class HfImporter
             var tensors = plan.Select(t => t.Bind(ck, mapping.Name)).ToList();
             RefuseUnused(ck, plan, fields, mapping);
             fields = fields with { Weights = SpecWeights.FromTensors(tensors.Select(t => (t.Name, t.Type))) };
-            var metadata = ArchitectureMapping.Metadata(fields, vocabulary);
+            var metadata = ArchitectureMapping.Metadata(fields, w => { vocabulary(w); mapping.HfMetadata(config, w); });
             var header = GgufFile.FromHeader(configPath, metadata, tensors.Select(t => (t.Name, t.Type, t.Dims)));
             var spec = GgufSpecReader.FromGguf(header, name);
             return new ImportedModel("hf", dir, spec, metadata, tensors, ck);

@@ -16,7 +16,7 @@ namespace Ingot.Formats.HuggingFace;
 /// SpecialVocab: tokenizer_config.json's bos_token (text) among tokenizer.json's added_tokens, else config.json's
 /// bos_token_id, else the SentencePiece model's own; add_bos/add_eos come from tokenizer_config.json.
 /// </summary>
-internal static class HfVocabulary
+internal static partial class HfVocabulary
 {
     private const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6;
     private static readonly string[] SpecialKinds = ["bos", "eos", "unk", "pad"];
@@ -87,7 +87,8 @@ internal static class HfVocabulary
         InvalidModelFileException Bad(string key, string problem) => new(path, $"key '{key}'", null, problem);
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object) throw Bad("model", "missing or not an object");
         string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-        if (type != "BPE") throw Bad("model.type", $"'{type}' is not a decoder tokenizer Ingot imports (BPE, byte-level or SentencePiece-style)");
+        if (type == "WordPiece") return WordPiece(model, path, vocabSize, added, tokConfig);
+        if (type != "BPE") throw Bad("model.type", $"'{type}' is not a tokenizer Ingot imports (BPE, byte-level or SentencePiece-style, or WordPiece)");
         if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object) throw Bad("model.vocab", "missing or not an object");
 
         var (tokens, scores, types) = Padded(vocabSize);

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Ingot.Formats;
+using Ingot.Runtime;
+using Ingot.Specs;
+using Ingot.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.Host.Tests;
+
+[CompiledModel("bert-hf-classifier")]
+public partial class BertHfClassifier { }
+
+/// <summary>
+/// BERT from a Hugging Face folder (config.json, model.safetensors, tokenizer.json WordPiece), written from the golden
+/// bert.f32.gguf by HfFolderWriter: the vocabulary and tensors come back byte for byte, hidden_act "gelu" becomes
+/// transformers' erf GELU; a BertForSequenceClassification (the golden encoder plus a seeded random pooler and
+/// three-label classifier) compiles and gives what a float64 BERT computes from the same weights, and classify
+/// reads its id2label.
+/// </summary>
+public class BertHfTests(ITestOutputHelper output)
+{
+    private static readonly string[] Labels = ["NEGATIVE", "NEUTRAL", "POSITIVE"];
+    private static string Golden => TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"));
+    private static string Tmp => Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingot-bert-hf-" + Environment.ProcessId)).FullName;
+
+    /// <summary>The golden encoder with a rank head of three labels (seeded N(0, 1/dim) weights, N(0, 0.1²) biases).</summary>
+    private static string ClassifierGguf()
+    {
+        string path = Path.Combine(Tmp, "classifier.gguf");
+        using var src = GgufFile.Open(Golden);
+        int dim = src.GetInt32("bert.embedding_length");
+        var w = new GgufWriter().CopyMetadata(src).Set("bert.pooling_type", 4u).Set("bert.classifier.output_labels", Labels);
+        foreach (var t in src.Tensors)
+        {
+            byte[] bytes = src.GetTensorBytes(t).ToArray();
+            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
+        }
+        var rng = new Random(21);
+        void Add(string name, long[] dims, double std)
+        {
+            var values = new float[dims.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(std * (rng.NextDouble() * 2 - 1) * Math.Sqrt(3));
+            byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            w.AddTensor(name, GgmlType.F32, dims, st => st.Write(bytes));
+        }
+        Add("cls.weight", [dim, dim], 1 / Math.Sqrt(dim));
+        Add("cls.bias", [dim], 0.1);
+        Add("cls.output.weight", [dim, Labels.Length], 1 / Math.Sqrt(dim));
+        Add("cls.output.bias", [Labels.Length], 0.1);
+        w.Write(path);
+        return path;
+    }
+
+    [Fact]
+    public void AFolderWrittenFromTheGoldenBertImportsItsVocabularyAndTensorsUnchanged()
+    {
+        string dir = Path.Combine(Tmp, "bert-model");
+        using (var g = GgufFile.Open(Golden)) HfFolderWriter.Write(g, dir);
+        string imported = Path.Combine(Tmp, "bert-model.gguf");
+        using (var m = ModelImporter.Import(dir, name: "bert")) m.WriteGguf(imported);
+        using var a = GgufFile.Open(Golden);
+        using var b = GgufFile.Open(imported);
+        Assert.Equal(a.GetArray<string>("tokenizer.ggml.tokens"), b.GetArray<string>("tokenizer.ggml.tokens"));
+        // The golden file marks its [unusedN] tokens unused (5); from a folder they are ordinary tokens, as llama.cpp's converter makes them.
+        Assert.Equal(a.GetArray<int>("tokenizer.ggml.token_type").Select(t => t == 5 ? 1 : t), b.GetArray<int>("tokenizer.ggml.token_type"));
+        foreach (var t in a.Tensors) Assert.True(a.GetTensorBytes(t).SequenceEqual(b.GetTensorBytes(b.FindTensor(t.Name)!)), t.Name);
+        var spec = GgufSpecReader.FromGguf(b);
+        Assert.Equal((Activation.GeluErf, PoolingKind.None, 2, true), (spec.Ffn.Activation, spec.Output.Pooling, spec.Embedding.TokenTypes, spec.Embedding.Norm));
+        Assert.Equal("wpm", spec.Tokenizer.Kind);
+    }
+
+    [Fact]
+    public void ASequenceClassifierFolderCompilesToWhatAFloat64BertComputesAndClassifyNamesItsLabels()
+    {
+        string dir = Path.Combine(Tmp, "bert-classifier");
+        using (var g = GgufFile.Open(ClassifierGguf())) HfFolderWriter.Write(g, dir);
+        string imported = Path.Combine(Tmp, "bert-classifier-imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "bert-hf-classifier"))
+        {
+            Assert.Equal(BertHfClassifier.SpecJson, SpecWriter.Write(m.Spec));
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        Assert.Equal(Labels, file.GetArray<string>("bert.classifier.output_labels"));
+        var spec = GgufSpecReader.FromGguf(file);
+        using var model = new BertHfClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        foreach (int[] tokens in new[] { new[] { 101, 300, 301, 302, 102 }, [101, .. Enumerable.Range(400, 40), 102] })
+        {
+            var hidden = new float[tokens.Length * model.HiddenSize];
+            var scores = new float[Labels.Length];
+            model.Encode(tokens, hidden, scores);
+            var x = BertReferenceTests.Reference(file, spec, tokens, erfGelu: true);
+            double[] expected = BertReferenceTests.Head(file, x);
+            double hiddenAbs = 0;
+            for (int t = 0; t < tokens.Length; t++)
+                for (int d = 0; d < model.HiddenSize; d++) hiddenAbs = Math.Max(hiddenAbs, Math.Abs(hidden[t * model.HiddenSize + d] - x[t, d]));
+            double headAbs = Enumerable.Range(0, Labels.Length).Max(k => Math.Abs(scores[k] - expected[k]));
+            output.WriteLine($"{tokens.Length} tokens: hidden max-abs {hiddenAbs:E3}, head {headAbs:E3}");
+            Assert.True(hiddenAbs <= 1e-4 && headAbs <= 1e-4, $"hidden {hiddenAbs}, head {headAbs}");
+        }
+
+        // classify on raw text: the best label and its probability are the softmax of the head's scores for the text's ids.
+        var (code, o, e) = HostProgramTests.Run(new BertHfClassifier(), "classify", "the cat sat", "--model", imported);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o.Trim());
+        int[] ids = [.. Tokenization.TokenizerCodec.FromGguf(file).EncodePrompt("the cat sat")];
+        var s = new float[3];
+        model.Encode(ids, new float[ids.Length * model.HiddenSize], s);
+        int best = Array.IndexOf(s, s.Max());
+        Assert.Equal(Labels[best], doc.RootElement.GetProperty("label").GetString());
+        double max = s.Max();
+        Assert.Equal(1 / s.Sum(v => Math.Exp(v - max)), doc.RootElement.GetProperty("probability").GetDouble(), 12);
+    }
+
+    [Fact]
+    public void AClassifierWithoutId2LabelIsOneLineNamingTheKey()
+    {
+        string dir = Path.Combine(Tmp, "bert-nolabels");
+        using (var g = GgufFile.Open(ClassifierGguf())) HfFolderWriter.Write(g, dir);
+        string config = Path.Combine(dir, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        json.Remove("id2label");
+        File.WriteAllText(config, json.ToJsonString());
+        var ex = Assert.Throws<InvalidModelFileException>(() => ModelImporter.Import(dir));
+        Assert.Contains("config.json", ex.Message);
+        Assert.Contains("id2label", ex.Message);
+    }
+}
