@@ -161,6 +161,9 @@ namespace Ingot.Specs
         /// labels. 0 when there is no head.
         /// </summary>
         public int Labels { get; init; }
+
+        /// <summary>The rank head's pooler activation: tanh (BERT's pooler, llama.cpp's rank head) or relu (DistilBERT's pre_classifier).</summary>
+        public Activation HeadActivation { get; init; } = Activation.Tanh;
     }
 
     public sealed record TokenizerSpec
@@ -186,8 +189,8 @@ namespace Ingot.Specs
 
     public enum RopeScalingKind { None, Linear, Yarn, LongRope }
 
-    /// <summary>Gelu is the tanh approximation through ggml's f16 table (what llama.cpp computes); GeluErf the exact erf form.</summary>
-    public enum Activation { Silu, Gelu, GeluErf, Relu }
+    /// <summary>Gelu is the tanh approximation through ggml's f16 table (what llama.cpp computes); GeluErf the exact erf form; Tanh only for a head's pooler.</summary>
+    public enum Activation { Silu, Gelu, GeluErf, Relu, Tanh }
 
     public enum WindowLayers { None, All, Even, Odd }
     public enum PoolingKind { None, Mean, Cls, Last, Rank }

@@ -38,6 +38,7 @@ namespace Ingot.Specs
                 case Activation.Gelu: return "gelu";
                 case Activation.GeluErf: return "gelu_erf";
                 case Activation.Relu: return "relu";
+                case Activation.Tanh: return "tanh";
                 default: return "silu";
             }
         }
@@ -84,7 +85,7 @@ namespace Ingot.Specs
             else if (typeof(T) == typeof(ResidualKind)) values = new[] { ResidualKind.Sequential, ResidualKind.Parallel };
             else if (typeof(T) == typeof(RopeKind)) values = new[] { RopeKind.None, RopeKind.Norm, RopeKind.Neox };
             else if (typeof(T) == typeof(RopeScalingKind)) values = new[] { RopeScalingKind.None, RopeScalingKind.Linear, RopeScalingKind.Yarn, RopeScalingKind.LongRope };
-            else if (typeof(T) == typeof(Activation)) values = new[] { Activation.Silu, Activation.Gelu, Activation.GeluErf, Activation.Relu };
+            else if (typeof(T) == typeof(Activation)) values = new[] { Activation.Silu, Activation.Gelu, Activation.GeluErf, Activation.Relu, Activation.Tanh };
             else if (typeof(T) == typeof(WindowLayers)) values = new[] { WindowLayers.None, WindowLayers.All, WindowLayers.Even, WindowLayers.Odd };
             else if (typeof(T) == typeof(PoolingKind)) values = new[] { PoolingKind.None, PoolingKind.Mean, PoolingKind.Cls, PoolingKind.Last, PoolingKind.Rank };
             else throw new ArgumentOutOfRangeException(nameof(T), typeof(T).Name + " is not a spec enum");

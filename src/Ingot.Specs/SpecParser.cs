@@ -201,6 +201,7 @@ namespace Ingot.Specs
                         LogitScale = r.OptFloat(o, "logit_scale", 1f),
                         Pooling = r.OptEnum(o, "pooling", PoolingKind.None),
                         Labels = r.OptInt(o, "labels", 0, 0, 1 << 20),
+                        HeadActivation = r.OptEnum(o, "head_activation", Activation.Tanh),
                     },
                 };
             }

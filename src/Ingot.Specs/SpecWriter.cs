@@ -99,6 +99,7 @@ namespace Ingot.Specs
             w.Float("logit_scale", s.Output.LogitScale);
             w.Str("pooling", SpecNames.Of(s.Output.Pooling));
             w.Int("labels", s.Output.Labels);
+            w.Str("head_activation", SpecNames.Of(s.Output.HeadActivation));
             w.Close();
 
             w.Open("tokenizer");

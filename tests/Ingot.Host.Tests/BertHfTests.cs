@@ -11,6 +11,9 @@ namespace Ingot.Host.Tests;
 [CompiledModel("bert-hf-classifier")]
 public partial class BertHfClassifier { }
 
+[CompiledModel("distilbert-hf-classifier")]
+public partial class DistilBertHfClassifier { }
+
 /// <summary>
 /// BERT from a Hugging Face folder (config.json, model.safetensors, tokenizer.json WordPiece), written from the golden
 /// bert.f32.gguf by HfFolderWriter: the vocabulary and tensors come back byte for byte, hidden_act "gelu" becomes
@@ -112,6 +115,42 @@ public class BertHfTests(ITestOutputHelper output)
         Assert.Equal(Labels[best], doc.RootElement.GetProperty("label").GetString());
         double max = s.Max();
         Assert.Equal(1 / s.Sum(v => Math.Exp(v - max)), doc.RootElement.GetProperty("probability").GetDouble(), 12);
+    }
+
+    /// <summary>
+    /// The same encoder and head written as a DistilBertForSequenceClassification (no token types; pre_classifier then
+    /// relu): the import says relu and no token types, and the compiled model gives what the float64 DistilBERT computes.
+    /// </summary>
+    [Fact]
+    public void ADistilBertClassifierFolderCompilesToWhatAFloat64DistilBertComputes()
+    {
+        string dir = Path.Combine(Tmp, "distilbert-classifier");
+        using (var g = GgufFile.Open(ClassifierGguf())) HfFolderWriter.Write(g, dir, asFamily: "distilbert");
+        Assert.False(File.ReadAllText(Path.Combine(dir, "config.json")).Contains("type_vocab_size", StringComparison.Ordinal));
+        string imported = Path.Combine(Tmp, "distilbert-classifier-imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "distilbert-hf-classifier"))
+        {
+            Assert.Equal(DistilBertHfClassifier.SpecJson, SpecWriter.Write(m.Spec));
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        Assert.Null(file.FindTensor("token_types.weight"));
+        var spec = GgufSpecReader.FromGguf(file);
+        Assert.Equal((0, Activation.Relu), (spec.Embedding.TokenTypes, spec.Output.HeadActivation));
+        using var model = new DistilBertHfClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        int[] tokens = [101, .. Enumerable.Range(500, 20), 102];
+        var hidden = new float[tokens.Length * model.HiddenSize];
+        var scores = new float[Labels.Length];
+        model.Encode(tokens, hidden, scores);
+        var x = BertReferenceTests.Reference(file, spec, tokens, erfGelu: true);
+        double[] expected = BertReferenceTests.Head(file, x, relu: true);
+        double hiddenAbs = 0;
+        for (int t = 0; t < tokens.Length; t++)
+            for (int d = 0; d < model.HiddenSize; d++) hiddenAbs = Math.Max(hiddenAbs, Math.Abs(hidden[t * model.HiddenSize + d] - x[t, d]));
+        double headAbs = Enumerable.Range(0, Labels.Length).Max(k => Math.Abs(scores[k] - expected[k]));
+        output.WriteLine($"distilbert {tokens.Length} tokens: hidden max-abs {hiddenAbs:E3}, head {headAbs:E3}");
+        Assert.True(hiddenAbs <= 1e-4 && headAbs <= 1e-4, $"hidden {hiddenAbs}, head {headAbs}");
     }
 
     [Fact]

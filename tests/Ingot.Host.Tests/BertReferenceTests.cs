@@ -114,7 +114,8 @@ public class BertReferenceTests(ITestOutputHelper output)
         float[] T(string name) => MemoryMarshal.Cast<byte, float>(f.GetTensorBytes(f.FindTensor(name)!)).ToArray();
 
         var x = new double[n, dim];
-        float[] tok = T("token_embd.weight"), types = T("token_types.weight"), pos = T("position_embd.weight");
+        float[] tok = T("token_embd.weight"), pos = T("position_embd.weight");
+        float[] types = s.Embedding.TokenTypes > 0 ? T("token_types.weight") : new float[dim]; // DistilBERT has none
         for (int t = 0; t < n; t++)
             for (int d = 0; d < dim; d++) x[t, d] = (double)tok[tokens[t] * dim + d] + types[d] + pos[t * dim + d];
         LayerNorm(x, T("token_embd_norm.weight"), T("token_embd_norm.bias"), eps);
@@ -180,8 +181,8 @@ public class BertReferenceTests(ITestOutputHelper output)
         return x < 0 ? -r : r;
     }
 
-    /// <summary>The rank head on the first row: scores = W' tanh(W x₀ + b) + b' (cls, cls.output).</summary>
-    internal static double[] Head(GgufFile f, double[,] x)
+    /// <summary>The rank head on the first row: scores = W' act(W x₀ + b) + b' (cls, cls.output); act tanh (BERT) or relu (DistilBERT).</summary>
+    internal static double[] Head(GgufFile f, double[,] x, bool relu = false)
     {
         float[] T(string name) => MemoryMarshal.Cast<byte, float>(f.GetTensorBytes(f.FindTensor(name)!)).ToArray();
         float[] wp = T("cls.weight"), bp = T("cls.bias"), wc = T("cls.output.weight"), bc = T("cls.output.bias");
@@ -191,7 +192,7 @@ public class BertReferenceTests(ITestOutputHelper output)
         {
             double acc = bp[r];
             for (int c = 0; c < dim; c++) acc += (double)wp[r * dim + c] * x[0, c];
-            pooled[r] = Math.Tanh(acc);
+            pooled[r] = relu ? Math.Max(acc, 0) : Math.Tanh(acc);
         }
         var scores = new double[labels];
         for (int k = 0; k < labels; k++)

@@ -214,6 +214,28 @@ public static partial class HfFolderWriter
         return config;
     }
 
+    /// <summary>DistilBertConfig (dim, n_layers, n_heads, hidden_dim, activation); a classifier with id2label as BERT's.</summary>
+    private static JsonObject DistilBertConfig(ModelSpec s, GgufFile f)
+    {
+        var bert = BertConfig(s, f);
+        bool classifier = f.FindTensor("cls.output.weight") is not null;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray(classifier ? "DistilBertForSequenceClassification" : "DistilBertModel"),
+            ["model_type"] = "distilbert",
+            ["vocab_size"] = s.VocabSize,
+            ["dim"] = s.Dim,
+            ["hidden_dim"] = s.FfnDim,
+            ["n_layers"] = s.Layers,
+            ["n_heads"] = s.Attention.Heads,
+            ["max_position_embeddings"] = s.ContextLength,
+            ["activation"] = "gelu",
+            ["sinusoidal_pos_embds"] = false,
+        };
+        if (classifier) config["id2label"] = bert["id2label"]!.DeepClone();
+        return config;
+    }
+
     /// <summary>tokenizer.model (SentencePiece vocabularies) or tokenizer.json (byte-level BPE), and tokenizer_config.json.</summary>
     private static void WriteTokenizer(GgufFile f, ModelSpec s, string dir)
     {

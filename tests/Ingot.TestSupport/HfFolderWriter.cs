@@ -22,10 +22,12 @@ namespace Ingot.TestSupport;
 /// </summary>
 public static partial class HfFolderWriter
 {
-    public static void Write(GgufFile gguf, string dir)
+    /// <summary>Writes the folder; <paramref name="asFamily"/> picks another Hugging Face family of the same graph ("distilbert" for a bert file).</summary>
+    public static void Write(GgufFile gguf, string dir, string? asFamily = null)
     {
         var spec = GgufSpecReader.FromGguf(gguf);
-        var family = Families.TryGetValue(spec.Architecture, out var fam) ? fam : throw new NotSupportedException($"{gguf.Path}: no Hugging Face form for architecture '{spec.Architecture}'");
+        string key = asFamily ?? spec.Architecture;
+        var family = Families.TryGetValue(key, out var fam) ? fam : throw new NotSupportedException($"{gguf.Path}: no Hugging Face form for architecture '{key}'");
         Directory.CreateDirectory(dir);
         var config = family.Config(spec, gguf);
         config["bos_token_id"] = spec.Tokenizer.Bos >= 0 ? spec.Tokenizer.Bos : null;
@@ -38,6 +40,7 @@ public static partial class HfFolderWriter
         {
             if (t.Name is "rope_freqs.weight" or "rope_factors_long.weight" or "rope_factors_short.weight") continue; // config.json's rope_scaling carries them
             var (hf, layout) = family.Tensor(t.Name, spec);
+            if (hf.Length == 0) continue; // a tensor the family does not have (DistilBERT's token types)
             entries.Add(HfTensor(gguf, spec, t, hf, layout));
         }
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), entries);
@@ -80,6 +83,7 @@ public static partial class HfFolderWriter
         ["gpt2"] = new(Gpt2Config, Gpt2Tensor),
         ["gptneox"] = new(GptNeoXConfig, GptNeoXTensor),
         ["bert"] = new(BertConfig, BertTensor),
+        ["distilbert"] = new(DistilBertConfig, DistilBertTensor),
     };
 
     private static (string, Inverse) LlamaStyle(string name, ModelSpec s, Dictionary<string, string> roles, bool ropeHalves = false, bool normMinusOne = false)
@@ -155,6 +159,30 @@ public static partial class HfFolderWriter
             _ => throw new NotSupportedException($"tensor '{name}' has no Hugging Face name in bert"),
         };
         return ($"bert.encoder.layer.{m.Groups[1].Value}.{hf}.{m.Groups[3].Value}", Inverse.AsIs);
+    }
+
+    private static (string, Inverse) DistilBertTensor(string name, ModelSpec s)
+    {
+        switch (name)
+        {
+            case "token_embd.weight": return ("distilbert.embeddings.word_embeddings.weight", Inverse.AsIs);
+            case "position_embd.weight": return ("distilbert.embeddings.position_embeddings.weight", Inverse.AsIs);
+            case "token_types.weight": return ("", Inverse.AsIs);
+            case "token_embd_norm.weight": return ("distilbert.embeddings.LayerNorm.weight", Inverse.AsIs);
+            case "token_embd_norm.bias": return ("distilbert.embeddings.LayerNorm.bias", Inverse.AsIs);
+            case "cls.weight": return ("pre_classifier.weight", Inverse.AsIs);
+            case "cls.bias": return ("pre_classifier.bias", Inverse.AsIs);
+            case "cls.output.weight": return ("classifier.weight", Inverse.AsIs);
+            case "cls.output.bias": return ("classifier.bias", Inverse.AsIs);
+        }
+        var m = LayerTensor().Match(name);
+        string hf = m.Groups[2].Value switch
+        {
+            "attn_q" => "attention.q_lin", "attn_k" => "attention.k_lin", "attn_v" => "attention.v_lin", "attn_output" => "attention.out_lin",
+            "attn_output_norm" => "sa_layer_norm", "ffn_up" => "ffn.lin1", "ffn_down" => "ffn.lin2", "layer_output_norm" => "output_layer_norm",
+            _ => throw new NotSupportedException($"tensor '{name}' has no Hugging Face name in distilbert"),
+        };
+        return ($"distilbert.transformer.layer.{m.Groups[1].Value}.{hf}.{m.Groups[3].Value}", Inverse.AsIs);
     }
 
     private static SafetensorsEntry HfTensor(GgufFile gguf, ModelSpec spec, GgufTensorInfo t, string hf, Inverse layout)

@@ -105,10 +105,10 @@ namespace Ingot.Generators.Planning
                 }
                 if (lin.To == Buf.T)
                 {
-                    // A head's pooler: tanh(W·x + b) stored into T; tanh is the epilogue's soft-cap at 1 (1·tanh(v / 1)).
-                    if (j >= items.Count || items[j] is not TanhOp { Target: Buf.T }) continue;
+                    // A head's pooler: act(W·x + b) stored into T; tanh is the epilogue's soft-cap at 1 (1·tanh(v / 1)), relu its own.
+                    if (j >= items.Count || items[j] is not ActivationOp { Target: Buf.T } act || act.Kind is not (Activation.Tanh or Activation.Relu)) continue;
                     items.RemoveRange(i, 2);
-                    items.Insert(i, new MatMulStep(lin, 1f, 1f, false, Buf.T, null));
+                    items.Insert(i, act.Kind == Activation.Tanh ? new MatMulStep(lin, 1f, 1f, false, Buf.T, null) : new MatMulStep(lin, 1f, 0f, false, Buf.T, null, Relu: true));
                     continue;
                 }
                 if (lin.To == Buf.Logits)

@@ -98,8 +98,8 @@ namespace Ingot.Generators.Planning
     /// <summary>Target = (Term + Target) (+ Then): the residual add; GPT-NeoX's parallel form adds the attention output last.</summary>
     public sealed record AddOp(Buf Target, Buf Term, Buf? Then) : Op;
 
-    /// <summary>Target = tanh(Target): the pooler of a classification head (BERT's, llama.cpp's rank head).</summary>
-    public sealed record TanhOp(Buf Target) : Op;
+    /// <summary>Target = act(Target): a classification head's pooler, tanh (BERT's, llama.cpp's rank head) or relu (DistilBERT's).</summary>
+    public sealed record ActivationOp(Buf Target, Activation Kind) : Op;
 
     /// <summary>Logits ·= Scale, then soft-capped (Cap &gt; 0): Granite's 1/logit_scale, Gemma 2's final cap.</summary>
     public sealed record LogitsOp(float Scale, float Cap) : Op;

@@ -54,6 +54,8 @@ namespace Ingot.Generators.Planning
             if (spec.Embedding.Positions == PositionKind.Learned && spec.ContextLength <= 0) Shape("learned positions need context_length (the rows of position_embd)");
             if (spec.Output.LogitScale == 0f) Shape("output.logit_scale must not be 0 (logits are divided by it)");
             if (spec.Output.Pooling == PoolingKind.Rank && spec.Output.Labels < 1) Shape("output.labels must be at least 1 for pooling 'rank' (the rows of cls.output)");
+            if (spec.Ffn.Activation == Activation.Tanh) Feature("ffn.activation 'tanh' (a head's pooler activation, not an FFN's)");
+            if (spec.Output.HeadActivation is not (Activation.Tanh or Activation.Relu)) Feature("output.head_activation '" + SpecNames.Of(spec.Output.HeadActivation) + "' (tanh or relu)");
             if (spec.Output.Pooling != PoolingKind.Rank && spec.Output.Labels != 0) Shape("output.labels (" + I(spec.Output.Labels) + ") without a head: only pooling 'rank' has one");
 
             // What the emitters do not implement yet: one clear diagnostic each, never a failed publish.

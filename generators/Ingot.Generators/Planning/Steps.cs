@@ -30,9 +30,9 @@ namespace Ingot.Generators.Planning
 
     /// <summary>
     /// Y = epilogue(W · From) for every row of W and token of the chunk. Epilogue, in ggml's order: + bias, · Scale,
-    /// soft-cap (Cap &gt; 0); then Store into To, or Add: To = (v + To) (+ Then).
+    /// soft-cap (Cap &gt; 0), relu; then Store into To, or Add: To = (v + To) (+ Then).
     /// </summary>
-    public sealed record MatMulStep(LinearOp Linear, float Scale, float Cap, bool Accumulate, Buf To, Buf? Then) : Step;
+    public sealed record MatMulStep(LinearOp Linear, float Scale, float Cap, bool Accumulate, Buf To, Buf? Then, bool Relu = false) : Step;
 
     /// <summary>Gate and up projections in one pass over FfnDim rows, epilogue Hb = act(gate + b) · (up + b) (or act(up + b)).</summary>
     public sealed record GateUpStep(LinearOp? Gate, LinearOp Up, Activation Activation, Buf To) : Step;

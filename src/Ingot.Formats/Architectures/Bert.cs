@@ -10,7 +10,8 @@ namespace Ingot.Formats.Architectures;
 /// FFN down(gelu(up(x))); attention non-causal, scaled by 1/sqrt(head_dim), no rope; the output is the last hidden
 /// state (no final norm), pooled as bert.pooling_type says (0 none, 1 mean, 2 cls, 3 last, 4 rank).
 /// <para>
-/// Hugging Face (BertModel, BertForSequenceClassification; names with or without "bert."): embeddings.* and
+/// Hugging Face (BertModel, BertForSequenceClassification; DistilBertModel, DistilBertForSequenceClassification — BERT
+/// without token types, its pre_classifier followed by relu; names with or without "bert." / "distilbert."): embeddings.* and
 /// encoder.layer.N.* map one to one (position and token type embeddings stay F32); a sequence classifier's pooler.dense
 /// and classifier become the rank head's cls and cls.output, with id2label as bert.classifier.output_labels. hidden_act
 /// "gelu" is transformers' exact erf GELU, so the spec says gelu_erf (llama.cpp's converter runs BERT with its tanh
@@ -49,6 +50,12 @@ public sealed class BertMapping : ArchitectureMapping
             Output = new OutputSpec
             {
                 Labels = labels,
+                HeadActivation = f.GetString("bert.classifier.pooler_activation", null) switch
+                {
+                    null or "tanh" => Activation.Tanh,
+                    "relu" => Activation.Relu,
+                    var other => throw new InvalidModelFileException(f.Path, "metadata key 'bert.classifier.pooler_activation'", f.GetMetadataOffset("bert.classifier.pooler_activation"), $"'{other}' is not tanh or relu"),
+                },
                 Pooling = pooling switch
                 {
                     0 => PoolingKind.None,
@@ -79,6 +86,8 @@ public sealed class BertMapping : ArchitectureMapping
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
     {
         if (s.Ffn.Activation != Activation.Gelu) w.Set("bert.hidden_act", SpecNames.Of(s.Ffn.Activation));
+        // DistilBERT's pre_classifier is followed by relu where BERT's pooler has tanh (another Ingot-only key).
+        if (s.Output.Pooling == PoolingKind.Rank && s.Output.HeadActivation != Activation.Tanh) w.Set("bert.classifier.pooler_activation", SpecNames.Of(s.Output.HeadActivation));
         w.Set("bert.attention.causal", false);
         w.Set("bert.pooling_type", (uint)(s.Output.Pooling switch
         {
@@ -114,20 +123,29 @@ public sealed class BertMapping : ArchitectureMapping
         };
     }
 
-    internal override string[] HfModelTypes => ["bert"];
+    internal override string[] HfModelTypes => ["bert", "distilbert"];
 
-    // transformers' BertConfig
+    private static bool IsDistil(HfConfig c) => c.String("model_type") == "distilbert";
+
+    // transformers' BertConfig; DistilBertConfig's names differ (dim, n_layers, n_heads, hidden_dim, activation) and are
+    // mapped onto BERT's before these apply. DistilBERT's LayerNorm eps is 1e-12 in code, not in its config.
     internal override string HfDefaults => """{"hidden_act": "gelu", "layer_norm_eps": 1e-12, "type_vocab_size": 2, "max_position_embeddings": 512, "position_embedding_type": "absolute"}""";
 
     internal override ModelSpec FromHfConfig(HfConfig c)
     {
+        if (IsDistil(c))
+        {
+            if (c.Bool("sinusoidal_pos_embds", false)) throw c.Error("sinusoidal_pos_embds", "true cannot be expressed (learned positions only)");
+            c = c.WithDefaults($$"""{"hidden_size": {{c.Int("dim")}}, "num_hidden_layers": {{c.Int("n_layers")}}, "num_attention_heads": {{c.Int("n_heads")}}, "intermediate_size": {{c.Int("hidden_dim")}}}""");
+        }
         if (c.String("position_embedding_type") is { } pe && pe != "absolute") throw c.Error("position_embedding_type", $"'{pe}' cannot be expressed (absolute positions only)");
-        var act = c.String("hidden_act") switch
+        string actKey = IsDistil(c) ? "activation" : "hidden_act";
+        var act = (c.String(actKey) ?? "gelu") switch
         {
             "gelu" => Activation.GeluErf,
             "gelu_new" or "gelu_pytorch_tanh" => Activation.Gelu,
             "relu" => Activation.Relu,
-            var other => throw c.Error("hidden_act", $"'{other}' cannot be expressed (gelu, gelu_new, relu)"),
+            var other => throw c.Error(actKey, $"'{other}' cannot be expressed (gelu, gelu_new, relu)"),
         };
         var s = HfDecoder(c);
         bool classifier = IsSequenceClassifier(c);
@@ -140,17 +158,22 @@ public sealed class BertMapping : ArchitectureMapping
         }
         return s with
         {
-            Embedding = new EmbeddingSpec { Positions = PositionKind.Learned, TokenTypes = c.Int("type_vocab_size", 2), Norm = true },
+            Embedding = new EmbeddingSpec { Positions = PositionKind.Learned, TokenTypes = IsDistil(c) ? 0 : c.Int("type_vocab_size", 2), Norm = true },
             Attention = s.Attention with { Causal = false, QkvBias = true, OutputBias = true },
             Norm = s.Norm with { Bias = true },
             Block = new BlockSpec { NormPosition = NormPosition.Post },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
             Ffn = new FfnSpec { Gated = false, Activation = act, Bias = true },
-            Output = new OutputSpec { Pooling = classifier ? PoolingKind.Rank : PoolingKind.None, Labels = labels },
+            Output = new OutputSpec
+            {
+                Pooling = classifier ? PoolingKind.Rank : PoolingKind.None, Labels = labels,
+                HeadActivation = IsDistil(c) ? Activation.Relu : Activation.Tanh,
+            },
         };
     }
 
-    private static bool IsSequenceClassifier(HfConfig c) => c.Strings("architectures")?.Contains("BertForSequenceClassification") == true;
+    private static bool IsSequenceClassifier(HfConfig c) =>
+        c.Strings("architectures") is { } a && (a.Contains("BertForSequenceClassification") || a.Contains("DistilBertForSequenceClassification"));
 
     /// <summary>id2label's names in id order, as bert.classifier.output_labels; every id 0 .. n − 1 must be there.</summary>
     internal override void HfMetadata(HfConfig c, GgufWriter w)
@@ -167,9 +190,12 @@ public sealed class BertMapping : ArchitectureMapping
         w.Set("bert.classifier.output_labels", names);
     }
 
-    internal override string HfName(string name) => name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
+    internal override string HfName(string name) =>
+        name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name.StartsWith("distilbert.", StringComparison.Ordinal) ? name["distilbert.".Length..] : name;
 
-    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck)
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => IsDistil(c) ? DistilTensors(s) : BertTensors(s);
+
+    private IEnumerable<HfTensor> BertTensors(ModelSpec s)
     {
         long d = s.Dim, ff = s.FfnDim;
         var list = new List<HfTensor>
@@ -194,6 +220,39 @@ public sealed class BertMapping : ArchitectureMapping
         if (s.Output.Pooling == PoolingKind.Rank)
         {
             list.AddRange(HfLinear("cls", "pooler.dense", d, d, bias: true));
+            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// DistilBERT: embeddings without token types; transformer.layer.N.attention.q_lin/k_lin/v_lin/out_lin, sa_layer_norm,
+    /// ffn.lin1/lin2, output_layer_norm; a classifier's pre_classifier (then relu) and classifier as the rank head.
+    /// </summary>
+    private IEnumerable<HfTensor> DistilTensors(ModelSpec s)
+    {
+        long d = s.Dim, ff = s.FfnDim;
+        var list = new List<HfTensor>
+        {
+            new("token_embd.weight", "embeddings.word_embeddings.weight", [d, s.VocabSize]),
+            new("position_embd.weight", "embeddings.position_embeddings.weight", [d, s.ContextLength]) { KeepF32 = true },
+        };
+        list.AddRange(HfNorm(s, "token_embd_norm", "embeddings.LayerNorm"));
+        for (int l = 0; l < s.Layers; l++)
+        {
+            string g = $"blk.{l}.", h = $"transformer.layer.{l}.";
+            list.AddRange(HfLinear(g + "attn_q", h + "attention.q_lin", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_k", h + "attention.k_lin", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_v", h + "attention.v_lin", d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_output", h + "attention.out_lin", d, d, bias: true));
+            list.AddRange(HfNorm(s, g + "attn_output_norm", h + "sa_layer_norm"));
+            list.AddRange(HfLinear(g + "ffn_up", h + "ffn.lin1", d, ff, bias: true));
+            list.AddRange(HfLinear(g + "ffn_down", h + "ffn.lin2", ff, d, bias: true));
+            list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output_layer_norm"));
+        }
+        if (s.Output.Pooling == PoolingKind.Rank)
+        {
+            list.AddRange(HfLinear("cls", "pre_classifier", d, d, bias: true));
             list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
         }
         return list;

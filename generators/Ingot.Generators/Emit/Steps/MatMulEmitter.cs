@@ -11,14 +11,14 @@ namespace Ingot.Generators.Emit.Steps
     internal static class MatMulEmitter
     {
         /// <summary>What distinguishes one body struct from another: the weight kind, the shape and the epilogue's parts.</summary>
-        private sealed record Signature(WeightKind Kind, int Rows, int Cols, bool Bias, bool Scale, bool Cap, bool Accumulate, bool Then)
+        private sealed record Signature(WeightKind Kind, int Rows, int Cols, bool Bias, bool Scale, bool Cap, bool Accumulate, bool Then, bool Relu)
         {
             public string Name => "MatMul" + (Accumulate ? (Then ? "AddAdd" : "Add") : "Store") + "_" + WeightKinds.Name(Kind).ToUpperInvariant() + "_" + I(Rows) + "x" + I(Cols) +
-                                  (Bias ? "_Bias" : "") + (Scale ? "_Scale" : "") + (Cap ? "_Cap" : "");
+                                  (Bias ? "_Bias" : "") + (Scale ? "_Scale" : "") + (Cap ? "_Cap" : "") + (Relu ? "_Relu" : "");
         }
 
         private static Signature Of(MatMulStep s) => new Signature(s.Linear.Weight.Kind, s.Linear.Rows, s.Linear.Cols, s.Linear.Bias != null,
-            s.Scale != 1f, s.Cap > 0f, s.Accumulate, s.Then != null);
+            s.Scale != 1f, s.Cap > 0f, s.Accumulate, s.Then != null, s.Relu);
 
         public static void Call(SourceWriter w, MatMulStep s, EmitContext ctx)
         {
@@ -45,7 +45,7 @@ namespace Ingot.Generators.Emit.Steps
             string what = s.Accumulate ? (s.Then ? "Y = (v + Y) + O (the parallel residual)" : "Y = v + Y (the residual add)") : "Y = v";
             w.Line("/// <summary>Y[t, r] from W[r, :] · A[t, :] for rows [start, end) and every token: W (" + I(s.Rows) + ", " + I(s.Cols) + ") " + WeightKinds.Name(s.Kind) +
                    "; each weight row is read once and reused across the chunk's tokens. Epilogue: v" + (s.Bias ? " + B[r]" : "") + (s.Scale ? ", · Scale" : "") +
-                   (s.Cap ? ", soft-capped at Cap" : "") + ", " + what + ".</summary>");
+                   (s.Cap ? ", soft-capped at Cap" : "") + (s.Relu ? ", relu" : "") + ", " + what + ".</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             w.Line("public const int Rows = " + I(s.Rows) + ", Cols = " + I(s.Cols) + ";");
@@ -58,7 +58,7 @@ namespace Ingot.Generators.Emit.Steps
             if (s.Cap) w.Line("public float Cap;");
             w.Line();
             w.Open("public void Run(int start, int end)");
-            bool plain = !s.Bias && !s.Scale && !s.Cap && !s.Accumulate;
+            bool plain = !s.Bias && !s.Scale && !s.Cap && !s.Relu && !s.Accumulate;
             if (MatMulCode.Tiled(s.Kind) && plain)
             {
                 w.Line(MatMulCode.RowsCall(s.Kind, "W", "start", "end - start", s.Cols, "Y + start", "Rows") + ";");
@@ -95,6 +95,7 @@ namespace Ingot.Generators.Emit.Steps
             if (s.Bias) w.Line("v += B[" + row + "];");
             if (s.Scale) w.Line("v *= Scale;");
             if (s.Cap) w.Line("v = MathF.Tanh(v * (1.0f / Cap)) * Cap;  // ggml: scale(1/cap), tanh, scale(cap)");
+            if (s.Relu) w.Line("v = v > 0.0f ? v : 0.0f;  // relu");
             string y = "Y[(nint)t * Rows + " + row + "]";
             if (!s.Accumulate) w.Line(y + " = v;");
             else if (!s.Then) w.Line(y + " = v + " + y + ";");
@@ -107,7 +108,7 @@ namespace Ingot.Generators.Emit.Steps
             string target = s.To == Buf.Logits ? "logits" : s.To == Buf.T ? "tmp" : s.To == Buf.Q ? "q" : "x";
             string op = s.Accumulate ? (s.Then != null ? " = (" : " += ") : " = ";
             string expr = l.Weight.Name.Replace(".weight", "") + " · " + (l.From == Buf.Xn ? "xn" : l.From == Buf.Att ? "attention" : l.From == Buf.Hb ? "h" : l.From == Buf.T ? "tmp" : l.From.ToString()) +
-                          (l.Bias != null ? " + bias" : "") + (s.Scale != 1f ? " · " + F(s.Scale) : "") + (s.Cap > 0 ? ", soft-capped at " + F(s.Cap) : "");
+                          (l.Bias != null ? " + bias" : "") + (s.Scale != 1f ? " · " + F(s.Scale) : "") + (s.Cap > 0 ? ", soft-capped at " + F(s.Cap) : "") + (s.Relu ? ", relu" : "");
             string line = l.Name + ": " + target + op + expr + (s.Then != null ? " + x) + tmp (parallel residual)" : "");
             if (s.Accumulate && s.Then == null) line += " (residual add folded into the epilogue)";
             return line + " over " + I(l.Rows) + " rows [" + StepEmitters.KernelName(l.Weight.Kind) + "]";

@@ -154,7 +154,8 @@ namespace Ingot.Tests.Models
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
             "    \"pooling\": \"mean\",\n" +
-            "    \"labels\": 0\n" +
+            "    \"labels\": 0,\n" +
+            "    \"head_activation\": \"tanh\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"wpm\",\n" +

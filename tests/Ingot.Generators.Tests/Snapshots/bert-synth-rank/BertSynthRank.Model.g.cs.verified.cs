@@ -159,7 +159,8 @@ namespace Ingot.Tests.Models
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
             "    \"pooling\": \"rank\",\n" +
-            "    \"labels\": 1\n" +
+            "    \"labels\": 1,\n" +
+            "    \"head_activation\": \"tanh\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +

@@ -146,7 +146,8 @@ namespace Ingot.Tests.Models
             "    \"final_logit_softcap\": 0,\n" +
             "    \"logit_scale\": 1,\n" +
             "    \"pooling\": \"none\",\n" +
-            "    \"labels\": 0\n" +
+            "    \"labels\": 0,\n" +
+            "    \"head_activation\": \"tanh\"\n" +
             "  },\n" +
             "  \"tokenizer\": {\n" +
             "    \"kind\": \"spm\",\n" +
