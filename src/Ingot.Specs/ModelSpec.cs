@@ -48,6 +48,12 @@ namespace Ingot.Specs
 
         /// <summary>A norm (token_embd_norm, of <see cref="ModelSpec.Norm"/>'s kind) over the summed embedding (BERT).</summary>
         public bool Norm { get; init; }
+
+        /// <summary>
+        /// Width of the embedding rows when it differs from dim (ALBERT's factorized embedding: token, type and position
+        /// rows and their norm are this wide, then token_embd_proj maps them to dim); 0 = dim.
+        /// </summary>
+        public int Size { get; init; }
     }
 
     public sealed record AttentionSpec
@@ -103,6 +109,9 @@ namespace Ingot.Specs
         public bool PostFfnNorm { get; init; }
         /// <summary>Multiplies each sublayer's output before the residual add (Granite's residual_multiplier); 1 = none.</summary>
         public float ResidualScale { get; init; } = 1f;
+
+        /// <summary>Every layer runs layer 0's weights (ALBERT's cross-layer sharing): the file holds blk.0 only, bound once.</summary>
+        public bool SharedLayers { get; init; }
     }
 
     public sealed record RopeSpec

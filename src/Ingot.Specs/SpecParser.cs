@@ -86,6 +86,7 @@ namespace Ingot.Specs
                         Positions = r.OptEnum(e, "positions", PositionKind.None),
                         TokenTypes = r.OptInt(e, "token_types", 0, 0, 65536),
                         Norm = r.OptBool(e, "norm", false),
+                        Size = r.OptInt(e, "size", 0, 0, int.MaxValue),
                     },
                 };
             }
@@ -137,6 +138,7 @@ namespace Ingot.Specs
                         PostAttentionNorm = r.OptBool(b, "post_attention_norm", false),
                         PostFfnNorm = r.OptBool(b, "post_ffn_norm", false),
                         ResidualScale = r.OptFloat(b, "residual_scale", 1f),
+                        SharedLayers = r.OptBool(b, "shared_layers", false),
                     },
                 };
             }

@@ -36,6 +36,7 @@ namespace Ingot.Specs
             w.Str("positions", SpecNames.Of(s.Embedding.Positions));
             w.Int("token_types", s.Embedding.TokenTypes);
             w.Bool("norm", s.Embedding.Norm);
+            w.Int("size", s.Embedding.Size);
             w.Close();
 
             var a = s.Attention;
@@ -68,6 +69,7 @@ namespace Ingot.Specs
             w.Bool("post_attention_norm", b.PostAttentionNorm);
             w.Bool("post_ffn_norm", b.PostFfnNorm);
             w.Float("residual_scale", b.ResidualScale);
+            w.Bool("shared_layers", b.SharedLayers);
             w.Close();
 
             var r = s.Rope;

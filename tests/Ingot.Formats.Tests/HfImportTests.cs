@@ -136,7 +136,7 @@ public class HfImportTests
         string dir = Folder("bad-type");
         EditConfig(dir, "\"model_type\": \"llama\"", "\"model_type\": \"mamba\"");
         var e = Refused(dir);
-        Assert.EndsWith("config.json: key 'model_type': 'mamba' is not supported (supported: llama, mistral, qwen2, phi3, gemma, gemma2, granite, gpt2, gpt_neox, starcoder2, ernie4_5, bert, distilbert)", e.Message);
+        Assert.EndsWith("config.json: key 'model_type': 'mamba' is not supported (supported: llama, mistral, qwen2, phi3, gemma, gemma2, granite, gpt2, gpt_neox, starcoder2, ernie4_5, bert, distilbert, albert)", e.Message);
     }
 
     [Theory]

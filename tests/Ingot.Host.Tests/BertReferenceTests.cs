@@ -113,16 +113,19 @@ public class BertReferenceTests(ITestOutputHelper output)
         double eps = s.Norm.Epsilon;
         float[] T(string name) => MemoryMarshal.Cast<byte, float>(f.GetTensorBytes(f.FindTensor(name)!)).ToArray();
 
-        var x = new double[n, dim];
+        // ALBERT's factorized embedding: rows of e values, normalized over e, then projected to dim.
+        int ew = s.Embedding.Size > 0 ? s.Embedding.Size : dim;
+        var emb = new double[n, ew];
         float[] tok = T("token_embd.weight"), pos = T("position_embd.weight");
-        float[] types = s.Embedding.TokenTypes > 0 ? T("token_types.weight") : new float[dim]; // DistilBERT has none
+        float[] types = s.Embedding.TokenTypes > 0 ? T("token_types.weight") : new float[ew]; // DistilBERT has none
         for (int t = 0; t < n; t++)
-            for (int d = 0; d < dim; d++) x[t, d] = (double)tok[tokens[t] * dim + d] + types[d] + pos[t * dim + d];
-        LayerNorm(x, T("token_embd_norm.weight"), T("token_embd_norm.bias"), eps);
+            for (int d = 0; d < ew; d++) emb[t, d] = (double)tok[tokens[t] * ew + d] + types[d] + pos[t * ew + d];
+        LayerNorm(emb, T("token_embd_norm.weight"), T("token_embd_norm.bias"), eps);
+        var x = ew == dim ? emb : Linear(emb, T("token_embd_proj.weight"), T("token_embd_proj.bias"), dim);
 
         for (int l = 0; l < s.Layers; l++)
         {
-            string b = $"blk.{l}.";
+            string b = $"blk.{(s.Block.SharedLayers ? 0 : l)}.";
             var q = Linear(x, T(b + "attn_q.weight"), T(b + "attn_q.bias"), dim);
             var k = Linear(x, T(b + "attn_k.weight"), T(b + "attn_k.bias"), dim);
             var v = Linear(x, T(b + "attn_v.weight"), T(b + "attn_v.bias"), dim);

@@ -36,6 +36,7 @@ namespace Ingot.Generators.Emit
                 w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
             }
             w.Line("float* x = Buf(OffX);  // (n, Dim)");
+            Locals(w, p.Prologue, p);
             w.Line("var pool = _pool!;");
             ctx.ResetLocals();
             foreach (var s in p.Prologue) StepEmitters.Call(w, s, ctx);

@@ -62,6 +62,11 @@ namespace Ingot.Generators.Emit
                 w.Open("for (int l = 0; l < Layers; l++)");
                 if (cond != "true") w.Line("if (!(" + cond + ")) continue;");
                 string stack = kind.Weights.Count > 0 && kind.Weights[0].Stack.Length > 0 ? kind.Weights[0].Stack + "." : "";
+                if (s.Block.SharedLayers)
+                {
+                    // ALBERT: every layer runs layer 0's tensors, bound (and counted) once.
+                    w.Line("if (l > 0) { layers[l] = layers[0]; continue; }");
+                }
                 w.Line("string b = \"" + stack + "blk.\" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + \".\";");
                 foreach (var t in kind.Weights) w.Line("layers[l]." + t.Field + " = " + Bind(t, "b + " + Str(t.Name)) + ";");
                 w.Close();

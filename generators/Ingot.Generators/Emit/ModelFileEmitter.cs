@@ -139,7 +139,7 @@ namespace Ingot.Generators.Emit
         {
             switch (s)
             {
-                case EmbedStep _: yield return Buf.X; break;
+                case EmbedStep e: yield return e.Embed.Target; break;
                 case RowPrepStep r: yield return r.From; yield return r.To; break;
                 case QkvStep q: yield return q.Q.From; yield return Buf.Q; break;
                 case AttentionStep _: yield return Buf.Q; yield return Buf.Att; break;

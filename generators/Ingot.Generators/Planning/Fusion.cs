@@ -95,8 +95,14 @@ namespace Ingot.Generators.Planning
         {
             for (int i = 0; i < items.Count; i++)
             {
-                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits or Buf.T or Buf.Q)) continue;
+                if (items[i] is not LinearOp lin || lin.To is not (Buf.O or Buf.F or Buf.Logits or Buf.T or Buf.Q or Buf.X)) continue;
                 int j = i + 1;
+                if (lin.To == Buf.X)
+                {
+                    // ALBERT's embedding projection: the residual stream starts as W·e + b.
+                    items[i] = new MatMulStep(lin, 1f, 0f, false, Buf.X, null);
+                    continue;
+                }
                 if (lin.To == Buf.Q)
                 {
                     // A query projection of its own (cross-attention's; q/k/v together are a QkvStep already).

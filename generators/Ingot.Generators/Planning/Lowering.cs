@@ -45,13 +45,20 @@ namespace Ingot.Generators.Planning
             NormOp Norm(int layer, string name, Buf from, Buf to) => new NormOp(norm.Kind, w.Vector(layer, name + ".weight", dim),
                 norm.Bias ? w.Vector(layer, name + ".bias", dim) : null, norm.Epsilon, from, to, dim);
 
+            // ALBERT's factorized embedding: rows of the embedding size in Xn, normalized there, then projected to dim.
+            int e = s.Embedding.Size > 0 ? s.Embedding.Size : dim;
+            Buf embedded = e == dim ? Buf.X : Buf.Xn;
             var prologue = new List<Op>
             {
-                new EmbedOp(w.Matrix(-1, "token_embd.weight", s.VocabSize, dim), s.Embedding.Scale,
-                    s.Embedding.Positions == PositionKind.Learned ? w.Matrix(-1, "position_embd.weight", s.ContextLength, dim) : null,
-                    s.Embedding.TokenTypes > 0 ? w.Matrix(-1, "token_types.weight", s.Embedding.TokenTypes, dim) : null),
+                new EmbedOp(w.Matrix(-1, "token_embd.weight", s.VocabSize, e), s.Embedding.Scale,
+                    s.Embedding.Positions == PositionKind.Learned ? w.Matrix(-1, "position_embd.weight", s.ContextLength, e) : null,
+                    s.Embedding.TokenTypes > 0 ? w.Matrix(-1, "token_types.weight", s.Embedding.TokenTypes, e) : null) { Target = embedded, Width = e == dim ? 0 : e },
             };
-            if (s.Embedding.Norm) prologue.Add(Norm(-1, "token_embd_norm", Buf.X, Buf.X));
+            if (s.Embedding.Norm)
+            {
+                prologue.Add(new NormOp(norm.Kind, w.Vector(-1, "token_embd_norm.weight", e), norm.Bias ? w.Vector(-1, "token_embd_norm.bias", e) : null, norm.Epsilon, embedded, embedded, e));
+            }
+            if (e != dim) prologue.Add(new LinearOp("embedding_proj", w.Matrix(-1, "token_embd_proj.weight", dim, e), 0, dim, w.Vector(-1, "token_embd_proj.bias", dim), Buf.Xn, Buf.X));
             bool post = s.Block.NormPosition == NormPosition.Post;
             Buf input = post ? Buf.X : Buf.Xn; // what the sublayers read
 

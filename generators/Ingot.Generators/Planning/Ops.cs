@@ -50,7 +50,13 @@ namespace Ingot.Generators.Planning
     /// X[t] = token row · Scale (+ token_types row 0) (+ position row), in ggml's order: GPT-2's and BERT's learned
     /// positions, BERT's segment row (llama.cpp hard-codes type 0), Gemma's and Granite's scales.
     /// </summary>
-    public sealed record EmbedOp(WeightRef Tokens, float Scale, WeightRef? Positions, WeightRef? TokenTypes = null) : Op;
+    public sealed record EmbedOp(WeightRef Tokens, float Scale, WeightRef? Positions, WeightRef? TokenTypes = null) : Op
+    {
+        /// <summary>Where the rows go and how wide they are: X at Dim, or Xn at ALBERT's embedding size (0 = Dim).</summary>
+        public Buf Target { get; init; } = Buf.X;
+
+        public int Width { get; init; }
+    }
 
     /// <summary>To[t] = norm(From[t]) · Weight (+ Bias), RMSNorm or LayerNorm over Width values.</summary>
     public sealed record NormOp(NormKind Kind, WeightRef Weight, WeightRef? Bias, float Epsilon, Buf From, Buf To, int Width) : Op;

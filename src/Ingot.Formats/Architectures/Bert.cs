@@ -10,7 +10,8 @@ namespace Ingot.Formats.Architectures;
 /// FFN down(gelu(up(x))); attention non-causal, scaled by 1/sqrt(head_dim), no rope; the output is the last hidden
 /// state (no final norm), pooled as bert.pooling_type says (0 none, 1 mean, 2 cls, 3 last, 4 rank).
 /// <para>
-/// Hugging Face (BertModel, BertForSequenceClassification; DistilBertModel, DistilBertForSequenceClassification — BERT
+/// Hugging Face (BertModel, BertForSequenceClassification; AlbertModel, AlbertForSequenceClassification — a factorized
+/// embedding and one shared layer, kept as bert.embedding_size / bert.shared_layers and blk.0; DistilBertModel, DistilBertForSequenceClassification — BERT
 /// without token types, its pre_classifier followed by relu; names with or without "bert." / "distilbert."): embeddings.* and
 /// encoder.layer.N.* map one to one (position and token type embeddings stay F32); a sequence classifier's pooler.dense
 /// and classifier become the rank head's cls and cls.output, with id2label as bert.classifier.output_labels. hidden_act
@@ -41,10 +42,14 @@ public sealed class BertMapping : ArchitectureMapping
         }
         return s with
         {
-            Embedding = s.Embedding with { Positions = PositionKind.Learned, TokenTypes = types is { Dims.Length: 2 } ? (int)types.Dims[1] : 0, Norm = true },
+            Embedding = s.Embedding with
+            {
+                Positions = PositionKind.Learned, TokenTypes = types is { Dims.Length: 2 } ? (int)types.Dims[1] : 0, Norm = true,
+                Size = f.GetInt32("bert.embedding_size", 0),
+            },
             Attention = s.Attention with { Causal = false },
             Norm = s.Norm with { Bias = true },
-            Block = s.Block with { NormPosition = NormPosition.Post },
+            Block = s.Block with { NormPosition = NormPosition.Post, SharedLayers = f.GetBool("bert.shared_layers", false) },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
             Ffn = s.Ffn with { Gated = false, Activation = FfnActivation(f) },
             Output = new OutputSpec
@@ -86,6 +91,9 @@ public sealed class BertMapping : ArchitectureMapping
     protected override void WriteFamilyMetadata(ModelSpec s, GgufWriter w)
     {
         if (s.Ffn.Activation != Activation.Gelu) w.Set("bert.hidden_act", SpecNames.Of(s.Ffn.Activation));
+        // ALBERT (Ingot-only keys too): the factorized embedding's width, and one set of layer tensors (blk.0) for all layers.
+        if (s.Embedding.Size > 0) w.Set("bert.embedding_size", (uint)s.Embedding.Size);
+        if (s.Block.SharedLayers) w.Set("bert.shared_layers", true);
         // DistilBERT's pre_classifier is followed by relu where BERT's pooler has tanh (another Ingot-only key).
         if (s.Output.Pooling == PoolingKind.Rank && s.Output.HeadActivation != Activation.Tanh) w.Set("bert.classifier.pooler_activation", SpecNames.Of(s.Output.HeadActivation));
         w.Set("bert.attention.causal", false);
@@ -123,7 +131,9 @@ public sealed class BertMapping : ArchitectureMapping
         };
     }
 
-    internal override string[] HfModelTypes => ["bert", "distilbert"];
+    internal override string[] HfModelTypes => ["bert", "distilbert", "albert"];
+
+    private static bool IsAlbert(HfConfig c) => c.String("model_type") == "albert";
 
     private static bool IsDistil(HfConfig c) => c.String("model_type") == "distilbert";
 
@@ -139,8 +149,13 @@ public sealed class BertMapping : ArchitectureMapping
             c = c.WithDefaults($$"""{"hidden_size": {{c.Int("dim")}}, "num_hidden_layers": {{c.Int("n_layers")}}, "num_attention_heads": {{c.Int("n_heads")}}, "intermediate_size": {{c.Int("hidden_dim")}}}""");
         }
         if (c.String("position_embedding_type") is { } pe && pe != "absolute") throw c.Error("position_embedding_type", $"'{pe}' cannot be expressed (absolute positions only)");
+        if (IsAlbert(c))
+        {
+            if (c.Int("num_hidden_groups", 1) != 1) throw c.Error("num_hidden_groups", "must be 1: one shared layer group");
+            if (c.Int("inner_group_num", 1) != 1) throw c.Error("inner_group_num", "must be 1: one layer per group");
+        }
         string actKey = IsDistil(c) ? "activation" : "hidden_act";
-        var act = (c.String(actKey) ?? "gelu") switch
+        var act = (c.String(actKey) ?? (IsAlbert(c) ? "gelu_new" : "gelu")) switch
         {
             "gelu" => Activation.GeluErf,
             "gelu_new" or "gelu_pytorch_tanh" => Activation.Gelu,
@@ -158,10 +173,14 @@ public sealed class BertMapping : ArchitectureMapping
         }
         return s with
         {
-            Embedding = new EmbeddingSpec { Positions = PositionKind.Learned, TokenTypes = IsDistil(c) ? 0 : c.Int("type_vocab_size", 2), Norm = true },
+            Embedding = new EmbeddingSpec
+            {
+                Positions = PositionKind.Learned, TokenTypes = IsDistil(c) ? 0 : c.Int("type_vocab_size", 2), Norm = true,
+                Size = IsAlbert(c) && c.Int("embedding_size") != s.Dim ? c.Int("embedding_size") : 0,
+            },
             Attention = s.Attention with { Causal = false, QkvBias = true, OutputBias = true },
             Norm = s.Norm with { Bias = true },
-            Block = new BlockSpec { NormPosition = NormPosition.Post },
+            Block = new BlockSpec { NormPosition = NormPosition.Post, SharedLayers = IsAlbert(c) },
             Rope = new RopeSpec { Kind = RopeKind.None, Dimensions = 0 },
             Ffn = new FfnSpec { Gated = false, Activation = act, Bias = true },
             Output = new OutputSpec
@@ -173,7 +192,7 @@ public sealed class BertMapping : ArchitectureMapping
     }
 
     private static bool IsSequenceClassifier(HfConfig c) =>
-        c.Strings("architectures") is { } a && (a.Contains("BertForSequenceClassification") || a.Contains("DistilBertForSequenceClassification"));
+        c.Strings("architectures") is { } a && (a.Contains("BertForSequenceClassification") || a.Contains("DistilBertForSequenceClassification") || a.Contains("AlbertForSequenceClassification"));
 
     /// <summary>id2label's names in id order, as bert.classifier.output_labels; every id 0 .. n − 1 must be there.</summary>
     internal override void HfMetadata(HfConfig c, GgufWriter w)
@@ -191,9 +210,46 @@ public sealed class BertMapping : ArchitectureMapping
     }
 
     internal override string HfName(string name) =>
-        name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name.StartsWith("distilbert.", StringComparison.Ordinal) ? name["distilbert.".Length..] : name;
+        name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name.StartsWith("distilbert.", StringComparison.Ordinal) ? name["distilbert.".Length..]
+        : name.StartsWith("albert.", StringComparison.Ordinal) ? name["albert.".Length..] : name;
 
-    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) => IsDistil(c) ? DistilTensors(s) : BertTensors(s);
+    internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) =>
+        IsDistil(c) ? DistilTensors(s) : IsAlbert(c) ? AlbertTensors(s) : BertTensors(s);
+
+    /// <summary>
+    /// ALBERT: embeddings of embedding_size E (word, position, token type, LayerNorm over E), then
+    /// encoder.embedding_hidden_mapping_in (E → dim) as token_embd_proj; the one shared layer
+    /// encoder.albert_layer_groups.0.albert_layers.0.* as blk.0 (attention.query/key/value/dense, attention.LayerNorm,
+    /// ffn, ffn_output, full_layer_layer_norm); a classifier's pooler and classifier as the rank head.
+    /// </summary>
+    private IEnumerable<HfTensor> AlbertTensors(ModelSpec s)
+    {
+        long d = s.Dim, ff = s.FfnDim, e = s.Embedding.Size > 0 ? s.Embedding.Size : s.Dim;
+        var list = new List<HfTensor>
+        {
+            new("token_embd.weight", "embeddings.word_embeddings.weight", [e, s.VocabSize]),
+            new("token_types.weight", "embeddings.token_type_embeddings.weight", [e, s.Embedding.TokenTypes]) { KeepF32 = true },
+            new("position_embd.weight", "embeddings.position_embeddings.weight", [e, s.ContextLength]) { KeepF32 = true },
+            new("token_embd_norm.weight", "embeddings.LayerNorm.weight", [e]),
+            new("token_embd_norm.bias", "embeddings.LayerNorm.bias", [e]),
+        };
+        if (e != d) list.AddRange(HfLinear("token_embd_proj", "encoder.embedding_hidden_mapping_in", e, d, bias: true));
+        const string g = "blk.0.", h = "encoder.albert_layer_groups.0.albert_layers.0.";
+        list.AddRange(HfLinear(g + "attn_q", h + "attention.query", d, d, bias: true));
+        list.AddRange(HfLinear(g + "attn_k", h + "attention.key", d, d, bias: true));
+        list.AddRange(HfLinear(g + "attn_v", h + "attention.value", d, d, bias: true));
+        list.AddRange(HfLinear(g + "attn_output", h + "attention.dense", d, d, bias: true));
+        list.AddRange(HfNorm(s, g + "attn_output_norm", h + "attention.LayerNorm"));
+        list.AddRange(HfLinear(g + "ffn_up", h + "ffn", d, ff, bias: true));
+        list.AddRange(HfLinear(g + "ffn_down", h + "ffn_output", ff, d, bias: true));
+        list.AddRange(HfNorm(s, g + "layer_output_norm", h + "full_layer_layer_norm"));
+        if (s.Output.Pooling == PoolingKind.Rank)
+        {
+            list.AddRange(HfLinear("cls", "pooler", d, d, bias: true));
+            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
+        }
+        return list;
+    }
 
     private IEnumerable<HfTensor> BertTensors(ModelSpec s)
     {
@@ -261,5 +317,5 @@ public sealed class BertMapping : ArchitectureMapping
     // The position_ids buffer; a plain BertModel's unused pooler; a masked-LM head.
     internal override bool HfDrops(string name, ModelSpec s) =>
         name.EndsWith("position_ids", StringComparison.Ordinal) || s.Output.Pooling != PoolingKind.Rank && name.StartsWith("pooler.", StringComparison.Ordinal)
-        || name.StartsWith("cls.predictions.", StringComparison.Ordinal);
+        || name.StartsWith("cls.predictions.", StringComparison.Ordinal) || name.StartsWith("predictions.", StringComparison.Ordinal);
 }

@@ -7,7 +7,10 @@ namespace Ingot.Generators.Emit.Steps
     internal static class EmbedEmitter
     {
         public static void Call(SourceWriter w, EmbedStep s, EmitContext ctx) =>
-            w.Line("for (int t = 0; t < " + ctx.Rows + "; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);");
+            w.Line("for (int t = 0; t < " + ctx.Rows + "; t++) EmbedRow(tokens[t], _position + t, " + ctx.Var(s.Embed.Target) + " + (nint)t * " + Width(s.Embed) + ");");
+
+        /// <summary>The row width: Dim, or ALBERT's embedding size.</summary>
+        private static string Width(EmbedOp e) => e.Width == 0 ? "Dim" : I(e.Width);
 
         /// <summary>The EmbedRow method of the Forward file.</summary>
         public static void Method(SourceWriter w, EmbedStep s)
@@ -17,35 +20,36 @@ namespace Ingot.Generators.Emit.Steps
                    (e.TokenTypes != null ? " + token_types row 0 (llama.cpp's type for every token)" : "") + (e.Positions != null ? " + position_embd row <paramref name=\"pos\"/>" : "") + ".</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private void EmbedRow(int token, int pos, float* x)");
-            Row(w, e.Tokens, "token", "x");
-            if (e.Scale != 1f) w.Line("Vec.Scale(x, EmbeddingScale, x, Dim);");
-            if (e.TokenTypes != null || e.Positions != null) w.Line("float* p = stackalloc float[Dim];");
+            string n = Width(e);
+            Row(w, e.Tokens, "token", "x", n);
+            if (e.Scale != 1f) w.Line("Vec.Scale(x, EmbeddingScale, x, " + n + ");");
+            if (e.TokenTypes != null || e.Positions != null) w.Line("float* p = stackalloc float[" + n + "];");
             if (e.TokenTypes != null)
             {
-                Row(w, e.TokenTypes, "0", "p");
-                w.Line("Vec.Add(x, p, x, Dim);");
+                Row(w, e.TokenTypes, "0", "p", n);
+                w.Line("Vec.Add(x, p, x, " + n + ");");
             }
             if (e.Positions != null)
             {
-                Row(w, e.Positions, "pos", "p");
-                w.Line("Vec.Add(x, p, x, Dim);");
+                Row(w, e.Positions, "pos", "p", n);
+                w.Line("Vec.Add(x, p, x, " + n + ");");
             }
             w.Close();
         }
 
-        private static void Row(SourceWriter w, WeightRef table, string index, string dst)
+        private static void Row(SourceWriter w, WeightRef table, string index, string dst, string n)
         {
             string ptr = EmitContext.Ptr(table);
             if (table.Kind == WeightKind.F32)
-                w.Line("new ReadOnlySpan<float>((float*)" + ptr + " + (nint)" + index + " * Dim, Dim).CopyTo(new Span<float>(" + dst + ", Dim));");
+                w.Line("new ReadOnlySpan<float>((float*)" + ptr + " + (nint)" + index + " * " + n + ", " + n + ").CopyTo(new Span<float>(" + dst + ", " + n + "));");
             else
-                w.Line("Dequantize.Row(GgmlType." + table.Kind + ", " + ptr + " + (nint)" + index + " * " + MatMulCode.RowBytes(table) + ", " + dst + ", Dim);");
+                w.Line("Dequantize.Row(GgmlType." + table.Kind + ", " + ptr + " + (nint)" + index + " * " + MatMulCode.RowBytes(table) + ", " + dst + ", " + n + ");");
         }
 
         public static string Describe(EmbedStep s, ModelPlan p)
         {
             var e = s.Embed;
-            return "embed: x[t] = token_embd[token] (" + I(p.Dim) + ")" + (e.Scale != 1f ? " · " + F(e.Scale) : "") + (e.TokenTypes != null ? " + token_types[0]" : "") +
+            return "embed: " + (e.Target == Buf.X ? "x" : "xn") + "[t] = token_embd[token] (" + I(e.Width == 0 ? p.Dim : e.Width) + ")" + (e.Scale != 1f ? " · " + F(e.Scale) : "") + (e.TokenTypes != null ? " + token_types[0]" : "") +
                    (e.Positions != null ? " + position_embd[pos]" : "") +
                    " [" + (e.Tokens.Kind == WeightKind.F32 ? "row copy" : "Dequantize.Row(" + WeightKinds.Name(e.Tokens.Kind) + ")") + "]";
         }

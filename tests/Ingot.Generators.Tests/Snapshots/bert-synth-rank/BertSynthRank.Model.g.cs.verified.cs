@@ -105,7 +105,8 @@ namespace Ingot.Tests.Models
             "    \"scale\": 1,\n" +
             "    \"positions\": \"learned\",\n" +
             "    \"token_types\": 2,\n" +
-            "    \"norm\": true\n" +
+            "    \"norm\": true,\n" +
+            "    \"size\": 0\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -132,7 +133,8 @@ namespace Ingot.Tests.Models
             "    \"residual\": \"sequential\",\n" +
             "    \"post_attention_norm\": false,\n" +
             "    \"post_ffn_norm\": false,\n" +
-            "    \"residual_scale\": 1\n" +
+            "    \"residual_scale\": 1,\n" +
+            "    \"shared_layers\": false\n" +
             "  },\n" +
             "  \"rope\": {\n" +
             "    \"kind\": \"none\",\n" +

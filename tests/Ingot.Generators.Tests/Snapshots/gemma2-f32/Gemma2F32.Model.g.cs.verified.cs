@@ -99,7 +99,8 @@ namespace Ingot.Tests.Models
             "    \"scale\": 11.313708,\n" +
             "    \"positions\": \"none\",\n" +
             "    \"token_types\": 0,\n" +
-            "    \"norm\": false\n" +
+            "    \"norm\": false,\n" +
+            "    \"size\": 0\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -126,7 +127,8 @@ namespace Ingot.Tests.Models
             "    \"residual\": \"sequential\",\n" +
             "    \"post_attention_norm\": true,\n" +
             "    \"post_ffn_norm\": true,\n" +
-            "    \"residual_scale\": 1\n" +
+            "    \"residual_scale\": 1,\n" +
+            "    \"shared_layers\": false\n" +
             "  },\n" +
             "  \"rope\": {\n" +
             "    \"kind\": \"neox\",\n" +

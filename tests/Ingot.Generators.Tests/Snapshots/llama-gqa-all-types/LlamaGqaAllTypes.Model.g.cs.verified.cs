@@ -100,7 +100,8 @@ namespace Ingot.Tests.Models
             "    \"scale\": 1,\n" +
             "    \"positions\": \"none\",\n" +
             "    \"token_types\": 0,\n" +
-            "    \"norm\": false\n" +
+            "    \"norm\": false,\n" +
+            "    \"size\": 0\n" +
             "  },\n" +
             "  \"attention\": {\n" +
             "    \"heads\": 4,\n" +
@@ -127,7 +128,8 @@ namespace Ingot.Tests.Models
             "    \"residual\": \"sequential\",\n" +
             "    \"post_attention_norm\": false,\n" +
             "    \"post_ffn_norm\": false,\n" +
-            "    \"residual_scale\": 1\n" +
+            "    \"residual_scale\": 1,\n" +
+            "    \"shared_layers\": false\n" +
             "  },\n" +
             "  \"rope\": {\n" +
             "    \"kind\": \"norm\",\n" +

@@ -1,0 +1,101 @@
+using JsonArray = System.Text.Json.Nodes.JsonArray;
+using JsonObject = System.Text.Json.Nodes.JsonObject;
+using Ingot.Formats;
+using Ingot.Runtime;
+using Ingot.Specs;
+using Ingot.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ingot.Host.Tests;
+
+[CompiledModel("albert-hf-classifier")]
+public partial class AlbertHfClassifier { }
+
+/// <summary>
+/// An AlbertForSequenceClassification folder written here (seeded random weights; the golden bert's WordPiece
+/// vocabulary): embedding_size 64 projected to hidden 128, three layers sharing one set of weights, gelu_new, two
+/// labels. It compiles to what a float64 ALBERT computes (GELU through ggml's f16 table on our side, so the tolerance is
+/// golden/README's 5e-3 for GELU without table emulation), and the shared layer's tensors are in the file and bound once.
+/// </summary>
+public class AlbertHfTests(ITestOutputHelper output)
+{
+    private const int Vocab = 1024, E = 64, H = 128, Ffn = 256, Layers = 3, Context = 64;
+
+    private static string WriteFolder()
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingot-albert-" + Environment.ProcessId)).FullName;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("AlbertForSequenceClassification"), ["model_type"] = "albert", ["vocab_size"] = Vocab,
+            ["embedding_size"] = E, ["hidden_size"] = H, ["num_hidden_layers"] = Layers, ["num_attention_heads"] = 4, ["intermediate_size"] = Ffn,
+            ["hidden_act"] = "gelu_new", ["max_position_embeddings"] = Context, ["type_vocab_size"] = 2, ["layer_norm_eps"] = 1e-12,
+            ["num_hidden_groups"] = 1, ["inner_group_num"] = 1, ["id2label"] = new JsonObject { ["0"] = "NO", ["1"] = "YES" },
+        };
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        var rng = new Random(31);
+        var entries = new List<SafetensorsEntry>();
+        void Add(string name, long[] shape, double mean, double std)
+        {
+            var v = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < v.Length; i++) v[i] = (float)(mean + std * (rng.NextDouble() * 2 - 1) * Math.Sqrt(3));
+            entries.Add(new SafetensorsEntry(name, "F32", shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray()));
+        }
+        void Linear(string name, int outDim, int inDim) { Add(name + ".weight", [outDim, inDim], 0, 1 / Math.Sqrt(inDim)); Add(name + ".bias", [outDim], 0, 0.1); }
+        void Norm(string name, int n) { Add(name + ".weight", [n], 1, 0.02); Add(name + ".bias", [n], 0, 0.1); }
+        Add("albert.embeddings.word_embeddings.weight", [Vocab, E], 0, 1);
+        Add("albert.embeddings.position_embeddings.weight", [Context, E], 0, 0.5);
+        Add("albert.embeddings.token_type_embeddings.weight", [2, E], 0, 0.5);
+        Norm("albert.embeddings.LayerNorm", E);
+        Linear("albert.encoder.embedding_hidden_mapping_in", H, E);
+        const string l = "albert.encoder.albert_layer_groups.0.albert_layers.0.";
+        foreach (var q in new[] { "query", "key", "value", "dense" }) Linear(l + "attention." + q, H, H);
+        Norm(l + "attention.LayerNorm", H);
+        Linear(l + "ffn", Ffn, H);
+        Linear(l + "ffn_output", H, Ffn);
+        Norm(l + "full_layer_layer_norm", H);
+        Linear("albert.pooler", H, H);
+        Linear("classifier", 2, H);
+        SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), entries);
+        using (var bert = GgufFile.Open(TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"))))
+            TokenizerJsonWriter.WriteWordPiece(Path.Combine(dir, "tokenizer.json"), bert);
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"cls_token": "[CLS]", "sep_token": "[SEP]", "unk_token": "[UNK]", "pad_token": "[PAD]"}""");
+        return dir;
+    }
+
+    [Fact]
+    public void SharedLayersAndTheFactorizedEmbeddingCompileToWhatAFloat64AlbertComputes()
+    {
+        string dir = WriteFolder();
+        string imported = Path.Combine(dir, "imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "albert-hf-classifier"))
+        {
+            string json = SpecWriter.Write(m.Spec);
+            if (json != AlbertHfClassifier.SpecJson) File.WriteAllText(Path.Combine(dir, "albert-hf-classifier.json"), json);
+            Assert.Equal(AlbertHfClassifier.SpecJson, json);
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        var spec = GgufSpecReader.FromGguf(file);
+        Assert.Equal((E, true, Layers), (spec.Embedding.Size, spec.Block.SharedLayers, spec.Layers));
+        // One set of layer tensors in the file, and bound once: the weight bytes are the file's tensor bytes.
+        Assert.NotNull(file.FindTensor("blk.0.attn_q.weight"));
+        Assert.Null(file.FindTensor("blk.1.attn_q.weight"));
+        using var model = new AlbertHfClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        Assert.Equal(file.Tensors.Sum(t => t.ByteSize), model.WeightBytes);
+
+        int[] tokens = [101, .. Enumerable.Range(300, 30), 102];
+        var hidden = new float[tokens.Length * H];
+        var scores = new float[2];
+        model.Encode(tokens, hidden, scores);
+        var x = BertReferenceTests.Reference(file, spec, tokens);
+        double[] expected = BertReferenceTests.Head(file, x);
+        double hiddenAbs = 0;
+        for (int t = 0; t < tokens.Length; t++)
+            for (int d = 0; d < H; d++) hiddenAbs = Math.Max(hiddenAbs, Math.Abs(hidden[t * H + d] - x[t, d]));
+        double headAbs = Enumerable.Range(0, 2).Max(k => Math.Abs(scores[k] - expected[k]));
+        output.WriteLine($"albert: hidden max-abs {hiddenAbs:E3}, head {headAbs:E3}, weight bytes {model.WeightBytes}");
+        Assert.True(hiddenAbs <= 5e-3 && headAbs <= 5e-3, $"hidden {hiddenAbs}, head {headAbs}");
+    }
+}
