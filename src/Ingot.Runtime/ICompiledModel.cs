@@ -89,12 +89,16 @@ public interface IEncoder : IModel
     /// </summary>
     void Encode(ReadOnlySpan<int> tokens, Span<float> hidden);
 
-    /// <summary>Scores the model's head gives per input (a reranker's 1); 0 when it has none.</summary>
+    /// <summary>Scores the model's head gives per input (a reranker's 1, a classifier's labels), or per token (a token classifier's labels); 0 when it has none.</summary>
     int ScoreCount { get; }
 
+    /// <summary>The head scores every token (a token classifier, NER): scores are tokens × <see cref="ScoreCount"/>, row-major.</summary>
+    bool TokenScores { get; }
+
     /// <summary>
-    /// <see cref="Encode(ReadOnlySpan{int}, Span{float})"/>, plus the head's <see cref="ScoreCount"/> scores of the
-    /// first ([CLS]) row into <paramref name="scores"/> (empty: the head is skipped).
+    /// <see cref="Encode(ReadOnlySpan{int}, Span{float})"/>, plus the head's scores into <paramref name="scores"/>: the
+    /// <see cref="ScoreCount"/> scores of the first ([CLS]) row, or of every token when <see cref="TokenScores"/>
+    /// (empty: the head is skipped).
     /// </summary>
     void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores);
 }

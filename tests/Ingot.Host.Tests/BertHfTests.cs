@@ -14,6 +14,9 @@ public partial class BertHfClassifier { }
 [CompiledModel("distilbert-hf-classifier")]
 public partial class DistilBertHfClassifier { }
 
+[CompiledModel("bert-hf-token-classifier")]
+public partial class BertHfTokenClassifier { }
+
 /// <summary>
 /// BERT from a Hugging Face folder (config.json, model.safetensors, tokenizer.json WordPiece), written from the golden
 /// bert.f32.gguf by HfFolderWriter: the vocabulary and tensors come back byte for byte, hidden_act "gelu" becomes
@@ -27,13 +30,19 @@ public class BertHfTests(ITestOutputHelper output)
     private static string Golden => TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"));
     private static string Tmp => Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingot-bert-hf-" + Environment.ProcessId)).FullName;
 
-    /// <summary>The golden encoder with a rank head of three labels (seeded N(0, 1/dim) weights, N(0, 0.1²) biases).</summary>
-    private static string ClassifierGguf()
+    private static readonly string[] TokenLabels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
+
+    /// <summary>
+    /// The golden encoder with a head (seeded N(0, 1/dim) weights, N(0, 0.1²) biases): a rank head of three labels, or
+    /// (<paramref name="tokens"/>) a token classifier of five BIO labels (cls.output alone, pooling none).
+    /// </summary>
+    private static string ClassifierGguf(bool tokens = false)
     {
-        string path = Path.Combine(Tmp, "classifier.gguf");
+        string path = Path.Combine(Tmp, tokens ? "token-classifier.gguf" : "classifier.gguf");
         using var src = GgufFile.Open(Golden);
         int dim = src.GetInt32("bert.embedding_length");
-        var w = new GgufWriter().CopyMetadata(src).Set("bert.pooling_type", 4u).Set("bert.classifier.output_labels", Labels);
+        string[] labels = tokens ? TokenLabels : Labels;
+        var w = new GgufWriter().CopyMetadata(src).Set("bert.pooling_type", tokens ? 0u : 4u).Set("bert.classifier.output_labels", labels);
         foreach (var t in src.Tensors)
         {
             byte[] bytes = src.GetTensorBytes(t).ToArray();
@@ -47,10 +56,13 @@ public class BertHfTests(ITestOutputHelper output)
             byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
             w.AddTensor(name, GgmlType.F32, dims, st => st.Write(bytes));
         }
-        Add("cls.weight", [dim, dim], 1 / Math.Sqrt(dim));
-        Add("cls.bias", [dim], 0.1);
-        Add("cls.output.weight", [dim, Labels.Length], 1 / Math.Sqrt(dim));
-        Add("cls.output.bias", [Labels.Length], 0.1);
+        if (!tokens)
+        {
+            Add("cls.weight", [dim, dim], 1 / Math.Sqrt(dim));
+            Add("cls.bias", [dim], 0.1);
+        }
+        Add("cls.output.weight", [dim, labels.Length], 1 / Math.Sqrt(dim));
+        Add("cls.output.bias", [labels.Length], 0.1);
         w.Write(path);
         return path;
     }
@@ -151,6 +163,53 @@ public class BertHfTests(ITestOutputHelper output)
         double headAbs = Enumerable.Range(0, Labels.Length).Max(k => Math.Abs(scores[k] - expected[k]));
         output.WriteLine($"distilbert {tokens.Length} tokens: hidden max-abs {hiddenAbs:E3}, head {headAbs:E3}");
         Assert.True(hiddenAbs <= 1e-4 && headAbs <= 1e-4, $"hidden {hiddenAbs}, head {headAbs}");
+    }
+
+    /// <summary>A BertForTokenClassification folder: the classifier on every token's row, against the float64 BERT.</summary>
+    [Fact]
+    public void ATokenClassifierFolderScoresEveryTokenAsAFloat64BertDoes()
+    {
+        string dir = Path.Combine(Tmp, "bert-token-classifier");
+        using (var g = GgufFile.Open(ClassifierGguf(tokens: true))) HfFolderWriter.Write(g, dir);
+        Assert.Contains("BertForTokenClassification", File.ReadAllText(Path.Combine(dir, "config.json")));
+        string imported = Path.Combine(Tmp, "bert-token-classifier-imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "bert-hf-token-classifier"))
+        {
+            string json = SpecWriter.Write(m.Spec);
+            if (json != BertHfTokenClassifier.SpecJson) File.WriteAllText(Path.Combine(Tmp, "bert-hf-token-classifier.json"), json);
+            Assert.Equal(BertHfTokenClassifier.SpecJson, json);
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        Assert.Equal(TokenLabels, file.GetArray<string>("bert.classifier.output_labels"));
+        var spec = GgufSpecReader.FromGguf(file);
+        using var model = new BertHfTokenClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        Assert.True(((IEncoder)model).TokenScores);
+        int[] tokens = [101, .. Enumerable.Range(600, 12), 102];
+        int k = TokenLabels.Length, dim = model.HiddenSize;
+        var hidden = new float[tokens.Length * dim];
+        var scores = new float[tokens.Length * k];
+        model.Encode(tokens, hidden, scores);
+        Assert.Throws<ArgumentException>(() => model.Encode(tokens, hidden, new float[k]));
+        var x = BertReferenceTests.Reference(file, spec, tokens, erfGelu: true);
+        float[] wc = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.FindTensor("cls.output.weight")!)).ToArray();
+        float[] bc = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.FindTensor("cls.output.bias")!)).ToArray();
+        double maxAbs = 0;
+        for (int t = 0; t < tokens.Length; t++)
+            for (int j = 0; j < k; j++)
+            {
+                double acc = bc[j];
+                for (int c = 0; c < dim; c++) acc += (double)wc[j * dim + c] * x[t, c];
+                maxAbs = Math.Max(maxAbs, Math.Abs(scores[t * k + j] - acc));
+            }
+        output.WriteLine($"token classifier {tokens.Length} tokens × {k} labels: max-abs {maxAbs:E3}");
+        Assert.True(maxAbs <= 1e-4, $"token scores max-abs {maxAbs}");
+
+        // classify refuses a token classifier in one line.
+        var (code, _, e) = HostProgramTests.Run(new BertHfTokenClassifier(), "classify", "the cat", "--model", imported);
+        Assert.Equal(1, code);
+        Assert.Contains("token classifier", e);
     }
 
     [Fact]

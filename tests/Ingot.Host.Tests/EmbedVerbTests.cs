@@ -24,6 +24,7 @@ public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pool
     public static float Value(int token, int t, int d) => token + t / 8f + d / 64f;
 
     public int ScoreCount => scores;
+    public bool TokenScores => false;
 
     /// <summary>The head's score: the sum of the ids (so a test knows which input scored what).</summary>
     public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)

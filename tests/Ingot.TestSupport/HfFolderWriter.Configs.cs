@@ -189,10 +189,10 @@ public static partial class HfFolderWriter
     /// <summary>BertConfig; a file with the rank head is a BertForSequenceClassification with its labels as id2label.</summary>
     private static JsonObject BertConfig(ModelSpec s, GgufFile f)
     {
-        bool classifier = f.FindTensor("cls.output.weight") is not null;
+        bool classifier = f.FindTensor("cls.output.weight") is not null, tokens = classifier && f.FindTensor("cls.weight") is null;
         var config = new JsonObject
         {
-            ["architectures"] = new JsonArray(classifier ? "BertForSequenceClassification" : "BertModel"),
+            ["architectures"] = new JsonArray(tokens ? "BertForTokenClassification" : classifier ? "BertForSequenceClassification" : "BertModel"),
             ["model_type"] = "bert",
             ["vocab_size"] = s.VocabSize,
             ["hidden_size"] = s.Dim,
@@ -218,10 +218,10 @@ public static partial class HfFolderWriter
     private static JsonObject DistilBertConfig(ModelSpec s, GgufFile f)
     {
         var bert = BertConfig(s, f);
-        bool classifier = f.FindTensor("cls.output.weight") is not null;
+        bool classifier = f.FindTensor("cls.output.weight") is not null, tokens = classifier && f.FindTensor("cls.weight") is null;
         var config = new JsonObject
         {
-            ["architectures"] = new JsonArray(classifier ? "DistilBertForSequenceClassification" : "DistilBertModel"),
+            ["architectures"] = new JsonArray(tokens ? "DistilBertForTokenClassification" : classifier ? "DistilBertForSequenceClassification" : "DistilBertModel"),
             ["model_type"] = "distilbert",
             ["vocab_size"] = s.VocabSize,
             ["dim"] = s.Dim,

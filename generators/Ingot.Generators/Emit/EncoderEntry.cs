@@ -13,7 +13,7 @@ namespace Ingot.Generators.Emit
             w.Line(gc);
             w.Line("public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden) => Encode(tokens, hidden, Span<float>.Empty);");
             w.Line();
-            w.Line("/// <summary>Also the head's scores of the CLS row into <paramref name=\"scores\"/> (length HeadOutputs; empty to skip the head).</summary>");
+            w.Line("/// <summary>Also the head's scores into <paramref name=\"scores\"/>: HeadOutputs for the CLS row, or tokens × HeadOutputs for a token classifier; empty to skip the head.</summary>");
             w.Line(gc);
             w.Open("public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)");
             w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Encode\");");
@@ -22,8 +22,9 @@ namespace Ingot.Generators.Emit
             w.Line("    throw new ContextOverflowException(\"input too long: \" + tokens.Length + \" tokens, but this encoder takes at most \" + MaxTokens + \" (its trained context is \" + ContextLength + \")\");");
             w.Line("if (hidden.Length != (long)tokens.Length * Dim)");
             w.Line("    throw new ArgumentException(\"hidden must have length tokens × HiddenSize (\" + ((long)tokens.Length * Dim) + \"), not \" + hidden.Length, nameof(hidden));");
-            w.Line("if (!scores.IsEmpty && scores.Length != HeadOutputs)");
-            w.Line("    throw new ArgumentException(HeadOutputs == 0 ? \"this encoder has no head: pass no scores\" : \"scores must have length HeadOutputs (\" + HeadOutputs + \"), not \" + scores.Length, nameof(scores));");
+            w.Line("long scoreLength = TokenScores ? (long)tokens.Length * HeadOutputs : HeadOutputs;");
+            w.Line("if (!scores.IsEmpty && scores.Length != scoreLength)");
+            w.Line("    throw new ArgumentException(HeadOutputs == 0 ? \"this encoder has no head: pass no scores\" : \"scores must have length \" + scoreLength + (TokenScores ? \" (tokens × HeadOutputs)\" : \" (HeadOutputs)\") + \", not \" + scores.Length, nameof(scores));");
             w.Open("foreach (int token in tokens)");
             w.Line("if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, \"token id outside [0, \" + VocabSize + \")\");");
             w.Close();

@@ -65,8 +65,9 @@ namespace Ingot.Generators.Emit
                 if (head.Count > 0)
                 {
                     w.Open("if (logits != null)");
-                    w.Line("// The head reads the CLS row (row 0) only.");
-                    w.Line("int rows = 1;");
+                    bool perToken = p.Spec.Output.Pooling != Specs.PoolingKind.Rank;
+                    w.Line(perToken ? "// The token classifier reads every row." : "// The head reads the CLS row (row 0) only.");
+                    w.Line(perToken ? "int rows = n;" : "int rows = 1;");
                     Locals(w, head, ctx.Plan);
                     ctx.Rows = "rows";
                     foreach (var s in head) StepEmitters.Call(w, s, ctx);

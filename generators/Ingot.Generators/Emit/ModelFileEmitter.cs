@@ -100,6 +100,10 @@ namespace Ingot.Generators.Emit
                 w.Line();
                 w.Line("int IEncoder.ScoreCount => HeadOutputs;");
                 w.Line();
+                bool perToken = HeadOutputs(p) > 0 && p.Spec.Output.Pooling != PoolingKind.Rank;
+                w.Line("/// <summary>" + (perToken ? "The head scores every token (a token classifier): scores are tokens × HeadOutputs." : "The head scores the input once (its CLS row).") + "</summary>");
+                w.Line("public bool TokenScores => " + (perToken ? "true" : "false") + ";");
+                w.Line();
             }
             else
             {

@@ -124,14 +124,21 @@ namespace Ingot.Generators.Planning
             {
                 // An encoder's result is the last layer's x (pooling is the runtime's): no final norm, no logits. A rank
                 // head (llama.cpp's rerankers, BERT's sequence classifier) reads the CLS row: scores = W₂ act(W₁ x₀ + b₁) + b₂,
-                // one per label (a reranker has one); act is tanh (BERT's pooler) or relu (DistilBERT's pre_classifier).
+                // one per label (a reranker has one); act is tanh (BERT's pooler) or relu (DistilBERT's pre_classifier). With
+                // pooling none and labels, the head is a token classifier: scores = W₂ x_t + b₂ for every token t.
                 var head = new List<Op>();
+                int labels = s.Output.Labels;
                 if (s.Output.Pooling == PoolingKind.Rank)
                 {
                     head.Add(new LinearOp("pooler", w.Matrix(-1, "cls.weight", dim, dim), 0, dim, w.Vector(-1, "cls.bias", dim), Buf.X, Buf.T));
                     head.Add(new ActivationOp(Buf.T, s.Output.HeadActivation));
-                    int labels = s.Output.Labels;
                     head.Add(new LinearOp("classifier", w.Matrix(-1, "cls.output.weight", labels, dim), 0, labels, w.Vector(-1, "cls.output.bias", labels), Buf.T, Buf.Logits));
+                    head.Add(new LogitsOp(1f, 0f));
+                }
+                else if (labels > 0)
+                {
+                    // A token classifier (NER): the classifier on every token's row, no pooler.
+                    head.Add(new LinearOp("classifier", w.Matrix(-1, "cls.output.weight", labels, dim), 0, labels, w.Vector(-1, "cls.output.bias", labels), Buf.X, Buf.Logits));
                     head.Add(new LogitsOp(1f, 0f));
                 }
                 return new LoweredGraph(new EquatableArray<Op>(prologue.ToArray()), new EquatableArray<EquatableArray<Op>>(layers.ToArray()), new EquatableArray<Op>(head.ToArray()));

@@ -56,7 +56,9 @@ namespace Ingot.Generators.Planning
             if (spec.Output.Pooling == PoolingKind.Rank && spec.Output.Labels < 1) Shape("output.labels must be at least 1 for pooling 'rank' (the rows of cls.output)");
             if (spec.Ffn.Activation == Activation.Tanh) Feature("ffn.activation 'tanh' (a head's pooler activation, not an FFN's)");
             if (spec.Output.HeadActivation is not (Activation.Tanh or Activation.Relu)) Feature("output.head_activation '" + SpecNames.Of(spec.Output.HeadActivation) + "' (tanh or relu)");
-            if (spec.Output.Pooling != PoolingKind.Rank && spec.Output.Labels != 0) Shape("output.labels (" + I(spec.Output.Labels) + ") without a head: only pooling 'rank' has one");
+            if (spec.Output.Pooling is not (PoolingKind.Rank or PoolingKind.None) && spec.Output.Labels != 0)
+                Shape("output.labels (" + I(spec.Output.Labels) + ") with pooling '" + SpecNames.Of(spec.Output.Pooling) + "': a head is pooling 'rank' (sequence) or 'none' (every token)");
+            if (a.Causal && spec.Output.Labels != 0) Feature("output.labels on a causal model (heads are an encoder's)");
 
             // What the emitters do not implement yet: one clear diagnostic each, never a failed publish.
             bool post = spec.Block.NormPosition == NormPosition.Post;

@@ -33,6 +33,11 @@ public sealed class BertMapping : ArchitectureMapping
         var types = f.FindTensor("token_types.weight");
         int pooling = f.GetInt32("bert.pooling_type", 0);
         int labels = 0;
+        if (pooling == 0 && f.FindTensor("cls.output.weight") is { } tokenHead && f.FindTensor("cls.weight") is null)
+        {
+            // A token classifier (Ingot's layout: cls.output on every token's row, no pooler).
+            labels = tokenHead.Dims.Length == 2 ? (int)tokenHead.Dims[1] : 1;
+        }
         if (pooling == 4)
         {
             // The rank head's outputs: one for a reranker, one per label for a sequence classifier.
@@ -107,7 +112,7 @@ public sealed class BertMapping : ArchitectureMapping
         }));
         if (s.Embedding.TokenTypes > 0) w.Set("tokenizer.ggml.token_type_count", (uint)s.Embedding.TokenTypes);
         // A classifier's label names (newer llama.cpp's {arch}.classifier.output_labels); an importer with real names overwrites them.
-        if (s.Output.Labels > 1) w.Set("bert.classifier.output_labels", Enumerable.Range(0, s.Output.Labels).Select(i => "LABEL_" + i).ToArray());
+        if (s.Output.Labels > 1 || s.Output.Pooling == PoolingKind.None && s.Output.Labels > 0) w.Set("bert.classifier.output_labels", Enumerable.Range(0, s.Output.Labels).Select(i => "LABEL_" + i).ToArray());
     }
 
     /// <summary>
@@ -163,9 +168,9 @@ public sealed class BertMapping : ArchitectureMapping
             var other => throw c.Error(actKey, $"'{other}' cannot be expressed (gelu, gelu_new, relu)"),
         };
         var s = HfDecoder(c);
-        bool classifier = IsSequenceClassifier(c);
+        bool classifier = IsSequenceClassifier(c), tokenClassifier = IsTokenClassifier(c);
         int labels = 0;
-        if (classifier)
+        if (classifier || tokenClassifier)
         {
             var map = c.Object("id2label") ?? throw c.Error("id2label", "missing: a sequence classifier needs its label names");
             labels = map.Keys.Count();
@@ -191,13 +196,16 @@ public sealed class BertMapping : ArchitectureMapping
         };
     }
 
+    private static bool IsTokenClassifier(HfConfig c) =>
+        c.Strings("architectures") is { } a && (a.Contains("BertForTokenClassification") || a.Contains("DistilBertForTokenClassification") || a.Contains("AlbertForTokenClassification"));
+
     private static bool IsSequenceClassifier(HfConfig c) =>
         c.Strings("architectures") is { } a && (a.Contains("BertForSequenceClassification") || a.Contains("DistilBertForSequenceClassification") || a.Contains("AlbertForSequenceClassification"));
 
     /// <summary>id2label's names in id order, as bert.classifier.output_labels; every id 0 .. n − 1 must be there.</summary>
     internal override void HfMetadata(HfConfig c, GgufWriter w)
     {
-        if (!IsSequenceClassifier(c)) return;
+        if (!IsSequenceClassifier(c) && !IsTokenClassifier(c)) return;
         var map = c.Object("id2label")!;
         var names = new string[map.Keys.Count()];
         foreach (var key in map.Keys)
@@ -243,11 +251,8 @@ public sealed class BertMapping : ArchitectureMapping
         list.AddRange(HfLinear(g + "ffn_up", h + "ffn", d, ff, bias: true));
         list.AddRange(HfLinear(g + "ffn_down", h + "ffn_output", ff, d, bias: true));
         list.AddRange(HfNorm(s, g + "layer_output_norm", h + "full_layer_layer_norm"));
-        if (s.Output.Pooling == PoolingKind.Rank)
-        {
-            list.AddRange(HfLinear("cls", "pooler", d, d, bias: true));
-            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
-        }
+        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pooler", d, d, bias: true));
+        if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
         return list;
     }
 
@@ -273,11 +278,8 @@ public sealed class BertMapping : ArchitectureMapping
             list.AddRange(HfLinear(g + "ffn_down", h + "output.dense", ff, d, bias: true));
             list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output.LayerNorm"));
         }
-        if (s.Output.Pooling == PoolingKind.Rank)
-        {
-            list.AddRange(HfLinear("cls", "pooler.dense", d, d, bias: true));
-            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
-        }
+        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pooler.dense", d, d, bias: true));
+        if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
         return list;
     }
 
@@ -306,15 +308,12 @@ public sealed class BertMapping : ArchitectureMapping
             list.AddRange(HfLinear(g + "ffn_down", h + "ffn.lin2", ff, d, bias: true));
             list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output_layer_norm"));
         }
-        if (s.Output.Pooling == PoolingKind.Rank)
-        {
-            list.AddRange(HfLinear("cls", "pre_classifier", d, d, bias: true));
-            list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
-        }
+        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pre_classifier", d, d, bias: true));
+        if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
         return list;
     }
 
-    // The position_ids buffer; a plain BertModel's unused pooler; a masked-LM head.
+    // The position_ids buffer; the pooler of a model without a sequence head (ALBERT's is "pooler.weight"); a masked-LM head.
     internal override bool HfDrops(string name, ModelSpec s) =>
         name.EndsWith("position_ids", StringComparison.Ordinal) || s.Output.Pooling != PoolingKind.Rank && name.StartsWith("pooler.", StringComparison.Ordinal)
         || name.StartsWith("cls.predictions.", StringComparison.Ordinal) || name.StartsWith("predictions.", StringComparison.Ordinal);

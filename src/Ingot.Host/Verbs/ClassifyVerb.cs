@@ -40,6 +40,8 @@ public sealed class ClassifyVerb : IHostVerb
         using var weights = context.OpenWeights();
         context.LoadModel(weights, 0);
         var model = context.Encoder;
+        if (model.TokenScores)
+            throw new NotSupportedException($"{context.Program} is a token classifier (its head scores every token), not a sequence classifier");
         if (model.ScoreCount < 2)
             throw new NotSupportedException(model.ScoreCount == 1
                 ? $"{context.Program} has one output (a reranker's score): use rerank"

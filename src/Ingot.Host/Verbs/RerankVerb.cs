@@ -40,7 +40,7 @@ public sealed class RerankVerb : IHostVerb
         using var weights = context.OpenWeights();
         context.LoadModel(weights, 0);
         var model = context.Encoder;
-        if (model.ScoreCount != 1)
+        if (model.ScoreCount != 1 || model.TokenScores)
             throw new NotSupportedException($"{context.Program} has no reranking head (its pooling is '{Specs.SpecNames.Of(model.Pooling)}'; a reranker's is 'rank')");
 
         var inputs = new List<int[]>();

@@ -40,7 +40,7 @@ namespace Ingot.Tests.Models
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden) => Encode(tokens, hidden, Span<float>.Empty);
 
-        /// <summary>Also the head's scores of the CLS row into <paramref name="scores"/> (length HeadOutputs; empty to skip the head).</summary>
+        /// <summary>Also the head's scores into <paramref name="scores"/>: HeadOutputs for the CLS row, or tokens × HeadOutputs for a token classifier; empty to skip the head.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)
         {
@@ -50,8 +50,9 @@ namespace Ingot.Tests.Models
                 throw new ContextOverflowException("input too long: " + tokens.Length + " tokens, but this encoder takes at most " + MaxTokens + " (its trained context is " + ContextLength + ")");
             if (hidden.Length != (long)tokens.Length * Dim)
                 throw new ArgumentException("hidden must have length tokens × HiddenSize (" + ((long)tokens.Length * Dim) + "), not " + hidden.Length, nameof(hidden));
-            if (!scores.IsEmpty && scores.Length != HeadOutputs)
-                throw new ArgumentException(HeadOutputs == 0 ? "this encoder has no head: pass no scores" : "scores must have length HeadOutputs (" + HeadOutputs + "), not " + scores.Length, nameof(scores));
+            long scoreLength = TokenScores ? (long)tokens.Length * HeadOutputs : HeadOutputs;
+            if (!scores.IsEmpty && scores.Length != scoreLength)
+                throw new ArgumentException(HeadOutputs == 0 ? "this encoder has no head: pass no scores" : "scores must have length " + scoreLength + (TokenScores ? " (tokens × HeadOutputs)" : " (HeadOutputs)") + ", not " + scores.Length, nameof(scores));
             foreach (int token in tokens)
             {
                 if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, "token id outside [0, " + VocabSize + ")");

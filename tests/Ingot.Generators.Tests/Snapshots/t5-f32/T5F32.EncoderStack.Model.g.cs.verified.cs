@@ -215,6 +215,9 @@ namespace Ingot.Tests.Models
 
             int IEncoder.ScoreCount => HeadOutputs;
 
+            /// <summary>The head scores the input once (its CLS row).</summary>
+            public bool TokenScores => false;
+
             public long WeightBytes => _weightBytes;
 
             /// <summary>Checks the file against the compiled spec, binds every tensor by name, allocates the buffer plan and KV cache.</summary>
