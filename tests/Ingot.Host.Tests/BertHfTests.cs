@@ -213,6 +213,70 @@ public class BertHfTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void WordPieceOffsetsCoverEachPiecesCharacters()
+    {
+        using var file = GgufFile.Open(Golden);
+        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)Tokenization.TokenizerCodec.FromGguf(file).Tokenizer;
+        string text = "Hello, WORLD!  Naïve cafés — 42x";
+        var tokens = tokenizer.EncodeWithOffsets(text);
+        Assert.Equal(tokenizer.EncodeToIds(text, addSpecialTokens: true), tokens.Select(t => t.Id));
+        string[] vocab = file.GetArray<string>("tokenizer.ggml.tokens");
+        int previousEnd = 0;
+        foreach (var (id, start, end) in tokens.Skip(1).SkipLast(1))
+        {
+            Assert.True(start >= previousEnd && end > start, $"span {start}..{end} after {previousEnd}");
+            string source = new string(text[start..end].Normalize(System.Text.NormalizationForm.FormD).Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark).ToArray()).ToLowerInvariant();
+            if (id != tokenizer.UnknownTokenId) Assert.Equal(vocab[id].TrimStart('\u2581'), source);
+            previousEnd = end;
+        }
+        Assert.Equal((0, 0), (tokens[0].Start, tokens[0].End));
+        Assert.Equal((text.Length, text.Length), (tokens[^1].Start, tokens[^1].End));
+    }
+
+    [Fact]
+    public void NerGroupsTheTokensArgmaxLabelsIntoSpansOfTheRawText()
+    {
+        string dir = Path.Combine(Tmp, "bert-ner");
+        using (var g = GgufFile.Open(ClassifierGguf(tokens: true))) HfFolderWriter.Write(g, dir);
+        string imported = Path.Combine(Tmp, "bert-ner.gguf");
+        using (var m = ModelImporter.Import(dir, name: "bert-hf-token-classifier")) m.WriteGguf(imported);
+        string text = "alice met bob in paris and berlin, then rome";
+        var (code, o, e) = HostProgramTests.Run(new BertHfTokenClassifier(), "ner", text, "--model", imported);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o.Trim());
+        var entities = doc.RootElement.GetProperty("entities").EnumerateArray().ToArray();
+
+        // The model's own per-token labels for the same ids and spans.
+        using var file = GgufFile.Open(imported);
+        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)Tokenization.TokenizerCodec.FromGguf(file).Tokenizer;
+        var tokens = tokenizer.EncodeWithOffsets(text);
+        using var model = new BertHfTokenClassifier();
+        model.Load(file, new InferenceOptions(Threads: 1));
+        int k = TokenLabels.Length;
+        var scores = new float[tokens.Count * k];
+        model.Encode([.. tokens.Select(t => t.Id)], new float[tokens.Count * model.HiddenSize], scores);
+        string LabelOf(int t) { int best = 0; for (int j = 1; j < k; j++) if (scores[t * k + j] > scores[t * k + best]) best = j; return TokenLabels[best]; }
+        var words = Enumerable.Range(1, tokens.Count - 2).Select(t => (tokens[t].Start, tokens[t].End, Label: LabelOf(t))).ToList();
+        Assert.Equal(words.Count(w => w.Label.StartsWith("B-", StringComparison.Ordinal)) + words.Where((w, i) => w.Label.StartsWith("I-", StringComparison.Ordinal)
+            && (i == 0 || words[i - 1].Label == "O" || words[i - 1].Label[2..] != w.Label[2..])).Count(), entities.Length);
+        foreach (var en in entities)
+        {
+            int start = en.GetProperty("start").GetInt32(), end = en.GetProperty("end").GetInt32();
+            string label = en.GetProperty("label").GetString()!;
+            Assert.Equal(text[start..end], en.GetProperty("text").GetString());
+            var inside = words.Where(w => w.Start >= start && w.End <= end).ToList();
+            Assert.NotEmpty(inside);
+            Assert.Equal(start, inside[0].Start);
+            Assert.Equal(end, inside[^1].End);
+            Assert.All(inside, w => Assert.Equal(label, w.Label[2..]));
+            Assert.All(inside.Skip(1), w => Assert.StartsWith("I-", w.Label));
+            double score = en.GetProperty("score").GetDouble();
+            Assert.InRange(score, 1.0 / k, 1.0);
+        }
+        output.WriteLine($"ner: {entities.Length} entities over {words.Count} tokens: " + string.Join(", ", entities.Select(x => x.GetProperty("label").GetString() + " '" + x.GetProperty("text").GetString() + "'")));
+    }
+
+    [Fact]
     public void AClassifierWithoutId2LabelIsOneLineNamingTheKey()
     {
         string dir = Path.Combine(Tmp, "bert-nolabels");

@@ -108,19 +108,49 @@ public sealed class WordPieceTokenizer : Tokenizer
         return ids;
     }
 
-    /// <summary>Splits a raw fragment into words (see the class summary) and appends each word's pieces.</summary>
-    private void EncodeFragment(ReadOnlySpan<char> fragment, StringBuilder word, List<int> ids)
+    /// <summary>
+    /// <see cref="EncodeToIds"/> with each id's span in <paramref name="text"/>: (start, end) in UTF-16 units, end
+    /// exclusive; a piece covers the characters it was matched from, an unknown word the whole word, a special token its
+    /// text, and the BOS/EOS <paramref name="addSpecialTokens"/> adds the empty span at the start / end.
+    /// </summary>
+    public IReadOnlyList<(int Id, int Start, int End)> EncodeWithOffsets(string text, bool addSpecialTokens = true, bool parseSpecialTokens = true)
+    {
+        var ids = new List<int>(text.Length / 3 + 2);
+        var spans = new List<(int Start, int End)>(text.Length / 3 + 2);
+        if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) { ids.Add(bos); spans.Add((0, 0)); }
+        var word = new StringBuilder(32);
+        var fragments = new List<TextFragment>(4);
+        _specials.Split(text, parseSpecialTokens, fragments);
+        foreach (var f in fragments)
+        {
+            if (!f.IsText) { ids.Add(f.TokenId); spans.Add((f.Start, f.Start + f.Length)); }
+            else EncodeFragment(text.AsSpan(f.Start, f.Length), word, ids, spans, f.Start);
+        }
+        if (addSpecialTokens && AddEosToken && EosTokenId is { } eos) { ids.Add(eos); spans.Add((text.Length, text.Length)); }
+        var result = new (int, int, int)[ids.Count];
+        for (int i = 0; i < ids.Count; i++) result[i] = (ids[i], spans[i].Start, spans[i].End);
+        return result;
+    }
+
+    /// <summary>
+    /// Splits a raw fragment into words (see the class summary) and appends each word's pieces; with
+    /// <paramref name="spans"/>, each piece's source span too (<paramref name="offset"/>: the fragment's start in the text).
+    /// </summary>
+    private void EncodeFragment(ReadOnlySpan<char> fragment, StringBuilder word, List<int> ids, List<(int Start, int End)>? spans = null, int offset = 0)
     {
         word.Clear().Append(WordMark);
+        // Per char of the word buffer (after the mark): the source span of the rune it came from.
+        var sources = spans is null ? null : new List<(int Start, int End)>(32);
         for (int i = 0; i < fragment.Length;)
         {
             // A lone surrogate decodes as U+FFFD, which is dropped below (llama.cpp drops invalid UTF-8 the same way).
             Rune.DecodeFromUtf16(fragment[i..], out Rune rune, out int used);
+            var source = (offset + i, offset + i + used);
             i += used;
             int cpt = NfdFirst(rune.Value);
             if (IsWhitespace(cpt))
             {
-                FlushWord(word, ids);
+                FlushWord(word, ids, spans, sources);
                 continue;
             }
             var category = CharUnicodeInfo.GetUnicodeCategory(cpt);
@@ -128,16 +158,23 @@ public sealed class WordPieceTokenizer : Tokenizer
             int lower = Rune.ToLowerInvariant(new Rune(cpt)).Value;
             if (IsPunctuation(category) || (cpt < 0x7F && IsSymbol(category)) || IsChineseCharacter(cpt))
             {
-                FlushWord(word, ids);
-                AppendRune(word, lower);
-                FlushWord(word, ids);
+                FlushWord(word, ids, spans, sources);
+                AppendRune(word, lower, sources, source);
+                FlushWord(word, ids, spans, sources);
             }
             else
             {
-                AppendRune(word, lower);
+                AppendRune(word, lower, sources, source);
             }
         }
-        FlushWord(word, ids);
+        FlushWord(word, ids, spans, sources);
+    }
+
+    private static void AppendRune(StringBuilder sb, int cpt, List<(int Start, int End)>? sources, (int, int) source)
+    {
+        int before = sb.Length;
+        AppendRune(sb, cpt);
+        for (int k = before; k < sb.Length; k++) sources?.Add(source);
     }
 
     private static void AppendRune(StringBuilder sb, int cpt)
@@ -147,10 +184,13 @@ public sealed class WordPieceTokenizer : Tokenizer
     }
 
     /// <summary>Greedy longest-match of "▁word" (held in <paramref name="word"/>), then resets the buffer to "▁".</summary>
-    private void FlushWord(StringBuilder word, List<int> ids)
+    private void FlushWord(StringBuilder word, List<int> ids, List<(int Start, int End)>? spans = null, List<(int Start, int End)>? sources = null)
     {
         int n = word.Length;
         if (n <= 1) return; // only the mark: no word
+        // Buffer char c ≥ 1 came from sources[c − 1]; the mark (c = 0) belongs to the word's first char.
+        (int, int) Source(int c) => sources![Math.Max(c, 1) - 1];
+        int firstSpan = spans?.Count ?? 0;
         Span<char> buffer = n <= 256 ? stackalloc char[n] : new char[n];
         word.CopyTo(0, buffer, n);
         word.Clear().Append(WordMark);
@@ -167,12 +207,19 @@ public sealed class WordPieceTokenizer : Tokenizer
             {
                 // No piece starts here: the whole word is unknown.
                 ids.RemoveRange(firstOfWord, ids.Count - firstOfWord);
+                spans?.RemoveRange(firstSpan, spans.Count - firstSpan);
                 break;
             }
             ids.Add(id);
+            spans?.Add((Source(i).Item1, Source(i + matched - 1).Item2));
             i += matched;
         }
-        if (ids.Count == firstOfWord && UnknownTokenId is { } unk) ids.Add(unk);
+        if (ids.Count == firstOfWord && UnknownTokenId is { } unk)
+        {
+            ids.Add(unk);
+            spans?.Add((Source(1).Item1, Source(n - 1).Item2));
+        }
+        sources?.Clear();
     }
 
     public override void AppendTokenBytes(int id, List<byte> bytes, bool includeSpecialTokens, bool afterBos)
