@@ -12,6 +12,9 @@ namespace Ingot.Host.Tests;
 [CompiledModel("albert-hf-classifier")]
 public partial class AlbertHfClassifier { }
 
+[CompiledModel("albert-hf-token-classifier")]
+public partial class AlbertHfTokenClassifier { }
+
 /// <summary>
 /// An AlbertForSequenceClassification folder written here (seeded random weights; the golden bert's WordPiece
 /// vocabulary): embedding_size 64 projected to hidden 128, three layers sharing one set of weights, gelu_new, two
@@ -22,15 +25,17 @@ public class AlbertHfTests(ITestOutputHelper output)
 {
     private const int Vocab = 1024, E = 64, H = 128, Ffn = 256, Layers = 3, Context = 64;
 
-    private static string WriteFolder()
+    /// <summary>The folder: a sequence classifier of two labels (pooler + classifier), or (<paramref name="tokens"/>) a token classifier of three.</summary>
+    private static string WriteFolder(bool tokens = false)
     {
-        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingot-albert-" + Environment.ProcessId)).FullName;
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingot-albert-" + (tokens ? "tokens-" : "") + Environment.ProcessId)).FullName;
         var config = new JsonObject
         {
-            ["architectures"] = new JsonArray("AlbertForSequenceClassification"), ["model_type"] = "albert", ["vocab_size"] = Vocab,
+            ["architectures"] = new JsonArray(tokens ? "AlbertForTokenClassification" : "AlbertForSequenceClassification"), ["model_type"] = "albert", ["vocab_size"] = Vocab,
             ["embedding_size"] = E, ["hidden_size"] = H, ["num_hidden_layers"] = Layers, ["num_attention_heads"] = 4, ["intermediate_size"] = Ffn,
             ["hidden_act"] = "gelu_new", ["max_position_embeddings"] = Context, ["type_vocab_size"] = 2, ["layer_norm_eps"] = 1e-12,
-            ["num_hidden_groups"] = 1, ["inner_group_num"] = 1, ["id2label"] = new JsonObject { ["0"] = "NO", ["1"] = "YES" },
+            ["num_hidden_groups"] = 1, ["inner_group_num"] = 1,
+            ["id2label"] = tokens ? new JsonObject { ["0"] = "O", ["1"] = "B-X", ["2"] = "I-X" } : new JsonObject { ["0"] = "NO", ["1"] = "YES" },
         };
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
         var rng = new Random(31);
@@ -54,8 +59,8 @@ public class AlbertHfTests(ITestOutputHelper output)
         Linear(l + "ffn", Ffn, H);
         Linear(l + "ffn_output", H, Ffn);
         Norm(l + "full_layer_layer_norm", H);
-        Linear("albert.pooler", H, H);
-        Linear("classifier", 2, H);
+        if (!tokens) Linear("albert.pooler", H, H);
+        Linear("classifier", tokens ? 3 : 2, H);
         SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), entries);
         using (var bert = GgufFile.Open(TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"))))
             TokenizerJsonWriter.WriteWordPiece(Path.Combine(dir, "tokenizer.json"), bert);
@@ -97,5 +102,27 @@ public class AlbertHfTests(ITestOutputHelper output)
         double headAbs = Enumerable.Range(0, 2).Max(k => Math.Abs(scores[k] - expected[k]));
         output.WriteLine($"albert: hidden max-abs {hiddenAbs:E3}, head {headAbs:E3}, weight bytes {model.WeightBytes}");
         Assert.True(hiddenAbs <= 5e-3 && headAbs <= 5e-3, $"hidden {hiddenAbs}, head {headAbs}");
+    }
+
+    [Fact]
+    public void AnAlbertTokenClassifierScoresEveryTokenAsAFloat64AlbertDoes()
+    {
+        string dir = WriteFolder(tokens: true);
+        string imported = Path.Combine(dir, "imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "albert-hf-token-classifier"))
+        {
+            Assert.Equal(AlbertHfTokenClassifier.SpecJson, SpecWriter.Write(m.Spec));
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        var spec = GgufSpecReader.FromGguf(file);
+        using var model = new AlbertHfTokenClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        int[] tokens = [101, .. Enumerable.Range(320, 10), 102];
+        var scores = new float[tokens.Length * 3];
+        model.Encode(tokens, new float[tokens.Length * H], scores);
+        double maxAbs = BertHfTests.TokenScoresMaxAbs(file, BertReferenceTests.Reference(file, spec, tokens), scores, 3);
+        output.WriteLine($"albert token classifier: max-abs {maxAbs:E3}");
+        Assert.True(maxAbs <= 5e-3, $"token scores max-abs {maxAbs}");
     }
 }

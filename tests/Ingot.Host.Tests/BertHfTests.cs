@@ -17,6 +17,9 @@ public partial class DistilBertHfClassifier { }
 [CompiledModel("bert-hf-token-classifier")]
 public partial class BertHfTokenClassifier { }
 
+[CompiledModel("distilbert-hf-token-classifier")]
+public partial class DistilBertHfTokenClassifier { }
+
 /// <summary>
 /// BERT from a Hugging Face folder (config.json, model.safetensors, tokenizer.json WordPiece), written from the golden
 /// bert.f32.gguf by HfFolderWriter: the vocabulary and tensors come back byte for byte, hidden_act "gelu" becomes
@@ -210,6 +213,47 @@ public class BertHfTests(ITestOutputHelper output)
         var (code, _, e) = HostProgramTests.Run(new BertHfTokenClassifier(), "classify", "the cat", "--model", imported);
         Assert.Equal(1, code);
         Assert.Contains("token classifier", e);
+    }
+
+    /// <summary>The per-token scores W x_t + b of cls.output against the float64 hidden states.</summary>
+    internal static double TokenScoresMaxAbs(GgufFile file, double[,] x, float[] scores, int labels)
+    {
+        float[] wc = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.FindTensor("cls.output.weight")!)).ToArray();
+        float[] bc = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.FindTensor("cls.output.bias")!)).ToArray();
+        int n = x.GetLength(0), dim = x.GetLength(1);
+        double maxAbs = 0;
+        for (int t = 0; t < n; t++)
+            for (int j = 0; j < labels; j++)
+            {
+                double acc = bc[j];
+                for (int c = 0; c < dim; c++) acc += (double)wc[j * dim + c] * x[t, c];
+                maxAbs = Math.Max(maxAbs, Math.Abs(scores[t * labels + j] - acc));
+            }
+        return maxAbs;
+    }
+
+    [Fact]
+    public void ADistilBertTokenClassifierFolderScoresEveryTokenAsAFloat64DistilBertDoes()
+    {
+        string dir = Path.Combine(Tmp, "distilbert-token-classifier");
+        using (var g = GgufFile.Open(ClassifierGguf(tokens: true))) HfFolderWriter.Write(g, dir, asFamily: "distilbert");
+        Assert.Contains("DistilBertForTokenClassification", File.ReadAllText(Path.Combine(dir, "config.json")));
+        string imported = Path.Combine(Tmp, "distilbert-token-classifier-imported.gguf");
+        using (var m = ModelImporter.Import(dir, name: "distilbert-hf-token-classifier"))
+        {
+            Assert.Equal(DistilBertHfTokenClassifier.SpecJson, SpecWriter.Write(m.Spec));
+            m.WriteGguf(imported);
+        }
+        using var file = GgufFile.Open(imported);
+        var spec = GgufSpecReader.FromGguf(file);
+        using var model = new DistilBertHfTokenClassifier();
+        model.Load(file, new InferenceOptions(Threads: 2));
+        int[] tokens = [101, .. Enumerable.Range(700, 9), 102];
+        var scores = new float[tokens.Length * TokenLabels.Length];
+        model.Encode(tokens, new float[tokens.Length * model.HiddenSize], scores);
+        double maxAbs = TokenScoresMaxAbs(file, BertReferenceTests.Reference(file, spec, tokens, erfGelu: true), scores, TokenLabels.Length);
+        output.WriteLine($"distilbert token classifier: max-abs {maxAbs:E3}");
+        Assert.True(maxAbs <= 1e-4, $"token scores max-abs {maxAbs}");
     }
 
     [Fact]
