@@ -25,15 +25,6 @@ public class QuantizedBertTests(ITestOutputHelper output)
 {
     private static readonly int[] Tokens = [1, 17, 33, 250, 2, 299, 5, 64];
 
-    private static unsafe byte[] QuantizeRow(GgmlType type, float[] row)
-    {
-        var dst = new byte[GgmlTypeTraits.RowBytes(type, row.Length)];
-        fixed (float* x = row)
-        fixed (byte* d = dst)
-            Runtime.Quants.Quantize.WeightRow(type, x, d, row.Length);
-        return dst;
-    }
-
     public static TheoryData<string> Types => new() { "q8_0", "q4_k" };
 
     [Theory]
@@ -49,7 +40,7 @@ public class QuantizedBertTests(ITestOutputHelper output)
                 Architecture = "bert", Name = "bert-synth-" + type, Dim = 256, Layers = 2, Heads = 4, FfnDim = 512, VocabSize = 300, ContextLength = 32,
                 NormEpsilon = 1e-12f, Seed = 13, Type = ggml,
             };
-            var spec = SynthModel.Write(path, o, QuantizeRow);
+            var spec = SynthModel.Write(path, o, Cli.Commands.SynthCommand.QuantizeRow);
             IEncoder model = type == "q8_0" ? new BertSynthQ8_0() : new BertSynthQ4_K();
             using (model)
             {

@@ -84,7 +84,7 @@ public sealed class SynthCommand : ICliCommand
     }
 
     /// <summary>The quantizer seam of <see cref="GgufSynth"/>: reference (ggml-identical) row quantization from Ingot.Runtime.</summary>
-    private static unsafe byte[] QuantizeRow(GgmlType type, float[] row)
+    public static unsafe byte[] QuantizeRow(GgmlType type, float[] row)
     {
         var dst = new byte[GgmlTypeTraits.RowBytes(type, row.Length)];
         fixed (float* x = row)

@@ -25,17 +25,9 @@ public sealed class ClassifyVerb : IHostVerb
     public int Run(HostContext context, ArgReader args)
     {
         context.ReadCommonOptions(args);
-        string? tokensText = args.OptionOrNull("--tokens");
-        string? file = args.OptionOrNull("--file", "-f");
         bool all = args.Flag("--all");
-        bool truncate = args.Flag("--truncate");
-        var texts = new List<string>(args.OptionValues("-p", "--prompt"));
-        while (args.Positional() is { } t) texts.Add(t);
+        var source = EncoderInputs.Read(args);
         args.ThrowIfUnknown();
-        int sources = (tokensText is null ? 0 : 1) + (file is null ? 0 : 1) + (texts.Count > 0 ? 1 : 0);
-        if (sources == 0) throw new UsageException("missing input: TEXT, --tokens IDS or --file F");
-        if (sources > 1) throw new UsageException("give the inputs one way: TEXT, --tokens or --file");
-        if (file is not null) texts.AddRange(File.ReadAllLines(file));
 
         using var weights = context.OpenWeights();
         context.LoadModel(weights, 0);
@@ -53,25 +45,13 @@ public sealed class ClassifyVerb : IHostVerb
             throw new Formats.InvalidModelFileException(weights.Path, $"metadata key '{key}'", weights.GetMetadataOffset(key),
                 $"{labels.Length} labels, but the head has {model.ScoreCount} outputs");
 
-        var inputs = new List<int[]>();
-        if (tokensText is not null) inputs.Add(LogitsVerb.ParseTokens(tokensText));
-        else
-        {
-            var codec = HostContext.LoadTokenizer(weights);
-            foreach (var text in texts) inputs.Add([.. codec.EncodePrompt(text)]);
-        }
+        var inputs = source.Tokenize(weights, model);
         var hidden = new float[checked(model.MaxTokens * model.HiddenSize)];
         var scores = new float[model.ScoreCount];
         var probs = new double[scores.Length];
         for (int i = 0; i < inputs.Count; i++)
         {
             int[] ids = inputs[i];
-            if (ids.Length == 0) throw new ArgumentException($"input {i} has no tokens");
-            if (ids.Length > model.MaxTokens)
-            {
-                if (!truncate) throw new Runtime.ContextOverflowException($"input {i} has {ids.Length} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-                ids = ids[..model.MaxTokens];
-            }
             model.Encode(ids, hidden.AsSpan(0, ids.Length * model.HiddenSize), scores);
             Softmax(scores, probs);
             int[] order = [.. Enumerable.Range(0, probs.Length).OrderByDescending(k => probs[k]).ThenBy(k => k)];

@@ -31,18 +31,11 @@ public sealed class EmbedVerb : IHostVerb
     public int Run(HostContext context, ArgReader args)
     {
         context.ReadCommonOptions(args);
-        string? tokensText = args.OptionOrNull("--tokens");
-        string? file = args.OptionOrNull("--file", "-f");
         string? poolingName = args.OptionOrNull("--pooling");
         bool normalize = args.Flag("--normalize");
-        bool truncate = args.Flag("--truncate");
         string? output = args.OptionOrNull("-o", "--output");
-        var texts = new List<string>(args.OptionValues("-p", "--prompt"));
-        while (args.Positional() is { } t) texts.Add(t);
+        var source = EncoderInputs.Read(args);
         args.ThrowIfUnknown();
-        int sources = (tokensText is null ? 0 : 1) + (file is null ? 0 : 1) + (texts.Count > 0 ? 1 : 0);
-        if (sources == 0) throw new UsageException("missing input: TEXT, --tokens IDS or --file F");
-        if (sources > 1) throw new UsageException("give the inputs one way: TEXT, --tokens or --file");
         PoolingKind? pooling = null;
         if (poolingName is not null)
         {
@@ -50,7 +43,6 @@ public sealed class EmbedVerb : IHostVerb
                 throw new UsageException($"--pooling '{poolingName}': none, mean, cls or last");
             pooling = p;
         }
-        if (file is not null) texts.AddRange(File.ReadAllLines(file));
 
         using var weights = context.OpenWeights();
         context.LoadModel(weights, 0);
@@ -58,27 +50,12 @@ public sealed class EmbedVerb : IHostVerb
         var kind = pooling ?? model.Pooling;
         if (kind == PoolingKind.Rank) kind = PoolingKind.None; // a reranker's score needs its head; the hidden states are what is left
 
-        var inputs = new List<int[]>();
-        if (tokensText is not null) inputs.Add(LogitsVerb.ParseTokens(tokensText));
-        else
-        {
-            var codec = HostContext.LoadTokenizer(weights);
-            foreach (var text in texts) inputs.Add([.. codec.EncodePrompt(text)]);
-        }
-
+        var inputs = source.Tokenize(weights, model);
         int dim = model.HiddenSize;
         var rows = new List<float[]>();
-        using var json = output is null ? null : new StringWriter(CultureInfo.InvariantCulture);
         for (int i = 0; i < inputs.Count; i++)
         {
             int[] ids = inputs[i];
-            if (ids.Length == 0) throw new ArgumentException($"input {i} has no tokens");
-            if (ids.Length > model.MaxTokens)
-            {
-                if (!truncate)
-                    throw new Runtime.ContextOverflowException($"input {i} has {ids.Length} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-                ids = ids[..model.MaxTokens];
-            }
             var hidden = new float[checked(ids.Length * dim)];
             model.Encode(ids, hidden);
             var inputRows = new List<float[]>();
