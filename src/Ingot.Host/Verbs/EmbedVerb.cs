@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using Ingot.Host.CommandLine;
@@ -75,7 +74,7 @@ public sealed class EmbedVerb : IHostVerb
         }
         if (output is not null)
         {
-            WriteMatrix(output, rows, dim);
+            MatrixFile.Write(output, rows.Count, dim, r => rows[r]);
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {rows.Count} x {dim} ({SpecNames.Of(kind)} pooling{(normalize ? ", normalized" : "")}) to {output}"));
         }
         return 0;
@@ -113,21 +112,5 @@ public sealed class EmbedVerb : IHostVerb
             sb.Append(row[i].ToString("R", CultureInfo.InvariantCulture));
         }
         sb.Append(']');
-    }
-
-    /// <summary>The golden format: int32 rows, int32 cols, float32[rows][cols], little-endian.</summary>
-    internal static void WriteMatrix(string path, List<float[]> rows, int cols)
-    {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        Span<byte> header = stackalloc byte[8];
-        BinaryPrimitives.WriteInt32LittleEndian(header, rows.Count);
-        BinaryPrimitives.WriteInt32LittleEndian(header[4..], cols);
-        stream.Write(header);
-        var bytes = new byte[cols * sizeof(float)];
-        foreach (var row in rows)
-        {
-            for (int c = 0; c < cols; c++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(c * sizeof(float)), row[c]);
-            stream.Write(bytes);
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using Ingot.Host.CommandLine;
 
@@ -52,20 +51,7 @@ public sealed class LogitsVerb : IHostVerb
         }
         model.Prefill(tokens, logits);
 
-        using (var stream = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            Span<byte> header = stackalloc byte[8];
-            BinaryPrimitives.WriteInt32LittleEndian(header, tokens.Length);
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], cols);
-            stream.Write(header);
-            var bytes = new byte[cols * sizeof(float)];
-            for (int r = 0; r < tokens.Length; r++)
-            {
-                for (int c = 0; c < cols; c++)
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(c * sizeof(float)), logits[r * cols + c]);
-                stream.Write(bytes);
-            }
-        }
+        MatrixFile.Write(output, tokens.Length, cols, r => logits.AsMemory(r * cols, cols));
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {tokens.Length} x {cols} logits to {output}"));
         return 0;
     }
