@@ -66,6 +66,22 @@ namespace Ingot.Specs
             }
         }
 
+        /// <summary>llama.cpp's pooling_type number of a pooling (LLAMA_POOLING_TYPE_*: 0 none, 1 mean, 2 cls, 3 last, 4 rank).</summary>
+        public static int LlamaPoolingType(PoolingKind v)
+        {
+            return Array.IndexOf(LlamaPoolings, v);
+        }
+
+        /// <summary>The pooling of llama.cpp's pooling_type number, or false for a number it does not define.</summary>
+        public static bool TryPoolingOfLlamaType(int type, out PoolingKind v)
+        {
+            bool known = type >= 0 && type < LlamaPoolings.Length;
+            v = known ? LlamaPoolings[type] : PoolingKind.None;
+            return known;
+        }
+
+        private static readonly PoolingKind[] LlamaPoolings = { PoolingKind.None, PoolingKind.Mean, PoolingKind.Cls, PoolingKind.Last, PoolingKind.Rank };
+
         /// <summary>Every value of <typeparamref name="T"/> with its name, for parsing and for "must be one of" messages.</summary>
         public static string[] All<T>() where T : struct, Enum
         {

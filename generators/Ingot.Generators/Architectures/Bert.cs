@@ -23,14 +23,7 @@ namespace Ingot.Generators.Architectures
         public override IEnumerable<MetadataCheck> Checks(ModelSpec spec)
         {
             yield return new MetadataCheck("bert.attention.causal", MetadataKind.Bool, "false", true, null);
-            int pooling = spec.Output.Pooling switch
-            {
-                PoolingKind.Mean => 1,
-                PoolingKind.Cls => 2,
-                PoolingKind.Last => 3,
-                PoolingKind.Rank => 4,
-                _ => 0,
-            };
+            int pooling = SpecNames.LlamaPoolingType(spec.Output.Pooling);
             yield return new MetadataCheck("bert.pooling_type", MetadataKind.Int, Literals.I(pooling), false, "0");
         }
     }

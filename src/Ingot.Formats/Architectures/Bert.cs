@@ -66,16 +66,9 @@ public sealed class BertMapping : ArchitectureMapping
                     "relu" => Activation.Relu,
                     var other => throw new InvalidModelFileException(f.Path, "metadata key 'bert.classifier.pooler_activation'", f.GetMetadataOffset("bert.classifier.pooler_activation"), $"'{other}' is not tanh or relu"),
                 },
-                Pooling = pooling switch
-                {
-                    0 => PoolingKind.None,
-                    1 => PoolingKind.Mean,
-                    2 => PoolingKind.Cls,
-                    3 => PoolingKind.Last,
-                    4 => PoolingKind.Rank,
-                    _ => throw new InvalidModelFileException(f.Path, "metadata key 'bert.pooling_type'", f.GetMetadataOffset("bert.pooling_type"),
+                Pooling = SpecNames.TryPoolingOfLlamaType(pooling, out var kind) ? kind
+                    : throw new InvalidModelFileException(f.Path, "metadata key 'bert.pooling_type'", f.GetMetadataOffset("bert.pooling_type"),
                         $"pooling type {pooling} is not one of 0 none, 1 mean, 2 cls, 3 last, 4 rank"),
-                },
             },
         };
     }
@@ -102,14 +95,7 @@ public sealed class BertMapping : ArchitectureMapping
         // DistilBERT's pre_classifier is followed by relu where BERT's pooler has tanh (another Ingot-only key).
         if (s.Output.Pooling == PoolingKind.Rank && s.Output.HeadActivation != Activation.Tanh) w.Set("bert.classifier.pooler_activation", SpecNames.Of(s.Output.HeadActivation));
         w.Set("bert.attention.causal", false);
-        w.Set("bert.pooling_type", (uint)(s.Output.Pooling switch
-        {
-            PoolingKind.Mean => 1,
-            PoolingKind.Cls => 2,
-            PoolingKind.Last => 3,
-            PoolingKind.Rank => 4,
-            _ => 0,
-        }));
+        w.Set("bert.pooling_type", (uint)SpecNames.LlamaPoolingType(s.Output.Pooling));
         if (s.Embedding.TokenTypes > 0) w.Set("tokenizer.ggml.token_type_count", (uint)s.Embedding.TokenTypes);
         // A classifier's label names (newer llama.cpp's {arch}.classifier.output_labels); an importer with real names overwrites them.
         if (s.Output.Labels > 1 || s.Output.Pooling == PoolingKind.None && s.Output.Labels > 0) w.Set("bert.classifier.output_labels", Enumerable.Range(0, s.Output.Labels).Select(i => "LABEL_" + i).ToArray());
