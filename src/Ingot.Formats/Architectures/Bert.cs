@@ -208,93 +208,53 @@ public sealed class BertMapping : ArchitectureMapping
         : name.StartsWith("albert.", StringComparison.Ordinal) ? name["albert.".Length..] : name;
 
     internal override IEnumerable<HfTensor> HfTensors(ModelSpec s, HfConfig c, HfCheckpoint ck) =>
-        IsDistil(c) ? DistilTensors(s) : IsAlbert(c) ? AlbertTensors(s) : BertTensors(s);
+        BertStyleTensors(s, IsDistil(c) ? DistilNames : IsAlbert(c) ? AlbertNames : BertNames);
 
     /// <summary>
-    /// ALBERT: embeddings of embedding_size E (word, position, token type, LayerNorm over E), then
-    /// encoder.embedding_hidden_mapping_in (E → dim) as token_embd_proj; the one shared layer
-    /// encoder.albert_layer_groups.0.albert_layers.0.* as blk.0 (attention.query/key/value/dense, attention.LayerNorm,
-    /// ffn, ffn_output, full_layer_layer_norm); a classifier's pooler and classifier as the rank head.
+    /// Where a BERT-style checkpoint keeps a layer's modules (after the "bert." / "distilbert." / "albert." prefix):
+    /// <see cref="Layer"/> is the layer's prefix ({0} = the layer; ALBERT's one shared layer has none), the rest the
+    /// modules of q, k, v, the attention output and its norm, the FFN's two matrices and the output norm, and the
+    /// sequence head's pooler (or pre_classifier).
     /// </summary>
-    private IEnumerable<HfTensor> AlbertTensors(ModelSpec s)
+    private sealed record HfBertNames(string Layer, string Q, string K, string V, string O, string AttnNorm, string Up, string Down, string OutNorm, string Pooler);
+
+    private static readonly HfBertNames BertNames = new("encoder.layer.{0}.", "attention.self.query", "attention.self.key", "attention.self.value",
+        "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm", "pooler.dense");
+
+    private static readonly HfBertNames DistilNames = new("transformer.layer.{0}.", "attention.q_lin", "attention.k_lin", "attention.v_lin",
+        "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm", "pre_classifier");
+
+    private static readonly HfBertNames AlbertNames = new("encoder.albert_layer_groups.0.albert_layers.0.", "attention.query", "attention.key", "attention.value",
+        "attention.dense", "attention.LayerNorm", "ffn", "ffn_output", "full_layer_layer_norm", "pooler");
+
+    /// <summary>
+    /// The embeddings (word, token type when the spec has them, position, LayerNorm, all of the embedding width; then
+    /// ALBERT's embedding_hidden_mapping_in to dim as token_embd_proj), each layer (with shared layers, blk.0 only), and
+    /// the head: the pooler as cls for a sequence head, the classifier as cls.output.
+    /// </summary>
+    private IEnumerable<HfTensor> BertStyleTensors(ModelSpec s, HfBertNames n)
     {
         long d = s.Dim, ff = s.FfnDim, e = s.Embedding.Size > 0 ? s.Embedding.Size : s.Dim;
-        var list = new List<HfTensor>
-        {
-            new("token_embd.weight", "embeddings.word_embeddings.weight", [e, s.VocabSize]),
-            new("token_types.weight", "embeddings.token_type_embeddings.weight", [e, s.Embedding.TokenTypes]) { KeepF32 = true },
-            new("position_embd.weight", "embeddings.position_embeddings.weight", [e, s.ContextLength]) { KeepF32 = true },
-            new("token_embd_norm.weight", "embeddings.LayerNorm.weight", [e]),
-            new("token_embd_norm.bias", "embeddings.LayerNorm.bias", [e]),
-        };
+        var list = new List<HfTensor> { new("token_embd.weight", "embeddings.word_embeddings.weight", [e, s.VocabSize]) };
+        if (s.Embedding.TokenTypes > 0)
+            list.Add(new("token_types.weight", "embeddings.token_type_embeddings.weight", [e, s.Embedding.TokenTypes]) { KeepF32 = true });
+        list.Add(new("position_embd.weight", "embeddings.position_embeddings.weight", [e, s.ContextLength]) { KeepF32 = true });
+        list.Add(new("token_embd_norm.weight", "embeddings.LayerNorm.weight", [e]));
+        list.Add(new("token_embd_norm.bias", "embeddings.LayerNorm.bias", [e]));
         if (e != d) list.AddRange(HfLinear("token_embd_proj", "encoder.embedding_hidden_mapping_in", e, d, bias: true));
-        const string g = "blk.0.", h = "encoder.albert_layer_groups.0.albert_layers.0.";
-        list.AddRange(HfLinear(g + "attn_q", h + "attention.query", d, d, bias: true));
-        list.AddRange(HfLinear(g + "attn_k", h + "attention.key", d, d, bias: true));
-        list.AddRange(HfLinear(g + "attn_v", h + "attention.value", d, d, bias: true));
-        list.AddRange(HfLinear(g + "attn_output", h + "attention.dense", d, d, bias: true));
-        list.AddRange(HfNorm(s, g + "attn_output_norm", h + "attention.LayerNorm"));
-        list.AddRange(HfLinear(g + "ffn_up", h + "ffn", d, ff, bias: true));
-        list.AddRange(HfLinear(g + "ffn_down", h + "ffn_output", ff, d, bias: true));
-        list.AddRange(HfNorm(s, g + "layer_output_norm", h + "full_layer_layer_norm"));
-        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pooler", d, d, bias: true));
-        if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
-        return list;
-    }
-
-    private IEnumerable<HfTensor> BertTensors(ModelSpec s)
-    {
-        long d = s.Dim, ff = s.FfnDim;
-        var list = new List<HfTensor>
+        for (int l = 0; l < (s.Block.SharedLayers ? 1 : s.Layers); l++)
         {
-            new("token_embd.weight", "embeddings.word_embeddings.weight", [d, s.VocabSize]),
-            new("token_types.weight", "embeddings.token_type_embeddings.weight", [d, s.Embedding.TokenTypes]) { KeepF32 = true },
-            new("position_embd.weight", "embeddings.position_embeddings.weight", [d, s.ContextLength]) { KeepF32 = true },
-        };
-        list.AddRange(HfNorm(s, "token_embd_norm", "embeddings.LayerNorm"));
-        for (int l = 0; l < s.Layers; l++)
-        {
-            string g = $"blk.{l}.", h = $"encoder.layer.{l}.";
-            list.AddRange(HfLinear(g + "attn_q", h + "attention.self.query", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_k", h + "attention.self.key", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_v", h + "attention.self.value", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_output", h + "attention.output.dense", d, d, bias: true));
-            list.AddRange(HfNorm(s, g + "attn_output_norm", h + "attention.output.LayerNorm"));
-            list.AddRange(HfLinear(g + "ffn_up", h + "intermediate.dense", d, ff, bias: true));
-            list.AddRange(HfLinear(g + "ffn_down", h + "output.dense", ff, d, bias: true));
-            list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output.LayerNorm"));
+            string g = $"blk.{l}.", h = string.Format(CultureInfo.InvariantCulture, n.Layer, l);
+            list.AddRange(HfLinear(g + "attn_q", h + n.Q, d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_k", h + n.K, d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_v", h + n.V, d, d, bias: true));
+            list.AddRange(HfLinear(g + "attn_output", h + n.O, d, d, bias: true));
+            list.AddRange(HfNorm(s, g + "attn_output_norm", h + n.AttnNorm));
+            list.AddRange(HfLinear(g + "ffn_up", h + n.Up, d, ff, bias: true));
+            list.AddRange(HfLinear(g + "ffn_down", h + n.Down, ff, d, bias: true));
+            list.AddRange(HfNorm(s, g + "layer_output_norm", h + n.OutNorm));
         }
-        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pooler.dense", d, d, bias: true));
-        if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
-        return list;
-    }
-
-    /// <summary>
-    /// DistilBERT: embeddings without token types; transformer.layer.N.attention.q_lin/k_lin/v_lin/out_lin, sa_layer_norm,
-    /// ffn.lin1/lin2, output_layer_norm; a classifier's pre_classifier (then relu) and classifier as the rank head.
-    /// </summary>
-    private IEnumerable<HfTensor> DistilTensors(ModelSpec s)
-    {
-        long d = s.Dim, ff = s.FfnDim;
-        var list = new List<HfTensor>
-        {
-            new("token_embd.weight", "embeddings.word_embeddings.weight", [d, s.VocabSize]),
-            new("position_embd.weight", "embeddings.position_embeddings.weight", [d, s.ContextLength]) { KeepF32 = true },
-        };
-        list.AddRange(HfNorm(s, "token_embd_norm", "embeddings.LayerNorm"));
-        for (int l = 0; l < s.Layers; l++)
-        {
-            string g = $"blk.{l}.", h = $"transformer.layer.{l}.";
-            list.AddRange(HfLinear(g + "attn_q", h + "attention.q_lin", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_k", h + "attention.k_lin", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_v", h + "attention.v_lin", d, d, bias: true));
-            list.AddRange(HfLinear(g + "attn_output", h + "attention.out_lin", d, d, bias: true));
-            list.AddRange(HfNorm(s, g + "attn_output_norm", h + "sa_layer_norm"));
-            list.AddRange(HfLinear(g + "ffn_up", h + "ffn.lin1", d, ff, bias: true));
-            list.AddRange(HfLinear(g + "ffn_down", h + "ffn.lin2", ff, d, bias: true));
-            list.AddRange(HfNorm(s, g + "layer_output_norm", h + "output_layer_norm"));
-        }
-        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", "pre_classifier", d, d, bias: true));
+        if (s.Output.Pooling == PoolingKind.Rank) list.AddRange(HfLinear("cls", n.Pooler, d, d, bias: true));
         if (s.Output.Labels > 0) list.AddRange(HfLinear("cls.output", "classifier", d, s.Output.Labels, bias: true));
         return list;
     }
