@@ -101,6 +101,15 @@ public interface IEncoder : IModel
     /// (empty: the head is skipped).
     /// </summary>
     void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores);
+
+    /// <summary>
+    /// Several inputs as one batch, so each weight row is read once for all of them: <paramref name="tokens"/> holds
+    /// the inputs back to back, <paramref name="lengths"/>[i] tokens each (at most <see cref="MaxTokens"/> in all). Each
+    /// input sees only its own tokens, at positions from 0, so its rows of <paramref name="hidden"/> (tokens ×
+    /// HiddenSize) are what it gives alone. <paramref name="scores"/>: inputs × <see cref="ScoreCount"/> (each input's
+    /// first row), or tokens × ScoreCount when <see cref="TokenScores"/>; empty skips the head.
+    /// </summary>
+    void Encode(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, Span<float> hidden, Span<float> scores);
 }
 
 /// <summary>

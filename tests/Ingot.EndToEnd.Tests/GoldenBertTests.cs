@@ -61,6 +61,16 @@ public class GoldenBertTests(ITestOutputHelper output)
         var again = new float[hidden.Length];
         m.Encode(Tokens, again);
         Assert.Equal(hidden, again);
+
+        // Between two other inputs in one batch, the golden input's rows are the same bit for bit: it sees only its
+        // own tokens, at positions from 0.
+        int[] before = [101, 400, 401, 402, 102], after = [101, 500, 102];
+        var batch = new float[(before.Length + Tokens.Length + after.Length) * dim];
+        m.Encode([.. before, .. Tokens, .. after], [before.Length, Tokens.Length, after.Length], batch, []);
+        Assert.Equal(hidden, batch.AsSpan(before.Length * dim, hidden.Length).ToArray());
+        var alone = new float[after.Length * dim];
+        m.Encode(after, alone);
+        Assert.Equal(alone, batch[((before.Length + Tokens.Length) * dim)..]);
     }
 
     [Fact]

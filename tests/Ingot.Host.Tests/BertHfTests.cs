@@ -209,6 +209,14 @@ public class BertHfTests(ITestOutputHelper output)
         output.WriteLine($"token classifier {tokens.Length} tokens × {k} labels: max-abs {maxAbs:E3}");
         Assert.True(maxAbs <= 1e-4, $"token scores max-abs {maxAbs}");
 
+        // In a batch behind another input, its token scores are the same: a token classifier's scores are per token.
+        int[] other = [101, 640, 641, 102];
+        var batchHidden = new float[(other.Length + tokens.Length) * dim];
+        var batchScores = new float[(other.Length + tokens.Length) * k];
+        model.Encode([.. other, .. tokens], [other.Length, tokens.Length], batchHidden, batchScores);
+        Assert.Equal(scores, batchScores[(other.Length * k)..]);
+        Assert.Equal(hidden, batchHidden[(other.Length * dim)..]);
+
         // classify refuses a token classifier in one line.
         var (code, _, e) = HostProgramTests.Run(new BertHfTokenClassifier(), "classify", "the cat", "--model", imported);
         Assert.Equal(1, code);

@@ -89,6 +89,50 @@ public class BertRankTests(ITestOutputHelper output)
         }
         finally { File.Delete(path); }
     }
+
+    /// <summary>
+    /// The three inputs back to back in one Encode: each sees only its own tokens at positions from 0, so its hidden
+    /// rows and rank score are the ones it gives alone (and llama.cpp's); the head reads each input's first row.
+    /// </summary>
+    [Fact]
+    public void SeveralInputsInOneBatchGiveWhatEachGivesAlone()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bert-rank-batch-{Environment.ProcessId}.gguf");
+        try
+        {
+            SynthModel.Write(path, Options, null);
+            using var file = GgufFile.Open(path);
+            using var model = new BertSynthRank();
+            model.Load(file, new InferenceOptions(Threads: 2));
+            int dim = model.HiddenSize;
+            var cases = Reference();
+            int[] tokens = [.. cases.SelectMany(c => c.Ids)];
+            int[] lengths = [.. cases.Select(c => c.Ids.Length)];
+            var hidden = new float[tokens.Length * dim];
+            var scores = new float[cases.Count];
+            model.Encode(tokens, lengths, hidden, scores);
+            for (int i = 0, start = 0; i < cases.Count; start += lengths[i++])
+            {
+                var alone = new float[lengths[i] * dim];
+                var score = new float[1];
+                model.Encode(cases[i].Ids, alone, score);
+                float rowsAbs = alone.Zip(hidden.AsSpan(start * dim, alone.Length).ToArray()).Max(p => Math.Abs(p.First - p.Second));
+                output.WriteLine($"input {i} ({lengths[i]} tokens at {start}): rank {scores[i]} alone {score[0]}, hidden max-abs {rowsAbs:E2}");
+                Assert.Equal(score[0], scores[i]);
+                Assert.Equal(alone, hidden.AsSpan(start * dim, alone.Length).ToArray());
+                Assert.True(Math.Abs(scores[i] - cases[i].Rank) <= 2e-3f);
+            }
+
+            // The lengths must cover the tokens; the scores are one per input.
+            Assert.Throws<ArgumentException>(() => model.Encode(tokens, [lengths[0], lengths[1]], hidden, scores));
+            Assert.Throws<ArgumentException>(() => model.Encode(tokens, [.. lengths, 0], hidden, []));
+            Assert.Throws<ArgumentException>(() => model.Encode(tokens, lengths, hidden, new float[1]));
+            var e = Assert.Throws<ContextOverflowException>(() => model.Encode(new int[65], [40, 25], new float[65 * dim], []));
+            Assert.Contains("65 tokens in 2 inputs", e.Message);
+            Assert.Contains("at most 64", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
 }
 
 public class RerankVerbTests

@@ -14,6 +14,7 @@ namespace Ingot.Host.Tests;
 public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pooling = PoolingKind.Mean, int scores = 0) : IEncoder
 {
     public List<int[]> Inputs { get; } = [];
+    public List<int[]> Batches { get; } = [];
     public ModelDescription Description => new("enc", "bert", "{}\n", 1024, maxTokens, 42, ["scalar"], "scalar");
     public long WeightBytes => 64;
     public int HiddenSize => dim;
@@ -36,6 +37,15 @@ public sealed class FakeEncoder(int dim = 4, int maxTokens = 8, PoolingKind pool
             foreach (int t in tokens) sum += t;
             scores[0] = sum;
         }
+    }
+
+    /// <summary>Each input on its own, as the generated encoders give it; <see cref="Batches"/> records the lengths of each call.</summary>
+    public void Encode(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, Span<float> hidden, Span<float> scores)
+    {
+        if (tokens.Length > maxTokens) throw new ContextOverflowException($"batch too long: {tokens.Length} tokens, at most {maxTokens}");
+        Batches.Add(lengths.ToArray());
+        for (int i = 0, start = 0; i < lengths.Length; start += lengths[i++])
+            Encode(tokens.Slice(start, lengths[i]), hidden.Slice(start * dim, lengths[i] * dim), scores.IsEmpty ? scores : scores.Slice(i * ScoreCount, ScoreCount));
     }
 
     public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden)
@@ -132,6 +142,32 @@ public class EmbedVerbTests
         Assert.Equal(101, enc.Inputs[0][0]);
         Assert.Equal(102, enc.Inputs[0][^1]);
         Assert.Equal([101, 102], enc.Inputs[1]);
+    }
+
+    [Fact]
+    public void AFileOfInputsRunsInBatchesThatFitTheModelAndEachLineKeepsItsOwnPositions()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"embed-batch-{Environment.ProcessId}.txt");
+        try
+        {
+            File.WriteAllLines(file, ["hello world", "hello", "world hello", "hello world", "world"]);
+            var enc = new FakeEncoder(maxTokens: 10);
+            var (code, o, e) = Run(enc, "embed", "--file", file, "--pooling", "cls", "--model", BertGguf);
+            Assert.True(code == 0, e);
+            // [CLS] … [SEP]: 4, 3, 4, 4 and 3 tokens; at most 10 tokens a batch, in order.
+            Assert.Equal([[4, 3], [4, 4], [3]], enc.Batches);
+            var lines = o.Trim().Split('\n');
+            Assert.Equal(5, lines.Length);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                using var doc = JsonDocument.Parse(lines[i]);
+                Assert.Equal(i, doc.RootElement.GetProperty("index").GetInt32());
+                Assert.Equal(enc.Inputs[i], doc.RootElement.GetProperty("tokens").EnumerateArray().Select(x => x.GetInt32()));
+                var row = doc.RootElement.GetProperty("embedding").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+                Assert.Equal([.. Enumerable.Range(0, 4).Select(d => FakeEncoder.Value(101, 0, d))], row);
+            }
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]

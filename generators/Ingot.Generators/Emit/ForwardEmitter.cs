@@ -22,10 +22,10 @@ namespace Ingot.Generators.Emit
             if (p.IsEncoder)
             {
                 EncoderEntry.Encode(w);
-                w.Line("/// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim)" +
-                       (p.Epilogue.Count > 0 ? ", logits (when not null) the head's HeadOutputs scores of the CLS row" : "") + ".</summary>");
+                w.Line("/// <summary>n ≤ MaxBatch tokens of <paramref name=\"inputs\"/> inputs back to back (the Seq table holds each token's input); hidden receives the last layer's x (n, Dim)" +
+                       (p.Epilogue.Count > 0 ? ", logits (when not null) the head's scores" : "") + ".</summary>");
                 w.Line(gc);
-                w.Open("private void RunChunk(int* tokens, int n, float* hidden, float* logits)");
+                w.Open("private void RunChunk(int* tokens, int n, int inputs, float* hidden, float* logits)");
             }
             else
             {
@@ -36,6 +36,7 @@ namespace Ingot.Generators.Emit
                 w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
             }
             w.Line("float* x = Buf(OffX);  // (n, Dim)");
+            if (p.IsEncoder) w.Line("int* seq = (int*)(_arena + OffSeq);  // (n, 2): token t's input is rows [seq[2t], seq[2t + 1])");
             Locals(w, p.Prologue, p);
             w.Line("var pool = _pool!;");
             ctx.ResetLocals();
@@ -66,8 +67,18 @@ namespace Ingot.Generators.Emit
                 {
                     w.Open("if (logits != null)");
                     bool perToken = p.Spec.Output.Pooling != Specs.PoolingKind.Rank;
-                    w.Line(perToken ? "// The token classifier reads every row." : "// The head reads the CLS row (row 0) only.");
-                    w.Line(perToken ? "int rows = n;" : "int rows = 1;");
+                    if (perToken)
+                    {
+                        w.Line("// The token classifier reads every row.");
+                        w.Line("int rows = n;");
+                    }
+                    else
+                    {
+                        w.Line("// The head reads each input's CLS row (its first), gathered to rows 0 .. inputs − 1 (hidden holds x already).");
+                        w.Line("int rows = inputs;");
+                        w.Line("for (int s = 0, t = 0; s < inputs; t = seq[2 * t + 1], s++)");
+                        w.Line("    if (t != s) Buffer.MemoryCopy(x + (nint)t * Dim, x + (nint)s * Dim, Dim * sizeof(float), Dim * sizeof(float));");
+                    }
                     Locals(w, head, ctx.Plan);
                     ctx.Rows = "rows";
                     foreach (var s in head) StepEmitters.Call(w, s, ctx);

@@ -101,7 +101,7 @@ namespace Ingot.Generators.Emit
                    "), ffn_dim " + I(p.FfnDim) + ", vocab " + I(p.VocabSize) + ", trained context " + I(p.ContextLength) + ".");
             w.Line("//   Block: " + Block(s) + ".");
             w.Line(p.IsEncoder
-                ? "//   An encoder: Encode runs the whole input (up to " + I(p.MaxBatch) + " tokens) as one batch; each weight row is read once and reused across its tokens."
+                ? "//   An encoder: Encode runs the whole input, or several inputs back to back (up to " + I(p.MaxBatch) + " tokens in all), as one batch; each weight row is read once and reused across its tokens."
                 : "//   Prefill runs in chunks of " + I(p.MaxBatch) + " tokens; each weight row is read once per chunk and reused across its tokens.");
             if (!steps)
             {

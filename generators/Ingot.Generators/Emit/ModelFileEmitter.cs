@@ -195,6 +195,7 @@ namespace Ingot.Generators.Emit
                     case Buf.T: Buffer("T", 4 * mb * p.Dim, "float (MaxBatch, Dim): a sublayer output held for a post-norm or the parallel residual"); break;
                 }
             }
+            if (p.IsEncoder) Buffer("Seq", 8 * mb, "int (MaxBatch, 2): each token's input as rows [start, end) of the batch");
             foreach (var a in Planner.ConversionOrder)
             {
                 if (!acts.Contains(a)) continue;

@@ -46,13 +46,9 @@ public sealed class ClassifyVerb : IHostVerb
                 $"{labels.Length} labels, but the head has {model.ScoreCount} outputs");
 
         var inputs = source.Tokenize(weights, model);
-        var hidden = new float[checked(model.MaxTokens * model.HiddenSize)];
-        var scores = new float[model.ScoreCount];
-        var probs = new double[scores.Length];
-        for (int i = 0; i < inputs.Count; i++)
+        var probs = new double[model.ScoreCount];
+        EncoderBatches.Run(model, inputs, withScores: true, (i, _, scores) =>
         {
-            int[] ids = inputs[i];
-            model.Encode(ids, hidden.AsSpan(0, ids.Length * model.HiddenSize), scores);
             Softmax(scores, probs);
             int[] order = [.. Enumerable.Range(0, probs.Length).OrderByDescending(k => probs[k]).ThenBy(k => k)];
             var sb = new StringBuilder();
@@ -70,7 +66,7 @@ public sealed class ClassifyVerb : IHostVerb
                 sb.Append(']');
             }
             context.Out.WriteLine(sb.Append('}').ToString());
-        }
+        });
         return 0;
     }
 

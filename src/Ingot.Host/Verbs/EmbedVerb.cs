@@ -52,15 +52,13 @@ public sealed class EmbedVerb : IHostVerb
         var inputs = source.Tokenize(weights, model);
         int dim = model.HiddenSize;
         var rows = new List<float[]>();
-        for (int i = 0; i < inputs.Count; i++)
+        EncoderBatches.Run(model, inputs, withScores: false, (i, hidden, _) =>
         {
             int[] ids = inputs[i];
-            var hidden = new float[checked(ids.Length * dim)];
-            model.Encode(ids, hidden);
             var inputRows = new List<float[]>();
             if (kind == PoolingKind.None)
             {
-                for (int t = 0; t < ids.Length; t++) inputRows.Add(hidden.AsSpan(t * dim, dim).ToArray());
+                for (int t = 0; t < ids.Length; t++) inputRows.Add(hidden.Slice(t * dim, dim).ToArray());
             }
             else
             {
@@ -71,7 +69,7 @@ public sealed class EmbedVerb : IHostVerb
             if (normalize) foreach (var r in inputRows) Pooling.Normalize(r);
             if (output is null) context.Out.WriteLine(JsonLine(i, ids, inputRows, kind));
             else rows.AddRange(inputRows);
-        }
+        });
         if (output is not null)
         {
             MatrixFile.Write(output, rows.Count, dim, r => rows[r]);

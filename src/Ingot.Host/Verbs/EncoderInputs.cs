@@ -42,13 +42,7 @@ internal sealed class EncoderInputs
             var codec = HostContext.LoadTokenizer(weights);
             foreach (var text in _texts) inputs.Add([.. codec.EncodePrompt(text)]);
         }
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            if (inputs[i].Length == 0) throw new ArgumentException($"input {i} has no tokens");
-            if (inputs[i].Length <= model.MaxTokens) continue;
-            if (!_truncate) throw new ContextOverflowException($"input {i} has {inputs[i].Length} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-            inputs[i] = inputs[i][..model.MaxTokens];
-        }
+        EncoderBatches.Fit(inputs, model.MaxTokens, _truncate);
         return inputs;
     }
 }

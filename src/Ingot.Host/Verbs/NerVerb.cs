@@ -47,19 +47,21 @@ public sealed class NerVerb : IHostVerb
         var tokenizer = TokenizerCodec.FromGguf(weights).Tokenizer as WordPieceTokenizer
             ?? throw new NotSupportedException("ner needs the character offsets of a WordPiece (BERT) vocabulary");
 
-        int k = model.ScoreCount;
+        var tokens = new List<IReadOnlyList<(int Id, int Start, int End)>>();
         for (int i = 0; i < texts.Count; i++)
         {
-            var tokens = tokenizer.EncodeWithOffsets(texts[i]);
-            if (tokens.Count > model.MaxTokens)
+            var t = tokenizer.EncodeWithOffsets(texts[i]);
+            if (t.Count > model.MaxTokens)
             {
-                if (!truncate) throw new Runtime.ContextOverflowException($"input {i} has {tokens.Count} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-                tokens = [.. tokens.Take(model.MaxTokens)];
+                if (!truncate) throw new Runtime.ContextOverflowException($"input {i} has {t.Count} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
+                t = [.. t.Take(model.MaxTokens)];
             }
-            int[] ids = [.. tokens.Select(t => t.Id)];
-            var scores = new float[ids.Length * k];
-            model.Encode(ids, new float[ids.Length * model.HiddenSize], scores);
-            var entities = Group(texts[i], tokens, scores, labels, tokenizer);
+            tokens.Add(t);
+        }
+        var ids = tokens.Select(t => t.Select(x => x.Id).ToArray()).ToList();
+        EncoderBatches.Run(model, ids, withScores: true, (i, _, scores) =>
+        {
+            var entities = Group(texts[i], tokens[i], scores, labels, tokenizer);
             var sb = new StringBuilder("{\"index\":").Append(i).Append(",\"entities\":[");
             for (int e = 0; e < entities.Count; e++)
             {
@@ -70,12 +72,12 @@ public sealed class NerVerb : IHostVerb
                   .Append(",\"score\":").Append(en.Score.ToString("R", CultureInfo.InvariantCulture)).Append('}');
             }
             context.Out.WriteLine(sb.Append("]}").ToString());
-        }
+        });
         return 0;
     }
 
     /// <summary>BIO/IOB2 grouping of the tokens' argmax labels into entities (special tokens, with empty or control spans, are skipped).</summary>
-    public static List<Entity> Group(string text, IReadOnlyList<(int Id, int Start, int End)> tokens, float[] scores, string[] labels, Tokenizer tokenizer)
+    public static List<Entity> Group(string text, IReadOnlyList<(int Id, int Start, int End)> tokens, ReadOnlySpan<float> scores, string[] labels, Tokenizer tokenizer)
     {
         int k = labels.Length;
         var entities = new List<Entity>();
@@ -93,7 +95,7 @@ public sealed class NerVerb : IHostVerb
         {
             var (id, s, e) = tokens[t];
             if (e <= s || id == tokenizer.BosTokenId || id == tokenizer.EosTokenId) { Close(); continue; }
-            ClassifyVerb.Softmax(scores.AsSpan(t * k, k), p);
+            ClassifyVerb.Softmax(scores.Slice(t * k, k), p);
             int best = 0;
             for (int j = 1; j < k; j++) if (p[j] > p[best]) best = j;
             string label = labels[best];

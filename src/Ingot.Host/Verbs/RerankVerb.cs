@@ -55,22 +55,14 @@ public sealed class RerankVerb : IHostVerb
             foreach (var doc in docs) inputs.Add([bos, .. q, eos, sep, .. tokenizer.EncodeToIds(doc, addSpecialTokens: false), eos]);
         }
 
-        var hidden = new float[checked(model.MaxTokens * model.HiddenSize)];
-        var score = new float[1];
-        for (int i = 0; i < inputs.Count; i++)
+        EncoderBatches.Fit(inputs, model.MaxTokens, truncate);
+        EncoderBatches.Run(model, inputs, withScores: true, (i, _, score) =>
         {
-            int[] ids = inputs[i];
-            if (ids.Length > model.MaxTokens)
-            {
-                if (!truncate) throw new Runtime.ContextOverflowException($"input {i} has {ids.Length} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-                ids = ids[..model.MaxTokens];
-            }
-            model.Encode(ids, hidden.AsSpan(0, ids.Length * model.HiddenSize), score);
             var sb = new StringBuilder();
             sb.Append("{\"index\":").Append(i).Append(",\"score\":").Append(score[0].ToString("R", CultureInfo.InvariantCulture));
             if (tokensText is null) sb.Append(",\"document\":").Append(ClassifyVerb.Json(docs[i]));
             context.Out.WriteLine(sb.Append('}').ToString());
-        }
+        });
         return 0;
     }
 

@@ -3,7 +3,7 @@
 //   BertF32 compiled from model spec 'bert-f32' (bert); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: post-layernorm with bias eps 1E-12f, learned positions, sequential residual, gelu FFN, bidirectional attention, hidden states out, mean pooling, token type row 0 added to the embedding, normalized embedding.
-//   An encoder: Encode runs the whole input (up to 128 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 128 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   The fused steps are listed in BertF32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -21,25 +21,25 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class BertF32 : IEncoder
     {
-        /// <summary>Bidirectional attention: each of the Queries tokens sees all Count keys, one (token, query head) per work unit.
+        /// <summary>Bidirectional attention: each token sees every token of its input, one (token, query head) per work unit.
         /// Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct BidirectionalAttentionBody : IRangeBody
         {
-            public float* Q;        // (Count, QDim)
-            public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer
+            public float* Q;        // (n, QDim)
+            public float* KCache;   // (context, KvDim), rows 0 .. n - 1 written by this layer
             public float* VCache;   // (context, KvDim)
-            public float* Out;      // (Count, QDim)
-            public int Count;       // keys: the tokens of the input
-            public int Queries;     // query rows
+            public float* Out;      // (n, QDim)
+            public int* Seq;        // (n, 2): token t's input is rows [Seq[2t], Seq[2t + 1])
 
             public void Run(int start, int end)
             {
                 for (int unit = start; unit < end; unit++)
                 {
                     int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
-                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,
-                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1);
+                    int first = Seq[2 * t], count = Seq[2 * t + 1] - first;
+                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + (nint)first * KvDim + g * HeadDim, VCache + (nint)first * KvDim + g * HeadDim, KvDim, count, HeadDim,
+                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, count - 1);
                 }
             }
         }

@@ -3,7 +3,7 @@
 //   BertF32 compiled from model spec 'bert-f32' (bert); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: post-layernorm with bias eps 1E-12f, learned positions, sequential residual, gelu FFN, bidirectional attention, hidden states out, mean pooling, token type row 0 added to the embedding, normalized embedding.
-//   An encoder: Encode runs the whole input (up to 128 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 128 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   The fused steps are listed in BertF32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -48,7 +48,8 @@ namespace Ingot.Tests.Models
         private const long OffQ = 131072;  // float (MaxBatch, QDim): rotated queries, 131072 bytes
         private const long OffAtt = 262144;  // float (MaxBatch, QDim): attention output, 131072 bytes
         private const long OffHb = 393216;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 262144 bytes
-        private const long ArenaBytes = 655360;
+        private const long OffSeq = 655360;  // int (MaxBatch, 2): each token's input as rows [start, end) of the batch, 1024 bytes
+        private const long ArenaBytes = 656384;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

@@ -3,7 +3,7 @@
 //   BertSynthRank compiled from model spec 'bert-synth-rank' (bert); this file: forward pass (the whole input as one batch).
 //   Shapes: dim 64, 2 layers, 4 query heads and 4 KV heads of head_dim 16 (multi-head), ffn_dim 128, vocab 300, trained context 64.
 //   Block: post-layernorm with bias eps 1E-12f, learned positions, sequential residual, gelu FFN, bidirectional attention, hidden states out, rank pooling, token type row 0 added to the embedding, normalized embedding.
-//   An encoder: Encode runs the whole input (up to 64 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 64 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (64) + token_types[0] + position_embd[pos] [row copy]
 //     rows: layernorm · token_embd_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
@@ -44,34 +44,60 @@ namespace Ingot.Tests.Models
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Encode(ReadOnlySpan<int> tokens, Span<float> hidden, Span<float> scores)
         {
+            int length = tokens.Length;
+            Encode(tokens, new ReadOnlySpan<int>(in length), hidden, scores);
+        }
+
+        /// <summary>
+        /// Several inputs as one batch: <paramref name="tokens"/> holds them back to back, <paramref name="lengths"/>[i] tokens each; every
+        /// input sees only its own tokens and its positions start at 0. hidden: tokens × HiddenSize; scores: inputs × HeadOutputs
+        /// (each input's CLS row), or tokens × HeadOutputs for a token classifier; empty to skip the head.
+        /// </summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public void Encode(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, Span<float> hidden, Span<float> scores)
+        {
             if (_arena == null) throw new InvalidOperationException("Load must be called before Encode");
             if (tokens.IsEmpty) throw new ArgumentException("no tokens", nameof(tokens));
             if (tokens.Length > MaxTokens)
-                throw new ContextOverflowException("input too long: " + tokens.Length + " tokens, but this encoder takes at most " + MaxTokens + " (its trained context is " + ContextLength + ")");
+                throw new ContextOverflowException((lengths.Length == 1 ? "input too long: " + tokens.Length + " tokens" : "batch too long: " + tokens.Length + " tokens in " + lengths.Length + " inputs") +
+                    ", but this encoder takes at most " + MaxTokens + " (its trained context is " + ContextLength + ")");
+            long total = 0;
+            foreach (int length in lengths)
+            {
+                if (length <= 0) throw new ArgumentException("every input needs at least one token, not " + length, nameof(lengths));
+                total += length;
+            }
+            if (total != tokens.Length) throw new ArgumentException("the lengths add up to " + total + ", not to the " + tokens.Length + " tokens", nameof(lengths));
             if (hidden.Length != (long)tokens.Length * Dim)
                 throw new ArgumentException("hidden must have length tokens × HiddenSize (" + ((long)tokens.Length * Dim) + "), not " + hidden.Length, nameof(hidden));
-            long scoreLength = TokenScores ? (long)tokens.Length * HeadOutputs : HeadOutputs;
+            long scoreLength = (long)(TokenScores ? tokens.Length : lengths.Length) * HeadOutputs;
             if (!scores.IsEmpty && scores.Length != scoreLength)
-                throw new ArgumentException(HeadOutputs == 0 ? "this encoder has no head: pass no scores" : "scores must have length " + scoreLength + (TokenScores ? " (tokens × HeadOutputs)" : " (HeadOutputs)") + ", not " + scores.Length, nameof(scores));
+                throw new ArgumentException(HeadOutputs == 0 ? "this encoder has no head: pass no scores" : "scores must have length " + scoreLength + (TokenScores ? " (tokens × HeadOutputs)" : " (inputs × HeadOutputs)") + ", not " + scores.Length, nameof(scores));
             foreach (int token in tokens)
             {
                 if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, "token id outside [0, " + VocabSize + ")");
+            }
+            int* seq = (int*)(_arena + OffSeq);
+            for (int s = 0, start = 0; s < lengths.Length; start += lengths[s++])
+            {
+                for (int t = start; t < start + lengths[s]; t++) { seq[2 * t] = start; seq[2 * t + 1] = start + lengths[s]; }
             }
             _position = 0;
             fixed (int* tp = tokens)
             fixed (float* hp = hidden)
             fixed (float* sp = scores)
-                RunChunk(tp, tokens.Length, hp, scores.IsEmpty ? null : sp);
+                RunChunk(tp, tokens.Length, lengths.Length, hp, scores.IsEmpty ? null : sp);
             _position = 0;
         }
 
-        /// <summary>The whole input, n ≤ MaxBatch tokens at positions 0 .. n − 1; hidden receives the last layer's x (n, Dim), logits (when not null) the head's HeadOutputs scores of the CLS row.</summary>
+        /// <summary>n ≤ MaxBatch tokens of <paramref name="inputs"/> inputs back to back (the Seq table holds each token's input); hidden receives the last layer's x (n, Dim), logits (when not null) the head's scores.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
-        private void RunChunk(int* tokens, int n, float* hidden, float* logits)
+        private void RunChunk(int* tokens, int n, int inputs, float* hidden, float* logits)
         {
             float* x = Buf(OffX);  // (n, Dim)
+            int* seq = (int*)(_arena + OffSeq);  // (n, 2): token t's input is rows [seq[2t], seq[2t + 1])
             var pool = _pool!;
-            for (int t = 0; t < n; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);
+            for (int t = 0; t < n; t++) EmbedRow(tokens[t], t - seq[2 * t], x + (nint)t * Dim);
             for (int t = 0; t < n; t++)
             {
                 Norms.LayerNorm(x + (nint)t * Dim, _tokenEmbdNorm, _tokenEmbdNormBias, x + (nint)t * Dim, Dim, NormEps);
@@ -83,8 +109,10 @@ namespace Ingot.Tests.Models
             Buffer.MemoryCopy(x, hidden, (long)n * Dim * sizeof(float), (long)n * Dim * sizeof(float));
             if (logits != null)
             {
-                // The head reads the CLS row (row 0) only.
-                int rows = 1;
+                // The head reads each input's CLS row (its first), gathered to rows 0 .. inputs − 1 (hidden holds x already).
+                int rows = inputs;
+                for (int s = 0, t = 0; s < inputs; t = seq[2 * t + 1], s++)
+                    if (t != s) Buffer.MemoryCopy(x + (nint)t * Dim, x + (nint)s * Dim, Dim * sizeof(float), Dim * sizeof(float));
                 float* tmp = Buf(OffT);
                 var pooler = new MatMulStore_F32_64x64_Bias_Cap { W = _cls, B = _clsBias, Act32 = x, N = rows, Y = tmp, Cap = 1.0f };
                 pool.For(Dim, ref pooler);
@@ -124,7 +152,7 @@ namespace Ingot.Tests.Models
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
             // attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 0.25f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 16)]
-            var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Count = n, Queries = n };
+            var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Seq = (int*)(_arena + OffSeq) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]

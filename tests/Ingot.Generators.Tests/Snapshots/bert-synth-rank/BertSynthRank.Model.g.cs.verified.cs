@@ -3,7 +3,7 @@
 //   BertSynthRank compiled from model spec 'bert-synth-rank' (bert); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 64, 2 layers, 4 query heads and 4 KV heads of head_dim 16 (multi-head), ffn_dim 128, vocab 300, trained context 64.
 //   Block: post-layernorm with bias eps 1E-12f, learned positions, sequential residual, gelu FFN, bidirectional attention, hidden states out, rank pooling, token type row 0 added to the embedding, normalized embedding.
-//   An encoder: Encode runs the whole input (up to 64 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 64 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   The fused steps are listed in BertSynthRank.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -49,7 +49,8 @@ namespace Ingot.Tests.Models
         private const long OffAtt = 32768;  // float (MaxBatch, QDim): attention output, 16384 bytes
         private const long OffHb = 49152;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 32768 bytes
         private const long OffT = 81920;  // float (MaxBatch, Dim): a sublayer output held for a post-norm or the parallel residual, 16384 bytes
-        private const long ArenaBytes = 98304;
+        private const long OffSeq = 98304;  // int (MaxBatch, 2): each token's input as rows [start, end) of the batch, 512 bytes
+        private const long ArenaBytes = 98816;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

@@ -3,7 +3,7 @@
 //   EncoderStack compiled from model spec 't5-f32' (t5); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, no positions, sequential residual, gated gelu FFN, bidirectional attention, hidden states out, none pooling.
-//   An encoder: Encode runs the whole input (up to 128 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 128 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   The fused steps are listed in EncoderStack.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -23,17 +23,16 @@ namespace Ingot.Tests.Models
     {
         private sealed unsafe partial class EncoderStack : IEncoder
         {
-            /// <summary>Bidirectional attention: each of the Queries tokens sees all Count keys, one (token, query head) per work unit.
+            /// <summary>Bidirectional attention: each token sees every token of its input, one (token, query head) per work unit.
             /// Scores: q · k + the relative position bias, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
             [GeneratedCode("Ingot.Generators", "2.0.0")]
             private struct BidirectionalAttentionBody : IRangeBody
             {
-                public float* Q;        // (Count, QDim)
-                public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer
+                public float* Q;        // (n, QDim)
+                public float* KCache;   // (context, KvDim), rows 0 .. n - 1 written by this layer
                 public float* VCache;   // (context, KvDim)
-                public float* Out;      // (Count, QDim)
-                public int Count;       // keys: the tokens of the input
-                public int Queries;     // query rows
+                public float* Out;      // (n, QDim)
+                public int* Seq;        // (n, 2): token t's input is rows [Seq[2t], Seq[2t + 1])
                 public float* RelBias;  // (Heads, RelWidth) relative position bias by key − query (RelativePositionBias.Table)
                 public int RelWidth;     // 2 · context − 1
                 public int RelCenter;    // the column of distance 0
@@ -43,8 +42,9 @@ namespace Ingot.Tests.Models
                     for (int unit = start; unit < end; unit++)
                     {
                         int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
-                        Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,
-                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1, RelBias + (nint)h * RelWidth + RelCenter - t);
+                        int first = Seq[2 * t], count = Seq[2 * t + 1] - first;
+                        Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + (nint)first * KvDim + g * HeadDim, VCache + (nint)first * KvDim + g * HeadDim, KvDim, count, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, count - 1, RelBias + (nint)h * RelWidth + RelCenter - (t - first));
                     }
                 }
             }

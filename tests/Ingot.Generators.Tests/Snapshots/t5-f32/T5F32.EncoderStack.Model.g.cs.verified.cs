@@ -3,7 +3,7 @@
 //   EncoderStack compiled from model spec 't5-f32' (t5); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, no positions, sequential residual, gated gelu FFN, bidirectional attention, hidden states out, none pooling.
-//   An encoder: Encode runs the whole input (up to 128 tokens) as one batch; each weight row is read once and reused across its tokens.
+//   An encoder: Encode runs the whole input, or several inputs back to back (up to 128 tokens in all), as one batch; each weight row is read once and reused across its tokens.
 //   The fused steps are listed in EncoderStack.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -52,7 +52,8 @@ namespace Ingot.Tests.Models
             private const long OffQ = 262144;  // float (MaxBatch, QDim): rotated queries, 131072 bytes
             private const long OffAtt = 393216;  // float (MaxBatch, QDim): attention output, 131072 bytes
             private const long OffHb = 524288;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 262144 bytes
-            private const long ArenaBytes = 786432;
+            private const long OffSeq = 786432;  // int (MaxBatch, 2): each token's input as rows [start, end) of the batch, 1024 bytes
+            private const long ArenaBytes = 787456;
 
             /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
             private struct LayerWeights

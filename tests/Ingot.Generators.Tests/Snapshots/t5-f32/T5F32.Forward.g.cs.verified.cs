@@ -185,7 +185,7 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref cross_q);
 
             // cross-attention: every query over the encoder's keys and values (CK, CV), scale 1.0f [Attention.Head (head_dim 64)]
-            var cross = new CrossAttentionBody { Q = q, KCache = ckCache, VCache = cvCache, Out = att, Count = _encLength, Queries = n };
+            var cross = new CrossAttentionBody { Q = q, KCache = ckCache, VCache = cvCache, Out = att, Count = _encLength };
             pool.For(n * Heads, ref cross);
 
             // cross_o: x += cross_attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]

@@ -47,17 +47,16 @@ namespace Ingot.Tests.Models
             }
         }
 
-        /// <summary>Bidirectional attention: each of the Queries tokens sees all Count keys, one (token, query head) per work unit.
+        /// <summary>Cross-attention: each decoder token sees all Count encoded tokens, one (token, query head) per work unit.
         /// Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct CrossAttentionBody : IRangeBody
         {
-            public float* Q;        // (Count, QDim)
-            public float* KCache;   // (context, KvDim), rows 0 .. Count - 1 written by this layer
+            public float* Q;        // (n, QDim)
+            public float* KCache;   // (context, KvDim): the encoded input's keys, rows 0 .. Count - 1
             public float* VCache;   // (context, KvDim)
-            public float* Out;      // (Count, QDim)
-            public int Count;       // keys: the tokens of the input
-            public int Queries;     // query rows
+            public float* Out;      // (n, QDim)
+            public int Count;       // keys: the encoded tokens
 
             public void Run(int start, int end)
             {
