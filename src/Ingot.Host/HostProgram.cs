@@ -18,7 +18,7 @@ public static class HostProgram
         [new GenerateVerb(), new ChatVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
 
     /// <summary>The verbs an encoder's executable serves, in help order.</summary>
-    public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new ClassifyVerb(), new NerVerb(), new RerankVerb(), new TokenizeVerb(), new InfoVerb()];
+    public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new ClassifyVerb(), new NerVerb(), new RerankVerb(), new TokenizeVerb(), new EncoderBenchVerb(), new InfoVerb()];
 
     /// <summary>The verbs an encoder–decoder's executable serves (T5: the prompt is the encoder's input).</summary>
     public static IReadOnlyList<IHostVerb> EncoderDecoderVerbs { get; } = [new GenerateVerb(), new TokenizeVerb(), new LogitsVerb(), new InfoVerb()];

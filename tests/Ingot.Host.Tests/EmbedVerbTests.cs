@@ -186,6 +186,26 @@ public class EmbedVerbTests
         Assert.Equal([1, 2, 3], enc.Inputs.Single());
     }
 
+    [Fact]
+    public void BenchEncodesInputsOfPTokensInBatchesAndPrintsLlamaBenchsTable()
+    {
+        var enc = new FakeEncoder(maxTokens: 8);
+        var (code, o, e) = Run(enc, "bench", "-p", "4", "--inputs", "3", "-r", "2", "--model", BertGguf);
+        Assert.True(code == 0, e);
+        var lines = o.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("| model", lines[0]);
+        Assert.Contains("| pp4×3 |", lines[2]);
+        // The warm-up (one short input), then per repetition two batches: 4 + 4 tokens, then 4.
+        Assert.Equal([[4], [4, 4], [4], [4, 4], [4]], enc.Batches);
+        Assert.All(enc.Inputs, i => Assert.Equal(4, i.Length));
+
+        (code, _, e) = Run(new FakeEncoder(maxTokens: 8), "bench", "-p", "9", "--model", BertGguf);
+        Assert.Equal(1, code);
+        Assert.Contains("-p 9", e);
+        Assert.Contains("(8)", e);
+    }
+
     [Theory]
     [InlineData("--tokens", "")]
     [InlineData("--pooling", "rank")]

@@ -61,7 +61,7 @@ public sealed class BenchVerb : IHostVerb
                 double s = RunPrefill(model, tokens.AsSpan(0, pp), last);
                 tps[r] = pp / s;
             }
-            table.Add(Row(context, desc, weights, "pp" + pp.ToString(CultureInfo.InvariantCulture), tps));
+            table.Add(Row(context, desc, "pp" + pp.ToString(CultureInfo.InvariantCulture), tps));
         }
         if (tg > 0)
         {
@@ -73,7 +73,7 @@ public sealed class BenchVerb : IHostVerb
                 double s = RunDecode(model, tokens, tg, last);
                 tps[r] = tg / s;
             }
-            table.Add(Row(context, desc, weights, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
+            table.Add(Row(context, desc, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
             if (roofline > 0) streamedRates = (StreamedBytesPerToken(weights, model.WeightBytes), tps);
         }
         WriteTable(context.Out, table);
@@ -125,7 +125,7 @@ public sealed class BenchVerb : IHostVerb
         return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
     }
 
-    private static string[] Row(HostContext context, Runtime.ModelDescription desc, Formats.GgufFile weights, string test, double[] tps)
+    internal static string[] Row(HostContext context, Runtime.ModelDescription desc, string test, double[] tps)
     {
         var inv = CultureInfo.InvariantCulture;
         double mean = 0;
