@@ -22,7 +22,7 @@ namespace Ingot.Generators
     [Generator(LanguageNames.CSharp)]
     public sealed class ModelGenerator : IIncrementalGenerator
     {
-        public const string AttributeName = "Ingot.Runtime.CompiledModelAttribute";
+        public const string AttributeName = "Ingot.CompiledModelAttribute";
 
         /// <summary>Tracking names for incremental-step tests.</summary>
         public static class Steps

@@ -73,5 +73,5 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     }
 
     /// <summary>The tokenizer the weights file describes, as the generation loop uses it.</summary>
-    public static ITokenCodec LoadTokenizer(GgufFile weights) => Tokenization.TokenizerCodec.FromGguf(weights);
+    public static ITokenCodec LoadTokenizer(GgufFile weights) => TokenizerCodec.FromGguf(weights);
 }

@@ -2,13 +2,6 @@ using Ingot.Formats;
 
 namespace Ingot.Runtime;
 
-/// <summary>Options fixed when weights are bound: KV capacity, worker threads, and whether sliding windows apply.</summary>
-/// <param name="ContextSize">KV cache capacity in tokens; 0 = the spec's context length.</param>
-/// <param name="Threads">Worker threads for matrix rows; 0 = all cores.</param>
-/// <param name="NoSlidingWindow">Full causal attention on every layer even where the spec has a sliding window: what
-/// llama.cpp computes for a llama-architecture (Mistral) file, whose window it ignores (the host's --no-swa).</param>
-public sealed record InferenceOptions(int ContextSize = 0, int Threads = 0, bool NoSlidingWindow = false);
-
 /// <summary>What a compiled model says about itself (the `info` verb prints it).</summary>
 public sealed record ModelDescription(
     string Name,

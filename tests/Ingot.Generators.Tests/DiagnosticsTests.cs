@@ -166,7 +166,7 @@ public class DiagnosticsTests
     [Fact]
     public void NonPartialClass()
     {
-        var (result, _) = GeneratorHarness.Run("using Ingot.Runtime;\n[CompiledModel(\"llama-gqa-f32\")]\npublic class NotPartial { }\n",
+        var (result, _) = GeneratorHarness.Run("using Ingot;\n[CompiledModel(\"llama-gqa-f32\")]\npublic class NotPartial { }\n",
             new InMemoryAdditionalText("/specs/llama-gqa-f32.json", ValidSpec));
         var d = Assert.Single(result.Diagnostics);
         Assert.Equal("ING0009", d.Id);

@@ -50,7 +50,7 @@ public static class GeneratorHarness
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
 
     public static string ClassFor(string specName, string className = "TestModel", string ns = "Ingot.Tests.Models") =>
-        "using Ingot.Runtime;\n\nnamespace " + ns + ";\n\n[CompiledModel(\"" + specName + "\")]\npublic partial class " + className + " { }\n";
+        "using Ingot;\n\nnamespace " + ns + ";\n\n[CompiledModel(\"" + specName + "\")]\npublic partial class " + className + " { }\n";
 
     /// <summary>Runs the generator; returns the run result and the updated compilation.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(string source, params AdditionalText[] specs)

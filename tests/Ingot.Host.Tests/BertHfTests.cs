@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingot.Formats;
 using Ingot.Runtime;
+using Ingot.Runtime.Generation;
 using Ingot.Specs;
 using Ingot.TestSupport;
 using Xunit;
@@ -123,7 +124,7 @@ public class BertHfTests(ITestOutputHelper output)
         var (code, o, e) = HostProgramTests.Run(new BertHfClassifier(), "classify", "the cat sat", "--model", imported);
         Assert.True(code == 0, e);
         using var doc = JsonDocument.Parse(o.Trim());
-        int[] ids = [.. Tokenization.TokenizerCodec.FromGguf(file).EncodePrompt("the cat sat")];
+        int[] ids = [.. TokenizerCodec.FromGguf(file).EncodePrompt("the cat sat")];
         var s = new float[3];
         model.Encode(ids, new float[ids.Length * model.HiddenSize], s);
         int best = Array.IndexOf(s, s.Max());
@@ -268,7 +269,7 @@ public class BertHfTests(ITestOutputHelper output)
     public void WordPieceOffsetsCoverEachPiecesCharacters()
     {
         using var file = GgufFile.Open(Golden);
-        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)Tokenization.TokenizerCodec.FromGguf(file).Tokenizer;
+        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)TokenizerCodec.FromGguf(file).Tokenizer;
         string text = "Hello, WORLD!  Naïve cafés — 42x";
         var tokens = tokenizer.EncodeWithOffsets(text);
         Assert.Equal(tokenizer.EncodeToIds(text, addSpecialTokens: true), tokens.Select(t => t.Id));
@@ -300,7 +301,7 @@ public class BertHfTests(ITestOutputHelper output)
 
         // The model's own per-token labels for the same ids and spans.
         using var file = GgufFile.Open(imported);
-        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)Tokenization.TokenizerCodec.FromGguf(file).Tokenizer;
+        var tokenizer = (Runtime.Tokenization.WordPieceTokenizer)TokenizerCodec.FromGguf(file).Tokenizer;
         var tokens = tokenizer.EncodeWithOffsets(text);
         using var model = new BertHfTokenClassifier();
         model.Load(file, new InferenceOptions(Threads: 1));

@@ -2,6 +2,7 @@ using System.Globalization;
 using Ingot.Cli.Building;
 using Ingot.Formats;
 using Ingot.Runtime;
+using Ingot.Runtime.Generation;
 using Ingot.Runtime.Kernels;
 using Ingot.Specs;
 using Xunit;
@@ -150,7 +151,7 @@ public class RerankVerbTests
         var lines = o.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
         // [CLS] query [SEP] [SEP] doc [SEP]: bos 101, eos 102, the golden vocabulary has no separate separator id.
-        var tokenizer = Tokenization.TokenizerCodec.FromGguf(GgufFile.Open(BertGguf)).Tokenizer;
+        var tokenizer = TokenizerCodec.FromGguf(GgufFile.Open(BertGguf)).Tokenizer;
         int[] q = [.. tokenizer.EncodeToIds("hello", addSpecialTokens: false)];
         int[] d = [.. tokenizer.EncodeToIds("world", addSpecialTokens: false)];
         Assert.Equal([101, .. q, 102, 102, .. d, 102], enc.Inputs[0]);

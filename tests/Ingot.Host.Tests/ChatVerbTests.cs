@@ -1,4 +1,3 @@
-using Ingot.Host.Tokenization;
 using Ingot.Runtime;
 using Ingot.Runtime.Chat;
 using Ingot.Runtime.Generation;

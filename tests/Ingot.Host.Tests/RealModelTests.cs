@@ -35,6 +35,45 @@ public class RealModelTests
         Assert.Contains("stop: length", e);
     }
 
+    /// <summary>The app API: Load(path) owns the file; GenerateAsync streams the continuation only.</summary>
+    [Fact]
+    public async Task LoadAndGenerateAsync_StreamRunCsTextExactly()
+    {
+        string golden = Case("bos_only").GetProperty("decoded").GetString()!;
+        using var model = Stories260K.Load(Gguf, new InferenceOptions { Threads = 2 });
+        Assert.Equal(Stories260K.DefaultContextSize, model.ContextSize);
+        var text = new System.Text.StringBuilder("Once upon a time");
+        int pieces = 0;
+        // run.c's 200 steps are positions: BOS, the prompt's 4 tokens, then 196 new ones.
+        await foreach (string piece in model.GenerateAsync("Once upon a time", new GenerationOptions { MaxNewTokens = 196, Temperature = 0 }))
+        {
+            text.Append(piece);
+            pieces++;
+        }
+        Assert.Equal(golden, text.ToString());
+        Assert.True(pieces > 1);
+        Assert.Equal(5, model.Generator.LastResult!.PromptTokens);
+
+        // Cancelled before the first piece: OperationCanceledException, as async streams do.
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in model.GenerateAsync("Once", null, cts.Token)) { }
+        });
+    }
+
+    [Fact]
+    public void Load_RefusesAMissingFileAndAnotherModelsFileWithoutLeakingIt()
+    {
+        Assert.Throws<FileNotFoundException>(() => Stories260K.Load(Path.Combine(Path.GetTempPath(), "no-such-model.gguf")));
+        string other = TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"));
+        var e = Assert.Throws<WeightMismatchException>(() => Stories260K.Load(other));
+        Assert.Contains("general.architecture", e.Message);
+        // The file was closed: it can be replaced (on Linux, opened again for writing) right away.
+        using (File.Open(other, FileMode.Open, FileAccess.Read, FileShare.None)) { }
+    }
+
     [Fact]
     public void Tokenize_AddsBos()
     {

@@ -179,6 +179,7 @@ namespace Ingot.Generators.Emit
             w.Line("_kv = null;");
             w.Line("_layers = Array.Empty<LayerWeights>();");
             w.Line("_weights = null;");
+            if (AppApiEmitter.Applies(p)) w.Line("_generator = null;");
             if (ModelFileEmitter.RelativeBiasOf(p) != null) w.Line("_relBiasTable = Array.Empty<float>(); _relBias = null;");
             if (p.Encoder != null)
             {
@@ -194,9 +195,12 @@ namespace Ingot.Generators.Emit
             w.Line("_position = 0; _context = 0; _weightBytes = 0;");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
+            bool app = AppApiEmitter.Applies(p);
+            w.Line(app ? "/// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>"
+                       : "/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
             w.Open("public void Dispose()");
             w.Line("ReleaseBuffers();");
+            if (app) AppApiEmitter.DisposeOwned(w);
             w.Line("GC.SuppressFinalize(this);");
             w.Close();
             w.Line();

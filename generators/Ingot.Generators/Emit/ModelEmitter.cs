@@ -71,7 +71,7 @@ namespace Ingot.Generators.Emit
             w.Line("#nullable enable");
             w.Line("#pragma warning disable CS1591 // generated members carry shape comments, not XML docs");
             w.Line();
-            foreach (var u in new[] { "System", "System.CodeDom.Compiler", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "Ingot.Formats", "Ingot.Runtime", "Ingot.Runtime.Kernels", "Ingot.Runtime.Quants" })
+            foreach (var u in new[] { "System", "System.CodeDom.Compiler", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "Ingot", "Ingot.Formats", "Ingot.Runtime", "Ingot.Runtime.Kernels", "Ingot.Runtime.Quants" })
             {
                 w.Line("using " + u + ";");
             }

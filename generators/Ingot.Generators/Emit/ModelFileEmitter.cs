@@ -117,6 +117,7 @@ namespace Ingot.Generators.Emit
             w.Line("public long WeightBytes => _weightBytes;");
             w.Line();
             LoadEmitter.Emit(w, p);
+            if (AppApiEmitter.Applies(p)) AppApiEmitter.Emit(w, p, target.ClassName);
         }
 
         /// <summary>The rows of the matmul that writes the logits buffer (an encoder's head), 0 without one.</summary>

@@ -69,8 +69,8 @@ public sealed class HostProject(string directory, string name, string repoRoot, 
 
     public string ProgramSource() =>
         "// Written by `ingot build`. The generator fills Model from " + Name + ".json; the host serves the verbs.\n" +
-        "using Ingot.Host;\n" +
-        "using Ingot.Runtime;\n\n" +
+        "using Ingot;\n" +
+        "using Ingot.Host;\n\n" +
         "return HostProgram.Run(new Model(), args);\n\n" +
         "[CompiledModel(\"" + Name + "\")]\n" +
         "internal sealed partial class Model\n{\n}\n";

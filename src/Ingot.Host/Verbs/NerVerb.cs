@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Ingot.Host.CommandLine;
-using Ingot.Host.Tokenization;
+using Ingot.Runtime.Generation;
 using Ingot.Runtime.Tokenization;
 
 namespace Ingot.Host.Verbs;

@@ -2,18 +2,6 @@ using Ingot.Runtime.Sampling;
 
 namespace Ingot.Runtime.Generation;
 
-/// <summary>What one generation may do.</summary>
-/// <param name="MaxNewTokens">Tokens to sample after the prompt (an end-of-generation token counts); 0 = only prefill.</param>
-/// <param name="Sampling">How each token is chosen; null = <see cref="SamplerOptions"/> defaults.</param>
-public sealed record GenerationOptions(int MaxNewTokens = 256, SamplerOptions? Sampling = null)
-{
-    /// <summary>
-    /// Stop when the model emits BOS, as llama2.c's run.c does (BOS delimits stories in its training data).
-    /// On by default; the BOS is not printed.
-    /// </summary>
-    public bool StopAtBos { get; init; } = true;
-}
-
 /// <summary>Why a generation ended.</summary>
 public enum StopReason
 {

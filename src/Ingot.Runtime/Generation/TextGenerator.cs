@@ -101,7 +101,7 @@ public sealed class TextGenerator
             ids[i] = id;
         }
 
-        var sampling = options.Sampling ?? new SamplerOptions();
+        var sampling = options.SamplingOrDefault;
         if (_sampler is null || !_sampler.Options.Equals(sampling)) _sampler = new Sampler(sampling, _model.VocabSize);
         else _sampler.Reset();
 

@@ -24,5 +24,8 @@ public sealed record SamplerOptions(
     /// <summary>Argmax with no penalties: the deterministic setting the golden texts use.</summary>
     public static SamplerOptions Greedy { get; } = new(Temperature: 0f);
 
+    /// <summary>llama.cpp's classic defaults (the parameters' defaults above).</summary>
+    public static SamplerOptions Default { get; } = new();
+
     public bool IsGreedy => Temperature <= 0f || float.IsNaN(Temperature);
 }

@@ -12,6 +12,7 @@ using System;
 using System.CodeDom.Compiler;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Ingot;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Ingot.Runtime.Kernels;

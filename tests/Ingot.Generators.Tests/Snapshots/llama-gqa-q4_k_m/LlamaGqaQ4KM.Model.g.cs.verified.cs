@@ -12,6 +12,7 @@ using System;
 using System.CodeDom.Compiler;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Ingot;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Ingot.Runtime.Kernels;
@@ -278,18 +279,70 @@ namespace Ingot.Tests.Models
             _kv = null;
             _layers = Array.Empty<LayerWeights>();
             _weights = null;
+            _generator = null;
             _tokenEmbd = null;
             _outputNorm = null;
             _output = null;
             _position = 0; _context = 0; _weightBytes = 0;
         }
 
-        /// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>
+        /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>
         public void Dispose()
         {
             ReleaseBuffers();
+            _ownedWeights?.Dispose();
+            _ownedWeights = null;
             GC.SuppressFinalize(this);
         }
+
+        /// <summary>KV capacity when InferenceOptions.ContextSize is 0 in <see cref="Load(string, InferenceOptions?)"/>: 4096 tokens, llama.cpp's default.</summary>
+        public const int DefaultContextSize = 4096;
+
+        private GgufFile? _ownedWeights;   // the file Load(path) opened; closed by Dispose
+        private Ingot.Runtime.Generation.TextGenerator? _generator;
+
+        /// <summary>
+        /// Opens <paramref name="path"/> (a GGUF file, memory-mapped), checks it against the compiled spec and binds its
+        /// weights. The model owns the file and closes it in Dispose. A ContextSize of 0 takes <see cref="DefaultContextSize"/>.
+        /// </summary>
+        /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+        /// <exception cref="InvalidModelFileException">The file is not a readable GGUF file (the message names the offset).</exception>
+        /// <exception cref="WeightMismatchException">The file is another model's (the message names the key or tensor and both values).</exception>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public static LlamaGqaQ4KM Load(string path, InferenceOptions? options = null)
+        {
+            ArgumentNullException.ThrowIfNull(path);
+            options ??= new InferenceOptions();
+            if (options.ContextSize == 0) options = options with { ContextSize = DefaultContextSize };
+            var file = GgufFile.Open(path);
+            var model = new LlamaGqaQ4KM();
+            try
+            {
+                model.Load(file, options);
+            }
+            catch
+            {
+                model.Dispose();
+                file.Dispose();
+                throw;
+            }
+            model._ownedWeights = file;
+            return model;
+        }
+
+        /// <summary>The generation loop over this model and its file's tokenizer and end-of-turn tokens (made on first use).</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public Ingot.Runtime.Generation.TextGenerator Generator =>
+            _generator ??= new Ingot.Runtime.Generation.TextGenerator(this, Ingot.Runtime.Generation.TokenizerCodec.FromGguf(_weights ?? throw new InvalidOperationException("Load must be called before generating")));
+
+        /// <summary>
+        /// Streams the continuation of <paramref name="prompt"/> (tokenized with the file's tokenizer, BOS as it says; the
+        /// prompt itself is not repeated) piece by piece. The model runs on the enumerating thread. Cancellation stops it
+        /// within one token with OperationCanceledException; <c>Generator.LastResult</c> holds the counts afterwards.
+        /// </summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public System.Collections.Generic.IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, System.Threading.CancellationToken cancellationToken = default) =>
+            Generator.GenerateAsync(prompt, options ?? new GenerationOptions(), cancellationToken);
 
     }
 }

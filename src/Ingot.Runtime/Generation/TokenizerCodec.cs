@@ -1,8 +1,7 @@
 using Ingot.Formats;
-using Ingot.Runtime.Generation;
 using Ingot.Runtime.Tokenization;
 
-namespace Ingot.Host.Tokenization;
+namespace Ingot.Runtime.Generation;
 
 /// <summary>Adapts the shared <see cref="Tokenizer"/> to the generation loop.</summary>
 public sealed class TokenizerCodec(Tokenizer tokenizer, IReadOnlySet<int>? endOfTurnIds = null) : ITokenCodec
