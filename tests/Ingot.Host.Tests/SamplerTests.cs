@@ -155,6 +155,19 @@ public class SamplerTests
     }
 
     [Fact]
+    public void FrequencyAndPresencePenalties_SubtractCountTimesFrequencyPlusPresence()
+    {
+        // Token 0 seen 3 times, token 1 once, token 2 never: logits 2 − 3·0.5 − 0.25, 2 − 0.5 − 0.25 and 2.
+        var logits = new[] { 2f, 2f, 2f };
+        var s = new Sampler(new SamplerOptions(Temperature: 1f, TopK: 0, TopP: 1f, MinP: 0f, RepeatPenalty: 1f, RepeatLastN: 8, Seed: 3,
+            FrequencyPenalty: 0.5f, PresencePenalty: 0.25f), 3);
+        s.Accept(0); s.Accept(1); s.Accept(0); s.Accept(0);
+        double[] w = [Math.Exp(0.25), Math.Exp(1.25), Math.Exp(2)];
+        var h = Histogram(s, logits, 40000);
+        for (int i = 0; i < 3; i++) Assert.InRange(h[i] / 40000.0, w[i] / w.Sum() - 0.012, w[i] / w.Sum() + 0.012);
+    }
+
+    [Fact]
     public void RepeatPenalty_WindowForgetsOldTokens()
     {
         var logits = new[] { 2f, 2f, -50f };

@@ -14,6 +14,8 @@ internal static class SamplingArgs
         "      --min-p M           drop tokens below M x the best probability (default 0.05; 0 = off)\n" +
         "      --repeat-penalty R  penalty for recent tokens (default 1.1; 1 = off)\n" +
         "      --repeat-last-n N   how many recent tokens it looks at (default 64)\n" +
+        "      --frequency-penalty F  subtract F x a recent token's count from its logit (default 0 = off)\n" +
+        "      --presence-penalty P   subtract P from the logit of every recent token (default 0 = off)\n" +
         "      --seed S            sampler seed (default: random; printed to stderr)\n";
 
     public static SamplerOptions Read(ArgReader args)
@@ -25,8 +27,10 @@ internal static class SamplingArgs
         float minP = args.Float(d.MinP, "--min-p");
         float penalty = args.Float(d.RepeatPenalty, "--repeat-penalty");
         int lastN = args.Int(d.RepeatLastN, "--repeat-last-n");
+        float frequency = args.Float(d.FrequencyPenalty, "--frequency-penalty");
+        float presence = args.Float(d.PresencePenalty, "--presence-penalty");
         string? seedText = args.OptionOrNull("--seed", "-s");
-        if (float.IsNaN(temp) || float.IsNaN(topP) || float.IsNaN(minP) || float.IsNaN(penalty)) throw new UsageException("sampling options must be numbers");
+        if (float.IsNaN(temp) || float.IsNaN(topP) || float.IsNaN(minP) || float.IsNaN(penalty) || !float.IsFinite(frequency) || !float.IsFinite(presence)) throw new UsageException("sampling options must be numbers");
         if (lastN < 0) throw new UsageException("--repeat-last-n must be >= 0");
         if (penalty <= 0) throw new UsageException("--repeat-penalty must be > 0");
         ulong? seed = null;
@@ -37,6 +41,6 @@ internal static class SamplingArgs
             else if (long.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l)) seed = unchecked((ulong)l);
             else throw new UsageException($"option --seed: '{seedText}' is not a valid integer");
         }
-        return new SamplerOptions(temp, topK, topP, minP, penalty, lastN, seed);
+        return new SamplerOptions(temp, topK, topP, minP, penalty, lastN, seed, frequency, presence);
     }
 }

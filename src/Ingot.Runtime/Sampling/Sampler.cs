@@ -5,7 +5,7 @@ namespace Ingot.Runtime.Sampling;
 /// <summary>
 /// Picks the next token from a row of logits. Greedy (argmax, lowest id on ties) when
 /// <see cref="SamplerOptions.Temperature"/> &lt;= 0; otherwise llama.cpp's chain in its order:
-/// repetition penalty → top-k → top-p → min-p → temperature → softmax → draw, with our own seeded
+/// penalties (repeat, frequency, presence) → top-k → top-p → min-p → temperature → softmax → draw, with our own seeded
 /// <see cref="Xoshiro256"/> so a seed reproduces the same stream everywhere.
 /// <para>
 /// Every buffer is sized for the vocabulary once, here; <see cref="Sample"/> and <see cref="Accept"/> allocate
@@ -19,6 +19,7 @@ public sealed class Sampler
     private readonly int[] _ids;      // (vocab) candidate token ids; [0, count) are alive
     private readonly double[] _probs; // (vocab) unnormalized probabilities of the candidates, in _ids order
     private readonly int[] _stamp;    // (vocab) "penalized in call #stamp" marks: each distinct recent token is penalized once
+    private readonly int[] _counts;   // (vocab) a token's count among the recent ones, during one penalty pass (zero otherwise)
     private readonly int[] _history;  // (RepeatLastN) ring of the most recent accepted tokens
     private int _historyCount, _historyNext, _stampValue;
     private readonly ulong _seed;
@@ -34,6 +35,7 @@ public sealed class Sampler
         _ids = new int[vocabSize];
         _probs = new double[vocabSize];
         _stamp = new int[vocabSize];
+        _counts = new int[vocabSize];
         _history = new int[Math.Max(0, options.RepeatLastN)];
         _seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _rng = new Xoshiro256(_seed);
@@ -136,11 +138,21 @@ public sealed class Sampler
         return _ids[0];
     }
 
-    /// <summary>llama.cpp's repeat penalty: each distinct token among the last N is penalized once.</summary>
+    /// <summary>
+    /// llama.cpp's penalties sampler: each distinct token among the last N, with its count c there, is penalized once:
+    /// its logit divided by the repeat penalty (multiplied when negative), then c × FrequencyPenalty + PresencePenalty
+    /// subtracted.
+    /// </summary>
     private void ApplyRepeatPenalty(float[] work)
     {
-        float penalty = Options.RepeatPenalty;
-        if (penalty == 1f || _historyCount == 0) return;
+        var o = Options;
+        float penalty = o.RepeatPenalty, frequency = o.FrequencyPenalty, presence = o.PresencePenalty;
+        if ((penalty == 1f && frequency == 0f && presence == 0f) || _historyCount == 0) return;
+        for (int i = 0; i < _historyCount; i++)
+        {
+            int t = _history[i];
+            if ((uint)t < (uint)work.Length) _counts[t]++;
+        }
         int stamp = ++_stampValue;
         if (stamp == int.MaxValue) { Array.Clear(_stamp); _stampValue = stamp = 1; }
         for (int i = 0; i < _historyCount; i++)
@@ -148,7 +160,13 @@ public sealed class Sampler
             int t = _history[i];
             if ((uint)t >= (uint)work.Length || _stamp[t] == stamp) continue;
             _stamp[t] = stamp;
-            work[t] = work[t] <= 0 ? work[t] * penalty : work[t] / penalty;
+            if (penalty != 1f) work[t] = work[t] <= 0 ? work[t] * penalty : work[t] / penalty;
+            work[t] -= _counts[t] * frequency + presence;
+        }
+        for (int i = 0; i < _historyCount; i++)
+        {
+            int t = _history[i];
+            if ((uint)t < (uint)work.Length) _counts[t] = 0;
         }
     }
 

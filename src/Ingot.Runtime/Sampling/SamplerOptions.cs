@@ -12,6 +12,8 @@ namespace Ingot.Runtime.Sampling;
 /// <param name="RepeatPenalty">Divide positive (multiply negative) logits of recently seen tokens by it; 1 = off.</param>
 /// <param name="RepeatLastN">How many recent tokens the penalty looks at; 0 = off.</param>
 /// <param name="Seed">PRNG seed; null = a fresh seed per sampler (from the OS).</param>
+/// <param name="FrequencyPenalty">Subtract it times a token's count among the last RepeatLastN from its logit (OpenAI's frequency_penalty); 0 = off.</param>
+/// <param name="PresencePenalty">Subtract it once from the logit of every token among the last RepeatLastN (OpenAI's presence_penalty); 0 = off.</param>
 public sealed record SamplerOptions(
     float Temperature = 0.8f,
     int TopK = 40,
@@ -19,7 +21,9 @@ public sealed record SamplerOptions(
     float MinP = 0.05f,
     float RepeatPenalty = 1.1f,
     int RepeatLastN = 64,
-    ulong? Seed = null)
+    ulong? Seed = null,
+    float FrequencyPenalty = 0f,
+    float PresencePenalty = 0f)
 {
     /// <summary>Argmax with no penalties: the deterministic setting the golden texts use.</summary>
     public static SamplerOptions Greedy { get; } = new(Temperature: 0f);
