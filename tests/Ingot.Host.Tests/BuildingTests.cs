@@ -145,20 +145,8 @@ public class BuildingTests
     }
 
     /// <summary>A temp copy of the golden llama-gqa f32 file (tensors byte for byte) with its metadata changed by <paramref name="edit"/>.</summary>
-    private static string GoldenLlamaWith(string tag, Action<Formats.GgufWriter> edit)
-    {
-        using var src = Formats.GgufFile.Open(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"));
-        string path = Path.Combine(Path.GetTempPath(), "ingot-" + tag + "-" + Environment.ProcessId + ".gguf");
-        var w = new Formats.GgufWriter().CopyMetadata(src);
-        edit(w);
-        foreach (var t in src.Tensors)
-        {
-            byte[] bytes = src.GetTensorBytes(t).ToArray();
-            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
-        }
-        w.Write(path);
-        return path;
-    }
+    private static string GoldenLlamaWith(string tag, Action<Formats.GgufWriter> edit) =>
+        TestPaths.CopyGgufWith(Path.Combine(TestPaths.Shared, "golden", "models", "llama-gqa.f32.gguf"), tag, edit);
 
     [Fact]
     public void Build_UnsupportedArchitecture_OneLineNamingIt()

@@ -143,6 +143,37 @@ public static class TestPaths
         return path;
     }
 
+    /// <summary>
+    /// stories260K with a chat template: golden/chat's Qwen2.5 ChatML template in tokenizer.chat_template (the model has
+    /// none; its vocabulary spells the markers as text, which is enough for the plumbing). Written once per process.
+    /// </summary>
+    public static string StoriesWithChatTemplate => StoriesChat.Value;
+
+    private static readonly Lazy<string> StoriesChat = new(() =>
+    {
+        string template = File.ReadAllText(Require(Path.Combine(Shared, "golden", "chat", "Qwen-Qwen2.5-7B-Instruct.jinja")));
+        return CopyGgufWith(Require(Stories260KGguf), "stories-chat", w => w.Set("tokenizer.chat_template", template));
+    });
+
+    /// <summary>
+    /// A temp copy of the GGUF at <paramref name="source"/> (tensors byte for byte) with its metadata changed by
+    /// <paramref name="edit"/>; <paramref name="tag"/> names the copy (one per tag and process).
+    /// </summary>
+    public static string CopyGgufWith(string source, string tag, Action<Formats.GgufWriter> edit)
+    {
+        using var src = Formats.GgufFile.Open(source);
+        string path = Path.Combine(Path.GetTempPath(), "ingot-" + tag + "-" + Environment.ProcessId + ".gguf");
+        var w = new Formats.GgufWriter().CopyMetadata(src);
+        edit(w);
+        foreach (var t in src.Tensors)
+        {
+            byte[] bytes = src.GetTensorBytes(t).ToArray();
+            w.AddTensor(t.Name, t.Type, t.Dims, st => st.Write(bytes));
+        }
+        w.Write(path);
+        return path;
+    }
+
     private static string FindRepo()
     {
         foreach (string start in new[] { AppContext.BaseDirectory, SourceDir() })

@@ -19,7 +19,8 @@ public class PackageTests(ITestOutputHelper log)
 {
     /// <summary>The app's Program.cs; README's "Use it from your app" is this text.</summary>
     internal const string AppSource = """
-        using Ingot;                                         // the one namespace an app needs
+        using Ingot;                                         // the one namespace an app needs (plus Microsoft.Extensions.AI for its own types)
+        using Microsoft.Extensions.AI;
 
         string path = args.Length > 0 ? args[0] : "stories260K-f32.gguf";
         using var model = Stories.Load(path, new InferenceOptions { Threads = 2 });
@@ -28,6 +29,14 @@ public class PackageTests(ITestOutputHelper log)
         await foreach (string piece in model.GenerateAsync("Once upon a time", new GenerationOptions { MaxNewTokens = 196, Temperature = 0 }))
             Console.Write(piece);
         Console.WriteLine();
+
+        if (args.Length > 1)                                 // a file of the same model that carries a chat template
+        {
+            using var chatModel = Stories.Load(args[1]);
+            IChatClient chat = chatModel.AsChatClient();     // the model's own chat template
+            ChatResponse reply = await chat.GetResponseAsync("Tell me a story.", new ChatOptions { Temperature = 0, MaxOutputTokens = 24 });
+            Console.WriteLine(reply.Text);
+        }
 
         [CompiledModel("stories260K")] public partial class Stories;
         """;
@@ -56,6 +65,10 @@ public class PackageTests(ITestOutputHelper log)
         string golden;
         using (var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson))))
             golden = doc.RootElement.GetProperty("cases").GetProperty("bos_only").GetProperty("decoded").GetString()!;
+        string chatGguf = TestPaths.StoriesWithChatTemplate;
+        var (chatCode, chatReply, chatErr) = HostProgramTests.Run(new Stories260K(), "generate", "--chat", "-p", "Tell me a story.", "--max-new", "24", "--temp", "0", "--model", chatGguf);
+        Assert.True(chatCode == 0, chatErr);
+        string expected = golden + "\n" + chatReply;
         string root = Path.Combine(Path.GetTempPath(), "ingot-package-test-" + Environment.ProcessId);
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         string feed = Path.Combine(root, "feed"), app = Path.Combine(root, "app");
@@ -95,17 +108,17 @@ public class PackageTests(ITestOutputHelper log)
             </configuration>
             """);
 
-        (code, o, e) = Exec("dotnet", app, "run", "--", gguf);
+        (code, o, e) = Exec("dotnet", app, "run", "--", gguf, chatGguf);
         Assert.True(code == 0, o + e);
-        Assert.Equal(golden + "\n", o);
+        Assert.Equal(expected, o);
 
         (code, o, e) = Exec("dotnet", app, "publish", "-r", "linux-x64", "-p:PublishAot=true", "-o", Path.Combine(app, "aot"));
         Assert.True(code == 0, o + e);
         var warnings = (o + e).Split('\n').Where(l => l.Contains("warning", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.True(warnings.Count == 0, "publish warnings:\n" + string.Join('\n', warnings));
-        (code, o, e) = Exec(Path.Combine(app, "aot", "App"), app, gguf);
+        (code, o, e) = Exec(Path.Combine(app, "aot", "App"), app, gguf, chatGguf);
         Assert.True(code == 0, e);
-        Assert.Equal(golden + "\n", o);
+        Assert.Equal(expected, o);
         Directory.Delete(root, recursive: true);
     }
 }

@@ -5,8 +5,8 @@ namespace Ingot.Generators.Emit
 {
     /// <summary>
     /// What an app calls on a causal LM (the README's "Use it from your app"): a static Load(path) that opens and owns the
-    /// GGUF file, and GenerateAsync, which streams a continuation through the runtime's TextGenerator with the file's own
-    /// tokenizer. The context defaults to 4096 tokens as llama.cpp's does (the trained context for learned positions).
+    /// GGUF file; GenerateAsync, which streams a continuation through the runtime's TextGenerator with the file's own
+    /// tokenizer; and AsChatClient, the runtime's ModelChatClient over the same generator. The context defaults to 4096 tokens as llama.cpp's does (the trained context for learned positions).
     /// </summary>
     internal static class AppApiEmitter
     {
@@ -60,6 +60,18 @@ namespace Ingot.Generators.Emit
             w.Line(gc);
             w.Line("public System.Collections.Generic.IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, System.Threading.CancellationToken cancellationToken = default) =>");
             w.Line("    Generator.GenerateAsync(prompt, options ?? new GenerationOptions(), cancellationToken);");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// This model as Microsoft.Extensions.AI's IChatClient, rendering conversations with its file's own chat template");
+            w.Line("/// (tokenizer.chat_template; a file without one is an InvalidModelFileException naming the key).");
+            w.Line("/// </summary>");
+            w.Line(gc);
+            w.Line("public Microsoft.Extensions.AI.IChatClient AsChatClient() =>");
+            w.Line("    AsChatClient(Ingot.Runtime.Chat.ChatTemplate.FromGguf(_weights ?? throw new InvalidOperationException(\"Load must be called before chatting\")));");
+            w.Line();
+            w.Line("/// <summary>This model as an IChatClient that renders conversations with <paramref name=\"template\"/>.</summary>");
+            w.Line(gc);
+            w.Line("public Microsoft.Extensions.AI.IChatClient AsChatClient(Ingot.Runtime.Chat.ChatTemplate template) => new Ingot.Runtime.Chat.ModelChatClient(this, Generator, template);");
             w.Line();
         }
 

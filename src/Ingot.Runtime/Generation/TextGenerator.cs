@@ -85,7 +85,12 @@ public sealed class TextGenerator
 
     private readonly List<int> _cached = new();
 
-    private Run Start(IReadOnlyList<int> promptIds, GenerationOptions options)
+    /// <summary>
+    /// Prefills <paramref name="promptIds"/> (reusing the cached prefix) and returns the run: each
+    /// <see cref="GenerationRun.MoveNext"/> samples one token and decodes it. The pull form of <see cref="Generate(IReadOnlyList{int}, GenerationOptions, Action{string}, CancellationToken)"/>
+    /// for callers that stop on their own (a stop sequence); one run at a time.
+    /// </summary>
+    public GenerationRun Start(IReadOnlyList<int> promptIds, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(promptIds);
         ArgumentNullException.ThrowIfNull(options);
@@ -131,17 +136,27 @@ public sealed class TextGenerator
         for (int i = reuse; i < ids.Length; i++) _cached.Add(ids[i]);
         ReusedPromptTokens = reuse;
         double prefill = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return new Run(this, stream, ids.Length, options, prefill);
+        return new GenerationRun(this, stream, ids.Length, options, prefill);
     }
 
     /// <summary>One generation's state; MoveNext does one sample (+ one decode) per call.</summary>
-    private sealed class Run(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
+    public sealed class GenerationRun
     {
+        private readonly TextGenerator owner;
+        private readonly ITokenTextStream stream;
+        private readonly int promptTokens;
+        private readonly GenerationOptions options;
+        private readonly double prefillSeconds;
+
+        internal GenerationRun(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds) =>
+            (this.owner, this.stream, this.promptTokens, this.options, this.prefillSeconds) = (owner, stream, promptTokens, options, prefillSeconds);
+
         private readonly long _start = Stopwatch.GetTimestamp();
         private int _generated;
         private bool _done, _flushed;
         private StopReason _reason;
 
+        /// <summary>The counts so far (the stop reason once MoveNext has returned false).</summary>
         public GenerationResult Result => new(promptTokens, _generated, _reason, prefillSeconds, Stopwatch.GetElapsedTime(_start).TotalSeconds);
 
         /// <summary>False once generation has stopped and the stream is flushed; <paramref name="text"/> may be empty.</summary>

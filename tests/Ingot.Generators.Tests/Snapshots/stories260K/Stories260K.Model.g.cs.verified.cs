@@ -322,5 +322,17 @@ namespace Ingot.Tests.Models
         public System.Collections.Generic.IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, System.Threading.CancellationToken cancellationToken = default) =>
             Generator.GenerateAsync(prompt, options ?? new GenerationOptions(), cancellationToken);
 
+        /// <summary>
+        /// This model as Microsoft.Extensions.AI's IChatClient, rendering conversations with its file's own chat template
+        /// (tokenizer.chat_template; a file without one is an InvalidModelFileException naming the key).
+        /// </summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public Microsoft.Extensions.AI.IChatClient AsChatClient() =>
+            AsChatClient(Ingot.Runtime.Chat.ChatTemplate.FromGguf(_weights ?? throw new InvalidOperationException("Load must be called before chatting")));
+
+        /// <summary>This model as an IChatClient that renders conversations with <paramref name="template"/>.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public Microsoft.Extensions.AI.IChatClient AsChatClient(Ingot.Runtime.Chat.ChatTemplate template) => new Ingot.Runtime.Chat.ModelChatClient(this, Generator, template);
+
     }
 }
