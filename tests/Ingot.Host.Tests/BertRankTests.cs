@@ -152,8 +152,8 @@ public class RerankVerbTests
         Assert.Equal(2, lines.Length);
         // [CLS] query [SEP] [SEP] doc [SEP]: bos 101, eos 102, the golden vocabulary has no separate separator id.
         var tokenizer = TokenizerCodec.FromGguf(GgufFile.Open(BertGguf)).Tokenizer;
-        int[] q = [.. tokenizer.EncodeToIds("hello", addSpecialTokens: false)];
-        int[] d = [.. tokenizer.EncodeToIds("world", addSpecialTokens: false)];
+        int[] q = [.. tokenizer.Tokenize("hello", addSpecialTokens: false)];
+        int[] d = [.. tokenizer.Tokenize("world", addSpecialTokens: false)];
         Assert.Equal([101, .. q, 102, 102, .. d, 102], enc.Inputs[0]);
         using var first = System.Text.Json.JsonDocument.Parse(lines[0]);
         Assert.Equal(0, first.RootElement.GetProperty("index").GetInt32());

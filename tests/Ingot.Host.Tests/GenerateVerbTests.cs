@@ -26,7 +26,7 @@ public class GenerateVerbTests
 
         using var file = GgufFile.Open(Gguf);
         var tok = Tokenizer.FromGguf(file);
-        var prompt = tok.EncodeToIds("Once upon a time", addSpecialTokens: true);
+        var prompt = tok.Tokenize("Once upon a time", addSpecialTokens: true);
         var all = new List<int>(prompt);
         // -n 12 = 12 positions with the prompt (llama2.c's steps): 12 - 5 + 1 = 8 new tokens.
         for (int i = 0; i < 12 - prompt.Count + 1; i++) all.Add(model.Next(all[^1]));

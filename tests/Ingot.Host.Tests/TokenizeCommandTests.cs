@@ -114,7 +114,7 @@ public class TokenizeCommandTests
         using var f = GgufFile.Open(Vocab("bert-bge"));
         var tokenizer = Runtime.Tokenization.Tokenizer.FromGguf(f);
         for (int i = 0; i < texts.Count; i++)
-            Assert.Equal(string.Join(' ', tokenizer.EncodeToIds(texts[i], addSpecialTokens: true)), lines[i]);
+            Assert.Equal(string.Join(' ', tokenizer.Tokenize(texts[i], addSpecialTokens: true)), lines[i]);
         Assert.EndsWith("7592 1010 2088 999 102", lines[1]); // "... hello, world!" [SEP]
     }
 

@@ -124,8 +124,8 @@ public class ByteLevelBpePreTokenizerTests
     {
         using var f = GgufFile.Open(VocabSuite.Gguf("gpt-neox"));
         var t = Assert.IsType<ByteLevelBpeTokenizer>(Tokenizer.FromGguf(f));
-        Assert.Equal("default", t.PreTokenizer.Name);
-        Assert.Equal("Hello, world! 123", t.Decode(t.EncodeToIds("Hello, world! 123")));
+        Assert.Equal("default", t.PreTokenizerRules.Name);
+        Assert.Equal("Hello, world! 123", t.Decode(t.Tokenize("Hello, world! 123")));
     }
 
     private static void Check(ByteLevelPreTokenizer p, string text, string[] expected)

@@ -33,7 +33,7 @@ public class HuggingFaceTokenizerTests
         var (inputs, outputs) = VocabSuite.Read(suite);
         for (int i = 0; i < inputs.Count; i++)
         {
-            var ids = hf.EncodeToIds(inputs[i]);
+            var ids = hf.Tokenize(inputs[i]);
             Assert.True(outputs[i].SequenceEqual(ids), $"{suite} case {i} {VocabSuite.Show(inputs[i])}: expected [{string.Join(' ', outputs[i])}], got [{string.Join(' ', ids)}]");
         }
     }
@@ -58,7 +58,7 @@ public class HuggingFaceTokenizerTests
         Assert.IsType<ByteLevelBpeTokenizer>(hf);
         AssertSuite("gpt-2", hf);
         Assert.Equal(50256, hf.EosTokenId);
-        Assert.Equal("Hello world", hf.Decode(hf.EncodeToIds("Hello world")));
+        Assert.Equal("Hello world", hf.Decode(hf.Tokenize("Hello world")));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class HuggingFaceTokenizerTests
         var hf = HuggingFaceTokenizer.FromFile(Path.Combine(dir, "tokenizer.json"));
         var (inputs, _) = VocabSuite.Read("deepseek-coder");
         foreach (string s in inputs)
-            Assert.True(reference.EncodeToIds(s).SequenceEqual(hf.EncodeToIds(s)), VocabSuite.Show(s));
+            Assert.True(reference.Tokenize(s).SequenceEqual(hf.Tokenize(s)), VocabSuite.Show(s));
     }
 
     [Fact]
@@ -129,14 +129,14 @@ public class HuggingFaceTokenizerTests
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true}""");
         var t = HuggingFaceTokenizer.FromFile(dir);
         Assert.IsType<SentencePieceBpeTokenizer>(t);
-        Assert.Equal([8], t.EncodeToIds("ab"));            // ▁ a → ▁a (rank 0), then ▁a b (rank 2); never a b (rank 1)
-        Assert.Equal([1, 3, 5], t.EncodeToIds("b", addSpecialTokens: true)); // BOS from tokenizer_config.json
-        Assert.Equal([3, 9], t.EncodeToIds("c"));          // byte fallback <0x63>
-        Assert.Equal([3, 0], t.EncodeToIds("d"));          // no byte piece: <unk>
+        Assert.Equal([8], t.Tokenize("ab"));            // ▁ a → ▁a (rank 0), then ▁a b (rank 2); never a b (rank 1)
+        Assert.Equal([1, 3, 5], t.Tokenize("b", addSpecialTokens: true)); // BOS from tokenizer_config.json
+        Assert.Equal([3, 9], t.Tokenize("c"));          // byte fallback <0x63>
+        Assert.Equal([3, 0], t.Tokenize("d"));          // no byte piece: <unk>
         Assert.Equal("ab", t.Decode([8]));
         // `ingot tokenize DIR` and `ingot tokenize DIR/tokenizer.json` take the same path
-        Assert.Equal([8], Ingot.Cli.Commands.TokenizeCommand.Load(dir).EncodeToIds("ab"));
-        Assert.Equal([8], Ingot.Cli.Commands.TokenizeCommand.Load(Path.Combine(dir, "tokenizer.json")).EncodeToIds("ab"));
+        Assert.Equal([8], Ingot.Cli.Commands.TokenizeCommand.Load(dir).Tokenize("ab"));
+        Assert.Equal([8], Ingot.Cli.Commands.TokenizeCommand.Load(Path.Combine(dir, "tokenizer.json")).Tokenize("ab"));
     }
 
     [Fact]
@@ -184,7 +184,7 @@ public class HuggingFaceTokenizerTests
         var reference = Tokenizer.FromGguf(gguf);
         Assert.Equal(reference.VocabSize, hf.VocabSize);
         Assert.Equal<(int?, int?, bool, bool)>((1, 2, true, false), (hf.BosTokenId, hf.EosTokenId, hf.AddBosToken, hf.AddEosToken));
-        Assert.Equal(reference.EncodeToIds("Hello world", addSpecialTokens: true), hf.EncodeToIds("Hello world", addSpecialTokens: true));
+        Assert.Equal(reference.Tokenize("Hello world", addSpecialTokens: true), hf.Tokenize("Hello world", addSpecialTokens: true));
     }
 
     /// <summary>UnigramTests' vocabulary as a T5-style tokenizer.json: [piece, score] pairs, Precompiled charsmap, Metaspace.</summary>
@@ -236,20 +236,20 @@ public class HuggingFaceTokenizerTests
         foreach (var row in UnigramTests.PrefixCases())
         {
             string text = (string)row[0];
-            Assert.Equal((int[])row[1], hf.EncodeToIds(text));
-            Assert.Equal(direct.EncodeToIds(text, addSpecialTokens: true), hf.EncodeToIds(text, addSpecialTokens: true));
+            Assert.Equal((int[])row[1], hf.Tokenize(text));
+            Assert.Equal(direct.Tokenize(text, addSpecialTokens: true), hf.Tokenize(text, addSpecialTokens: true));
         }
-        Assert.Equal([3, 13], hf.EncodeToIds("ｘy")); // the base64 charsmap came through
+        Assert.Equal([3, 13], hf.Tokenize("ｘy")); // the base64 charsmap came through
 
         var squeezed = Assert.IsType<UnigramTokenizer>(Tokenizer.FromHuggingFace(WriteUnigramJson("never", removeExtraWhitespaces: true, "never")));
         Assert.False(squeezed.AddSpacePrefix);
         Assert.True(squeezed.RemoveExtraWhitespaces);
         // llama.cpp's UGM prepends "▁" whenever it squeezes spaces, whatever add_space_prefix says: ▁ a ▁ b
-        Assert.Equal([3, 4, 3, 5], squeezed.EncodeToIds("a   b"));
+        Assert.Equal([3, 4, 3, 5], squeezed.Tokenize("a   b"));
         var bare = Assert.IsType<UnigramTokenizer>(Tokenizer.FromHuggingFace(WriteUnigramJson("bare", removeExtraWhitespaces: false, "never")));
         Assert.False(bare.AddSpacePrefix);
         Assert.False(bare.RemoveExtraWhitespaces);
-        Assert.Equal([4, 3, 3, 5], bare.EncodeToIds("a  b")); // a ▁ ▁ b: no prefix, spaces kept
+        Assert.Equal([4, 3, 3, 5], bare.Tokenize("a  b")); // a ▁ ▁ b: no prefix, spaces kept
     }
 
     [Fact]

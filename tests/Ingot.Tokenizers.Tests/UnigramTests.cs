@@ -71,7 +71,7 @@ public class UnigramTests
     public void Viterbi_AddSpacePrefix(string text, int[] expected)
     {
         var t = Make();
-        Assert.Equal(expected, t.EncodeToIds(text));
+        Assert.Equal(expected, t.Tokenize(text));
         Assert.Equal(expected.Length, t.CountTokens(text));
     }
 
@@ -80,16 +80,16 @@ public class UnigramTests
     {
         var t = Make();
         // "▁a</s>": '<' '/' 's' '>' have no pieces → one merged [UNK].
-        Assert.Equal([Mark, A, Unk], t.EncodeToIds("a</s>", parseSpecialTokens: false));
-        Assert.Equal([Mark, A, SepUser, Mark, B], t.EncodeToIds("a<sep>b", parseSpecialTokens: false));
+        Assert.Equal([Mark, A, Unk], t.Tokenize("a</s>", parseSpecialTokens: false));
+        Assert.Equal([Mark, A, SepUser, Mark, B], t.Tokenize("a<sep>b", parseSpecialTokens: false));
     }
 
     [Fact]
     public void AddSpecialTokens_AppendsEosOnly()
     {
         var t = Make();
-        Assert.Equal([MarkAB, Eos], t.EncodeToIds("ab", addSpecialTokens: true));
-        Assert.Equal([Eos], t.EncodeToIds("", addSpecialTokens: true));
+        Assert.Equal([MarkAB, Eos], t.Tokenize("ab", addSpecialTokens: true));
+        Assert.Equal([Eos], t.Tokenize("", addSpecialTokens: true));
         Assert.Null(t.BosTokenId);
         Assert.True(t.IsEndOfGeneration(Eos));
     }
@@ -98,22 +98,22 @@ public class UnigramTests
     public void NoSpacePrefix()
     {
         var t = Make(addSpacePrefix: false);
-        Assert.Equal([XY], t.EncodeToIds("xy"));
+        Assert.Equal([XY], t.Tokenize("xy"));
         // "ab▁c": ab(-3.5) ▁(-3) c(-2.5) = -9 beats a+b+▁+c = -9.5.
-        Assert.Equal([AB, Mark, C], t.EncodeToIds("ab c"));
+        Assert.Equal([AB, Mark, C], t.Tokenize("ab c"));
         // "abc" without the prefix: a+bc = -5 beats ab+c = -6, abc = -7.
-        Assert.Equal([A, BC], t.EncodeToIds("abc"));
+        Assert.Equal([A, BC], t.Tokenize("abc"));
     }
 
     [Fact]
     public void RemoveExtraWhitespaces_TrimsAndCollapses()
     {
         var t = Make(removeExtraWhitespaces: true);
-        Assert.Equal([Mark, A, Mark, B], t.EncodeToIds("  a   b  "));
-        Assert.Empty(t.EncodeToIds("    "));
-        Assert.Equal([MarkAB], t.EncodeToIds("ab"));
+        Assert.Equal([Mark, A, Mark, B], t.Tokenize("  a   b  "));
+        Assert.Empty(t.Tokenize("    "));
+        Assert.Equal([MarkAB], t.Tokenize("ab"));
         // With the option every word gets its ▁ even without add_space_prefix (llama.cpp's rule).
-        Assert.Equal([MarkAB], Make(addSpacePrefix: false, removeExtraWhitespaces: true).EncodeToIds(" ab"));
+        Assert.Equal([MarkAB], Make(addSpacePrefix: false, removeExtraWhitespaces: true).Tokenize(" ab"));
     }
 
     [Fact]
@@ -121,9 +121,9 @@ public class UnigramTests
     {
         var t = Make(extra: [("<0x5A>", 6, 0)]); // 15 = byte 'Z'
         Assert.True(t.ByteFallback);
-        Assert.Equal([Mark, A, 15, B], t.EncodeToIds("aZb"));
-        Assert.Equal([Mark, A, 15, 15, B], t.EncodeToIds("aZZb"));
-        Assert.Equal([Mark, A, Unk, B], t.EncodeToIds("a🙂b")); // F0 9F 99 82 have no byte pieces
+        Assert.Equal([Mark, A, 15, B], t.Tokenize("aZb"));
+        Assert.Equal([Mark, A, 15, 15, B], t.Tokenize("aZZb"));
+        Assert.Equal([Mark, A, Unk, B], t.Tokenize("a🙂b")); // F0 9F 99 82 have no byte pieces
         Assert.Equal("aZZb", t.Decode([Mark, A, 15, 15, B]));
         Assert.False(Make().ByteFallback);
     }
@@ -137,7 +137,7 @@ public class UnigramTests
     public void Decode_RoundTrips_WithoutUnknowns(string text)
     {
         var t = Make();
-        var ids = t.EncodeToIds(text);
+        var ids = t.Tokenize(text);
         Assert.DoesNotContain(Unk, ids);
         Assert.Equal(text.Replace("<sep>", "<sep> "), t.Decode(ids)); // the fragment after <sep> got its own ▁
     }
@@ -190,11 +190,11 @@ public class UnigramTests
     public void PrecompiledCharsmap_ReplacesLongestPrefixes_BeforeTheSpaceRules()
     {
         var t = Make(charsmap: Charsmap());
-        Assert.Equal([Mark, XY], t.EncodeToIds("ｘy"));
-        Assert.Equal([Mark, A, Mark, B], t.EncodeToIds("a\u3000b")); // mapped to a space, then escaped as ▁
-        Assert.Equal([Mark, A, Unk, B], t.EncodeToIds("a\u3001b"));  // E3 80 81: a prefix of an entry only — no replacement
+        Assert.Equal([Mark, XY], t.Tokenize("ｘy"));
+        Assert.Equal([Mark, A, Mark, B], t.Tokenize("a\u3000b")); // mapped to a space, then escaped as ▁
+        Assert.Equal([Mark, A, Unk, B], t.Tokenize("a\u3001b"));  // E3 80 81: a prefix of an entry only — no replacement
         // Without the charsmap those characters have no pieces.
-        Assert.Equal(new[] { Mark, Unk }, Make().EncodeToIds("ｘy").Take(2).ToArray());
+        Assert.Equal(new[] { Mark, Unk }, Make().Tokenize("ｘy").Take(2).ToArray());
     }
 
     private static string WriteGguf(Action<GgufWriter>? edit = null)
@@ -234,10 +234,10 @@ public class UnigramTests
             foreach (var row in PrefixCases())
             {
                 string text = (string)row[0];
-                Assert.Equal((int[])row[1], t.EncodeToIds(text));
-                Assert.Equal(direct.EncodeToIds(text, addSpecialTokens: true), t.EncodeToIds(text, addSpecialTokens: true));
+                Assert.Equal((int[])row[1], t.Tokenize(text));
+                Assert.Equal(direct.Tokenize(text, addSpecialTokens: true), t.Tokenize(text, addSpecialTokens: true));
             }
-            Assert.Equal([Mark, XY], t.EncodeToIds("ｘy")); // the charsmap came through
+            Assert.Equal([Mark, XY], t.Tokenize("ｘy")); // the charsmap came through
         }
         finally { File.Delete(path); }
     }

@@ -7,7 +7,8 @@ namespace Ingot.Tokenizers.Tests;
 
 /// <summary>
 /// llama.cpp's tokenizer test suites (../shared/vocab): a vocabulary-only GGUF, NAME.gguf.inp (cases, each ended by a
-/// line reading exactly <c>__ggml_vocab_test__</c>) and NAME.gguf.out (one line of ids per case, no BOS/EOS).
+/// line reading exactly <c>__ggml_vocab_test__</c>) and NAME.gguf.out (one line of ids per case, no BOS/EOS). Every
+/// case runs through Microsoft.ML.Tokenizers' API (<see cref="CheckThroughMlNet"/>).
 /// </summary>
 internal static class VocabSuite
 {
@@ -67,6 +68,31 @@ internal static class VocabSuite
         return (inputs, outputs);
     }
 
+    /// <summary>
+    /// One suite case through Microsoft.ML.Tokenizers' API (our tokenizer as an ML.NET Tokenizer, no BOS/EOS added):
+    /// EncodeToIds gives llama.cpp's ids, CountTokens their count, EncodeToTokens the same ids with spans inside the
+    /// text, in order. Where the ids decode back to the text, the spans tile it exactly.
+    /// </summary>
+    public static void CheckThroughMlNet(string suite, int i, Tokenizer ours, string input, int[] expected, bool parseSpecialTokens = true)
+    {
+        Microsoft.ML.Tokenizers.Tokenizer ml = ours.WithEncodeDefaults(addSpecialTokens: false, parseSpecialTokens);
+        var ids = ml.EncodeToIds(input);
+        if (!ids.SequenceEqual(expected))
+            Assert.Fail($"{suite} case {i} {Show(input)} (parseSpecial={parseSpecialTokens}):\n  expected [{string.Join(' ', expected)}]\n  actual   [{string.Join(' ', ids)}]");
+        Assert.Equal(expected.Length, ml.CountTokens(input));
+        var tokens = ml.EncodeToTokens(input, out _);
+        Assert.Equal(expected, tokens.Select(t => t.Id));
+        int previous = 0;
+        foreach (var t in tokens)
+        {
+            var (start, length) = t.Offset.GetOffsetAndLength(input.Length);
+            Assert.True(start >= previous && start + length <= input.Length, $"{suite} case {i}: span {t.Offset} of {t.Value} after {previous}");
+            previous = start;
+        }
+        if (ml.Decode(expected) == input && ours is not WordPieceTokenizer)
+            Assert.Equal(input, string.Concat(tokens.Select(t => input[t.Offset])));
+    }
+
     /// <summary>A readable form of a case for failure messages (escapes, code points of non-ASCII).</summary>
     public static string Show(string s)
     {
@@ -124,10 +150,7 @@ public class VocabSuiteTests
         Assert.True(inputs.Count >= 40, $"{suite}: only {inputs.Count} cases");
         for (int i = 0; i < inputs.Count; i++)
         {
-            var actual = tokenizer.EncodeToIds(inputs[i], addSpecialTokens: false, parseSpecialTokens: true);
-            if (!actual.SequenceEqual(outputs[i]))
-                Assert.Fail($"{suite} case {i} {VocabSuite.Show(inputs[i])}:\n  expected [{string.Join(' ', outputs[i])}]\n  actual   [{string.Join(' ', actual)}]");
-            Assert.Equal(outputs[i].Length, tokenizer.CountTokens(inputs[i]));
+            VocabSuite.CheckThroughMlNet(suite, i, tokenizer, inputs[i], outputs[i]);
         }
     }
 
@@ -140,7 +163,7 @@ public class VocabSuiteTests
         for (int i = 0; i < inputs.Count; i++)
         {
             string text = inputs[i];
-            string decoded = tokenizer.Decode(tokenizer.EncodeToIds(text));
+            string decoded = tokenizer.Decode(tokenizer.Tokenize(text));
             if (tokenizer is SentencePieceBpeTokenizer)
             {
                 // SentencePiece BPE is lossless: byte fallback covers every character, and the decoder drops exactly
@@ -153,7 +176,7 @@ public class VocabSuiteTests
                 // reproduces the ids (when no word became [UNK], which decodes to nothing).
                 var unk = ((WordPieceTokenizer)tokenizer).UnknownTokenId;
                 if (outputs[i].Contains(unk ?? -1)) continue;
-                var again = tokenizer.EncodeToIds(decoded);
+                var again = tokenizer.Tokenize(decoded);
                 Assert.True(again.SequenceEqual(outputs[i]),
                     $"{suite} case {i}: decoded {VocabSuite.Show(decoded)} re-encodes to [{string.Join(' ', again)}], not [{string.Join(' ', outputs[i])}]");
             }

@@ -26,17 +26,17 @@ public class WordPieceTests
     [Fact]
     public void AddSpecialTokens_WrapsInClsAndSep()
     {
-        Assert.Equal([Cls, Hello, World, Sep], Bert.EncodeToIds("Hello world", addSpecialTokens: true));
-        Assert.Equal([Cls, Sep], Bert.EncodeToIds("", addSpecialTokens: true));
-        Assert.Equal([Hello, World], Bert.EncodeToIds("Hello world"));
+        Assert.Equal([Cls, Hello, World, Sep], Bert.Tokenize("Hello world", addSpecialTokens: true));
+        Assert.Equal([Cls, Sep], Bert.Tokenize("", addSpecialTokens: true));
+        Assert.Equal([Hello, World], Bert.Tokenize("Hello world"));
     }
 
     [Fact]
     public void SpecialTokenText_IsParsedOnlyWhenAsked()
     {
-        Assert.Equal([Cls, Hello, Sep], Bert.EncodeToIds("[CLS] hello[SEP]"));
-        Assert.Equal([Unk], Bert.EncodeToIds("[UNK]"));
-        var literal = Bert.EncodeToIds("[CLS] hello[SEP]", parseSpecialTokens: false);
+        Assert.Equal([Cls, Hello, Sep], Bert.Tokenize("[CLS] hello[SEP]"));
+        Assert.Equal([Unk], Bert.Tokenize("[UNK]"));
+        var literal = Bert.Tokenize("[CLS] hello[SEP]", parseSpecialTokens: false);
         Assert.DoesNotContain(Cls, literal);
         Assert.DoesNotContain(Sep, literal);
         Assert.Equal(1031, literal[0]); // "[" is punctuation: a word of its own
@@ -46,26 +46,26 @@ public class WordPieceTests
     [Fact]
     public void Normalization_LowercasesAndStripsAccents()
     {
-        Assert.Equal(Bert.EncodeToIds("fuhrer"), Bert.EncodeToIds("Führer"));
-        Assert.Equal([11865, 17875], Bert.EncodeToIds("fuhrer")); // "▁fu" + "hrer"
-        Assert.Equal([7668], Bert.EncodeToIds("Café"));
+        Assert.Equal(Bert.Tokenize("fuhrer"), Bert.Tokenize("Führer"));
+        Assert.Equal([11865, 17875], Bert.Tokenize("fuhrer")); // "▁fu" + "hrer"
+        Assert.Equal([7668], Bert.Tokenize("Café"));
     }
 
     [Fact]
     public void Punctuation_Splits_ControlCharactersVanish_WhitespaceSeparates()
     {
-        Assert.Equal([Hello, Comma, World, Bang], Bert.EncodeToIds("hello,world!"));
-        Assert.Equal([Hello, World], Bert.EncodeToIds("hel\u0000lo\u200B\tworld\u3000")); // NUL and ZWSP (Cf) dropped
-        Assert.Empty(Bert.EncodeToIds(" \t\n\u00A0 "));
+        Assert.Equal([Hello, Comma, World, Bang], Bert.Tokenize("hello,world!"));
+        Assert.Equal([Hello, World], Bert.Tokenize("hel\u0000lo\u200B\tworld\u3000")); // NUL and ZWSP (Cf) dropped
+        Assert.Empty(Bert.Tokenize(" \t\n\u00A0 "));
     }
 
     [Fact]
     public void UnknownWord_IsOneUnk_EvenWhenPartlyMatched()
     {
         // "🦙" has no piece: the word is one [UNK]; the rest is unaffected.
-        Assert.Equal([Hello, Unk, World], Bert.EncodeToIds("hello 🦙 world"));
+        Assert.Equal([Hello, Unk, World], Bert.Tokenize("hello 🦙 world"));
         // "hello🦙": "▁hello" matches, then no piece for "🦙": the whole word becomes a single [UNK].
-        Assert.Equal([Unk, World], Bert.EncodeToIds("hello🦙 world"));
+        Assert.Equal([Unk, World], Bert.Tokenize("hello🦙 world"));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public class WordPieceTests
     [Fact]
     public void StreamDecoder_AgreesWithDecode()
     {
-        var ids = Bert.EncodeToIds("Hello, y'all! How are you ?我想在apple工作", addSpecialTokens: true);
+        var ids = Bert.Tokenize("Hello, y'all! How are you ?我想在apple工作", addSpecialTokens: true);
         var stream = Bert.CreateStreamDecoder();
         string streamed = string.Concat(ids.Select(stream.Append)) + stream.Flush();
         Assert.Equal(Bert.Decode(ids), streamed);
@@ -95,9 +95,9 @@ public class WordPieceTests
     public void Nfd_KeepsOnlyTheBaseCharacter()
     {
         // Each character becomes the first code point of its canonical decomposition (then lowercased).
-        Assert.Equal(Bert.EncodeToIds("aeiou naive"), Bert.EncodeToIds("ÅÉÎÕÜ naïve"));
-        Assert.Equal(Bert.EncodeToIds("\u1112"), Bert.EncodeToIds("한")); // Hangul syllable → its leading jamo
-        Assert.NotEqual([Unk], Bert.EncodeToIds("\u1112"));
+        Assert.Equal(Bert.Tokenize("aeiou naive"), Bert.Tokenize("ÅÉÎÕÜ naïve"));
+        Assert.Equal(Bert.Tokenize("\u1112"), Bert.Tokenize("한")); // Hangul syllable → its leading jamo
+        Assert.NotEqual([Unk], Bert.Tokenize("\u1112"));
     }
 
     private static string WriteVocab(Action<GgufWriter> edit)
@@ -124,7 +124,7 @@ public class WordPieceTests
         {
             using var f = GgufFile.Open(path);
             var t = Assert.IsType<WordPieceTokenizer>(Tokenizer.FromGguf(f));
-            Assert.Equal([2, 4, 5, 4, 1, 3], t.EncodeToIds("ab A c", addSpecialTokens: true));
+            Assert.Equal([2, 4, 5, 4, 1, 3], t.Tokenize("ab A c", addSpecialTokens: true));
             Assert.Equal("ab a", t.Decode([2, 4, 5, 4, 3]));
         }
         finally { File.Delete(path); }

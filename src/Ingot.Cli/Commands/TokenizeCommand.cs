@@ -49,7 +49,7 @@ public sealed class TokenizeCommand : ICliCommand
         if (!jsonl)
         {
             if (text == "-") text = input.ReadToEnd();
-            AppendIds(line, tokenizer.EncodeToIds(text!, addSpecial, parseSpecial));
+            AppendIds(line, tokenizer.Tokenize(text!, addSpecial, parseSpecial));
             output.Write(line.Append('\n'));
             output.Flush();
             return 0;
@@ -60,7 +60,7 @@ public sealed class TokenizeCommand : ICliCommand
         while (input.ReadLine() is { } json)
         {
             number++;
-            AppendIds(line, tokenizer.EncodeToIds(ParseJsonString(json, number), addSpecial, parseSpecial));
+            AppendIds(line, tokenizer.Tokenize(ParseJsonString(json, number), addSpecial, parseSpecial));
             line.Append('\n');
             if (line.Length >= 1 << 16)
             {

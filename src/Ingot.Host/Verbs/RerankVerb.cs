@@ -51,8 +51,8 @@ public sealed class RerankVerb : IHostVerb
             int bos = tokenizer.BosTokenId ?? throw new InvalidDataException("the tokenizer has no BOS ([CLS]) token");
             int eos = tokenizer.EosTokenId ?? throw new InvalidDataException("the tokenizer has no EOS ([SEP]) token");
             int sep = weights.TryGetInt("tokenizer.ggml.seperator_token_id", out long s) ? (int)s : eos;
-            var q = tokenizer.EncodeToIds(query!, addSpecialTokens: false);
-            foreach (var doc in docs) inputs.Add([bos, .. q, eos, sep, .. tokenizer.EncodeToIds(doc, addSpecialTokens: false), eos]);
+            var q = tokenizer.Tokenize(query!, addSpecialTokens: false);
+            foreach (var doc in docs) inputs.Add([bos, .. q, eos, sep, .. tokenizer.Tokenize(doc, addSpecialTokens: false), eos]);
         }
 
         EncoderBatches.Fit(inputs, model.MaxTokens, truncate);

@@ -41,7 +41,7 @@ public sealed class TokenizerCodec(Tokenizer tokenizer, IReadOnlySet<int>? endOf
     }
 
     /// <summary>Adds BOS (and EOS) exactly as the model's metadata says; special-token text in the prompt is parsed.</summary>
-    public IReadOnlyList<int> EncodePrompt(string text) => Tokenizer.EncodeToIds(text, addSpecialTokens: true, parseSpecialTokens: true);
+    public IReadOnlyList<int> EncodePrompt(string text) => Tokenizer.Tokenize(text, addSpecialTokens: true, parseSpecialTokens: true);
 
     public int? BosTokenId => Tokenizer.BosTokenId;
 

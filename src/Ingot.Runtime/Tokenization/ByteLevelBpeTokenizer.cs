@@ -65,7 +65,7 @@ public sealed class ByteLevelBpeTokenizer : Tokenizer
 
         _tokens = tokens.Select((t, i) => string.IsNullOrEmpty(t) ? $"[EMPTY_{i}]" : t).ToArray();
         _types = (int[])tokenTypes.Clone();
-        PreTokenizer = preTokenizer;
+        PreTokenizerRules = preTokenizer;
         BosTokenId = bos;
         EosTokenId = eos;
         AddBosToken = addBos;
@@ -144,12 +144,15 @@ public sealed class ByteLevelBpeTokenizer : Tokenizer
         return tokenizer;
     }
 
-    public ByteLevelPreTokenizer PreTokenizer { get; }
+    /// <summary>llama.cpp's pre-tokenizer regexes for this vocabulary (ML.NET's PreTokenizer property is another type: it stays null).</summary>
+    public ByteLevelPreTokenizer PreTokenizerRules { get; }
 
     /// <summary>A word that is itself a token is emitted whole, without merging (llama.cpp's ignore_merges, Llama 3).</summary>
     public bool IgnoreMerges { get; init; }
 
     public override int VocabSize => _tokens.Length;
+
+    public override string PieceText(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), id, "token id outside the vocabulary");
     public override int? BosTokenId { get; }
     public override int? EosTokenId { get; }
     public override bool AddBosToken { get; }
@@ -169,7 +172,7 @@ public sealed class ByteLevelBpeTokenizer : Tokenizer
         lock (_cacheLock) _cache.Clear();
     }
 
-    public override IReadOnlyList<int> EncodeToIds(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
+    public override IReadOnlyList<int> Tokenize(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
@@ -201,7 +204,7 @@ public sealed class ByteLevelBpeTokenizer : Tokenizer
     {
         var pieces = scratch.Pieces;
         pieces.Clear();
-        PreTokenizer.Split(text, scratch.PreTokenizer, pieces);
+        PreTokenizerRules.Split(text, scratch.PreTokenizer, pieces);
         foreach (var (start, length) in pieces)
         {
             ReadOnlySpan<char> word = text.Slice(start, length);

@@ -88,6 +88,8 @@ public sealed class SentencePieceBpeTokenizer : Tokenizer
         new(v.Tokens, v.Scores, v.TokenTypes, v.Bos, v.Eos, v.Unk, v.AddBos, v.AddEos, addSpacePrefix);
 
     public override int VocabSize => _pieces.Length;
+
+    public override string PieceText(int id) => (uint)id < (uint)_pieces.Length ? _pieces[id] : throw new ArgumentOutOfRangeException(nameof(id), id, "token id outside the vocabulary");
     public override int? BosTokenId { get; }
     public override int? EosTokenId { get; }
     public int? UnknownTokenId { get; }
@@ -101,7 +103,7 @@ public sealed class SentencePieceBpeTokenizer : Tokenizer
     /// </summary>
     public bool RemoveExtraWhitespaces { get; init; }
 
-    public override IReadOnlyList<int> EncodeToIds(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
+    public override IReadOnlyList<int> Tokenize(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
     {
         var ids = new List<int>();
         if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) ids.Add(bos);

@@ -1,13 +1,24 @@
+using System.Buffers;
 using System.Text;
 using Ingot.Formats;
+using Microsoft.ML.Tokenizers;
 
 namespace Ingot.Runtime.Tokenization;
 
 /// <summary>
-/// Text ↔ token ids, shaped like Microsoft.ML.Tokenizers (EncodeToIds, Decode, CountTokens) so either can be swapped in.
+/// Text ↔ token ids, exactly as llama.cpp tokenizes, and a <c>Microsoft.ML.Tokenizers.Tokenizer</c>: code that takes
+/// ML.NET's tokenizer takes ours.
+/// <list type="bullet">
+/// <item><see cref="Tokenize"/> is llama.cpp's <c>llama_tokenize(text, add_special, parse_special)</c>.</item>
+/// <item>ML.NET's API (EncodeToIds, EncodeToTokens with offsets, CountTokens, Decode) encodes with
+/// <see cref="AddSpecialTokens"/> and <see cref="ParseSpecialTokens"/>. By default no BOS/EOS is added and special-token
+/// text is parsed, as llama.cpp's tokenizer suites run; <see cref="WithEncodeDefaults"/> gives a tokenizer with other
+/// defaults (ML.NET's LlamaTokenizer and BertTokenizer add theirs). ML.NET's switches to skip normalization or
+/// pre-tokenization have no llama.cpp equivalent and throw.</item>
+/// </list>
 /// One factory per source; <see cref="FromGguf"/> reads llama.cpp's tokenizer.ggml.* metadata.
 /// </summary>
-public abstract class Tokenizer
+public abstract class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
 {
     public abstract int VocabSize { get; }
     public abstract int? BosTokenId { get; }
@@ -15,17 +26,100 @@ public abstract class Tokenizer
     public abstract bool AddBosToken { get; }
     public abstract bool AddEosToken { get; }
 
-    public abstract IReadOnlyList<int> EncodeToIds(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true);
-
-    public virtual int CountTokens(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true) =>
-        EncodeToIds(text, addSpecialTokens, parseSpecialTokens).Count;
+    /// <summary>llama.cpp's llama_tokenize: BOS/EOS as the model adds them when <paramref name="addSpecialTokens"/>; special-token text becomes its token when <paramref name="parseSpecialTokens"/>.</summary>
+    public abstract IReadOnlyList<int> Tokenize(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true);
 
     /// <summary>The bytes a token stands for (UTF-8 fragments for byte tokens), without special-token text unless asked.</summary>
     public abstract void AppendTokenBytes(int id, List<byte> bytes, bool includeSpecialTokens, bool afterBos);
 
     public virtual bool IsEndOfGeneration(int id) => id == EosTokenId;
 
-    public string Decode(IEnumerable<int> ids, bool includeSpecialTokens = false)
+    /// <summary>Whether ML.NET's encode methods add BOS/EOS as the model does (false unless set by <see cref="WithEncodeDefaults"/>).</summary>
+    public bool AddSpecialTokens { get; private set; }
+
+    /// <summary>Whether ML.NET's encode methods turn special-token text into its token (true unless set by <see cref="WithEncodeDefaults"/>).</summary>
+    public bool ParseSpecialTokens { get; private set; } = true;
+
+    /// <summary>This tokenizer (sharing its tables) with other defaults for ML.NET's encode methods.</summary>
+    public Tokenizer WithEncodeDefaults(bool addSpecialTokens, bool parseSpecialTokens = true)
+    {
+        var t = (Tokenizer)MemberwiseClone();
+        t.AddSpecialTokens = addSpecialTokens;
+        t.ParseSpecialTokens = parseSpecialTokens;
+        return t;
+    }
+
+    /// <summary>
+    /// Each id's span in <paramref name="text"/> ((start, end) in UTF-16 units, end exclusive) for
+    /// <c>Tokenize(text, addSpecialTokens, …)</c>'s ids. By default from decoding, exact when the ids decode back to
+    /// the text (see <see cref="TokenOffsets"/>); WordPiece maps its matches.
+    /// </summary>
+    public virtual IReadOnlyList<(int Start, int End)> Offsets(string text, IReadOnlyList<int> ids, bool addSpecialTokens) =>
+        TokenOffsets.ByDecoding(this, text, ids, addSpecialTokens);
+
+    /// <summary>ML.NET's encoding: <see cref="Tokenize"/> with this tokenizer's defaults, cut to MaxTokenCount.</summary>
+    protected override EncodeResults<int> EncodeToIds(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        string s = Input(text, textSpan, settings);
+        var ids = Tokenize(s, AddSpecialTokens, ParseSpecialTokens);
+        if (settings.MaxTokenCount >= ids.Count) return new EncodeResults<int> { Tokens = ids, CharsConsumed = s.Length };
+        int n = settings.MaxTokenCount;
+        var offsets = Offsets(s, ids, AddSpecialTokens);
+        return new EncodeResults<int> { Tokens = ids.Take(n).ToArray(), CharsConsumed = n == 0 ? 0 : offsets[n - 1].End };
+    }
+
+    /// <summary>ML.NET's tokens: id, the vocabulary's piece, and its span in the input.</summary>
+    protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        string s = Input(text, textSpan, settings);
+        var ids = Tokenize(s, AddSpecialTokens, ParseSpecialTokens);
+        var offsets = Offsets(s, ids, AddSpecialTokens);
+        int n = Math.Min(ids.Count, settings.MaxTokenCount);
+        var tokens = new EncodedToken[n];
+        for (int i = 0; i < n; i++) tokens[i] = new EncodedToken(ids[i], PieceText(ids[i]), new Range(offsets[i].Start, offsets[i].End));
+        return new EncodeResults<EncodedToken> { Tokens = tokens, CharsConsumed = n == ids.Count ? s.Length : n == 0 ? 0 : offsets[n - 1].End };
+    }
+
+    protected override int CountTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings) =>
+        EncodeToIds(text, textSpan, settings).Tokens.Count;
+
+    /// <summary>The text of a token as its vocabulary spells it (byte-level BPE's Ġ form, SentencePiece's ▁, WordPiece's ##).</summary>
+    public abstract string PieceText(int id);
+
+    private static string Input(string? text, ReadOnlySpan<char> span, EncodeSettings settings)
+    {
+        if (!settings.ConsiderNormalization || !settings.ConsiderPreTokenization)
+            throw new NotSupportedException("llama.cpp's tokenizers always normalize and pre-tokenize: considerNormalization and considerPreTokenization must be true");
+        if (settings.MaxTokenCount < 0) throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxTokenCount, "MaxTokenCount must be >= 0");
+        return text ?? span.ToString();
+    }
+
+    /// <summary>ML.NET's Decode: the text of the ids, special tokens left out (as <see cref="Decode(IEnumerable{int}, bool)"/> with false).</summary>
+    public override string Decode(IEnumerable<int> ids) => Decode(ids, includeSpecialTokens: false);
+
+    /// <summary>ML.NET's Decode into a buffer: whole tokens' text while it fits.</summary>
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        idsConsumed = 0;
+        charsWritten = 0;
+        var decoder = CreateStreamDecoder();
+        foreach (int id in ids)
+        {
+            string piece = decoder.Append(id);
+            if (piece.Length > destination.Length - charsWritten) return OperationStatus.DestinationTooSmall;
+            piece.AsSpan().CopyTo(destination[charsWritten..]);
+            charsWritten += piece.Length;
+            idsConsumed++;
+        }
+        string tail = decoder.Flush();
+        if (tail.Length > destination.Length - charsWritten) return OperationStatus.DestinationTooSmall;
+        tail.AsSpan().CopyTo(destination[charsWritten..]);
+        charsWritten += tail.Length;
+        return OperationStatus.Done;
+    }
+
+    public string Decode(IEnumerable<int> ids, bool includeSpecialTokens)
     {
         var bytes = new List<byte>();
         int prev = -1;

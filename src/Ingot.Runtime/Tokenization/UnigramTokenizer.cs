@@ -147,6 +147,8 @@ public sealed class UnigramTokenizer : Tokenizer
     }
 
     public override int VocabSize => _pieces.Length;
+
+    public override string PieceText(int id) => (uint)id < (uint)_pieces.Length ? _pieces[id] : throw new ArgumentOutOfRangeException(nameof(id), id, "token id outside the vocabulary");
     public override int? BosTokenId { get; }
     public override int? EosTokenId { get; }
     public int? UnknownTokenId { get; }
@@ -157,7 +159,7 @@ public sealed class UnigramTokenizer : Tokenizer
     /// <summary>True when the vocabulary has &lt;0xNN&gt; byte pieces: unknown text is spelled in bytes, not [UNK].</summary>
     public bool ByteFallback { get; }
 
-    public override IReadOnlyList<int> EncodeToIds(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
+    public override IReadOnlyList<int> Tokenize(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
     {
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) ids.Add(bos);

@@ -85,14 +85,26 @@ public sealed class WordPieceTokenizer : Tokenizer
     }
 
     public override int VocabSize => _pieces.Length;
+
+    public override string PieceText(int id) => (uint)id < (uint)_pieces.Length ? _pieces[id] : throw new ArgumentOutOfRangeException(nameof(id), id, "token id outside the vocabulary");
+
+    /// <summary>The spans WordPiece matched (<see cref="EncodeWithOffsets"/>): exact even where normalization (lower-casing, accents) changed the text.</summary>
+    public override IReadOnlyList<(int Start, int End)> Offsets(string text, IReadOnlyList<int> ids, bool addSpecialTokens)
+    {
+        var matched = EncodeWithOffsets(text, addSpecialTokens, ParseSpecialTokens);
+        if (matched.Count != ids.Count) return base.Offsets(text, ids, addSpecialTokens);
+        var spans = new (int Start, int End)[matched.Count];
+        for (int i = 0; i < spans.Length; i++) spans[i] = (matched[i].Start, matched[i].End);
+        return spans;
+    }
     public override int? BosTokenId { get; }
-    /// <summary>[SEP]: what <see cref="Tokenizer.EncodeToIds"/> appends with addSpecialTokens.</summary>
+    /// <summary>[SEP]: what <see cref="Tokenizer.Tokenize"/> appends with addSpecialTokens.</summary>
     public override int? EosTokenId { get; }
     public int? UnknownTokenId { get; }
     public override bool AddBosToken { get; }
     public override bool AddEosToken { get; }
 
-    public override IReadOnlyList<int> EncodeToIds(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
+    public override IReadOnlyList<int> Tokenize(string text, bool addSpecialTokens = false, bool parseSpecialTokens = true)
     {
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken && BosTokenId is { } bos) ids.Add(bos);
@@ -109,7 +121,7 @@ public sealed class WordPieceTokenizer : Tokenizer
     }
 
     /// <summary>
-    /// <see cref="EncodeToIds"/> with each id's span in <paramref name="text"/>: (start, end) in UTF-16 units, end
+    /// <see cref="Tokenizer.Tokenize"/> with each id's span in <paramref name="text"/>: (start, end) in UTF-16 units, end
     /// exclusive; a piece covers the characters it was matched from, an unknown word the whole word, a special token its
     /// text, and the BOS/EOS <paramref name="addSpecialTokens"/> adds the empty span at the start / end.
     /// </summary>

@@ -38,7 +38,7 @@ public class ByteLevelBpeBenchmarks
             _tokenizer = (ByteLevelBpeTokenizer)Tokenizer.FromGguf(gguf);
         _text = EnglishText(shared, TargetChars);
         TextBytes = Encoding.UTF8.GetByteCount(_text);
-        int tokens = _tokenizer.EncodeToIds(_text).Count;
+        int tokens = _tokenizer.Tokenize(_text).Count;
         Console.WriteLine($"// {TextBytes} bytes of text, {tokens} tokens ({(double)TextBytes / tokens:F2} bytes/token)");
     }
 
@@ -47,21 +47,21 @@ public class ByteLevelBpeBenchmarks
     {
         _tokenizer.WordCacheEnabled = true;
         _tokenizer.ClearCache();
-        return _tokenizer.EncodeToIds(_text).Count;
+        return _tokenizer.Tokenize(_text).Count;
     }
 
     [Benchmark]
     public int Warm()
     {
         _tokenizer.WordCacheEnabled = true;
-        return _tokenizer.EncodeToIds(_text).Count;
+        return _tokenizer.Tokenize(_text).Count;
     }
 
     [Benchmark]
     public int NoCache()
     {
         _tokenizer.WordCacheEnabled = false;
-        try { return _tokenizer.EncodeToIds(_text).Count; }
+        try { return _tokenizer.Tokenize(_text).Count; }
         finally { _tokenizer.WordCacheEnabled = true; }
     }
 
