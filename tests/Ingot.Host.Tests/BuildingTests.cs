@@ -53,7 +53,7 @@ public class BuildingTests
         string dir = Path.Combine(Path.GetTempPath(), "ingot-hostproject-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var p = new HostProject(dir, "stories260K", "/repo", IsaTarget.Parse("x86-x64-v3", "linux-x64"));
+            var p = new HostProject(dir, "stories260K", new CompilerSource.Repository("/repo"), IsaTarget.Parse("x86-x64-v3", "linux-x64"));
             p.Write("{\n  \"schema\": 1\n}\n");
             var x = XDocument.Load(p.ProjectPath);
             string Prop(string n) => x.Descendants(n).Single().Value;

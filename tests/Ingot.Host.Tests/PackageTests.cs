@@ -15,7 +15,7 @@ namespace Ingot.Host.Tests;
 /// filter it out with <c>--filter Category!=Publish</c>.
 /// </summary>
 [Trait("Category", "Publish")]
-public class PackageTests(ITestOutputHelper log)
+public class PackageTests(PackedFeed packed, ITestOutputHelper log) : IClassFixture<PackedFeed>
 {
     /// <summary>The app's Program.cs; README's "Use it from your app" is this text.</summary>
     internal const string AppSource = """
@@ -41,45 +41,33 @@ public class PackageTests(ITestOutputHelper log)
         [CompiledModel("stories260K")] public partial class Stories;
         """;
 
-    private (int Code, string Out, string Err) Exec(string file, string workDir, params string[] args)
+    private (int Code, string Out, string Err) Exec(string file, string workDir, params string[] args) => ExecWith(file, workDir, null, args);
+
+    private (int Code, string Out, string Err) ExecWith(string file, string workDir, Dictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        // The app must not see this repository's build settings or the test host's MSBuild state.
-        foreach (var v in new[] { "MSBuildSDKsPath", "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "INGOT_ARTIFACTS" }) psi.Environment.Remove(v);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        log.WriteLine($"{Path.GetFileName(file)} {string.Join(' ', args)}: exit {p.ExitCode} in {sw.Elapsed.TotalSeconds:F1} s");
-        return (p.ExitCode, o, err.Result);
+        var r = PackedFeed.Exec(file, workDir, env, args);
+        log.WriteLine(r.Log);
+        return (r.Code, r.Out, r.Err);
+    }
+
+    private static string Golden()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson)));
+        return doc.RootElement.GetProperty("cases").GetProperty("bos_only").GetProperty("decoded").GetString()!;
     }
 
     [Fact]
     public void AnAppOutsideTheRepoAddsThePackageAndPrintsTheGoldenTextWithJitAndNativeAot()
     {
         string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
-        string golden;
-        using (var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson))))
-            golden = doc.RootElement.GetProperty("cases").GetProperty("bos_only").GetProperty("decoded").GetString()!;
+        string golden = Golden();
         string chatGguf = TestPaths.StoriesWithChatTemplate;
         var (chatCode, chatReply, chatErr) = HostProgramTests.Run(new Stories260K(), "generate", "--chat", "-p", "Tell me a story.", "--max-new", "24", "--temp", "0", "--model", chatGguf);
         Assert.True(chatCode == 0, chatErr);
         string expected = golden + "\n" + chatReply;
-        string root = Path.Combine(Path.GetTempPath(), "ingot-package-test-" + Environment.ProcessId);
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        string feed = Path.Combine(root, "feed"), app = Path.Combine(root, "app");
-        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-
-        var (code, o, e) = Exec("dotnet", TestPaths.Repo, "pack", Path.Combine(TestPaths.Repo, "Compiler.sln"), "-c", "Release", "-o", feed,
-            "-p:Version=" + version, "-p:ArtifactsPath=" + Path.Combine(root, "artifacts"));
-        Assert.True(code == 0, o + e);
-        string[] packages = [.. Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Order()!];
-        log.WriteLine(string.Join(", ", packages));
-        foreach (var id in new[] { "Ingot", "Ingot.Runtime", "Ingot.Generators" }) Assert.Contains($"{id}.{version}.nupkg", packages);
+        log.WriteLine(packed.Log);
+        string feed = packed.Feed, version = packed.Version, app = Path.Combine(packed.Root, "app");
+        foreach (var id in new[] { "Ingot", "Ingot.Runtime", "Ingot.Generators", "Ingot.Tool" }) Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), id);
 
         Directory.CreateDirectory(Path.Combine(app, "modelspecs"));
         File.Copy(Path.Combine(TestPaths.Repo, "modelspecs", "stories260K.json"), Path.Combine(app, "modelspecs", "stories260K.json"));
@@ -108,7 +96,7 @@ public class PackageTests(ITestOutputHelper log)
             </configuration>
             """);
 
-        (code, o, e) = Exec("dotnet", app, "run", "--", gguf, chatGguf);
+        var (code, o, e) = Exec("dotnet", app, "run", "--", gguf, chatGguf);
         Assert.True(code == 0, o + e);
         Assert.Equal(expected, o);
 
@@ -119,7 +107,66 @@ public class PackageTests(ITestOutputHelper log)
         (code, o, e) = Exec(Path.Combine(app, "aot", "App"), app, gguf, chatGguf);
         Assert.True(code == 0, e);
         Assert.Equal(expected, o);
-        Directory.Delete(root, recursive: true);
+    }
+
+    /// <summary>
+    /// `dotnet tool install` from the feed into a temporary tool path; the installed `ingot run` compiles stories260K
+    /// from the libraries the tool carries (hostlib/, analyzers/), not from this repository, and prints llama2.c's text.
+    /// </summary>
+    [Fact]
+    public void TheDotnetToolInstallsFromTheFeedAndRunsAModelFromTheLibrariesItCarries()
+    {
+        string tools = Path.Combine(packed.Root, "tools"), cache = Path.Combine(packed.Root, "cache"), work = Directory.CreateDirectory(Path.Combine(packed.Root, "work")).FullName;
+        var (code, o, e) = Exec("dotnet", packed.Root, "tool", "install", "Ingot.Tool", "--tool-path", tools, "--add-source", packed.Feed, "--version", packed.Version);
+        Assert.True(code == 0, o + e);
+        (code, o, e) = ExecWith(Path.Combine(tools, "ingot"), work, new() { ["INGOT_CACHE"] = cache },
+            "run", TestPaths.Require(TestPaths.Stories260KGguf), "generate", "-p", "Once upon a time", "-n", "200", "--temp", "0");
+        Assert.True(code == 0, e);
+        Assert.Equal(Golden() + "\n", o);
+        string host = File.ReadAllText(Directory.GetFiles(cache, "Host.csproj", SearchOption.AllDirectories).Single());
+        Assert.Contains("hostlib", host);
+        Assert.DoesNotContain(TestPaths.Repo, host);
+    }
+}
+
+/// <summary>`dotnet pack Compiler.sln` into a fresh local feed, once for <see cref="PackageTests"/>; a unique version per run.</summary>
+public sealed class PackedFeed : IDisposable
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "ingot-package-test-" + Environment.ProcessId);
+    public string Feed => Path.Combine(Root, "feed");
+    public string Version { get; } = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+    public string Log { get; }
+
+    public PackedFeed()
+    {
+        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
+        var r = Exec("dotnet", TestPaths.Repo, null, "pack", Path.Combine(TestPaths.Repo, "Compiler.sln"), "-c", "Release", "-o", Feed,
+            "-p:Version=" + Version, "-p:ArtifactsPath=" + Path.Combine(Root, "artifacts"));
+        if (r.Code != 0) throw new InvalidOperationException("dotnet pack failed:\n" + r.Out + r.Err);
+        Log = r.Log + "\n" + string.Join(", ", Directory.GetFiles(Feed, "*.nupkg").Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>Runs a process outside this repository's build state (no MSBuild or Ingot variables of the test host).</summary>
+    internal static (int Code, string Out, string Err, string Log) Exec(string file, string workDir, Dictionary<string, string>? env, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var v in new[] { "MSBuildSDKsPath", "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "INGOT_ARTIFACTS", "INGOT_REPO", "INGOT_CACHE" }) psi.Environment.Remove(v);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result, $"{Path.GetFileName(file)} {string.Join(' ', args)}: exit {p.ExitCode} in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { } // a file still held open: the temp directory is the OS's to clean
     }
 }
 

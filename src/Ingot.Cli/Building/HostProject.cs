@@ -5,11 +5,11 @@ namespace Ingot.Cli.Building;
 
 /// <summary>
 /// The tiny project `ingot build` publishes for one model: a Program.cs with the <c>[CompiledModel]</c> class, the
-/// spec as an AdditionalFile, project references to the repo's Ingot.Host (library) and Ingot.Generators (analyzer).
+/// spec as an AdditionalFile, and Ingot.Host (library) and Ingot.Generators (analyzer) from the <see cref="CompilerSource"/>.
 /// It sits in its own directory with empty Directory.Build.props/.targets/Directory.Packages.props so nothing from
 /// a parent directory (such as the repo's own build settings) leaks in; bin/obj go under that directory.
 /// </summary>
-public sealed class HostProject(string directory, string name, string repoRoot, IsaTarget target)
+public sealed class HostProject(string directory, string name, CompilerSource compiler, IsaTarget target)
 {
     public string Directory { get; } = Path.GetFullPath(directory);
     public string Name { get; } = name;
@@ -34,8 +34,6 @@ public sealed class HostProject(string directory, string name, string repoRoot, 
     public string ProjectXml()
     {
         string X(string s) => SecurityElement.Escape(s);
-        string host = Path.Combine(repoRoot, "src", "Ingot.Host", "Ingot.Host.csproj");
-        string generator = Path.Combine(repoRoot, "generators", "Ingot.Generators", "Ingot.Generators.csproj");
         var sb = new StringBuilder();
         sb.Append("<!-- Written by `ingot build`: the host executable of model '").Append(X(Name)).Append("'. -->\n");
         sb.Append("<Project Sdk=\"Microsoft.NET.Sdk\">\n");
@@ -59,8 +57,7 @@ public sealed class HostProject(string directory, string name, string repoRoot, 
         sb.Append("    <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>\n");
         sb.Append("  </PropertyGroup>\n");
         sb.Append("  <ItemGroup>\n");
-        sb.Append("    <ProjectReference Include=\"").Append(X(host)).Append("\" />\n");
-        sb.Append("    <ProjectReference Include=\"").Append(X(generator)).Append("\" OutputItemType=\"Analyzer\" ReferenceOutputAssembly=\"false\" />\n");
+        foreach (string item in compiler.ProjectItems()) sb.Append("    ").Append(item).Append('\n');
         sb.Append("    <AdditionalFiles Include=\"").Append(X(Name)).Append(".json\" />\n");
         sb.Append("  </ItemGroup>\n");
         sb.Append("</Project>\n");

@@ -39,9 +39,9 @@ public static partial class ModelBuilder
         new($"model not found: {Path.GetFullPath(path)} — the stories260K files live in ../shared/models", path);
 
     /// <summary>Writes the host project into <paramref name="buildDir"/>, publishes it, copies the executable into <paramref name="outDir"/>.</summary>
-    public static string BuildExecutable(ModelSource source, string name, IsaTarget target, string buildDir, string outDir, string repoRoot, TextWriter progress)
+    public static string BuildExecutable(ModelSource source, string name, IsaTarget target, string buildDir, string outDir, CompilerSource compiler, TextWriter progress)
     {
-        var project = new HostProject(buildDir, name, repoRoot, target);
+        var project = new HostProject(buildDir, name, compiler, target);
         string spec = source.SpecJsonFor(name);
         SpecCompileCheck.ThrowIfNotCompilable(name, spec);
         project.Write(spec);

@@ -37,7 +37,7 @@ public sealed class BuildCommand : ICliCommand
         var target = IsaTarget.Parse(isa, rid);
         if (!File.Exists(model) && !Directory.Exists(model)) throw ModelBuilder.ModelNotFound(model);
         if (tokenizer is not null && !File.Exists(tokenizer)) throw new FileNotFoundException($"tokenizer not found: {Path.GetFullPath(tokenizer)}", tokenizer);
-        string repo = RepoLocator.Find();
+        var compiler = CompilerSource.Locate();
         name = name is null ? ModelBuilder.DefaultName(model) : ModelBuilder.Sanitize(name);
 
         output.WriteLine($"importing {Path.GetFullPath(model)}");
@@ -47,7 +47,7 @@ public sealed class BuildCommand : ICliCommand
         string fullOut = Path.GetFullPath(outDir);
         ModelBuilder.WriteWeights(source, name, fullOut, output);
         string buildDir = Path.Combine(fullOut, ".ingot-build", name);
-        string exe = ModelBuilder.BuildExecutable(source, name, target, buildDir, fullOut, repo, output);
+        string exe = ModelBuilder.BuildExecutable(source, name, target, buildDir, fullOut, compiler, output);
         output.WriteLine(exe);
         output.Flush();
         return 0;

@@ -87,10 +87,10 @@ public sealed class RunCommand : ICliCommand
     /// </summary>
     public static string EnsureBuilt(string model, string? tokenizer, string? name, IsaTarget target, bool rebuild, TextWriter progress, out string? weights)
     {
-        string repo = RepoLocator.Find();
+        var compiler = CompilerSource.Locate();
         name = name is null ? ModelBuilder.DefaultName(model) : ModelBuilder.Sanitize(name);
         using var source = ModelSource.Import(model, tokenizer, name);
-        string fingerprint = Fingerprint.Compute(source.SpecJsonFor(name), source.GgufHeader, Fingerprint.CompilerVersion(repo), target);
+        string fingerprint = Fingerprint.Compute(source.SpecJsonFor(name), source.GgufHeader, compiler.Version, target);
         string dir = Path.Combine(CacheRoot(), fingerprint[..32]);
         Directory.CreateDirectory(dir);
         string exe = Path.Combine(dir, OperatingSystem.IsWindows() ? name + ".exe" : name);
@@ -102,7 +102,7 @@ public sealed class RunCommand : ICliCommand
             {
                 progress.WriteLine($"ingot: building {name} into {dir} (first run for this model and compiler)");
                 File.Delete(done);
-                ModelBuilder.BuildExecutable(source, name, target, Path.Combine(dir, "build"), dir, repo, progress);
+                ModelBuilder.BuildExecutable(source, name, target, Path.Combine(dir, "build"), dir, compiler, progress);
                 File.WriteAllText(done, fingerprint + "\n");
             }
             weights = source.IsGguf ? Path.GetFullPath(model) : ModelBuilder.WriteWeights(source, name, dir, TextWriter.Null);
