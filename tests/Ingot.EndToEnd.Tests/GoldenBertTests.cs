@@ -73,6 +73,46 @@ public class GoldenBertTests(ITestOutputHelper output)
         Assert.Equal(alone, batch[((before.Length + Tokens.Length) * dim)..]);
     }
 
+    /// <summary>
+    /// IEmbeddingGenerator from Load(path): each text's vector is its [CLS] … [SEP] hidden states, mean-pooled (the file's
+    /// pooling) and L2-normalized, as Encode computes them one text at a time.
+    /// </summary>
+    [Fact]
+    public async Task AsEmbeddingGeneratorGivesEachTextsPooledNormalizedVector()
+    {
+        string path = TestPaths.Require("golden", "models", "bert.f32.gguf");
+        using var m = BertF32.Load(path, new InferenceOptions { Threads = 2 });
+        using Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> generator = m.AsEmbeddingGenerator();
+        string[] texts = ["the cat sat on the mat", "hello world", ""];
+        var embeddings = await generator.GenerateAsync(texts);
+        Assert.Equal(texts.Length, embeddings.Count);
+        using var file = GgufFile.Open(path);
+        var codec = Ingot.Runtime.Generation.TokenizerCodec.FromGguf(file);
+        long tokens = 0;
+        for (int i = 0; i < texts.Length; i++)
+        {
+            int[] ids = [.. codec.EncodePrompt(texts[i])];
+            Assert.Equal(101, ids[0]);
+            Assert.Equal(102, ids[^1]);
+            tokens += ids.Length;
+            var hidden = new float[ids.Length * m.HiddenSize];
+            m.Encode(ids, hidden);
+            var expected = new float[m.HiddenSize];
+            Pooling.Pool(PoolingKind.Mean, hidden, ids.Length, m.HiddenSize, expected);
+            Pooling.Normalize(expected);
+            Assert.Equal(expected, embeddings[i].Vector.ToArray());
+            Assert.Equal("bert-f32", embeddings[i].ModelId);
+        }
+        Assert.Equal(tokens, embeddings.Usage!.InputTokenCount);
+        var meta = Assert.IsType<Microsoft.Extensions.AI.EmbeddingGeneratorMetadata>(generator.GetService(typeof(Microsoft.Extensions.AI.EmbeddingGeneratorMetadata)));
+        Assert.Equal(m.HiddenSize, meta.DefaultModelDimensions);
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => generator.GenerateAsync(texts, new Microsoft.Extensions.AI.EmbeddingGenerationOptions { Dimensions = 8 }));
+        string tooLong = string.Join(' ', Enumerable.Repeat("cat", m.MaxTokens));
+        var e = await Assert.ThrowsAsync<ContextOverflowException>(() => generator.GenerateAsync([tooLong]));
+        Assert.Contains($"at most {m.MaxTokens}", e.Message);
+    }
+
     [Fact]
     public void AnInputLongerThanThePositionTableIsRefusedNamingBothLengths()
     {

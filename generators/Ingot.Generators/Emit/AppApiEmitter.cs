@@ -4,14 +4,21 @@ using static Ingot.Generators.Emit.Literals;
 namespace Ingot.Generators.Emit
 {
     /// <summary>
-    /// What an app calls on a causal LM (the README's "Use it from your app"): a static Load(path) that opens and owns the
-    /// GGUF file; GenerateAsync, which streams a continuation through the runtime's TextGenerator with the file's own
-    /// tokenizer; and AsChatClient, the runtime's ModelChatClient over the same generator. The context defaults to 4096 tokens as llama.cpp's does (the trained context for learned positions).
+    /// What an app calls on a compiled model (the README's "Use it from your app"): a static Load(path) that opens and owns
+    /// the GGUF file. The context defaults to 4096 tokens, as llama.cpp's does, or to the trained context for learned
+    /// positions. Then, by kind:
+    /// <list type="bullet">
+    /// <item>a causal LM gets GenerateAsync, which streams a continuation through the runtime's TextGenerator with the
+    /// file's own tokenizer, and AsChatClient, the runtime's ModelChatClient over the same generator;</item>
+    /// <item>an encoder gets AsEmbeddingGenerator (the runtime's ModelEmbeddingGenerator).</item>
+    /// </list>
+    /// An encoder–decoder (T5) and the encoder stack nested in one get neither yet.
     /// </summary>
     internal static class AppApiEmitter
     {
         public static void Emit(SourceWriter w, ModelPlan p, string className)
         {
+            bool causal = !p.IsEncoder;
             string gc = ModelEmitter.GeneratedCodeAttribute;
             bool learned = p.Spec.Embedding.Positions == Specs.PositionKind.Learned;
             w.Line("/// <summary>KV capacity when InferenceOptions.ContextSize is 0 in <see cref=\"Load(string, InferenceOptions?)\"/>: " +
@@ -19,7 +26,7 @@ namespace Ingot.Generators.Emit
             w.Line("public const int DefaultContextSize = " + (learned ? "ContextLength" : "4096") + ";");
             w.Line();
             w.Line("private GgufFile? _ownedWeights;   // the file Load(path) opened; closed by Dispose");
-            w.Line("private Ingot.Runtime.Generation.TextGenerator? _generator;");
+            if (causal) w.Line("private Ingot.Runtime.Generation.TextGenerator? _generator;");
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Opens <paramref name=\"path\"/> (a GGUF file, memory-mapped), checks it against the compiled spec and binds its");
@@ -47,6 +54,18 @@ namespace Ingot.Generators.Emit
             w.Line("return model;");
             w.Close();
             w.Line();
+            if (!causal)
+            {
+                w.Line("/// <summary>");
+                w.Line("/// This encoder as Microsoft.Extensions.AI's IEmbeddingGenerator: texts tokenized with the file's tokenizer, run in");
+                w.Line("/// batches, pooled as the file says and L2-normalized unless <paramref name=\"normalize\"/> is false.");
+                w.Line("/// </summary>");
+                w.Line(gc);
+                w.Line("public Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> AsEmbeddingGenerator(bool normalize = true) =>");
+                w.Line("    new Ingot.Runtime.Generation.ModelEmbeddingGenerator(this, Ingot.Runtime.Generation.TokenizerCodec.FromGguf(_weights ?? throw new InvalidOperationException(\"Load must be called before embedding\")), normalize);");
+                w.Line();
+                return;
+            }
             w.Line("/// <summary>The generation loop over this model and its file's tokenizer and end-of-turn tokens (made on first use).</summary>");
             w.Line(gc);
             w.Line("public Ingot.Runtime.Generation.TextGenerator Generator =>");
@@ -82,6 +101,7 @@ namespace Ingot.Generators.Emit
             w.Line("_ownedWeights = null;");
         }
 
-        public static bool Applies(ModelPlan p) => !p.IsEncoder && p.Encoder == null;
+        /// <summary>A causal LM, or an encoder that is not nested in an encoder–decoder.</summary>
+        public static bool Applies(ModelPlan p, bool nested) => p.IsEncoder ? !nested : p.Encoder == null;
     }
 }

@@ -13,7 +13,7 @@ namespace Ingot.Generators.Emit
     /// </summary>
     internal static class LoadEmitter
     {
-        public static void Emit(SourceWriter w, ModelPlan p)
+        public static void Emit(SourceWriter w, ModelPlan p, bool nested)
         {
             var s = p.Spec;
             string a = s.Architecture + ".";
@@ -108,7 +108,7 @@ namespace Ingot.Generators.Emit
             w.Line("_position = 0;");
             w.Close();
             w.Line();
-            Lifetime(w, p);
+            Lifetime(w, p, nested);
         }
 
         private static string Bind(WeightRef t, string name) => t.IsVector
@@ -162,7 +162,7 @@ namespace Ingot.Generators.Emit
             w.Line("_rope = new RopeTable(_context, RopeDims, RopeTheta, " + factors + ", " + scaling + ");");
         }
 
-        private static void Lifetime(SourceWriter w, ModelPlan p)
+        private static void Lifetime(SourceWriter w, ModelPlan p, bool nested)
         {
             if (!p.IsEncoder)
             {
@@ -179,7 +179,7 @@ namespace Ingot.Generators.Emit
             w.Line("_kv = null;");
             w.Line("_layers = Array.Empty<LayerWeights>();");
             w.Line("_weights = null;");
-            if (AppApiEmitter.Applies(p)) w.Line("_generator = null;");
+            if (AppApiEmitter.Applies(p, nested) && !p.IsEncoder) w.Line("_generator = null;");
             if (ModelFileEmitter.RelativeBiasOf(p) != null) w.Line("_relBiasTable = Array.Empty<float>(); _relBias = null;");
             if (p.Encoder != null)
             {
@@ -195,7 +195,7 @@ namespace Ingot.Generators.Emit
             w.Line("_position = 0; _context = 0; _weightBytes = 0;");
             w.Close();
             w.Line();
-            bool app = AppApiEmitter.Applies(p);
+            bool app = AppApiEmitter.Applies(p, nested);
             w.Line(app ? "/// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>"
                        : "/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
             w.Open("public void Dispose()");

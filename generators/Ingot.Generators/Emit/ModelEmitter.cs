@@ -54,7 +54,7 @@ namespace Ingot.Generators.Emit
                     first = false;
                 }
             });
-            string model = File(target, plan, outer, "constants, buffer plan, weight binding", true, w => ModelFileEmitter.Emit(w, target, ctx));
+            string model = File(target, plan, outer, "constants, buffer plan, weight binding", true, w => ModelFileEmitter.Emit(w, target, ctx, outer != null));
             return new[]
             {
                 new GeneratedFile(target.ClassName + ".Model.g.cs", model),

@@ -12,7 +12,7 @@ namespace Ingot.Generators.Emit
     /// </summary>
     internal static class ModelFileEmitter
     {
-        public static void Emit(SourceWriter w, TargetClass target, EmitContext ctx)
+        public static void Emit(SourceWriter w, TargetClass target, EmitContext ctx, bool nested)
         {
             var p = ctx.Plan;
             var s = p.Spec;
@@ -116,8 +116,8 @@ namespace Ingot.Generators.Emit
             }
             w.Line("public long WeightBytes => _weightBytes;");
             w.Line();
-            LoadEmitter.Emit(w, p);
-            if (AppApiEmitter.Applies(p)) AppApiEmitter.Emit(w, p, target.ClassName);
+            LoadEmitter.Emit(w, p, nested);
+            if (AppApiEmitter.Applies(p, nested)) AppApiEmitter.Emit(w, p, target.ClassName);
         }
 
         /// <summary>The rows of the matmul that writes the logits buffer (an encoder's head), 0 without one.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Ingot.Host.CommandLine;
+using Ingot.Runtime.Generation;
 using Ingot.Runtime.Kernels;
 using Ingot.Specs;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ingot.Host.CommandLine;
+using Ingot.Runtime.Generation;
 using Ingot.Runtime.Sampling;
 
 namespace Ingot.Host.Verbs;

@@ -1,5 +1,6 @@
 using Ingot.Formats;
 using Ingot.Host.CommandLine;
+using Ingot.Runtime.Generation;
 using Ingot.Runtime;
 
 namespace Ingot.Host.Verbs;

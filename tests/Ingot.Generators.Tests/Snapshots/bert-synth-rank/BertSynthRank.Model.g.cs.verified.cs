@@ -300,12 +300,56 @@ namespace Ingot.Tests.Models
             _position = 0; _context = 0; _weightBytes = 0;
         }
 
-        /// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>
+        /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>
         public void Dispose()
         {
             ReleaseBuffers();
+            _ownedWeights?.Dispose();
+            _ownedWeights = null;
             GC.SuppressFinalize(this);
         }
+
+        /// <summary>KV capacity when InferenceOptions.ContextSize is 0 in <see cref="Load(string, InferenceOptions?)"/>: the trained context (learned positions end there).</summary>
+        public const int DefaultContextSize = ContextLength;
+
+        private GgufFile? _ownedWeights;   // the file Load(path) opened; closed by Dispose
+
+        /// <summary>
+        /// Opens <paramref name="path"/> (a GGUF file, memory-mapped), checks it against the compiled spec and binds its
+        /// weights. The model owns the file and closes it in Dispose. A ContextSize of 0 takes <see cref="DefaultContextSize"/>.
+        /// </summary>
+        /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+        /// <exception cref="InvalidModelFileException">The file is not a readable GGUF file (the message names the offset).</exception>
+        /// <exception cref="WeightMismatchException">The file is another model's (the message names the key or tensor and both values).</exception>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public static BertSynthRank Load(string path, InferenceOptions? options = null)
+        {
+            ArgumentNullException.ThrowIfNull(path);
+            options ??= new InferenceOptions();
+            if (options.ContextSize == 0) options = options with { ContextSize = DefaultContextSize };
+            var file = GgufFile.Open(path);
+            var model = new BertSynthRank();
+            try
+            {
+                model.Load(file, options);
+            }
+            catch
+            {
+                model.Dispose();
+                file.Dispose();
+                throw;
+            }
+            model._ownedWeights = file;
+            return model;
+        }
+
+        /// <summary>
+        /// This encoder as Microsoft.Extensions.AI's IEmbeddingGenerator: texts tokenized with the file's tokenizer, run in
+        /// batches, pooled as the file says and L2-normalized unless <paramref name="normalize"/> is false.
+        /// </summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> AsEmbeddingGenerator(bool normalize = true) =>
+            new Ingot.Runtime.Generation.ModelEmbeddingGenerator(this, Ingot.Runtime.Generation.TokenizerCodec.FromGguf(_weights ?? throw new InvalidOperationException("Load must be called before embedding")), normalize);
 
     }
 }

@@ -1,14 +1,12 @@
-using Ingot.Runtime;
-
-namespace Ingot.Host.Verbs;
+namespace Ingot.Runtime.Generation;
 
 /// <summary>
-/// Runs an encoder verb's inputs in batches: consecutive inputs share one <see cref="IEncoder.Encode(ReadOnlySpan{int},
+/// Runs an encoder's inputs in batches (the host's embed, classify, ner and rerank verbs; the embedding generator): consecutive inputs share one <see cref="IEncoder.Encode(ReadOnlySpan{int},
 /// ReadOnlySpan{int}, Span{float}, Span{float})"/> call while their tokens fit in MaxTokens, so each weight row is read
 /// once per batch rather than once per input. Each input still sees only its own tokens, so its rows and scores are
-/// what it gives alone. The buffers are allocated once, for MaxTokens tokens.
+/// what it gives alone. The buffers are allocated once per call, for MaxTokens tokens.
 /// </summary>
-internal static class EncoderBatches
+public static class EncoderBatches
 {
     /// <summary>Input <paramref name="index"/>'s hidden rows (its tokens × HiddenSize) and head scores (empty without the head).</summary>
     public delegate void InputDone(int index, ReadOnlySpan<float> hidden, ReadOnlySpan<float> scores);
