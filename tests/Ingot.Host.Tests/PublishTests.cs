@@ -43,6 +43,7 @@ public class PublishTests(ITestOutputHelper log)
         int code = new BuildCommand().Run([gguf, "-o", outDir], output);
         log.WriteLine($"ingot build: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
         Assert.Equal(0, code);
+        Assert.DoesNotContain("warning", output.ToString(), StringComparison.OrdinalIgnoreCase); // no trim or AOT warning in the publish
         string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
         Assert.Equal(Path.Combine(outDir, "stories260K"), exe);
         Assert.True(File.Exists(exe));

@@ -6,8 +6,8 @@ namespace Ingot.Cli.Building;
 public static class NativePublisher
 {
     /// <summary>
-    /// Publishes with NativeAOT. Build output goes to <paramref name="log"/> only on failure (its last lines), so a
-    /// successful build prints nothing but our own progress. Every project of the build, the repo's included, puts
+    /// Publishes with NativeAOT. Build output goes to <paramref name="log"/> only on failure (its last lines) and for
+    /// warnings, so a clean build prints nothing but our own progress. Every project of the build, the repo's included, puts
     /// its bin/obj under the host project's directory (a global ArtifactsPath), so builds never collide with
     /// anyone's working tree.
     /// </summary>
@@ -55,6 +55,13 @@ public static class NativePublisher
         process.WaitForExit();
 
         string exe = Path.Combine(project.PublishDirectory, project.ExecutableName);
+        if (process.ExitCode == 0)
+        {
+            // A trim or AOT warning (IL2xxx, IL3xxx) means the binary may behave unlike the JIT: never hide one.
+            lock (output)
+                foreach (string line in output.Where(l => l.Contains(": warning ", StringComparison.Ordinal)).Distinct())
+                    log.WriteLine("  " + line.Trim());
+        }
         if (process.ExitCode != 0 || !File.Exists(exe))
         {
             lock (output)
