@@ -9,7 +9,7 @@ namespace Ingot.Tokenizers.Tests;
 /// <summary>
 /// Microsoft.ML.Tokenizers' own classes on the vocabularies they can load, against the same llama.cpp suites and
 /// SentencePiece vectors our tokenizers match exactly: LlamaTokenizer from a tokenizer.model, BertTokenizer from the
-/// bert-bge vocabulary (written out as vocab.txt), TiktokenTokenizer for GPT-2. Each row pins how many cases the library
+/// bert-bge vocabulary (written out as vocab.txt), TiktokenTokenizer and a byte-level BpeTokenizer for GPT-2. Each row pins how many cases the library
 /// agrees on, so the README's table (Tokenizers and chat) stays what the code measures; the cases it gets wrong are
 /// printed. No BOS/EOS on either side.
 /// </summary>
@@ -25,6 +25,7 @@ public class MlNetCrossCheckTests(ITestOutputHelper output)
         { "sentencepiece vectors tok512 / LlamaTokenizer(tok512.model)", 11, 11 },
         { "bert-bge suite / BertTokenizer(vocab.txt)", 46, 37 },
         { "gpt-2 suite / TiktokenTokenizer(gpt2)", 46, 46 },
+        { "gpt-2 suite / BpeTokenizer(byte-level, GPT-2's regex)", 46, 46 },
     };
 
     private static List<(string Text, int[] Ids)> Vectors(string vocab)
@@ -67,6 +68,20 @@ public class MlNetCrossCheckTests(ITestOutputHelper output)
             }
             var t = BertTokenizer.Create(vocab, new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
             return (Suite("bert-bge"), x => t.EncodeToIds(x, addSpecialTokens: false));
+        }
+        if (row.Contains("BpeTokenizer", StringComparison.Ordinal))
+        {
+            // The GGUF's byte-level tokens and merges, with GPT-2's pre-tokenizer regex (encoder.py's pattern).
+            using var f = GgufFile.Open(VocabSuite.Gguf("gpt-2"));
+            var tokens = f.GetArray<string>("tokenizer.ggml.tokens");
+            var options = new BpeOptions(tokens.Select((t, i) => new KeyValuePair<string, int>(t, i)))
+            {
+                Merges = f.GetArray<string>("tokenizer.ggml.merges"),
+                ByteLevel = true,
+                PreTokenizer = new RegexPreTokenizer(new System.Text.RegularExpressions.Regex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"), null),
+            };
+            var bpe = BpeTokenizer.Create(options);
+            return (Suite("gpt-2"), x => bpe.EncodeToIds(x));
         }
         var gpt2 = TiktokenTokenizer.CreateForModel("gpt2");
         return (Suite("gpt-2"), x => gpt2.EncodeToIds(x));
