@@ -39,7 +39,7 @@ public interface ICompiledModel : IModel
 {
     int VocabSize { get; }
 
-    /// <summary>KV capacity after <see cref="Load"/>.</summary>
+    /// <summary>KV capacity after <see cref="IModel.Load"/>.</summary>
     int ContextSize { get; }
 
     /// <summary>Tokens currently held in the KV cache (the position of the next token).</summary>

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
-/// Q2_K weights · Q8_K activations. For half h (32 qs bytes) and shift s, codes (q>>2s)&3 cover elements
+/// Q2_K weights · Q8_K activations. For half h (32 qs bytes) and shift s, codes (q &gt;&gt; 2s) &amp; 3 cover elements
 /// 128h+32s..+31: bytes 0-15 sub-block 8h+2s, bytes 16-31 sub-block 8h+2s+1 (4-bit scale low nibble, min high).
 /// </summary>
 public static unsafe class VecDotQ2_KQ8_K
@@ -116,7 +116,7 @@ public static unsafe class VecDotQ2_KQ8_K
 }
 
 /// <summary>
-/// Q3_K weights · Q8_K activations. Unsigned code u = low2 | highbit<<2 (0..7) = c + 4, so
+/// Q3_K weights · Q8_K activations. Unsigned code u = low2 | highbit &lt;&lt; 2 (0..7) = c + 4, so
 /// Σ sc*Σ c*q8 = Σ sc*Σ u*q8 − 4*Σ sc*bsum. High bit of element 128h+32s+p is bit 4h+s of hmask[p].
 /// </summary>
 public static unsafe class VecDotQ3_KQ8_K
