@@ -21,12 +21,12 @@ namespace Ingot.Generators.Emit.Steps
             {
                 if (a.Cross)
                 {
-                    string cross = ctx.Body(("attention-cross", bias), "CrossAttentionBody", false, (bw, name) => CrossBody(bw, name, bias));
+                    string cross = ctx.Body(("attention-cross", bias), "CrossAttentionBody", false, (bw, name) => EncoderBody(bw, name, bias, cross: true));
                     w.Line("var " + local + " = new " + cross + " { Q = q, KCache = ckCache, VCache = cvCache, Out = att, Count = _encLength };");
                 }
                 else
                 {
-                    string all = ctx.Body(("attention-bidirectional", bias), "BidirectionalAttentionBody", false, (bw, name) => BidirectionalBody(bw, name, bias));
+                    string all = ctx.Body(("attention-bidirectional", bias), "BidirectionalAttentionBody", false, (bw, name) => EncoderBody(bw, name, bias, cross: false));
                     w.Line("var " + local + " = new " + all + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Seq = (int*)(_arena + OffSeq)" + biasInit + " };");
                 }
                 w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
@@ -71,50 +71,39 @@ namespace Ingot.Generators.Emit.Steps
             w.Close();
         }
 
-        /// <summary>An encoder's attention: every query sees the tokens of its own input (K and V at cache rows Seq[2t] .. Seq[2t + 1] − 1).</summary>
-        private static void BidirectionalBody(SourceWriter w, string name, bool bias)
+        /// <summary>
+        /// An encoder's attention, where every query sees the tokens of its own input (K and V at cache rows Seq[2t] ..
+        /// Seq[2t + 1] − 1), or (<paramref name="cross"/>) a decoder's cross-attention, where every query sees all Count
+        /// encoded tokens (CK and CV rows 0 .. Count − 1).
+        /// </summary>
+        private static void EncoderBody(SourceWriter w, string name, bool bias, bool cross)
         {
-            w.Line("/// <summary>Bidirectional attention: each token sees every token of its input, one (token, query head) per work unit.");
+            w.Line(cross ? "/// <summary>Cross-attention: each decoder token sees all Count encoded tokens, one (token, query head) per work unit."
+                         : "/// <summary>Bidirectional attention: each token sees every token of its input, one (token, query head) per work unit.");
             w.Line("/// Scores: q · k" + (bias ? " + the relative position bias" : "") + ", soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             w.Line("public float* Q;        // (n, QDim)");
-            w.Line("public float* KCache;   // (context, KvDim), rows 0 .. n - 1 written by this layer");
+            w.Line(cross ? "public float* KCache;   // (context, KvDim): the encoded input's keys, rows 0 .. Count - 1" : "public float* KCache;   // (context, KvDim), rows 0 .. n - 1 written by this layer");
             w.Line("public float* VCache;   // (context, KvDim)");
             w.Line("public float* Out;      // (n, QDim)");
-            w.Line("public int* Seq;        // (n, 2): token t's input is rows [Seq[2t], Seq[2t + 1])");
+            w.Line(cross ? "public int Count;       // keys: the encoded tokens" : "public int* Seq;        // (n, 2): token t's input is rows [Seq[2t], Seq[2t + 1])");
             if (bias) BiasFields(w);
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
-            w.Line("int first = Seq[2 * t], count = Seq[2 * t + 1] - first;");
-            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + (nint)first * KvDim + g * HeadDim, VCache + (nint)first * KvDim + g * HeadDim, KvDim, count, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, count - 1" + BiasArg(bias, "(t - first)") + ");");
-            w.Close();
-            w.Close();
-            w.Close();
-        }
-
-        /// <summary>A decoder's cross-attention: every query sees all Count encoded tokens (CK and CV rows 0 .. Count − 1).</summary>
-        private static void CrossBody(SourceWriter w, string name, bool bias)
-        {
-            w.Line("/// <summary>Cross-attention: each decoder token sees all Count encoded tokens, one (token, query head) per work unit.");
-            w.Line("/// Scores: q · k" + (bias ? " + the relative position bias" : "") + ", soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
-            w.Line(ModelEmitter.GeneratedCodeAttribute);
-            w.Open("private struct " + name + " : IRangeBody");
-            w.Line("public float* Q;        // (n, QDim)");
-            w.Line("public float* KCache;   // (context, KvDim): the encoded input's keys, rows 0 .. Count - 1");
-            w.Line("public float* VCache;   // (context, KvDim)");
-            w.Line("public float* Out;      // (n, QDim)");
-            w.Line("public int Count;       // keys: the encoded tokens");
-            if (bias) BiasFields(w);
-            w.Line();
-            w.Open("public void Run(int start, int end)");
-            w.Open("for (int unit = start; unit < end; unit++)");
-            w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
-            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1" + BiasArg(bias, "t") + ");");
+            if (cross)
+            {
+                w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Count, HeadDim,");
+                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, Count - 1" + BiasArg(bias, "t") + ");");
+            }
+            else
+            {
+                w.Line("int first = Seq[2 * t], count = Seq[2 * t + 1] - first;");
+                w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + (nint)first * KvDim + g * HeadDim, VCache + (nint)first * KvDim + g * HeadDim, KvDim, count, HeadDim,");
+                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, 0, count - 1" + BiasArg(bias, "(t - first)") + ");");
+            }
             w.Close();
             w.Close();
             w.Close();
