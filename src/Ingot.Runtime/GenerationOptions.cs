@@ -5,8 +5,8 @@ namespace Ingot;
 /// <summary>
 /// What one generation may do: how many tokens, and how each is chosen. <c>new GenerationOptions { MaxNewTokens = 200,
 /// Temperature = 0 }</c> is greedy; the sampling properties (<see cref="Temperature"/>, <see cref="TopK"/>,
-/// <see cref="TopP"/>, <see cref="MinP"/>, <see cref="Seed"/>) read and set <see cref="Sampling"/>, whose defaults are
-/// llama.cpp's.
+/// <see cref="TopP"/>, <see cref="MinP"/>, <see cref="RepeatPenalty"/>, <see cref="Seed"/>) read and set
+/// <see cref="Sampling"/>, whose defaults are llama.cpp's. <see cref="StopSequences"/> end the text.
 /// </summary>
 /// <param name="MaxNewTokens">Tokens to sample after the prompt (an end-of-generation token counts); 0 = only prefill.</param>
 /// <param name="Sampling">How each token is chosen; null = <see cref="SamplerOptions"/> defaults.</param>
@@ -48,6 +48,19 @@ public sealed record GenerationOptions(int MaxNewTokens = 256, SamplerOptions? S
         get => SamplingOrDefault.MinP;
         init => Sampling = SamplingOrDefault with { MinP = value };
     }
+
+    /// <summary>Divide the logits of recent tokens by it (multiply when negative); 1 = off. Default 1.1.</summary>
+    public float RepeatPenalty
+    {
+        get => SamplingOrDefault.RepeatPenalty;
+        init => Sampling = SamplingOrDefault with { RepeatPenalty = value };
+    }
+
+    /// <summary>
+    /// Texts that end the generation where they appear (as OpenAI's <c>stop</c>): the sequence and what follows are
+    /// not part of the output, even when it spans several tokens. Empty = none.
+    /// </summary>
+    public IReadOnlyList<string> StopSequences { get; init; } = [];
 
     /// <summary>The sampler's seed; null = a fresh one per generation.</summary>
     public ulong? Seed

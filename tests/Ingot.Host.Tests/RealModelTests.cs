@@ -54,6 +54,14 @@ public class RealModelTests
         Assert.True(pieces > 1);
         Assert.Equal(5, model.Generator.LastResult!.PromptTokens);
 
+        // A stop sequence (here spanning tokens: "red ball") ends the text before it; RepeatPenalty is a flat option too.
+        string continuation = golden["Once upon a time".Length..];
+        var stopped = new System.Text.StringBuilder();
+        await foreach (string piece in model.GenerateAsync("Once upon a time", new GenerationOptions { MaxNewTokens = 196, Temperature = 0, RepeatPenalty = 1, StopSequences = ["", "red ball"] }))
+            stopped.Append(piece);
+        Assert.Equal(continuation[..continuation.IndexOf("red ball", StringComparison.Ordinal)], stopped.ToString());
+        Assert.Equal(Ingot.Runtime.Generation.StopReason.StopSequence, model.Generator.LastResult!.StopReason);
+
         // Cancelled before the first piece: OperationCanceledException, as async streams do.
         using var cts = new CancellationTokenSource();
         cts.Cancel();

@@ -113,6 +113,7 @@ public sealed class GenerateVerb : IHostVerb
     {
         StopReason.MaxTokens => "length",
         StopReason.EndOfGeneration => "end of text",
+        StopReason.StopSequence => "stop sequence",
         StopReason.ContextFull => "context full",
         _ => "cancelled",
     };

@@ -66,8 +66,7 @@ public sealed class ModelChatClient : IChatClient
 
             var ids = _generator.Tokenize(_template.Render(history, addGenerationPrompt: true));
             int maxNew = request.MaxOutputTokens ?? Math.Max(0, _model.ContextSize - ids.Count);
-            var run = _generator.Start(ids, new GenerationOptions(maxNew, request.Sampling) { StopAtBos = false });
-            var stop = new StopSequenceFilter(request.StopSequences);
+            var run = _generator.Start(ids, new GenerationOptions(maxNew, request.Sampling) { StopAtBos = false, StopSequences = request.StopSequences });
             string responseId = "ingot-" + Guid.NewGuid().ToString("N"), modelId = _model.Description.Name;
             var created = DateTimeOffset.UtcNow;
             var reply = new System.Text.StringBuilder();
@@ -76,28 +75,21 @@ public sealed class ModelChatClient : IChatClient
                 ResponseId = responseId, MessageId = responseId, ConversationId = conversationId, ModelId = modelId, CreatedAt = created,
             };
 
-            bool stopped = false;
-            while (!stopped && run.MoveNext(cancellationToken, out string piece))
+            while (run.MoveNext(cancellationToken, out string text))
             {
-                string text = stop.Push(piece, out stopped);
                 if (text.Length == 0) continue;
                 reply.Append(text);
                 yield return Update(text);
             }
             var result = run.Result;
-            if (!stopped && result.StopReason == StopReason.Cancelled) throw new OperationCanceledException(cancellationToken);
-            if (!stopped && stop.Flush() is { Length: > 0 } tail)
-            {
-                reply.Append(tail);
-                yield return Update(tail);
-            }
+            if (result.StopReason == StopReason.Cancelled) throw new OperationCanceledException(cancellationToken);
 
             history.Add(new TemplateMessage("assistant", reply.ToString()));
             Remember(conversationId, history);
             var usage = new UsageDetails { InputTokenCount = result.PromptTokens, OutputTokenCount = result.GeneratedTokens, TotalTokenCount = result.PromptTokens + result.GeneratedTokens };
             var last = Update("");
             last.Contents = [new UsageContent(usage)];
-            last.FinishReason = stopped || result.StopReason == StopReason.EndOfGeneration ? ChatFinishReason.Stop : ChatFinishReason.Length;
+            last.FinishReason = result.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? ChatFinishReason.Stop : ChatFinishReason.Length;
             yield return last;
         }
         finally
@@ -135,7 +127,7 @@ public sealed class ModelChatClient : IChatClient
     public void Dispose() => _gate.Dispose();
 
     /// <summary>A request checked and mapped before it waits for the model.</summary>
-    private sealed record Request(List<TemplateMessage> Messages, SamplerOptions Sampling, int? MaxOutputTokens, IList<string> StopSequences, string? Instructions)
+    private sealed record Request(List<TemplateMessage> Messages, SamplerOptions Sampling, int? MaxOutputTokens, IReadOnlyList<string> StopSequences, string? Instructions)
     {
         public static Request From(IEnumerable<AiChatMessage> messages, ChatOptions? o)
         {
@@ -164,7 +156,7 @@ public sealed class ModelChatClient : IChatClient
                 FrequencyPenalty = o?.FrequencyPenalty ?? 0f,
                 PresencePenalty = o?.PresencePenalty ?? 0f,
             };
-            IList<string> stops = o?.StopSequences is { Count: > 0 } s ? [.. s.Where(x => x.Length > 0)] : [];
+            IReadOnlyList<string> stops = o?.StopSequences is { Count: > 0 } s ? [.. s.Where(x => x.Length > 0)] : [];
             return new Request(list, sampling, o?.MaxOutputTokens, stops, o?.Instructions);
         }
     }

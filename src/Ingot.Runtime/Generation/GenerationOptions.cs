@@ -9,6 +9,8 @@ public enum StopReason
     MaxTokens,
     /// <summary>The model emitted an end-of-generation token (or BOS with <see cref="GenerationOptions.StopAtBos"/>).</summary>
     EndOfGeneration,
+    /// <summary>The text reached one of <see cref="GenerationOptions.StopSequences"/> (which is not part of it).</summary>
+    StopSequence,
     /// <summary>The KV cache is full: the next token has no position to go to.</summary>
     ContextFull,
     /// <summary>The cancellation token fired.</summary>

@@ -5,19 +5,20 @@ namespace Ingot.Runtime.Generation;
 /// follows are dropped, and text that may be the start of a sequence is held back until the next piece settles it. A
 /// sequence may span several pieces. With no sequences every piece passes through untouched.
 /// </summary>
-public sealed class StopSequenceFilter(IList<string> stops)
+public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
 {
+    private readonly string[] _stops = [.. stops.Where(s => !string.IsNullOrEmpty(s))]; // an empty sequence would stop at once: ignored
     private readonly System.Text.StringBuilder _pending = new();
 
     /// <summary>The text of <paramref name="piece"/> (with what was held back) that is certainly before any stop sequence; <paramref name="stopped"/> once one is complete.</summary>
     public string Push(string piece, out bool stopped)
     {
         stopped = false;
-        if (stops.Count == 0) return piece;
+        if (_stops.Length == 0) return piece;
         _pending.Append(piece);
         string s = _pending.ToString();
         int cut = -1;
-        foreach (var stop in stops)
+        foreach (var stop in _stops)
         {
             int k = s.IndexOf(stop, StringComparison.Ordinal);
             if (k >= 0 && (cut < 0 || k < cut)) cut = k;
@@ -30,7 +31,7 @@ public sealed class StopSequenceFilter(IList<string> stops)
         }
         // Hold back the longest tail of s that is the start of some stop sequence.
         int hold = 0;
-        foreach (var stop in stops)
+        foreach (var stop in _stops)
         {
             for (int n = Math.Min(stop.Length - 1, s.Length); n > hold; n--)
             {

@@ -148,8 +148,13 @@ public sealed class TextGenerator
         private readonly GenerationOptions options;
         private readonly double prefillSeconds;
 
-        internal GenerationRun(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds) =>
+        private readonly StopSequenceFilter? _stops; // null without stop sequences
+
+        internal GenerationRun(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
+        {
             (this.owner, this.stream, this.promptTokens, this.options, this.prefillSeconds) = (owner, stream, promptTokens, options, prefillSeconds);
+            if (options.StopSequences is { Count: > 0 } stops) _stops = new StopSequenceFilter(stops);
+        }
 
         private readonly long _start = Stopwatch.GetTimestamp();
         private int _generated;
@@ -167,7 +172,7 @@ public sealed class TextGenerator
             {
                 if (_flushed) return false;
                 _flushed = true;
-                text = stream.Flush();
+                text = Tail();
                 return text.Length > 0;
             }
             if (ct.IsCancellationRequested) return Stop(StopReason.Cancelled, out text);
@@ -182,6 +187,11 @@ public sealed class TextGenerator
                 return Stop(StopReason.EndOfGeneration, out text);
 
             text = stream.Append(next);
+            if (_stops is not null)
+            {
+                text = _stops.Push(text, out bool stopped);
+                if (stopped) { _done = _flushed = true; _reason = StopReason.StopSequence; return true; } // the sequence and what follows are dropped
+            }
             if (_generated >= options.MaxNewTokens) { _done = true; _reason = StopReason.MaxTokens; return true; }
             // The sampled token needs a cache slot to be fed back; without one we stop cleanly, text already out.
             if (model.Position >= model.ContextSize) { _done = true; _reason = StopReason.ContextFull; return true; }
@@ -195,8 +205,18 @@ public sealed class TextGenerator
             _done = true;
             _reason = reason;
             _flushed = true;
-            text = stream.Flush();
+            text = Tail();
             return text.Length > 0;
+        }
+
+        /// <summary>What the stream decoder and the stop-sequence filter still hold, at the end (a stop sequence completed by it cuts it).</summary>
+        private string Tail()
+        {
+            string text = stream.Flush();
+            if (_stops is null) return text;
+            text = _stops.Push(text, out bool stopped);
+            if (stopped) _reason = StopReason.StopSequence;
+            return stopped ? text : text + _stops.Flush();
         }
     }
 }
