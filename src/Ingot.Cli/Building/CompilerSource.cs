@@ -60,6 +60,7 @@ public abstract record CompilerSource
                 break;
             case Installed i:
                 yield return "<Reference Include=\"" + X(Path.Combine(i.Directory, "hostlib", "*.dll")) + "\" />";
+                yield return "<FrameworkReference Include=\"Microsoft.AspNetCore.App\" />"; // Ingot.Host's serve verb (a ProjectReference brings it along)
                 yield return "<Analyzer Include=\"" + X(Path.Combine(i.Directory, "analyzers", "*.dll")) + "\" />";
                 break;
         }

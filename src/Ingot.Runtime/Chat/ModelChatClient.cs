@@ -12,7 +12,8 @@ namespace Ingot.Runtime.Chat;
 /// through the model's own chat template (as <c>generate --chat</c> does) and streams the reply; the generator re-runs
 /// only the tokens its KV cache does not already hold.
 /// <list type="bullet">
-/// <item><see cref="ChatOptions"/> map to the sampler: Temperature, TopP, TopK, Seed, FrequencyPenalty, PresencePenalty;
+/// <item><see cref="ChatOptions"/> map to the sampler: Temperature, TopP, TopK, Seed, FrequencyPenalty, PresencePenalty,
+/// and AdditionalProperties["min_p"] (a float, as llama.cpp's server takes it);
 /// MaxOutputTokens bounds the reply (default: until the context is full); StopSequences end it, the sequence not
 /// included; Instructions is a system message first. Defaults are the sampler's (llama.cpp's).</item>
 /// <item>Tools, non-text content, and a JSON ResponseFormat are refused with <see cref="NotSupportedException"/>; nothing
@@ -152,6 +153,7 @@ public sealed class ModelChatClient : IChatClient
                 Temperature = o?.Temperature ?? d.Temperature,
                 TopP = o?.TopP ?? d.TopP,
                 TopK = o?.TopK ?? d.TopK,
+                MinP = o?.AdditionalProperties?.TryGetValue("min_p", out object? minP) == true && minP is float mp ? mp : d.MinP,
                 Seed = o?.Seed is long seed ? unchecked((ulong)seed) : null,
                 FrequencyPenalty = o?.FrequencyPenalty ?? 0f,
                 PresencePenalty = o?.PresencePenalty ?? 0f,

@@ -1,0 +1,312 @@
+using System.Text.Json;
+using Ingot.Runtime;
+using Ingot.Runtime.Chat;
+using Ingot.Runtime.Generation;
+using Ingot.Runtime.Sampling;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+
+namespace Ingot.Host.Server;
+
+/// <summary>
+/// The OpenAI-compatible HTTP API of a compiled causal LM, on Kestrel (the slim builder; System.Text.Json source
+/// generation, request delegates, no reflection: NativeAOT-clean).
+/// <list type="bullet">
+/// <item><c>GET /health</c>, <c>GET /v1/models</c>.</item>
+/// <item><c>POST /v1/chat/completions</c>: the messages through the model's chat template (<see cref="ModelChatClient"/>),
+/// whole or streamed as SSE (<c>data: {chunk}</c> lines, then <c>data: [DONE]</c>; a usage chunk when
+/// <c>stream_options.include_usage</c>).</item>
+/// <item><c>POST /v1/completions</c>: a plain prompt, as <c>generate</c> continues it.</item>
+/// </list>
+/// Requests run one at a time on the one model (batched decoding across requests is not built yet). A client that
+/// disconnects cancels its generation within a token. With an API key every endpoint but /health needs
+/// <c>Authorization: Bearer KEY</c>. Bad requests get 400 with an OpenAI error object naming the field.
+/// </summary>
+public sealed class OpenAiServer : IAsyncDisposable
+{
+    /// <summary>Where and how the server listens.</summary>
+    public sealed record Settings(string Host = "127.0.0.1", int Port = 8080, string? ApiKey = null, long MaxBodyBytes = 8 << 20);
+
+    private readonly ICompiledModel _model;
+    private readonly TextGenerator _generator;
+    private readonly ModelChatClient? _chat;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly string _modelId;
+    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly WebApplication _app;
+
+    public OpenAiServer(ICompiledModel model, TextGenerator generator, ChatTemplate? template, Settings settings)
+    {
+        (_model, _generator, _modelId) = (model, generator, model.Description.Name);
+        _chat = template is null ? null : new ModelChatClient(model, generator, template);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxBodyBytes);
+        builder.WebHost.UseUrls($"http://{settings.Host}:{settings.Port}");
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, OpenAiJson.Default));
+        _app = builder.Build();
+        if (settings.ApiKey is { } key) _app.Use(async (HttpContext c, RequestDelegate next) =>
+        {
+            if (c.Request.Path != "/health" && c.Request.Headers.Authorization.ToString() != "Bearer " + key)
+            {
+                await Error(c, 401, "missing or wrong API key (Authorization: Bearer KEY)", "invalid_request_error", null, "invalid_api_key");
+                return;
+            }
+            await next(c);
+        });
+        _app.MapGet("/health", (RequestDelegate)(c => Json(c, 200, new Health("ok"), OpenAiJson.Default.Health)));
+        _app.MapGet("/v1/models", (RequestDelegate)(c => Json(c, 200, new ModelList("list", [new ModelEntry(_modelId, "model", _created, "ingot")]), OpenAiJson.Default.ModelList)));
+        _app.MapPost("/v1/chat/completions", (RequestDelegate)ChatAsync);
+        _app.MapPost("/v1/completions", (RequestDelegate)CompleteAsync);
+    }
+
+    /// <summary>The address it listens on, once started.</summary>
+    public string Url => _app.Urls.FirstOrDefault() ?? "";
+
+    public Task StartAsync(CancellationToken ct = default) => _app.StartAsync(ct);
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _chat?.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task ChatAsync(HttpContext c)
+    {
+        var req = await Read(c, OpenAiJson.Default.ChatCompletionRequest);
+        if (req is null) return;
+        if (_chat is null) { await Error(c, 400, $"{_modelId} has no chat template (tokenizer.chat_template); start the server with --chat-template FILE.jinja, or use /v1/completions", "messages"); return; }
+        if (req.Messages is not { Count: > 0 }) { await Error(c, 400, "messages: at least one message is required", "messages"); return; }
+        if (req.N is not (null or 1)) { await Error(c, 400, "n: only 1 is supported", "n"); return; }
+        if (req.ResponseFormat is { ValueKind: not JsonValueKind.Null } rf && !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.GetString() == "text"))
+        { await Error(c, 400, "response_format: structured output (json_object, json_schema) is not supported yet", "response_format"); return; }
+        if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) { await Error(c, 400, "tools: tool calls are not supported", "tools"); return; }
+        var messages = new List<AiChatMessage>();
+        for (int i = 0; i < req.Messages.Count; i++)
+        {
+            var m = req.Messages[i];
+            if (m.Role is not ("system" or "developer" or "user" or "assistant" or "tool")) { await Error(c, 400, $"messages[{i}].role: '{m.Role}' is not system, developer, user, assistant or tool", $"messages[{i}].role"); return; }
+            string? text = ContentText(m.Content);
+            if (text is null) { await Error(c, 400, $"messages[{i}].content: a string or an array of text parts", $"messages[{i}].content"); return; }
+            messages.Add(new AiChatMessage(new ChatRole(m.Role == "developer" ? "system" : m.Role), text));
+        }
+        var stops = Stops(req.Stop);
+        if (stops is null) { await Error(c, 400, "stop: a string or an array of strings", "stop"); return; }
+        var options = new ChatOptions
+        {
+            Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Seed = req.Seed,
+            MaxOutputTokens = req.MaxCompletionTokens ?? req.MaxTokens, StopSequences = stops,
+            FrequencyPenalty = req.FrequencyPenalty, PresencePenalty = req.PresencePenalty,
+        };
+        if (req.MinP is float minP) options.AdditionalProperties = new() { ["min_p"] = minP };
+
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await _gate.WaitAsync(c.RequestAborted);
+        try
+        {
+            var updates = _chat.GetStreamingResponseAsync(messages, options, c.RequestAborted).GetAsyncEnumerator(c.RequestAborted);
+            await using var _ = updates;
+            bool any;
+            try { any = await updates.MoveNextAsync(); }
+            catch (ContextOverflowException e) { await Error(c, 400, e.Message, "messages", "context_length_exceeded"); return; }
+            var text = new System.Text.StringBuilder();
+            string finish = "length";
+            Usage? usage = null;
+            bool stream = req.Stream == true;
+            if (stream) StartEvents(c);
+            if (stream) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Role: "assistant", Content: ""), null)]), OpenAiJson.Default.ChatCompletionChunk);
+            while (any)
+            {
+                var u = updates.Current;
+                if (u.FinishReason is { } f) finish = f == ChatFinishReason.Stop ? "stop" : "length";
+                foreach (var content in u.Contents)
+                    if (content is UsageContent uc) usage = new Usage((int)(uc.Details.InputTokenCount ?? 0), (int)(uc.Details.OutputTokenCount ?? 0), (int)(uc.Details.TotalTokenCount ?? 0));
+                if (u.Text.Length > 0)
+                {
+                    if (stream) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Content: u.Text), null)]), OpenAiJson.Default.ChatCompletionChunk);
+                    else text.Append(u.Text);
+                }
+                any = await updates.MoveNextAsync();
+            }
+            usage ??= new Usage(0, 0, 0);
+            if (!stream)
+            {
+                await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage), OpenAiJson.Default.ChatCompletion);
+                return;
+            }
+            await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(), finish)]), OpenAiJson.Default.ChatCompletionChunk);
+            if (req.StreamOptions?.IncludeUsage == true)
+                await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [], usage), OpenAiJson.Default.ChatCompletionChunk);
+            await Done(c);
+        }
+        catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: its generation stopped within a token; nothing to answer.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task CompleteAsync(HttpContext c)
+    {
+        var req = await Read(c, OpenAiJson.Default.CompletionRequest);
+        if (req is null) return;
+        string? prompt = req.Prompt switch
+        {
+            { ValueKind: JsonValueKind.String } s => s.GetString(),
+            { ValueKind: JsonValueKind.Array } a when a.GetArrayLength() == 1 && a[0].ValueKind == JsonValueKind.String => a[0].GetString(),
+            _ => null,
+        };
+        if (prompt is null) { await Error(c, 400, "prompt: a string is required", "prompt"); return; }
+        if (req.N is not (null or 1)) { await Error(c, 400, "n: only 1 is supported", "n"); return; }
+        var stops = Stops(req.Stop);
+        if (stops is null) { await Error(c, 400, "stop: a string or an array of strings", "stop"); return; }
+        if (req.MaxTokens is < 0) { await Error(c, 400, "max_tokens must be >= 0", "max_tokens"); return; }
+        var d = SamplerOptions.Default;
+        var sampling = d with
+        {
+            Temperature = req.Temperature ?? d.Temperature, TopP = req.TopP ?? d.TopP, TopK = req.TopK ?? d.TopK, MinP = req.MinP ?? d.MinP,
+            Seed = req.Seed is long seed ? unchecked((ulong)seed) : null,
+            FrequencyPenalty = req.FrequencyPenalty ?? 0f, PresencePenalty = req.PresencePenalty ?? 0f,
+        };
+        string id = "cmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await _gate.WaitAsync(c.RequestAborted);
+        try
+        {
+            var ids = _generator.Tokenize(prompt);
+            int maxNew = req.MaxTokens ?? Math.Max(0, _model.ContextSize - ids.Count);
+            TextGenerator.GenerationRun run;
+            try { run = _generator.Start(ids, new GenerationOptions(maxNew, sampling) { StopSequences = stops }); }
+            catch (ContextOverflowException e) { await Error(c, 400, e.Message, "prompt", "context_length_exceeded"); return; }
+            bool stream = req.Stream == true;
+            var text = new System.Text.StringBuilder();
+            if (stream) StartEvents(c);
+            while (run.MoveNext(c.RequestAborted, out string piece))
+            {
+                if (piece.Length == 0) continue;
+                if (stream) await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, piece, null)], null), OpenAiJson.Default.Completion);
+                else text.Append(piece);
+            }
+            var r = run.Result;
+            if (r.StopReason == StopReason.Cancelled) return; // the client went away
+            string finish = r.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? "stop" : "length";
+            var usage = new Usage(r.PromptTokens, r.GeneratedTokens, r.PromptTokens + r.GeneratedTokens);
+            if (!stream)
+            {
+                await Json(c, 200, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, text.ToString(), finish)], usage), OpenAiJson.Default.Completion);
+                return;
+            }
+            await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, "", finish)], null), OpenAiJson.Default.Completion);
+            if (req.StreamOptions?.IncludeUsage == true) await Event(c, new Completion(id, "text_completion", created, _modelId, [], usage), OpenAiJson.Default.Completion);
+            await Done(c);
+        }
+        catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The request body as <typeparamref name="T"/>; null after answering 400 (malformed JSON or a wrong type, naming the field).</summary>
+    private static async Task<T?> Read<T>(HttpContext c, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync(c.Request.Body, type, c.RequestAborted);
+            if (value is null) await Error(c, 400, "the body must be a JSON object", null);
+            return value;
+        }
+        catch (JsonException e)
+        {
+            string field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            await Error(c, 400, $"invalid JSON at {field}: {e.Message}", field);
+            return null;
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Error(c, e.StatusCode, e.Message, null);
+            return null;
+        }
+    }
+
+    /// <summary>A message's text: a string, or the concatenated text parts of an array; null for anything else.</summary>
+    private static string? ContentText(JsonElement? content)
+    {
+        if (content is not { } e || e.ValueKind == JsonValueKind.Null) return "";
+        if (e.ValueKind == JsonValueKind.String) return e.GetString();
+        if (e.ValueKind != JsonValueKind.Array) return null;
+        var sb = new System.Text.StringBuilder();
+        foreach (var part in e.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text" ||
+                !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String) return null;
+            sb.Append(t.GetString());
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>stop: absent, a string, or an array of strings; null when it is something else.</summary>
+    private static List<string>? Stops(JsonElement? stop)
+    {
+        if (stop is not { } e || e.ValueKind == JsonValueKind.Null) return [];
+        if (e.ValueKind == JsonValueKind.String) return [e.GetString()!];
+        if (e.ValueKind != JsonValueKind.Array) return null;
+        var list = new List<string>();
+        foreach (var s in e.EnumerateArray())
+        {
+            if (s.ValueKind != JsonValueKind.String) return null;
+            list.Add(s.GetString()!);
+        }
+        return list;
+    }
+
+    private static async Task Json<T>(HttpContext c, int status, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        c.Response.StatusCode = status;
+        c.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(c.Response.Body, value, type, c.RequestAborted);
+    }
+
+    private static Task Error(HttpContext c, int status, string message, string? param, string? code = null) =>
+        Error(c, status, message, "invalid_request_error", param, code);
+
+    private static Task Error(HttpContext c, int status, string message, string type, string? param, string? code) =>
+        Json(c, status, new ErrorResponse(new ErrorBody(message, type, param, code)), OpenAiJson.Default.ErrorResponse);
+
+    private static void StartEvents(HttpContext c)
+    {
+        c.Response.StatusCode = 200;
+        c.Response.ContentType = "text/event-stream";
+        c.Response.Headers.CacheControl = "no-cache";
+    }
+
+    /// <summary>One SSE event: <c>data: {json}</c> and a blank line, flushed.</summary>
+    private static async Task Event<T>(HttpContext c, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        var body = c.Response.Body;
+        await body.WriteAsync("data: "u8.ToArray(), c.RequestAborted);
+        await JsonSerializer.SerializeAsync(body, value, type, c.RequestAborted);
+        await body.WriteAsync("\n\n"u8.ToArray(), c.RequestAborted);
+        await body.FlushAsync(c.RequestAborted);
+    }
+
+    private static async Task Done(HttpContext c)
+    {
+        await c.Response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), c.RequestAborted);
+        await c.Response.Body.FlushAsync(c.RequestAborted);
+    }
+}
