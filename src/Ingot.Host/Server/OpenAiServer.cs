@@ -85,7 +85,8 @@ public sealed class OpenAiServer : IAsyncDisposable
         if (req is null) return;
         if (_chat is null) { await Error(c, 400, $"{_modelId} has no chat template (tokenizer.chat_template); start the server with --chat-template FILE.jinja, or use /v1/completions", "messages"); return; }
         if (req.Messages is not { Count: > 0 }) { await Error(c, 400, "messages: at least one message is required", "messages"); return; }
-        if (req.N is not (null or 1)) { await Error(c, 400, "n: only 1 is supported", "n"); return; }
+        if (await CheckCommon(c, req) is not { } stops) return;
+        if (req.MaxCompletionTokens is < 0) { await Error(c, 400, "max_completion_tokens must be >= 0", "max_completion_tokens"); return; }
         if (req.ResponseFormat is { ValueKind: not JsonValueKind.Null } rf && !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.GetString() == "text"))
         { await Error(c, 400, "response_format: structured output (json_object, json_schema) is not supported yet", "response_format"); return; }
         if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) { await Error(c, 400, "tools: tool calls are not supported", "tools"); return; }
@@ -98,8 +99,6 @@ public sealed class OpenAiServer : IAsyncDisposable
             if (text is null) { await Error(c, 400, $"messages[{i}].content: a string or an array of text parts", $"messages[{i}].content"); return; }
             messages.Add(new AiChatMessage(new ChatRole(m.Role == "developer" ? "system" : m.Role), text));
         }
-        var stops = Stops(req.Stop);
-        if (stops is null) { await Error(c, 400, "stop: a string or an array of strings", "stop"); return; }
         var options = new ChatOptions
         {
             Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Seed = req.Seed,
@@ -169,10 +168,7 @@ public sealed class OpenAiServer : IAsyncDisposable
             _ => null,
         };
         if (prompt is null) { await Error(c, 400, "prompt: a string is required", "prompt"); return; }
-        if (req.N is not (null or 1)) { await Error(c, 400, "n: only 1 is supported", "n"); return; }
-        var stops = Stops(req.Stop);
-        if (stops is null) { await Error(c, 400, "stop: a string or an array of strings", "stop"); return; }
-        if (req.MaxTokens is < 0) { await Error(c, 400, "max_tokens must be >= 0", "max_tokens"); return; }
+        if (await CheckCommon(c, req) is not { } stops) return;
         var d = SamplerOptions.Default;
         var sampling = d with
         {
@@ -241,6 +237,16 @@ public sealed class OpenAiServer : IAsyncDisposable
             await Error(c, e.StatusCode, e.Message, null);
             return null;
         }
+    }
+
+    /// <summary>The checks both endpoints make (n, stop, max_tokens); the stop sequences, or null after answering 400.</summary>
+    private static async Task<List<string>?> CheckCommon(HttpContext c, GenerationRequest req)
+    {
+        if (req.N is not (null or 1)) { await Error(c, 400, "n: only 1 is supported", "n"); return null; }
+        if (req.MaxTokens is < 0) { await Error(c, 400, "max_tokens must be >= 0", "max_tokens"); return null; }
+        var stops = Stops(req.Stop);
+        if (stops is null) await Error(c, 400, "stop: a string or an array of strings", "stop");
+        return stops;
     }
 
     /// <summary>A message's text: a string, or the concatenated text parts of an array; null for anything else.</summary>

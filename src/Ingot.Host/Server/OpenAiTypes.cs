@@ -5,12 +5,11 @@ namespace Ingot.Host.Server;
 
 // OpenAI's wire shapes, only the fields the server reads or writes. snake_case on the wire; nulls are left out.
 
-public sealed class ChatCompletionRequest
+/// <summary>What chat and plain completions share: the model name, the limits, the sampler and the stream.</summary>
+public abstract class GenerationRequest
 {
     public string? Model { get; set; }
-    public List<WireMessage>? Messages { get; set; }
     public int? MaxTokens { get; set; }
-    public int? MaxCompletionTokens { get; set; }
     public float? Temperature { get; set; }
     public float? TopP { get; set; }
     public int? TopK { get; set; }
@@ -23,27 +22,20 @@ public sealed class ChatCompletionRequest
     public float? FrequencyPenalty { get; set; }
     public float? PresencePenalty { get; set; }
     public int? N { get; set; }
+}
+
+public sealed class ChatCompletionRequest : GenerationRequest
+{
+    public List<WireMessage>? Messages { get; set; }
+    public int? MaxCompletionTokens { get; set; }
     public JsonElement? ResponseFormat { get; set; }
     public JsonElement? Tools { get; set; }
 }
 
-public sealed class CompletionRequest
+public sealed class CompletionRequest : GenerationRequest
 {
-    public string? Model { get; set; }
     /// <summary>A string (an array of one string is accepted too).</summary>
     public JsonElement? Prompt { get; set; }
-    public int? MaxTokens { get; set; }
-    public float? Temperature { get; set; }
-    public float? TopP { get; set; }
-    public int? TopK { get; set; }
-    public float? MinP { get; set; }
-    public long? Seed { get; set; }
-    public JsonElement? Stop { get; set; }
-    public bool? Stream { get; set; }
-    public StreamOptions? StreamOptions { get; set; }
-    public float? FrequencyPenalty { get; set; }
-    public float? PresencePenalty { get; set; }
-    public int? N { get; set; }
 }
 
 public sealed class StreamOptions
