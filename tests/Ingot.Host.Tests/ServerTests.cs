@@ -110,6 +110,19 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(expected, "Once upon a time" + choice.GetProperty("text").GetString() + "\n");
         Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
         Assert.Equal(5, doc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        // /metrics counts it: one completion request, its 5 prompt and 36 generated tokens, nothing queued or active.
+        var metrics = new HttpRequestMessage(HttpMethod.Get, _url + "/metrics");
+        metrics.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+        using var m = await _http.SendAsync(metrics);
+        string text = await m.Content.ReadAsStringAsync();
+        Assert.Contains("# TYPE ingot_generated_tokens_total counter\n", text);
+        Assert.Contains("ingot_requests_total{endpoint=\"/v1/completions\"} 1\n", text);
+        Assert.Contains("ingot_requests_total{endpoint=\"/v1/chat/completions\"} 0\n", text);
+        Assert.Contains("ingot_prompt_tokens_total 5\n", text);
+        Assert.Contains("ingot_generated_tokens_total 36\n", text);
+        Assert.Contains("ingot_queue_depth 0\n", text);
+        Assert.Contains("ingot_active_sequences 0\n", text);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ namespace Ingot.Host.Server;
 /// The OpenAI-compatible HTTP API of a compiled causal LM, on Kestrel (the slim builder; System.Text.Json source
 /// generation, request delegates, no reflection: NativeAOT-clean).
 /// <list type="bullet">
-/// <item><c>GET /health</c>, <c>GET /v1/models</c>.</item>
+/// <item><c>GET /health</c>, <c>GET /v1/models</c>, <c>GET /metrics</c> (Prometheus text, <see cref="ServerMetrics"/>).</item>
 /// <item><c>POST /v1/chat/completions</c>: the messages through the model's chat template (<see cref="ModelChatClient"/>),
 /// whole or streamed as SSE (<c>data: {chunk}</c> lines, then <c>data: [DONE]</c>; a usage chunk when
 /// <c>stream_options.include_usage</c>).</item>
@@ -36,6 +36,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     private readonly TextGenerator _generator;
     private readonly ModelChatClient? _chat;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ServerMetrics _metrics = new();
     private readonly string _modelId;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly WebApplication _app;
@@ -61,9 +62,17 @@ public sealed class OpenAiServer : IAsyncDisposable
         });
         _app.MapGet("/health", (RequestDelegate)(c => Json(c, 200, new Health("ok"), OpenAiJson.Default.Health)));
         _app.MapGet("/v1/models", (RequestDelegate)(c => Json(c, 200, new ModelList("list", [new ModelEntry(_modelId, "model", _created, "ingot")]), OpenAiJson.Default.ModelList)));
+        _app.MapGet("/metrics", (RequestDelegate)(async c =>
+        {
+            c.Response.ContentType = "text/plain; version=0.0.4";
+            await c.Response.WriteAsync(_metrics.Text(), c.RequestAborted);
+        }));
         _app.MapPost("/v1/chat/completions", (RequestDelegate)ChatAsync);
         _app.MapPost("/v1/completions", (RequestDelegate)CompleteAsync);
     }
+
+    /// <summary>What /metrics serves.</summary>
+    public ServerMetrics Metrics => _metrics;
 
     /// <summary>The address it listens on, once started.</summary>
     public string Url => _app.Urls.FirstOrDefault() ?? "";
@@ -109,7 +118,9 @@ public sealed class OpenAiServer : IAsyncDisposable
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await _gate.WaitAsync(c.RequestAborted);
+        _metrics.Request(chat: true);
+        await Acquire(c);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var updates = _chat.GetStreamingResponseAsync(messages, options, c.RequestAborted).GetAsyncEnumerator(c.RequestAborted);
@@ -137,6 +148,7 @@ public sealed class OpenAiServer : IAsyncDisposable
                 any = await updates.MoveNextAsync();
             }
             usage ??= new Usage(0, 0, 0);
+            _metrics.Generated(usage.PromptTokens, usage.CompletionTokens, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, cancelled: false);
             if (!stream)
             {
                 await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage), OpenAiJson.Default.ChatCompletion);
@@ -150,10 +162,11 @@ public sealed class OpenAiServer : IAsyncDisposable
         catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
         {
             // The client went away: its generation stopped within a token; nothing to answer.
+            _metrics.Generated(0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, cancelled: true);
         }
         finally
         {
-            _gate.Release();
+            Release();
         }
     }
 
@@ -178,7 +191,8 @@ public sealed class OpenAiServer : IAsyncDisposable
         };
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await _gate.WaitAsync(c.RequestAborted);
+        _metrics.Request(chat: false);
+        await Acquire(c);
         try
         {
             var ids = _generator.Tokenize(prompt);
@@ -196,6 +210,7 @@ public sealed class OpenAiServer : IAsyncDisposable
                 else text.Append(piece);
             }
             var r = run.Result;
+            _metrics.Generated(r.PromptTokens, r.GeneratedTokens, r.PrefillSeconds + r.DecodeSeconds, r.StopReason == StopReason.Cancelled);
             if (r.StopReason == StopReason.Cancelled) return; // the client went away
             string finish = r.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? "stop" : "length";
             var usage = new Usage(r.PromptTokens, r.GeneratedTokens, r.PromptTokens + r.GeneratedTokens);
@@ -213,7 +228,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         }
         finally
         {
-            _gate.Release();
+            Release();
         }
     }
 
@@ -237,6 +252,21 @@ public sealed class OpenAiServer : IAsyncDisposable
             await Error(c, e.StatusCode, e.Message, null);
             return null;
         }
+    }
+
+    /// <summary>Waits for the model (one request at a time), counted in the queue depth until it has it.</summary>
+    private async Task Acquire(HttpContext c)
+    {
+        _metrics.Queued();
+        try { await _gate.WaitAsync(c.RequestAborted); }
+        catch { _metrics.Abandoned(); throw; }
+        _metrics.Started();
+    }
+
+    private void Release()
+    {
+        _metrics.Finished();
+        _gate.Release();
     }
 
     /// <summary>The checks both endpoints make (n, stop, max_tokens); the stop sequences, or null after answering 400.</summary>

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ingot.Host.Server;
+
+/// <summary>
+/// The server's counters and gauges, as <c>GET /metrics</c> serves them in Prometheus' text format: requests per
+/// endpoint, prompt and generated tokens, generation seconds (tokens/s is generated ÷ seconds), cancelled generations,
+/// and the queue depth and active sequences right now. Updated with Interlocked; read without a lock.
+/// </summary>
+public sealed class ServerMetrics
+{
+    private long _chatRequests, _completionRequests, _promptTokens, _generatedTokens, _cancelled, _generationMicros;
+    private int _queued, _active;
+
+    public void Request(bool chat) => Interlocked.Increment(ref chat ? ref _chatRequests : ref _completionRequests);
+
+    /// <summary>A generation that ran to its end (or was cut by the client: <paramref name="cancelled"/>).</summary>
+    public void Generated(int promptTokens, int generatedTokens, double seconds, bool cancelled)
+    {
+        Interlocked.Add(ref _promptTokens, promptTokens);
+        Interlocked.Add(ref _generatedTokens, generatedTokens);
+        Interlocked.Add(ref _generationMicros, (long)(seconds * 1e6));
+        if (cancelled) Interlocked.Increment(ref _cancelled);
+    }
+
+    public void Queued() => Interlocked.Increment(ref _queued);
+
+    /// <summary>A queued request got the model.</summary>
+    public void Started()
+    {
+        Interlocked.Decrement(ref _queued);
+        Interlocked.Increment(ref _active);
+    }
+
+    /// <summary>A queued request left before it got the model.</summary>
+    public void Abandoned() => Interlocked.Decrement(ref _queued);
+
+    public void Finished() => Interlocked.Decrement(ref _active);
+
+    public string Text()
+    {
+        var sb = new StringBuilder();
+        void Metric(string name, string type, string help, string value, string labels = "")
+        {
+            if (labels.Length == 0 || !sb.ToString().Contains("# TYPE " + name + " ", StringComparison.Ordinal))
+            {
+                sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+                sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            }
+            sb.Append(name).Append(labels).Append(' ').Append(value).Append('\n');
+        }
+        string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        Metric("ingot_requests_total", "counter", "Generation requests received, by endpoint.", I(Interlocked.Read(ref _chatRequests)), "{endpoint=\"/v1/chat/completions\"}");
+        Metric("ingot_requests_total", "counter", "Generation requests received, by endpoint.", I(Interlocked.Read(ref _completionRequests)), "{endpoint=\"/v1/completions\"}");
+        Metric("ingot_prompt_tokens_total", "counter", "Prompt tokens of finished generations.", I(Interlocked.Read(ref _promptTokens)));
+        Metric("ingot_generated_tokens_total", "counter", "Tokens generated.", I(Interlocked.Read(ref _generatedTokens)));
+        Metric("ingot_generation_seconds_total", "counter", "Seconds spent generating (tokens/s = generated tokens / these seconds).",
+            (Interlocked.Read(ref _generationMicros) / 1e6).ToString("R", CultureInfo.InvariantCulture));
+        Metric("ingot_cancelled_total", "counter", "Generations stopped because the client went away.", I(Interlocked.Read(ref _cancelled)));
+        Metric("ingot_queue_depth", "gauge", "Requests waiting for the model.", I(Volatile.Read(ref _queued)));
+        Metric("ingot_active_sequences", "gauge", "Sequences being generated.", I(Volatile.Read(ref _active)));
+        return sb.ToString();
+    }
+}
