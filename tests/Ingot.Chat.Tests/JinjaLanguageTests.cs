@@ -113,6 +113,20 @@ public class JinjaLanguageTests
         Assert.Contains("recursed", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A template that would run for ever or fill memory is stopped with an error (a server renders any file's template).</summary>
+    [Theory]
+    [InlineData("{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}", "loop iterations")]
+    [InlineData("{% for i in range(1000000) %}{% for j in range(1000000) %}{{ '' }}{% endfor %}{% endfor %}", "loop iterations")]
+    [InlineData("{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "longer than")]
+    [InlineData("{{ 'x' * 100000000000 }}", "longer than")]
+    [InlineData("{{ ([1] * 100000000)|length }}", "longer than")]
+    [InlineData("{% for i in range(1000000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}", "output passed")]
+    public void ATemplateThatNeverEndsOrGrowsWithoutBoundIsStopped(string template, string message)
+    {
+        var e = Assert.Throws<ChatTemplateException>(() => R(template));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{{ '  a b \\n'|trim }}|{{ 'abc'|length }}|{{ [1, 2]|length }}|{{ {'a': 1}|count }}", "a b|3|2|1")]
     [InlineData("{{ 'Ab'|upper }}{{ 'Ab'|lower }}|{{ 'hello world'|title }}|{{ 'hELLO'|capitalize }}", "ABab|Hello World|Hello")]

@@ -128,6 +128,8 @@ public sealed class OpenAiServer : IAsyncDisposable
             bool any;
             try { any = await updates.MoveNextAsync(); }
             catch (ContextOverflowException e) { await Error(c, 400, e.Message, "messages", "context_length_exceeded"); return; }
+            // The template refused the conversation (raise_exception: roles must alternate …) or hit its bounds.
+            catch (ChatTemplateException e) { await Error(c, 400, "chat template: " + e.Message, "messages"); return; }
             var text = new System.Text.StringBuilder();
             string finish = "length";
             Usage? usage = null;

@@ -24,10 +24,26 @@ internal sealed class Scope(Scope? parent)
 }
 
 /// <summary>Per-render state shared by every node.</summary>
+/// <summary>
+/// One render's bounds, so a template can neither hang nor exhaust memory (a chat server renders whatever template a
+/// file brings): macro recursion depth, statements and loop iterations run (a few seconds' worth at most), and the
+/// length of the output and of any string built. Past one, the render stops with a ChatTemplateException.
+/// </summary>
 internal sealed class RenderState
 {
     public int MacroDepth;
     public const int MaxMacroDepth = 200;
+
+    public long Steps;
+    public const long MaxSteps = 2_000_000;
+    public const int MaxChars = 16 << 20;
+
+    /// <summary>Counts one statement or loop iteration at (<paramref name="line"/>, <paramref name="column"/>).</summary>
+    public void Step(int line, int column)
+    {
+        if (++Steps > MaxSteps)
+            throw new ChatTemplateException($"the template ran more than {MaxSteps} statements and loop iterations: stopped (a loop without end?)", line, column);
+    }
 }
 
 internal enum Flow { Normal, Break, Continue }
@@ -330,11 +346,15 @@ internal sealed class BinaryExpr(int line, int column, string op, Expr left, Exp
 
 internal static class JinjaOps
 {
+    /// <summary>a + b, refused past RenderState.MaxChars (a string doubled in a loop would otherwise exhaust memory).</summary>
+    private static string Concat(string a, string b) =>
+        (long)a.Length + b.Length > RenderState.MaxChars ? throw new JinjaError($"a string longer than {RenderState.MaxChars} characters: stopped") : a + b;
+
     public static object? Binary(string op, object? l, object? r)
     {
         switch (op)
         {
-            case "~": return JinjaValue.ToStr(l) + JinjaValue.ToStr(r);
+            case "~": return Concat(JinjaValue.ToStr(l), JinjaValue.ToStr(r));
             case "==": return JinjaValue.Equals(l, r);
             case "!=": return !JinjaValue.Equals(l, r);
             case "<": return JinjaValue.Compare(l, r) < 0;
@@ -345,7 +365,7 @@ internal static class JinjaOps
             case "not in": return !In(l, r);
             case "+":
                 // minja: a string on either side concatenates str() of both (Python would raise).
-                if (l is string || r is string) return JinjaValue.ToStr(l) + JinjaValue.ToStr(r);
+                if (l is string || r is string) return Concat(JinjaValue.ToStr(l), JinjaValue.ToStr(r));
                 if (l is JinjaList a && r is JinjaList b) { var c = new JinjaList(a); c.AddRange(b); return c; }
                 return Arith(op, l, r);
             case "*":
@@ -353,6 +373,7 @@ internal static class JinjaOps
                 if (l is long n2 && r is string s2) return Repeat(s2, n2);
                 if (l is JinjaList la && r is long k)
                 {
+                    if (la.Count * (double)k > 1_000_000) throw new JinjaError("a list longer than 1000000 items: stopped");
                     var res = new JinjaList();
                     for (long i = 0; i < k; i++) res.AddRange(la);
                     return res;
@@ -365,6 +386,7 @@ internal static class JinjaOps
     private static string Repeat(string s, long n)
     {
         if (n <= 0) return "";
+        if (s.Length * (double)n > RenderState.MaxChars) throw new JinjaError($"a string longer than {RenderState.MaxChars} characters: stopped");
         var sb = new StringBuilder();
         for (long i = 0; i < n; i++) sb.Append(s);
         return sb.ToString();

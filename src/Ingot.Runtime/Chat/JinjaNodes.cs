@@ -15,7 +15,10 @@ internal abstract class Node(int line, int column)
     {
         foreach (var n in body)
         {
+            state.Step(n.Line, n.Column);
             var f = n.Render(output, scope, state);
+            if (output.Length > RenderState.MaxChars)
+                throw new ChatTemplateException($"the template's output passed {RenderState.MaxChars} characters: stopped", n.Line, n.Column);
             if (f != Flow.Normal) return f;
         }
         return Flow.Normal;
@@ -104,6 +107,7 @@ internal sealed class ForNode(int line, int column, List<string> targets, Expr i
             loop["previtem"] = i > 0 ? items[i - 1] : null;
             loop["nextitem"] = i < n - 1 ? items[i + 1] : null;
             cycleIndex = i;
+            state.Step(Line, Column); // an empty body still counts its iterations
             var f = RenderAll(body, output, loopScope, state);
             if (f == Flow.Break) break;
         }
