@@ -332,19 +332,22 @@ public sealed class OpenAiServer : IAsyncDisposable
         c.Response.Headers.CacheControl = "no-cache";
     }
 
+    // The SSE framing bytes, made once rather than per streamed token.
+    private static readonly ReadOnlyMemory<byte> DataPrefix = "data: "u8.ToArray(), EventEnd = "\n\n"u8.ToArray(), DoneEvent = "data: [DONE]\n\n"u8.ToArray();
+
     /// <summary>One SSE event: <c>data: {json}</c> and a blank line, flushed.</summary>
     private static async Task Event<T>(HttpContext c, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
         var body = c.Response.Body;
-        await body.WriteAsync("data: "u8.ToArray(), c.RequestAborted);
+        await body.WriteAsync(DataPrefix, c.RequestAborted);
         await JsonSerializer.SerializeAsync(body, value, type, c.RequestAborted);
-        await body.WriteAsync("\n\n"u8.ToArray(), c.RequestAborted);
+        await body.WriteAsync(EventEnd, c.RequestAborted);
         await body.FlushAsync(c.RequestAborted);
     }
 
     private static async Task Done(HttpContext c)
     {
-        await c.Response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), c.RequestAborted);
+        await c.Response.Body.WriteAsync(DoneEvent, c.RequestAborted);
         await c.Response.Body.FlushAsync(c.RequestAborted);
     }
 }

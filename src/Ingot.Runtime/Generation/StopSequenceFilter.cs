@@ -15,6 +15,7 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
     {
         stopped = false;
         if (_stops.Length == 0) return piece;
+        if (_pending.Length == 0 && !MayStartStop(piece)) return piece; // the common token: nothing to hold, nothing copied
         _pending.Append(piece);
         string s = _pending.ToString();
         int cut = -1;
@@ -44,6 +45,14 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
         }
         _pending.Clear().Append(s, s.Length - hold, hold);
         return s[..(s.Length - hold)];
+    }
+
+    /// <summary>Whether <paramref name="piece"/> holds the first character of any stop sequence (else no sequence can start or end in it).</summary>
+    private bool MayStartStop(string piece)
+    {
+        foreach (var stop in _stops)
+            if (piece.Contains(stop[0])) return true;
+        return false;
     }
 
     /// <summary>The text still held back, at the end of the stream (it turned out not to start a stop sequence).</summary>

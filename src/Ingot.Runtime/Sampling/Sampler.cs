@@ -148,10 +148,14 @@ public sealed class Sampler
         var o = Options;
         float penalty = o.RepeatPenalty, frequency = o.FrequencyPenalty, presence = o.PresencePenalty;
         if ((penalty == 1f && frequency == 0f && presence == 0f) || _historyCount == 0) return;
-        for (int i = 0; i < _historyCount; i++)
+        bool counts = frequency != 0f; // only the frequency penalty needs the counts: the default chain skips both passes
+        if (counts)
         {
-            int t = _history[i];
-            if ((uint)t < (uint)work.Length) _counts[t]++;
+            for (int i = 0; i < _historyCount; i++)
+            {
+                int t = _history[i];
+                if ((uint)t < (uint)work.Length) _counts[t]++;
+            }
         }
         int stamp = ++_stampValue;
         if (stamp == int.MaxValue) { Array.Clear(_stamp); _stampValue = stamp = 1; }
@@ -161,8 +165,9 @@ public sealed class Sampler
             if ((uint)t >= (uint)work.Length || _stamp[t] == stamp) continue;
             _stamp[t] = stamp;
             if (penalty != 1f) work[t] = work[t] <= 0 ? work[t] * penalty : work[t] / penalty;
-            work[t] -= _counts[t] * frequency + presence;
+            work[t] -= (counts ? _counts[t] * frequency : 0f) + presence;
         }
+        if (!counts) return;
         for (int i = 0; i < _historyCount; i++)
         {
             int t = _history[i];
