@@ -189,7 +189,7 @@ public static partial class HfFolderWriter
     /// <summary>BertConfig; a file with the rank head is a BertForSequenceClassification with its labels as id2label.</summary>
     private static JsonObject BertConfig(ModelSpec s, GgufFile f)
     {
-        bool classifier = f.FindTensor("cls.output.weight") is not null, tokens = classifier && f.FindTensor("cls.weight") is null;
+        var (classifier, tokens) = BertHead(f);
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray(tokens ? "BertForTokenClassification" : classifier ? "BertForSequenceClassification" : "BertModel"),
@@ -204,21 +204,30 @@ public static partial class HfFolderWriter
             ["layer_norm_eps"] = s.Norm.Epsilon,
             ["hidden_act"] = "gelu",
         };
-        if (classifier)
-        {
-            string[] labels = f.GetArray<string>("bert.classifier.output_labels");
-            var id2label = new JsonObject();
-            for (int i = 0; i < labels.Length; i++) id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = labels[i];
-            config["id2label"] = id2label;
-        }
+        if (classifier) config["id2label"] = Id2Label(f);
         return config;
+    }
+
+    /// <summary>What head a BERT-family file has: a classifier (cls.output), and of every token (no cls pooler).</summary>
+    private static (bool Classifier, bool Tokens) BertHead(GgufFile f)
+    {
+        bool classifier = f.FindTensor("cls.output.weight") is not null;
+        return (classifier, classifier && f.FindTensor("cls.weight") is null);
+    }
+
+    /// <summary>id2label from bert.classifier.output_labels.</summary>
+    private static JsonObject Id2Label(GgufFile f)
+    {
+        string[] labels = f.GetArray<string>("bert.classifier.output_labels");
+        var id2label = new JsonObject();
+        for (int i = 0; i < labels.Length; i++) id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = labels[i];
+        return id2label;
     }
 
     /// <summary>DistilBertConfig (dim, n_layers, n_heads, hidden_dim, activation); a classifier with id2label as BERT's.</summary>
     private static JsonObject DistilBertConfig(ModelSpec s, GgufFile f)
     {
-        var bert = BertConfig(s, f);
-        bool classifier = f.FindTensor("cls.output.weight") is not null, tokens = classifier && f.FindTensor("cls.weight") is null;
+        var (classifier, tokens) = BertHead(f);
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray(tokens ? "DistilBertForTokenClassification" : classifier ? "DistilBertForSequenceClassification" : "DistilBertModel"),
@@ -232,7 +241,7 @@ public static partial class HfFolderWriter
             ["activation"] = "gelu",
             ["sinusoidal_pos_embds"] = false,
         };
-        if (classifier) config["id2label"] = bert["id2label"]!.DeepClone();
+        if (classifier) config["id2label"] = Id2Label(f);
         return config;
     }
 
