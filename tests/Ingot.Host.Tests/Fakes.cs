@@ -136,6 +136,14 @@ public static class TestPaths
     public static string Stories260KGguf => Path.Combine(Shared, "models", "gguf", "stories260K-f32.gguf");
     public static string GoldenJson => Path.Combine(Shared, "models", "llama2c", "testvectors", "stories260K_golden.json");
 
+    /// <summary>A case of stories260K_golden.json: its prompt and the text llama2.c's run.c prints for it.</summary>
+    public static (string Prompt, string Text) GoldenCase(string name)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Require(GoldenJson)));
+        var c = doc.RootElement.GetProperty("cases").GetProperty(name);
+        return (c.GetProperty("prompt").GetString()!, c.GetProperty("decoded").GetString()!);
+    }
+
     /// <summary>A shared file the test needs: a clear failure, not a silent pass, when it is absent.</summary>
     public static string Require(string path)
     {
@@ -183,4 +191,31 @@ public static class TestPaths
     }
 
     private static string SourceDir([System.Runtime.CompilerServices.CallerFilePath] string p = "") => Path.GetDirectoryName(p) ?? "";
+}
+
+/// <summary>A child process the tests start: its exit code, UTF-8 standard output and standard error, and a log line.</summary>
+public static class TestProcess
+{
+    /// <summary>
+    /// Runs <paramref name="file"/> in <paramref name="workDir"/> ("" = the current one) outside this repository's build
+    /// state: the test host's MSBuild and Ingot variables are not passed on; <paramref name="env"/> adds its own.
+    /// </summary>
+    public static (int Code, string Out, string Err, string Log) Run(string file, string workDir, Dictionary<string, string>? env, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(file)
+        {
+            WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = System.Text.Encoding.UTF8,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var v in new[] { "MSBuildSDKsPath", "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "INGOT_ARTIFACTS", "INGOT_REPO", "INGOT_CACHE" }) psi.Environment.Remove(v);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result, $"{Path.GetFileName(file)} {string.Join(' ', args)}: exit {p.ExitCode} in {sw.Elapsed.TotalSeconds:F1} s");
+    }
 }

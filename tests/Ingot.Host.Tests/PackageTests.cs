@@ -45,16 +45,12 @@ public class PackageTests(PackedFeed packed, ITestOutputHelper log) : IClassFixt
 
     private (int Code, string Out, string Err) ExecWith(string file, string workDir, Dictionary<string, string>? env, params string[] args)
     {
-        var r = PackedFeed.Exec(file, workDir, env, args);
+        var r = TestProcess.Run(file, workDir, env, args);
         log.WriteLine(r.Log);
         return (r.Code, r.Out, r.Err);
     }
 
-    private static string Golden()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson)));
-        return doc.RootElement.GetProperty("cases").GetProperty("bos_only").GetProperty("decoded").GetString()!;
-    }
+    private static string Golden() => TestPaths.GoldenCase("bos_only").Text;
 
     [Fact]
     public void AnAppOutsideTheRepoAddsThePackageAndPrintsTheGoldenTextWithJitAndNativeAot()
@@ -140,27 +136,10 @@ public sealed class PackedFeed : IDisposable
     public PackedFeed()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
-        var r = Exec("dotnet", TestPaths.Repo, null, "pack", Path.Combine(TestPaths.Repo, "Compiler.sln"), "-c", "Release", "-o", Feed,
+        var r = TestProcess.Run("dotnet", TestPaths.Repo, null, "pack", Path.Combine(TestPaths.Repo, "Compiler.sln"), "-c", "Release", "-o", Feed,
             "-p:Version=" + Version, "-p:ArtifactsPath=" + Path.Combine(Root, "artifacts"));
         if (r.Code != 0) throw new InvalidOperationException("dotnet pack failed:\n" + r.Out + r.Err);
         Log = r.Log + "\n" + string.Join(", ", Directory.GetFiles(Feed, "*.nupkg").Select(Path.GetFileName).Order());
-    }
-
-    /// <summary>Runs a process outside this repository's build state (no MSBuild or Ingot variables of the test host).</summary>
-    internal static (int Code, string Out, string Err, string Log) Exec(string file, string workDir, Dictionary<string, string>? env, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var v in new[] { "MSBuildSDKsPath", "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "INGOT_ARTIFACTS", "INGOT_REPO", "INGOT_CACHE" }) psi.Environment.Remove(v);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, o, err.Result, $"{Path.GetFileName(file)} {string.Join(' ', args)}: exit {p.ExitCode} in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
     public void Dispose()

@@ -15,22 +15,12 @@ namespace Ingot.Host.Tests;
 [Trait("Category", "Publish")]
 public class PublishTests(ITestOutputHelper log)
 {
-    private static (string Prompt, string Text) Golden(string caseName)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Require(TestPaths.GoldenJson)));
-        var c = doc.RootElement.GetProperty("cases").GetProperty(caseName);
-        return (c.GetProperty("prompt").GetString()!, c.GetProperty("decoded").GetString()!);
-    }
+    private static (string Prompt, string Text) Golden(string caseName) => TestPaths.GoldenCase(caseName);
 
     private static (int Code, string Out, string Err) Exec(string exe, params string[] args)
     {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = Encoding.UTF8 };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, o, err.Result);
+        var r = TestProcess.Run(exe, "", null, args);
+        return (r.Code, r.Out, r.Err);
     }
 
     [Fact]
