@@ -41,18 +41,18 @@ public sealed class ServerMetrics
     public string Text()
     {
         var sb = new StringBuilder();
-        void Metric(string name, string type, string help, string value, string labels = "")
+        void Header(string name, string type, string help) =>
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        void Value(string name, string value, string labels = "") => sb.Append(name).Append(labels).Append(' ').Append(value).Append('\n');
+        void Metric(string name, string type, string help, string value)
         {
-            if (labels.Length == 0 || !sb.ToString().Contains("# TYPE " + name + " ", StringComparison.Ordinal))
-            {
-                sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-                sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            }
-            sb.Append(name).Append(labels).Append(' ').Append(value).Append('\n');
+            Header(name, type, help);
+            Value(name, value);
         }
         string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-        Metric("ingot_requests_total", "counter", "Generation requests received, by endpoint.", I(Interlocked.Read(ref _chatRequests)), "{endpoint=\"/v1/chat/completions\"}");
-        Metric("ingot_requests_total", "counter", "Generation requests received, by endpoint.", I(Interlocked.Read(ref _completionRequests)), "{endpoint=\"/v1/completions\"}");
+        Header("ingot_requests_total", "counter", "Generation requests received, by endpoint.");
+        Value("ingot_requests_total", I(Interlocked.Read(ref _chatRequests)), "{endpoint=\"/v1/chat/completions\"}");
+        Value("ingot_requests_total", I(Interlocked.Read(ref _completionRequests)), "{endpoint=\"/v1/completions\"}");
         Metric("ingot_prompt_tokens_total", "counter", "Prompt tokens of finished generations.", I(Interlocked.Read(ref _promptTokens)));
         Metric("ingot_generated_tokens_total", "counter", "Tokens generated.", I(Interlocked.Read(ref _generatedTokens)));
         Metric("ingot_generation_seconds_total", "counter", "Seconds spent generating (tokens/s = generated tokens / these seconds).",
