@@ -47,18 +47,11 @@ public sealed class NerVerb : IHostVerb
         var tokenizer = TokenizerCodec.FromGguf(weights).Tokenizer as WordPieceTokenizer
             ?? throw new NotSupportedException("ner needs the character offsets of a WordPiece (BERT) vocabulary");
 
-        var tokens = new List<IReadOnlyList<(int Id, int Start, int End)>>();
-        for (int i = 0; i < texts.Count; i++)
-        {
-            var t = tokenizer.EncodeWithOffsets(texts[i]);
-            if (t.Count > model.MaxTokens)
-            {
-                if (!truncate) throw new Runtime.ContextOverflowException($"input {i} has {t.Count} tokens but the model takes at most {model.MaxTokens} (--truncate cuts it)");
-                t = [.. t.Take(model.MaxTokens)];
-            }
-            tokens.Add(t);
-        }
+        var tokens = texts.Select(t => tokenizer.EncodeWithOffsets(t)).ToList();
         var ids = tokens.Select(t => t.Select(x => x.Id).ToArray()).ToList();
+        EncoderBatches.Fit(ids, model.MaxTokens, truncate);
+        for (int i = 0; i < tokens.Count; i++)
+            if (tokens[i].Count > ids[i].Length) tokens[i] = [.. tokens[i].Take(ids[i].Length)]; // --truncate cut the ids: the spans follow
         EncoderBatches.Run(model, ids, withScores: true, (i, _, scores) =>
         {
             var entities = Group(texts[i], tokens[i], scores, labels, tokenizer);
