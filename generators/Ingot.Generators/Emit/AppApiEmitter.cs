@@ -94,9 +94,16 @@ namespace Ingot.Generators.Emit
             w.Line();
         }
 
-        /// <summary>Dispose's part: the file Load(path) opened.</summary>
-        public static void DisposeOwned(SourceWriter w)
+        /// <summary>ReleaseBuffers' part: a causal model's generation loop belongs to the file it was bound to.</summary>
+        public static void Release(SourceWriter w, ModelPlan p, bool nested)
         {
+            if (Applies(p, nested) && !p.IsEncoder) w.Line("_generator = null;");
+        }
+
+        /// <summary>Dispose's part: the file Load(path) opened.</summary>
+        public static void DisposeOwned(SourceWriter w, ModelPlan p, bool nested)
+        {
+            if (!Applies(p, nested)) return;
             w.Line("_ownedWeights?.Dispose();");
             w.Line("_ownedWeights = null;");
         }

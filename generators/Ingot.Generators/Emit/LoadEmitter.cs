@@ -179,7 +179,7 @@ namespace Ingot.Generators.Emit
             w.Line("_kv = null;");
             w.Line("_layers = Array.Empty<LayerWeights>();");
             w.Line("_weights = null;");
-            if (AppApiEmitter.Applies(p, nested) && !p.IsEncoder) w.Line("_generator = null;");
+            AppApiEmitter.Release(w, p, nested);
             if (ModelFileEmitter.RelativeBiasOf(p) != null) w.Line("_relBiasTable = Array.Empty<float>(); _relBias = null;");
             if (p.Encoder != null)
             {
@@ -195,12 +195,11 @@ namespace Ingot.Generators.Emit
             w.Line("_position = 0; _context = 0; _weightBytes = 0;");
             w.Close();
             w.Line();
-            bool app = AppApiEmitter.Applies(p, nested);
-            w.Line(app ? "/// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>"
-                       : "/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
+            w.Line(AppApiEmitter.Applies(p, nested) ? "/// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>"
+                                                    : "/// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>");
             w.Open("public void Dispose()");
             w.Line("ReleaseBuffers();");
-            if (app) AppApiEmitter.DisposeOwned(w);
+            AppApiEmitter.DisposeOwned(w, p, nested);
             w.Line("GC.SuppressFinalize(this);");
             w.Close();
             w.Line();
