@@ -58,6 +58,36 @@ public interface ICompiledModel : IModel
 
     /// <summary>One token at Position; <paramref name="logits"/> has length VocabSize.</summary>
     void Decode(int token, Span<float> logits);
+
+    /// <summary>
+    /// Sequences the KV cache holds (<see cref="InferenceOptions.Sequences"/>), each with <see cref="ContextSize"/>
+    /// cells. <see cref="Position"/>, <see cref="Reset()"/>'s sequence, <see cref="Prefill(ReadOnlySpan{int}, Span{float})"/>
+    /// and <see cref="Decode"/> are sequence 0's; <see cref="Reset()"/> empties them all.
+    /// </summary>
+    int Sequences => 1;
+
+    /// <summary>Tokens sequence <paramref name="sequence"/> holds (the position of its next token).</summary>
+    int PositionOf(int sequence) => sequence == 0 ? Position : throw new ArgumentOutOfRangeException(nameof(sequence), sequence, "this model holds one sequence");
+
+    /// <summary>Empties one sequence's cache; the others keep theirs.</summary>
+    void Reset(int sequence)
+    {
+        if (sequence != 0) throw new ArgumentOutOfRangeException(nameof(sequence), sequence, "this model holds one sequence");
+        Reset();
+    }
+
+    /// <summary>
+    /// Several sequences in one batch (continuous batching): run i is <paramref name="lengths"/>[i] tokens of sequence
+    /// <paramref name="sequences"/>[i] (each sequence at most once), at its next positions; <paramref name="tokens"/>
+    /// holds the runs back to back. Each weight row is read once per chunk for all of them, and each run's logits are
+    /// what it gives alone. <paramref name="logits"/>: runs × VocabSize, each run's last row.
+    /// </summary>
+    void Prefill(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, ReadOnlySpan<int> sequences, Span<float> logits)
+    {
+        if (lengths.Length != 1 || sequences.Length != 1 || sequences[0] != 0 || lengths[0] != tokens.Length)
+            throw new ArgumentException("this model holds one sequence: one run of sequence 0", nameof(sequences));
+        Prefill(tokens, logits.Slice(0, VocabSize));
+    }
 }
 
 /// <summary>

@@ -52,12 +52,10 @@ namespace Ingot.Generators.Emit
             w.Open("for (int s = 0, start = 0; s < lengths.Length; start += lengths[s++])");
             w.Line("for (int t = start; t < start + lengths[s]; t++) { seq[2 * t] = start; seq[2 * t + 1] = start + lengths[s]; }");
             w.Close();
-            w.Line("_position = 0;");
             w.Line("fixed (int* tp = tokens)");
             w.Line("fixed (float* hp = hidden)");
             w.Line("fixed (float* sp = scores)");
             w.Line("    RunChunk(tp, tokens.Length, lengths.Length, hp, scores.IsEmpty ? null : sp);");
-            w.Line("_position = 0;");
             w.Close();
             w.Line();
         }
@@ -76,7 +74,7 @@ namespace Ingot.Generators.Emit
             w.Line("_encoder.Encode(tokens, new Span<float>(_encoded, tokens.Length * Dim));");
             w.Line("_encLength = tokens.Length;");
             w.Line("Array.Fill(_crossPending, true);");
-            w.Line("_position = 0;");
+            w.Line("_runs!.ResetAll();");
             w.Close();
             w.Line();
             w.Line("public int EncodedTokens => _encLength;");

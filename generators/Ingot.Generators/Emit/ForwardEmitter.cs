@@ -31,12 +31,13 @@ namespace Ingot.Generators.Emit
             {
                 if (p.Encoder != null) EncoderEntry.EncodeForDecoder(w);
                 PrefillAndDecode(w, p.Encoder != null);
-                w.Line("/// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>");
+                w.Line("/// <summary>n ≤ MaxBatch tokens at the cells and positions of the Tok table; logits receives the wanted rows' (the Wanted table).</summary>");
                 w.Line(gc);
-                w.Open("private void RunChunk(int* tokens, int n, float* logits, bool allRows)");
+                w.Open("private void RunChunk(int* tokens, int n, float* logits, int wanted)");
             }
             w.Line("float* x = Buf(OffX);  // (n, Dim)");
             if (p.IsEncoder) w.Line("int* seq = (int*)(_arena + OffSeq);  // (n, 2): token t's input is rows [seq[2t], seq[2t + 1])");
+            else w.Line("int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position");
             Locals(w, p.Prologue, p);
             w.Line("var pool = _pool!;");
             ctx.ResetLocals();
@@ -90,9 +91,16 @@ namespace Ingot.Generators.Emit
                 Methods(w, ctx);
                 return;
             }
-            w.Open("if (logits != null)");
-            w.Line("// The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.");
-            w.Line("int first = allRows ? 0 : n - 1, rows = n - first;");
+            w.Open("if (wanted > 0)");
+            w.Line("// The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows. The");
+            w.Line("// rows (increasing) are moved to the front of x unless they are consecutive already (one run's, or every row).");
+            w.Line("int* rowsWanted = (int*)(_arena + OffWanted);");
+            w.Line("int first = rowsWanted[0], rows = wanted;");
+            w.Open("if (rowsWanted[rows - 1] - first != rows - 1)");
+            w.Line("for (int i = 0; i < rows; i++)");
+            w.Line("    if (rowsWanted[i] != i) Buffer.MemoryCopy(x + (nint)rowsWanted[i] * Dim, x + (nint)i * Dim, Dim * sizeof(float), Dim * sizeof(float));");
+            w.Line("first = 0;");
+            w.Close();
             w.Line("float* xLast = x + (nint)first * Dim;");
             Locals(w, p.Epilogue, ctx.Plan);
             ctx.Rows = "rows";
@@ -101,7 +109,6 @@ namespace Ingot.Generators.Emit
             ctx.Rows = "n";
             ctx.XVar = "x";
             w.Close();
-            w.Line("_position += n;");
             w.Close();
             w.Line();
             Methods(w, ctx);
@@ -132,6 +139,11 @@ namespace Ingot.Generators.Emit
                 w.Line("float* x = Buf(OffX);");
                 Locals(w, k.Steps, p);
                 w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
+                if (!p.IsEncoder)
+                {
+                    w.Line("int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position");
+                    w.Line("float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);");
+                }
                 if (p.Encoder != null) w.Line("float* ckCache = _cross!.K(l), cvCache = _cross.V(l);  // this layer's cross-attention keys and values");
                 w.Line("var pool = _pool!;");
                 ctx.ResetLocals();
@@ -185,30 +197,35 @@ namespace Ingot.Generators.Emit
         private static void PrefillAndDecode(SourceWriter w, bool crossAttends)
         {
             string gc = ModelEmitter.GeneratedCodeAttribute;
-            w.Line("/// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>");
+            w.Line("/// <summary>Runs tokens of sequence 0 at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>");
             w.Line(gc);
             w.Open("public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)");
-            w.Line("if (_arena == null) throw new InvalidOperationException(\"Load must be called before Prefill\");");
-            w.Line("if (tokens.IsEmpty) throw new ArgumentException(\"no tokens\", nameof(tokens));");
-            if (crossAttends) w.Line("if (_encLength == 0) throw new InvalidOperationException(\"Encode an input before decoding: the decoder attends to the encoder's output\");");
-            w.Line("bool allRows = logits.Length == (long)tokens.Length * VocabSize;");
-            w.Line("if (!allRows && logits.Length != VocabSize)");
-            w.Line("    throw new ArgumentException(\"logits must have length VocabSize (\" + VocabSize + \") or tokens × VocabSize (\" + ((long)tokens.Length * VocabSize) + \"), not \" + logits.Length, nameof(logits));");
-            w.Line("if ((long)_position + tokens.Length > _context)");
-            w.Line("    throw new ContextOverflowException(\"context full: \" + _position + \" tokens in the KV cache + \" + tokens.Length + \" new exceed its capacity of \" + _context + \" (load with a larger ContextSize, --ctx)\");");
-            w.Open("foreach (int token in tokens)");
-            w.Line("if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, \"token id outside [0, \" + VocabSize + \")\");");
+            w.Line("int length = tokens.Length, sequence = 0;");
+            w.Line("Prefill(tokens, new ReadOnlySpan<int>(ref length), new ReadOnlySpan<int>(ref sequence), logits);");
             w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Runs of several sequences as one batch, in chunks of MaxBatch: run i is lengths[i] tokens of sequence sequences[i] at its");
+            w.Line("/// next positions. logits: each run's last row (runs × VocabSize), or, for one run, every row (tokens × VocabSize).");
+            w.Line("/// </summary>");
+            w.Line(gc);
+            w.Open("public void Prefill(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, ReadOnlySpan<int> sequences, Span<float> logits)");
+            w.Line("if (_arena == null || _runs == null) throw new InvalidOperationException(\"Load must be called before Prefill\");");
+            if (crossAttends) w.Line("if (_encLength == 0) throw new InvalidOperationException(\"Encode an input before decoding: the decoder attends to the encoder's output\");");
+            w.Line("bool allRows = _runs.Check(tokens, lengths, sequences, logits.Length, VocabSize);");
+            w.Line("var cursor = new SequenceRuns.Cursor();");
+            w.Line("int* tok = (int*)(_arena + OffTok), wanted = (int*)(_arena + OffWanted);");
             w.Line("fixed (int* tp = tokens)");
             w.Line("fixed (float* lp = logits)");
             w.Open();
-            w.Open("for (int c = 0; c < tokens.Length; c += MaxBatch)");
+            w.Open("for (int c = 0, row = 0; c < tokens.Length; c += MaxBatch)");
             w.Line("int n = Math.Min(MaxBatch, tokens.Length - c);");
-            w.Line("bool last = c + n == tokens.Length;");
-            w.Line("float* rows = allRows ? lp + (nint)c * VocabSize : (last ? lp : null);");
-            w.Line("RunChunk(tp + c, n, rows, allRows);");
+            w.Line("int count = _runs.Fill(ref cursor, lengths, sequences, n, allRows, tok, wanted, out _cellsInOrder);");
+            w.Line("RunChunk(tp + c, n, lp + (nint)row * VocabSize, count);");
+            w.Line("row += count;");
             w.Close();
             w.Close();
+            w.Line("_runs.Advance(lengths, sequences);");
             w.Close();
             w.Line();
             w.Line("/// <summary>One token at Position (the same code path as a chunk of one).</summary>");

@@ -80,7 +80,17 @@ namespace Ingot.Generators.Emit
                 w.Line("if (_context > ContextLength)");
                 w.Line("    throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, \"this model has \" + ContextLength + \" learned positions (position_embd); ContextSize may not exceed that\");");
             }
-            w.Line("_kv = new KvCache(Layers, _context, KvDim);");
+            if (p.IsEncoder) w.Line("_kv = new KvCache(Layers, _context, KvDim);");
+            else
+            {
+                if (p.Encoder != null)
+                {
+                    w.Line("if (options.Sequences != 1)");
+                    w.Line("    throw new ArgumentOutOfRangeException(nameof(options), options.Sequences, \"an encoder–decoder holds one encoded input: Sequences must be 1\");");
+                }
+                w.Line("_runs = new SequenceRuns(options.Sequences, _context);");
+                w.Line("_kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)");
+            }
             w.Line("_pool = new WorkerPool(options.Threads);");
             w.Line("_arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);");
             w.Line("new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();");
@@ -105,7 +115,6 @@ namespace Ingot.Generators.Emit
                 w.Line("_decoderStart = (int)weights.GetInt(Architecture + \".decoder_start_token_id\", weights.GetInt(\"tokenizer.ggml.padding_token_id\", 0));");
             }
             w.Line("_noSlidingWindow = options.NoSlidingWindow;");
-            w.Line("_position = 0;");
             w.Close();
             w.Line();
             Lifetime(w, p, nested);
@@ -166,8 +175,11 @@ namespace Ingot.Generators.Emit
         {
             if (!p.IsEncoder)
             {
-                w.Line("/// <summary>Empties the KV cache (the next token is at position 0).</summary>");
-                w.Line("public void Reset() => _position = 0;");
+                w.Line("/// <summary>Empties the KV cache of every sequence (the next token is at position 0).</summary>");
+                w.Line("public void Reset() => _runs?.ResetAll();");
+                w.Line();
+                w.Line("/// <summary>Empties one sequence's cache; the others keep theirs.</summary>");
+                w.Line("public void Reset(int sequence) => (_runs ?? throw new InvalidOperationException(\"Load must be called first\")).Reset(sequence);");
                 w.Line();
             }
             w.Open("private void ReleaseBuffers()");
@@ -192,7 +204,7 @@ namespace Ingot.Generators.Emit
             }
             foreach (var t in p.Globals) if (t.Name != "output.weight") w.Line(EmitContext.GlobalField(t.Field) + " = null;");
             if (!p.IsEncoder) w.Line("_output = null;");
-            w.Line("_position = 0; _context = 0; _weightBytes = 0;");
+            w.Line(p.IsEncoder ? "_context = 0; _weightBytes = 0;" : "_runs = null; _context = 0; _weightBytes = 0;");
             w.Close();
             w.Line();
             w.Line(AppApiEmitter.Applies(p, nested) ? "/// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>"

@@ -70,7 +70,11 @@ namespace Ingot.Generators.Emit
             }
             w.Line("private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)");
             w.Line("private int _context;");
-            w.Line("private int _position;");
+            if (!p.IsEncoder)
+            {
+                w.Line("private SequenceRuns? _runs;     // each sequence's position; sequence s owns cache cells [s · _context, (s + 1) · _context)");
+                w.Line("private bool _cellsInOrder;     // this chunk's tokens fill consecutive cache cells: keys and values go straight into the cache");
+            }
             w.Line("private long _weightBytes;");
             w.Line();
             w.Line("public const string SpecJson =");
@@ -111,7 +115,12 @@ namespace Ingot.Generators.Emit
                 w.Line();
                 w.Line("public int ContextSize => _context;");
                 w.Line();
-                w.Line("public int Position => _position;");
+                w.Line("public int Position => _runs?.PositionOf(0) ?? 0;");
+                w.Line();
+                w.Line("/// <summary>Sequences the KV cache holds (InferenceOptions.Sequences).</summary>");
+                w.Line("public int Sequences => _runs?.Count ?? 1;");
+                w.Line();
+                w.Line("public int PositionOf(int sequence) => (_runs ?? throw new InvalidOperationException(\"Load must be called first\")).PositionOf(sequence);");
                 w.Line();
             }
             w.Line("public long WeightBytes => _weightBytes;");
@@ -197,6 +206,13 @@ namespace Ingot.Generators.Emit
                 }
             }
             if (p.IsEncoder) Buffer("Seq", 8 * mb, "int (MaxBatch, 2): each token's input as rows [start, end) of the batch");
+            else
+            {
+                Buffer("Tok", 8 * mb, "int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position");
+                Buffer("Wanted", 4 * mb, "int (MaxBatch): the rows whose logits are wanted, increasing");
+                Buffer("KRows", 4 * mb * p.KvDim, "float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after");
+                Buffer("VRows", 4 * mb * p.KvDim, "float (MaxBatch, KvDim): their values");
+            }
             foreach (var a in Planner.ConversionOrder)
             {
                 if (!acts.Contains(a)) continue;

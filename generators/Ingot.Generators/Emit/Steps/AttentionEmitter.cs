@@ -33,7 +33,7 @@ namespace Ingot.Generators.Emit.Steps
                 return;
             }
             string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias));
-            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l)" + biasInit + " };");
+            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l)" + biasInit + " };");
             w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
         }
 
@@ -49,23 +49,26 @@ namespace Ingot.Generators.Emit.Steps
 
         private static void Body(SourceWriter w, string name, bool bias)
         {
-            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t sees positions [Pos + t - Window + 1, Pos + t]");
-            w.Line("/// (all of [0, Pos + t] when Window is 0). Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>");
+            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t at position p of its sequence sees that");
+            w.Line("/// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by");
+            w.Line("/// AttentionSoftcap (0 = off), times AttentionScale.</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             w.Line("public float* Q;        // (N, QDim)");
-            w.Line("public float* KCache;   // (context, KvDim)");
-            w.Line("public float* VCache;   // (context, KvDim)");
+            w.Line("public float* KCache;   // (sequences · context, KvDim)");
+            w.Line("public float* VCache;   // (sequences · context, KvDim)");
             w.Line("public float* Out;      // (N, QDim)");
-            w.Line("public int Pos;         // position of token 0 of the chunk");
+            w.Line("public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position");
             w.Line("public int Window;      // this layer's sliding window, 0 = none");
             if (bias) BiasFields(w);
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
             w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
-            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t" + BiasArg(bias, "(Pos + t)") + ");");
+            w.Line("int pos = Tok[2 * t + 1];");
+            w.Line("nint first = (nint)Tok[2 * t] * KvDim;");
+            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,");
+            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");
             w.Close();
             w.Close();
             w.Close();

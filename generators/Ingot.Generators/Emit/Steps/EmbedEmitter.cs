@@ -7,7 +7,7 @@ namespace Ingot.Generators.Emit.Steps
     internal static class EmbedEmitter
     {
         public static void Call(SourceWriter w, EmbedStep s, EmitContext ctx) =>
-            w.Line("for (int t = 0; t < " + ctx.Rows + "; t++) EmbedRow(tokens[t], " + (ctx.Plan.IsEncoder ? "t - seq[2 * t]" : "_position + t") + ", " + ctx.Var(s.Embed.Target) + " + (nint)t * " + Width(s.Embed) + ");");
+            w.Line("for (int t = 0; t < " + ctx.Rows + "; t++) EmbedRow(tokens[t], " + (ctx.Plan.IsEncoder ? "t - seq[2 * t]" : "tok[2 * t + 1]") + ", " + ctx.Var(s.Embed.Target) + " + (nint)t * " + Width(s.Embed) + ");");
 
         /// <summary>The row width: Dim, or ALBERT's embedding size.</summary>
         private static string Width(EmbedOp e) => e.Width == 0 ? "Dim" : I(e.Width);

@@ -8,7 +8,8 @@ namespace Ingot.Generators.Emit.Steps
     /// <summary>
     /// Q, K and V in one pass: a work unit is one head (HeadDim rows) — units [0, Heads) are query heads, then KvHeads
     /// key heads, then KvHeads value heads. The epilogue of each head, in llama.cpp's order: + bias, rope (NORM or NEOX
-    /// over RopeDims), · the Q pre-scale; keys and values land in the KV cache at Pos + t.
+    /// over RopeDims), · the Q pre-scale; keys and values land in the KV cache at each token's cell (directly when the
+    /// chunk's cells are consecutive, else through K/V rows and <c>SequenceRuns.Scatter</c>).
     /// </summary>
     internal static class QkvEmitter
     {
@@ -25,11 +26,19 @@ namespace Ingot.Generators.Emit.Steps
             if (s.V.Bias != null) init.Add("Bv = " + StepEmitters.BiasSlice(s.V.Bias, s.V.RowOffset));
             init.Add(MatMulCode.ActInit(ctx.Var(s.Q.From), Kinds(s)));
             init.Add("N = " + ctx.Rows);
-            init.Add("Q = q, KCache = kCache, VCache = vCache");
-            if (s.Rope != RopeKind.None) init.Add("RopeTable = _rope!");
-            init.Add("Pos = _position");
+            bool causal = !ctx.Plan.IsEncoder;
+            // An encoder's chunk is its cache (rows 0 .. n − 1). A decoder's keys and values go straight to their cells when
+            // the chunk's tokens fill consecutive cells (one sequence's run), else to K/V rows that are scattered after.
+            init.Add(causal ? "Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows"
+                            : "Q = q, KOut = kCache, VOut = vCache");
+            if (s.Rope != RopeKind.None)
+            {
+                init.Add("RopeTable = _rope!");
+                init.Add("Tok = tok");
+            }
             w.Line("var " + v + " = new " + body + " { " + string.Join(", ", init) + " };");
             w.Line("pool.For(Heads + 2 * KvHeads, ref " + v + ");");
+            if (causal) w.Line("if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, " + ctx.Rows + ", KvDim);");
         }
 
         private static WeightKind[] Kinds(QkvStep s) => new[] { s.Q.Weight.Kind, s.K.Weight.Kind, s.V.Weight.Kind };
@@ -38,7 +47,7 @@ namespace Ingot.Generators.Emit.Steps
         {
             w.Line("/// <summary>Q, K and V in one pass, one head per work unit (query heads, then key heads, then value heads); q " + WeightKinds.Name(s.Q.Weight.Kind) +
                    ", k " + WeightKinds.Name(s.K.Weight.Kind) + ", v " + WeightKinds.Name(s.V.Weight.Kind) + ".");
-            w.Line("/// Epilogue: " + Epilogue(s) + "; k and v written into the KV cache at Pos + t.</summary>");
+            w.Line("/// Epilogue: " + Epilogue(s) + "; k and v written to KOut and VOut (the KV cache, or rows scattered into it after).</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             if (s.QueryScale != 0f) w.Line("private const float QueryScale = " + F(s.QueryScale) + ";  // Q · scale after rope (scores are not scaled again)");
@@ -46,10 +55,13 @@ namespace Ingot.Generators.Emit.Steps
             if (s.Q.Bias != null || s.K.Bias != null || s.V.Bias != null) w.Line("public float* Bq, Bk, Bv;  // (QDim), (KvDim), (KvDim)");
             MatMulCode.ActFields(w, Kinds(s));
             w.Line("public float* Q;          // (N, QDim) rotated queries");
-            w.Line("public float* KCache;     // (context, KvDim) this layer's keys");
-            w.Line("public float* VCache;     // (context, KvDim) this layer's values");
-            if (s.Rope != RopeKind.None) w.Line("public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = " + I(s.RopeDims));
-            w.Line("public int Pos;           // position of token 0 of the chunk");
+            w.Line("public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter");
+            w.Line("public float* VOut;       // (N, KvDim) its values");
+            if (s.Rope != RopeKind.None)
+            {
+                w.Line("public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = " + I(s.RopeDims));
+                w.Line("public int* Tok;          // (N, 2): token t's first cache cell and its position (Tok[2t + 1])");
+            }
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
@@ -60,13 +72,13 @@ namespace Ingot.Generators.Emit.Steps
             w.Close();
             w.Open("else if (unit < Heads + KvHeads)");
             w.Line("int r0 = (unit - Heads) * HeadDim;");
-            w.Line("float* k0 = KCache + (nint)Pos * KvDim + r0;");
+            w.Line("float* k0 = KOut + r0;");
             MatMulCode.Rows(w, s.K.Weight.Kind, "Wk", "r0", "HeadDim", s.K.Cols, "k0", "KvDim");
             HeadEpilogue(w, "k0 + (nint)t * KvDim", s.K.Bias != null ? "Bk" : null, s.Rope, false);
             w.Close();
             w.Open("else");
             w.Line("int r0 = (unit - Heads - KvHeads) * HeadDim;");
-            w.Line("float* v0 = VCache + (nint)Pos * KvDim + r0;");
+            w.Line("float* v0 = VOut + r0;");
             MatMulCode.Rows(w, s.V.Weight.Kind, "Wv", "r0", "HeadDim", s.V.Cols, "v0", "KvDim");
             HeadEpilogue(w, "v0 + (nint)t * KvDim", s.V.Bias != null ? "Bv" : null, RopeKind.None, false);
             w.Close();
@@ -81,8 +93,8 @@ namespace Ingot.Generators.Emit.Steps
             w.Open("for (int t = 0; t < N; t++)");
             w.Line("float* h = " + head + ";");
             if (bias != null) w.Line("Vec.Add(h, " + bias + " + r0, h, HeadDim);");
-            if (rope == RopeKind.Norm) w.Line("RopeTable.ApplyNorm(h, HeadDim, Pos + t);");
-            if (rope == RopeKind.Neox) w.Line("RopeTable.ApplyNeox(h, HeadDim, Pos + t);");
+            if (rope == RopeKind.Norm) w.Line("RopeTable.ApplyNorm(h, HeadDim, Tok[2 * t + 1]);");
+            if (rope == RopeKind.Neox) w.Line("RopeTable.ApplyNeox(h, HeadDim, Tok[2 * t + 1]);");
             if (scale) w.Line("Vec.Scale(h, QueryScale, h, HeadDim);");
             w.Close();
         }

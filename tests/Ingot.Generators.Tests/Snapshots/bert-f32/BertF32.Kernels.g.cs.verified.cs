@@ -119,7 +119,7 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>Q, K and V in one pass, one head per work unit (query heads, then key heads, then value heads); q f32, k f32, v f32.
-        /// Epilogue: + bias; k and v written into the KV cache at Pos + t.</summary>
+        /// Epilogue: + bias; k and v written to KOut and VOut (the KV cache, or rows scattered into it after).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct QkvBody0 : IRangeBody
         {
@@ -128,9 +128,8 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
-            public float* KCache;     // (context, KvDim) this layer's keys
-            public float* VCache;     // (context, KvDim) this layer's values
-            public int Pos;           // position of token 0 of the chunk
+            public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
+            public float* VOut;       // (N, KvDim) its values
 
             public void Run(int start, int end)
             {
@@ -150,7 +149,7 @@ namespace Ingot.Tests.Models
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        float* k0 = KCache + (nint)Pos * KvDim + r0;
+                        float* k0 = KOut + r0;
                         for (int r = 0; r < HeadDim; r++)
                             for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
                         for (int t = 0; t < N; t++)
@@ -162,7 +161,7 @@ namespace Ingot.Tests.Models
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        float* v0 = VCache + (nint)Pos * KvDim + r0;
+                        float* v0 = VOut + r0;
                         for (int r = 0; r < HeadDim; r++)
                             for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
                         for (int t = 0; t < N; t++)

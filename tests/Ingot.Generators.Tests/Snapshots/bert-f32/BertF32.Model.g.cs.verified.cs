@@ -85,7 +85,6 @@ namespace Ingot.Tests.Models
         private byte* _arena;        // ArenaBytes, see the buffer plan
         private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
         private int _context;
-        private int _position;
         private long _weightBytes;
 
         public const string SpecJson =
@@ -265,7 +264,6 @@ namespace Ingot.Tests.Models
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();
             _noSlidingWindow = options.NoSlidingWindow;
-            _position = 0;
         }
 
         private void ReleaseBuffers()
@@ -282,7 +280,7 @@ namespace Ingot.Tests.Models
             _positionEmbd = null;
             _tokenEmbdNorm = null;
             _tokenEmbdNormBias = null;
-            _position = 0; _context = 0; _weightBytes = 0;
+            _context = 0; _weightBytes = 0;
         }
 
         /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>

@@ -50,7 +50,11 @@ namespace Ingot.Tests.Models
         private const long OffQ = 131072;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
         private const long OffAtt = 196608;  // float (MaxBatch, QDim): attention output, 65536 bytes
         private const long OffHb = 262144;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
-        private const long ArenaBytes = 393216;
+        private const long OffTok = 393216;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
+        private const long OffWanted = 393728;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
+        private const long OffKRows = 393984;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 65536 bytes
+        private const long OffVRows = 459520;  // float (MaxBatch, KvDim): their values, 65536 bytes
+        private const long ArenaBytes = 525056;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
@@ -81,7 +85,8 @@ namespace Ingot.Tests.Models
         private byte* _arena;        // ArenaBytes, see the buffer plan
         private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
         private int _context;
-        private int _position;
+        private SequenceRuns? _runs;     // each sequence's position; sequence s owns cache cells [s · _context, (s + 1) · _context)
+        private bool _cellsInOrder;     // this chunk's tokens fill consecutive cache cells: keys and values go straight into the cache
         private long _weightBytes;
 
         public const string SpecJson =
@@ -189,7 +194,12 @@ namespace Ingot.Tests.Models
 
         public int ContextSize => _context;
 
-        public int Position => _position;
+        public int Position => _runs?.PositionOf(0) ?? 0;
+
+        /// <summary>Sequences the KV cache holds (InferenceOptions.Sequences).</summary>
+        public int Sequences => _runs?.Count ?? 1;
+
+        public int PositionOf(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).PositionOf(sequence);
 
         public long WeightBytes => _weightBytes;
 
@@ -239,16 +249,19 @@ namespace Ingot.Tests.Models
             _context = options.ContextSize == 0 ? ContextLength : options.ContextSize;
             if (_context > ContextLength)
                 throw new ArgumentOutOfRangeException(nameof(options), options.ContextSize, "this model has " + ContextLength + " learned positions (position_embd); ContextSize may not exceed that");
-            _kv = new KvCache(Layers, _context, KvDim);
+            _runs = new SequenceRuns(options.Sequences, _context);
+            _kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)
             _pool = new WorkerPool(options.Threads);
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();
             _noSlidingWindow = options.NoSlidingWindow;
-            _position = 0;
         }
 
-        /// <summary>Empties the KV cache (the next token is at position 0).</summary>
-        public void Reset() => _position = 0;
+        /// <summary>Empties the KV cache of every sequence (the next token is at position 0).</summary>
+        public void Reset() => _runs?.ResetAll();
+
+        /// <summary>Empties one sequence's cache; the others keep theirs.</summary>
+        public void Reset(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).Reset(sequence);
 
         private void ReleaseBuffers()
         {
@@ -265,7 +278,7 @@ namespace Ingot.Tests.Models
             _outputNorm = null;
             _outputNormBias = null;
             _output = null;
-            _position = 0; _context = 0; _weightBytes = 0;
+            _runs = null; _context = 0; _weightBytes = 0;
         }
 
         /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>

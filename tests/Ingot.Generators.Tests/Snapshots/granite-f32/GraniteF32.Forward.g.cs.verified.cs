@@ -36,32 +36,37 @@ namespace Ingot.Tests.Models
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private float* Buf(long offset) => (float*)(_arena + offset);
 
-        /// <summary>Runs tokens at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>
+        /// <summary>Runs tokens of sequence 0 at Position.. in chunks of MaxBatch; logits gets the last row (VocabSize) or every row (tokens × VocabSize).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
         {
-            if (_arena == null) throw new InvalidOperationException("Load must be called before Prefill");
-            if (tokens.IsEmpty) throw new ArgumentException("no tokens", nameof(tokens));
-            bool allRows = logits.Length == (long)tokens.Length * VocabSize;
-            if (!allRows && logits.Length != VocabSize)
-                throw new ArgumentException("logits must have length VocabSize (" + VocabSize + ") or tokens × VocabSize (" + ((long)tokens.Length * VocabSize) + "), not " + logits.Length, nameof(logits));
-            if ((long)_position + tokens.Length > _context)
-                throw new ContextOverflowException("context full: " + _position + " tokens in the KV cache + " + tokens.Length + " new exceed its capacity of " + _context + " (load with a larger ContextSize, --ctx)");
-            foreach (int token in tokens)
-            {
-                if ((uint)token >= VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, "token id outside [0, " + VocabSize + ")");
-            }
+            int length = tokens.Length, sequence = 0;
+            Prefill(tokens, new ReadOnlySpan<int>(ref length), new ReadOnlySpan<int>(ref sequence), logits);
+        }
+
+        /// <summary>
+        /// Runs of several sequences as one batch, in chunks of MaxBatch: run i is lengths[i] tokens of sequence sequences[i] at its
+        /// next positions. logits: each run's last row (runs × VocabSize), or, for one run, every row (tokens × VocabSize).
+        /// </summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        public void Prefill(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, ReadOnlySpan<int> sequences, Span<float> logits)
+        {
+            if (_arena == null || _runs == null) throw new InvalidOperationException("Load must be called before Prefill");
+            bool allRows = _runs.Check(tokens, lengths, sequences, logits.Length, VocabSize);
+            var cursor = new SequenceRuns.Cursor();
+            int* tok = (int*)(_arena + OffTok), wanted = (int*)(_arena + OffWanted);
             fixed (int* tp = tokens)
             fixed (float* lp = logits)
             {
-                for (int c = 0; c < tokens.Length; c += MaxBatch)
+                for (int c = 0, row = 0; c < tokens.Length; c += MaxBatch)
                 {
                     int n = Math.Min(MaxBatch, tokens.Length - c);
-                    bool last = c + n == tokens.Length;
-                    float* rows = allRows ? lp + (nint)c * VocabSize : (last ? lp : null);
-                    RunChunk(tp + c, n, rows, allRows);
+                    int count = _runs.Fill(ref cursor, lengths, sequences, n, allRows, tok, wanted, out _cellsInOrder);
+                    RunChunk(tp + c, n, lp + (nint)row * VocabSize, count);
+                    row += count;
                 }
             }
+            _runs.Advance(lengths, sequences);
         }
 
         /// <summary>One token at Position (the same code path as a chunk of one).</summary>
@@ -72,21 +77,30 @@ namespace Ingot.Tests.Models
             Prefill(MemoryMarshal.CreateReadOnlySpan(ref token, 1), logits);
         }
 
-        /// <summary>n ≤ MaxBatch tokens at _position. logits: null (none), the last row, or all n rows.</summary>
+        /// <summary>n ≤ MaxBatch tokens at the cells and positions of the Tok table; logits receives the wanted rows' (the Wanted table).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
-        private void RunChunk(int* tokens, int n, float* logits, bool allRows)
+        private void RunChunk(int* tokens, int n, float* logits, int wanted)
         {
             float* x = Buf(OffX);  // (n, Dim)
+            int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             var pool = _pool!;
-            for (int t = 0; t < n; t++) EmbedRow(tokens[t], _position + t, x + (nint)t * Dim);
+            for (int t = 0; t < n; t++) EmbedRow(tokens[t], tok[2 * t + 1], x + (nint)t * Dim);
             for (int l = 0; l < Layers; l++)
             {
                 Layer0(l, n);
             }
-            if (logits != null)
+            if (wanted > 0)
             {
-                // The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows.
-                int first = allRows ? 0 : n - 1, rows = n - first;
+                // The final norm only for the rows whose logits are wanted, then the output projection over VocabSize rows. The
+                // rows (increasing) are moved to the front of x unless they are consecutive already (one run's, or every row).
+                int* rowsWanted = (int*)(_arena + OffWanted);
+                int first = rowsWanted[0], rows = wanted;
+                if (rowsWanted[rows - 1] - first != rows - 1)
+                {
+                    for (int i = 0; i < rows; i++)
+                        if (rowsWanted[i] != i) Buffer.MemoryCopy(x + (nint)rowsWanted[i] * Dim, x + (nint)i * Dim, Dim * sizeof(float), Dim * sizeof(float));
+                    first = 0;
+                }
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 for (int t = 0; t < rows; t++)
@@ -96,7 +110,6 @@ namespace Ingot.Tests.Models
                 var output = new MatMulStore_F32_1024x256_Scale { W = _output, Act32 = xn, N = rows, Y = logits, Scale = 0.125f };
                 pool.For(VocabSize, ref output);
             }
-            _position += n;
         }
 
         /// <summary>x = token_embd row <paramref name="token"/> (f32) · EmbeddingScale.</summary>
@@ -119,6 +132,8 @@ namespace Ingot.Tests.Models
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
+            float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
@@ -128,11 +143,12 @@ namespace Ingot.Tests.Models
             }
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, RopeTable = _rope!, Pos = _position };
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
+            if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.015625f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Pos = _position, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]

@@ -52,9 +52,13 @@ namespace Ingot.Tests.Models
         private const long OffQ = 98304;  // float (MaxBatch, QDim): rotated queries, 32768 bytes
         private const long OffAtt = 131072;  // float (MaxBatch, QDim): attention output, 32768 bytes
         private const long OffHb = 163840;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 65536 bytes
-        private const long OffAct8 = 229376;  // q8_0 (MaxBatch, 256): activation rows for q8_0-partnered weights, 19584 bytes
-        private const long OffAct16 = 248960;  // f16 (MaxBatch, 256): activation rows for f16-partnered weights, 32768 bytes
-        private const long ArenaBytes = 281728;
+        private const long OffTok = 229376;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
+        private const long OffWanted = 229888;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
+        private const long OffKRows = 230144;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 16384 bytes
+        private const long OffVRows = 246528;  // float (MaxBatch, KvDim): their values, 16384 bytes
+        private const long OffAct8 = 262912;  // q8_0 (MaxBatch, 256): activation rows for q8_0-partnered weights, 19584 bytes
+        private const long OffAct16 = 282496;  // f16 (MaxBatch, 256): activation rows for f16-partnered weights, 32768 bytes
+        private const long ArenaBytes = 315264;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
@@ -81,7 +85,8 @@ namespace Ingot.Tests.Models
         private RopeTable? _rope;     // cos/sin per (position, pair)
         private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
         private int _context;
-        private int _position;
+        private SequenceRuns? _runs;     // each sequence's position; sequence s owns cache cells [s · _context, (s + 1) · _context)
+        private bool _cellsInOrder;     // this chunk's tokens fill consecutive cache cells: keys and values go straight into the cache
         private long _weightBytes;
 
         public const string SpecJson =
@@ -201,7 +206,12 @@ namespace Ingot.Tests.Models
 
         public int ContextSize => _context;
 
-        public int Position => _position;
+        public int Position => _runs?.PositionOf(0) ?? 0;
+
+        /// <summary>Sequences the KV cache holds (InferenceOptions.Sequences).</summary>
+        public int Sequences => _runs?.Count ?? 1;
+
+        public int PositionOf(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).PositionOf(sequence);
 
         public long WeightBytes => _weightBytes;
 
@@ -262,17 +272,20 @@ namespace Ingot.Tests.Models
             _weightBytes = bytes;
             _weights = weights;
             _context = options.ContextSize == 0 ? ContextLength : options.ContextSize;
-            _kv = new KvCache(Layers, _context, KvDim);
+            _runs = new SequenceRuns(options.Sequences, _context);
+            _kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)
             _pool = new WorkerPool(options.Threads);
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();
             _rope = new RopeTable(_context, RopeDims, RopeTheta, null, RopeScaling.None);
             _noSlidingWindow = options.NoSlidingWindow;
-            _position = 0;
         }
 
-        /// <summary>Empties the KV cache (the next token is at position 0).</summary>
-        public void Reset() => _position = 0;
+        /// <summary>Empties the KV cache of every sequence (the next token is at position 0).</summary>
+        public void Reset() => _runs?.ResetAll();
+
+        /// <summary>Empties one sequence's cache; the others keep theirs.</summary>
+        public void Reset(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).Reset(sequence);
 
         private void ReleaseBuffers()
         {
@@ -288,7 +301,7 @@ namespace Ingot.Tests.Models
             _tokenEmbd = null;
             _outputNorm = null;
             _output = null;
-            _position = 0; _context = 0; _weightBytes = 0;
+            _runs = null; _context = 0; _weightBytes = 0;
         }
 
         /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>

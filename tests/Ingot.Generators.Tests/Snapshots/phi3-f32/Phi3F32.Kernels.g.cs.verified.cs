@@ -22,16 +22,17 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class Phi3F32 : ICompiledModel
     {
-        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t sees positions [Pos + t - Window + 1, Pos + t]
-        /// (all of [0, Pos + t] when Window is 0). Scores: q · k, soft-capped by AttentionSoftcap (0 = off), times AttentionScale.</summary>
+        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t at position p of its sequence sees that
+        /// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by
+        /// AttentionSoftcap (0 = off), times AttentionScale.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct AttentionBody : IRangeBody
         {
             public float* Q;        // (N, QDim)
-            public float* KCache;   // (context, KvDim)
-            public float* VCache;   // (context, KvDim)
+            public float* KCache;   // (sequences · context, KvDim)
+            public float* VCache;   // (sequences · context, KvDim)
             public float* Out;      // (N, QDim)
-            public int Pos;         // position of token 0 of the chunk
+            public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position
             public int Window;      // this layer's sliding window, 0 = none
 
             public void Run(int start, int end)
@@ -39,8 +40,10 @@ namespace Ingot.Tests.Models
                 for (int unit = start; unit < end; unit++)
                 {
                     int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
-                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + g * HeadDim, VCache + g * HeadDim, KvDim, Pos + t + 1, HeadDim,
-                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, Pos + t);
+                    int pos = Tok[2 * t + 1];
+                    nint first = (nint)Tok[2 * t] * KvDim;
+                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,
+                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
                 }
             }
         }
@@ -138,7 +141,7 @@ namespace Ingot.Tests.Models
         }
 
         /// <summary>Q, K and V in one pass, one head per work unit (query heads, then key heads, then value heads); q f32, k f32, v f32.
-        /// Epilogue: rope NEOX on q and k over 64 dims, q · 0.125f; k and v written into the KV cache at Pos + t.</summary>
+        /// Epilogue: rope NEOX on q and k over 64 dims, q · 0.125f; k and v written to KOut and VOut (the KV cache, or rows scattered into it after).</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct QkvBody0 : IRangeBody
         {
@@ -147,10 +150,10 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
-            public float* KCache;     // (context, KvDim) this layer's keys
-            public float* VCache;     // (context, KvDim) this layer's values
+            public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
+            public float* VOut;       // (N, KvDim) its values
             public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = 64
-            public int Pos;           // position of token 0 of the chunk
+            public int* Tok;          // (N, 2): token t's first cache cell and its position (Tok[2t + 1])
 
             public void Run(int start, int end)
             {
@@ -164,26 +167,26 @@ namespace Ingot.Tests.Models
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
-                            RopeTable.ApplyNeox(h, HeadDim, Pos + t);
+                            RopeTable.ApplyNeox(h, HeadDim, Tok[2 * t + 1]);
                             Vec.Scale(h, QueryScale, h, HeadDim);
                         }
                     }
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        float* k0 = KCache + (nint)Pos * KvDim + r0;
+                        float* k0 = KOut + r0;
                         for (int r = 0; r < HeadDim; r++)
                             for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
-                            RopeTable.ApplyNeox(h, HeadDim, Pos + t);
+                            RopeTable.ApplyNeox(h, HeadDim, Tok[2 * t + 1]);
                         }
                     }
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        float* v0 = VCache + (nint)Pos * KvDim + r0;
+                        float* v0 = VOut + r0;
                         for (int r = 0; r < HeadDim; r++)
                             for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
                     }

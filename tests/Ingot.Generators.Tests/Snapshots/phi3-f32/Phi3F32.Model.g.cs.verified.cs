@@ -52,7 +52,11 @@ namespace Ingot.Tests.Models
         private const long OffQ = 131072;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
         private const long OffAtt = 196608;  // float (MaxBatch, QDim): attention output, 65536 bytes
         private const long OffHb = 262144;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
-        private const long ArenaBytes = 393216;
+        private const long OffTok = 393216;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
+        private const long OffWanted = 393728;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
+        private const long OffKRows = 393984;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
+        private const long OffVRows = 426752;  // float (MaxBatch, KvDim): their values, 32768 bytes
+        private const long ArenaBytes = 459520;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
@@ -76,7 +80,8 @@ namespace Ingot.Tests.Models
         private RopeTable? _rope;     // cos/sin per (position, pair)
         private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
         private int _context;
-        private int _position;
+        private SequenceRuns? _runs;     // each sequence's position; sequence s owns cache cells [s · _context, (s + 1) · _context)
+        private bool _cellsInOrder;     // this chunk's tokens fill consecutive cache cells: keys and values go straight into the cache
         private long _weightBytes;
 
         public const string SpecJson =
@@ -183,7 +188,12 @@ namespace Ingot.Tests.Models
 
         public int ContextSize => _context;
 
-        public int Position => _position;
+        public int Position => _runs?.PositionOf(0) ?? 0;
+
+        /// <summary>Sequences the KV cache holds (InferenceOptions.Sequences).</summary>
+        public int Sequences => _runs?.Count ?? 1;
+
+        public int PositionOf(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).PositionOf(sequence);
 
         public long WeightBytes => _weightBytes;
 
@@ -226,17 +236,20 @@ namespace Ingot.Tests.Models
             _weightBytes = bytes;
             _weights = weights;
             _context = options.ContextSize == 0 ? ContextLength : options.ContextSize;
-            _kv = new KvCache(Layers, _context, KvDim);
+            _runs = new SequenceRuns(options.Sequences, _context);
+            _kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)
             _pool = new WorkerPool(options.Threads);
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();
             _rope = new RopeTable(_context, RopeDims, RopeTheta, null, RopeScaling.None);
             _noSlidingWindow = options.NoSlidingWindow;
-            _position = 0;
         }
 
-        /// <summary>Empties the KV cache (the next token is at position 0).</summary>
-        public void Reset() => _position = 0;
+        /// <summary>Empties the KV cache of every sequence (the next token is at position 0).</summary>
+        public void Reset() => _runs?.ResetAll();
+
+        /// <summary>Empties one sequence's cache; the others keep theirs.</summary>
+        public void Reset(int sequence) => (_runs ?? throw new InvalidOperationException("Load must be called first")).Reset(sequence);
 
         private void ReleaseBuffers()
         {
@@ -252,7 +265,7 @@ namespace Ingot.Tests.Models
             _tokenEmbd = null;
             _outputNorm = null;
             _output = null;
-            _position = 0; _context = 0; _weightBytes = 0;
+            _runs = null; _context = 0; _weightBytes = 0;
         }
 
         /// <summary>Frees the buffers, and closes the GgufFile if Load(path) opened it (one passed to Load stays the caller's).</summary>

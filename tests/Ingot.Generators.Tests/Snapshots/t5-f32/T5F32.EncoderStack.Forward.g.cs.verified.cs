@@ -83,12 +83,10 @@ namespace Ingot.Tests.Models
                 {
                     for (int t = start; t < start + lengths[s]; t++) { seq[2 * t] = start; seq[2 * t + 1] = start + lengths[s]; }
                 }
-                _position = 0;
                 fixed (int* tp = tokens)
                 fixed (float* hp = hidden)
                 fixed (float* sp = scores)
                     RunChunk(tp, tokens.Length, lengths.Length, hp, scores.IsEmpty ? null : sp);
-                _position = 0;
             }
 
             /// <summary>n ≤ MaxBatch tokens of <paramref name="inputs"/> inputs back to back (the Seq table holds each token's input); hidden receives the last layer's x (n, Dim), logits (when not null) the head's scores.</summary>
@@ -138,7 +136,7 @@ namespace Ingot.Tests.Models
                 }
 
                 // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
-                var qkv = new QkvBody0 { Wq = lw.EncAttnQ, Wk = lw.EncAttnK, Wv = lw.EncAttnV, Act32 = xn, N = n, Q = q, KCache = kCache, VCache = vCache, Pos = _position };
+                var qkv = new QkvBody0 { Wq = lw.EncAttnQ, Wk = lw.EncAttnK, Wv = lw.EncAttnV, Act32 = xn, N = n, Q = q, KOut = kCache, VOut = vCache };
                 pool.For(Heads + 2 * KvHeads, ref qkv);
 
                 // attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 1.0f, + relative position bias (32 buckets, layer 0's attn_rel_b), GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]

@@ -82,7 +82,6 @@ namespace Ingot.Tests.Models
             private float* _relBias;
             private bool _noSlidingWindow;  // InferenceOptions.NoSlidingWindow: full attention on every layer (llama.cpp's llama)
             private int _context;
-            private int _position;
             private long _weightBytes;
 
             public const string SpecJson =
@@ -269,7 +268,6 @@ namespace Ingot.Tests.Models
                 _relBiasTable = RelativePositionBias.Table((float*)_encBlk0AttnRelB, Heads, RelativeBuckets, _context, bidirectional: true);
                 _relBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_relBiasTable));
                 _noSlidingWindow = options.NoSlidingWindow;
-                _position = 0;
             }
 
             private void ReleaseBuffers()
@@ -285,7 +283,7 @@ namespace Ingot.Tests.Models
                 _tokenEmbd = null;
                 _encBlk0AttnRelB = null;
                 _encOutputNorm = null;
-                _position = 0; _context = 0; _weightBytes = 0;
+                _context = 0; _weightBytes = 0;
             }
 
             /// <summary>Frees the buffers; the GgufFile stays owned by the caller.</summary>
