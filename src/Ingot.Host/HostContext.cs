@@ -64,12 +64,12 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     /// (what the verb will use; 0 = the spec's context length, capped at 4096 so a 128k-context model does not
     /// allocate a giant cache by default).
     /// </summary>
-    public void LoadModel(GgufFile weights, int neededContext)
+    public void LoadModel(GgufFile weights, int neededContext, int sequences = 1)
     {
         int ctx = RequestedContext;
         if (ctx == 0)
             ctx = neededContext > 0 ? neededContext : Math.Min(Model.Description.ContextLength, 4096);
-        Model.Load(weights, new InferenceOptions(ctx, Threads, NoSlidingWindow));
+        Model.Load(weights, new InferenceOptions(ctx, Threads, NoSlidingWindow, sequences));
     }
 
     /// <summary>The tokenizer the weights file describes, as the generation loop uses it.</summary>

@@ -41,9 +41,13 @@ public sealed class BigramModel(int vocab = 16, int trainedContext = 64, string 
 
     public void Reset() => Fed.Clear();
 
+    /// <summary>Slept in every Prefill: a model slow enough that a test can act while it generates.</summary>
+    public TimeSpan StepDelay { get; set; }
+
     public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
     {
         PrefillCalls++;
+        if (StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
         if (Fed.Count + tokens.Length > _context) throw new ContextOverflowException($"context of {_context} is full");
         bool all = logits.Length == tokens.Length * vocab;
         if (!all && logits.Length != vocab) throw new ArgumentException("bad logits length");

@@ -25,7 +25,7 @@ public sealed class ServerTests : IAsyncLifetime
     private string _url = "";
     private readonly HttpClient _http = new();
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -6,10 +6,9 @@ using Ingot.Runtime.Sampling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using TemplateMessage = Ingot.Runtime.Chat.ChatMessage;
 
 namespace Ingot.Host.Server;
 
@@ -18,13 +17,14 @@ namespace Ingot.Host.Server;
 /// generation, request delegates, no reflection: NativeAOT-clean).
 /// <list type="bullet">
 /// <item><c>GET /health</c>, <c>GET /v1/models</c>, <c>GET /metrics</c> (Prometheus text, <see cref="ServerMetrics"/>).</item>
-/// <item><c>POST /v1/chat/completions</c>: the messages through the model's chat template (<see cref="ModelChatClient"/>),
-/// whole or streamed as SSE (<c>data: {chunk}</c> lines, then <c>data: [DONE]</c>; a usage chunk when
+/// <item><c>POST /v1/chat/completions</c>: the messages through the model's chat template (as <c>generate --chat</c>
+/// renders them), whole or streamed as SSE (<c>data: {chunk}</c> lines, then <c>data: [DONE]</c>; a usage chunk when
 /// <c>stream_options.include_usage</c>).</item>
 /// <item><c>POST /v1/completions</c>: a plain prompt, as <c>generate</c> continues it.</item>
 /// </list>
-/// Requests run one at a time on the one model (batched decoding across requests is not built yet). A client that
-/// disconnects cancels its generation within a token. With an API key every endpoint but /health needs
+/// Requests share the model through continuous batching (<see cref="BatchedGenerator"/>): up to the model's
+/// Sequences (<c>--parallel</c>) generate at once, one batch per step; the rest queue. A client that disconnects
+/// cancels its generation within a step and frees its slot. With an API key every endpoint but /health needs
 /// <c>Authorization: Bearer KEY</c>. Bad requests get 400 with an OpenAI error object naming the field.
 /// </summary>
 public sealed class OpenAiServer : IAsyncDisposable
@@ -33,18 +33,20 @@ public sealed class OpenAiServer : IAsyncDisposable
     public sealed record Settings(string Host = "127.0.0.1", int Port = 8080, string? ApiKey = null, long MaxBodyBytes = 8 << 20);
 
     private readonly ICompiledModel _model;
-    private readonly TextGenerator _generator;
-    private readonly ModelChatClient? _chat;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ServerMetrics _metrics = new();
+    private readonly ITokenCodec _codec;
+    private readonly BatchedGenerator _generator;
+    private readonly ChatTemplate? _template;
+    private readonly ServerMetrics _metrics;
     private readonly string _modelId;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly WebApplication _app;
 
-    public OpenAiServer(ICompiledModel model, TextGenerator generator, ChatTemplate? template, Settings settings)
+    /// <param name="model">Loaded with InferenceOptions.Sequences = the slots to serve at once.</param>
+    public OpenAiServer(ICompiledModel model, ITokenCodec codec, ChatTemplate? template, Settings settings)
     {
-        (_model, _generator, _modelId) = (model, generator, model.Description.Name);
-        _chat = template is null ? null : new ModelChatClient(model, generator, template);
+        (_model, _codec, _template, _modelId) = (model, codec, template, model.Description.Name);
+        _generator = new BatchedGenerator(model, codec);
+        _metrics = new ServerMetrics(() => _generator.Queued, () => _generator.Active, () => _generator.Steps, () => _generator.Runs);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxBodyBytes);
@@ -71,6 +73,9 @@ public sealed class OpenAiServer : IAsyncDisposable
         _app.MapPost("/v1/completions", (RequestDelegate)CompleteAsync);
     }
 
+    /// <summary>The scheduler the requests share.</summary>
+    public BatchedGenerator Generator => _generator;
+
     /// <summary>What /metrics serves.</summary>
     public ServerMetrics Metrics => _metrics;
 
@@ -84,92 +89,37 @@ public sealed class OpenAiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
-        _chat?.Dispose();
-        _gate.Dispose();
+        _generator.Dispose();
     }
 
     private async Task ChatAsync(HttpContext c)
     {
         var req = await Read(c, OpenAiJson.Default.ChatCompletionRequest);
         if (req is null) return;
-        if (_chat is null) { await Error(c, 400, $"{_modelId} has no chat template (tokenizer.chat_template); start the server with --chat-template FILE.jinja, or use /v1/completions", "messages"); return; }
+        if (_template is null) { await Error(c, 400, $"{_modelId} has no chat template (tokenizer.chat_template); start the server with --chat-template FILE.jinja, or use /v1/completions", "messages"); return; }
         if (req.Messages is not { Count: > 0 }) { await Error(c, 400, "messages: at least one message is required", "messages"); return; }
         if (await CheckCommon(c, req) is not { } stops) return;
         if (req.MaxCompletionTokens is < 0) { await Error(c, 400, "max_completion_tokens must be >= 0", "max_completion_tokens"); return; }
         if (req.ResponseFormat is { ValueKind: not JsonValueKind.Null } rf && !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.GetString() == "text"))
         { await Error(c, 400, "response_format: structured output (json_object, json_schema) is not supported yet", "response_format"); return; }
         if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) { await Error(c, 400, "tools: tool calls are not supported", "tools"); return; }
-        var messages = new List<AiChatMessage>();
+        var messages = new List<TemplateMessage>();
         for (int i = 0; i < req.Messages.Count; i++)
         {
             var m = req.Messages[i];
             if (m.Role is not ("system" or "developer" or "user" or "assistant" or "tool")) { await Error(c, 400, $"messages[{i}].role: '{m.Role}' is not system, developer, user, assistant or tool", $"messages[{i}].role"); return; }
             string? text = ContentText(m.Content);
             if (text is null) { await Error(c, 400, $"messages[{i}].content: a string or an array of text parts", $"messages[{i}].content"); return; }
-            messages.Add(new AiChatMessage(new ChatRole(m.Role == "developer" ? "system" : m.Role), text));
+            messages.Add(new TemplateMessage(m.Role == "developer" ? "system" : m.Role, text));
         }
-        var options = new ChatOptions
-        {
-            Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Seed = req.Seed,
-            MaxOutputTokens = req.MaxCompletionTokens ?? req.MaxTokens, StopSequences = stops,
-            FrequencyPenalty = req.FrequencyPenalty, PresencePenalty = req.PresencePenalty,
-        };
-        if (req.MinP is float minP) options.AdditionalProperties = new() { ["min_p"] = minP };
-
-        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string prompt;
+        // The template refused the conversation (raise_exception: roles must alternate …) or hit its bounds.
+        try { prompt = _template.Render(messages, addGenerationPrompt: true); }
+        catch (ChatTemplateException e) { await Error(c, 400, "chat template: " + e.Message, "messages"); return; }
         _metrics.Request(chat: true);
-        await Acquire(c);
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            var updates = _chat.GetStreamingResponseAsync(messages, options, c.RequestAborted).GetAsyncEnumerator(c.RequestAborted);
-            await using var _ = updates;
-            bool any;
-            try { any = await updates.MoveNextAsync(); }
-            catch (ContextOverflowException e) { await Error(c, 400, e.Message, "messages", "context_length_exceeded"); return; }
-            // The template refused the conversation (raise_exception: roles must alternate …) or hit its bounds.
-            catch (ChatTemplateException e) { await Error(c, 400, "chat template: " + e.Message, "messages"); return; }
-            var text = new System.Text.StringBuilder();
-            string finish = "length";
-            Usage? usage = null;
-            bool stream = req.Stream == true;
-            if (stream) StartEvents(c);
-            if (stream) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Role: "assistant", Content: ""), null)]), OpenAiJson.Default.ChatCompletionChunk);
-            while (any)
-            {
-                var u = updates.Current;
-                if (u.FinishReason is { } f) finish = f == ChatFinishReason.Stop ? "stop" : "length";
-                foreach (var content in u.Contents)
-                    if (content is UsageContent uc) usage = new Usage((int)(uc.Details.InputTokenCount ?? 0), (int)(uc.Details.OutputTokenCount ?? 0), (int)(uc.Details.TotalTokenCount ?? 0));
-                if (u.Text.Length > 0)
-                {
-                    if (stream) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Content: u.Text), null)]), OpenAiJson.Default.ChatCompletionChunk);
-                    else text.Append(u.Text);
-                }
-                any = await updates.MoveNextAsync();
-            }
-            usage ??= new Usage(0, 0, 0);
-            _metrics.Generated(usage.PromptTokens, usage.CompletionTokens, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, cancelled: false);
-            if (!stream)
-            {
-                await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage), OpenAiJson.Default.ChatCompletion);
-                return;
-            }
-            await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(), finish)]), OpenAiJson.Default.ChatCompletionChunk);
-            if (req.StreamOptions?.IncludeUsage == true)
-                await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [], usage), OpenAiJson.Default.ChatCompletionChunk);
-            await Done(c);
-        }
-        catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away: its generation stopped within a token; nothing to answer.
-            _metrics.Generated(0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, cancelled: true);
-        }
-        finally
-        {
-            Release();
-        }
+        // As generate --chat: the rendered turn holds its own special tokens, and a BOS sampled mid-reply is text.
+        var options = Options(req, stops, req.MaxCompletionTokens ?? req.MaxTokens) with { StopAtBos = false };
+        await Generate(c, "chatcmpl-", _codec.EncodePrompt(prompt), options, "messages", req.Stream == true, req.StreamOptions?.IncludeUsage == true, chat: true);
     }
 
     private async Task CompleteAsync(HttpContext c)
@@ -184,6 +134,13 @@ public sealed class OpenAiServer : IAsyncDisposable
         };
         if (prompt is null) { await Error(c, 400, "prompt: a string is required", "prompt"); return; }
         if (await CheckCommon(c, req) is not { } stops) return;
+        _metrics.Request(chat: false);
+        await Generate(c, "cmpl-", _codec.EncodePrompt(prompt), Options(req, stops, req.MaxTokens), "prompt", req.Stream == true, req.StreamOptions?.IncludeUsage == true, chat: false);
+    }
+
+    /// <summary>The request's sampling and limits; max_tokens absent: until the sequence's context is full.</summary>
+    private GenerationOptions Options(GenerationRequest req, List<string> stops, int? maxTokens)
+    {
         var d = SamplerOptions.Default;
         var sampling = d with
         {
@@ -191,46 +148,63 @@ public sealed class OpenAiServer : IAsyncDisposable
             Seed = req.Seed is long seed ? unchecked((ulong)seed) : null,
             FrequencyPenalty = req.FrequencyPenalty ?? 0f, PresencePenalty = req.PresencePenalty ?? 0f,
         };
-        string id = "cmpl-" + Guid.NewGuid().ToString("N");
+        return new GenerationOptions(maxTokens ?? _model.ContextSize, sampling) { StopSequences = stops };
+    }
+
+    /// <summary>
+    /// Queues the generation and answers: one JSON object, or SSE events as the text comes (chat: a role chunk first;
+    /// then content chunks, a finish chunk, the usage chunk when asked, [DONE]). A prompt longer than the context is
+    /// 400 naming <paramref name="field"/>; a client that goes away cancels the generation, which frees its slot.
+    /// </summary>
+    private async Task Generate(HttpContext c, string idPrefix, IReadOnlyList<int> ids, GenerationOptions options, string field, bool stream, bool includeUsage, bool chat)
+    {
+        BatchedGenerator.Generation g;
+        try { g = _generator.Submit(ids, options, c.RequestAborted); }
+        catch (ContextOverflowException e) { await Error(c, 400, e.Message, field, "context_length_exceeded"); return; }
+        string id = idPrefix + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        _metrics.Request(chat: false);
-        await Acquire(c);
+        var text = new System.Text.StringBuilder();
         try
         {
-            var ids = _generator.Tokenize(prompt);
-            int maxNew = req.MaxTokens ?? Math.Max(0, _model.ContextSize - ids.Count);
-            TextGenerator.GenerationRun run;
-            try { run = _generator.Start(ids, new GenerationOptions(maxNew, sampling) { StopSequences = stops }); }
-            catch (ContextOverflowException e) { await Error(c, 400, e.Message, "prompt", "context_length_exceeded"); return; }
-            bool stream = req.Stream == true;
-            var text = new System.Text.StringBuilder();
-            if (stream) StartEvents(c);
-            while (run.MoveNext(c.RequestAborted, out string piece))
+            if (stream)
             {
-                if (piece.Length == 0) continue;
-                if (stream) await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, piece, null)], null), OpenAiJson.Default.Completion);
-                else text.Append(piece);
+                StartEvents(c);
+                if (chat) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Role: "assistant", Content: ""), null)]), OpenAiJson.Default.ChatCompletionChunk);
             }
-            var r = run.Result;
+            await foreach (string piece in g.Text.ReadAllAsync(c.RequestAborted))
+            {
+                if (!stream) text.Append(piece);
+                else if (chat) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Content: piece), null)]), OpenAiJson.Default.ChatCompletionChunk);
+                else await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, piece, null)], null), OpenAiJson.Default.Completion);
+            }
+            var r = await g.Completion;
             _metrics.Generated(r.PromptTokens, r.GeneratedTokens, r.PrefillSeconds + r.DecodeSeconds, r.StopReason == StopReason.Cancelled);
             if (r.StopReason == StopReason.Cancelled) return; // the client went away
             string finish = r.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? "stop" : "length";
             var usage = new Usage(r.PromptTokens, r.GeneratedTokens, r.PromptTokens + r.GeneratedTokens);
             if (!stream)
             {
-                await Json(c, 200, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, text.ToString(), finish)], usage), OpenAiJson.Default.Completion);
+                if (chat) await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage), OpenAiJson.Default.ChatCompletion);
+                else await Json(c, 200, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, text.ToString(), finish)], usage), OpenAiJson.Default.Completion);
                 return;
             }
-            await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, "", finish)], null), OpenAiJson.Default.Completion);
-            if (req.StreamOptions?.IncludeUsage == true) await Event(c, new Completion(id, "text_completion", created, _modelId, [], usage), OpenAiJson.Default.Completion);
+            if (chat)
+            {
+                await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(), finish)]), OpenAiJson.Default.ChatCompletionChunk);
+                if (includeUsage) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [], usage), OpenAiJson.Default.ChatCompletionChunk);
+            }
+            else
+            {
+                await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, "", finish)], null), OpenAiJson.Default.Completion);
+                if (includeUsage) await Event(c, new Completion(id, "text_completion", created, _modelId, [], usage), OpenAiJson.Default.Completion);
+            }
             await Done(c);
         }
         catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            Release();
+            // The client went away: the generator sees the same token, stops the generation within a step and frees its slot.
+            var r = await g.Completion;
+            _metrics.Generated(r.PromptTokens, r.GeneratedTokens, r.PrefillSeconds + r.DecodeSeconds, cancelled: true);
         }
     }
 
@@ -254,21 +228,6 @@ public sealed class OpenAiServer : IAsyncDisposable
             await Error(c, e.StatusCode, e.Message, null);
             return null;
         }
-    }
-
-    /// <summary>Waits for the model (one request at a time), counted in the queue depth until it has it.</summary>
-    private async Task Acquire(HttpContext c)
-    {
-        _metrics.Queued();
-        try { await _gate.WaitAsync(c.RequestAborted); }
-        catch { _metrics.Abandoned(); throw; }
-        _metrics.Started();
-    }
-
-    private void Release()
-    {
-        _metrics.Finished();
-        _gate.Release();
     }
 
     /// <summary>The checks both endpoints make (n, stop, max_tokens); the stop sequences, or null after answering 400.</summary>
@@ -301,13 +260,13 @@ public sealed class OpenAiServer : IAsyncDisposable
     private static List<string>? Stops(JsonElement? stop)
     {
         if (stop is not { } e || e.ValueKind == JsonValueKind.Null) return [];
-        if (e.ValueKind == JsonValueKind.String) return [e.GetString()!];
+        if (e.ValueKind == JsonValueKind.String) return e.GetString() is { Length: > 0 } one ? [one] : [];
         if (e.ValueKind != JsonValueKind.Array) return null;
         var list = new List<string>();
         foreach (var s in e.EnumerateArray())
         {
             if (s.ValueKind != JsonValueKind.String) return null;
-            list.Add(s.GetString()!);
+            if (s.GetString() is { Length: > 0 } one) list.Add(one);
         }
         return list;
     }

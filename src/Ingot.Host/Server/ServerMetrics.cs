@@ -8,10 +8,9 @@ namespace Ingot.Host.Server;
 /// endpoint, prompt and generated tokens, generation seconds (tokens/s is generated ÷ seconds), cancelled generations,
 /// and the queue depth and active sequences right now. Updated with Interlocked; read without a lock.
 /// </summary>
-public sealed class ServerMetrics
+public sealed class ServerMetrics(Func<int> queueDepth, Func<int> activeSequences, Func<long> steps, Func<long> runs)
 {
     private long _chatRequests, _completionRequests, _promptTokens, _generatedTokens, _cancelled, _generationMicros;
-    private int _queued, _active;
 
     public void Request(bool chat) => Interlocked.Increment(ref chat ? ref _chatRequests : ref _completionRequests);
 
@@ -23,20 +22,6 @@ public sealed class ServerMetrics
         Interlocked.Add(ref _generationMicros, (long)(seconds * 1e6));
         if (cancelled) Interlocked.Increment(ref _cancelled);
     }
-
-    public void Queued() => Interlocked.Increment(ref _queued);
-
-    /// <summary>A queued request got the model.</summary>
-    public void Started()
-    {
-        Interlocked.Decrement(ref _queued);
-        Interlocked.Increment(ref _active);
-    }
-
-    /// <summary>A queued request left before it got the model.</summary>
-    public void Abandoned() => Interlocked.Decrement(ref _queued);
-
-    public void Finished() => Interlocked.Decrement(ref _active);
 
     public string Text()
     {
@@ -55,11 +40,13 @@ public sealed class ServerMetrics
         Value("ingot_requests_total", I(Interlocked.Read(ref _completionRequests)), "{endpoint=\"/v1/completions\"}");
         Metric("ingot_prompt_tokens_total", "counter", "Prompt tokens of finished generations.", I(Interlocked.Read(ref _promptTokens)));
         Metric("ingot_generated_tokens_total", "counter", "Tokens generated.", I(Interlocked.Read(ref _generatedTokens)));
-        Metric("ingot_generation_seconds_total", "counter", "Seconds spent generating (tokens/s = generated tokens / these seconds).",
+        Metric("ingot_generation_seconds_total", "counter", "Seconds generations ran, summed over concurrent ones (per-stream tokens/s = generated tokens / these seconds).",
             (Interlocked.Read(ref _generationMicros) / 1e6).ToString("R", CultureInfo.InvariantCulture));
         Metric("ingot_cancelled_total", "counter", "Generations stopped because the client went away.", I(Interlocked.Read(ref _cancelled)));
-        Metric("ingot_queue_depth", "gauge", "Requests waiting for the model.", I(Volatile.Read(ref _queued)));
-        Metric("ingot_active_sequences", "gauge", "Sequences being generated.", I(Volatile.Read(ref _active)));
+        Metric("ingot_queue_depth", "gauge", "Requests waiting for the model.", I(queueDepth()));
+        Metric("ingot_active_sequences", "gauge", "Sequences being generated.", I(activeSequences()));
+        Metric("ingot_batch_steps_total", "counter", "Batched model steps run (each reads every weight row once).", I(steps()));
+        Metric("ingot_batch_runs_total", "counter", "Sequence runs in those steps (runs / steps = the mean batch).", I(runs()));
         return sb.ToString();
     }
 }

@@ -143,80 +143,28 @@ public sealed class TextGenerator
     public sealed class GenerationRun
     {
         private readonly TextGenerator owner;
-        private readonly ITokenTextStream stream;
-        private readonly int promptTokens;
-        private readonly GenerationOptions options;
-        private readonly double prefillSeconds;
-
-        private readonly StopSequenceFilter? _stops; // null without stop sequences
+        private readonly GenerationState state;
 
         internal GenerationRun(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
         {
-            (this.owner, this.stream, this.promptTokens, this.options, this.prefillSeconds) = (owner, stream, promptTokens, options, prefillSeconds);
-            if (options.StopSequences is { Count: > 0 } stops) _stops = new StopSequenceFilter(stops);
+            this.owner = owner;
+            state = new GenerationState(owner._codec, owner._sampler!, stream, promptTokens, options, prefillSeconds);
         }
 
-        private readonly long _start = Stopwatch.GetTimestamp();
-        private int _generated;
-        private bool _done, _flushed;
-        private StopReason _reason;
-
         /// <summary>The counts so far (the stop reason once MoveNext has returned false).</summary>
-        public GenerationResult Result => new(promptTokens, _generated, _reason, prefillSeconds, Stopwatch.GetElapsedTime(_start).TotalSeconds);
+        public GenerationResult Result => state.Result;
 
         /// <summary>False once generation has stopped and the stream is flushed; <paramref name="text"/> may be empty.</summary>
         public bool MoveNext(CancellationToken ct, out string text)
         {
-            text = "";
-            if (_done)
-            {
-                if (_flushed) return false;
-                _flushed = true;
-                text = Tail();
-                return text.Length > 0;
-            }
-            if (ct.IsCancellationRequested) return Stop(StopReason.Cancelled, out text);
-            if (_generated >= options.MaxNewTokens) return Stop(StopReason.MaxTokens, out text);
-
             var model = owner._model;
-            int next = owner._sampler!.Sample(owner._logits);
-            owner._sampler.Accept(next);
-            _generated++;
-            var codec = owner._codec;
-            if (codec.IsEndOfGeneration(next) || (options.StopAtBos && next == codec.BosTokenId))
-                return Stop(StopReason.EndOfGeneration, out text);
-
-            text = stream.Append(next);
-            if (_stops is not null)
+            bool more = state.MoveNext(owner._logits, model.Position >= model.ContextSize, ct.IsCancellationRequested, out text, out bool feed);
+            if (feed)
             {
-                text = _stops.Push(text, out bool stopped);
-                if (stopped) { _done = _flushed = true; _reason = StopReason.StopSequence; return true; } // the sequence and what follows are dropped
+                model.Decode(state.LastToken, owner._logits);
+                owner._cached.Add(state.LastToken);
             }
-            if (_generated >= options.MaxNewTokens) { _done = true; _reason = StopReason.MaxTokens; return true; }
-            // The sampled token needs a cache slot to be fed back; without one we stop cleanly, text already out.
-            if (model.Position >= model.ContextSize) { _done = true; _reason = StopReason.ContextFull; return true; }
-            model.Decode(next, owner._logits);
-            owner._cached.Add(next);
-            return true;
-        }
-
-        private bool Stop(StopReason reason, out string text)
-        {
-            _done = true;
-            _reason = reason;
-            _flushed = true;
-            text = Tail();
-            return text.Length > 0;
-        }
-
-        /// <summary>What the stream decoder and the stop-sequence filter still hold, at the end (a stop sequence completed by it cuts it).</summary>
-        private string Tail()
-        {
-            string text = stream.Flush();
-            if (_stops is null) return text;
-            text = _stops.Push(text, out bool stopped);
-            if (stopped) _reason = StopReason.StopSequence;
-            return stopped ? text : text + _stops.Flush();
+            return more;
         }
     }
 }
