@@ -129,6 +129,20 @@ public class RealModelTests
     }
 
     [Fact]
+    public void Bench_Parallel_AddsTheBatchedDecodeRow()
+    {
+        using var model = new Stories260K();
+        var (code, o, e) = HostProgramTests.Run(model, "bench", "-p", "0", "-n", "8", "-r", "2", "-t", "1", "--parallel", "3", "--model", Gguf);
+        Assert.True(code == 0, e);
+        Assert.Matches(@"\| +tg8 \| +[0-9.]+ ± [0-9.]+ \|", o);
+        Assert.Matches(@"\| +tg8 ×3 \| +[0-9.]+ ± [0-9.]+ \|", o);
+        Assert.Equal(3, model.Sequences);
+        (code, _, e) = HostProgramTests.Run(model, "bench", "--parallel", "0", "--model", Gguf);
+        Assert.Equal(2, code);
+        Assert.Contains("--parallel must be 1..256", e);
+    }
+
+    [Fact]
     public void Bench_Roofline_ReportsWeightBandwidthAndFraction()
     {
         using var model = new Stories260K();

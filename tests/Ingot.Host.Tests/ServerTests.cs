@@ -187,4 +187,52 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Contains("512", message);
         Assert.Matches("[0-9]{3,} tokens", message);
     }
+
+    /// <summary>curl, as a user types it: the raw bytes of the SSE stream and the status codes (curl -w %{http_code}).</summary>
+    private async Task<(string Body, int Status)> Curl(string path, string json, string? key = Key)
+    {
+        var args = new List<string> { "-sS", "-N", "-X", "POST", _url + path, "-H", "Content-Type: application/json", "-d", json, "-w", "\n%{http_code}" };
+        if (key is not null) args.AddRange(["-H", "Authorization: Bearer " + key]);
+        var psi = new System.Diagnostics.ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string output = await p.StandardOutput.ReadToEndAsync();
+        string err = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, "curl: " + err);
+        int nl = output.LastIndexOf('\n');
+        return (output[..nl], int.Parse(output[(nl + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task CurlSeesExactSseFramingTheUsageChunkDoneAnd401And400s()
+    {
+        var (body, status) = await Curl("/v1/completions", """{"prompt":"Once upon a time","max_tokens":6,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}""");
+        Assert.Equal(200, status);
+        // Every event is exactly "data: " + one line of JSON + a blank line; the last is [DONE]; before it, the usage chunk
+        // (no choices) and the finish chunk.
+        Assert.Matches(@"^(data: \{[^\n]*\}\n\n)+data: \[DONE\]\n\n$", body);
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var usage = JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement;
+        Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
+        Assert.Equal(6, usage.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("length", JsonDocument.Parse(events[^3]["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+
+        // Without include_usage there is no usage chunk: the finish chunk comes right before [DONE].
+        (body, _) = await Curl("/v1/completions", """{"prompt":"Once upon a time","max_tokens":6,"temperature":0,"stream":true}""");
+        events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("length", JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.DoesNotContain("\"usage\":{", body);
+
+        (body, status) = await Curl("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]}""", key: null);
+        Assert.Equal(401, status);
+        Assert.Contains("\"code\":\"invalid_api_key\"", body);
+        (body, status) = await Curl("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("\"type\":\"invalid_request_error\"", body);
+        string longPrompt = string.Join(' ', Enumerable.Repeat("once upon a time", 200));
+        (body, status) = await Curl("/v1/completions", JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = longPrompt, ["max_tokens"] = 4 }));
+        Assert.Equal(400, status);
+        Assert.Contains("context_length_exceeded", body);
+    }
 }

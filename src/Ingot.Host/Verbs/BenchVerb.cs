@@ -9,7 +9,9 @@ namespace Ingot.Host.Verbs;
 /// <c>bench [-p 128] [-n 64] [-r 3]</c>: llama-bench's table. <c>ppN</c> = one prefill of N tokens;
 /// <c>tgN</c> = N single-token decodes after a one-token (BOS) prompt, the prompt untimed. The KV cache is reset
 /// before every repetition; one untimed warm-up of each test runs first. t/s is mean ± sample standard deviation.
-/// Token ids are pseudo-random with a fixed seed, so runs are comparable.
+/// Token ids are pseudo-random with a fixed seed, so runs are comparable. <c>--parallel P</c> adds <c>tgN ×P</c>: P
+/// sequences decoding N tokens each, one batch per step as the server's continuous batching runs them (t/s is all P
+/// streams' tokens together; llama-batched-bench's S_TG).
 /// </summary>
 public sealed class BenchVerb : IHostVerb
 {
@@ -17,11 +19,12 @@ public sealed class BenchVerb : IHostVerb
     public string Summary => "measure prompt processing and generation speed (llama-bench table)";
 
     public string Usage(string program) =>
-        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--roofline GBPS] [--model PATH]\n\n" +
+        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--parallel P] [--roofline GBPS] [--model PATH]\n\n" +
         "  -p N   prompt tokens for the ppN test (default 128; 0 = skip)\n" +
         "  -n N   generated tokens for the tgN test (default 64; 0 = skip)\n" +
         "  -r N   repetitions (default 3)\n" +
         "  -t N   worker threads (default: all cores)\n" +
+        "  --parallel P  also tgN ×P: P sequences decoding in one batch per step (aggregate t/s)\n" +
         "  --roofline GBPS  memory read bandwidth (e.g. from membw.c): also print the tg test's weight GB/s and its\n" +
         "                   fraction of the roofline bandwidth / weight bytes per token\n";
 
@@ -32,13 +35,15 @@ public sealed class BenchVerb : IHostVerb
         int tg = args.Int(64, "-n", "--n-gen");
         int reps = args.Int(3, "-r", "--repetitions");
         double roofline = args.Float(0, "--roofline");
+        int parallel = args.Int(1, "--parallel", "-np");
         args.ThrowIfUnknown();
         if (roofline < 0) throw new UsageException("--roofline must be a bandwidth in GB/s (> 0)");
         if (pp < 0 || tg < 0) throw new UsageException("-p and -n must be >= 0");
         if (reps < 1) throw new UsageException("-r must be >= 1");
+        if (parallel is < 1 or > 256) throw new UsageException("--parallel must be 1..256");
 
         using var weights = context.OpenWeights();
-        context.LoadModel(weights, Math.Max(Math.Max(pp, tg + 1), 1));
+        context.LoadModel(weights, Math.Max(Math.Max(pp, tg + 1), 1), parallel);
         var model = context.Causal;
         if (pp > model.ContextSize || tg + 1 > model.ContextSize)
             throw new Runtime.ContextOverflowException($"the tests need {Math.Max(pp, tg + 1)} positions but the context holds {model.ContextSize}; raise --ctx");
@@ -75,6 +80,17 @@ public sealed class BenchVerb : IHostVerb
             }
             table.Add(Row(context, desc, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
             if (roofline > 0) streamedRates = (StreamedBytesPerToken(weights, model.WeightBytes), tps);
+        }
+        if (tg > 0 && parallel > 1)
+        {
+            RunDecodeBatched(model, parallel, tokens, Math.Min(tg, 2)); // warm-up
+            var tps = new double[reps];
+            for (int r = 0; r < reps; r++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                tps[r] = (double)parallel * tg / RunDecodeBatched(model, parallel, tokens, tg);
+            }
+            table.Add(Row(context, desc, "tg" + tg.ToString(CultureInfo.InvariantCulture) + " ×" + parallel.ToString(CultureInfo.InvariantCulture), tps));
         }
         WriteTable(context.Out, table);
         if (streamedRates is var (bytes, rates))
@@ -122,6 +138,25 @@ public sealed class BenchVerb : IHostVerb
         model.Prefill(tokens.AsSpan(0, 1), last); // the short prompt, untimed
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 1; i <= n; i++) model.Decode(tokens[i], last);
+        return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
+    }
+
+    /// <summary>P sequences after a one-token prompt each (untimed), then n steps of one token per sequence in one batch.</summary>
+    private static double RunDecodeBatched(Runtime.ICompiledModel model, int p, int[] tokens, int n)
+    {
+        model.Reset();
+        var ones = new int[p];
+        var sequences = new int[p];
+        var step = new int[p];
+        for (int s = 0; s < p; s++) (ones[s], sequences[s], step[s]) = (1, s, tokens[0]);
+        var logits = new float[(long)p * model.VocabSize];
+        model.Prefill(step, ones, sequences, logits);
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 1; i <= n; i++)
+        {
+            for (int s = 0; s < p; s++) step[s] = tokens[(i + s) % tokens.Length];
+            model.Prefill(step, ones, sequences, logits);
+        }
         return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
     }
 
