@@ -15,7 +15,7 @@ public static class HostProgram
 {
     /// <summary>The verbs a causal language model's executable serves, in help order.</summary>
     public static IReadOnlyList<IHostVerb> Verbs { get; } =
-        [new GenerateVerb(), new ChatVerb(), new ServeVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new InfoVerb()];
+        [new GenerateVerb(), new ChatVerb(), new ServeVerb(), new TokenizeVerb(), new LogitsVerb(), new BenchVerb(), new PerplexityVerb(), new InfoVerb()];
 
     /// <summary>The verbs an encoder's executable serves, in help order.</summary>
     public static IReadOnlyList<IHostVerb> EncoderVerbs { get; } = [new EmbedVerb(), new ClassifyVerb(), new NerVerb(), new RerankVerb(), new TokenizeVerb(), new EncoderBenchVerb(), new InfoVerb()];
