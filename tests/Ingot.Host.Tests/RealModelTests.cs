@@ -129,6 +129,38 @@ public class RealModelTests
     }
 
     [Fact]
+    public void Generate_Prompts_PrintsOneContinuationPerLine_ForBleu()
+    {
+        string prompts = Path.Combine(Path.GetTempPath(), $"ingot-prompts-{Guid.NewGuid():N}.txt");
+        string hyp = Path.ChangeExtension(prompts, ".hyp");
+        try
+        {
+            File.WriteAllText(prompts, "Once upon a time\nThe cat\n");
+            using var model = new Stories260K();
+            var (code, o, e) = HostProgramTests.Run(model, "generate", "--prompts", prompts, "--max-new", "20", "--temp", "0", "-t", "1", "--model", Gguf);
+            Assert.True(code == 0, e);
+            var lines = o.Split('\n');
+            Assert.Equal(3, lines.Length); // two lines and the final newline
+            foreach (var (prompt, line) in new[] { ("Once upon a time", lines[0]), ("The cat", lines[1]) })
+            {
+                var (c1, single, e1) = HostProgramTests.Run(model, "generate", "-p", prompt, "--max-new", "20", "--temp", "0", "-t", "1", "--model", Gguf);
+                Assert.True(c1 == 0, e1);
+                Assert.Equal((prompt + line).Replace('\n', ' '), single.TrimEnd('\n').Replace('\n', ' '));
+            }
+            // The continuations, scored against themselves and against the other's, through ingot bleu.
+            File.WriteAllText(hyp, o);
+            var bleu = new StringWriter();
+            Assert.Equal(0, new Ingot.Cli.Commands.BleuCommand().Run(["--hyp", hyp, "--ref", hyp], new StringReader(""), bleu));
+            Assert.StartsWith("BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.0.0 = 100.0 100.0/100.0/100.0/100.0", bleu.ToString());
+        }
+        finally
+        {
+            File.Delete(prompts);
+            File.Delete(hyp);
+        }
+    }
+
+    [Fact]
     public void Bench_Parallel_AddsTheBatchedDecodeRow()
     {
         using var model = new Stories260K();

@@ -14,6 +14,10 @@ namespace Ingot.Host.Verbs;
 /// <c>-n 200 --temp 0</c> prints exactly run.c's text. <c>--max-new N</c> counts new tokens instead (llama.cpp's -n).
 /// Unless --ctx is given, the KV cache is sized to exactly what the run needs.
 /// </para>
+/// <para>
+/// <c>--prompts FILE</c>: one prompt per line, one continuation per output line (line breaks in it become spaces), so
+/// the output lines up with a reference file for <c>ingot bleu --hyp</c>.
+/// </para>
 /// </summary>
 public sealed class GenerateVerb : IHostVerb
 {
@@ -23,6 +27,8 @@ public sealed class GenerateVerb : IHostVerb
     public string Usage(string program) =>
         $"usage: {program} generate -p TEXT [options]\n\n" +
         "  -p, --prompt TEXT       the prompt (printed, then continued)\n" +
+        "      --prompts FILE      one prompt per line instead: prints one continuation per line (no prompt; line breaks\n" +
+        "                          become spaces), lined up with the file for ingot bleu --hyp\n" +
         "  -n, --steps N           positions to run, prompt included, as llama2.c's -n (default 256; 0 = the context)\n" +
         "      --max-new N         instead of -n: tokens to generate after the prompt (llama.cpp's -n)\n" +
         SamplingArgs.Usage +
@@ -38,7 +44,10 @@ public sealed class GenerateVerb : IHostVerb
     {
         context.ReadCommonOptions(args);
         bool quiet = args.Flag("-q", "--quiet");
-        string prompt = args.OptionOrNull("-p", "--prompt") ?? throw new UsageException("missing -p TEXT");
+        string? promptsFile = args.OptionOrNull("--prompts");
+        string? single = args.OptionOrNull("-p", "--prompt");
+        if (single is null && promptsFile is null) throw new UsageException("missing -p TEXT (or --prompts FILE)");
+        if (single is not null && promptsFile is not null) throw new UsageException("give -p TEXT or --prompts FILE, not both");
         int steps = args.Int(256, "-n", "--steps");
         int maxNew = args.Int(-1, "--max-new");
         bool chat = args.Flag("--chat");
@@ -52,46 +61,61 @@ public sealed class GenerateVerb : IHostVerb
 
         using var weights = context.OpenWeights();
         var codec = HostContext.LoadTokenizer(weights);
-        string text = prompt;
-        if (chat)
+        var prompts = single is not null ? [single] : ReadPrompts(promptsFile!);
+        var template = chat ? Chat.ChatSession.LoadTemplate(weights, templatePath) : null;
+        var texts = new List<string>();
+        var allIds = new List<IReadOnlyList<int>>();
+        foreach (string prompt in prompts)
         {
-            var template = Chat.ChatSession.LoadTemplate(weights, templatePath);
-            var messages = new List<Runtime.Chat.ChatMessage>();
-            if (system is not null) messages.Add(new("system", system));
-            messages.Add(new("user", prompt));
-            text = template.Render(messages, addGenerationPrompt: true);
+            string text = prompt;
+            if (template is not null)
+            {
+                var messages = new List<Runtime.Chat.ChatMessage>();
+                if (system is not null) messages.Add(new("system", system));
+                messages.Add(new("user", prompt));
+                text = template.Render(messages, addGenerationPrompt: true);
+            }
+            texts.Add(text);
+            allIds.Add(codec.EncodePrompt(text));
         }
-        var promptIds = codec.EncodePrompt(text);
         bool encoderDecoder = context.Model is IEncoderDecoder;
 
-        int needed = maxNew >= 0 ? (encoderDecoder ? 1 : promptIds.Count) + maxNew : steps;
+        int longest = allIds.Count == 0 ? 1 : allIds.Max(ids => ids.Count);
+        int needed = maxNew >= 0 ? (encoderDecoder ? 1 : longest) + maxNew : steps;
         context.LoadModel(weights, needed);
         var model = context.Causal;
-        if (model is IEncoderDecoder ed)
-        {
-            // T5: the prompt is the encoder's input; the decoder starts from decoder_start_token_id and writes the output.
-            ed.Encode([.. promptIds]);
-            promptIds = [ed.DecoderStartToken];
-        }
-        if (maxNew < 0)
-        {
-            int positions = steps == 0 ? model.ContextSize : steps;
-            maxNew = Math.Max(0, positions - promptIds.Count + 1);
-        }
-
         var generator = new TextGenerator(model, codec);
         var output = context.Out;
-        if (!chat && !encoderDecoder) output.Write(prompt); // a chat prints only the reply; an encoder–decoder only its output
-        output.Flush();
-        var options = new GenerationOptions(maxNew, sampling);
-        GenerationResult result = generator.Generate(promptIds, options, text =>
+        GenerationResult? result = null;
+        for (int i = 0; i < prompts.Count; i++)
         {
-            output.Write(text);
+            var promptIds = allIds[i];
+            if (model is IEncoderDecoder ed)
+            {
+                // T5: the prompt is the encoder's input; the decoder starts from decoder_start_token_id and writes the output.
+                ed.Encode([.. promptIds]);
+                promptIds = [ed.DecoderStartToken];
+            }
+            int newTokens = maxNew;
+            if (newTokens < 0)
+            {
+                int positions = steps == 0 ? model.ContextSize : steps;
+                newTokens = Math.Max(0, positions - promptIds.Count + 1);
+            }
+            // a chat prints only the reply; an encoder–decoder only its output; a prompt file only the continuations
+            if (!chat && !encoderDecoder && single is not null) output.Write(prompts[i]);
             output.Flush();
-        }, context.Cancellation);
-        output.Write('\n');
-        output.Flush();
-
+            bool oneLine = single is null;
+            result = generator.Generate(promptIds, new GenerationOptions(newTokens, sampling), text =>
+            {
+                output.Write(oneLine ? text.Replace('\r', ' ').Replace('\n', ' ') : text);
+                output.Flush();
+            }, context.Cancellation);
+            output.Write('\n');
+            output.Flush();
+            if (result.StopReason == StopReason.Cancelled) break;
+        }
+        if (result is null) return 0; // an empty prompt file
         if (result.StopReason == StopReason.ContextFull)
             context.Error.WriteLine($"{context.Program}: stopped: the context is full ({model.ContextSize} tokens); raise --ctx");
         if (!quiet)
@@ -105,6 +129,17 @@ public sealed class GenerateVerb : IHostVerb
                 context.Program, result.PromptTokens, pp, result.GeneratedTokens, tg, StopText(result.StopReason), seedNote));
         }
         return 0;
+    }
+
+    /// <summary>The prompt file's lines (a last empty line after the final newline is not a prompt).</summary>
+    private static List<string> ReadPrompts(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{path}: {e.Message}", e); }
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (text.Length == 0 || text.EndsWith('\n')) lines.RemoveAt(lines.Count - 1);
+        return lines;
     }
 
     private static ulong SeedOf(TextGenerator generator, SamplerOptions sampling) => generator.SamplerSeed ?? sampling.Seed ?? 0;
