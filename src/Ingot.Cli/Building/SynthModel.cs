@@ -28,6 +28,15 @@ public static class SynthModel
         return (spec, [.. Bound(plan.Value).Select(t => Typed(t, o.Type))]);
     }
 
+    /// <summary>Every tensor the family's lowering of <paramref name="spec"/> binds (F32-typed), without planning or writing anything.</summary>
+    public static IReadOnlyList<SynthTensor> TensorsOf(ModelSpec spec)
+    {
+        var family = Architecture.Find(spec.Architecture) ?? throw new ArgumentException($"the generator has no family '{spec.Architecture}'");
+        var probe = new TensorProbe();
+        family.Lower(spec, probe);
+        return [.. probe.Tensors];
+    }
+
     /// <summary>The tensors a plan binds, globals first, then each layer's (types left F32: the spec's weights hold them).</summary>
     public static IEnumerable<SynthTensor> Bound(ModelPlan p)
     {
