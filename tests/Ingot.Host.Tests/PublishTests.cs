@@ -121,4 +121,26 @@ public class PublishTests(ITestOutputHelper log)
         }
         finally { Environment.SetEnvironmentVariable("INGOT_CACHE", old); }
     }
+
+    /// <summary>ingot plan --eval: the GGUF given as it is gets its perplexity (the executable built and cached as `ingot run` does).</summary>
+    [Fact]
+    public void Plan_Eval_AddsThePerplexityOfAFileGivenAsItIs()
+    {
+        string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
+        string text = Path.Combine(TestPaths.Repo, "tests", "Ingot.Host.Tests", "TestData", "eval", "story.txt");
+        string cache = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "cache");
+        string? old = Environment.GetEnvironmentVariable("INGOT_CACHE");
+        Environment.SetEnvironmentVariable("INGOT_CACHE", cache);
+        try
+        {
+            var o = new StringWriter();
+            Assert.Equal(0, new Cli.Commands.PlanCommand().Run([gguf, "--types", "file,q4_k_m", "--eval", text, "--eval-ctx", "128", "--bandwidth", "40", "-t", "1"], o));
+            string table = o.ToString();
+            log.WriteLine(table);
+            Assert.Contains("| PPL (story.txt, ctx 128) |", table);
+            Assert.Matches(@"\| stories260K-f32 \| as is \(f32\) \|[^\n]*\| 4\.259[0-9] \|\n", table); // PerplexityVerbTests: 4.2595, llama.cpp 4.2598
+            Assert.Matches(@"\| stories260K-f32 \| Q4_K_M \|[^\n]*\| — \|\n", table); // not a file: nothing to run
+        }
+        finally { Environment.SetEnvironmentVariable("INGOT_CACHE", old); }
+    }
 }

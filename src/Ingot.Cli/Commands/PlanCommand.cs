@@ -26,7 +26,10 @@ public sealed class PlanCommand : ICliCommand
         "  --ctx N          KV cache tokens for RAM (default 4096)\n" +
         "  -t N             threads to measure with (default: all cores)\n" +
         "  --bandwidth G    use G GB/s for the bandwidth and every kernel's stream rate instead of measuring\n" +
-        "  --plot FILE.svg  draw decode t/s against RAM\n";
+        "  --plot FILE.svg  draw decode t/s against RAM\n" +
+        "  --eval TEXT      add the perplexity of TEXT for the options that exist as files (each GGUF as it is; built and\n" +
+        "                   run as `ingot run FILE perplexity -f TEXT --ctx N` would)\n" +
+        "  --eval-ctx N     the perplexity's chunk size (default 512)\n";
 
     public int Run(string[] args) => Run(args, Console.Out);
 
@@ -39,6 +42,8 @@ public sealed class PlanCommand : ICliCommand
         int threads = a.Int(Environment.ProcessorCount, "-t", "--threads");
         float? bandwidth = a.FloatOrNull("--bandwidth");
         string? plot = a.OptionOrNull("--plot");
+        string? eval = a.OptionOrNull("--eval");
+        int evalCtx = a.Int(512, "--eval-ctx");
         var paths = new List<string>();
         while (a.Positional() is { } p) paths.Add(p);
         a.ThrowIfUnknown();
@@ -46,6 +51,8 @@ public sealed class PlanCommand : ICliCommand
         if (ctx < 1) throw new UsageException("--ctx must be >= 1");
         if (threads < 1) throw new UsageException("-t must be >= 1");
         if (bandwidth is <= 0) throw new UsageException("--bandwidth must be positive");
+        if (eval is not null && !File.Exists(eval)) throw new UsageException($"--eval {eval}: no such file");
+        if (evalCtx < 4) throw new UsageException("--eval-ctx must be at least 4");
 
         var models = new List<(PlanModel Model, bool IsFile)>();
         foreach (string path in paths) models.Add((Load(path), path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)));
@@ -64,8 +71,12 @@ public sealed class PlanCommand : ICliCommand
         var streams = new Dictionary<GgmlType, double>();
         var rows = new List<PlanRow>();
         var notes = new List<string>();
-        foreach (var (model, isFile) in models)
+        var paths2 = new List<string?>();
+        foreach (string path in paths) paths2.Add(path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? path : null);
+        for (int m = 0; m < models.Count; m++)
         {
+            var (model, isFile) = models[m];
+            string? file = m < paths2.Count ? paths2[m] : null;
             foreach (var kind in kinds)
             {
                 if (kind is null && !isFile) continue;
@@ -79,11 +90,12 @@ public sealed class PlanCommand : ICliCommand
                 long macs = model.Parameters - model.Tensors.Where(t => t.Name == "token_embd.weight").Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d));
                 if (!model.Tensors.Any(t => t.Name == "output.weight"))
                     macs += model.Tensors.Where(t => t.Name == "token_embd.weight").Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d)); // tied output
-                rows.Add(new PlanRow(option, decode, rate is double r ? r / macs : null, option.RamBytes <= available));
+                double? ppl = eval is not null && kind is null && file is not null ? Perplexity(file, eval, evalCtx, threads) : null;
+                rows.Add(new PlanRow(option, decode, rate is double r ? r / macs : null, option.RamBytes <= available, ppl));
             }
         }
         if (rows.Count == 0) throw new UsageException("no option to plan ('file' applies to GGUF inputs only)");
-        output.Write(PlanReport.Markdown(rows, ctx, gbps, streams, available));
+        output.Write(PlanReport.Markdown(rows, ctx, gbps, streams, available, eval is null ? null : $"PPL ({Path.GetFileName(eval)}, ctx {evalCtx})"));
         foreach (string note in notes) output.WriteLine("\n" + note);
         output.Flush();
         if (plot is not null)
@@ -92,6 +104,27 @@ public sealed class PlanCommand : ICliCommand
             Console.Error.WriteLine($"ingot plan: wrote {plot}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The perplexity of <paramref name="text"/> under <paramref name="gguf"/>: the model's executable (built once, cached
+    /// as `ingot run` caches it) runs its perplexity verb; its "Final estimate" line is read back.
+    /// </summary>
+    private static double Perplexity(string gguf, string text, int ctx, int threads)
+    {
+        var target = IsaTarget.Parse(IsaTarget.Default, null);
+        string exe = RunCommand.EnsureBuilt(gguf, null, null, target, rebuild: false, Console.Error, out string? weights);
+        var psi = new System.Diagnostics.ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { "perplexity", "-f", text, "--ctx", ctx.ToString(CultureInfo.InvariantCulture), "-t", threads.ToString(CultureInfo.InvariantCulture), "--model", weights ?? gguf })
+            psi.ArgumentList.Add(arg);
+        using var p = System.Diagnostics.Process.Start(psi) ?? throw new IOException($"cannot start {exe}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @"Final estimate: PPL = ([0-9.]+)");
+        if (p.ExitCode != 0 || !m.Success)
+            throw new IOException($"perplexity of {text} under {gguf} failed: {stderr.Result.Trim()}");
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>A GGUF file (its tensors as they are), or a Hugging Face folder / config.json (its tensors from the family's layout).</summary>

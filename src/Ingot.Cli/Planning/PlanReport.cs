@@ -5,7 +5,7 @@ using Ingot.Formats;
 namespace Ingot.Cli.Planning;
 
 /// <summary>A planned option with its predictions on this machine.</summary>
-public sealed record PlanRow(PlanOption Option, double DecodeTps, double? PrefillTps, bool Fits);
+public sealed record PlanRow(PlanOption Option, double DecodeTps, double? PrefillTps, bool Fits, double? Perplexity = null);
 
 /// <summary>
 /// The predictions and their output: decode t/s from the bytes read per token at the bandwidth measured now and the
@@ -42,17 +42,18 @@ public static class PlanReport
         _ => 9e-6,
     };
 
-    public static string Markdown(IReadOnlyList<PlanRow> rows, int ctx, double bandwidth, IReadOnlyDictionary<GgmlType, double> streams, long available)
+    /// <summary>The table; <paramref name="pplHeader"/> (when not null) adds a perplexity column under that header.</summary>
+    public static string Markdown(IReadOnlyList<PlanRow> rows, int ctx, double bandwidth, IReadOnlyDictionary<GgmlType, double> streams, long available, string? pplHeader = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(string.Create(inv, $"Read bandwidth {bandwidth:F1} GB/s (measured now); decode kernels stream {string.Join(", ", streams.Select(kv => GgmlTypeTraits.Name(kv.Key) + " " + kv.Value.ToString("F1", inv)))} GB/s; {available / 1e9:F1} GB of memory available; KV cache of {ctx} tokens (f32).\n\n"));
-        sb.Append("| model | type | params | file | RAM | decode t/s | prefill t/s | fits |\n");
-        sb.Append("|---|---|---:|---:|---:|---:|---:|---|\n");
+        sb.Append("| model | type | params | file | RAM | decode t/s | prefill t/s | fits |" + (pplHeader is null ? "" : " " + pplHeader + " |") + "\n");
+        sb.Append("|---|---|---:|---:|---:|---:|---:|---|" + (pplHeader is null ? "" : "---:|") + "\n");
         foreach (var r in rows)
         {
             var o = r.Option;
-            sb.Append(string.Create(inv, $"| {o.Model.Name} | {o.TypeName} | {Count(o.Model.Parameters)} | {Size(o.FileBytes)} | {Size(o.RamBytes)} | {r.DecodeTps:F1} | {(r.PrefillTps is double p ? p.ToString("F0", inv) : "—")} | {(r.Fits ? "yes" : "no")} |\n"));
+            sb.Append(string.Create(inv, $"| {o.Model.Name} | {o.TypeName} | {Count(o.Model.Parameters)} | {Size(o.FileBytes)} | {Size(o.RamBytes)} | {r.DecodeTps:F1} | {(r.PrefillTps is double p ? p.ToString("F0", inv) : "—")} | {(r.Fits ? "yes" : "no")} |{(pplHeader is null ? "" : " " + (r.Perplexity is double ppl ? ppl.ToString("F4", inv) : "—") + " |")}\n"));
         }
         return sb.ToString();
     }
