@@ -69,6 +69,18 @@ public sealed class PlanCommandTests : IDisposable
     }
 
     [Fact]
+    public void AHuggingFaceFolderOrItsConfigIsPlannedFromItsTensors()
+    {
+        string folder = Path.Combine(TestPaths.Shared, "models", "hf", "stories260K-llama");
+        using var imported = ModelImporter.Import(folder);
+        long elements = imported.Tensors.Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d));
+        string count = PlanReport.Count(elements);
+        var o = new StringWriter();
+        Assert.Equal(0, new PlanCommand().Run([folder, Path.Combine(folder, "config.json"), "--types", "q4_k_m", "--bandwidth", "40", "-t", "1", "--ctx", "256"], o));
+        Assert.Equal(2, Regex.Matches(o.ToString(), @"\| stories260K-llama \| Q4_K_M \| " + Regex.Escape(count) + @" \|").Count);
+    }
+
+    [Fact]
     public void BadShapesAreOneClearLine()
     {
         var e = Assert.Throws<Ingot.Host.CommandLine.UsageException>(() => PlanCommand.Shape("dim=2048,layers=16"));
