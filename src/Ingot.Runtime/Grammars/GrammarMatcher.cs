@@ -1,0 +1,196 @@
+using System.Runtime.CompilerServices;
+
+namespace Ingot.Runtime.Grammars;
+
+/// <summary>
+/// An incremental recognizer for a <see cref="Grammar"/>, one code point at a time: the set of parse stacks still alive
+/// (a pushdown automaton run breadth-first, as llama.cpp's grammar sampler runs it). The grammar is first flattened
+/// into rules of alternatives of elements, each a character set or a rule reference; groups and repetitions become
+/// generated rules (x{2,4} → x x x? x? nested, x{1,} → x x*). Stacks are interned frames, so equal stacks are the same
+/// object and a step never holds a stack twice. Left recursion is refused by the parser, and a repetition of something
+/// that can match nothing is cut when it comes back to itself, so every step ends.
+/// </summary>
+public sealed class GrammarMatcher
+{
+    private readonly Flat _flat;
+    private List<Frame> _leaves = [];
+    private bool _accepting;
+    private readonly Dictionary<(int, int, int, Frame?), Frame> _frames = new();
+
+    public GrammarMatcher(Grammar grammar)
+    {
+        ArgumentNullException.ThrowIfNull(grammar);
+        _flat = Flat.From(grammar);
+        Reset();
+    }
+
+    /// <summary>Back to the start of the root rule.</summary>
+    public void Reset()
+    {
+        _frames.Clear();
+        _leaves = [];
+        _accepting = false;
+        var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
+        for (int a = 0; a < _flat.Rules[_flat.Root].Length; a++) Expand(Intern(_flat.Root, a, 0, null), _leaves, seen, ref _accepting);
+    }
+
+    /// <summary>The text so far is a whole sentence of the grammar (generation may end here).</summary>
+    public bool IsComplete => _accepting;
+
+    /// <summary>No continuation can ever be accepted (every stack died).</summary>
+    public bool IsDead => _leaves.Count == 0 && !_accepting;
+
+    /// <summary>Whether <paramref name="codePoint"/> can come next.</summary>
+    public bool Allows(int codePoint)
+    {
+        foreach (var f in _leaves)
+            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Contains(codePoint)) return true;
+        return false;
+    }
+
+    /// <summary>Consumes one code point; false (and the state unchanged) when the grammar does not allow it.</summary>
+    public bool Accept(int codePoint)
+    {
+        var next = new List<Frame>();
+        var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
+        bool accepting = false;
+        foreach (var f in _leaves)
+            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Contains(codePoint))
+                Expand(Intern(f.Rule, f.Alt, f.Index + 1, f.Parent), next, seen, ref accepting);
+        if (next.Count == 0 && !accepting) return false;
+        _leaves = next;
+        _accepting = accepting;
+        return true;
+    }
+
+    /// <summary>Consumes <paramref name="text"/> code point by code point; false at the first one refused (the state then holds what came before it).</summary>
+    public bool Accept(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            int c = char.IsHighSurrogate(text[i]) && i + 1 < text.Length ? char.ConvertToUtf32(text[i], text[++i]) : text[i];
+            if (!Accept(c)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Whether the whole of <paramref name="text"/> is a sentence of the grammar (from a fresh start).</summary>
+    public bool Matches(string text)
+    {
+        Reset();
+        return Accept(text) && IsComplete;
+    }
+
+    /// <summary>Follows frame f until every stack's top is a character set (a leaf) or a stack empties (accepting).</summary>
+    private void Expand(Frame f, List<Frame> leaves, HashSet<Frame> seen, ref bool accepting)
+    {
+        var work = new Stack<Frame?>();
+        work.Push(f);
+        while (work.Count > 0)
+        {
+            var frame = work.Pop();
+            if (frame is null) { accepting = true; continue; }
+            if (!seen.Add(frame)) continue;
+            var alt = _flat.Rules[frame.Rule][frame.Alt];
+            if (frame.Index == alt.Length) { work.Push(frame.Parent); continue; }
+            var e = alt[frame.Index];
+            if (e.Set is not null) { leaves.Add(frame); continue; }
+            // A reference in last place continues straight into the parent (a tail call): right recursion such as
+            // star ::= item star | ε then comes back to the very frame it started from, and the seen set ends it.
+            var after = frame.Index + 1 == alt.Length ? frame.Parent : Intern(frame.Rule, frame.Alt, frame.Index + 1, frame.Parent);
+            for (int a = 0; a < _flat.Rules[e.Rule].Length; a++) work.Push(Intern(e.Rule, a, 0, after));
+        }
+    }
+
+    private Frame Intern(int rule, int alt, int index, Frame? parent)
+    {
+        var key = (rule, alt, index, parent);
+        if (!_frames.TryGetValue(key, out var f)) _frames[key] = f = new Frame(rule, alt, index, parent);
+        return f;
+    }
+
+    /// <summary>A position in an alternative, and the stack below it (where to continue when the alternative ends).</summary>
+    private sealed class Frame(int rule, int alt, int index, Frame? parent)
+    {
+        public readonly int Rule = rule, Alt = alt, Index = index;
+        public readonly Frame? Parent = parent;
+
+        public override int GetHashCode() => RuntimeHelpers.GetHashCode(this);
+
+        public override bool Equals(object? obj) => ReferenceEquals(this, obj);
+    }
+
+    /// <summary>An element of a flat alternative: a character set, or (Set null) a reference to rule <see cref="Rule"/>.</summary>
+    internal readonly record struct Element(CharSet? Set, int Rule);
+
+    /// <summary>The grammar as rules of alternatives of elements; groups and repetitions as generated rules.</summary>
+    internal sealed class Flat
+    {
+        public readonly List<Element[][]> Rules = [];
+        public int Root;
+
+        public static Flat From(Grammar g)
+        {
+            var flat = new Flat();
+            foreach (var _ in g.Rules) flat.Rules.Add([]);
+            for (int r = 0; r < g.Rules.Count; r++) flat.Rules[r] = flat.Alternatives(g.Rules[r].Body);
+            flat.Root = g.Root;
+            return flat;
+        }
+
+        private Element[][] Alternatives(Node n) => n is Choice c ? [.. c.Alternatives.Select(Items)] : [Items(n)];
+
+        private Element[] Items(Node n)
+        {
+            var list = new List<Element>();
+            if (n is Sequence s) foreach (var item in s.Items) Add(item, list);
+            else Add(n, list);
+            return [.. list];
+        }
+
+        private void Add(Node n, List<Element> into)
+        {
+            switch (n)
+            {
+                case CharSet set: into.Add(new Element(set, -1)); break;
+                case RuleRef r: into.Add(new Element(null, r.Index)); break;
+                case Sequence s: foreach (var item in s.Items) Add(item, into); break;
+                case Choice c: into.Add(new Element(null, NewRule(Alternatives(c)))); break;
+                case Repeat rep:
+                {
+                    for (int i = 0; i < rep.Min; i++) Add(rep.Item, into);
+                    if (rep.Max == -1)
+                    {
+                        // star ::= item star | ε
+                        int star = NewRule([]);
+                        var first = new List<Element>();
+                        Add(rep.Item, first);
+                        first.Add(new Element(null, star));
+                        Rules[star] = [[.. first], []];
+                        into.Add(new Element(null, star));
+                    }
+                    else if (rep.Max > rep.Min)
+                    {
+                        // opt_k ::= item opt_{k-1} | ε, nested Max − Min deep
+                        int inner = -1;
+                        for (int k = 0; k < rep.Max - rep.Min; k++)
+                        {
+                            var seq = new List<Element>();
+                            Add(rep.Item, seq);
+                            if (inner >= 0) seq.Add(new Element(null, inner));
+                            inner = NewRule([[.. seq], []]);
+                        }
+                        into.Add(new Element(null, inner));
+                    }
+                    break;
+                }
+            }
+        }
+
+        private int NewRule(Element[][] alternatives)
+        {
+            Rules.Add(alternatives);
+            return Rules.Count - 1;
+        }
+    }
+}
