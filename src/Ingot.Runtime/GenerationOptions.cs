@@ -18,6 +18,12 @@ public sealed record GenerationOptions(int MaxNewTokens = 256, SamplerOptions? S
     /// </summary>
     public bool StopAtBos { get; init; } = true;
 
+    /// <summary>
+    /// Constrains every token to a GBNF grammar (<see cref="Ingot.Runtime.Grammars.Grammar.Parse"/>): disallowed tokens
+    /// get no probability, and generation ends only where the grammar accepts the text. Null = free text.
+    /// </summary>
+    public Ingot.Runtime.Grammars.Grammar? Grammar { get; init; }
+
     /// <summary>The sampler's options in effect (<see cref="Sampling"/> or the defaults).</summary>
     public SamplerOptions SamplingOrDefault => Sampling ?? SamplerOptions.Default;
 

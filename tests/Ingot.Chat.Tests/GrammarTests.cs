@@ -105,6 +105,31 @@ public sealed class GrammarTests
         Assert.True(matcher.Matches(string.Join(", ", Enumerable.Repeat("1", 2000)).Insert(0, "[") + "]"));
     }
 
+    /// <summary>Token masks over byte tokens: a code point split across tokens is allowed only where it can complete, and end-of-generation only where the grammar does.</summary>
+    [Fact]
+    public void ACodePointSplitAcrossTokensIsAllowedOnlyWhereItCanComplete()
+    {
+        // 0: EOS (no bytes); then byte strings: "a", C3, A9, C3 A9 (é), E6 97, A5 (日 = E6 97 A5), E6, E0 (a lead that cannot make é or 日)
+        byte[][] bytes = [[], "a"u8.ToArray(), [0xC3], [0xA9], [0xC3, 0xA9], [0xE6, 0x97], [0xA5], [0xE6], [0xE0]];
+        var vocab = new GrammarVocabulary(bytes.Length, id => bytes[id]);
+        var c = new GrammarConstraint(Grammar.Parse("root ::= \"é\" \"日\"+"), vocab, id => bytes[id], id => id == 0);
+        var allowed = new bool[bytes.Length];
+        int[] Allowed() { c.Mask(allowed); return [.. Enumerable.Range(0, bytes.Length).Where(i => allowed[i])]; }
+
+        Assert.Equal([2, 4], Allowed());           // C3 (é's first byte) or é whole
+        Assert.False(c.AcceptToken(1));            // "a" is refused, state kept
+        Assert.True(c.AcceptToken(2));
+        Assert.Equal([3], Allowed());              // only A9 completes é
+        Assert.True(c.AcceptToken(3));
+        Assert.False(c.IsComplete);
+        Assert.Equal([5, 7], Allowed());           // E6 97 or E6: on the way to 日; not E0
+        Assert.True(c.AcceptToken(5));
+        Assert.Equal([6], Allowed());
+        Assert.True(c.AcceptToken(6));
+        Assert.True(c.IsComplete);
+        Assert.Equal([0, 5, 7], Allowed());        // end here, or another 日
+    }
+
     [Theory]
     [InlineData("root ::= \"abc", "line 1, column 10: unterminated string literal")]
     [InlineData("root ::= foo", "line 1, column 10: undefined rule 'foo'")]

@@ -160,6 +160,34 @@ public class RealModelTests
         }
     }
 
+    /// <summary>--grammar: with temperature 1 and 20 seeds, every continuation is a sentence of the grammar and ends where it does.</summary>
+    [Theory]
+    [InlineData("root ::= (\"Lily\" | \"Tom\" | \"Sue\") \" is \" [a-z]{1,12} \".\"")]
+    [InlineData("root ::= \"{\\\"name\\\": \\\"\" [A-Za-z ]{1,16} \"\\\", \\\"age\\\": \" [1-9] [0-9]? \"}\"")]
+    public void Generate_Grammar_EveryOutputIsASentenceOfTheGrammar(string gbnf)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"ingot-grammar-{Guid.NewGuid():N}.gbnf");
+        try
+        {
+            File.WriteAllText(file, gbnf);
+            var matcher = new Ingot.Runtime.Grammars.GrammarMatcher(Ingot.Runtime.Grammars.Grammar.Parse(gbnf));
+            using var model = new Stories260K();
+            var outputs = new HashSet<string>();
+            for (int seed = 1; seed <= 20; seed++)
+            {
+                var (code, o, e) = HostProgramTests.Run(model, "generate", "-p", "Once upon a time", "--max-new", "60", "--temp", "1", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--grammar", file, "-t", "1", "--model", Gguf);
+                Assert.True(code == 0, e);
+                string text = o["Once upon a time".Length..].TrimEnd('\n');
+                Assert.True(matcher.Matches(text), $"seed {seed}: '{text}' is not a sentence of the grammar");
+                Assert.Contains("stop: end of text", e); // it ended where the grammar does, not at the token limit
+                outputs.Add(text);
+            }
+            Assert.True(outputs.Count > 1, "every seed gave the same text: the sampling is not random within the grammar");
+        }
+        finally { File.Delete(file); }
+    }
+
     [Fact]
     public void Bench_Parallel_AddsTheBatchedDecodeRow()
     {

@@ -32,6 +32,7 @@ public sealed class GenerateVerb : IHostVerb
         "  -n, --steps N           positions to run, prompt included, as llama2.c's -n (default 256; 0 = the context)\n" +
         "      --max-new N         instead of -n: tokens to generate after the prompt (llama.cpp's -n)\n" +
         SamplingArgs.Usage +
+        "      --grammar FILE      constrain the continuation to a GBNF grammar (llama.cpp's syntax); it ends where the grammar does\n" +
         "      --chat              treat TEXT as a user message: render it with the model's chat template, print only the reply\n" +
         "      --system TEXT       with --chat: a system message first\n" +
         "      --chat-template F   with --chat: this .jinja template instead of the model's tokenizer.chat_template\n" +
@@ -54,11 +55,21 @@ public sealed class GenerateVerb : IHostVerb
         string? system = args.OptionOrNull("--system");
         string? templatePath = args.OptionOrNull("--chat-template");
         var sampling = SamplingArgs.Read(args);
+        string? grammarFile = args.OptionOrNull("--grammar");
         args.ThrowIfUnknown();
         if (!chat && (system is not null || templatePath is not null)) throw new UsageException("--system and --chat-template need --chat");
 
         if (steps < 0) throw new UsageException("-n must be >= 0");
 
+        Runtime.Grammars.Grammar? grammar = null;
+        if (grammarFile is not null)
+        {
+            string source;
+            try { source = File.ReadAllText(grammarFile); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{grammarFile}: {e.Message}", e); }
+            try { grammar = Runtime.Grammars.Grammar.Parse(source); }
+            catch (Runtime.Grammars.GrammarException e) { throw new UsageException($"{grammarFile}: {e.Message}"); }
+        }
         using var weights = context.OpenWeights();
         var codec = HostContext.LoadTokenizer(weights);
         var prompts = single is not null ? [single] : ReadPrompts(promptsFile!);
@@ -106,7 +117,7 @@ public sealed class GenerateVerb : IHostVerb
             if (!chat && !encoderDecoder && single is not null) output.Write(prompts[i]);
             output.Flush();
             bool oneLine = single is null;
-            result = generator.Generate(promptIds, new GenerationOptions(newTokens, sampling), text =>
+            result = generator.Generate(promptIds, new GenerationOptions(newTokens, sampling) { Grammar = grammar }, text =>
             {
                 output.Write(oneLine ? text.Replace('\r', ' ').Replace('\n', ' ') : text);
                 output.Flush();

@@ -263,7 +263,7 @@ public sealed class BatchedGenerator : IDisposable
             {
                 s.Prefilled += _lengths[i];
                 if (s.Prefilled < g.Prompt.Length) continue; // more prompt next step
-                s.State = new GenerationState(_codec, s.Sampler!, s.Stream!, g.Prompt.Length, g.Options, Stopwatch.GetElapsedTime(s.PrefillStart).TotalSeconds);
+                s.State = new GenerationState(_codec, s.Sampler!, s.Stream!, g.Prompt.Length, g.Options, Stopwatch.GetElapsedTime(s.PrefillStart).TotalSeconds, _model.VocabSize);
             }
             Advance(s, _logits.AsSpan(i * _model.VocabSize, _model.VocabSize));
         }

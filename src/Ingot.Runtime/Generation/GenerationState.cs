@@ -16,6 +16,9 @@ public sealed class GenerationState
     private readonly ITokenTextStream _stream;
     private readonly GenerationOptions _options;
     private readonly StopSequenceFilter? _stops; // null without stop sequences
+    private readonly Grammars.GrammarConstraint? _grammar; // null without a grammar
+    private readonly float[] _masked = [];   // (VocabSize) the logits with the grammar's disallowed tokens at −∞
+    private readonly bool[] _allowed = [];   // (VocabSize) the grammar's mask
     private readonly int _promptTokens;
     private readonly double _prefillSeconds;
     private readonly long _start = Stopwatch.GetTimestamp();
@@ -25,10 +28,17 @@ public sealed class GenerationState
 
     /// <param name="sampler">Reset, with the prompt's ids accepted.</param>
     /// <param name="stream">Primed with the prompt's ids (its text is the caller's).</param>
-    public GenerationState(ITokenCodec codec, Sampler sampler, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
+    /// <param name="vocabSize">Needed with a grammar (<see cref="GenerationOptions.Grammar"/>): the logits' length.</param>
+    public GenerationState(ITokenCodec codec, Sampler sampler, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds, int vocabSize = 0)
     {
         (_codec, _sampler, _stream, _promptTokens, _options, _prefillSeconds) = (codec, sampler, stream, promptTokens, options, prefillSeconds);
         if (options.StopSequences is { Count: > 0 } stops) _stops = new StopSequenceFilter(stops);
+        if (options.Grammar is { } grammar)
+        {
+            _grammar = codec.CreateConstraint(grammar) ?? throw new NotSupportedException("this tokenizer cannot give token bytes: grammars need them");
+            _masked = new float[vocabSize];
+            _allowed = new bool[vocabSize];
+        }
     }
 
     /// <summary>The counts so far (the stop reason once MoveNext has returned false).</summary>
@@ -60,7 +70,17 @@ public sealed class GenerationState
         if (cancelled) return Stop(StopReason.Cancelled, out text);
         if (_generated >= _options.MaxNewTokens) return Stop(StopReason.MaxTokens, out text);
 
+        if (_grammar is not null)
+        {
+            // The mask before the sampler: disallowed tokens get no probability, so temperature, top-k and top-p see only
+            // the allowed ones (llama.cpp samples first and checks after; this renormalizes over the grammar's tokens).
+            logits.CopyTo(_masked);
+            if (_grammar.Mask(_allowed) == 0) return Stop(StopReason.EndOfGeneration, out text); // nothing can follow
+            for (int i = 0; i < _masked.Length; i++) if (!_allowed[i]) _masked[i] = float.NegativeInfinity;
+            logits = _masked;
+        }
         int next = _sampler.Sample(logits);
+        _grammar?.AcceptToken(next);
         _sampler.Accept(next);
         LastToken = next;
         _generated++;

@@ -16,6 +16,9 @@ public interface ITokenCodec
 
     /// <summary>A fresh incremental decoder.</summary>
     ITokenTextStream CreateStream();
+
+    /// <summary>A grammar constraint over this vocabulary's token bytes (<see cref="GenerationOptions.Grammar"/>); null when the codec cannot give token bytes.</summary>
+    Grammars.GrammarConstraint? CreateConstraint(Grammars.Grammar grammar) => null;
 }
 
 /// <summary>Incremental detokenization: text is released only when it is complete UTF-8.</summary>

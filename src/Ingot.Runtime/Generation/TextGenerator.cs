@@ -148,7 +148,7 @@ public sealed class TextGenerator
         internal GenerationRun(TextGenerator owner, ITokenTextStream stream, int promptTokens, GenerationOptions options, double prefillSeconds)
         {
             this.owner = owner;
-            state = new GenerationState(owner._codec, owner._sampler!, stream, promptTokens, options, prefillSeconds);
+            state = new GenerationState(owner._codec, owner._sampler!, stream, promptTokens, options, prefillSeconds, owner._model.VocabSize);
         }
 
         /// <summary>The counts so far (the stop reason once MoveNext has returned false).</summary>

@@ -49,6 +49,22 @@ public sealed class TokenizerCodec(Tokenizer tokenizer, IReadOnlySet<int>? endOf
 
     public ITokenTextStream CreateStream() => new Stream(Tokenizer.CreateStreamDecoder());
 
+    private Grammars.GrammarVocabulary? _grammarVocabulary; // built on first use: a byte trie of every token
+
+    /// <summary>The bytes a token stands for (none for special tokens), as a grammar sees them.</summary>
+    public byte[] TokenBytes(int id)
+    {
+        var bytes = new List<byte>();
+        Tokenizer.AppendTokenBytes(id, bytes, includeSpecialTokens: false, afterBos: false);
+        return [.. bytes];
+    }
+
+    public Grammars.GrammarConstraint CreateConstraint(Grammars.Grammar grammar)
+    {
+        _grammarVocabulary ??= new Grammars.GrammarVocabulary(Tokenizer.VocabSize, TokenBytes);
+        return new Grammars.GrammarConstraint(grammar, _grammarVocabulary, TokenBytes, IsEndOfGeneration);
+    }
+
     private sealed class Stream(TokenStreamDecoder decoder) : ITokenTextStream
     {
         public string Append(int id) => decoder.Append(id);

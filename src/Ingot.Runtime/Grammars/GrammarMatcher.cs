@@ -63,6 +63,27 @@ public sealed class GrammarMatcher
         return true;
     }
 
+    /// <summary>The matcher's position: the live stacks and whether the text so far is complete. Cheap to keep and restore (a step never mutates a state it replaced).</summary>
+    public readonly struct State
+    {
+        internal readonly List<Frame> Leaves;
+        internal readonly bool Accepting;
+
+        internal State(List<Frame> leaves, bool accepting) => (Leaves, Accepting) = (leaves, accepting);
+    }
+
+    public State Save() => new(_leaves, _accepting);
+
+    public void Restore(State state) => (_leaves, _accepting) = (state.Leaves, state.Accepting);
+
+    /// <summary>Whether some code point in [<paramref name="lo"/>, <paramref name="hi"/>] can come next (an incomplete UTF-8 sequence's candidates).</summary>
+    public bool AllowsAny(int lo, int hi)
+    {
+        foreach (var f in _leaves)
+            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Intersects(lo, hi)) return true;
+        return false;
+    }
+
     /// <summary>Consumes <paramref name="text"/> code point by code point; false at the first one refused (the state then holds what came before it).</summary>
     public bool Accept(string text)
     {
@@ -110,7 +131,7 @@ public sealed class GrammarMatcher
     }
 
     /// <summary>A position in an alternative, and the stack below it (where to continue when the alternative ends).</summary>
-    private sealed class Frame(int rule, int alt, int index, Frame? parent)
+    internal sealed class Frame(int rule, int alt, int index, Frame? parent)
     {
         public readonly int Rule = rule, Alt = alt, Index = index;
         public readonly Frame? Parent = parent;
