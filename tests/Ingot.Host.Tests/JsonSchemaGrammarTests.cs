@@ -73,7 +73,11 @@ public sealed class JsonSchemaGrammarTests
         Assert.True(code.Matches("\"ccc07.x\""));
         Assert.False(code.Matches("\"abc12.\""));
         var date = Matcher("""{ "type": "string", "format": "date" }""");
-        Assert.True(date.Matches("\"2024-02-29\""));
+        Assert.True(date.Matches("\"2024-02-28\""));
+        Assert.True(date.Matches("\"0001-12-31\""));
+        Assert.False(date.Matches("\"0000-01-01\""));
+        Assert.False(date.Matches("\"2024-04-31\""));
+        Assert.False(date.Matches("\"2023-02-29\""));
         Assert.False(date.Matches("\"2024-13-01\""));
         Assert.True(Matcher("""{ "type": "string", "format": "uuid" }""").Matches("\"123e4567-e89b-12d3-a456-426614174000\""));
         Assert.True(Matcher("""{ "type": "string", "format": "date-time" }""").Matches("\"2024-05-01T13:45:00.123+02:00\""));
@@ -83,7 +87,8 @@ public sealed class JsonSchemaGrammarTests
         Assert.False(obj.Matches("""{"a": 1}"""));
         Assert.False(obj.Matches("""{"b": true, "a": 1}""")); // the schema's order
         Assert.False(obj.Matches("""{"a": 1, "b": true, "c": 2}"""));
-        var open = Matcher("""{ "type": "object", "properties": { "a": { "type": "integer" } } }""");
+        Assert.False(Matcher("""{ "type": "object", "properties": { "a": { "type": "integer" } } }""").Matches("""{"a": 1, "b": 2}""")); // as llama.cpp: no extras unless allowed
+        var open = Matcher("""{ "type": "object", "properties": { "a": { "type": "integer" } }, "additionalProperties": true }""");
         Assert.True(open.Matches("""{"a": 1, "extra": [null, {"x": "y"}]}"""));
     }
 

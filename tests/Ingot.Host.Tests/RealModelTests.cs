@@ -189,6 +189,25 @@ public class RealModelTests
     }
 
     [Fact]
+    public void Generate_JsonSchema_GivesValidJson_AndBadSchemasAreOneLine()
+    {
+        string schema = Path.Combine(Path.GetTempPath(), $"ingot-schema-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(schema, JsonSchemaGrammarTests.PersonSchema);
+            using var model = new Stories260K();
+            var (code, o, e) = HostProgramTests.Run(model, "generate", "-p", "Once upon a time", "--max-new", "480", "--temp", "1", "--seed", "7", "--json-schema", schema, "-t", "1", "--model", Gguf);
+            Assert.True(code == 0, e);
+            Assert.Null(Ingot.TestSupport.SchemaValidator.Validate(JsonSchemaGrammarTests.PersonSchema, o["Once upon a time".Length..]));
+            File.WriteAllText(schema, """{ "type": "string", "format": "email" }""");
+            (code, _, e) = HostProgramTests.Run(model, "generate", "-p", "x", "--json-schema", schema, "--model", Gguf);
+            Assert.Equal(2, code);
+            Assert.Contains(schema + ": $.format: format 'email' is not one of date, time, date-time, uuid", e);
+        }
+        finally { File.Delete(schema); }
+    }
+
+    [Fact]
     public void Bench_Parallel_AddsTheBatchedDecodeRow()
     {
         using var model = new Stories260K();

@@ -155,7 +155,8 @@ public sealed class ServerTests : IAsyncLifetime
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]""", 400, "body")]
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", """{"messages":[{"role":"wizard","content":"hi"}]}""", 400, "messages[0].role")]
-    [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}""", 400, "response_format")]
+    [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"xml"}}""", 400, "response_format.type")]
+    [InlineData("/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"string","format":"email"}}}}""", 400, "response_format.json_schema.schema")]
     [InlineData("/v1/completions", """{"prompt":42}""", 400, "prompt")]
     public async Task BadRequestsAre400WithAnErrorNamingTheField(string path, string json, int status, string field)
     {

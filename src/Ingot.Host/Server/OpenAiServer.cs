@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ingot.Runtime;
 using Ingot.Runtime.Chat;
 using Ingot.Runtime.Generation;
+using Ingot.Runtime.Grammars;
 using Ingot.Runtime.Sampling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -100,8 +101,8 @@ public sealed class OpenAiServer : IAsyncDisposable
         if (req.Messages is not { Count: > 0 }) { await Error(c, 400, "messages: at least one message is required", "messages"); return; }
         if (await CheckCommon(c, req) is not { } stops) return;
         if (req.MaxCompletionTokens is < 0) { await Error(c, 400, "max_completion_tokens must be >= 0", "max_completion_tokens"); return; }
-        if (req.ResponseFormat is { ValueKind: not JsonValueKind.Null } rf && !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.GetString() == "text"))
-        { await Error(c, 400, "response_format: structured output (json_object, json_schema) is not supported yet", "response_format"); return; }
+        var (ok, grammar) = await ResponseFormat(c, req.ResponseFormat);
+        if (!ok) return;
         if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) { await Error(c, 400, "tools: tool calls are not supported", "tools"); return; }
         var messages = new List<TemplateMessage>();
         for (int i = 0; i < req.Messages.Count; i++)
@@ -118,7 +119,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         catch (ChatTemplateException e) { await Error(c, 400, "chat template: " + e.Message, "messages"); return; }
         _metrics.Request(chat: true);
         // As generate --chat: the rendered turn holds its own special tokens, and a BOS sampled mid-reply is text.
-        var options = Options(req, stops, req.MaxCompletionTokens ?? req.MaxTokens) with { StopAtBos = false };
+        var options = Options(req, stops, req.MaxCompletionTokens ?? req.MaxTokens) with { StopAtBos = false, Grammar = grammar };
         await Generate(c, "chatcmpl-", _codec.EncodePrompt(prompt), options, "messages", req.Stream == true, req.StreamOptions?.IncludeUsage == true, chat: true);
     }
 
@@ -136,6 +137,39 @@ public sealed class OpenAiServer : IAsyncDisposable
         if (await CheckCommon(c, req) is not { } stops) return;
         _metrics.Request(chat: false);
         await Generate(c, "cmpl-", _codec.EncodePrompt(prompt), Options(req, stops, req.MaxTokens), "prompt", req.Stream == true, req.StreamOptions?.IncludeUsage == true, chat: false);
+    }
+
+    /// <summary>
+    /// response_format: text (or absent) is free text; json_object any JSON object; json_schema the schema's grammar
+    /// (<see cref="JsonSchemaGrammar"/>). (false, null) after answering 400 naming the field.
+    /// </summary>
+    private static async Task<(bool Ok, Runtime.Grammars.Grammar? Grammar)> ResponseFormat(HttpContext c, JsonElement? format)
+    {
+        if (format is not { ValueKind: not JsonValueKind.Null } rf) return (true, null);
+        string? type = rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        string schema;
+        switch (type)
+        {
+            case "text": return (true, null);
+            case "json_object": schema = JsonSchemaGrammar.AnyObjectSchema; break;
+            case "json_schema":
+                if (!rf.TryGetProperty("json_schema", out var js) || js.ValueKind != JsonValueKind.Object || !js.TryGetProperty("schema", out var s))
+                {
+                    await Error(c, 400, "response_format.json_schema.schema: a JSON Schema object is required", "response_format.json_schema.schema");
+                    return (false, null);
+                }
+                schema = s.GetRawText();
+                break;
+            default:
+                await Error(c, 400, "response_format.type: one of text, json_object, json_schema", "response_format.type");
+                return (false, null);
+        }
+        try { return (true, JsonSchemaGrammar.FromSchema(schema)); }
+        catch (GrammarException e)
+        {
+            await Error(c, 400, "response_format.json_schema.schema: " + e.Message, "response_format.json_schema.schema");
+            return (false, null);
+        }
     }
 
     /// <summary>The request's sampling and limits; max_tokens absent: until the sequence's context is full.</summary>

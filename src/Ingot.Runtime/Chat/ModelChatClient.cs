@@ -16,7 +16,10 @@ namespace Ingot.Runtime.Chat;
 /// and AdditionalProperties["min_p"] (a float, as llama.cpp's server takes it);
 /// MaxOutputTokens bounds the reply (default: until the context is full); StopSequences end it, the sequence not
 /// included; Instructions is a system message first. Defaults are the sampler's (llama.cpp's).</item>
-/// <item>Tools, non-text content, and a JSON ResponseFormat are refused with <see cref="NotSupportedException"/>; nothing
+/// <item>ResponseFormat JSON constrains the reply to a grammar: the schema's (<see cref="Grammars.JsonSchemaGrammar"/>), or any
+/// JSON object without one; so <c>GetResponseAsync&lt;T&gt;</c> gets JSON that deserializes to T. A schema keyword the
+/// converter does not support is an <see cref="ArgumentException"/> naming it.</item>
+/// <item>Tools and non-text content are refused with <see cref="NotSupportedException"/>; nothing
 /// is silently dropped. ModelId and AdditionalProperties are ignored, as the abstractions allow.</item>
 /// <item>ConversationId: every response carries one. Sent back, the request's messages are the new ones, appended to
 /// the stored history; the cache then already holds the earlier turns, so only the new messages are prefilled. An id
@@ -67,7 +70,7 @@ public sealed class ModelChatClient : IChatClient
 
             var ids = _generator.Tokenize(_template.Render(history, addGenerationPrompt: true));
             int maxNew = request.MaxOutputTokens ?? Math.Max(0, _model.ContextSize - ids.Count);
-            var run = _generator.Start(ids, new GenerationOptions(maxNew, request.Sampling) { StopAtBos = false, StopSequences = request.StopSequences });
+            var run = _generator.Start(ids, new GenerationOptions(maxNew, request.Sampling) { StopAtBos = false, StopSequences = request.StopSequences, Grammar = request.Grammar });
             string responseId = "ingot-" + Guid.NewGuid().ToString("N"), modelId = _model.Description.Name;
             var created = DateTimeOffset.UtcNow;
             var reply = new System.Text.StringBuilder();
@@ -128,14 +131,18 @@ public sealed class ModelChatClient : IChatClient
     public void Dispose() => _gate.Dispose();
 
     /// <summary>A request checked and mapped before it waits for the model.</summary>
-    private sealed record Request(List<TemplateMessage> Messages, SamplerOptions Sampling, int? MaxOutputTokens, IReadOnlyList<string> StopSequences, string? Instructions)
+    private sealed record Request(List<TemplateMessage> Messages, SamplerOptions Sampling, int? MaxOutputTokens, IReadOnlyList<string> StopSequences, string? Instructions, Grammars.Grammar? Grammar)
     {
         public static Request From(IEnumerable<AiChatMessage> messages, ChatOptions? o)
         {
             if (o?.Tools is { Count: > 0 })
                 throw new NotSupportedException("ChatOptions.Tools: this chat client does not call tools");
-            if (o?.ResponseFormat is ChatResponseFormatJson)
-                throw new NotSupportedException("ChatOptions.ResponseFormat JSON needs structured output (grammars), which Ingot does not have yet");
+            Grammars.Grammar? grammar = null;
+            if (o?.ResponseFormat is ChatResponseFormatJson json)
+            {
+                try { grammar = Grammars.JsonSchemaGrammar.FromSchema(json.Schema is { } schema ? schema.GetRawText() : Grammars.JsonSchemaGrammar.AnyObjectSchema); }
+                catch (Grammars.GrammarException e) { throw new ArgumentException("ChatOptions.ResponseFormat schema: " + e.Message, nameof(o)); }
+            }
             if (o?.MaxOutputTokens is < 0) throw new ArgumentOutOfRangeException(nameof(o), o.MaxOutputTokens, "MaxOutputTokens must be >= 0");
             var list = new List<TemplateMessage>();
             int i = 0;
@@ -159,7 +166,7 @@ public sealed class ModelChatClient : IChatClient
                 PresencePenalty = o?.PresencePenalty ?? 0f,
             };
             IReadOnlyList<string> stops = o?.StopSequences is { Count: > 0 } s ? [.. s.Where(x => x.Length > 0)] : [];
-            return new Request(list, sampling, o?.MaxOutputTokens, stops, o?.Instructions);
+            return new Request(list, sampling, o?.MaxOutputTokens, stops, o?.Instructions, grammar);
         }
     }
 }

@@ -10,7 +10,8 @@ namespace Ingot.Runtime.Grammars;
 /// enum, const, items, minItems/maxItems, anyOf/oneOf, allOf of one schema, $ref to #/$defs/… or #/definitions/…,
 /// string minLength/maxLength, pattern (a regex subset: literals, classes, '.', groups, '|', * + ? {m,n}, \d \w \s, anchors)
 /// and format date, date-time, time and uuid, integer minimum/maximum (exclusive ones too). Objects keep the schema's
-/// property order. Whitespace is what llama.cpp's converter allows between tokens: nothing, a space, or a newline and
+/// property order, with members beyond the declared ones only where additionalProperties allows them (as llama.cpp's
+/// converter; OpenAI's strict mode requires it false). Whitespace is what llama.cpp's converter allows between tokens: nothing, a space, or a newline and
 /// up to 20 spaces or tabs. Anything else is a <see cref="GrammarException"/> naming the keyword and its JSON path.
 /// </summary>
 public sealed class JsonSchemaGrammar
@@ -45,6 +46,9 @@ public sealed class JsonSchemaGrammar
             return g._rules.ToString();
         }
     }
+
+    /// <summary>Any JSON object (OpenAI's response_format json_object, a schemaless JSON ChatResponseFormat).</summary>
+    public const string AnyObjectSchema = "{\"type\": \"object\"}";
 
     /// <summary>The grammar of a schema, parsed.</summary>
     public static Grammar FromSchema(string schemaJson) => Grammar.Parse(ToGbnf(schemaJson));
@@ -149,8 +153,13 @@ public sealed class JsonSchemaGrammar
                 if (!props.Any(p => p.Name == name)) throw Unsupported(path + ".required", $"'{name}' is required but not among the properties");
                 required.Add(name);
             }
+        // As llama.cpp's converter: members beyond the declared ones only when additionalProperties says so (true or a
+        // schema); an object schema with neither properties nor additionalProperties is any object.
         string? extra = null;
-        if (!s.TryGetProperty("additionalProperties", out var ap) || ap.ValueKind == JsonValueKind.True)
+        bool hasAdditional = s.TryGetProperty("additionalProperties", out var ap);
+        if (!hasAdditional && props.Count == 0) return Value() == "value" ? "object" : "";
+        if (!hasAdditional) { }
+        else if (ap.ValueKind == JsonValueKind.True)
         {
             Primitive("value");
             extra = Rule("kv", "string \":\" space value");
@@ -226,7 +235,13 @@ public sealed class JsonSchemaGrammar
         return Rule(path + "-string", "\"\\\"\" char{" + min.ToString(CultureInfo.InvariantCulture) + "," + (max < 0 ? "" : max.ToString(CultureInfo.InvariantCulture)) + "} \"\\\"\" space");
     }
 
-    private static string Date() => "[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [1-2] [0-9] | \"3\" [0-1])";
+    /// <summary>
+    /// A calendar date every parser takes: years 0001–9999, each month's own days, February to the 28th (a grammar
+    /// cannot tell leap years cheaply; the 29th is left out rather than allowed in years without one).
+    /// </summary>
+    private static string Date() =>
+        "([1-9] [0-9]{3} | \"0\" [1-9] [0-9]{2} | \"00\" [1-9] [0-9] | \"000\" [1-9]) \"-\" " +
+        "((\"0\" [13578] | \"1\" [02]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01]) | (\"0\" [469] | \"11\") \"-\" (\"0\" [1-9] | [12] [0-9] | \"30\") | \"02-\" (\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8]))";
 
     private static string Time() => "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{3})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
 
