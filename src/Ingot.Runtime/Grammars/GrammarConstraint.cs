@@ -55,6 +55,7 @@ public sealed class GrammarConstraint
     private readonly Func<int, bool> _isEndOfGeneration;
     private readonly Func<int, byte[]> _tokenBytes;
     private Utf8 _pending; // an incomplete code point left by the last token
+    private readonly Dictionary<string, bool[]> _masks = new(StringComparer.Ordinal); // state key → mask (without EOS)
 
     public GrammarConstraint(Grammar grammar, GrammarVocabulary vocabulary, Func<int, byte[]> tokenBytes, Func<int, bool> isEndOfGeneration)
     {
@@ -68,11 +69,20 @@ public sealed class GrammarConstraint
     /// <summary>Marks in <paramref name="allowed"/> (VocabSize) every token the grammar allows next; returns how many.</summary>
     public int Mask(Span<bool> allowed)
     {
-        allowed.Clear();
+        // The mask depends only on the state: inside a string the same states come back token after token.
+        string key = _matcher.StateKey() + "|" + _pending.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + _pending.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!_masks.TryGetValue(key, out var mask))
+        {
+            mask = new bool[allowed.Length];
+            int n = 0;
+            var start = _matcher.Save();
+            Walk(0, _pending, mask, ref n);
+            _matcher.Restore(start);
+            _masks[key] = mask;
+        }
+        mask.CopyTo(allowed);
         int count = 0;
-        var start = _matcher.Save();
-        Walk(0, _pending, allowed, ref count);
-        _matcher.Restore(start);
+        foreach (bool b in mask) if (b) count++;
         if (IsComplete)
             for (int id = 0; id < allowed.Length; id++)
                 if (_isEndOfGeneration(id)) { allowed[id] = true; count++; }

@@ -17,6 +17,12 @@ public sealed class GrammarMatcher
     private bool _accepting;
     private readonly Dictionary<(int, int, int, Frame?), Frame> _frames = new();
 
+    // A lazily built DFA over the stack sets: equal stack sets share one list object (canonical by StateKey), and a
+    // (list, code point) step is computed once. Inside a string the same sets come back, so a mask walk over the token
+    // trie mostly follows cached steps.
+    private readonly Dictionary<(List<Frame>, int), (List<Frame>? Leaves, bool Accepting)> _steps = new();
+    private readonly Dictionary<string, List<Frame>> _canonical = new(StringComparer.Ordinal);
+
     public GrammarMatcher(Grammar grammar)
     {
         ArgumentNullException.ThrowIfNull(grammar);
@@ -24,10 +30,9 @@ public sealed class GrammarMatcher
         Reset();
     }
 
-    /// <summary>Back to the start of the root rule.</summary>
+    /// <summary>Back to the start of the root rule (the interned frames are kept: their ids key cached masks).</summary>
     public void Reset()
     {
-        _frames.Clear();
         _leaves = [];
         _accepting = false;
         var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
@@ -51,13 +56,28 @@ public sealed class GrammarMatcher
     /// <summary>Consumes one code point; false (and the state unchanged) when the grammar does not allow it.</summary>
     public bool Accept(int codePoint)
     {
+        if (_steps.TryGetValue((_leaves, codePoint), out var cached))
+        {
+            if (cached.Leaves is null) return false;
+            (_leaves, _accepting) = (cached.Leaves, cached.Accepting);
+            return true;
+        }
+        var from = _leaves;
         var next = new List<Frame>();
         var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
         bool accepting = false;
         foreach (var f in _leaves)
             if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Contains(codePoint))
                 Expand(Intern(f.Rule, f.Alt, f.Index + 1, f.Parent), next, seen, ref accepting);
-        if (next.Count == 0 && !accepting) return false;
+        if (next.Count == 0 && !accepting)
+        {
+            _steps[(from, codePoint)] = (null, false);
+            return false;
+        }
+        string key = Key(next, accepting);
+        if (_canonical.TryGetValue(key, out var same)) next = same;
+        else _canonical[key] = next;
+        _steps[(from, codePoint)] = (next, accepting);
         _leaves = next;
         _accepting = accepting;
         return true;
@@ -73,6 +93,20 @@ public sealed class GrammarMatcher
     }
 
     public State Save() => new(_leaves, _accepting);
+
+    /// <summary>
+    /// The position as a value: equal keys, equal futures (the live stacks as a set of interned frames, and completeness).
+    /// A mask depends only on it, so masks can be cached by it.
+    /// </summary>
+    public string StateKey() => Key(_leaves, _accepting);
+
+    private static string Key(List<Frame> leaves, bool accepting)
+    {
+        var ids = new int[leaves.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = leaves[i].Id;
+        Array.Sort(ids);
+        return (accepting ? "A" : "") + string.Join(',', ids);
+    }
 
     public void Restore(State state) => (_leaves, _accepting) = (state.Leaves, state.Accepting);
 
@@ -126,14 +160,14 @@ public sealed class GrammarMatcher
     private Frame Intern(int rule, int alt, int index, Frame? parent)
     {
         var key = (rule, alt, index, parent);
-        if (!_frames.TryGetValue(key, out var f)) _frames[key] = f = new Frame(rule, alt, index, parent);
+        if (!_frames.TryGetValue(key, out var f)) _frames[key] = f = new Frame(rule, alt, index, parent, _frames.Count);
         return f;
     }
 
     /// <summary>A position in an alternative, and the stack below it (where to continue when the alternative ends).</summary>
-    internal sealed class Frame(int rule, int alt, int index, Frame? parent)
+    internal sealed class Frame(int rule, int alt, int index, Frame? parent, int id)
     {
-        public readonly int Rule = rule, Alt = alt, Index = index;
+        public readonly int Rule = rule, Alt = alt, Index = index, Id = id;
         public readonly Frame? Parent = parent;
 
         public override int GetHashCode() => RuntimeHelpers.GetHashCode(this);

@@ -66,7 +66,7 @@ public class ByteLevelBpeBenchmarks
     }
 
     /// <summary>../shared beside the repository: walk up from the working directory or the binary to Compiler.sln.</summary>
-    private static string FindShared()
+    internal static string FindShared()
     {
         foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
