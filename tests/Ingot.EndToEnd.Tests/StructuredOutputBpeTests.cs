@@ -15,21 +15,7 @@ namespace Ingot.EndToEnd.Tests;
 /// </summary>
 public class StructuredOutputBpeTests
 {
-    private const string Schema = """
-        {
-          "type": "object",
-          "properties": {
-            "name": { "type": "string", "minLength": 1, "maxLength": 12 },
-            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
-            "pet": { "enum": ["cat", "dog", "bird"] },
-            "born": { "type": "string", "format": "date" },
-            "code": { "type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$" },
-            "tags": { "type": "array", "items": { "type": "string", "maxLength": 8 }, "maxItems": 3 },
-            "home": { "type": "object", "properties": { "city": { "type": "string", "maxLength": 10 } }, "required": ["city"] }
-          },
-          "required": ["name", "age", "pet", "born", "code", "home"]
-        }
-        """;
+    private const string Schema = TestSchemas.Person;
 
     [Theory]
     [InlineData("starcoder2.f32", nameof(StarCoder2F32))]

@@ -15,27 +15,7 @@ namespace Ingot.Host.Tests;
 /// </summary>
 public sealed class JsonSchemaGrammarTests
 {
-    public const string PersonSchema = """
-        {
-          "type": "object",
-          "properties": {
-            "name": { "type": "string", "minLength": 1, "maxLength": 12 },
-            "age": { "type": "integer", "minimum": 0, "maximum": 120 },
-            "pet": { "enum": ["cat", "dog", "bird"] },
-            "born": { "type": "string", "format": "date" },
-            "code": { "type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$" },
-            "tags": { "type": "array", "items": { "type": "string", "maxLength": 8 }, "maxItems": 3 },
-            "home": {
-              "type": "object",
-              "properties": { "city": { "type": "string", "maxLength": 10 }, "zip": { "type": "integer", "minimum": 1000, "maximum": 99999 } },
-              "required": ["city"],
-              "additionalProperties": false
-            }
-          },
-          "required": ["name", "age", "pet", "born", "code", "home"],
-          "additionalProperties": false
-        }
-        """;
+    public const string PersonSchema = TestSchemas.Person;
 
     private static GrammarMatcher Matcher(string schema) => new(JsonSchemaGrammar.FromSchema(schema));
 

@@ -41,6 +41,28 @@ public sealed class GenerationState
         }
     }
 
+    /// <summary>
+    /// The checks every generation makes before it runs: options present, MaxNewTokens ≥ 0, a prompt of at least one
+    /// token that fits the model's context, every id in the vocabulary. Returns the ids as an array.
+    /// </summary>
+    public static int[] CheckPrompt(IReadOnlyList<int> promptIds, GenerationOptions options, ICompiledModel model)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens, "MaxNewTokens must be >= 0");
+        if (promptIds.Count == 0) throw new ArgumentException("the prompt is empty and the model adds no BOS token: nothing to start from", nameof(promptIds));
+        if (promptIds.Count > model.ContextSize)
+            throw new ContextOverflowException($"the prompt has {promptIds.Count} tokens but the context holds {model.ContextSize}; raise --ctx");
+        var ids = new int[promptIds.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = promptIds[i];
+            if ((uint)id >= (uint)model.VocabSize) throw new ArgumentException($"prompt token {id} at index {i} is outside the vocabulary (0..{model.VocabSize - 1})", nameof(promptIds));
+            ids[i] = id;
+        }
+        return ids;
+    }
+
     /// <summary>The counts so far (the stop reason once MoveNext has returned false).</summary>
     public GenerationResult Result => new(_promptTokens, _generated, _reason, _prefillSeconds, Stopwatch.GetElapsedTime(_start).TotalSeconds);
 

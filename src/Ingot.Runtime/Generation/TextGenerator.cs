@@ -92,19 +92,7 @@ public sealed class TextGenerator
     /// </summary>
     public GenerationRun Start(IReadOnlyList<int> promptIds, GenerationOptions options)
     {
-        ArgumentNullException.ThrowIfNull(promptIds);
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens, "MaxNewTokens must be >= 0");
-        if (promptIds.Count == 0) throw new ArgumentException("the prompt is empty and the model adds no BOS token: nothing to start from", nameof(promptIds));
-        if (promptIds.Count > _model.ContextSize)
-            throw new ContextOverflowException($"the prompt has {promptIds.Count} tokens but the context holds {_model.ContextSize}; raise --ctx");
-        var ids = new int[promptIds.Count];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            int id = promptIds[i];
-            if ((uint)id >= (uint)_model.VocabSize) throw new ArgumentException($"prompt token {id} at index {i} is outside the vocabulary (0..{_model.VocabSize - 1})", nameof(promptIds));
-            ids[i] = id;
-        }
+        var ids = GenerationState.CheckPrompt(promptIds, options, _model);
 
         var sampling = options.SamplingOrDefault;
         if (_sampler is null || !_sampler.Options.Equals(sampling)) _sampler = new Sampler(sampling, _model.VocabSize);
