@@ -91,4 +91,24 @@ public class ChatVerbTests
         Assert.True(codec.IsEndOfGeneration(endoftext));
         Assert.False(codec.IsEndOfGeneration(Array.IndexOf(tokens, "Hello")));
     }
+
+    /// <summary>chat --json-schema: every reply of a two-turn chat is JSON that validates (temperature 1).</summary>
+    [Fact]
+    public void Chat_JsonSchema_EveryReplyValidates()
+    {
+        string schema = Path.Combine(Path.GetTempPath(), $"ingot-chat-schema-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(schema, Ingot.TestSupport.TestSchemas.Person);
+            var (code, o, e) = Run("Describe a person.\nAnother one.\n/exit\n", "chat", "--chat-template", Template, "--max-new", "480", "--temp", "1", "--seed", "3",
+                "--json-schema", schema, "-q", "--ctx", "2048", "--model", Gguf, "-t", "1");
+            Assert.True(code == 0, e);
+            // Each reply ends with a blank line; a reply may span lines (the schema's whitespace allows one newline between
+            // tokens, never two in a row).
+            var replies = o.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, replies.Length);
+            foreach (string reply in replies) Assert.Null(Ingot.TestSupport.SchemaValidator.Validate(Ingot.TestSupport.TestSchemas.Person, reply));
+        }
+        finally { File.Delete(schema); }
+    }
 }

@@ -22,6 +22,7 @@ public sealed class ChatVerb : IHostVerb
         "      --chat-template F   this .jinja template instead of the model's tokenizer.chat_template\n" +
         "      --max-new N         at most N tokens per reply (default 512)\n" +
         SamplingArgs.Usage +
+        ConstraintArgs.Usage +
         "      --ctx N             KV cache size in tokens (default: the spec's context, at most 4096)\n" +
         "  -t, --threads N         worker threads (default: all cores)\n" +
         "      --model PATH        weights file (default: <exe dir>/<model>.gguf)\n" +
@@ -35,6 +36,7 @@ public sealed class ChatVerb : IHostVerb
         string? templatePath = args.OptionOrNull("--chat-template");
         int maxNew = args.Int(512, "--max-new");
         var sampling = SamplingArgs.Read(args);
+        var grammar = ConstraintArgs.Read(args);
         args.ThrowIfUnknown();
         if (maxNew < 1) throw new UsageException("--max-new must be >= 1");
 
@@ -45,7 +47,7 @@ public sealed class ChatVerb : IHostVerb
         var generator = new TextGenerator(context.Causal, codec);
         var session = new ChatSession(template, generator);
         if (system is not null) session.AddSystem(system);
-        var options = new GenerationOptions(maxNew, sampling) { StopAtBos = false };
+        var options = new GenerationOptions(maxNew, sampling) { StopAtBos = false, Grammar = grammar };
         var output = context.Out;
         var inv = CultureInfo.InvariantCulture;
 

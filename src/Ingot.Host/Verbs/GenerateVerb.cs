@@ -32,8 +32,7 @@ public sealed class GenerateVerb : IHostVerb
         "  -n, --steps N           positions to run, prompt included, as llama2.c's -n (default 256; 0 = the context)\n" +
         "      --max-new N         instead of -n: tokens to generate after the prompt (llama.cpp's -n)\n" +
         SamplingArgs.Usage +
-        "      --grammar FILE      constrain the continuation to a GBNF grammar (llama.cpp's syntax); it ends where the grammar does\n" +
-        "      --json-schema FILE  constrain it to JSON that validates against this JSON Schema (converted to a grammar)\n" +
+        ConstraintArgs.Usage +
         "      --chat              treat TEXT as a user message: render it with the model's chat template, print only the reply\n" +
         "      --system TEXT       with --chat: a system message first\n" +
         "      --chat-template F   with --chat: this .jinja template instead of the model's tokenizer.chat_template\n" +
@@ -56,23 +55,12 @@ public sealed class GenerateVerb : IHostVerb
         string? system = args.OptionOrNull("--system");
         string? templatePath = args.OptionOrNull("--chat-template");
         var sampling = SamplingArgs.Read(args);
-        string? grammarFile = args.OptionOrNull("--grammar");
-        string? schemaFile = args.OptionOrNull("--json-schema");
-        if (grammarFile is not null && schemaFile is not null) throw new UsageException("give --grammar or --json-schema, not both");
+        var grammar = ConstraintArgs.Read(args);
         args.ThrowIfUnknown();
         if (!chat && (system is not null || templatePath is not null)) throw new UsageException("--system and --chat-template need --chat");
 
         if (steps < 0) throw new UsageException("-n must be >= 0");
 
-        Runtime.Grammars.Grammar? grammar = null;
-        if ((grammarFile ?? schemaFile) is { } constraintFile)
-        {
-            string source;
-            try { source = File.ReadAllText(constraintFile); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{constraintFile}: {e.Message}", e); }
-            try { grammar = grammarFile is not null ? Runtime.Grammars.Grammar.Parse(source) : Runtime.Grammars.JsonSchemaGrammar.FromSchema(source); }
-            catch (Runtime.Grammars.GrammarException e) { throw new UsageException($"{constraintFile}: {e.Message}"); }
-        }
         using var weights = context.OpenWeights();
         var codec = HostContext.LoadTokenizer(weights);
         var prompts = single is not null ? [single] : ReadPrompts(promptsFile!);
