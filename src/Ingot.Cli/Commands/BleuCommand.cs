@@ -94,15 +94,12 @@ public sealed class BleuCommand : ICliCommand
         return 0;
     }
 
-    /// <summary>The file's lines (UTF-8; '-' is stdin), without their line ends; a last empty line after a final newline is not a segment.</summary>
+    /// <summary>The file's lines (UTF-8; '-' is stdin), without their line ends.</summary>
     private static List<string> Lines(string path, TextReader input)
     {
-        string text;
-        try { text = path == "-" ? input.ReadToEnd() : File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{path}: {e.Message}", e); }
-        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        if (lines.Count > 0 && lines[^1].Length == 0 && text.EndsWith('\n')) lines.RemoveAt(lines.Count - 1);
-        if (text.Length == 0) lines.Clear();
+        if (path != "-") return [.. File.ReadAllLines(path)];
+        var lines = new List<string>();
+        while (input.ReadLine() is { } line) lines.Add(line);
         return lines;
     }
 }

@@ -17,9 +17,7 @@ internal static class ConstraintArgs
         string? schemaFile = args.OptionOrNull("--json-schema");
         if (grammarFile is not null && schemaFile is not null) throw new UsageException("give --grammar or --json-schema, not both");
         if ((grammarFile ?? schemaFile) is not { } file) return null;
-        string source;
-        try { source = File.ReadAllText(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{file}: {e.Message}", e); }
+        string source = File.ReadAllText(file);
         try { return grammarFile is not null ? Grammar.Parse(source) : JsonSchemaGrammar.FromSchema(source); }
         catch (GrammarException e) { throw new UsageException($"{file}: {e.Message}"); }
     }

@@ -63,7 +63,7 @@ public sealed class GenerateVerb : IHostVerb
 
         using var weights = context.OpenWeights();
         var codec = HostContext.LoadTokenizer(weights);
-        var prompts = single is not null ? [single] : ReadPrompts(promptsFile!);
+        string[] prompts = single is not null ? [single] : File.ReadAllLines(promptsFile!);
         var template = chat ? Chat.ChatSession.LoadTemplate(weights, templatePath) : null;
         var texts = new List<string>();
         var allIds = new List<IReadOnlyList<int>>();
@@ -89,7 +89,7 @@ public sealed class GenerateVerb : IHostVerb
         var generator = new TextGenerator(model, codec);
         var output = context.Out;
         GenerationResult? result = null;
-        for (int i = 0; i < prompts.Count; i++)
+        for (int i = 0; i < prompts.Length; i++)
         {
             var promptIds = allIds[i];
             if (model is IEncoderDecoder ed)
@@ -131,17 +131,6 @@ public sealed class GenerateVerb : IHostVerb
                 context.Program, result.PromptTokens, pp, result.GeneratedTokens, tg, StopText(result.StopReason), seedNote));
         }
         return 0;
-    }
-
-    /// <summary>The prompt file's lines (a last empty line after the final newline is not a prompt).</summary>
-    private static List<string> ReadPrompts(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{path}: {e.Message}", e); }
-        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        if (text.Length == 0 || text.EndsWith('\n')) lines.RemoveAt(lines.Count - 1);
-        return lines;
     }
 
     private static ulong SeedOf(TextGenerator generator, SamplerOptions sampling) => generator.SamplerSeed ?? sampling.Seed ?? 0;

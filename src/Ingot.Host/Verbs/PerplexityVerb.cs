@@ -66,9 +66,7 @@ public sealed class PerplexityVerb : IHostVerb
         int ctx = context.RequestedContext == 0 ? 512 : context.RequestedContext;
         if (ctx < 4) throw new UsageException("--ctx must be at least 4 for perplexity");
         if (chunks == 0 || chunks < -1) throw new UsageException("--chunks must be >= 1");
-        string text;
-        try { text = File.ReadAllText(file!); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{file}: {e.Message}", e); }
+        string text = File.ReadAllText(file!);
         var tokens = tokenizer.Tokenize(text, addSpecialTokens: true, parseSpecialTokens: false);
         if (tokens.Count < 2 * ctx)
             throw new UsageException($"{file} tokenizes to {tokens.Count} tokens; a context of {ctx} needs at least {2 * ctx} (use a longer text or a smaller --ctx)");
