@@ -55,12 +55,16 @@ public sealed class GrammarConstraint
     private readonly Func<int, bool> _isEndOfGeneration;
     private readonly Func<int, byte[]> _tokenBytes;
     private Utf8 _pending; // an incomplete code point left by the last token
-    private readonly Dictionary<string, bool[]> _masks = new(StringComparer.Ordinal); // state key → mask (without EOS)
+    // state → mask without EOS and its count. The matcher gives equal stack sets one list object (GrammarMatcher's
+    // canonical sets), so the list's identity keys the cache with no key to build per token.
+    private readonly Dictionary<(object Leaves, bool Accepting, Utf8 Pending), (bool[] Mask, int Count)> _masks = new();
+    private readonly int[] _endOfGeneration; // the vocabulary's end-of-generation ids
 
     public GrammarConstraint(Grammar grammar, GrammarVocabulary vocabulary, Func<int, byte[]> tokenBytes, Func<int, bool> isEndOfGeneration)
     {
         _matcher = new GrammarMatcher(grammar);
         (_vocab, _tokenBytes, _isEndOfGeneration) = (vocabulary, tokenBytes, isEndOfGeneration);
+        _endOfGeneration = [.. Enumerable.Range(0, vocabulary.VocabSize).Where(isEndOfGeneration)];
     }
 
     /// <summary>The text so far is a whole sentence of the grammar (and no code point is half-written).</summary>
@@ -70,22 +74,20 @@ public sealed class GrammarConstraint
     public int Mask(Span<bool> allowed)
     {
         // The mask depends only on the state: inside a string the same states come back token after token.
-        string key = _matcher.StateKey() + "|" + _pending.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + _pending.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (!_masks.TryGetValue(key, out var mask))
+        var start = _matcher.Save();
+        var key = (start.Leaves, start.Accepting, _pending);
+        if (!_masks.TryGetValue(key, out var cached))
         {
-            mask = new bool[allowed.Length];
+            var mask = new bool[allowed.Length];
             int n = 0;
-            var start = _matcher.Save();
             Walk(0, _pending, mask, ref n);
             _matcher.Restore(start);
-            _masks[key] = mask;
+            _masks[key] = cached = (mask, n);
         }
-        mask.CopyTo(allowed);
-        int count = 0;
-        foreach (bool b in mask) if (b) count++;
+        cached.Mask.CopyTo(allowed);
+        int count = cached.Count;
         if (IsComplete)
-            for (int id = 0; id < allowed.Length; id++)
-                if (_isEndOfGeneration(id)) { allowed[id] = true; count++; }
+            foreach (int id in _endOfGeneration) { allowed[id] = true; count++; }
         return count;
     }
 

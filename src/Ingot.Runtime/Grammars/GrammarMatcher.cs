@@ -17,7 +17,7 @@ public sealed class GrammarMatcher
     private bool _accepting;
     private readonly Dictionary<(int, int, int, Frame?), Frame> _frames = new();
 
-    // A lazily built DFA over the stack sets: equal stack sets share one list object (canonical by StateKey), and a
+    // A lazily built DFA over the stack sets: equal stack sets share one list object (canonical by Key), and a
     // (list, code point) step is computed once. Inside a string the same sets come back, so a mask walk over the token
     // trie mostly follows cached steps.
     private readonly Dictionary<(List<Frame>, int), (List<Frame>? Leaves, bool Accepting)> _steps = new();
@@ -94,12 +94,7 @@ public sealed class GrammarMatcher
 
     public State Save() => new(_leaves, _accepting);
 
-    /// <summary>
-    /// The position as a value: equal keys, equal futures (the live stacks as a set of interned frames, and completeness).
-    /// A mask depends only on it, so masks can be cached by it.
-    /// </summary>
-    public string StateKey() => Key(_leaves, _accepting);
-
+    /// <summary>Equal stack sets, equal keys: the live stacks as a set of interned frames, and completeness.</summary>
     private static string Key(List<Frame> leaves, bool accepting)
     {
         var ids = new int[leaves.Count];
