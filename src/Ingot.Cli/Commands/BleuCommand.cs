@@ -71,9 +71,6 @@ public sealed class BleuCommand : ICliCommand
             output.Flush();
             return 0;
         }
-        string line = score.Format(width);
-        string verbose = line[(line.IndexOf(" = ", StringComparison.Ordinal) + 3)..];
-        verbose = verbose[(verbose.IndexOf(' ') + 1)..];
         var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -81,7 +78,7 @@ public sealed class BleuCommand : ICliCommand
             w.WriteString("name", "BLEU");
             w.WriteNumber("score", Math.Round(score.Value, width));
             w.WriteString("signature", score.Signature);
-            w.WriteString("verbose_score", verbose);
+            w.WriteString("verbose_score", score.Verbose);
             foreach (string pair in score.Signature.Split('|'))
             {
                 int colon = pair.IndexOf(':');

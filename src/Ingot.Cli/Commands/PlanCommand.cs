@@ -54,9 +54,10 @@ public sealed class PlanCommand : ICliCommand
         if (eval is not null && !File.Exists(eval)) throw new UsageException($"--eval {eval}: no such file");
         if (evalCtx < 4) throw new UsageException("--eval-ctx must be at least 4");
 
-        var models = new List<(PlanModel Model, bool IsFile)>();
-        foreach (string path in paths) models.Add((Load(path), path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)));
-        foreach (string shape in shapes) models.Add((Shape(shape), false));
+        // Each model with its GGUF file when it is one (the 'file' type and --eval apply to those only).
+        var models = new List<(PlanModel Model, string? Gguf)>();
+        foreach (string path in paths) models.Add((Load(path), path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? path : null));
+        foreach (string shape in shapes) models.Add((Shape(shape), null));
         var kinds = new List<QuantFileType?>();
         foreach (string t in types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -71,15 +72,15 @@ public sealed class PlanCommand : ICliCommand
         var streams = new Dictionary<GgmlType, double>();
         var rows = new List<PlanRow>();
         var notes = new List<string>();
-        var paths2 = new List<string?>();
-        foreach (string path in paths) paths2.Add(path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? path : null);
-        for (int m = 0; m < models.Count; m++)
+        foreach (var (model, file) in models)
         {
-            var (model, isFile) = models[m];
-            string? file = m < paths2.Count ? paths2[m] : null;
+            // Multiply-accumulates per token: every weight but token_embd's, which is one row read unless it is also the
+            // (tied) output matrix.
+            long embd = model.Tensors.Where(t => t.Name == "token_embd.weight").Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d));
+            long macs = model.Parameters - (model.Tensors.Any(t => t.Name == "output.weight") ? embd : 0);
             foreach (var kind in kinds)
             {
-                if (kind is null && !isFile) continue;
+                if (kind is null && file is null) continue;
                 PlanOption option;
                 try { option = PlanOption.Size(model, kind, ctx); }
                 catch (NotSupportedException e) { notes.Add($"{model.Name} as {kind}: not possible ({e.Message})"); continue; }
@@ -87,9 +88,6 @@ public sealed class PlanCommand : ICliCommand
                     streams[option.MainType] = stream = bandwidth is float given ? given : MachineProbe.DecodeStreamRate(option.MainType, threads) ?? gbps;
                 double decode = 1 / PlanReport.DecodeSeconds(option, stream);
                 if (!rates.TryGetValue(option.MainType, out var rate)) rates[option.MainType] = rate = MachineProbe.PrefillMacRate(option.MainType, threads);
-                long macs = model.Parameters - model.Tensors.Where(t => t.Name == "token_embd.weight").Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d));
-                if (!model.Tensors.Any(t => t.Name == "output.weight"))
-                    macs += model.Tensors.Where(t => t.Name == "token_embd.weight").Sum(t => t.Dims.Aggregate(1L, (x, d) => x * d)); // tied output
                 double? ppl = eval is not null && kind is null && file is not null ? Perplexity(file, eval, evalCtx, threads) : null;
                 rows.Add(new PlanRow(option, decode, rate is double r ? r / macs : null, option.RamBytes <= available, ppl));
             }

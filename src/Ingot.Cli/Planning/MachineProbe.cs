@@ -22,8 +22,7 @@ public static unsafe class MachineProbe
         byte* buffer = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
         try
         {
-            new Span<byte>(buffer, (int)Math.Min((long)bytes, int.MaxValue)).Fill(1);
-            if (bytes > int.MaxValue) NativeMemory.Fill(buffer, bytes, 1);
+            NativeMemory.Fill(buffer, bytes, 1);
             double best = 0;
             long part = (long)bytes / threads / 64 * 64;
             for (int p = 0; p < passes; p++)
@@ -128,8 +127,8 @@ public static unsafe class MachineProbe
         try
         {
             var rng = new Random(1);
-            rng.NextBytes(new Span<byte>(w, (int)Math.Min(rows * rowBytes, int.MaxValue)));
-            for (long i = int.MaxValue; i < rows * rowBytes; i++) w[i] = (byte)i;
+            for (long at = 0, total = rows * rowBytes; at < total; at += int.MaxValue)
+                rng.NextBytes(new Span<byte>(w + at, (int)Math.Min(total - at, int.MaxValue)));
             for (int i = 0; i < Cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
             if (act == GgmlType.Q8_K) Quantize.RowQ8_K(x, a, Cols);
             else if (act == GgmlType.Q8_1) Quantize.RowQ8_1(x, a, Cols);

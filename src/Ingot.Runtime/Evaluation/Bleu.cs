@@ -34,13 +34,20 @@ public sealed partial class Bleu
     {
         public double Ratio => RefLength == 0 ? 0 : (double)HypLength / RefLength;
 
-        /// <summary>sacreBLEU's text line: "BLEU|SIGNATURE = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)".</summary>
-        public string Format(int width = 1)
+        /// <summary>sacreBLEU's verbose part: "82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)".</summary>
+        public string Verbose
         {
-            var inv = CultureInfo.InvariantCulture;
-            string precisions = string.Join("/", Precisions.Select(p => p.ToString("F1", inv)));
-            return string.Create(inv, $"BLEU|{Signature} = {Value.ToString("F" + width, inv)} {precisions} (BP = {BrevityPenalty:F3} ratio = {Ratio:F3} hyp_len = {HypLength} ref_len = {RefLength})");
+            get
+            {
+                var inv = CultureInfo.InvariantCulture;
+                string precisions = string.Join("/", Precisions.Select(p => p.ToString("F1", inv)));
+                return string.Create(inv, $"{precisions} (BP = {BrevityPenalty:F3} ratio = {Ratio:F3} hyp_len = {HypLength} ref_len = {RefLength})");
+            }
         }
+
+        /// <summary>sacreBLEU's text line: "BLEU|SIGNATURE = 48.53 " and the verbose part.</summary>
+        public string Format(int width = 1) =>
+            "BLEU|" + Signature + " = " + Value.ToString("F" + width, CultureInfo.InvariantCulture) + " " + Verbose;
     }
 
     /// <summary>

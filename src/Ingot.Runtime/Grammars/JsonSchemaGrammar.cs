@@ -157,8 +157,12 @@ public sealed class JsonSchemaGrammar
         // schema); an object schema with neither properties nor additionalProperties is any object.
         string? extra = null;
         bool hasAdditional = s.TryGetProperty("additionalProperties", out var ap);
-        if (!hasAdditional && props.Count == 0) return Value() == "value" ? "object" : "";
-        if (!hasAdditional) { }
+        if (!hasAdditional && props.Count == 0)
+        {
+            Primitive("value"); // declares the generic object rule
+            return "object";
+        }
+        if (!hasAdditional) { } // declared members only
         else if (ap.ValueKind == JsonValueKind.True)
         {
             Primitive("value");
