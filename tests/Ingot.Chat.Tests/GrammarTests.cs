@@ -130,6 +130,38 @@ public sealed class GrammarTests
         Assert.Equal([0, 5, 7], Allowed());        // end here, or another 日
     }
 
+    /// <summary>
+    /// Where every non-ASCII code point is alike to the grammar, half-written code points share DFA states; the lead
+    /// bytes whose continuations can be overlong (E0) or surrogates (ED) must still be told apart, and so must the count
+    /// of code points a bounded repetition has taken.
+    /// </summary>
+    [Fact]
+    public void HalfWrittenCodePointsThatShareAStateStillRefuseOverlongFormsAndSurrogates()
+    {
+        // 0: EOS; 1: E6; 2: 97; 3: A5; 4: 日 whole; 5: E0; 6: A0 80 (E0 A0 80 = U+0800); 7: 80 80 (E0 80 80: overlong);
+        // 8: ED; 9: 9F BF (ED 9F BF = U+D7FF); 10: "a"; 11: E6 97
+        byte[][] bytes = [[], [0xE6], [0x97], [0xA5], [0xE6, 0x97, 0xA5], [0xE0], [0xA0, 0x80], [0x80, 0x80], [0xED], [0x9F, 0xBF], "a"u8.ToArray(), [0xE6, 0x97]];
+        var vocab = new GrammarVocabulary(bytes.Length, id => bytes[id]);
+        var c = new GrammarConstraint(Grammar.Parse("root ::= [^a]{0,3} \"a\""), vocab, id => bytes[id], id => id == 0);
+        var allowed = new bool[bytes.Length];
+        int[] Allowed() { c.Mask(allowed); return [.. Enumerable.Range(0, bytes.Length).Where(i => allowed[i])]; }
+
+        Assert.Equal([1, 4, 5, 8, 10, 11], Allowed());
+        Assert.True(c.AcceptToken(5));
+        Assert.Equal([3, 6], Allowed());           // after E0 only A0..BF may follow: A5 or A0 80, not 97 or 80 80
+        Assert.False(c.AcceptToken(7));
+        Assert.True(c.AcceptToken(6));             // one code point taken
+        Assert.True(c.AcceptToken(8));
+        Assert.Equal([2, 7, 9], Allowed());        // after ED only 80..9F (never a surrogate): 97, 80 80, 9F BF; not A5 or A0 80
+        Assert.True(c.AcceptToken(9));             // two
+        Assert.True(c.AcceptToken(11));
+        Assert.Equal([2, 3], Allowed());           // E6 97 then any continuation: 97 or A5
+        Assert.True(c.AcceptToken(3));             // three: only "a" is left
+        Assert.Equal([10], Allowed());
+        Assert.True(c.AcceptToken(10));
+        Assert.Equal([0], Allowed());
+    }
+
     [Theory]
     [InlineData("root ::= \"abc", "line 1, column 10: unterminated string literal")]
     [InlineData("root ::= foo", "line 1, column 10: undefined rule 'foo'")]

@@ -18,7 +18,6 @@ public sealed class GenerationState
     private readonly StopSequenceFilter? _stops; // null without stop sequences
     private readonly Grammars.GrammarConstraint? _grammar; // null without a grammar
     private readonly float[] _masked = [];   // (VocabSize) the logits with the grammar's disallowed tokens at −∞
-    private readonly bool[] _allowed = [];   // (VocabSize) the grammar's mask
     private readonly int _promptTokens;
     private readonly double _prefillSeconds;
     private readonly long _start = Stopwatch.GetTimestamp();
@@ -37,7 +36,6 @@ public sealed class GenerationState
         {
             _grammar = codec.CreateConstraint(grammar) ?? throw new NotSupportedException("this tokenizer cannot give token bytes: grammars need them");
             _masked = new float[vocabSize];
-            _allowed = new bool[vocabSize];
         }
     }
 
@@ -97,8 +95,7 @@ public sealed class GenerationState
             // The mask before the sampler: disallowed tokens get no probability, so temperature, top-k and top-p see only
             // the allowed ones (llama.cpp samples first and checks after; this renormalizes over the grammar's tokens).
             logits.CopyTo(_masked);
-            if (_grammar.Mask(_allowed) == 0) return Stop(StopReason.EndOfGeneration, out text); // nothing can follow
-            for (int i = 0; i < _masked.Length; i++) if (!_allowed[i]) _masked[i] = float.NegativeInfinity;
+            if (_grammar.Apply(_masked) == 0) return Stop(StopReason.EndOfGeneration, out text); // nothing can follow
             logits = _masked;
         }
         int next = _sampler.Sample(logits);

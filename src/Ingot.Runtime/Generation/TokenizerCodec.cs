@@ -59,10 +59,17 @@ public sealed class TokenizerCodec(Tokenizer tokenizer, IReadOnlySet<int>? endOf
         return [.. bytes];
     }
 
+    // One automaton per grammar, shared by every generation that uses it: their states and masks are built once.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Grammars.Grammar, Grammars.GrammarAutomaton> _automata = new();
+
     public Grammars.GrammarConstraint CreateConstraint(Grammars.Grammar grammar)
     {
-        _grammarVocabulary ??= new Grammars.GrammarVocabulary(Tokenizer.VocabSize, TokenBytes);
-        return new Grammars.GrammarConstraint(grammar, _grammarVocabulary, TokenBytes, IsEndOfGeneration);
+        lock (_automata)
+        {
+            _grammarVocabulary ??= new Grammars.GrammarVocabulary(Tokenizer.VocabSize, TokenBytes);
+            var automaton = _automata.GetValue(grammar, g => new Grammars.GrammarAutomaton(g, _grammarVocabulary, TokenBytes, IsEndOfGeneration));
+            return new Grammars.GrammarConstraint(automaton);
+        }
     }
 
     private sealed class Stream(TokenStreamDecoder decoder) : ITokenTextStream

@@ -54,26 +54,6 @@ public sealed record CharSet(IReadOnlyList<(int First, int Last)> Ranges, bool N
         return inside != Negated;
     }
 
-    /// <summary>Whether some code point in [<paramref name="lo"/>, <paramref name="hi"/>] is in the set.</summary>
-    public bool Intersects(int lo, int hi)
-    {
-        if (!Negated)
-        {
-            foreach (var (first, last) in Ranges)
-                if (first <= hi && last >= lo) return true;
-            return false;
-        }
-        // Negated: some point of [lo, hi] is outside every range, unless the ranges cover it whole.
-        int next = lo;
-        foreach (var (first, last) in Ranges.OrderBy(r => r.First))
-        {
-            if (first > next) break;
-            if (last >= next) next = last + 1;
-            if (next > hi) return false;
-        }
-        return next <= hi;
-    }
-
     public static CharSet Single(int c) => new([(c, c)], false);
 
     public static CharSet Any { get; } = new([], true);

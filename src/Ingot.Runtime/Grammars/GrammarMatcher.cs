@@ -13,104 +13,130 @@ namespace Ingot.Runtime.Grammars;
 public sealed class GrammarMatcher
 {
     private readonly Flat _flat;
-    private List<Frame> _leaves = [];
-    private bool _accepting;
+    private StackSet _current;
     private readonly Dictionary<(int, int, int, Frame?), Frame> _frames = new();
 
-    // A lazily built DFA over the stack sets: equal stack sets share one list object (canonical by Key), and a
-    // (list, code point) step is computed once. Inside a string the same sets come back, so a mask walk over the token
-    // trie mostly follows cached steps.
-    private readonly Dictionary<(List<Frame>, int), (List<Frame>? Leaves, bool Accepting)> _steps = new();
-    private readonly Dictionary<string, List<Frame>> _canonical = new(StringComparer.Ordinal);
+    // A lazily built DFA over the stack sets: equal stack sets are one StackSet object (canonical by Key), which keeps
+    // its own steps. Inside a string the same sets come back, so a mask walk over the token trie mostly follows cached steps.
+    private readonly Dictionary<string, StackSet> _canonical = new(StringComparer.Ordinal);
 
     public GrammarMatcher(Grammar grammar)
     {
         ArgumentNullException.ThrowIfNull(grammar);
         _flat = Flat.From(grammar);
-        Reset();
+        var leaves = new List<Frame>();
+        bool accepting = false;
+        var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
+        for (int a = 0; a < _flat.Rules[_flat.Root].Length; a++) Expand(Intern(_flat.Root, a, 0, null), leaves, seen, ref accepting);
+        _current = Initial = Canonical(leaves, accepting);
     }
 
-    /// <summary>Back to the start of the root rule (the interned frames are kept: their ids key cached masks).</summary>
-    public void Reset()
-    {
-        _leaves = [];
-        _accepting = false;
-        var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
-        for (int a = 0; a < _flat.Rules[_flat.Root].Length; a++) Expand(Intern(_flat.Root, a, 0, null), _leaves, seen, ref _accepting);
-    }
+    private StackSet Initial { get; }
+
+    /// <summary>Back to the start of the root rule.</summary>
+    public void Reset() => _current = Initial;
 
     /// <summary>The text so far is a whole sentence of the grammar (generation may end here).</summary>
-    public bool IsComplete => _accepting;
+    public bool IsComplete => _current.Accepting;
 
     /// <summary>No continuation can ever be accepted (every stack died).</summary>
-    public bool IsDead => _leaves.Count == 0 && !_accepting;
+    public bool IsDead => _current.Leaves.Length == 0 && !_current.Accepting;
 
     /// <summary>Whether <paramref name="codePoint"/> can come next.</summary>
     public bool Allows(int codePoint)
     {
-        foreach (var f in _leaves)
-            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Contains(codePoint)) return true;
+        foreach (var set in _current.Sets)
+            if (set.Contains(codePoint)) return true;
         return false;
     }
 
     /// <summary>Consumes one code point; false (and the state unchanged) when the grammar does not allow it.</summary>
     public bool Accept(int codePoint)
     {
-        if (_steps.TryGetValue((_leaves, codePoint), out var cached))
+        // The step depends only on which live stacks take the code point: with up to 64 stacks, that bit set keys the
+        // cache, so every letter of a string's character class shares one entry (it is -1 - codePoint past 64 stacks).
+        var from = _current;
+        long which = 0;
+        if (from.Sets.Length <= 64)
         {
-            if (cached.Leaves is null) return false;
-            (_leaves, _accepting) = (cached.Leaves, cached.Accepting);
+            for (int i = 0; i < from.Sets.Length; i++)
+                if (from.Sets[i].Contains(codePoint)) which |= 1L << i;
+            if (which == 0) return false;
+        }
+        else which = -1L - codePoint;
+        if (from.Steps.TryGetValue(which, out var cached))
+        {
+            if (cached is null) return false;
+            _current = cached;
             return true;
         }
-        var from = _leaves;
         var next = new List<Frame>();
         var seen = new HashSet<Frame>(ReferenceEqualityComparer.Instance);
         bool accepting = false;
-        foreach (var f in _leaves)
-            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Contains(codePoint))
-                Expand(Intern(f.Rule, f.Alt, f.Index + 1, f.Parent), next, seen, ref accepting);
+        for (int i = 0; i < from.Leaves.Length; i++)
+        {
+            var f = from.Leaves[i];
+            if (from.Sets[i].Contains(codePoint)) Expand(Intern(f.Rule, f.Alt, f.Index + 1, f.Parent), next, seen, ref accepting);
+        }
         if (next.Count == 0 && !accepting)
         {
-            _steps[(from, codePoint)] = (null, false);
+            from.Steps[which] = null;
             return false;
         }
-        string key = Key(next, accepting);
-        if (_canonical.TryGetValue(key, out var same)) next = same;
-        else _canonical[key] = next;
-        _steps[(from, codePoint)] = (next, accepting);
-        _leaves = next;
-        _accepting = accepting;
+        from.Steps[which] = _current = Canonical(next, accepting);
         return true;
     }
 
     /// <summary>The matcher's position: the live stacks and whether the text so far is complete. Cheap to keep and restore (a step never mutates a state it replaced).</summary>
     public readonly struct State
     {
-        internal readonly List<Frame> Leaves;
-        internal readonly bool Accepting;
+        internal readonly StackSet Set;
 
-        internal State(List<Frame> leaves, bool accepting) => (Leaves, Accepting) = (leaves, accepting);
+        internal State(StackSet set) => Set = set;
+
+        internal bool Accepting => Set.Accepting;
     }
 
-    public State Save() => new(_leaves, _accepting);
+    public State Save() => new(_current);
 
-    /// <summary>Equal stack sets, equal keys: the live stacks as a set of interned frames, and completeness.</summary>
-    private static string Key(List<Frame> leaves, bool accepting)
+    public void Restore(State state) => _current = state.Set;
+
+    /// <summary>The one StackSet of these stacks (equal sets, equal key: the interned frames' ids sorted, and completeness).</summary>
+    private StackSet Canonical(List<Frame> leaves, bool accepting)
     {
         var ids = new int[leaves.Count];
         for (int i = 0; i < ids.Length; i++) ids[i] = leaves[i].Id;
         Array.Sort(ids);
-        return (accepting ? "A" : "") + string.Join(',', ids);
+        string key = (accepting ? "A" : "") + string.Join(',', ids);
+        if (!_canonical.TryGetValue(key, out var set))
+            _canonical[key] = set = new StackSet([.. leaves], [.. leaves.Select(SetOf)], accepting, _canonical.Count);
+        return set;
     }
-
-    public void Restore(State state) => (_leaves, _accepting) = (state.Leaves, state.Accepting);
 
     /// <summary>Whether some code point in [<paramref name="lo"/>, <paramref name="hi"/>] can come next (an incomplete UTF-8 sequence's candidates).</summary>
     public bool AllowsAny(int lo, int hi)
     {
-        foreach (var f in _leaves)
-            if (_flat.Rules[f.Rule][f.Alt][f.Index].Set!.Intersects(lo, hi)) return true;
+        foreach (var set in _current.Sets)
+            if (set.Intersects(lo, hi)) return true;
         return false;
+    }
+
+    /// <summary>Every live stack's next set holds all or none of the non-ASCII code points (a JSON string's characters, digits, literals): which one comes next then changes nothing.</summary>
+    public bool TreatsNonAsciiAlike => _current.NonAsciiAlike ??= _current.Sets.All(set => !set.Intersects(0x80, 0x10FFFF) || set.ContainsAll(0x80, 0x10FFFF));
+
+    /// <summary>
+    /// A set of live stacks, one object per distinct set: its leaves (each a stack whose top is a character set), those
+    /// sets, whether a stack emptied (the text is complete), and the steps taken from it so far (by which leaves take
+    /// the code point; null: none survive).
+    /// </summary>
+    internal sealed class StackSet(Frame[] leaves, CodePoints[] sets, bool accepting, int id)
+    {
+        public readonly Frame[] Leaves = leaves;
+        public readonly CodePoints[] Sets = sets;
+        public readonly bool Accepting = accepting;
+        public readonly int Id = id;
+        public readonly Dictionary<long, StackSet?> Steps = new();
+        public bool? NonAsciiAlike;
     }
 
     /// <summary>Consumes <paramref name="text"/> code point by code point; false at the first one refused (the state then holds what came before it).</summary>
@@ -152,6 +178,8 @@ public sealed class GrammarMatcher
         }
     }
 
+    private CodePoints SetOf(Frame leaf) => _flat.Rules[leaf.Rule][leaf.Alt][leaf.Index].Set!;
+
     private Frame Intern(int rule, int alt, int index, Frame? parent)
     {
         var key = (rule, alt, index, parent);
@@ -171,7 +199,67 @@ public sealed class GrammarMatcher
     }
 
     /// <summary>An element of a flat alternative: a character set, or (Set null) a reference to rule <see cref="Rule"/>.</summary>
-    internal readonly record struct Element(CharSet? Set, int Rule);
+    internal readonly record struct Element(CodePoints? Set, int Rule);
+
+    /// <summary>
+    /// A <see cref="CharSet"/> as the matcher tests it many times per token: its ranges sorted and merged in an array,
+    /// and negation folded in, so a test is a loop over an array with no enumerator.
+    /// </summary>
+    internal sealed class CodePoints
+    {
+        private readonly int[] _first, _last; // the code points inside, as sorted disjoint ranges
+
+        public CodePoints(CharSet set)
+        {
+            var ranges = set.Ranges.OrderBy(r => r.First).ToList();
+            var merged = new List<(int First, int Last)>();
+            foreach (var (first, last) in ranges)
+            {
+                if (merged.Count > 0 && first <= merged[^1].Last + 1) merged[^1] = (merged[^1].First, Math.Max(merged[^1].Last, last));
+                else merged.Add((first, last));
+            }
+            if (set.Negated)
+            {
+                var inside = new List<(int, int)>();
+                int next = 0;
+                foreach (var (first, last) in merged)
+                {
+                    if (first > next) inside.Add((next, first - 1));
+                    next = Math.Max(next, last + 1);
+                }
+                if (next <= 0x10FFFF) inside.Add((next, 0x10FFFF));
+                merged = inside;
+            }
+            _first = [.. merged.Select(r => r.First)];
+            _last = [.. merged.Select(r => r.Last)];
+        }
+
+        public bool Contains(int c)
+        {
+            for (int i = 0; i < _first.Length; i++)
+            {
+                if (c < _first[i]) return false;
+                if (c <= _last[i]) return true;
+            }
+            return false;
+        }
+
+        /// <summary>Whether some code point in [<paramref name="lo"/>, <paramref name="hi"/>] is inside.</summary>
+        public bool Intersects(int lo, int hi)
+        {
+            for (int i = 0; i < _first.Length; i++)
+                if (_first[i] <= hi && _last[i] >= lo) return true;
+            return false;
+        }
+
+        /// <summary>Whether every code point in [<paramref name="lo"/>, <paramref name="hi"/>] is inside (one range covers it: ranges are merged).</summary>
+        public bool ContainsAll(int lo, int hi)
+        {
+            for (int i = 0; i < _first.Length; i++)
+                if (_first[i] <= lo && _last[i] >= hi) return true;
+            return false;
+        }
+    }
 
     /// <summary>The grammar as rules of alternatives of elements; groups and repetitions as generated rules.</summary>
     internal sealed class Flat
@@ -202,7 +290,7 @@ public sealed class GrammarMatcher
         {
             switch (n)
             {
-                case CharSet set: into.Add(new Element(set, -1)); break;
+                case CharSet set: into.Add(new Element(new CodePoints(set), -1)); break;
                 case RuleRef r: into.Add(new Element(null, r.Index)); break;
                 case Sequence s: foreach (var item in s.Items) Add(item, into); break;
                 case Choice c: into.Add(new Element(null, NewRule(Alternatives(c)))); break;

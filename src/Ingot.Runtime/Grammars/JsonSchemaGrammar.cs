@@ -50,8 +50,26 @@ public sealed class JsonSchemaGrammar
     /// <summary>Any JSON object (OpenAI's response_format json_object, a schemaless JSON ChatResponseFormat).</summary>
     public const string AnyObjectSchema = "{\"type\": \"object\"}";
 
-    /// <summary>The grammar of a schema, parsed.</summary>
-    public static Grammar FromSchema(string schemaJson) => Grammar.Parse(ToGbnf(schemaJson));
+    /// <summary>
+    /// The grammar of a schema, parsed. The same schema text gives the same (immutable) grammar object, so requests that
+    /// repeat a schema share its compiled automaton (<see cref="GrammarAutomaton"/>). Holds the last 64 schemas.
+    /// </summary>
+    public static Grammar FromSchema(string schemaJson)
+    {
+        lock (Recent)
+        {
+            if (Recent.TryGetValue(schemaJson, out var known)) return known;
+        }
+        var grammar = Grammar.Parse(ToGbnf(schemaJson));
+        lock (Recent)
+        {
+            if (Recent.Count >= 64) Recent.Clear();
+            Recent[schemaJson] = grammar;
+        }
+        return grammar;
+    }
+
+    private static readonly Dictionary<string, Grammar> Recent = new(StringComparer.Ordinal);
 
     private static GrammarException Unsupported(string path, string what) => new($"{path}: {what}");
 
