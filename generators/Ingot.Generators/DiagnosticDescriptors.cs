@@ -18,6 +18,8 @@ namespace Ingot.Generators
     /// ING0009  error     the [CompiledModel] class is not partial / is nested / is generic
     /// ING0010  error     a quantized role's row length is not a whole number of quant blocks
     /// ING0011  error     the architecture's layout needs a weight role the spec's "weights" does not list
+    /// ING0012  error     a [JsonOutput] type (or a member of it) has no JSON form the grammar can express
+    /// ING0013  error     the [JsonOutput] class is not partial / is nested / is generic
     /// </code>
     /// </summary>
     public static class DiagnosticDescriptors
@@ -79,6 +81,16 @@ namespace Ingot.Generators
             "Model spec '{0}': the {2} layout needs weight role '{1}', which the spec's weights do not list",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor UnsupportedJsonOutputType = new DiagnosticDescriptor(
+            "ING0012", "Unsupported [JsonOutput] type",
+            "[JsonOutput(typeof({0}))]: {1}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor InvalidJsonOutputClass = new DiagnosticDescriptor(
+            "ING0013", "Invalid [JsonOutput] class",
+            "[JsonOutput] class '{0}' must be a top-level, non-generic partial class: {1}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -94,6 +106,8 @@ namespace Ingot.Generators
                 case "ING0009": return InvalidTargetClass;
                 case "ING0010": return RowNotBlockMultiple;
                 case "ING0011": return MissingWeightRole;
+                case "ING0012": return UnsupportedJsonOutputType;
+                case "ING0013": return InvalidJsonOutputClass;
                 default: throw new System.ArgumentOutOfRangeException(nameof(id), id, "no diagnostic descriptor has this id");
             }
         }

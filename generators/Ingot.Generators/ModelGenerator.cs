@@ -17,7 +17,8 @@ namespace Ingot.Generators
     /// Binds each <c>[CompiledModel("NAME")] partial class</c> to the AdditionalFile <c>NAME.json</c> and emits the
     /// model's forward pass into it. Pipeline (each stage value-equatable, so unrelated edits hit the cache):
     /// attribute target → TargetClass; *.json AdditionalText → SpecFile → Result&lt;ModelSpec&gt;;
-    /// combine by name → Planner → ModelEmitter → source strings.
+    /// combine by name → Planner → ModelEmitter → source strings. A second pipeline compiles <c>[JsonOutput(typeof(T))]</c>
+    /// into grammars (<see cref="JsonOutput.JsonOutputGenerator"/>).
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class ModelGenerator : IIncrementalGenerator
@@ -61,6 +62,8 @@ namespace Ingot.Generators
                 foreach (var d in unit.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic(fallback));
                 foreach (var f in unit.Files) spc.AddSource(f.HintName, SourceText.From(f.Source, System.Text.Encoding.UTF8));
             });
+
+            JsonOutput.JsonOutputGenerator.Register(context);
         }
 
         private static TargetClass ReadTarget(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)

@@ -42,7 +42,8 @@ public class SnapshotTests
         var names = SpecCatalog.All().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         Assert.All(SpecCatalog.Snapshotted, n => Assert.Contains(n, names));
         string dir = Path.Combine(GeneratorHarness.TestDirectory(), "Snapshots");
-        var folders = Directory.GetDirectories(dir).Select(Path.GetFileName).ToList();
+        // Every folder but the [JsonOutput] one (JsonOutputTests) is a spec's.
+        var folders = Directory.GetDirectories(dir).Select(Path.GetFileName).Where(f => f != JsonOutputTests.SnapshotFolder).ToList();
         Assert.All(folders, f => Assert.Contains(f, SpecCatalog.Snapshotted));
     }
 
