@@ -184,26 +184,7 @@ namespace Ingot.Specs
 
             public override string ToString() => _sb.ToString() + "\n";
 
-            private static string Quote(string s)
-            {
-                var sb = new StringBuilder("\"");
-                foreach (char c in s)
-                {
-                    switch (c)
-                    {
-                        case '"': sb.Append("\\\""); break;
-                        case '\\': sb.Append("\\\\"); break;
-                        case '\n': sb.Append("\\n"); break;
-                        case '\r': sb.Append("\\r"); break;
-                        case '\t': sb.Append("\\t"); break;
-                        default:
-                            if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                            else sb.Append(c);
-                            break;
-                    }
-                }
-                return sb.Append('"').ToString();
-            }
+            private static string Quote(string s) => Grammars.JsonText.Quote(s);
         }
     }
 }

@@ -11,20 +11,6 @@ using Xunit;
 
 namespace Ingot.EndToEnd.Tests;
 
-public enum Pet { Cat, Dog, Bird }
-
-public sealed record Home([property: MaxLength(10)] string City, [property: Range(1000, 99999)] int? Zip);
-
-/// <summary>The structured-output issue's member kinds: a nested record, an array, an enum, an integer range, a date and a pattern.</summary>
-public sealed record Person(
-    [property: MinLength(1), MaxLength(12)] string Name,
-    [property: Range(0, 120)] int Age,
-    Pet Pet,
-    DateOnly Born,
-    [property: RegularExpression("^[A-Z]{2}-[0-9]{3}$")] string Code,
-    [property: MaxLength(3)] Pet[] Friends,
-    Home Home);
-
 /// <summary>The grammar of <see cref="Person"/>, made by the generator at build time.</summary>
 [JsonOutput(typeof(Person))]
 public static partial class BuildTimeGrammars { }

@@ -392,7 +392,7 @@ namespace Ingot.Specs.Grammars
             }
         }
 
-        /// <summary>A JSON string literal: quote, backslash and control characters escaped (\b \f \n \r \t, else \u00XX).</summary>
+        /// <summary>A JSON string literal: quote, backslash and control characters escaped (\b \f \n \r \t, else \u00xx). The spec writer's too.</summary>
         public static string Quote(string s)
         {
             var sb = new StringBuilder("\"");
@@ -408,7 +408,7 @@ namespace Ingot.Specs.Grammars
                     case '\r': sb.Append("\\r"); break;
                     case '\t': sb.Append("\\t"); break;
                     default:
-                        if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+                        if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                         else sb.Append(c);
                         break;
                 }
