@@ -34,6 +34,7 @@ public static class HostProgram
     /// <summary>Runs against the process's console (UTF-8 out, flushed per token by the verbs); Ctrl+C stops generation cleanly.</summary>
     public static int Run(IModel model, string[] args)
     {
+        IsaDispatch.Launch(args); // an --isa auto launcher becomes its best sibling here
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 14) { AutoFlush = false };
         var stderr = new StreamWriter(Console.OpenStandardError(), new UTF8Encoding(false)) { AutoFlush = true };
         using var cancel = new CancellationTokenSource();

@@ -12,14 +12,14 @@ namespace Ingot.Benchmarks;
 /// <summary>
 /// The job every kernel benchmark runs under. Default: the JIT, in-process (no per-benchmark project build; several
 /// people share this machine and the Runtime project). With <c>--aot</c> on the command line (see Program.cs and
-/// README.md): BenchmarkDotNet's NativeAOT toolchain, which generates a net9.0 project referencing this one, publishes it
-/// with PublishAot and <c>IlcInstructionSet=x86-x64-v3</c> (AVX2, what <c>ingot build</c> targets by default) and runs
+/// README.md): BenchmarkDotNet's NativeAOT toolchain, which generates a net10.0 project referencing this one, publishes it
+/// with PublishAot and <c>IlcInstructionSet=x86-64-v3</c> (AVX2, the middle build of <c>ingot build --isa auto</c>) and runs
 /// every benchmark case in that native process. The JIT hides AOT-only code-generation regressions; this job does not.
 /// </summary>
 public static class BenchJobs
 {
-    /// <summary>The instruction set the NativeAOT job compiles for (the default target of <c>ingot build</c>).</summary>
-    public const string AotInstructionSet = "x86-x64-v3";
+    /// <summary>The instruction set the NativeAOT job compiles for (.NET 10's spelling).</summary>
+    public const string AotInstructionSet = "x86-64-v3";
 
     /// <summary>Set by Program from the <c>--aot</c> switch before BenchmarkDotNet reads the configs.</summary>
     public static bool Aot { get; set; }
@@ -30,23 +30,22 @@ public static class BenchJobs
         var job = Job.ShortRun.WithWarmupCount(warmupCount).WithIterationCount(iterationCount);
         return Aot
             ? job.WithToolchain(AotToolchain.Value).WithId("NativeAOT-" + AotInstructionSet)
-                // global properties of the generated project's restore/publish; they flow to this project through its
-                // ProjectReference (IngotBenchAot: see Ingot.Benchmarks.csproj)
-                .WithArguments([new MsBuildArgument("/p:IlcInstructionSet=" + AotInstructionSet), new MsBuildArgument("/p:IngotBenchAot=true")])
+                // a global property of the generated project's restore/publish
+                .WithArguments([new MsBuildArgument("/p:IlcInstructionSet=" + AotInstructionSet)])
             : job.WithToolchain(InProcessEmitToolchain.Instance).WithId("JIT");
     }
 
-    // BenchmarkDotNet's NativeAotToolchain.Net90 restores from a .NET 9 preview feed this machine cannot reach; this one
+    // BenchmarkDotNet's stock NativeAOT toolchains restore from a preview feed this machine cannot reach; this one
     // uses the SDK's own ILCompiler package (PublishAot with no explicit ILCompiler version). UseNuGet needs a feed:
     // the local NuGet package folder (it already holds the ILCompiler packages), added beside the configured sources.
     private static readonly Lazy<IToolchain> AotToolchain = new(() => NativeAotToolchain.CreateBuilder()
         .UseNuGet("", NuGetPackagesFolder())
         .IlcInstructionSet(AotInstructionSet)
-        // BenchmarkDotNet's default (complete metadata for every type) crashes ILC 9.0 on our delegate* fields
+        // BenchmarkDotNet's default (complete metadata for every type) crashed ILC 9.0 on our delegate* fields
         // ("InvalidCastException in EnsureLoadableTypeUncached"); the benchmarks need no reflection over them.
         .IlcGenerateCompleteTypeMetadata(false)
-        .TargetFrameworkMoniker("net9.0")
-        .DisplayName("NativeAOT net9.0 " + AotInstructionSet)
+        .TargetFrameworkMoniker("net10.0")
+        .DisplayName("NativeAOT net10.0 " + AotInstructionSet)
         .ToToolchain());
 
     private static string NuGetPackagesFolder()

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Ingot.Benchmarks;
 
 // JIT (in-process):  dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*'
-// NativeAOT (net9.0, IlcInstructionSet=x86-x64-v3, one published native process per build):
+// NativeAOT (net10.0, IlcInstructionSet=x86-64-v3, one published native process per build):
 //                    dotnet run -c Release --project tests/Ingot.Benchmarks -- --aot --filter '*VecDotBenchmarks*' '*QuantMatVecBenchmarks*'
 // Both are described in tests/Ingot.Benchmarks/README.md.
 BenchJobs.Aot = Array.IndexOf(args, "--aot") >= 0;

@@ -28,10 +28,15 @@ public class BuildingTests
     }
 
     [Theory]
-    [InlineData("x86-x64-v3", null, "x86-x64-v3", "-x64")]
-    [InlineData("x86-x64-v4", null, "x86-x64-v4", "-x64")]
+    [InlineData("x86-64-v2", null, "x86-64-v2", "-x64")]
+    [InlineData("x86-64-v3", null, "x86-64-v3", "-x64")]
+    [InlineData("x86-64-v4", null, "x86-64-v4", "-x64")]
+    [InlineData("x86-x64-v3", null, "x86-64-v3", "-x64")] // .NET 9's spelling, still taken
+    [InlineData("x86-x64-v4", null, "x86-64-v4", "-x64")]
+    [InlineData("auto", "linux-x64", "x86-64-v2", "-x64")]  // the launcher; its variants below
+    [InlineData("auto", "linux-arm64", "armv8.2-a,dotprod,rdma", "-arm64")]
     [InlineData("arm64", null, "armv8.2-a,dotprod,rdma", "-arm64")]
-    [InlineData("x86-x64-v3", "linux-musl-x64", "x86-x64-v3", "linux-musl-x64")]
+    [InlineData("x86-64-v3", "linux-musl-x64", "x86-64-v3", "linux-musl-x64")]
     public void IsaTarget_MapsToIlcInstructionSetAndRid(string isa, string? rid, string ilc, string ridEnd)
     {
         var t = IsaTarget.Parse(isa, rid);
@@ -48,6 +53,15 @@ public class BuildingTests
     }
 
     [Fact]
+    public void IsaTarget_AutoOnX64BuildsTheV4AndV3VariantsBesideAV2Launcher()
+    {
+        Assert.Equal(["x86-64-v4", "x86-64-v3"], IsaTarget.Parse("auto", "linux-x64").Variants);
+        Assert.Empty(IsaTarget.Parse("auto", "linux-arm64").Variants);
+        Assert.Empty(IsaTarget.Parse("x86-64-v3", null).Variants);
+        Assert.Equal("auto", IsaTarget.Default);
+    }
+
+    [Fact]
     public void HostProject_IsSelfContained_AndReferencesTheRepo()
     {
         string dir = Path.Combine(Path.GetTempPath(), "ingot-hostproject-" + Guid.NewGuid().ToString("N"));
@@ -57,10 +71,14 @@ public class BuildingTests
             p.Write("{\n  \"schema\": 1\n}\n");
             var x = XDocument.Load(p.ProjectPath);
             string Prop(string n) => x.Descendants(n).Single().Value;
-            Assert.Equal("net9.0", Prop("TargetFramework"));
+            Assert.Equal("net10.0", Prop("TargetFramework"));
             Assert.Equal("Exe", Prop("OutputType"));
             Assert.Equal("true", Prop("PublishAot"));
-            Assert.Equal("x86-x64-v3", Prop("IlcInstructionSet"));
+            Assert.Equal("x86-64-v3", Prop("IlcInstructionSet"));
+            Assert.Equal("x86-64-v3", Prop("IngotIsa"));
+            var options = x.Descendants("RuntimeHostConfigurationOption").ToDictionary(o => o.Attribute("Include")!.Value, o => o.Attribute("Value")!.Value);
+            Assert.Equal("$(IngotIsa)", options["Ingot.Isa"]);           // what IsaDispatch reads
+            Assert.Equal("$(IngotIsaVariants)", options["Ingot.IsaVariants"]);
             Assert.Equal("linux-x64", Prop("RuntimeIdentifier"));
             Assert.Equal("true", Prop("InvariantGlobalization"));
             Assert.Equal("stories260K", Prop("AssemblyName"));
@@ -94,6 +112,7 @@ public class BuildingTests
     {
         var v3 = IsaTarget.Parse("x86-x64-v3", "linux-x64");
         var v4 = IsaTarget.Parse("x86-x64-v4", "linux-x64");
+        var auto = IsaTarget.Parse("auto", "linux-x64");
         string a = Fingerprint.Compute("{spec}", [1, 2, 3], "c1", v3);
         Assert.Equal(a, Fingerprint.Compute("{spec}", [1, 2, 3], "c1", v3));
         Assert.Equal(64, a.Length);
@@ -101,6 +120,8 @@ public class BuildingTests
         Assert.NotEqual(a, Fingerprint.Compute("{spec}", [1, 2, 4], "c1", v3));
         Assert.NotEqual(a, Fingerprint.Compute("{spec}", [1, 2, 3], "c2", v3));
         Assert.NotEqual(a, Fingerprint.Compute("{spec}", [1, 2, 3], "c1", v4));
+        Assert.NotEqual(a, Fingerprint.Compute("{spec}", [1, 2, 3], "c1", auto));
+        Assert.NotEqual(Fingerprint.Compute("{spec}", [1, 2, 3], "c1", IsaTarget.Parse("x86-64-v2", "linux-x64")), Fingerprint.Compute("{spec}", [1, 2, 3], "c1", auto));
         // Length-prefixed parts: moving a byte from one part to the next changes the hash.
         Assert.NotEqual(Fingerprint.Compute("ab", [], "c", v3), Fingerprint.Compute("a", [(byte)'b'], "c", v3));
     }

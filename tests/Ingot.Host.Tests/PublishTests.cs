@@ -60,6 +60,44 @@ public class PublishTests(ITestOutputHelper log)
         (rc, _, stderr) = Exec(exe, "generate", "-p", "x", "--model", "/nonexistent.gguf");
         Assert.Equal(1, rc);
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+
+        TheAutoBuildRunsEveryCpuModelItsLauncherMeets(exe, prompt, text);
+    }
+
+    /// <summary>
+    /// The default build is --isa auto: the executable is an x86-64-v2 launcher with x86-64-v3 and x86-64-v4 builds beside
+    /// it. Run natively and under qemu-user as CPUs without AVX-512 (Haswell) and without AVX (Nehalem), it prints the
+    /// same greedy text everywhere, and `info` names the build that ran and why. qemu-user has no AVX-512, so the v4
+    /// build runs natively only (on a CPU that has it); the v3 build also runs directly as Haswell, so neither it nor
+    /// the v2 launcher can hold an instruction its CPU lacks. (A sibling the launcher execs under qemu runs natively:
+    /// qemu-user does not follow an exec of a same-architecture binary, so the choice is checked, then each build.)
+    /// </summary>
+    private void TheAutoBuildRunsEveryCpuModelItsLauncherMeets(string exe, string prompt, string text)
+    {
+        Assert.True(File.Exists(exe + ".x86-64-v3") && File.Exists(exe + ".x86-64-v4"), "--isa auto builds both variants beside the launcher");
+        const string Qemu = "/usr/bin/qemu-x86_64-static";
+        Assert.True(File.Exists(Qemu), Qemu + " is missing: .ci/run installs qemu-user-static");
+        string native = Ingot.Host.IsaDispatch.Supports("x86-64-v4", out _) ? "x86-64-v4" : Ingot.Host.IsaDispatch.Supports("x86-64-v3", out _) ? "x86-64-v3" : "x86-64-v2";
+        foreach (var (cpu, file, build, why) in new[]
+        {
+            ((string?)null, exe, native, native == "x86-64-v2" ? "the launcher's own build" : "chosen by the launcher"),
+            ("Haswell", exe, "x86-64-v3", "chosen by the launcher: the CPU reports AVX2"),
+            ("Nehalem", exe, "x86-64-v2", "the launcher's own build: the CPU lacks AVX2"),
+            ("Haswell", exe + ".x86-64-v3", "x86-64-v3", ""),
+        })
+        {
+            string[] Args(params string[] a) => cpu is null ? a : ["-cpu", cpu, file, .. a];
+            string program = cpu is null ? file : Qemu;
+            var (rc, stdout, stderr) = Exec(program, Args("generate", "-p", prompt, "-n", "200", "--temp", "0"));
+            Assert.True(rc == 0, $"{cpu ?? "native"} {Path.GetFileName(file)}: {stderr}");
+            Assert.Equal(text + "\n", stdout);
+            (rc, stdout, stderr) = Exec(program, Args("info"));
+            Assert.True(rc == 0, stderr);
+            string line = stdout.Split('\n').Single(l => l.StartsWith("isa build:", StringComparison.Ordinal));
+            log.WriteLine($"{cpu ?? "native"} {Path.GetFileName(file)}: {line}");
+            Assert.Contains(build, line);
+            Assert.Contains(why, line);
+        }
     }
 
     /// <summary>
@@ -74,7 +112,7 @@ public class PublishTests(ITestOutputHelper log)
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "gemma2");
         var output = new StringWriter { NewLine = "\n" };
         var sw = Stopwatch.StartNew();
-        int code = new BuildCommand().Run([gguf, "-o", outDir], output);
+        int code = new BuildCommand().Run([gguf, "-o", outDir, "--isa", "native"], output);
         log.WriteLine($"ingot build gemma2: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
         Assert.Equal(0, code);
         string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
@@ -100,7 +138,7 @@ public class PublishTests(ITestOutputHelper log)
         Environment.SetEnvironmentVariable("INGOT_CACHE", cache);
         try
         {
-            var target = Cli.Building.IsaTarget.Parse(Cli.Building.IsaTarget.Default, null);
+            var target = Cli.Building.IsaTarget.Parse(RunCommand.DefaultIsa, null);
             var sw = Stopwatch.StartNew();
             string exe = RunCommand.EnsureBuilt(gguf, null, null, target, rebuild: false, TextWriter.Null, out string? weights);
             log.WriteLine($"first run (build): {sw.Elapsed.TotalSeconds:F1} s");

@@ -25,7 +25,7 @@ public static class Fingerprint
         Part("spec", Encoding.UTF8.GetBytes(specJson));
         Part("gguf-header", ggufHeader);
         Part("compiler", Encoding.UTF8.GetBytes(compilerVersion));
-        Part("target", Encoding.UTF8.GetBytes(target.InstructionSet + "|" + target.RuntimeIdentifier));
+        Part("target", Encoding.UTF8.GetBytes(target.InstructionSet + "|" + string.Join(",", target.Variants) + "|" + target.RuntimeIdentifier));
         return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 

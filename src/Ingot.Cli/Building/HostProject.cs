@@ -39,7 +39,7 @@ public sealed class HostProject(string directory, string name, CompilerSource co
         sb.Append("<Project Sdk=\"Microsoft.NET.Sdk\">\n");
         sb.Append("  <PropertyGroup>\n");
         sb.Append("    <OutputType>Exe</OutputType>\n");
-        sb.Append("    <TargetFramework>net9.0</TargetFramework>\n");
+        sb.Append("    <TargetFramework>net10.0</TargetFramework>\n");
         sb.Append("    <AssemblyName>").Append(X(Name)).Append("</AssemblyName>\n");
         sb.Append("    <RootNamespace>IngotCompiledModel</RootNamespace>\n");
         sb.Append("    <Nullable>enable</Nullable>\n");
@@ -49,7 +49,9 @@ public sealed class HostProject(string directory, string name, CompilerSource co
         sb.Append("    <Deterministic>true</Deterministic>\n");
         sb.Append("    <PublishAot>true</PublishAot>\n");
         sb.Append("    <RuntimeIdentifier>").Append(X(target.RuntimeIdentifier)).Append("</RuntimeIdentifier>\n");
+        // `ingot build --isa auto` publishes this project once per instruction set, overriding both properties.
         sb.Append("    <IlcInstructionSet>").Append(X(target.InstructionSet)).Append("</IlcInstructionSet>\n");
+        sb.Append("    <IngotIsa Condition=\"'$(IngotIsa)' == ''\">").Append(X(target.Isa == "auto" ? target.InstructionSet : target.Isa)).Append("</IngotIsa>\n");
         sb.Append("    <OptimizationPreference>Speed</OptimizationPreference>\n");
         sb.Append("    <InvariantGlobalization>true</InvariantGlobalization>\n");
         sb.Append("    <IlcGenerateStackTraceData>false</IlcGenerateStackTraceData>\n");
@@ -59,6 +61,9 @@ public sealed class HostProject(string directory, string name, CompilerSource co
         sb.Append("  <ItemGroup>\n");
         foreach (string item in compiler.ProjectItems()) sb.Append("    ").Append(item).Append('\n');
         sb.Append("    <AdditionalFiles Include=\"").Append(X(Name)).Append(".json\" />\n");
+        // What IsaDispatch reads at run time: this build's instruction set, and an auto launcher's siblings.
+        sb.Append("    <RuntimeHostConfigurationOption Include=\"Ingot.Isa\" Value=\"$(IngotIsa)\" />\n");
+        sb.Append("    <RuntimeHostConfigurationOption Include=\"Ingot.IsaVariants\" Value=\"$(IngotIsaVariants)\" Condition=\"'$(IngotIsaVariants)' != ''\" />\n");
         sb.Append("  </ItemGroup>\n");
         sb.Append("</Project>\n");
         return sb.ToString();

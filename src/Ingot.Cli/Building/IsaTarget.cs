@@ -5,14 +5,19 @@ namespace Ingot.Cli.Building;
 
 /// <summary>
 /// A NativeAOT target: the <c>IlcInstructionSet</c> and the runtime identifier. NativeAOT without an instruction
-/// set compiles for SSE4.2 only (AVX2 reports false), so every build names one.
+/// set compiles for SSE4.2 only (AVX2 reports false), so every build names one. <c>auto</c> (the default on x86-64)
+/// builds the x86-64-v2 executable as a launcher plus <see cref="Variants"/> beside it (Ingot.Host's IsaDispatch picks
+/// one at start). .NET 10's ILC spells the levels x86-64-vN; the .NET 9 spelling x86-x64-vN is taken as an alias.
 /// </summary>
 public sealed record IsaTarget(string Isa, string InstructionSet, string RuntimeIdentifier)
 {
-    public const string Default = "x86-x64-v3";
+    public const string Default = "auto";
 
     /// <summary>The values <c>--isa</c> accepts.</summary>
-    public static readonly string[] Known = ["native", "x86-x64-v3", "x86-x64-v4", "arm64"];
+    public static readonly string[] Known = ["auto", "native", "x86-64-v2", "x86-64-v3", "x86-64-v4", "arm64"];
+
+    /// <summary>The builds an auto launcher chooses among, best first (empty for a single build).</summary>
+    public string[] Variants { get; init; } = [];
 
     /// <summary>Maps <c>--isa</c> (and an optional <c>-r RID</c>) to a target; unknown values are usage errors.</summary>
     public static IsaTarget Parse(string isa, string? rid)
@@ -21,11 +26,14 @@ public sealed record IsaTarget(string Isa, string InstructionSet, string Runtime
         if (OperatingSystem.IsMacOS()) hostRid = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "osx-arm64" : "osx-x64";
         else if (OperatingSystem.IsWindows()) hostRid = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "win-arm64" : "win-x64";
         string os = hostRid[..hostRid.IndexOf('-')];
+        if (isa == "auto") isa = (rid ?? hostRid).EndsWith("-arm64", StringComparison.Ordinal) ? "arm64" : "auto-x64";
         var target = isa switch
         {
+            "auto-x64" => new IsaTarget("auto", "x86-64-v2", os + "-x64") { Variants = ["x86-64-v4", "x86-64-v3"] },
             "native" => new IsaTarget(isa, "native", hostRid),
-            "x86-x64-v3" => new IsaTarget(isa, "x86-x64-v3", os + "-x64"),   // AVX2, FMA, BMI2
-            "x86-x64-v4" => new IsaTarget(isa, "x86-x64-v4", os + "-x64"),   // + AVX-512 F/BW/CD/DQ/VL
+            "x86-64-v2" => new IsaTarget(isa, "x86-64-v2", os + "-x64"),                      // SSE4.2, POPCNT
+            "x86-64-v3" or "x86-x64-v3" => new IsaTarget("x86-64-v3", "x86-64-v3", os + "-x64"), // AVX2, FMA, BMI2
+            "x86-64-v4" or "x86-x64-v4" => new IsaTarget("x86-64-v4", "x86-64-v4", os + "-x64"), // + AVX-512 F/BW/CD/DQ/VL
             "arm64" or "neon" => new IsaTarget("arm64", "armv8.2-a,dotprod,rdma", os + "-arm64"), // NEON + SDOT
             _ => throw new UsageException($"--isa '{isa}' is not one of {string.Join(", ", Known)}"),
         };

@@ -38,7 +38,12 @@ public static partial class ModelBuilder
     public static FileNotFoundException ModelNotFound(string path) =>
         new($"model not found: {Path.GetFullPath(path)} — the stories260K files live in ../shared/models", path);
 
-    /// <summary>Writes the host project into <paramref name="buildDir"/>, publishes it, copies the executable into <paramref name="outDir"/>.</summary>
+    /// <summary>
+    /// Writes the host project into <paramref name="buildDir"/>, publishes it, copies the executable into
+    /// <paramref name="outDir"/>. For --isa auto, the variants first (NAME.x86-64-v4, NAME.x86-64-v3 beside NAME), then
+    /// the x86-64-v2 launcher that picks one of them at start; a single-ISA build removes variants an earlier auto
+    /// build left, so no stale sibling is ever run.
+    /// </summary>
     public static string BuildExecutable(ModelSource source, string name, IsaTarget target, string buildDir, string outDir, CompilerSource compiler, TextWriter progress)
     {
         var project = new HostProject(buildDir, name, compiler, target);
@@ -46,12 +51,23 @@ public static partial class ModelBuilder
         SpecCompileCheck.ThrowIfNotCompilable(name, spec);
         project.Write(spec);
         progress.WriteLine($"host project: {project.Directory}");
-        progress.WriteLine($"publishing with NativeAOT ({target.InstructionSet}, {target.RuntimeIdentifier}) …");
-        progress.Flush();
-        long t0 = Stopwatch.GetTimestamp();
-        string built = NativePublisher.Publish(project, progress);
         System.IO.Directory.CreateDirectory(outDir);
         string exe = Path.Combine(Path.GetFullPath(outDir), project.ExecutableName);
+        foreach (string isa in new[] { "x86-64-v2", "x86-64-v3", "x86-64-v4" })
+            if (Array.IndexOf(target.Variants, isa) < 0 && File.Exists(exe + "." + isa)) File.Delete(exe + "." + isa);
+        long t0 = Stopwatch.GetTimestamp();
+        foreach (string isa in target.Variants)
+        {
+            progress.WriteLine($"publishing with NativeAOT ({isa}, {target.RuntimeIdentifier}) …");
+            progress.Flush();
+            string variant = NativePublisher.Publish(project, progress, Path.Combine(project.PublishDirectory, isa), ["IlcInstructionSet=" + isa, "IngotIsa=" + isa]);
+            File.Copy(variant, exe + "." + isa, overwrite: true);
+        }
+        progress.WriteLine($"publishing with NativeAOT ({target.InstructionSet}{(target.Variants.Length > 0 ? ", the launcher" : "")}, {target.RuntimeIdentifier}) …");
+        progress.Flush();
+        string built = target.Variants.Length == 0
+            ? NativePublisher.Publish(project, progress)
+            : NativePublisher.Publish(project, progress, project.PublishDirectory, ["IngotIsaVariants=" + string.Join("%3B", target.Variants)]);
         File.Copy(built, exe, overwrite: true);
         progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "published in {0:F1} s", Stopwatch.GetElapsedTime(t0).TotalSeconds));
         return exe;

@@ -11,7 +11,10 @@ public static class NativePublisher
     /// its bin/obj under the host project's directory (a global ArtifactsPath), so builds never collide with
     /// anyone's working tree.
     /// </summary>
-    public static string Publish(HostProject project, TextWriter log)
+    public static string Publish(HostProject project, TextWriter log) => Publish(project, log, project.PublishDirectory, []);
+
+    /// <summary>Publishes into <paramref name="publishDirectory"/> with extra global properties (an --isa auto variant's instruction set).</summary>
+    public static string Publish(HostProject project, TextWriter log, string publishDirectory, IReadOnlyList<string> properties)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -22,10 +25,11 @@ public static class NativePublisher
         };
         foreach (string a in new[]
         {
-            "publish", project.ProjectPath, "-c", "Release", "-o", project.PublishDirectory,
+            "publish", project.ProjectPath, "-c", "Release", "-o", publishDirectory,
             "-nologo", "-nodeReuse:false", "--disable-build-servers", "-v:m", "-clp:NoSummary",
             "-p:ArtifactsPath=" + project.ArtifactsDirectory,
         }) psi.ArgumentList.Add(a);
+        foreach (string p in properties) psi.ArgumentList.Add("-p:" + p);
         // An ingot started from MSBuild or `dotnet test` inherits variables that would point the child build at the
         // parent's MSBuild; and the repo's own per-worker knobs must not reach the published build.
         foreach (string key in psi.Environment.Keys.ToArray())
@@ -54,7 +58,7 @@ public static class NativePublisher
         process.BeginErrorReadLine();
         process.WaitForExit();
 
-        string exe = Path.Combine(project.PublishDirectory, project.ExecutableName);
+        string exe = Path.Combine(publishDirectory, project.ExecutableName);
         if (process.ExitCode == 0)
         {
             // A trim or AOT warning (IL2xxx, IL3xxx) means the binary may behave unlike the JIT: never hide one.

@@ -110,7 +110,7 @@ public sealed class PlanCommand : ICliCommand
     /// </summary>
     private static double Perplexity(string gguf, string text, int ctx, int threads)
     {
-        var target = IsaTarget.Parse(IsaTarget.Default, null);
+        var target = IsaTarget.Parse(RunCommand.DefaultIsa, null); // built to run here, as `ingot run` builds
         string exe = RunCommand.EnsureBuilt(gguf, null, null, target, rebuild: false, Console.Error, out string? weights);
         var psi = new System.Diagnostics.ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { "perplexity", "-f", text, "--ctx", ctx.ToString(CultureInfo.InvariantCulture), "-t", threads.ToString(CultureInfo.InvariantCulture), "--model", weights ?? gguf })

@@ -21,14 +21,17 @@ public sealed class RunCommand : ICliCommand
         "  VERB    a decoder's generate | chat | tokenize | logits | bench | info; an encoder's embed | rerank | tokenize | info;\n" +
         "          an encoder–decoder's generate | tokenize | logits (--decoder-tokens) | info\n" +
         "          (VERB --help for its options)\n" +
-        "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
+        "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + DefaultIsa + ": the executable runs here)\n" +
         "  --rebuild         ignore the cached executable\n\n" +
         "Executables are cached in $INGOT_CACHE or ~/.cache/ingot/<fingerprint>/; the fingerprint covers the spec, the\n" +
         "GGUF header, the compiler's sources and the target.\n";
 
+    /// <summary>`run` builds for the machine it runs on: one publish, the best code for this CPU (build's default, auto, publishes three).</summary>
+    public const string DefaultIsa = "native";
+
     public int Run(string[] args)
     {
-        string isa = IsaTarget.Default;
+        string isa = DefaultIsa;
         string? tokenizer = null, name = null, rid = null;
         bool rebuild = false;
         int i = 0;

@@ -36,6 +36,7 @@ public sealed class InfoVerb : IHostVerb
         w.WriteLine(string.Format(inv, "trained context:  {0}", d.ContextLength));
         w.WriteLine($"isa compiled:     {string.Join(", ", d.IsaPathsCompiled)}");
         w.WriteLine($"isa in use:       {d.IsaPathInUse}");
+        w.WriteLine($"isa build:        {IsaDispatch.Describe()}");
         w.WriteLine($"hardware:         {HardwareLine()}");
         w.WriteLine(string.Format(inv, "threads:          {0}", context.EffectiveThreads));
         string path = Path.GetFullPath(context.WeightsPath);

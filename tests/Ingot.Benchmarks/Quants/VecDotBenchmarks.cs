@@ -17,7 +17,7 @@ namespace Ingot.Benchmarks.Quants;
 ///
 /// JIT:       dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*VecDotBenchmarks*'
 /// NativeAOT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --aot --filter '*VecDotBenchmarks*'
-///            (net9.0, IlcInstructionSet=x86-x64-v3; see BenchJobs and README.md)
+///            (net10.0, IlcInstructionSet=x86-64-v3; see BenchJobs and README.md)
 /// A subset:  --filter '*VecDotBenchmarks*"q4_0"*"best"*'
 /// </summary>
 [Config(typeof(Config))]
