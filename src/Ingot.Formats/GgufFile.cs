@@ -43,11 +43,19 @@ public sealed unsafe class GgufFile : IDisposable
     }
 
     /// <summary>Opens and validates a GGUF file. Throws <see cref="InvalidModelFileException"/> for any malformed content.</summary>
-    public static GgufFile Open(string path)
+    public static GgufFile Open(string path) => Open(path, 0, -1);
+
+    /// <summary>
+    /// Opens the GGUF held in bytes [<paramref name="offset"/>, + <paramref name="length"/>) of a file (weights appended to
+    /// an executable, <see cref="AppendedWeights"/>; length -1: to the end). Offsets in errors count from the GGUF's start.
+    /// </summary>
+    public static GgufFile Open(string path, long offset, long length)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
-        long length = fs.Length;
+        if (offset < 0 || offset > fs.Length || length > fs.Length - offset)
+            throw new InvalidModelFileException(path, "embedded GGUF", offset, $"bytes {offset}..+{length} lie outside the {fs.Length}-byte file");
+        if (length < 0) length = fs.Length - offset;
         if (length < 4)
             throw new InvalidModelFileException(path, "magic", 0, $"file is {length} bytes, too short for a GGUF header");
         var mmf = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
@@ -58,7 +66,7 @@ public sealed unsafe class GgufFile : IDisposable
             view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            p += view.PointerOffset;
+            p += view.PointerOffset + offset;
             file = new GgufFile(path, mmf, view, p, length);
             file.Parse();
             return file;

@@ -34,8 +34,23 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     /// <summary>--no-swa: full causal attention on every layer, ignoring the spec's sliding window (llama.cpp's llama does).</summary>
     public bool NoSlidingWindow { get; private set; }
 
-    /// <summary>The default weights file: <c>&lt;executable's directory&gt;/&lt;model name&gt;.gguf</c>.</summary>
-    public string DefaultWeightsPath => Path.Combine(AppContext.BaseDirectory, Model.Description.Name + ".gguf");
+    /// <summary>
+    /// The default weights: the executable's own file when weights are appended to it (--single-file; an --isa auto
+    /// variant looks in its launcher, NAME beside NAME.x86-64-vN), else <c>&lt;executable's directory&gt;/&lt;model name&gt;.gguf</c>.
+    /// </summary>
+    public string DefaultWeightsPath
+    {
+        get
+        {
+            if (Environment.ProcessPath is { } self && IsaDispatch.Build is not null) // a published executable
+            {
+                string launcher = IsaDispatch.Build is { } isa && self.EndsWith("." + isa, StringComparison.Ordinal) ? self[..^(isa.Length + 1)] : self;
+                foreach (string candidate in self == launcher ? [self] : new[] { self, launcher })
+                    if (File.Exists(candidate) && AppendedWeights.TryFind(candidate, out _, out _)) return candidate;
+            }
+            return Path.Combine(AppContext.BaseDirectory, Model.Description.Name + ".gguf");
+        }
+    }
 
     public void ReadCommonOptions(ArgReader args)
     {
@@ -56,7 +71,8 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
         string full = Path.GetFullPath(WeightsPath);
         if (!File.Exists(full))
             throw new FileNotFoundException($"weights not found: {full} (pass --model PATH)", full);
-        return GgufFile.Open(full);
+        // An executable built with --single-file carries its GGUF after its own bytes.
+        return AppendedWeights.TryFind(full, out long offset, out long length) ? GgufFile.Open(full, offset, length) : GgufFile.Open(full);
     }
 
     /// <summary>

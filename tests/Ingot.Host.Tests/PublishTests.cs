@@ -62,6 +62,38 @@ public class PublishTests(ITestOutputHelper log)
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
 
         TheAutoBuildRunsEveryCpuModelItsLauncherMeets(exe, prompt, text);
+        ASingleFileCopiedAloneRunsAndATruncatedCopyIsOneLine(gguf, outDir, prompt, text);
+    }
+
+    /// <summary>
+    /// --single-file (rebuilt in the same folder, so only the native compile reruns): the executable carries its weights,
+    /// prints the golden text when copied alone into an empty directory, and a copy cut short says so in one line.
+    /// </summary>
+    private void ASingleFileCopiedAloneRunsAndATruncatedCopyIsOneLine(string gguf, string outDir, string prompt, string text)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        Assert.Equal(0, new BuildCommand().Run([gguf, "-o", outDir, "--isa", "x86-64-v3", "--single-file"], output));
+        log.WriteLine(output.ToString());
+        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        Assert.False(File.Exists(Path.Combine(outDir, "stories260K.gguf")), "--single-file leaves no weights file beside the executable");
+        Assert.False(File.Exists(exe + ".x86-64-v4"), "a single-ISA build removes the variants of an earlier auto build");
+        string alone = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "alone");
+        if (Directory.Exists(alone)) Directory.Delete(alone, true);
+        Directory.CreateDirectory(alone);
+        string copy = Path.Combine(alone, "stories260K");
+        File.Copy(exe, copy);
+        var (rc, stdout, stderr) = Exec(copy, "generate", "-p", prompt, "-n", "200", "--temp", "0");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(text + "\n", stdout);
+
+        string cut = Path.Combine(alone, "cut");
+        File.Copy(exe, cut); // keeps the mode bits
+        using (var f = new FileStream(cut, FileMode.Open, FileAccess.Write)) f.SetLength(f.Length - 100_000);
+        (rc, stdout, stderr) = Exec(cut, "generate", "-p", prompt, "-n", "20");
+        Assert.Equal(1, rc);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains("truncated", stderr);
     }
 
     /// <summary>

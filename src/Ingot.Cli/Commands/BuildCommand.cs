@@ -1,4 +1,5 @@
 using Ingot.Cli.Building;
+using Ingot.Formats;
 using Ingot.Host.CommandLine;
 
 namespace Ingot.Cli.Commands;
@@ -13,13 +14,15 @@ public sealed class BuildCommand : ICliCommand
     public string Summary => "compile a model into a native executable";
 
     public string Usage =>
-        "usage: ingot build MODEL [--tokenizer FILE] [--name NAME] [-o OUT] [--isa ISA] [-r RID]\n\n" +
+        "usage: ingot build MODEL [--tokenizer FILE] [--name NAME] [-o OUT] [--isa ISA] [-r RID] [--single-file]\n\n" +
         "  MODEL             a GGUF file, a llama2.c .bin checkpoint, or a Hugging Face folder\n" +
         "  --tokenizer FILE  tokenizer for a llama2.c checkpoint (tok512.bin, tokenizer.model …)\n" +
         "  --name NAME       executable name (default: the file name without a quantization tag)\n" +
         "  -o, --out OUT     output directory (default: out/); gets OUT/NAME and OUT/NAME.gguf\n" +
         "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
-        "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n";
+        "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n" +
+        "  --single-file     append the weights to OUT/NAME (page-aligned; it maps them from its own file; --model still\n" +
+        "                    overrides): copy that one file anywhere and run it\n";
 
     public int Run(string[] args) => Run(args, Console.Out);
 
@@ -31,6 +34,7 @@ public sealed class BuildCommand : ICliCommand
         string outDir = a.OptionOr("out", "-o", "--out");
         string isa = a.OptionOr(IsaTarget.Default, "--isa");
         string? rid = a.OptionOrNull("-r", "--runtime");
+        bool singleFile = a.Flag("--single-file");
         string model = a.RequiredPositional("MODEL");
         a.ThrowIfUnknown();
 
@@ -45,9 +49,17 @@ public sealed class BuildCommand : ICliCommand
         using var source = ModelSource.Import(model, tokenizer, name);
         output.WriteLine($"model: {name} — {source.Summary}");
         string fullOut = Path.GetFullPath(outDir);
-        ModelBuilder.WriteWeights(source, name, fullOut, output);
         string buildDir = Path.Combine(fullOut, ".ingot-build", name);
+        // One file: the GGUF goes to the build folder and then onto the end of the executable (an auto build's launcher,
+        // where its variants look too), and no NAME.gguf is left beside it.
+        string weights = ModelBuilder.WriteWeights(source, name, singleFile ? buildDir : fullOut, output);
+        if (singleFile && File.Exists(Path.Combine(fullOut, name + ".gguf"))) { File.Delete(Path.Combine(fullOut, name + ".gguf")); File.Delete(Path.Combine(fullOut, name + ".gguf.source")); }
         string exe = ModelBuilder.BuildExecutable(source, name, target, buildDir, fullOut, compiler, output);
+        if (singleFile)
+        {
+            AppendedWeights.Append(exe, weights);
+            output.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, "weights appended: {0:N0} bytes", new FileInfo(weights).Length).Replace(',', '_'));
+        }
         output.WriteLine(exe);
         output.Flush();
         return 0;
