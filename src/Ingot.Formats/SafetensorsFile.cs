@@ -64,6 +64,9 @@ public sealed class SafetensorsFile : IDisposable
             long dataLen = length - dataOffset;
             var tensors = new List<SafetensorsTensor>();
             var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+            // JsonDocument decodes strings lazily: invalid UTF-8 in a name would throw InvalidOperationException later
+            // (found by fuzzing), so the header is checked whole first.
+            if (!System.Text.Unicode.Utf8.IsValid(json)) throw new InvalidModelFileException(path, "header JSON", 8, "not valid UTF-8");
             JsonDocument doc;
             try { doc = JsonDocument.Parse(json); }
             catch (JsonException e) { throw new InvalidModelFileException(path, "header JSON", 8 + (e.BytePositionInLine ?? 0), e.Message.Split('\n')[0]); }
@@ -97,7 +100,8 @@ public sealed class SafetensorsFile : IDisposable
                     }
                     if (!p.Value.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
                         throw Bad("data_offsets must be [begin, end]");
-                    if (!off[0].TryGetInt64(out long b) || !off[1].TryGetInt64(out long e) || b < 0 || e < b)
+                    if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+                        || !off[0].TryGetInt64(out long b) || !off[1].TryGetInt64(out long e) || b < 0 || e < b)
                         throw Bad("data_offsets must be 0 <= begin <= end");
                     if (e > dataLen) throw new InvalidModelFileException(path, field + " data_offsets", dataOffset + b, $"end {e} lies beyond the {dataLen} data bytes (truncated?)");
                     if (e - b != count * es) throw Bad($"{e - b} bytes for shape [{string.Join(", ", shape)}] of {dtype} (expected {count * es})");

@@ -42,7 +42,7 @@ public static class HuggingFaceTokenizer
         {
             foreach (var p in vocab.EnumerateObject())
             {
-                if (!p.Value.TryGetInt32(out int id) || id < 0 || id > 10_000_000) throw Bad("model.vocab." + p.Name, "not a token id");
+                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0 || id > 10_000_000) throw Bad("model.vocab." + p.Name, "not a token id");
                 Set(texts, id, p.Name, "");
             }
         }
@@ -50,7 +50,7 @@ public static class HuggingFaceTokenizer
         {
             foreach (var e in vocab.EnumerateArray())
             {
-                if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 2 || e[0].ValueKind != JsonValueKind.String || !e[1].TryGetDouble(out double s))
+                if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 2 || e[0].ValueKind != JsonValueKind.String || e[1].ValueKind != JsonValueKind.Number || !e[1].TryGetDouble(out double s))
                     throw Bad("model.vocab", "expected [piece, score] pairs");
                 texts.Add(e[0].GetString()!);
                 scores.Add((float)s);
@@ -65,7 +65,7 @@ public static class HuggingFaceTokenizer
         {
             foreach (var e in at.EnumerateArray())
             {
-                if (!e.TryGetProperty("id", out var idEl) || !idEl.TryGetInt32(out int id) || id < 0 || id > 10_000_000 ||
+                if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("id", out var idEl) || idEl.ValueKind != JsonValueKind.Number || !idEl.TryGetInt32(out int id) || id < 0 || id > 10_000_000 ||
                     !e.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String)
                     throw Bad("added_tokens", "each entry needs an id and a content string");
                 bool special = e.TryGetProperty("special", out var sp) && sp.ValueKind == JsonValueKind.True;
@@ -82,7 +82,7 @@ public static class HuggingFaceTokenizer
         string[] tokens = texts.ToArray();
         int? IdOf(string? text) => text is null ? null : Array.IndexOf(tokens, text) is int i && i >= 0 ? i : null;
         int? unk = model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? IdOf(u.GetString())
-                 : model.TryGetProperty("unk_id", out var ui) && ui.TryGetInt32(out int uid) && uid >= 0 && uid < tokens.Length ? uid : null;
+                 : model.TryGetProperty("unk_id", out var ui) && ui.ValueKind == JsonValueKind.Number && ui.TryGetInt32(out int uid) && uid >= 0 && uid < tokens.Length ? uid : null;
         if (unk is { } unkId) types[unkId] = TypeUnknown;
         int? bos = IdOf(config.Bos), eos = IdOf(config.Eos);
 
@@ -116,7 +116,9 @@ public static class HuggingFaceTokenizer
                     throw Bad("pre_tokenizer", "a BPE model with neither a ByteLevel pre-tokenizer/decoder nor byte_fallback/Metaspace is not a kind Ingot reads");
                 var patterns = new List<string>();
                 if (root.TryGetProperty("pre_tokenizer", out var pre)) CollectSplitPatterns(pre, patterns);
-                var preTokenizer = patterns.Count > 0 ? ByteLevelPreTokenizer.FromRegexes(patterns) : ByteLevelPreTokenizer.FromName("gpt-2");
+                ByteLevelPreTokenizer preTokenizer;
+                try { preTokenizer = patterns.Count > 0 ? ByteLevelPreTokenizer.FromRegexes(patterns) : ByteLevelPreTokenizer.FromName("gpt-2"); }
+                catch (ArgumentException e) { throw Bad("pre_tokenizer", "a Split pattern is not a regex this runtime runs: " + e.Message.Split('\n')[0]); }
                 return new ByteLevelBpeTokenizer(tokens, types, merges, preTokenizer, bos, eos, config.AddBos ?? false, config.AddEos ?? false);
             }
             case "WordPiece":
@@ -189,7 +191,7 @@ public static class HuggingFaceTokenizer
         string type = pre.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
         if (type == "Sequence" && pre.TryGetProperty("pretokenizers", out var list) && list.ValueKind == JsonValueKind.Array)
             foreach (var p in list.EnumerateArray()) CollectSplitPatterns(p, patterns);
-        else if (type == "Split" && pre.TryGetProperty("pattern", out var pat) && pat.TryGetProperty("Regex", out var rx) && rx.ValueKind == JsonValueKind.String)
+        else if (type == "Split" && pre.TryGetProperty("pattern", out var pat) && pat.ValueKind == JsonValueKind.Object && pat.TryGetProperty("Regex", out var rx) && rx.ValueKind == JsonValueKind.String)
             patterns.Add(rx.GetString()!);
     }
 
@@ -235,7 +237,11 @@ public static class HuggingFaceTokenizer
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
+            byte[] bytes = File.ReadAllBytes(path);
+            // JsonDocument decodes strings lazily, so invalid UTF-8 would surface later as InvalidOperationException
+            // (found by fuzzing): check it whole first.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidModelFileException(path, "JSON", 0, "not valid UTF-8");
+            return JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

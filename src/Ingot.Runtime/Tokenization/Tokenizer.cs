@@ -138,14 +138,19 @@ public abstract class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
 
     public static Tokenizer FromGguf(GgufFile file)
     {
-        string model = file.TryGetValue("tokenizer.ggml.model", out var m) ? (string)m.Value : "";
+        const string Key = "tokenizer.ggml.model";
+        object? value = file.TryGetValue(Key, out var m) ? m.Value : null;
+        // A file's content, so a bad value is the file's error (found by fuzzing: it was NotSupportedException, or an
+        // InvalidCastException for a value that is not a string).
+        if (value is not string model)
+            throw new InvalidModelFileException(file.Path, Key, file.GetMetadataOffset(Key), value is null ? "missing: the file has no tokenizer" : "not a string");
         return model switch
         {
             "llama" => SentencePieceBpeTokenizer.FromGgufMetadata(file),
             "gpt2" => ByteLevelBpeTokenizer.FromGgufMetadata(file),
             "bert" => WordPieceTokenizer.FromGgufMetadata(file),
             "t5" => UnigramTokenizer.FromGgufMetadata(file),
-            _ => throw new NotSupportedException($"{file.Path}: tokenizer.ggml.model '{model}' is not supported yet"),
+            _ => throw new InvalidModelFileException(file.Path, Key, file.GetMetadataOffset(Key), $"'{model}' is not a tokenizer this runtime reads (llama, gpt2, bert, t5)"),
         };
     }
 }
