@@ -56,7 +56,7 @@ internal static class JinjaFilters
             null => new JinjaList(),
             JinjaDict d => Items(d),
             // minja parses a JSON string given to |items
-            string s => Items(JinjaValue.FromJson(JsonDocument.Parse(s).RootElement) as JinjaDict ?? throw Bad("items", v)),
+            string s => Items(ParseJsonObject(s) ?? throw Bad("items", v)),
             _ => throw Bad("items", v),
         },
         ["join"] = (v, a, _) =>
@@ -129,6 +129,18 @@ internal static class JinjaFilters
         ["upper"] = (v, a, _) => v is null ? null : Str(v, "upper").ToUpperInvariant(),
         ["wordcount"] = (v, a, _) => (long)Str(v, "wordcount").Split(Whitespace, StringSplitOptions.RemoveEmptyEntries).Length,
     };
+
+    /// <summary>A JSON object given as a string (minja's |items); null when it is not one (a template's text is untrusted: never a JsonException).</summary>
+    private static JinjaDict? ParseJsonObject(string s)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(s);
+            return JinjaValue.FromJson(doc.RootElement) as JinjaDict;
+        }
+        catch (JsonException) { return null; }
+        catch (ArgumentException) { return null; } // a string with a lone surrogate has no UTF-8 form
+    }
 
     private static JinjaError Bad(string filter, object? v) => new($"cannot apply to a {JinjaValue.TypeName(v)}");
 

@@ -128,7 +128,7 @@ public static class JinjaValue
                 foreach (var x in e.EnumerateArray()) l.Add(FromJson(x));
                 return l;
             case JsonValueKind.String: return e.GetString();
-            case JsonValueKind.Number: return e.TryGetInt64(out long n) ? (object)n : e.GetDouble();
+            case JsonValueKind.Number: return e.TryGetInt64(out long n) ? n : e.TryGetDouble(out double f) ? f : null;
             case JsonValueKind.True: return true;
             case JsonValueKind.False: return false;
             default: return null;

@@ -31,6 +31,7 @@ public static class HuggingFaceTokenizer
         var config = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", "tokenizer_config.json"));
         InvalidModelFileException Bad(string key, string problem) => new(file, key, 0, problem);
 
+        if (root.ValueKind != JsonValueKind.Object) throw Bad("(root)", "not a JSON object"); // found by fuzzing: a bare number
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object) throw Bad("model", "missing or not an object");
         string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
 
@@ -225,6 +226,7 @@ public static class HuggingFaceTokenizer
         if (!File.Exists(path)) return new Config(null, null, null, null);
         using var doc = ParseJson(path);
         var r = doc.RootElement;
+        if (r.ValueKind != JsonValueKind.Object) throw new InvalidModelFileException(path, "(root)", 0, "not a JSON object");
         string? Token(string key) =>
             !r.TryGetProperty(key, out var v) ? null
             : v.ValueKind == JsonValueKind.String ? v.GetString()
