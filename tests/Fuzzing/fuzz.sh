@@ -3,11 +3,12 @@
 #   tests/Fuzzing/fuzz.sh TARGET[,TARGET…]|all SECONDS [WORKDIR]
 # Targets (Ingot.Fuzzing/FuzzTargets.cs): gguf safetensors llama2c spm-model tokenizer-json spec-json jinja.
 # Builds Ingot.Fuzzing, instruments Ingot.Formats/Specs/Runtime with the sharpfuzz tool, then runs afl-fuzz on each
-# target for SECONDS from the seeds in corpus/TARGET. Prints executions, coverage edges and crashes per target; a
-# crash's input is under WORKDIR/findings/TARGET/default/crashes, and the script replays each one with the
-# uninstrumented build (WORKDIR/artifacts/bin/Ingot.Fuzzing/release/Ingot.Fuzzing.dll TARGET FILE: the instrumented one
-# needs AFL's shared memory) and prints the distinct errors. Fixed crashes go to regressions/TARGET, which `dotnet test`
-# replays (FuzzRegressionTests).
+# target for SECONDS from its seeds (FuzzSeeds for the binary formats, corpus/TARGET for the text ones). Prints
+# executions, coverage edges and crashes per target; a crash's input is under WORKDIR/findings/TARGET/default/crashes,
+# and the script replays each one with the uninstrumented build (WORKDIR/artifacts/bin/Ingot.Fuzzing/release/
+# Ingot.Fuzzing.dll TARGET FILE: the instrumented one needs AFL's shared memory) and prints the distinct errors. A fixed
+# crash goes to regressions/TARGET if it is text, or into FuzzSeeds.Regressions if it is a binary format; `dotnet test`
+# replays both (FuzzRegressionTests).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: fuzz.sh TARGET|all SECONDS [WORKDIR]}"
@@ -27,6 +28,11 @@ fi
 rm -rf "$work/bin"
 env -u INGOT_ARTIFACTS dotnet publish "$here/Ingot.Fuzzing/Ingot.Fuzzing.csproj" -c Release -o "$work/bin" \
   -p:ArtifactsPath="$work/artifacts" -nologo -v q >/dev/null
+# Seeds: the binary formats made by code (no model file lives in the repo), the text ones from corpus/. Before the
+# instrumentation: instrumented code runs only under AFL.
+rm -rf "$work/seeds"
+dotnet "$work/bin/Ingot.Fuzzing.dll" --seeds "$work/seeds"
+cp -r "$here/corpus/." "$work/seeds/"
 for dll in Ingot.Formats Ingot.Specs Ingot.Runtime; do
   "$work/tools/sharpfuzz" "$work/bin/$dll.dll" >/dev/null
 done
@@ -37,7 +43,7 @@ for t in "${targets[@]}"; do
   out="$work/findings/$t"
   rm -rf "$out"; mkdir -p "$work/findings"
   # -t: a case over 1 s is a hang (the issue's bound); -m none: .NET reserves more address space than AFL's default.
-  afl-fuzz -i "$here/corpus/$t" -o "$out" -t 1000 -m none -V "$seconds" -- "$(command -v dotnet)" "$work/bin/Ingot.Fuzzing.dll" "$t" >"$work/$t.log" 2>&1 || true
+  afl-fuzz -i "$work/seeds/$t" -o "$out" -t 1000 -m none -V "$seconds" -- "$(command -v dotnet)" "$work/bin/Ingot.Fuzzing.dll" "$t" >"$work/$t.log" 2>&1 || true
   stats="$out/default/fuzzer_stats"
   if [ -f "$stats" ]; then
     execs=$(awk -F': *' '$1 ~ /^execs_done/ {print $2}' "$stats")

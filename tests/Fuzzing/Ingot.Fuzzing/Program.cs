@@ -2,6 +2,12 @@ using Ingot.Fuzzing;
 
 // Ingot.Fuzzing TARGET            run under afl-fuzz (SharpFuzz's out-of-process mode: one .NET process, many inputs)
 // Ingot.Fuzzing TARGET FILE|DIR…  run each input once (replaying a corpus or a crash); exit 1 on the first crash
+// Ingot.Fuzzing --seeds DIR       write the binary-format seeds into DIR/TARGET/ (FuzzSeeds)
+if (args is ["--seeds", string seedDir])
+{
+    FuzzSeeds.Write(seedDir);
+    return 0;
+}
 if (args.Length == 0 || !FuzzTargets.All.TryGetValue(args[0], out var target))
 {
     Console.Error.WriteLine("usage: Ingot.Fuzzing TARGET [FILE|DIR …]; targets: " + string.Join(", ", FuzzTargets.All.Keys));
