@@ -42,12 +42,9 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     {
         get
         {
-            if (Environment.ProcessPath is { } self && IsaDispatch.Build is not null) // a published executable
-            {
-                string launcher = IsaDispatch.Build is { } isa && self.EndsWith("." + isa, StringComparison.Ordinal) ? self[..^(isa.Length + 1)] : self;
-                foreach (string candidate in self == launcher ? [self] : new[] { self, launcher })
-                    if (File.Exists(candidate) && AppendedWeights.TryFind(candidate, out _, out _)) return candidate;
-            }
+            if (IsaDispatch.Build is not null) // a published executable
+                foreach (string? candidate in new[] { Environment.ProcessPath, IsaDispatch.LauncherPath })
+                    if (candidate is not null && File.Exists(candidate) && AppendedWeights.TryFind(candidate, out _, out _)) return candidate;
             return Path.Combine(AppContext.BaseDirectory, Model.Description.Name + ".gguf");
         }
     }

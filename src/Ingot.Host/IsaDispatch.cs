@@ -19,6 +19,10 @@ public static partial class IsaDispatch
     /// <summary>The instruction set this executable was built for (x86-64-v3, …; null for a library or test host).</summary>
     public static string? Build => AppContext.GetData("Ingot.Isa") as string;
 
+    /// <summary>In a sibling of an --isa auto build (NAME.x86-64-vN), its launcher's path (NAME); else null.</summary>
+    public static string? LauncherPath =>
+        Environment.ProcessPath is { } self && Build is { } isa && self.EndsWith("." + isa, StringComparison.Ordinal) ? self[..^(isa.Length + 1)] : null;
+
     /// <summary>The launcher's siblings, best first (empty unless this is an --isa auto launcher).</summary>
     public static string[] Variants => (AppContext.GetData("Ingot.IsaVariants") as string ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
 

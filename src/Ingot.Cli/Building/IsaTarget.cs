@@ -16,6 +16,9 @@ public sealed record IsaTarget(string Isa, string InstructionSet, string Runtime
     /// <summary>The values <c>--isa</c> accepts.</summary>
     public static readonly string[] Known = ["auto", "native", "x86-64-v2", "x86-64-v3", "x86-64-v4", "arm64"];
 
+    /// <summary>What an x86-64 auto build puts beside its launcher, best first.</summary>
+    public static readonly string[] AutoVariants = ["x86-64-v4", "x86-64-v3"];
+
     /// <summary>The builds an auto launcher chooses among, best first (empty for a single build).</summary>
     public string[] Variants { get; init; } = [];
 
@@ -26,10 +29,10 @@ public sealed record IsaTarget(string Isa, string InstructionSet, string Runtime
         if (OperatingSystem.IsMacOS()) hostRid = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "osx-arm64" : "osx-x64";
         else if (OperatingSystem.IsWindows()) hostRid = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "win-arm64" : "win-x64";
         string os = hostRid[..hostRid.IndexOf('-')];
-        if (isa == "auto") isa = (rid ?? hostRid).EndsWith("-arm64", StringComparison.Ordinal) ? "arm64" : "auto-x64";
+        if (isa == "auto" && (rid ?? hostRid).EndsWith("-arm64", StringComparison.Ordinal)) isa = "arm64"; // one arm64 build
         var target = isa switch
         {
-            "auto-x64" => new IsaTarget("auto", "x86-64-v2", os + "-x64") { Variants = ["x86-64-v4", "x86-64-v3"] },
+            "auto" => new IsaTarget("auto", "x86-64-v2", os + "-x64") { Variants = AutoVariants },
             "native" => new IsaTarget(isa, "native", hostRid),
             "x86-64-v2" => new IsaTarget(isa, "x86-64-v2", os + "-x64"),                      // SSE4.2, POPCNT
             "x86-64-v3" or "x86-x64-v3" => new IsaTarget("x86-64-v3", "x86-64-v3", os + "-x64"), // AVX2, FMA, BMI2

@@ -53,7 +53,7 @@ public static partial class ModelBuilder
         progress.WriteLine($"host project: {project.Directory}");
         System.IO.Directory.CreateDirectory(outDir);
         string exe = Path.Combine(Path.GetFullPath(outDir), project.ExecutableName);
-        foreach (string isa in new[] { "x86-64-v2", "x86-64-v3", "x86-64-v4" })
+        foreach (string isa in IsaTarget.AutoVariants)
             if (Array.IndexOf(target.Variants, isa) < 0 && File.Exists(exe + "." + isa)) File.Delete(exe + "." + isa);
         long t0 = Stopwatch.GetTimestamp();
         foreach (string isa in target.Variants)

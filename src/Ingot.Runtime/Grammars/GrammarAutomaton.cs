@@ -37,13 +37,8 @@ public sealed class GrammarAutomaton
         Start = StateOf(_matcher.Save(), default);
     }
 
-    public GrammarVocabulary Vocabulary => _vocab;
-
     /// <summary>The state before any text.</summary>
     public int Start { get; }
-
-    /// <summary>DFA states built so far.</summary>
-    public int StateCount { get { lock (_lock) return _states.Count; } }
 
     /// <summary>The text that led to <paramref name="state"/> is a whole sentence of the grammar, with no code point half-written.</summary>
     public bool IsComplete(int state)

@@ -39,7 +39,11 @@ public sealed class GrammarConstraint
     public int Apply(Span<float> logits)
     {
         var bits = _automaton.Mask(_state, out int count, out bool complete);
+        // End-of-generation ids are not among the bits: where the grammar is complete, their logits are kept aside
+        // and put back, instead of looking each refused id up among them.
         var eog = _automaton.EndOfGeneration;
+        Span<float> kept = !complete ? default : eog.Length <= 64 ? stackalloc float[eog.Length] : new float[eog.Length];
+        for (int k = 0; k < kept.Length; k++) kept[k] = logits[eog[k]];
         for (int w = 0; w < bits.Length; w++)
         {
             ulong refused = ~bits[w];
@@ -48,9 +52,10 @@ public sealed class GrammarConstraint
                 int i = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(refused);
                 if (i >= logits.Length) break;
                 refused &= refused - 1;
-                if (!complete || eog.IndexOf(i) < 0) logits[i] = float.NegativeInfinity;
+                logits[i] = float.NegativeInfinity;
             }
         }
+        for (int k = 0; k < kept.Length; k++) logits[eog[k]] = kept[k];
         return count;
     }
 

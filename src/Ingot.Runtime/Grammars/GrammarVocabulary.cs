@@ -18,9 +18,6 @@ public sealed class GrammarVocabulary
 
     public int VocabSize { get; }
 
-    /// <summary>Nodes in the trie, the root included.</summary>
-    public int NodeCount => Bytes.Length;
-
     /// <param name="tokenBytes">The bytes of token id (empty for special and control tokens: never allowed by a grammar).</param>
     public GrammarVocabulary(int vocabSize, Func<int, byte[]> tokenBytes)
     {

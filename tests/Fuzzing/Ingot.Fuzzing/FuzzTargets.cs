@@ -31,7 +31,7 @@ public static class FuzzTargets
     private static string File_(string name, ReadOnlySpan<byte> data)
     {
         string path = Path.Combine(Scratch, name);
-        File.WriteAllBytes(path, data.ToArray());
+        File.WriteAllBytes(path, data);
         return path;
     }
 
