@@ -61,6 +61,23 @@ public class BuildingTests
         Assert.Equal("auto", IsaTarget.Default);
     }
 
+    /// <summary>An arm64 project from an x86-64 machine carries the cross-link properties; an x86-64 one none of them.</summary>
+    [Fact]
+    public void HostProject_ForArm64FromX64_LinksWithLldAgainstTheCrossSysroot()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ingot-hostproject-cross");
+        string arm = new HostProject(dir, "m", new CompilerSource.Repository("/repo"), IsaTarget.Parse("arm64", null)).ProjectXml();
+        string x64 = new HostProject(dir, "m", new CompilerSource.Repository("/repo"), IsaTarget.Parse("x86-64-v3", "linux-x64")).ProjectXml();
+        bool cross = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.Arm64;
+        Assert.Equal(cross, CrossToolchain.IsCrossArm64("linux-arm64"));
+        foreach (string property in new[] { "<SysRoot>/</SysRoot>", "<LinkerFlavor>lld</LinkerFlavor>", "<ObjCopyName>aarch64-linux-gnu-objcopy</ObjCopyName>" })
+        {
+            Assert.Equal(cross, arm.Contains(property, StringComparison.Ordinal));
+            Assert.DoesNotContain(property, x64);
+        }
+        Assert.Contains("<RuntimeIdentifier>linux-arm64</RuntimeIdentifier>", arm);
+    }
+
     [Fact]
     public void HostProject_IsSelfContained_AndReferencesTheRepo()
     {

@@ -212,6 +212,9 @@ public unsafe class ActivationAndHelperTests
                 var w16 = Vector128.Create(w.AsSpan(16 * k, 16)); var a16 = Vector128.Create(a.AsSpan(16 * k, 16)); var u16 = Vector128.Create(u.AsSpan(16 * k, 16));
                 s128 += Vector128.Sum(Int8Dot.Dot16S(w16, a16));
                 u128 += Vector128.Sum(Int8Dot.Dot16U(u16, a16));
+                // the no-Dp fallback (AdvSimd widening on arm64) lane by lane: lane k sums bytes 4k..4k+3 on every path
+                Assert.True(Int8Dot.Dot16Portable(w16, a16) == Int8Dot.Dot16S(w16, a16), $"round {round} group {k}: signed lanes");
+                Assert.True(Int8Dot.Dot16Portable(u16.AsSByte(), a16) == Int8Dot.Dot16U(u16, a16), $"round {round} group {k}: unsigned lanes");
             }
             Assert.Equal(es, s128);
             Assert.Equal(eu, u128);

@@ -57,6 +57,8 @@ public sealed class HostProject(string directory, string name, CompilerSource co
         sb.Append("    <IlcGenerateStackTraceData>false</IlcGenerateStackTraceData>\n");
         sb.Append("    <SatelliteResourceLanguages>en</SatelliteResourceLanguages>\n");
         sb.Append("    <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>\n");
+        foreach (var (property, value) in CrossToolchain.Properties(target.RuntimeIdentifier))
+            sb.Append("    <").Append(property).Append('>').Append(X(value)).Append("</").Append(property).Append(">\n");
         sb.Append("  </PropertyGroup>\n");
         sb.Append("  <ItemGroup>\n");
         foreach (string item in compiler.ProjectItems()) sb.Append("    ").Append(item).Append('\n');

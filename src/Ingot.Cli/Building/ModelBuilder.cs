@@ -49,6 +49,7 @@ public static partial class ModelBuilder
         var project = new HostProject(buildDir, name, compiler, target);
         string spec = source.SpecJsonFor(name);
         SpecCompileCheck.ThrowIfNotCompilable(name, spec);
+        CrossToolchain.ThrowIfMissing(target.RuntimeIdentifier);
         project.Write(spec);
         progress.WriteLine($"host project: {project.Directory}");
         System.IO.Directory.CreateDirectory(outDir);

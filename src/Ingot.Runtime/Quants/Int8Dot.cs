@@ -36,9 +36,10 @@ internal static class Int8Dot
         return Dot16Portable(w, a);
     }
 
-    // Widening multiply, then pairwise sums: exact for any int8 inputs (and u ≤ 127 reinterpreted as sbyte).
+    // Widening multiply, then pairwise sums: exact for any int8 inputs (and u ≤ 127 reinterpreted as sbyte). AdvSimd
+    // without Dp (ARMv8.0) takes the first branch; internal so the tests run it where Dp exists too.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Dot16Portable(Vector128<sbyte> w, Vector128<sbyte> a)
+    internal static Vector128<int> Dot16Portable(Vector128<sbyte> w, Vector128<sbyte> a)
     {
         if (AdvSimd.Arm64.IsSupported)
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Ingot.Runtime.Sampling;
 
 /// <summary>
@@ -37,7 +35,9 @@ public sealed class Sampler
         _stamp = new int[vocabSize];
         _counts = new int[vocabSize];
         _history = new int[Math.Max(0, options.RepeatLastN)];
-        _seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        // An unseeded run draws its seed from Random.Shared (seeded by the OS): sampling needs no secrecy, and the
+        // cryptographic generator would load OpenSSL, which a machine running only the executable may not have.
+        _seed = options.Seed ?? (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
         _rng = new Xoshiro256(_seed);
     }
 
