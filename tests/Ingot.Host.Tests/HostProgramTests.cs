@@ -219,6 +219,24 @@ public class HostProgramTests
         Assert.Equal(2 + 2 * 8, model.DecodeCalls);
     }
 
+    /// <summary>-d (llama-bench's depth): every test again after D tokens in the cache, named "ppN @ dD"; the context covers the deepest.</summary>
+    [Fact]
+    public void Bench_Depth_RunsEachTestAfterThatManyCachedTokens()
+    {
+        var model = new BigramModel(vocab: 512, trainedContext: 256);
+        model.OnDecode = _ => Assert.True(model.Position >= 40 || model.Position <= 10, $"a decode at position {model.Position}");
+        var (code, o, e) = Run(model, "bench", "-p", "8", "-n", "4", "-d", "0,40", "-r", "1", "--model", TestPaths.Require(TestPaths.Stories260KGguf));
+        Assert.True(code == 0, e);
+        var tests = o.TrimEnd('\n').Split('\n').Skip(2).Select(l => l.Split('|')[6].Trim()).ToArray();
+        Assert.Equal(["pp8", "tg4", "pp8 @ d40", "tg4 @ d40"], tests);
+        Assert.True(model.LastOptions!.ContextSize >= 48, $"context {model.LastOptions.ContextSize}");
+        // the last thing run: the d40 tg test's 40-token prompt, then 4 decodes
+        Assert.Equal(44, model.Position);
+        (code, _, e) = Run(new BigramModel(vocab: 512), "bench", "-d", "x", "--model", TestPaths.Require(TestPaths.Stories260KGguf));
+        Assert.Equal(2, code);
+        Assert.Contains("-d takes depths", e);
+    }
+
     [Fact]
     public void Bench_ZeroSkipsATest()
     {

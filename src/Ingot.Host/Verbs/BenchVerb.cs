@@ -11,7 +11,8 @@ namespace Ingot.Host.Verbs;
 /// before every repetition; one untimed warm-up of each test runs first. t/s is mean ± sample standard deviation.
 /// Token ids are pseudo-random with a fixed seed, so runs are comparable. <c>--parallel P</c> adds <c>tgN ×P</c>: P
 /// sequences decoding N tokens each, one batch per step as the server's continuous batching runs them (t/s is all P
-/// streams' tokens together; llama-batched-bench's S_TG).
+/// streams' tokens together; llama-batched-bench's S_TG). <c>-d D[,D…]</c> (llama-bench's depth) runs each test after D
+/// tokens already in the KV cache, filled untimed; the test is then named <c>ppN @ dD</c>, as llama-bench names it.
 /// </summary>
 public sealed class BenchVerb : IHostVerb
 {
@@ -19,9 +20,10 @@ public sealed class BenchVerb : IHostVerb
     public string Summary => "measure prompt processing and generation speed (llama-bench table)";
 
     public string Usage(string program) =>
-        $"usage: {program} bench [-p N] [-n N] [-r N] [-t N] [--parallel P] [--roofline GBPS] [--model PATH]\n\n" +
+        $"usage: {program} bench [-p N] [-n N] [-d D[,D…]] [-r N] [-t N] [--parallel P] [--roofline GBPS] [--model PATH]\n\n" +
         "  -p N   prompt tokens for the ppN test (default 128; 0 = skip)\n" +
         "  -n N   generated tokens for the tgN test (default 64; 0 = skip)\n" +
+        "  -d D   depth: run every test after D tokens already in the KV cache (default 0; a comma list runs each)\n" +
         "  -r N   repetitions (default 3)\n" +
         "  -t N   worker threads (default: all cores)\n" +
         "  --parallel P  also tgN ×P: P sequences decoding in one batch per step (aggregate t/s)\n" +
@@ -36,50 +38,57 @@ public sealed class BenchVerb : IHostVerb
         int reps = args.Int(3, "-r", "--repetitions");
         double roofline = args.Float(0, "--roofline");
         int parallel = args.Int(1, "--parallel", "-np");
+        int[] depths = ParseDepths(args.OptionOr("0", "-d", "--n-depth"));
         args.ThrowIfUnknown();
         if (roofline < 0) throw new UsageException("--roofline must be a bandwidth in GB/s (> 0)");
         if (pp < 0 || tg < 0) throw new UsageException("-p and -n must be >= 0");
         if (reps < 1) throw new UsageException("-r must be >= 1");
         if (parallel is < 1 or > 256) throw new UsageException("--parallel must be 1..256");
 
+        int deepest = depths.Max();
+        int needed = deepest + Math.Max(Math.Max(pp, tg + 1), 1);
         using var weights = context.OpenWeights();
-        context.LoadModel(weights, Math.Max(Math.Max(pp, tg + 1), 1), parallel);
+        context.LoadModel(weights, needed, parallel);
         var model = context.Causal;
-        if (pp > model.ContextSize || tg + 1 > model.ContextSize)
-            throw new Runtime.ContextOverflowException($"the tests need {Math.Max(pp, tg + 1)} positions but the context holds {model.ContextSize}; raise --ctx");
+        if (needed > model.ContextSize)
+            throw new Runtime.ContextOverflowException($"the tests need {needed} positions but the context holds {model.ContextSize}; raise --ctx");
 
         var rng = new Xoshiro256(1234);
-        var tokens = new int[Math.Max(pp, tg + 1)];
+        var tokens = new int[needed];
         for (int i = 0; i < tokens.Length; i++) tokens[i] = (int)(rng.NextUInt64() % (ulong)model.VocabSize);
         var last = new float[model.VocabSize];
 
         var desc = model.Description;
         var table = new List<string[]>();
-        (long Bytes, double[] Rates)? streamedRates = null;
-        if (pp > 0)
+        var streamedRates = new List<(string Test, double[] Rates)>();
+        var inv = CultureInfo.InvariantCulture;
+        foreach (int depth in depths)
         {
-            RunPrefill(model, tokens.AsSpan(0, Math.Min(pp, 8)), last); // warm-up
-            var tps = new double[reps];
-            for (int r = 0; r < reps; r++)
+            string at = depth == 0 ? "" : " @ d" + depth.ToString(inv);
+            if (pp > 0)
             {
-                context.Cancellation.ThrowIfCancellationRequested();
-                double s = RunPrefill(model, tokens.AsSpan(0, pp), last);
-                tps[r] = pp / s;
+                RunPrefill(model, tokens, depth, Math.Min(pp, 8), last); // warm-up
+                var tps = new double[reps];
+                for (int r = 0; r < reps; r++)
+                {
+                    context.Cancellation.ThrowIfCancellationRequested();
+                    tps[r] = pp / RunPrefill(model, tokens, depth, pp, last);
+                }
+                table.Add(Row(context, desc, "pp" + pp.ToString(inv) + at, tps));
             }
-            table.Add(Row(context, desc, "pp" + pp.ToString(CultureInfo.InvariantCulture), tps));
-        }
-        if (tg > 0)
-        {
-            RunDecode(model, tokens, Math.Min(tg, 2), last); // warm-up
-            var tps = new double[reps];
-            for (int r = 0; r < reps; r++)
+            if (tg > 0)
             {
-                context.Cancellation.ThrowIfCancellationRequested();
-                double s = RunDecode(model, tokens, tg, last);
-                tps[r] = tg / s;
+                RunDecode(model, tokens, depth, Math.Min(tg, 2), last); // warm-up
+                var tps = new double[reps];
+                for (int r = 0; r < reps; r++)
+                {
+                    context.Cancellation.ThrowIfCancellationRequested();
+                    tps[r] = tg / RunDecode(model, tokens, depth, tg, last);
+                }
+                string test = "tg" + tg.ToString(inv) + at;
+                table.Add(Row(context, desc, test, tps));
+                if (roofline > 0) streamedRates.Add((test, tps));
             }
-            table.Add(Row(context, desc, "tg" + tg.ToString(CultureInfo.InvariantCulture), tps));
-            if (roofline > 0) streamedRates = (StreamedBytesPerToken(weights, model.WeightBytes), tps);
         }
         if (tg > 0 && parallel > 1)
         {
@@ -90,22 +99,36 @@ public sealed class BenchVerb : IHostVerb
                 context.Cancellation.ThrowIfCancellationRequested();
                 tps[r] = (double)parallel * tg / RunDecodeBatched(model, parallel, tokens, tg);
             }
-            table.Add(Row(context, desc, "tg" + tg.ToString(CultureInfo.InvariantCulture) + " ×" + parallel.ToString(CultureInfo.InvariantCulture), tps));
+            table.Add(Row(context, desc, "tg" + tg.ToString(inv) + " ×" + parallel.ToString(inv), tps));
         }
         WriteTable(context.Out, table);
-        if (streamedRates is var (bytes, rates))
+        long bytes = StreamedBytesPerToken(weights, model.WeightBytes);
+        foreach (var (test, rates) in streamedRates)
         {
-            // decode of W bytes per token cannot beat bandwidth / W tokens/s (../shared/tools/membw.c measures the bandwidth)
-            var inv = CultureInfo.InvariantCulture;
+            // decode of W bytes per token cannot beat bandwidth / W tokens/s (../shared/tools/membw.c measures the
+            // bandwidth); at a depth the KV cache adds its reads, which this weights-only fraction leaves out
             double mean = rates.Average();
             double gbps = mean * bytes / 1e9;
             context.Out.Write(string.Format(inv,
-                "tg{0}: {1:F2} MB of weights per token (all tensors but token_embd, of which one row is read) at {2:F2} t/s = {3:F1} GB/s; " +
+                "{0}: {1:F2} MB of weights per token (all tensors but token_embd, of which one row is read) at {2:F2} t/s = {3:F1} GB/s; " +
                 "{4:F1} GB/s of bandwidth: {5:F2} of the roofline ({6:F2} counting the whole {7:F2} MB)\n",
-                tg, bytes / 1e6, mean, gbps, roofline, gbps / roofline, mean * model.WeightBytes / 1e9 / roofline, model.WeightBytes / 1e6));
-            context.Out.Flush();
+                test, bytes / 1e6, mean, gbps, roofline, gbps / roofline, mean * model.WeightBytes / 1e9 / roofline, model.WeightBytes / 1e6));
         }
+        context.Out.Flush();
         return 0;
+    }
+
+    /// <summary>"0", "512" or "0,512,2048": the depths, each ≥ 0.</summary>
+    private static int[] ParseDepths(string text)
+    {
+        var depths = new List<int>();
+        foreach (string part in text.Split(','))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int d))
+                throw new UsageException($"-d takes depths >= 0, comma-separated; got '{text}'");
+            depths.Add(d);
+        }
+        return [.. depths];
     }
 
     /// <summary>
@@ -124,20 +147,24 @@ public sealed class BenchVerb : IHostVerb
         return output ? weightBytes - embd : weightBytes;
     }
 
-    private static double RunPrefill(Runtime.ICompiledModel model, ReadOnlySpan<int> tokens, float[] last)
+    /// <summary>tokens[0, depth) untimed, then a timed prefill of the next n.</summary>
+    private static double RunPrefill(Runtime.ICompiledModel model, int[] tokens, int depth, int n, float[] last)
     {
         model.Reset();
+        if (depth > 0) model.Prefill(tokens.AsSpan(0, depth), last);
         long t0 = Stopwatch.GetTimestamp();
-        model.Prefill(tokens, last);
+        model.Prefill(tokens.AsSpan(depth, n), last);
         return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
     }
 
-    private static double RunDecode(Runtime.ICompiledModel model, int[] tokens, int n, float[] last)
+    /// <summary>A prompt of max(depth, 1) tokens untimed, then n timed single-token decodes.</summary>
+    private static double RunDecode(Runtime.ICompiledModel model, int[] tokens, int depth, int n, float[] last)
     {
         model.Reset();
-        model.Prefill(tokens.AsSpan(0, 1), last); // the short prompt, untimed
+        int prompt = Math.Max(depth, 1);
+        model.Prefill(tokens.AsSpan(0, prompt), last);
         long t0 = Stopwatch.GetTimestamp();
-        for (int i = 1; i <= n; i++) model.Decode(tokens[i], last);
+        for (int i = 0; i < n; i++) model.Decode(tokens[prompt + i], last);
         return Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-9);
     }
 

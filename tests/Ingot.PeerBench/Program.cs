@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Ingot.PeerBench;
+
+// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR]
+//
+// ppN and tgN of one GGUF file, in the same minutes, through:
+//   - INGOT_EXE (an `ingot build` of that file): its `bench` verb, -p/-n/-r/-t passed on;
+//   - LLamaSharp 0.30.0 in this process: one batch of N prompt tokens (ppN), then N single-token decodes after a
+//     one-token prompt (tgN), the KV cache cleared before each repetition, one untimed warm-up first: the same
+//     procedure as Ingot's bench and llama-bench;
+//   - llama-bench, when --llama-cpp DIR or LLAMA_CPP_DIR names a llama.cpp checkout or build (DIR, DIR/bin or
+//     DIR/build/bin holds llama-bench).
+// Token ids are pseudo-random with a fixed seed. Prints one row per test: each engine's mean t/s, then Ingot ÷ the
+// better peer.
+var inv = CultureInfo.InvariantCulture;
+var positional = new List<string>();
+int pp = 128, tg = 64, reps = 3, threads = 2;
+string? llamaCpp = Environment.GetEnvironmentVariable("LLAMA_CPP_DIR");
+for (int i = 0; i < args.Length; i++)
+{
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "-p": pp = int.Parse(Value(), inv); break;
+        case "-n": tg = int.Parse(Value(), inv); break;
+        case "-r": reps = int.Parse(Value(), inv); break;
+        case "-t": threads = int.Parse(Value(), inv); break;
+        case "--llama-cpp": llamaCpp = Value(); break;
+        default: positional.Add(args[i]); break;
+    }
+}
+if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1)
+{
+    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR]");
+    return 2;
+}
+string model = Path.GetFullPath(positional[0]), ingot = Path.GetFullPath(positional[1]);
+foreach (string f in new[] { model, ingot })
+    if (!File.Exists(f)) { Console.Error.WriteLine($"peerbench: {f} does not exist"); return 2; }
+
+var results = new List<(string Engine, double Pp, double Tg)>();
+
+// Ingot first, in its own process: the same file through --model, so a spec mismatch fails here, not silently.
+var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--model", model);
+if (code != 0) { Console.Error.WriteLine($"peerbench: {ingot} bench failed (exit {code}): {output.Trim()}"); return 1; }
+results.Add(("ingot", BenchRate(output, "pp" + I(pp)), BenchRate(output, "tg" + I(tg))));
+
+results.Add(LlamaSharpBench.Run(model, pp, tg, reps, threads));
+
+string? llamaBench = llamaCpp is null ? null
+    : new[] { llamaCpp, Path.Combine(llamaCpp, "bin"), Path.Combine(llamaCpp, "build", "bin") }
+        .Select(d => Path.Combine(d, "llama-bench")).FirstOrDefault(File.Exists);
+if (llamaCpp is not null && llamaBench is null) { Console.Error.WriteLine($"peerbench: no llama-bench under {llamaCpp}"); return 2; }
+if (llamaBench is not null)
+{
+    (code, output) = Run(llamaBench, "-m", model, "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "-o", "csv");
+    if (code != 0) { Console.Error.WriteLine($"peerbench: llama-bench failed (exit {code}): {output.Trim()}"); return 1; }
+    results.Add(("llama.cpp", CsvRate(output, pp, 0), CsvRate(output, 0, tg)));
+}
+
+Console.WriteLine($"{Path.GetFileName(model)}, {threads} threads, {reps} repetitions, {Environment.ProcessorCount} cores");
+Console.WriteLine($"| test | {string.Join(" | ", results.Select(r => r.Engine))} | ingot ÷ best peer |");
+Console.WriteLine($"|---|{string.Concat(results.Select(_ => "---:|"))}---:|");
+foreach (var (test, pick) in new (string, Func<(string, double Pp, double Tg), double>)[] { ("pp" + I(pp), r => r.Pp), ("tg" + I(tg), r => r.Tg) })
+{
+    double best = results.Skip(1).Max(pick);
+    Console.WriteLine($"| {test} | {string.Join(" | ", results.Select(r => pick(r).ToString("F1", inv)))} | {(pick(results[0]) / best).ToString("F2", inv)}× |");
+}
+return 0;
+
+static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+static (int Code, string Output) Run(string file, params string[] arguments)
+{
+    var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    foreach (string a in arguments) psi.ArgumentList.Add(a);
+    using var p = Process.Start(psi)!;
+    var err = p.StandardError.ReadToEndAsync();
+    string o = p.StandardOutput.ReadToEnd();
+    p.WaitForExit();
+    return (p.ExitCode, p.ExitCode == 0 ? o : o + err.Result);
+}
+
+// A row of Ingot's llama-bench-style table: "| model | … | pp128 | 1234.56 ± 7.89 |".
+static double BenchRate(string table, string test)
+{
+    Match m = Regex.Match(table, @"\|\s*" + Regex.Escape(test) + @"\s*\|\s*([0-9.]+) ±", RegexOptions.Multiline);
+    if (!m.Success) throw new InvalidDataException($"no {test} row in the bench output:\n{table}");
+    return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+}
+
+// llama-bench -o csv: a header line naming n_prompt, n_gen and avg_ts, then one line per test.
+static double CsvRate(string csv, int nPrompt, int nGen)
+{
+    var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .SkipWhile(l => !l.StartsWith("\"build_commit\"", StringComparison.Ordinal) && !l.StartsWith("build_commit", StringComparison.Ordinal)).ToList();
+    if (lines.Count < 2) throw new InvalidDataException("llama-bench printed no CSV table:\n" + csv);
+    string[] Cells(string line) => line.Split(',').Select(c => c.Trim('"')).ToArray();
+    string[] header = Cells(lines[0]);
+    int ip = Array.IndexOf(header, "n_prompt"), ig = Array.IndexOf(header, "n_gen"), it = Array.IndexOf(header, "avg_ts");
+    foreach (string line in lines.Skip(1))
+    {
+        string[] c = Cells(line);
+        if (c.Length == header.Length && c[ip] == nPrompt.ToString(CultureInfo.InvariantCulture) && c[ig] == nGen.ToString(CultureInfo.InvariantCulture))
+            return double.Parse(c[it], CultureInfo.InvariantCulture);
+    }
+    throw new InvalidDataException($"llama-bench printed no row for n_prompt {nPrompt}, n_gen {nGen}:\n{csv}");
+}
