@@ -37,11 +37,13 @@ for dll in Ingot.Formats Ingot.Specs Ingot.Runtime; do
   "$work/tools/sharpfuzz" "$work/bin/$dll.dll" >/dev/null
 done
 
+# Each target process keeps a scratch directory; AFL kills them, so they go under WORKDIR, emptied per target.
+export TMPDIR="$work/tmp"
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 printf '%-15s %12s %8s %8s\n' target executions edges crashes
 for t in "${targets[@]}"; do
   out="$work/findings/$t"
-  rm -rf "$out"; mkdir -p "$work/findings"
+  rm -rf "$out" "$TMPDIR"; mkdir -p "$work/findings" "$TMPDIR"
   # -t: a case over 1 s is a hang (the bound); -m none: .NET reserves more address space than AFL's default.
   afl-fuzz -i "$work/seeds/$t" -o "$out" -t 1000 -m none -V "$seconds" -- "$(command -v dotnet)" "$work/bin/Ingot.Fuzzing.dll" "$t" >"$work/$t.log" 2>&1 || true
   stats="$out/default/fuzzer_stats"

@@ -197,15 +197,17 @@ public unsafe class VecDotRowsTests
     [MemberData(nameof(RowCounts))]
     public void RowsKernel_IsBitIdenticalToTheDispatchedVecDot_ForEveryRowCountAndTokenCount(GgmlType type, int rows)
     {
-        // quads with an overlapping last quad, single rows, the two-token tile and a lone token: all the vec-dot's bits
+        // quads with an overlapping last quad, single rows, the two- and four-token tiles and a lone token: all the
+        // vec-dot's bits
+        const int maxTokens = 7;
         int cols = type == GgmlType.Q4_0 ? 768 : 512;
-        var d = Make(type, rows, 3, cols, 31 + rows);
-        var y = new float[3 * rows];
+        var d = Make(type, rows, maxTokens, cols, 31 + rows);
+        var y = new float[maxTokens * rows];
         var kernel = VecDotRows.For(type);
         var dot = VecDot.For(type);
         fixed (byte* pw = d.W, pa = d.A)
         fixed (float* py = y)
-            for (int tokens = 1; tokens <= 3; tokens++)
+            for (int tokens = 1; tokens <= maxTokens; tokens++)
             {
                 kernel(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, rows);
                 for (int t = 0; t < tokens; t++)

@@ -115,6 +115,65 @@ public static unsafe class VecDotQ4_KQ8_K
         return Finish(acc.GetLower(), acc.GetUpper(), accMin);
     }
 
+    /// <summary>
+    /// The rows kernel (see <see cref="VecDotRows"/>), AVX2, for prefill: each weight super-block's codes and scale
+    /// vectors are decoded once for two tokens. Every token's result is bit-identical to <see cref="V256"/> (the same
+    /// exact integer lanes, products and FMA order); a last odd token runs <see cref="V256"/> itself.
+    /// </summary>
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        for (int r = 0; r < rows; r++, w += rowBytes)
+        {
+            int t = 0;
+            for (; t + 1 < tokens; t += 2) Row2(w, a + t * aStride, a + (t + 1) * aStride, cols / 256, y + t * yStride + r, yStride);
+            if (t < tokens) y[t * yStride + r] = V256(w, a + t * aStride, cols);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row2(byte* w, byte* a0, byte* a1, int blocks, float* y0, nint yStride)
+    {
+        var x = (BlockQ4_K*)w; var ya = (BlockQ8_K*)a0; var yb = (BlockQ8_K*)a1;
+        float* f16 = Fp.F16Table;
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        Vector128<float> accMin0 = Vector128<float>.Zero, accMin1 = Vector128<float>.Zero;
+        Vector256<byte> mask = Vector256.Create((byte)0x0F);
+        Vector256<byte> w0 = Vector256.Create((ushort)0x0100).AsByte(), w1 = Vector256.Create((ushort)0x0302).AsByte();
+        Vector256<byte> w2 = Vector256.Create((ushort)0x0504).AsByte(), w3 = Vector256.Create((ushort)0x0706).AsByte();
+        Vector256<byte> w4 = Vector256.Create((ushort)0x0908).AsByte(), w5 = Vector256.Create((ushort)0x0B0A).AsByte();
+        Vector256<byte> w6 = Vector256.Create((ushort)0x0D0C).AsByte(), w7 = Vector256.Create((ushort)0x0F0E).AsByte();
+        for (int i = 0; i < blocks; i++)
+        {
+            Prefetch.Step((byte*)&x[i], 144);
+            KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
+            byte* q = x[i].Qs; sbyte* qa = ya[i].Qs, qb = yb[i].Qs;
+            Vector256<byte> s = Vector256.Create(Vector128.WidenLower(Vector128.CreateScalar(sc).AsByte())).AsByte();
+            Vector256<int> isum0 = Vector256<int>.Zero, isum1 = Vector256<int>.Zero;
+            Chunk(Vector256.Load(q), mask, Int8Dot.ShuffleBytes(s, w0).AsInt16(), Int8Dot.ShuffleBytes(s, w1).AsInt16(), qa, qb, ref isum0, ref isum1);
+            Chunk(Vector256.Load(q + 32), mask, Int8Dot.ShuffleBytes(s, w2).AsInt16(), Int8Dot.ShuffleBytes(s, w3).AsInt16(), qa + 64, qb + 64, ref isum0, ref isum1);
+            Chunk(Vector256.Load(q + 64), mask, Int8Dot.ShuffleBytes(s, w4).AsInt16(), Int8Dot.ShuffleBytes(s, w5).AsInt16(), qa + 128, qb + 128, ref isum0, ref isum1);
+            Chunk(Vector256.Load(q + 96), mask, Int8Dot.ShuffleBytes(s, w6).AsInt16(), Int8Dot.ShuffleBytes(s, w7).AsInt16(), qa + 192, qb + 192, ref isum0, ref isum1);
+            // the integer lanes are exact, so their summation order is free; the float steps are V256's, per token
+            float dw = f16[*(ushort*)&x[i].D], dmin = f16[*(ushort*)&x[i].DMin];
+            float da0 = ya[i].D, da1 = yb[i].D;
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum0), Vector256.Create(da0 * dw), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum1), Vector256.Create(da1 * dw), acc1);
+            accMin0 = Vector128.FusedMultiplyAdd(MinLanes(mn, ya[i].BSums), Vector128.Create(-da0 * dmin), accMin0);
+            accMin1 = Vector128.FusedMultiplyAdd(MinLanes(mn, yb[i].BSums), Vector128.Create(-da1 * dmin), accMin1);
+        }
+        y0[0] = Finish(acc0.GetLower(), acc0.GetUpper(), accMin0);
+        y0[yStride] = Finish(acc1.GetLower(), acc1.GetUpper(), accMin1);
+    }
+
+    /// <summary>One chunk of 32 qs bytes (sub-blocks 2k in the low nibbles, 2k+1 in the high) against both tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk(Vector256<byte> q, Vector256<byte> mask, Vector256<short> sLo, Vector256<short> sHi, sbyte* qa, sbyte* qb, ref Vector256<int> isum0, ref Vector256<int> isum1)
+    {
+        Vector256<byte> lo = q & mask, hi = Int8Dot.ShiftRightBytes(q, 4);
+        isum0 += Int8Dot.Dot32UScaled(lo, Vector256.Load(qa), sLo) + Int8Dot.Dot32UScaled(hi, Vector256.Load(qa + 32), sHi);
+        isum1 += Int8Dot.Dot32UScaled(lo, Vector256.Load(qb), sLo) + Int8Dot.Dot32UScaled(hi, Vector256.Load(qb + 32), sHi);
+    }
+
     /// <summary>Two chunks (64 qs bytes) per step: low halves sub-blocks 2k,2k+2; high halves 2k+1,2k+3.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V512(byte* w, byte* a, int n)
