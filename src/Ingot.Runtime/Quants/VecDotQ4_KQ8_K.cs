@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ingot.Runtime.Quants;
 
@@ -35,14 +36,27 @@ public static unsafe class VecDotQ4_KQ8_K
         return Int8Dot.PairSums(Vector256.Load(bsums)) * m;
     }
 
-    /// <summary>The 4 min lanes of ggml (sub-block pairs 2p, 2p+1) from the 8 per-sub-block terms.</summary>
+    /// <summary>The 4 min lanes of ggml (sub-block pairs 2p, 2p+1) from the 8 per-sub-block terms, as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> MinLanes(ulong mins, short* bsums)
+    internal static Vector128<float> MinLanes(ulong mins, short* bsums) => Vector128.ConvertToSingle(MinPairs(mins, bsums));
+
+    /// <summary>Lane p = m_2p·(bsums[4p] + bsums[4p+1]) + m_2p+1·(bsums[4p+2] + bsums[4p+3]): exact ints.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<int> MinPairs(ulong mins, short* bsums)
     {
+        if (Ssse3.IsSupported)
+        {
+            // phaddw: the 8 sub-block sums bsums[2j] + bsums[2j+1] (|·| ≤ 2·16·127: no 16-bit overflow); pmaddwd with the
+            // 8 mins (≤ 63) adds sub-blocks 2p and 2p+1: four instructions instead of a 32-bit multiply and a scalar
+            // reduction
+            Vector128<short> sums = Ssse3.HorizontalAdd(Vector128.Load(bsums), Vector128.Load(bsums + 8));
+            Vector128<short> m16 = Vector128.WidenLower(Vector128.CreateScalar(mins).AsByte()).AsInt16();
+            return Sse2.MultiplyAddAdjacent(sums, m16);
+        }
         Vector256<int> t = MinTerms(mins, bsums);
         Vector128<int> lo = t.GetLower(), hi = t.GetUpper();
-        return Vector128.ConvertToSingle(Vector128.Create(lo.GetElement(0) + lo.GetElement(1), lo.GetElement(2) + lo.GetElement(3),
-                                                          hi.GetElement(0) + hi.GetElement(1), hi.GetElement(2) + hi.GetElement(3)));
+        return Vector128.Create(lo.GetElement(0) + lo.GetElement(1), lo.GetElement(2) + lo.GetElement(3),
+                                hi.GetElement(0) + hi.GetElement(1), hi.GetElement(2) + hi.GetElement(3));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -41,7 +41,7 @@ public static unsafe class VecDotQ5_KQ8_K
 
     /// <summary>Σ_j m_j·(bsums[2j] + bsums[2j+1]) over the super-block (an exact int).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MinSum(ulong mins, short* bsums) => Vector256.Sum(VecDotQ4_KQ8_K.MinTerms(mins, bsums));
+    private static int MinSum(ulong mins, short* bsums) => Vector128.Sum(VecDotQ4_KQ8_K.MinPairs(mins, bsums));
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
