@@ -31,6 +31,25 @@ public unsafe class GgmlMathTests
             Assert.True(Math.Abs(GgmlMath.Exp(x) - Math.Exp(x)) <= 1.5e-45 + 2e-7 * Math.Exp(x), $"exp({x:R}) = {GgmlMath.Exp(x):R}");
     }
 
+    /// <summary>The fast scaling (exponent bits, |n| ≤ 125) gives the general scalef's bits for every input it takes.</summary>
+    [Fact]
+    public void Exp_FastScalingGivesTheGeneralScalefsBits()
+    {
+        // every 613th float bit pattern over both signs (7 M values: all exponents, spread mantissas), and the edges
+        for (long bits = 0; bits <= uint.MaxValue; bits += 613)
+            Check(BitConverter.UInt32BitsToSingle((uint)bits));
+        foreach (float x in new[] { -87.33655f, -86.64f, -86.6f, 86.6f, 86.64f, 88.7f, 0f, -0f, float.Epsilon, -float.Epsilon })
+            Check(x);
+
+        static void Check(float x)
+        {
+            float fast = GgmlMath.Exp(x), general = GgmlMath.ExpThroughScaleB(x);
+            if (float.IsNaN(general)) Assert.True(float.IsNaN(fast), $"exp({x:R})");
+            else if (BitConverter.SingleToInt32Bits(fast) != BitConverter.SingleToInt32Bits(general))
+                Assert.Fail($"exp({x:R}) = {fast:R}, the general scalef gives {general:R}");
+        }
+    }
+
     [Fact]
     public void SiluIsXOverOnePlusExpOfMinusX()
     {

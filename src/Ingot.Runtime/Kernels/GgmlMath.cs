@@ -37,7 +37,13 @@ public static unsafe class GgmlMath
     private static float Bits(uint u) => BitConverter.UInt32BitsToSingle(u);
 
     /// <summary>ggml_v_expf (AVX-512 form) for one value.</summary>
-    public static float Exp(float x)
+    public static float Exp(float x) => ExpScaled(x, generalScale: false);
+
+    /// <summary><see cref="Exp"/> with every scaling through the general scalef (tests: the fast form must give its bits).</summary>
+    internal static float ExpThroughScaleB(float x) => ExpScaled(x, generalScale: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ExpScaled(float x, bool generalScale)
     {
         float z = MathF.FusedMultiplyAdd(x, L2E, Shift);
         float n = z - Shift;
@@ -47,9 +53,16 @@ public static unsafe class GgmlMath
         float j = MathF.FusedMultiplyAdd(
             MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(P5, b, P4), u, MathF.FusedMultiplyAdd(P3, b, P2)),
             u, MathF.FusedMultiplyAdd(P1, b, 1.0f));
-        // scalef(j, n) = j·2^n rounded once: exact in double, one rounding to float (subnormal results included)
-        return (float)Math.ScaleB((double)j, (int)n);
+        // scalef(j, n) = j·2^n rounded once. j is within [0.7, 1.42], so for |n| <= 125 the product with the float 2^n
+        // (made from its exponent bits) is a normal float and exact: the bits of the general form, which goes through
+        // double (subnormal results included) and cost a call per element.
+        if (!generalScale && MathF.Abs(n) <= 125f) return j * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+        return ScaleB(j, n);
     }
+
+    /// <summary>j·2^n rounded once to float: exact in double, one rounding (subnormal results included).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float ScaleB(float j, float n) => (float)Math.ScaleB((double)j, (int)n);
 
     /// <summary>ggml_v_silu for one value: x / (1 + exp(0 − x)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
