@@ -15,7 +15,7 @@ namespace Ingot.EndToEnd.Tests;
 public class HfFamilyTests(ITestOutputHelper output)
 {
     private static readonly int[] Tokens = new[] { 1 }.Concat(Enumerable.Range(300, 15)).ToArray();
-    private static readonly string Tmp = Path.Combine(Path.GetTempPath(), "ingot-hf-family-" + Environment.ProcessId);
+    private static readonly string Tmp = Ingot.TestSupport.TestTemp.Directory("ingot-hf-family");
 
     public static TheoryData<string, string> Families => new()
     {

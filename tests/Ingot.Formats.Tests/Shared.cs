@@ -34,10 +34,7 @@ internal static class Shared
 
     public static string Dir => Root.Value;
 
-    public static string TempDir(string name)
-    {
-        string d = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ingot-formats-tests", name + "-" + Environment.ProcessId);
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    /// <summary>A directory for this test process's files (TestTemp: those of ended processes are removed).</summary>
+    public static string TempDir(string name) =>
+        Directory.CreateDirectory(System.IO.Path.Combine(Ingot.TestSupport.TestTemp.Directory("ingot-formats-tests"), name)).FullName;
 }
