@@ -62,29 +62,29 @@ public sealed class BenchVerb : IHostVerb
         var table = new List<string[]>();
         var streamedRates = new List<(string Test, double[] Rates)>();
         var inv = CultureInfo.InvariantCulture;
+        // t/s of each timed repetition
+        double[] Rates(Func<double> run)
+        {
+            var tps = new double[reps];
+            for (int r = 0; r < reps; r++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                tps[r] = run();
+            }
+            return tps;
+        }
         foreach (int depth in depths)
         {
             string at = depth == 0 ? "" : " @ d" + depth.ToString(inv);
             if (pp > 0)
             {
                 RunPrefill(model, tokens, depth, Math.Min(pp, 8), last); // warm-up
-                var tps = new double[reps];
-                for (int r = 0; r < reps; r++)
-                {
-                    context.Cancellation.ThrowIfCancellationRequested();
-                    tps[r] = pp / RunPrefill(model, tokens, depth, pp, last);
-                }
-                table.Add(Row(context, desc, "pp" + pp.ToString(inv) + at, tps));
+                table.Add(Row(context, desc, "pp" + pp.ToString(inv) + at, Rates(() => pp / RunPrefill(model, tokens, depth, pp, last))));
             }
             if (tg > 0)
             {
                 RunDecode(model, tokens, depth, Math.Min(tg, 2), last); // warm-up
-                var tps = new double[reps];
-                for (int r = 0; r < reps; r++)
-                {
-                    context.Cancellation.ThrowIfCancellationRequested();
-                    tps[r] = tg / RunDecode(model, tokens, depth, tg, last);
-                }
+                double[] tps = Rates(() => tg / RunDecode(model, tokens, depth, tg, last));
                 string test = "tg" + tg.ToString(inv) + at;
                 table.Add(Row(context, desc, test, tps));
                 if (roofline > 0) streamedRates.Add((test, tps));
@@ -93,12 +93,7 @@ public sealed class BenchVerb : IHostVerb
         if (tg > 0 && parallel > 1)
         {
             RunDecodeBatched(model, parallel, tokens, Math.Min(tg, 2)); // warm-up
-            var tps = new double[reps];
-            for (int r = 0; r < reps; r++)
-            {
-                context.Cancellation.ThrowIfCancellationRequested();
-                tps[r] = (double)parallel * tg / RunDecodeBatched(model, parallel, tokens, tg);
-            }
+            double[] tps = Rates(() => (double)parallel * tg / RunDecodeBatched(model, parallel, tokens, tg));
             table.Add(Row(context, desc, "tg" + tg.ToString(inv) + " ×" + parallel.ToString(inv), tps));
         }
         WriteTable(context.Out, table);

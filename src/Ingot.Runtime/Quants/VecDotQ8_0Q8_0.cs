@@ -156,16 +156,21 @@ public static unsafe class VecDotQ8_0Q8_0
             Vector256<sbyte> q = Vector256.Load((sbyte*)w + 2);
             Vector256<byte> u = Int8Dot.Abs(q);
             Vector256<float> dw = Vector256.Create(f16[*(ushort*)w]);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a0 + 2), q))), dw * Vector256.Load(da0), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a1 + 2), q))), dw * Vector256.Load(da1), acc1);
-            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a2 + 2), q))), dw * Vector256.Load(da2), acc2);
-            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a3 + 2), q))), dw * Vector256.Load(da3), acc3);
+            acc0 = TokenStep(u, q, dw, a0, da0, acc0);
+            acc1 = TokenStep(u, q, dw, a1, da1, acc1);
+            acc2 = TokenStep(u, q, dw, a2, da2, acc2);
+            acc3 = TokenStep(u, q, dw, a3, da3, acc3);
         }
         y0[0] = Q0Order.Hsum8(acc0);
         y0[yStride] = Q0Order.Hsum8(acc1);
         y0[2 * yStride] = Q0Order.Hsum8(acc2);
         y0[3 * yStride] = Q0Order.Hsum8(acc3);
     }
+
+    /// <summary>One token's step of a shared weight block (u = |q|, dw its scale): fma(lane dots, d_w · d_a, acc), as <see cref="Block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> TokenStep(Vector256<byte> u, Vector256<sbyte> q, Vector256<float> dw, byte* a, float* da, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a + 2), q))), dw * Vector256.Load(da), acc);
 
     /// <summary>One row against two tokens; each token's result bit-identical to <see cref="Row"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -179,8 +184,8 @@ public static unsafe class VecDotQ8_0Q8_0
             Vector256<sbyte> q = Vector256.Load((sbyte*)w + 2);
             Vector256<byte> u = Int8Dot.Abs(q);
             Vector256<float> dw = Vector256.Create(f16[*(ushort*)w]);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a0 + 2), q))), dw * Vector256.Load(da0), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32U(u, Int8Dot.Sign(Vector256.Load((sbyte*)a1 + 2), q))), dw * Vector256.Load(da1), acc1);
+            acc0 = TokenStep(u, q, dw, a0, da0, acc0);
+            acc1 = TokenStep(u, q, dw, a1, da1, acc1);
         }
         y1 = Q0Order.Hsum8(acc1);
         return Q0Order.Hsum8(acc0);
