@@ -137,27 +137,29 @@ public static unsafe class GgmlMath
     public static float DotF32V256(float* x, float* y, int n)
     {
         int np = n & ~63;
-        float* r = stackalloc float[16];
-        for (int q = 0; q < 16; q += 8)
+        // lanes 0..7 and 8..15 of the 16-lane accumulator, folded and reduced in registers (Reduce16's order)
+        Vector256<float> lo = Fold256(x, y, 0, np), hi = Fold256(x, y, 8, np);
+        return Tail(x, y, n, np, Reduce16InRegisters(lo, hi));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fold256(float* x, float* y, int q, int np)
+    {
+        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+        for (int i = q; i < np; i += 64)
         {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-            for (int i = q; i < np; i += 64)
-            {
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 16), Vector256.Load(y + i + 16), s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 32), Vector256.Load(y + i + 32), s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 48), Vector256.Load(y + i + 48), s3);
-            }
-            ((s0 + s2) + (s1 + s3)).Store(r + q);
+            s0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 16), Vector256.Load(y + i + 16), s1);
+            s2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 32), Vector256.Load(y + i + 32), s2);
+            s3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 48), Vector256.Load(y + i + 48), s3);
         }
-        return Tail(x, y, n, np, r);
+        return (s0 + s2) + (s1 + s3);
     }
 
     /// <summary>Vector512 form of <see cref="DotF32"/> (same bits): ggml's own shape, 4 accumulators of 16 lanes.</summary>
     public static float DotF32V512(float* x, float* y, int n)
     {
         int np = n & ~63;
-        float* r = stackalloc float[16];
         Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < np; i += 64)
         {
@@ -166,16 +168,32 @@ public static unsafe class GgmlMath
             s2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 32), Vector512.Load(y + i + 32), s2);
             s3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 48), Vector512.Load(y + i + 48), s3);
         }
-        ((s0 + s2) + (s1 + s3)).Store(r);
-        return Tail(x, y, n, np, r);
+        Vector512<float> folded = (s0 + s2) + (s1 + s3);
+        return Tail(x, y, n, np, Reduce16InRegisters(folded.GetLower(), folded.GetUpper()));
     }
 
     /// <summary>The reduce of the folded accumulator r, then the elements past the last full step by scalar FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tail(float* x, float* y, int n, int np, float* r)
+    private static float Tail(float* x, float* y, int n, int np, float* r) => Tail(x, y, n, np, Reduce16(r));
+
+    /// <summary>The elements past the last full step, by scalar FMA onto the reduced sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* x, float* y, int n, int np, float sum)
     {
-        float sum = Reduce16(r);
         for (int i = np; i < n; i++) sum = MathF.FusedMultiplyAdd(x[i], y[i], sum);
         return sum;
+    }
+
+    /// <summary>
+    /// <see cref="Reduce16"/> of lanes 0..7 (lo) and 8..15 (hi) in registers, the same additions: a_i = v[i+8] + v[i],
+    /// b_i = a[i+4] + a[i], then (b0 + b2) + (b1 + b3). Without it each dot stored its 16 lanes and read them back one by
+    /// one, which cost as much as the FMAs of a 64-element attention dot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Reduce16InRegisters(Vector256<float> lo, Vector256<float> hi)
+    {
+        Vector256<float> a = hi + lo;
+        Vector128<float> b = a.GetUpper() + a.GetLower();
+        return (b.GetElement(0) + b.GetElement(2)) + (b.GetElement(1) + b.GetElement(3));
     }
 }
