@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Ingot.Cli.Building;
-using Ingot.Cli.Commands;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -65,13 +64,8 @@ public class Arm64Tests(ITestOutputHelper log)
     {
         string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-arm64-test", "stories");
-        var output = new StringWriter { NewLine = "\n" };
-        var sw = Stopwatch.StartNew();
-        int code = new BuildCommand().Run([gguf, "-o", outDir, "--isa", "arm64"], output);
-        log.WriteLine($"ingot build --isa arm64: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
-        Assert.Equal(0, code);
-        Assert.DoesNotContain("warning", output.ToString(), StringComparison.OrdinalIgnoreCase);
-        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        var (exe, output) = PublishTests.Build(log, gguf, "-o", outDir, "--isa", "arm64");
+        Assert.DoesNotContain("warning", output, StringComparison.OrdinalIgnoreCase);
 
         foreach (string name in new[] { "bos_only", "tom_and_the_dog" })
         {

@@ -23,18 +23,27 @@ public class PublishTests(ITestOutputHelper log)
         return (r.Code, r.Out, r.Err);
     }
 
+    /// <summary>
+    /// `ingot build ARGS` in this process, its time and output in the test log; it must succeed. Returns the executable
+    /// (the output's last line) and the whole output.
+    /// </summary>
+    internal static (string Exe, string Output) Build(ITestOutputHelper log, params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var sw = Stopwatch.StartNew();
+        int code = new BuildCommand().Run(args, output);
+        log.WriteLine($"ingot build {string.Join(' ', args.Skip(1))}: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
+        Assert.Equal(0, code);
+        return (output.ToString().TrimEnd('\n').Split('\n')[^1], output.ToString());
+    }
+
     [Fact]
     public void Build_PublishesANativeExecutable_ThatPrintsTheGoldenText()
     {
         string gguf = TestPaths.Require(TestPaths.Stories260KGguf);
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "out");
-        var output = new StringWriter { NewLine = "\n" };
-        var sw = Stopwatch.StartNew();
-        int code = new BuildCommand().Run([gguf, "-o", outDir], output);
-        log.WriteLine($"ingot build: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
-        Assert.Equal(0, code);
-        Assert.DoesNotContain("warning", output.ToString(), StringComparison.OrdinalIgnoreCase); // no trim or AOT warning in the publish
-        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        var (exe, output) = Build(log, gguf, "-o", outDir);
+        Assert.DoesNotContain("warning", output, StringComparison.OrdinalIgnoreCase); // no trim or AOT warning in the publish
         Assert.Equal(Path.Combine(outDir, "stories260K"), exe);
         Assert.True(File.Exists(exe));
         Assert.True(File.Exists(Path.Combine(outDir, "stories260K.gguf")));
@@ -71,10 +80,7 @@ public class PublishTests(ITestOutputHelper log)
     /// </summary>
     private void ASingleFileCopiedAloneRunsAndATruncatedCopyIsOneLine(string gguf, string outDir, string prompt, string text)
     {
-        var output = new StringWriter { NewLine = "\n" };
-        Assert.Equal(0, new BuildCommand().Run([gguf, "-o", outDir, "--isa", "x86-64-v3", "--single-file"], output));
-        log.WriteLine(output.ToString());
-        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        var (exe, _) = Build(log, gguf, "-o", outDir, "--isa", "x86-64-v3", "--single-file");
         Assert.False(File.Exists(Path.Combine(outDir, "stories260K.gguf")), "--single-file leaves no weights file beside the executable");
         Assert.False(File.Exists(exe + ".x86-64-v4"), "a single-ISA build removes the variants of an earlier auto build");
         string alone = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "alone");
@@ -142,12 +148,7 @@ public class PublishTests(ITestOutputHelper log)
     {
         string gguf = TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "gemma2.f32.gguf"));
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "gemma2");
-        var output = new StringWriter { NewLine = "\n" };
-        var sw = Stopwatch.StartNew();
-        int code = new BuildCommand().Run([gguf, "-o", outDir, "--isa", "native"], output);
-        log.WriteLine($"ingot build gemma2: {sw.Elapsed.TotalSeconds:F1} s\n{output}");
-        Assert.Equal(0, code);
-        string exe = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        var (exe, _) = Build(log, gguf, "-o", outDir, "--isa", "native");
         string logits = Path.Combine(outDir, "gemma2.logits.bin");
         var (rc, _, stderr) = Exec(exe, "logits", "--tokens", "1 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314", "-o", logits);
         Assert.True(rc == 0, stderr);

@@ -121,12 +121,21 @@ public static unsafe class VecDotQ4_KQ8_K
                 + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q2, 4), Vector256.Load(q8 + 160), Int8Dot.ShuffleBytes(s, w5).AsInt16())
                 + Int8Dot.Dot32UScaled(q3 & mask, Vector256.Load(q8 + 192), Int8Dot.ShuffleBytes(s, w6).AsInt16())
                 + Int8Dot.Dot32UScaled(Int8Dot.ShiftRightBytes(q3, 4), Vector256.Load(q8 + 224), Int8Dot.ShuffleBytes(s, w7).AsInt16());
-            // d_a·d_w and −d_a·dmin_w rounded to float per super-block (as ggml), exact int lanes converted once each
-            float da = y[i].D;
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * f16[*(ushort*)&x[i].D]), acc);
-            accMin = Vector128.FusedMultiplyAdd(MinLanes(mn, y[i].BSums), Vector128.Create(-da * f16[*(ushort*)&x[i].DMin]), accMin);
+            Accumulate(isum, &y[i], f16[*(ushort*)&x[i].D], f16[*(ushort*)&x[i].DMin], mn, ref acc, ref accMin);
         }
         return Finish(acc.GetLower(), acc.GetUpper(), accMin);
+    }
+
+    /// <summary>
+    /// One super-block's float steps for one token, in ggml's order: d_a·d_w and −d_a·dmin_w rounded to float once, the
+    /// exact int lanes converted once each; acc += lanes·(d_a·d_w), accMin += min lanes·(−d_a·dmin_w).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate(Vector256<int> isum, BlockQ8_K* ya, float dw, float dmin, ulong mn, ref Vector256<float> acc, ref Vector128<float> accMin)
+    {
+        float da = ya->D;
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(da * dw), acc);
+        accMin = Vector128.FusedMultiplyAdd(MinLanes(mn, ya->BSums), Vector128.Create(-da * dmin), accMin);
     }
 
     /// <summary>
@@ -169,11 +178,8 @@ public static unsafe class VecDotQ4_KQ8_K
             Chunk(Vector256.Load(q + 96), mask, Int8Dot.ShuffleBytes(s, w6).AsInt16(), Int8Dot.ShuffleBytes(s, w7).AsInt16(), qa + 192, qb + 192, ref isum0, ref isum1);
             // the integer lanes are exact, so their summation order is free; the float steps are V256's, per token
             float dw = f16[*(ushort*)&x[i].D], dmin = f16[*(ushort*)&x[i].DMin];
-            float da0 = ya[i].D, da1 = yb[i].D;
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum0), Vector256.Create(da0 * dw), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum1), Vector256.Create(da1 * dw), acc1);
-            accMin0 = Vector128.FusedMultiplyAdd(MinLanes(mn, ya[i].BSums), Vector128.Create(-da0 * dmin), accMin0);
-            accMin1 = Vector128.FusedMultiplyAdd(MinLanes(mn, yb[i].BSums), Vector128.Create(-da1 * dmin), accMin1);
+            Accumulate(isum0, &ya[i], dw, dmin, mn, ref acc0, ref accMin0);
+            Accumulate(isum1, &yb[i], dw, dmin, mn, ref acc1, ref accMin1);
         }
         y0[0] = Finish(acc0.GetLower(), acc0.GetUpper(), accMin0);
         y0[yStride] = Finish(acc1.GetLower(), acc1.GetUpper(), accMin1);

@@ -78,7 +78,7 @@ public static class FuzzSeeds
         return file;
     }
 
-    /// <summary>[u32 n][a checkpoint of n bytes][tokenizer.bin], as the llama2c target splits its input.</summary>
+    /// <summary>A one-layer checkpoint and an 8-piece tokenizer.bin, framed as the llama2c target splits its input.</summary>
     private static byte[] Llama2c()
     {
         const int Dim = 8, Hidden = 16, Layers = 1, Heads = 2, KvHeads = 2, Vocab = 8, Seq = 8;
@@ -97,12 +97,11 @@ public static class FuzzSeeds
             tok.Write(BitConverter.GetBytes(b.Length));
             tok.Write(b);
         }
-        var all = new MemoryStream();
-        all.Write(BitConverter.GetBytes(model.Length));
-        all.Write(model);
-        tok.WriteTo(all);
-        return all.ToArray();
+        return Llama2cInput(model, tok.ToArray());
     }
+
+    /// <summary>The llama2c target's input for a checkpoint and its tokenizer.bin: [u32 n][n bytes checkpoint][tokenizer.bin].</summary>
+    public static byte[] Llama2cInput(byte[] checkpoint, byte[] tokenizer) => [.. BitConverter.GetBytes(checkpoint.Length), .. checkpoint, .. tokenizer];
 
     /// <summary>A SentencePiece ModelProto: &lt;unk&gt; &lt;s&gt; &lt;/s&gt;, the 256 byte pieces and a few words; trainer_spec.model_type BPE; an identity normalizer with a dummy prefix.</summary>
     private static byte[] SentencePiece()

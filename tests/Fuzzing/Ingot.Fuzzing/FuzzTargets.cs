@@ -26,7 +26,9 @@ public static class FuzzTargets
         ["jinja"] = Jinja,
     };
 
-    private static readonly string Scratch = Directory.CreateTempSubdirectory("ingot-fuzz-").FullName;
+    // One directory per process; those of ended processes (AFL kills its targets, test hosts end without exit
+    // handlers) are removed when the next one starts.
+    private static readonly string Scratch = Ingot.TestSupport.TestTemp.Directory("ingot-fuzz");
 
     private static string File_(string name, ReadOnlySpan<byte> data)
     {
