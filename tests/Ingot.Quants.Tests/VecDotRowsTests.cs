@@ -242,4 +242,39 @@ public unsafe class VecDotRowsTests
                 }
         }
     }
+
+    [Theory]
+    [InlineData(96)]
+    [InlineData(768)]
+    public void Q4_0_Gemm_AvxVnniAndAvx2_GiveTheVecDotBits_ForEveryRowAndTokenCount(int cols)
+    {
+        // tokens in the lanes: full and partial groups of 8 and an odd group; an odd last row (recomputed by an
+        // overlapping step) and a lone row
+        if (!GemmQ4_0Q8_0.Supported) return; // the AVX2 GEMM cannot run; the rows kernels above cover this machine
+        const int maxRows = 67, maxTokens = 41;
+        var d = Make(GgmlType.Q4_0, maxRows, maxTokens, cols, 43 + cols);
+        var y = new float[maxTokens * maxRows];
+        var dot = VecDot.For(GgmlType.Q4_0);
+        var variants = AvxVnni.IsSupported ? new[] { false, true } : new[] { false };
+        fixed (byte* pw = d.W, pa = d.A)
+        fixed (float* py = y)
+            foreach (bool vnni in variants)
+                foreach (int rows in new[] { 1, 2, 3, 4, 5, 64, 67 })
+                    foreach (int tokens in new[] { 8, 9, 16, 17, 24, 41 })
+                    {
+                        Array.Fill(y, float.NaN);
+                        GemmQ4_0Q8_0.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, vnni);
+                        for (int t = 0; t < tokens; t++)
+                            for (int r = 0; r < rows; r++)
+                            {
+                                float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
+                                Assert.True(BitConverter.SingleToInt32Bits(y[t * maxRows + r]) == BitConverter.SingleToInt32Bits(v),
+                                    $"vnni {vnni} rows {rows} tokens {tokens}: token {t} row {r}: gemm {y[t * maxRows + r]:R} vs vec-dot {v:R}");
+                            }
+                        // nothing outside the tile is written
+                        for (int t = 0; t < tokens; t++)
+                            for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
+                        Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
+                    }
+    }
 }

@@ -36,10 +36,14 @@ public static unsafe class VecDotRows
     public static void IQ4_XSQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.BF16BF16, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
-    /// <summary>Q4_0 weights · Q8_0 activations: the grouped AVX2 kernel when cols is a multiple of 256, else per-row dots.</summary>
+    /// <summary>
+    /// Q4_0 weights · Q8_0 activations: from 8 tokens the GEMM (tokens in the lanes), else the grouped AVX2 kernel when
+    /// cols is a multiple of 256, else per-row dots. All three give the vec-dot's bits.
+    /// </summary>
     public static void Q4_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (Avx2.IsSupported && cols % Q4_0Groups.Elements == 0) Q4_0Groups.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (tokens >= GemmQ4_0Q8_0.MinTokens && GemmQ4_0Q8_0.Supported) GemmQ4_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if (Avx2.IsSupported && cols % Q4_0Groups.Elements == 0) Q4_0Groups.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q4_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
