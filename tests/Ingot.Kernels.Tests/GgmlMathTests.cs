@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Ingot.Runtime.Kernels;
 using Xunit;
 
@@ -50,6 +51,37 @@ public unsafe class GgmlMathTests
         }
     }
 
+    /// <summary>The 8-lane exp gives every lane the scalar form's bits, on the fast path and through the lane-by-lane fallback.</summary>
+    [Fact]
+    public void Exp_EightLanes_GiveTheScalarBits()
+    {
+        var x = new float[8];
+        void Check()
+        {
+            Vector256<float> e = GgmlMath.Exp8(Vector256.Create(x));
+            for (int l = 0; l < 8; l++)
+            {
+                float want = GgmlMath.Exp(x[l]);
+                Assert.True(BitConverter.SingleToInt32Bits(e[l]) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(want) && float.IsNaN(e[l])),
+                    $"exp({x[l]:R}) lane {l}: {e[l]:R}, scalar {want:R}");
+            }
+        }
+        // bit patterns in groups of 8 (most groups hold a lane beyond the fast range: the fallback), then groups
+        // drawn within the fast range
+        int k = 0;
+        for (long bits = 0; bits <= uint.MaxValue; bits += 4099)
+        {
+            x[k++] = BitConverter.UInt32BitsToSingle((uint)bits);
+            if (k == 8) { Check(); k = 0; }
+        }
+        var rng = new Random(5);
+        for (int i = 0; i < 20000; i++)
+        {
+            for (int l = 0; l < 8; l++) x[l] = (float)(rng.NextDouble() * 172 - 86);
+            Check();
+        }
+    }
+
     [Fact]
     public void SiluIsXOverOnePlusExpOfMinusX()
     {
@@ -63,6 +95,7 @@ public unsafe class GgmlMathTests
         var y = new float[37];
         var rng = new Random(7);
         for (int i = 0; i < g.Length; i++) { g[i] = (float)(rng.NextDouble() * 8 - 4); u[i] = (float)(rng.NextDouble() * 2 - 1); }
+        g[3] = 120f; g[12] = -150f; g[30] = float.NaN; // lanes beyond the fast exp range, in vector groups
         fixed (float* pg = g, pu = u, py = y) GgmlMath.SiluMul(pg, pu, py, g.Length);
         for (int i = 0; i < g.Length; i++) Assert.Equal(GgmlMath.Silu(g[i]) * u[i], y[i]);
     }

@@ -71,11 +71,8 @@ public static unsafe class Activations
         return (float)GeluTable.Values[bits];
     }
 
-    /// <summary>y = silu(gate) * up. y may alias gate or up.</summary>
-    public static void SwiGlu(float* gate, float* up, float* y, int n)
-    {
-        for (int i = 0; i < n; i++) y[i] = Silu(gate[i]) * up[i];
-    }
+    /// <summary>y = silu(gate) * up (<see cref="GgmlMath.SiluMul"/>, vectorized). y may alias gate or up.</summary>
+    public static void SwiGlu(float* gate, float* up, float* y, int n) => GgmlMath.SiluMul(gate, up, y, n);
 
     /// <summary>y = gelu(gate) * up with ggml's table GELU. y may alias gate or up.</summary>
     public static void GeGlu(float* gate, float* up, float* y, int n)

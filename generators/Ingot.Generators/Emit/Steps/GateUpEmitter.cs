@@ -64,11 +64,19 @@ namespace Ingot.Generators.Emit.Steps
                 w.Line("int nr = Math.Min(" + I(MatMulCode.RowTile) + ", end - r0);");
                 if (gated) w.Line(MatMulCode.RowsCall(s.Gate!.Weight.Kind, "Wg", "r0", "nr", cols, "gate", "nr") + ";");
                 w.Line(MatMulCode.RowsCall(s.Up.Weight.Kind, "Wu", "r0", "nr", cols, "up", "nr") + ";");
-                w.Open("for (int t = 0; t < N; t++)");
-                w.Open("for (int i = 0; i < nr; i++)");
-                Epilogue(w, s, gated ? "gate[t * nr + i]" : null, "up[t * nr + i]", "r0 + i", I(rows));
-                w.Close();
-                w.Close();
+                if (gated && s.Activation == Activation.Silu && s.Gate!.Bias == null && s.Up.Bias == null)
+                {
+                    // the SwiGLU epilogue a row of the tile at a time: 8 lanes per step, each lane the scalar form's bits
+                    w.Line("for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * " + I(rows) + " + r0, nr);");
+                }
+                else
+                {
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Open("for (int i = 0; i < nr; i++)");
+                    Epilogue(w, s, gated ? "gate[t * nr + i]" : null, "up[t * nr + i]", "r0 + i", I(rows));
+                    w.Close();
+                    w.Close();
+                }
                 w.Close();
             }
             else

@@ -66,15 +66,7 @@ namespace Ingot.Tests.Models
                     int nr = Math.Min(64, end - r0);
                     VecDotRows.Q4_KQ8_K(Wg + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, gate, nr);
                     VecDotRows.Q4_KQ8_K(Wu + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, up, nr);
-                    for (int t = 0; t < N; t++)
-                    {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float g = gate[t * nr + i];
-                            float u = up[t * nr + i];
-                            H[(nint)t * 512 + r0 + i] = Activations.Silu(g) * u;
-                        }
-                    }
+                    for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
             }
         }

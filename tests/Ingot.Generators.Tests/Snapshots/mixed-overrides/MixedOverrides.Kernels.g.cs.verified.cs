@@ -66,15 +66,7 @@ namespace Ingot.Tests.Models
                     int nr = Math.Min(64, end - r0);
                     VecDotRows.Q8_0Q8_0(Wg + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, gate, nr);
                     VecDotRows.Q8_0Q8_0(Wu + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, up, nr);
-                    for (int t = 0; t < N; t++)
-                    {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float g = gate[t * nr + i];
-                            float u = up[t * nr + i];
-                            H[(nint)t * 256 + r0 + i] = Activations.Silu(g) * u;
-                        }
-                    }
+                    for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 256 + r0, nr);
                 }
             }
         }
