@@ -69,12 +69,24 @@ namespace Ingot.Generators.Emit.Steps
                 w.Open("for (int r0 = start; r0 < end; r0 += " + I(MatMulCode.RowTile) + ")");
                 w.Line("int nr = Math.Min(" + I(MatMulCode.RowTile) + ", end - r0);");
                 w.Line(MatMulCode.RowsCall(s.Kind, "W", "r0", "nr", s.Cols, "tile", "nr") + ";");
-                w.Open("for (int t = 0; t < N; t++)");
-                w.Open("for (int i = 0; i < nr; i++)");
-                w.Line("float v = tile[t * nr + i];");
-                Epilogue(w, s, "r0 + i");
-                w.Close();
-                w.Close();
+                if (s.Accumulate && !s.Bias && !s.Scale && !s.Cap && !s.Relu)
+                {
+                    // the residual add a row of the tile at a time, vectorized: v + y (then + O), the same roundings
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Line("float* y = Y + (nint)t * Rows + r0;");
+                    w.Line("Vec.Add(tile + t * nr, y, y, nr);");
+                    if (s.Then) w.Line("Vec.Add(y, O + (nint)t * Rows + r0, y, nr);");
+                    w.Close();
+                }
+                else
+                {
+                    w.Open("for (int t = 0; t < N; t++)");
+                    w.Open("for (int i = 0; i < nr; i++)");
+                    w.Line("float v = tile[t * nr + i];");
+                    Epilogue(w, s, "r0 + i");
+                    w.Close();
+                    w.Close();
+                }
                 w.Close();
             }
             else

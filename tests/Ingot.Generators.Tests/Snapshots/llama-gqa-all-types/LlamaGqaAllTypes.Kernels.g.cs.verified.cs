@@ -139,11 +139,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.IQ4_NLQ8_0(W + (nint)r0 * 144, 144, nr, Act8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -169,11 +166,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.IQ4_XSQ8_K(W + (nint)r0 * 272, 272, nr, Act8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -199,11 +193,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q8_0Q8_0(W + (nint)r0 * 272, 272, nr, Act8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }

@@ -91,11 +91,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q4_KQ8_K(W + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -121,11 +118,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q4_KQ8_K(W + (nint)r0 * 288, 288, nr, Act8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -151,11 +145,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q6_KQ8_K(W + (nint)r0 * 420, 420, nr, Act8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }

@@ -114,11 +114,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q8_0Q8_0(W + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -144,11 +141,8 @@ namespace Ingot.Tests.Models
                     VecDotRows.Q8_0Q8_0(W + (nint)r0 * 272, 272, nr, Act8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        for (int i = 0; i < nr; i++)
-                        {
-                            float v = tile[t * nr + i];
-                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
-                        }
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
