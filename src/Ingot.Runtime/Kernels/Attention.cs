@@ -71,10 +71,23 @@ public static unsafe class Attention
             if (s > max) max = s;
         }
         // Lanes follow absolute positions (c mod 16): the masked ones before the window are zeros in the sum.
+        // Masked positions hold −inf, whose exp is 0 (the scalar form's n ≤ 0 branch): 8 lanes at a time where 256-bit
+        // vectors are accelerated, each lane the scalar exp's bits (GgmlMath.Exp8).
         double sum = 0;
+        for (int c = first & ~15; c < first; c++) p[c] = float.NegativeInfinity;
+        for (int c = last + 1; c < nPad; c++) p[c] = float.NegativeInfinity;
         for (int c0 = first & ~15; c0 < nPad; c0 += 16)
         {
-            for (int c = c0; c < c0 + 16; c++) p[c] = c >= first && c <= last ? GgmlMath.Exp(p[c] - max) : 0f;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> m = Vector256.Create(max);
+                GgmlMath.Exp8(Vector256.Load(p + c0) - m).Store(p + c0);
+                GgmlMath.Exp8(Vector256.Load(p + c0 + 8) - m).Store(p + c0 + 8);
+            }
+            else
+            {
+                for (int c = c0; c < c0 + 16; c++) p[c] = GgmlMath.Exp(p[c] - max);
+            }
             sum += GgmlMath.Reduce16(p + c0);
         }
         float inv = (float)(1.0 / sum);
