@@ -277,4 +277,33 @@ public unsafe class VecDotRowsTests
                         Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
                     }
     }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(768)]
+    [InlineData(1030)]
+    public void F16_RowsKernel_GivesDotF16F16sBits(int cols)
+    {
+        // the activation widened once per call, then one conversion per weight: the same accumulators, the same bits
+        const int rows = 5, tokens = 3;
+        var rng = new Random(cols);
+        var w = new Half[rows * cols];
+        var a = new Half[tokens * cols];
+        for (int i = 0; i < w.Length; i++) w[i] = (Half)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < a.Length; i++) a[i] = (Half)(rng.NextDouble() * 8 - 4);
+        w[7] = Half.Epsilon; a[11] = (Half)(-65504f); // a subnormal weight and the largest activation
+        var y = new float[tokens * rows];
+        fixed (Half* pw = w, pa = a)
+        fixed (float* py = y)
+        {
+            VecDotRows.For(GgmlType.F16)((byte*)pw, cols * 2, rows, (byte*)pa, cols * 2, tokens, cols, py, rows);
+            for (int t = 0; t < tokens; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    float v = Ingot.Runtime.Kernels.Dot.F16F16(pw + r * cols, pa + t * cols, cols);
+                    Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                        $"cols {cols} token {t} row {r}: rows kernel {y[t * rows + r]:R} vs Dot.F16F16 {v:R}");
+                }
+        }
+    }
 }

@@ -13,8 +13,14 @@ namespace Ingot.Generators.Emit
         /// <summary>Rows of a tile: one rows-kernel call covers up to this many weight rows (× the chunk's tokens).</summary>
         public const int RowTile = 64;
 
-        /// <summary>Quantized and bf16 weights go through a rows kernel (VecDotRows.*): a tile of rows × the chunk's tokens per call.</summary>
-        public static bool Tiled(WeightKind kind) => kind != WeightKind.F32 && kind != WeightKind.F16;
+        /// <summary>
+        /// Quantized, bf16 and f16 weights go through a rows kernel (VecDotRows.*): a tile of rows × the chunk's tokens per
+        /// call (f16: the activation widened once per call, not once per row).
+        /// </summary>
+        public static bool Tiled(WeightKind kind) => kind != WeightKind.F32;
+
+        /// <summary>The rows kernel of a tiled weight kind: "VecDotRows.Q4_0Q8_0", "VecDotRows.F16F16".</summary>
+        public static string RowsKernel(WeightKind kind) => "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1);
 
         /// <summary>The dot product of weight row <paramref name="row"/> with activation row <paramref name="tok"/> (cols a constant).</summary>
         public static string DotExpr(WeightKind kind, string weight, string row, int cols, string tok)
@@ -38,8 +44,8 @@ namespace Ingot.Generators.Emit
         {
             var act = WeightKinds.Act(kind);
             string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
-            string kernel = "VecDotRows." + WeightKinds.Kernel(kind).Substring("VecDot.".Length);
-            return kernel + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + WeightKinds.ActField(act) + ", " + ab +
+            string a = act == ActKind.F16 ? "(byte*)" + WeightKinds.ActField(act) : WeightKinds.ActField(act); // Act16 is a Half*
+            return RowsKernel(kind) + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + a + ", " + ab +
                    ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
         }
 

@@ -37,6 +37,20 @@ public static unsafe class VecDotRows
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.BF16BF16, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
     /// <summary>
+    /// F16 weights · the f16 activation (a: rows of cols halves): the activation is widened to f32 once per call, then
+    /// <see cref="Kernels.Dot.F16F16Widened"/> per row and token, which gives <see cref="Kernels.Dot.F16F16"/>'s bits
+    /// with half its conversions.
+    /// </summary>
+    public static void F16F16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        float* xw = (float*)RowScratch.Get((nint)tokens * cols * sizeof(float));
+        for (int t = 0; t < tokens; t++) Kernels.Vec.Convert.F16ToF32((Half*)(a + t * aStride), xw + (nint)t * cols, cols);
+        for (int i = 0; i < rows; i++, w += rowBytes)
+            for (int t = 0; t < tokens; t++)
+                y[t * yStride + i] = Kernels.Dot.F16F16Widened((Half*)w, xw + (nint)t * cols, cols);
+    }
+
+    /// <summary>
     /// Q4_0 weights · Q8_0 activations: from 8 tokens the GEMM (tokens in the lanes), else the grouped AVX2 kernel when
     /// cols is a multiple of 256, else per-row dots. All three give the vec-dot's bits.
     /// </summary>
@@ -84,6 +98,7 @@ public static unsafe class VecDotRows
         GgmlType.Q6_K => &Q6_KQ8_K,
         GgmlType.IQ4_XS => &IQ4_XSQ8_K,
         GgmlType.BF16 => &BF16BF16,
+        GgmlType.F16 => &F16F16,
         _ => throw new NotSupportedException($"no rows kernel for weight type {type}"),
     };
 }

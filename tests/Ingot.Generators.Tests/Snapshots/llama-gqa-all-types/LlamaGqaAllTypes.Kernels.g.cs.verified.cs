@@ -84,14 +84,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
-                    for (int t = 0; t < N; t++)
-                    {
-                        float g = Dot.F16F16((Half*)Wg + (nint)r * 256, Act16 + (nint)t * 256, 256);
-                        float u = VecDot.BF16BF16(Wu + (nint)r * 512, ActBf16 + (nint)t * 512, 256);
-                        H[(nint)t * 512 + r] = Activations.Silu(g) * u;
-                    }
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F16F16(Wg + (nint)r0 * 512, 512, nr, (byte*)Act16, 512, N, 256, gate, nr);
+                    VecDotRows.BF16BF16(Wu + (nint)r0 * 512, 512, nr, ActBf16, 512, N, 256, up, nr);
+                    for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
             }
         }

@@ -18,7 +18,7 @@
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
 //     layers 1–2:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v Dot.F16F16 (f16 · f16)]
+//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
 //       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
@@ -220,7 +220,7 @@ namespace Ingot.Tests.Models
                 Vec.Convert.F32ToF16(xn + (nint)t * Dim, act16 + (nint)t * Dim, Dim);
             }
 
-            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v Dot.F16F16 (f16 · f16)]
+            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
             var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);

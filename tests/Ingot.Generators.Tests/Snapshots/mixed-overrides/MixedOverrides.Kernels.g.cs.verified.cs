@@ -260,8 +260,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F16F16((Half*)Wv + (nint)(r0 + r) * 128, Act16 + (nint)t * 128, 128);
+                        VecDotRows.F16F16(Wv + (nint)r0 * 256, 256, HeadDim, (byte*)Act16, 256, N, 128, v0, KvDim);
                     }
                 }
             }
