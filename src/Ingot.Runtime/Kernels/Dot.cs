@@ -232,62 +232,19 @@ public static unsafe class Dot
 
     /// <summary>
     /// <see cref="F16F16"/> with the activation already widened to f32 (exact): the same accumulators and order, so the
-    /// same bits, with one conversion per weight element instead of two (this machine has no F16C in .NET: each
-    /// conversion is an integer bit trick of about 9 instructions per vector).
+    /// same bits, with one conversion per weight element instead of two (.NET 10 has no F16C: each conversion is an
+    /// integer bit trick of about 9 instructions per vector). Below 512 bits F16F16's order is <see cref="F16F32"/>'s.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float F16F16Widened(Half* w, float* xw, int n)
     {
         if (Vector512.IsHardwareAccelerated) return F16F16WidenedV512(w, xw, n);
-        if (Vector256.IsHardwareAccelerated) return F16F16WidenedV256(w, xw, n);
-        if (Vector128.IsHardwareAccelerated) return F16F16WidenedV128(w, xw, n);
-        return F16F16WidenedScalar(w, xw, n);
+        if (Vector256.IsHardwareAccelerated) return F16F32V256(w, xw, n);
+        if (Vector128.IsHardwareAccelerated) return F16F32V128(w, xw, n);
+        return F16F32Scalar(w, xw, n);
     }
 
-    public static float F16F16WidenedScalar(Half* w, float* xw, int n)
-    {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += (double)((float)w[i] * xw[i]);
-        return (float)s;
-    }
-
-    public static float F16F16WidenedV128(Half* w, float* xw, int n)
-    {
-        ushort* h = (ushort*)w;
-        Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        int i = 0;
-        for (; i <= n - 16; i += 16)
-        {
-            var (a0, a1) = HalfBits.Load8(h + i);
-            var (a2, a3) = HalfBits.Load8(h + i + 8);
-            s0 = Vector128.MultiplyAddEstimate(a0, Vector128.Load(xw + i), s0);
-            s1 = Vector128.MultiplyAddEstimate(a1, Vector128.Load(xw + i + 4), s1);
-            s2 = Vector128.MultiplyAddEstimate(a2, Vector128.Load(xw + i + 8), s2);
-            s3 = Vector128.MultiplyAddEstimate(a3, Vector128.Load(xw + i + 12), s3);
-        }
-        float s = Vector128.Sum((s0 + s1) + (s2 + s3));
-        for (; i < n; i++) s += (float)w[i] * xw[i];
-        return s;
-    }
-
-    public static float F16F16WidenedV256(Half* w, float* xw, int n)
-    {
-        ushort* h = (ushort*)w;
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        int i = 0;
-        for (; i <= n - 32; i += 32)
-        {
-            s0 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i), Vector256.Load(xw + i), s0);
-            s1 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 8), Vector256.Load(xw + i + 8), s1);
-            s2 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 16), Vector256.Load(xw + i + 16), s2);
-            s3 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 24), Vector256.Load(xw + i + 24), s3);
-        }
-        for (; i <= n - 8; i += 8) s0 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i), Vector256.Load(xw + i), s0);
-        float s = Vector256.Sum((s0 + s1) + (s2 + s3));
-        for (; i < n; i++) s += (float)w[i] * xw[i];
-        return s;
-    }
-
+    /// <summary>F16F16V512's two accumulators over 32 elements (F16F32V512 keeps four over 64).</summary>
     public static float F16F16WidenedV512(Half* w, float* xw, int n)
     {
         ushort* h = (ushort*)w;
