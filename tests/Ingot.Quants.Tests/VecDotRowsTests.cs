@@ -278,6 +278,36 @@ public unsafe class VecDotRowsTests
                     }
     }
 
+    [Fact]
+    public void Q4_0_PreparedLanes_AsGeneratedCodeCallsThem_GiveTheVecDotBits()
+    {
+        // the generated code prepares the token lanes once per matmul input (PrepareForGemm) and every tile reads them
+        // (Q4_0Q8_0Lanes); below 8 tokens nothing is prepared and the rows kernels read the q8_0 rows
+        const int rows = 70, cols = 768, maxTokens = 20;
+        var d = Make(GgmlType.Q4_0, rows, maxTokens, cols, 61);
+        var y = new float[maxTokens * rows];
+        var lanes = new byte[(maxTokens + 7) / 8 * (cols / 32) * Q8_0Lanes.BlockBytes];
+        var dot = VecDot.For(GgmlType.Q4_0);
+        fixed (byte* pw = d.W, pa = d.A, pl = lanes)
+        fixed (float* py = y)
+            foreach (int tokens in new[] { 1, 7, 8, 17, 20 })
+            {
+                Array.Clear(lanes);
+                Q8_0Lanes.PrepareForGemm(pa, d.ActBytes, tokens, cols, pl);
+                Assert.Equal(GemmQ4_0Q8_0.Runs(tokens), Array.Exists(lanes, b => b != 0));
+                // tiles of 64 rows and the rest, as the generated bodies call them
+                VecDotRows.Q4_0Q8_0Lanes(pw, d.RowBytes, 64, pa, pl, d.ActBytes, tokens, cols, py, rows);
+                VecDotRows.Q4_0Q8_0Lanes(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pl, d.ActBytes, tokens, cols, py + 64, rows);
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
+                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                            $"tokens {tokens}: token {t} row {r}: prepared lanes {y[t * rows + r]:R} vs vec-dot {v:R}");
+                    }
+            }
+    }
+
     [Theory]
     [InlineData(100)]
     [InlineData(768)]

@@ -20,7 +20,8 @@ namespace Ingot.Generators.Emit
         public static bool Tiled(WeightKind kind) => kind != WeightKind.F32;
 
         /// <summary>The rows kernel of a tiled weight kind: "VecDotRows.Q4_0Q8_0", "VecDotRows.F16F16".</summary>
-        public static string RowsKernel(WeightKind kind) => "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1);
+        public static string RowsKernel(WeightKind kind) => kind == WeightKind.Q4_0 ? "VecDotRows.Q4_0Q8_0Lanes"
+            : "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1);
 
         /// <summary>The dot product of weight row <paramref name="row"/> with activation row <paramref name="tok"/> (cols a constant).</summary>
         public static string DotExpr(WeightKind kind, string weight, string row, int cols, string tok)
@@ -45,6 +46,7 @@ namespace Ingot.Generators.Emit
             var act = WeightKinds.Act(kind);
             string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
             string a = act == ActKind.F16 ? "(byte*)" + WeightKinds.ActField(act) : WeightKinds.ActField(act); // Act16 is a Half*
+            if (kind == WeightKind.Q4_0) a += ", " + WeightKinds.ActField(ActKind.Q8_0Lanes); // VecDotRows.Q4_0Q8_0Lanes
             return RowsKernel(kind) + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + a + ", " + ab +
                    ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
         }
@@ -67,12 +69,13 @@ namespace Ingot.Generators.Emit
         public static void ActFields(SourceWriter w, params WeightKind[] kinds)
         {
             w.Line("public float* Act32;  // (N, cols) f32 activation");
-            bool Uses(ActKind a) => Array.Exists(kinds, k => WeightKinds.Act(k) == a);
+            bool Uses(ActKind a) => Array.Exists(kinds, k => WeightKinds.Needs(k, a));
             if (Uses(ActKind.F16)) w.Line("public Half* Act16;   // (N, cols) activation rounded to f16 (f16 weights)");
             if (Uses(ActKind.Q8_0)) w.Line("public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0");
             if (Uses(ActKind.Q8_1)) w.Line("public byte* Act81;   // (N, cols / 32 * 36) activation quantized to q8_1 (q4_1/q5_1 weights)");
             if (Uses(ActKind.Q8_K)) w.Line("public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)");
             if (Uses(ActKind.BF16)) w.Line("public byte* ActBf16; // (N, cols * 2) activation rounded to bf16 (bf16 weights)");
+            if (Uses(ActKind.Q8_0Lanes)) w.Line("public byte* ActLanes8; // Act8 with the tokens in the vector lanes (q4_0 weights' GEMM; prepared from 8 tokens)");
             w.Line("public int N;         // tokens in this chunk");
         }
 
@@ -82,7 +85,7 @@ namespace Ingot.Generators.Emit
             var sb = new System.Text.StringBuilder("Act32 = " + input);
             foreach (var a in Planner.ConversionOrder)
             {
-                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) sb.Append(", " + WeightKinds.ActField(a) + " = " + Local(a));
+                if (Array.Exists(kinds, k => WeightKinds.Needs(k, a))) sb.Append(", " + WeightKinds.ActField(a) + " = " + Local(a));
             }
             return sb.ToString();
         }

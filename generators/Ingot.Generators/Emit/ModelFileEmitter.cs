@@ -217,7 +217,9 @@ namespace Ingot.Generators.Emit
             {
                 if (!acts.Contains(a)) continue;
                 long row = WeightKinds.ActRowBytes(a, maxAct) + (a == ActKind.Q8_K ? 292 : a is ActKind.Q8_0 ? 34 : a is ActKind.Q8_1 ? 36 : 0);
-                Buffer(WeightKinds.ActField(a), row * mb, WeightKinds.ActName(a) + " (MaxBatch, " + I(maxAct) + "): activation rows for " + WeightKinds.ActName(a) + "-partnered weights");
+                long rows = a == ActKind.Q8_0Lanes ? (mb + 7) / 8 * 8 : mb; // whole groups of 8 tokens
+                Buffer(WeightKinds.ActField(a), row * rows, a == ActKind.Q8_0Lanes ? "the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, " + I(maxAct) + "): q4_0 weights' GEMM"
+                                                                                     : WeightKinds.ActName(a) + " (MaxBatch, " + I(maxAct) + "): activation rows for " + WeightKinds.ActName(a) + "-partnered weights");
             }
             w.Line("private const long ArenaBytes = " + L(off) + ";");
             w.Line();

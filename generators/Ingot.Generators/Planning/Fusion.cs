@@ -176,7 +176,7 @@ namespace Ingot.Generators.Planning
                 var acts = new List<ActKind>();
                 foreach (var a in Planner.ConversionOrder)
                 {
-                    if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) acts.Add(a);
+                    if (Array.Exists(kinds, k => WeightKinds.Needs(k, a))) acts.Add(a);
                 }
                 int width = InputWidth(items[i]);
                 if (i > 0 && items[i - 1] is NormOp norm && norm.To == input)
@@ -209,7 +209,7 @@ namespace Ingot.Generators.Planning
         {
             var acts = new List<ActKind>();
             foreach (var a in Planner.ConversionOrder)
-                if (Array.Exists(kinds, k => WeightKinds.Act(k) == a)) acts.Add(a);
+                if (Array.Exists(kinds, k => WeightKinds.Needs(k, a))) acts.Add(a);
             return new EquatableArray<ActKind>(acts.ToArray());
         }
 

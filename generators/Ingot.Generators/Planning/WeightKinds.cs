@@ -100,9 +100,16 @@ namespace Ingot.Generators.Planning
                 case ActKind.BF16: return "bf16";
                 case ActKind.Q8_0: return "q8_0";
                 case ActKind.Q8_1: return "q8_1";
+                case ActKind.Q8_0Lanes: return "q8_0 token lanes";
                 default: return "q8_K";
             }
         }
+
+        /// <summary>
+        /// Whether weights of kind k read activation form a: their partner form (<see cref="Act"/>), and for Q4_0 also the
+        /// q8_0 rows in token lanes, which its prefill GEMM reads (prepared once per matmul input, not once per tile).
+        /// </summary>
+        public static bool Needs(WeightKind k, ActKind a) => Act(k) == a || (k == WeightKind.Q4_0 && a == ActKind.Q8_0Lanes);
 
         /// <summary>Bytes of one activation row of <paramref name="cols"/> values in form <paramref name="a"/>.</summary>
         public static long ActRowBytes(ActKind a, long cols)
@@ -113,6 +120,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.F16: case ActKind.BF16: return cols * 2;
                 case ActKind.Q8_0: return cols / 32 * 34;
                 case ActKind.Q8_1: return cols / 32 * 36;
+                case ActKind.Q8_0Lanes: return cols / 32 * 40; // 320 bytes per block per group of 8 tokens
                 default: return cols / 256 * 292;
             }
         }
@@ -127,6 +135,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.BF16: return "ActBf16";
                 case ActKind.Q8_0: return "Act8";
                 case ActKind.Q8_1: return "Act81";
+                case ActKind.Q8_0Lanes: return "ActLanes8";
                 default: return "Act8K";
             }
         }

@@ -27,6 +27,9 @@ public static unsafe class GemmQ4_0Q8_0
 
     public static bool Supported => Avx2.IsSupported;
 
+    /// <summary>Whether a call with this many tokens runs the GEMM (the prepared-lanes paths decide by this one test).</summary>
+    public static bool Runs(int tokens) => tokens >= MinTokens && Supported;
+
     /// <summary>y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32.</summary>
     public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
         Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, AvxVnni.IsSupported);
@@ -38,10 +41,19 @@ public static unsafe class GemmQ4_0Q8_0
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool vnni)
     {
+        byte* s = RowScratch.Get((nint)(cols / 32) * Q8_0Lanes.BlockBytes * ((tokens + 7) / 8));
+        Q8_0Lanes.Prepare(a, aStride, tokens, cols, s, offsetWeight: 8);
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni);
+    }
+
+    /// <summary>The GEMM on activations already in token lanes (<see cref="Q8_0Lanes.PrepareForGemm"/>).</summary>
+    public static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride) =>
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, AvxVnni.IsSupported);
+
+    private static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride, bool vnni)
+    {
         int blocks = cols / 32, groups = (tokens + 7) / 8;
         nint groupBytes = (nint)blocks * Q8_0Lanes.BlockBytes;
-        byte* s = RowScratch.Get(groupBytes * groups);
-        Q8_0Lanes.Prepare(a, aStride, tokens, cols, s, offsetWeight: 8);
         float* tile = stackalloc float[16 * 2]; // [token 0..15][row 0..1]
         for (int g = 0; g < groups; g += 2)
         {

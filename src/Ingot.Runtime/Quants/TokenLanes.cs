@@ -60,6 +60,15 @@ public static unsafe class Q8_0Lanes
 {
     public const int BlockBytes = 320, OffsetAt = 256, ScaleAt = 288;
 
+    /// <summary>
+    /// The generated code's preparation for Q4_0 weights: the chunk's Q8_0 rows into s (room for (tokens + 7) / 8
+    /// groups) when the matmuls that read them will run the GEMM (<see cref="GemmQ4_0Q8_0.Runs"/>), else nothing.
+    /// </summary>
+    public static void PrepareForGemm(byte* a, nint aStride, int tokens, int cols, byte* s)
+    {
+        if (GemmQ4_0Q8_0.Runs(tokens)) Prepare(a, aStride, tokens, cols, s, offsetWeight: 8);
+    }
+
     /// <summary>Rearranges Q8_0 rows (stride aStride, cols / 32 blocks of 34 bytes) into groups of 8 tokens at s (AVX2).</summary>
     public static void Prepare(byte* a, nint aStride, int tokens, int cols, byte* s, int offsetWeight)
     {

@@ -56,9 +56,20 @@ public static unsafe class VecDotRows
     /// </summary>
     public static void Q4_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (tokens >= GemmQ4_0Q8_0.MinTokens && GemmQ4_0Q8_0.Supported) GemmQ4_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (GemmQ4_0Q8_0.Runs(tokens)) GemmQ4_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else if (Avx2.IsSupported && cols % Q4_0Groups.Elements == 0) Q4_0Groups.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q4_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>
+    /// <see cref="Q4_0Q8_0"/> for generated code, which prepares the token lanes once per matmul input
+    /// (<see cref="Q8_0Lanes.PrepareForGemm"/> into <paramref name="lanes"/>): the GEMM reads them instead of preparing its
+    /// own per call; fewer tokens take the rows kernels on a. The same bits either way.
+    /// </summary>
+    public static void Q4_0Q8_0Lanes(byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (GemmQ4_0Q8_0.Runs(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
+        else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
     /// <summary>Q8_0 weights · Q8_0 activations: the AVX2 rows kernel (activation scales once per call, two tokens per row pass), else per-row dots.</summary>

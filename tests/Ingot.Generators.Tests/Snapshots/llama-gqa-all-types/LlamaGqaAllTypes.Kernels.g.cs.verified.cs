@@ -276,6 +276,7 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActLanes8; // Act8 with the tokens in the vector lanes (q4_0 weights' GEMM; prepared from 8 tokens)
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -290,7 +291,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        VecDotRows.Q4_0Q8_0(Wq + (nint)r0 * 144, 144, HeadDim, Act8, 272, N, 256, Q + r0, QDim);
+                        VecDotRows.Q4_0Q8_0Lanes(Wq + (nint)r0 * 144, 144, HeadDim, Act8, ActLanes8, 272, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;

@@ -61,7 +61,8 @@ namespace Ingot.Tests.Models
         private const long OffAct8K = 601216;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 56064 bytes
         private const long OffActBf16 = 657280;  // bf16 (MaxBatch, 512): activation rows for bf16-partnered weights, 65536 bytes
         private const long OffAct16 = 722816;  // f16 (MaxBatch, 512): activation rows for f16-partnered weights, 65536 bytes
-        private const long ArenaBytes = 788352;
+        private const long OffActLanes8 = 788352;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 40960 bytes
+        private const long ArenaBytes = 829312;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
