@@ -63,6 +63,18 @@ public unsafe class VecDotRowsTests
         return new Data { W = w, A = a, RowBytes = rb, ActBytes = ab, Magnitude = mag };
     }
 
+    /// <summary>y[t * yStride + r] has the vec-dot's bits for every row r &lt; rows and token t &lt; tokens.</summary>
+    private static void AssertVecDotBits(delegate*<byte*, byte*, int, float> dot, byte* pw, byte* pa, Data d, int cols, float[] y, int rows, int tokens, int yStride, string what)
+    {
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
+                Assert.True(BitConverter.SingleToInt32Bits(y[t * yStride + r]) == BitConverter.SingleToInt32Bits(v),
+                    $"{what}: token {t} row {r}: {y[t * yStride + r]:R} vs vec-dot {v:R}");
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void EveryRowAndToken_MatchesTheScalarReference(GgmlType type, int cols)
@@ -210,13 +222,7 @@ public unsafe class VecDotRowsTests
             for (int tokens = 1; tokens <= maxTokens; tokens++)
             {
                 kernel(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, rows);
-                for (int t = 0; t < tokens; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
-                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"{type} rows {rows} tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
-                    }
+                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} rows {rows} tokens {tokens}, rows kernel");
             }
     }
 
@@ -264,13 +270,7 @@ public unsafe class VecDotRowsTests
                     {
                         Array.Fill(y, float.NaN);
                         GemmQ4_0Q8_0.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, vnni);
-                        for (int t = 0; t < tokens; t++)
-                            for (int r = 0; r < rows; r++)
-                            {
-                                float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
-                                Assert.True(BitConverter.SingleToInt32Bits(y[t * maxRows + r]) == BitConverter.SingleToInt32Bits(v),
-                                    $"vnni {vnni} rows {rows} tokens {tokens}: token {t} row {r}: gemm {y[t * maxRows + r]:R} vs vec-dot {v:R}");
-                            }
+                        AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"vnni {vnni} rows {rows} tokens {tokens}, gemm");
                         // nothing outside the tile is written
                         for (int t = 0; t < tokens; t++)
                             for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
@@ -298,13 +298,7 @@ public unsafe class VecDotRowsTests
                 // tiles of 64 rows and the rest, as the generated bodies call them
                 VecDotRows.Q4_0Q8_0Lanes(pw, d.RowBytes, 64, pa, pl, d.ActBytes, tokens, cols, py, rows);
                 VecDotRows.Q4_0Q8_0Lanes(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pl, d.ActBytes, tokens, cols, py + 64, rows);
-                for (int t = 0; t < tokens; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = dot(pw + r * d.RowBytes, pa + t * d.ActBytes, cols);
-                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"tokens {tokens}: token {t} row {r}: prepared lanes {y[t * rows + r]:R} vs vec-dot {v:R}");
-                    }
+                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"tokens {tokens}, prepared lanes");
             }
     }
 
