@@ -286,7 +286,7 @@ public unsafe class VecDotRowsTests
         const int rows = 70, cols = 768, maxTokens = 20;
         var d = Make(GgmlType.Q4_0, rows, maxTokens, cols, 61);
         var y = new float[maxTokens * rows];
-        var lanes = new byte[(maxTokens + 7) / 8 * (cols / 32) * Q8_0Lanes.BlockBytes];
+        var lanes = new byte[Q8_0Lanes.Bytes(maxTokens, cols)];
         var dot = VecDot.For(GgmlType.Q4_0);
         fixed (byte* pw = d.W, pa = d.A, pl = lanes)
         fixed (float* py = y)

@@ -76,11 +76,11 @@ public static unsafe class Attention
         double sum = 0;
         for (int c = first & ~15; c < first; c++) p[c] = float.NegativeInfinity;
         for (int c = last + 1; c < nPad; c++) p[c] = float.NegativeInfinity;
+        Vector256<float> m = Vector256.Create(max);
         for (int c0 = first & ~15; c0 < nPad; c0 += 16)
         {
             if (Vector256.IsHardwareAccelerated)
             {
-                Vector256<float> m = Vector256.Create(max);
                 GgmlMath.Exp8(Vector256.Load(p + c0) - m).Store(p + c0);
                 GgmlMath.Exp8(Vector256.Load(p + c0 + 8) - m).Store(p + c0 + 8);
             }

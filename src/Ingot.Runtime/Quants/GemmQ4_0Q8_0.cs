@@ -41,8 +41,8 @@ public static unsafe class GemmQ4_0Q8_0
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool vnni)
     {
-        byte* s = RowScratch.Get((nint)(cols / 32) * Q8_0Lanes.BlockBytes * ((tokens + 7) / 8));
-        Q8_0Lanes.Prepare(a, aStride, tokens, cols, s, offsetWeight: 8);
+        byte* s = RowScratch.Get(Q8_0Lanes.Bytes(tokens, cols));
+        Q8_0Lanes.Prepare(a, aStride, tokens, cols, s);
         RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni);
     }
 

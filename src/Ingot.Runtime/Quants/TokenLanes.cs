@@ -54,11 +54,14 @@ internal static unsafe class TokenLanes
 /// <summary>
 /// Q8_0 activations in token lanes (<see cref="TokenLanes"/>): per group of 8 tokens, per block (32 elements)
 /// <see cref="BlockBytes"/>: 8 vectors, vector k = elements 4k..4k+3 of each token; then int32 off[8] =
-/// offsetWeight·Σq per token; then float d[8]. Blocks contiguous within a group.
+/// 8·Σq per token (Q4_0's code offset: Σ(c − 8)·q = Σc·q − 8·Σq); then float d[8]. Blocks contiguous within a group.
 /// </summary>
 public static unsafe class Q8_0Lanes
 {
     public const int BlockBytes = 320, OffsetAt = 256, ScaleAt = 288;
+
+    /// <summary>Bytes the lanes of <paramref name="tokens"/> rows of <paramref name="cols"/> values take (whole groups of 8).</summary>
+    public static nint Bytes(int tokens, int cols) => (nint)((tokens + 7) / 8) * (cols / 32) * BlockBytes;
 
     /// <summary>
     /// The generated code's preparation for Q4_0 weights: the chunk's Q8_0 rows into s (room for (tokens + 7) / 8
@@ -66,16 +69,16 @@ public static unsafe class Q8_0Lanes
     /// </summary>
     public static void PrepareForGemm(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
-        if (GemmQ4_0Q8_0.Runs(tokens)) Prepare(a, aStride, tokens, cols, s, offsetWeight: 8);
+        if (GemmQ4_0Q8_0.Runs(tokens)) Prepare(a, aStride, tokens, cols, s);
     }
 
     /// <summary>Rearranges Q8_0 rows (stride aStride, cols / 32 blocks of 34 bytes) into groups of 8 tokens at s (AVX2).</summary>
-    public static void Prepare(byte* a, nint aStride, int tokens, int cols, byte* s, int offsetWeight)
+    public static void Prepare(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
         int blocks = cols / 32;
         float* f16 = Fp.F16Table;
         byte** rows = stackalloc byte*[8];
-        Vector256<byte> weight = Vector256.Create((byte)offsetWeight);
+        Vector256<byte> eight = Vector256.Create((byte)8);
         byte* zero = stackalloc byte[64];
         new Span<byte>(zero, 64).Clear();
         for (int g = 0; g < (tokens + 7) / 8; g++)
@@ -84,11 +87,9 @@ public static unsafe class Q8_0Lanes
             for (int b = 0; b < blocks; b++, s += BlockBytes)
             {
                 nint o = 34 * b;
-                Vector256<short> h = TokenLanes.Transpose(rows, o + 2, zero, s, weight);
+                Vector256<short> h = TokenLanes.Transpose(rows, o + 2, zero, s, eight);
                 Avx2.MultiplyAddAdjacent(h, Vector256<short>.One).Store((int*)(s + OffsetAt));
-                Vector256.Create(f16[*(ushort*)TokenLanes.At(rows[0], o, zero)], f16[*(ushort*)TokenLanes.At(rows[1], o, zero)], f16[*(ushort*)TokenLanes.At(rows[2], o, zero)], f16[*(ushort*)TokenLanes.At(rows[3], o, zero)],
-                                 f16[*(ushort*)TokenLanes.At(rows[4], o, zero)], f16[*(ushort*)TokenLanes.At(rows[5], o, zero)], f16[*(ushort*)TokenLanes.At(rows[6], o, zero)], f16[*(ushort*)TokenLanes.At(rows[7], o, zero)])
-                    .Store((float*)(s + ScaleAt));
+                for (int t = 0; t < 8; t++) ((float*)(s + ScaleAt))[t] = f16[*(ushort*)TokenLanes.At(rows[t], o, zero)];
             }
         }
     }
