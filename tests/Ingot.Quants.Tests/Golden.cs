@@ -7,7 +7,10 @@ internal static class Golden
 {
     public const int Rows = 4, Cols = 512;
 
-    private static readonly Lazy<string> Dir = new(() =>
+    /// <summary>The repository root (the directory holding Compiler.sln).</summary>
+    public static string RepoRoot => Root.Value;
+
+    private static readonly Lazy<string> Root = new(() =>
     {
         // Walk up from the test binaries; with INGOT_ARTIFACTS they live outside the repo, so fall back to the
         // working directory and to the repo root recorded at build time (assembly metadata IngotRepoRoot).
@@ -22,7 +25,12 @@ internal static class Golden
             if (d != null) break;
         }
         if (d == null) throw new InvalidOperationException($"Compiler.sln not found above {AppContext.BaseDirectory}, the working directory or {recorded}");
-        string dir = Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "golden", "kernels"));
+        return d.FullName;
+    });
+
+    private static readonly Lazy<string> Dir = new(() =>
+    {
+        string dir = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "golden", "kernels"));
         if (!Directory.Exists(dir)) throw new InvalidOperationException($"golden kernel data missing: {dir}");
         return dir;
     });

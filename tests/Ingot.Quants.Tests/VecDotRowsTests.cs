@@ -252,7 +252,7 @@ public unsafe class VecDotRowsTests
     [Theory]
     [InlineData(96)]
     [InlineData(768)]
-    public void Q4_0_Gemm_AvxVnniAndAvx2_GiveTheVecDotBits_ForEveryRowAndTokenCount(int cols)
+    public void Q4_0_Gemm_EveryInt8Form_GivesTheVecDotBits_ForEveryRowAndTokenCount(int cols)
     {
         // tokens in the lanes: full and partial groups of 8 and an odd group; an odd last row (recomputed by an
         // overlapping step) and a lone row
@@ -261,16 +261,19 @@ public unsafe class VecDotRowsTests
         var d = Make(GgmlType.Q4_0, maxRows, maxTokens, cols, 43 + cols);
         var y = new float[maxTokens * maxRows];
         var dot = VecDot.For(GgmlType.Q4_0);
-        var variants = AvxVnni.IsSupported ? new[] { false, true } : new[] { false };
+        // AVX2 everywhere; AVX-VNNI and AMX where the machine has them (AMX: Sapphire Rapids and later, Linux)
+        var forms = new List<GemmForm> { GemmForm.Avx2 };
+        if (AvxVnni.IsSupported) forms.Add(GemmForm.AvxVnni);
+        if (Amx.Supported) forms.Add(GemmForm.Amx);
         fixed (byte* pw = d.W, pa = d.A)
         fixed (float* py = y)
-            foreach (bool vnni in variants)
+            foreach (GemmForm form in forms)
                 foreach (int rows in new[] { 1, 2, 3, 4, 5, 64, 67 })
                     foreach (int tokens in new[] { 8, 9, 16, 17, 24, 41 })
                     {
                         Array.Fill(y, float.NaN);
-                        GemmQ4_0Q8_0.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, vnni);
-                        AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"vnni {vnni} rows {rows} tokens {tokens}, gemm");
+                        GemmQ4_0Q8_0.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, form);
+                        AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"{form} rows {rows} tokens {tokens}, gemm");
                         // nothing outside the tile is written
                         for (int t = 0; t < tokens; t++)
                             for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");

@@ -30,25 +30,34 @@ public static unsafe class GemmQ4_0Q8_0
     /// <summary>Whether a call with this many tokens runs the GEMM (the prepared-lanes paths decide by this one test).</summary>
     public static bool Runs(int tokens) => tokens >= MinTokens && Supported;
 
+    /// <summary>The fastest form this machine runs: AMX, else AVX-VNNI, else AVX2's maddubs.</summary>
+    internal static GemmForm Best => Amx.Supported ? GemmForm.Amx : AvxVnni.IsSupported ? GemmForm.AvxVnni : GemmForm.Avx2;
+
     /// <summary>y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32.</summary>
     public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
-        Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, AvxVnni.IsSupported);
+        Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, Best);
 
     /// <summary>
-    /// <see cref="Rows(byte*, nint, int, byte*, nint, int, int, float*, nint)"/> with the int8 dot chosen (tests run
-    /// both). A step is 2 rows × 16 tokens (15 live vectors: AVX2's 16 registers suffice). Measured under the JIT with
-    /// AVX-512's 32 registers, 4 rows × 16 tokens ran at 0.92× of it.
+    /// <see cref="Rows(byte*, nint, int, byte*, nint, int, int, float*, nint)"/> in the given form (tests run each the
+    /// machine has). The AVX forms step 2 rows × 16 tokens (15 live vectors: AVX2's 16 registers suffice). Measured
+    /// under the JIT with AVX-512's 32 registers, 4 rows × 16 tokens ran at 0.92× of it.
     /// </summary>
-    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool vnni)
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, GemmForm form)
     {
         byte* s = RowScratch.Get(Q8_0Lanes.Bytes(tokens, cols));
         Q8_0Lanes.Prepare(a, aStride, tokens, cols, s);
-        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni);
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, form);
     }
 
     /// <summary>The GEMM on activations already in token lanes (<see cref="Q8_0Lanes.PrepareForGemm"/>).</summary>
     public static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride) =>
-        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, AvxVnni.IsSupported);
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, Best);
+
+    internal static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride, GemmForm form)
+    {
+        if (form == GemmForm.Amx) GemmQ4_0Q8_0Amx.RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride);
+        else RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni: form == GemmForm.AvxVnni);
+    }
 
     private static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride, bool vnni)
     {
@@ -147,3 +156,6 @@ public static unsafe class GemmQ4_0Q8_0
         return p + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(lo, al) + Avx2.MultiplyAddAdjacent(hi, ah), Vector256<short>.One);
     }
 }
+
+/// <summary>How a GEMM forms its int8 dot products: AVX2's maddubs + madd, AVX-VNNI's vpdpbusd, or AMX tiles.</summary>
+internal enum GemmForm { Avx2, AvxVnni, Amx }
