@@ -30,12 +30,15 @@ public static unsafe class GemmQ4_0Q8_0
     /// <summary>Whether a call with this many tokens runs the GEMM (the prepared-lanes paths decide by this one test).</summary>
     public static bool Runs(int tokens) => tokens >= MinTokens && Supported;
 
-    /// <summary>The fastest form this machine runs: AMX, else AVX-VNNI, else AVX2's maddubs.</summary>
-    internal static GemmForm Best => Amx.Supported ? GemmForm.Amx : AvxVnni.IsSupported ? GemmForm.AvxVnni : GemmForm.Avx2;
+    /// <summary>The fastest form this machine runs for this many tokens: AMX, else AVX-VNNI, else AVX2's maddubs.</summary>
+    internal static GemmForm Best(int tokens) => GemmQ4_0Q8_0Amx.Runs(tokens) ? GemmForm.Amx : AvxVnni.IsSupported ? GemmForm.AvxVnni : GemmForm.Avx2;
+
+    /// <summary>Whether a call with this many tokens reads prepared token lanes (the AVX forms; AMX reads the q8_0 rows).</summary>
+    public static bool ReadsLanes(int tokens) => Runs(tokens) && !GemmQ4_0Q8_0Amx.Runs(tokens);
 
     /// <summary>y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32.</summary>
     public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
-        Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, Best);
+        Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, Best(tokens));
 
     /// <summary>
     /// <see cref="Rows(byte*, nint, int, byte*, nint, int, int, float*, nint)"/> in the given form (tests run each the
@@ -44,20 +47,19 @@ public static unsafe class GemmQ4_0Q8_0
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, GemmForm form)
     {
+        if (form == GemmForm.Amx)
+        {
+            GemmQ4_0Q8_0Amx.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            return;
+        }
         byte* s = RowScratch.Get(Q8_0Lanes.Bytes(tokens, cols));
         Q8_0Lanes.Prepare(a, aStride, tokens, cols, s);
-        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, form);
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni: form == GemmForm.AvxVnni);
     }
 
-    /// <summary>The GEMM on activations already in token lanes (<see cref="Q8_0Lanes.PrepareForGemm"/>).</summary>
+    /// <summary>The AVX GEMM on activations already in token lanes (<see cref="Q8_0Lanes.PrepareForGemm"/>).</summary>
     public static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride) =>
-        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, Best);
-
-    internal static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride, GemmForm form)
-    {
-        if (form == GemmForm.Amx) GemmQ4_0Q8_0Amx.RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride);
-        else RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, vnni: form == GemmForm.AvxVnni);
-    }
+        RowsPrepared(w, rowBytes, rows, s, tokens, cols, y, yStride, AvxVnni.IsSupported);
 
     private static void RowsPrepared(byte* w, nint rowBytes, int rows, byte* s, int tokens, int cols, float* y, nint yStride, bool vnni)
     {

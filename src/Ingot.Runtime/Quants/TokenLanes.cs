@@ -65,11 +65,11 @@ public static unsafe class Q8_0Lanes
 
     /// <summary>
     /// The generated code's preparation for Q4_0 weights: the chunk's Q8_0 rows into s (room for (tokens + 7) / 8
-    /// groups) when the matmuls that read them will run the GEMM (<see cref="GemmQ4_0Q8_0.Runs"/>), else nothing.
+    /// groups) when the matmuls that read them will run an AVX GEMM (<see cref="GemmQ4_0Q8_0.ReadsLanes"/>), else nothing.
     /// </summary>
     public static void PrepareForGemm(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
-        if (GemmQ4_0Q8_0.Runs(tokens)) Prepare(a, aStride, tokens, cols, s);
+        if (GemmQ4_0Q8_0.ReadsLanes(tokens)) Prepare(a, aStride, tokens, cols, s);
     }
 
     /// <summary>Rearranges Q8_0 rows (stride aStride, cols / 32 blocks of 34 bytes) into groups of 8 tokens at s (AVX2).</summary>

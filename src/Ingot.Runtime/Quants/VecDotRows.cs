@@ -51,8 +51,8 @@ public static unsafe class VecDotRows
     }
 
     /// <summary>
-    /// Q4_0 weights · Q8_0 activations: from 8 tokens the GEMM (tokens in the lanes), else the grouped AVX2 kernel when
-    /// cols is a multiple of 256, else per-row dots. All three give the vec-dot's bits.
+    /// Q4_0 weights · Q8_0 activations: from 8 tokens the GEMM (AMX tiles, or tokens in the AVX lanes), else the grouped
+    /// AVX2 kernel when cols is a multiple of 256, else per-row dots. All give the vec-dot's bits.
     /// </summary>
     public static void Q4_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
@@ -68,8 +68,8 @@ public static unsafe class VecDotRows
     /// </summary>
     public static void Q4_0Q8_0Lanes(byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (GemmQ4_0Q8_0.Runs(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
-        else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (GemmQ4_0Q8_0.ReadsLanes(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
+        else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride); // AMX reads the q8_0 rows
     }
 
     /// <summary>Q8_0 weights · Q8_0 activations: the AVX2 rows kernel (activation scales once per call, two tokens per row pass), else per-row dots.</summary>
