@@ -281,6 +281,33 @@ public unsafe class VecDotRowsTests
                     }
     }
 
+    [Theory]
+    [InlineData(96)]
+    [InlineData(768)]
+    public void Q4_0_Amx_GivesTheVecDotBits_ForEveryRowAndTokenCount(int cols)
+    {
+        const GgmlType type = GgmlType.Q4_0;
+        // AMX (Sapphire Rapids and later, Linux): full and short tiles of 16 tokens, one and two per call; row tiles of
+        // 16 full and partial. Elsewhere the dispatched rows kernels run the same cases.
+        const int maxRows = 67, maxTokens = 41;
+        var d = Make(type, maxRows, maxTokens, cols, 71 + cols + (int)type);
+        var y = new float[maxTokens * maxRows];
+        var dot = VecDot.For(type);
+        fixed (byte* pw = d.W, pa = d.A)
+        fixed (float* py = y)
+            foreach (int rows in new[] { 1, 2, 3, 16, 17, 64, 67 })
+                foreach (int tokens in new[] { 16, 17, 32, 33, 41 })
+                {
+                    Array.Fill(y, float.NaN);
+                    if (!Amx.Supported) VecDotRows.For(type)(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows);
+                    else AmxGemm.Rows<Q4_0AmxTiles>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows);
+                    AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"amx {Amx.Supported} rows {rows} tokens {tokens}");
+                    for (int t = 0; t < tokens; t++)
+                        for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
+                    Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
+                }
+    }
+
     [Fact]
     public void Q4_0_PreparedLanes_AsGeneratedCodeCallsThem_GiveTheVecDotBits()
     {

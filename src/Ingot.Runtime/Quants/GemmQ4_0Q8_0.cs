@@ -31,10 +31,10 @@ public static unsafe class GemmQ4_0Q8_0
     public static bool Runs(int tokens) => tokens >= MinTokens && Supported;
 
     /// <summary>The fastest form this machine runs for this many tokens: AMX, else AVX-VNNI, else AVX2's maddubs.</summary>
-    internal static GemmForm Best(int tokens) => GemmQ4_0Q8_0Amx.Runs(tokens) ? GemmForm.Amx : AvxVnni.IsSupported ? GemmForm.AvxVnni : GemmForm.Avx2;
+    internal static GemmForm Best(int tokens) => Q4_0AmxTiles.Runs(tokens) ? GemmForm.Amx : AvxVnni.IsSupported ? GemmForm.AvxVnni : GemmForm.Avx2;
 
     /// <summary>Whether a call with this many tokens reads prepared token lanes (the AVX forms; AMX reads the q8_0 rows).</summary>
-    public static bool ReadsLanes(int tokens) => Runs(tokens) && !GemmQ4_0Q8_0Amx.Runs(tokens);
+    public static bool ReadsLanes(int tokens) => Runs(tokens) && !Q4_0AmxTiles.Runs(tokens);
 
     /// <summary>y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32.</summary>
     public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
@@ -49,7 +49,7 @@ public static unsafe class GemmQ4_0Q8_0
     {
         if (form == GemmForm.Amx)
         {
-            GemmQ4_0Q8_0Amx.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            AmxGemm.Rows<Q4_0AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
             return;
         }
         byte* s = RowScratch.Get(Q8_0Lanes.Bytes(tokens, cols));
