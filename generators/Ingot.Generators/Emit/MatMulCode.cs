@@ -75,7 +75,7 @@ namespace Ingot.Generators.Emit
             if (Uses(ActKind.Q8_1)) w.Line("public byte* Act81;   // (N, cols / 32 * 36) activation quantized to q8_1 (q4_1/q5_1 weights)");
             if (Uses(ActKind.Q8_K)) w.Line("public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)");
             if (Uses(ActKind.BF16)) w.Line("public byte* ActBf16; // (N, cols * 2) activation rounded to bf16 (bf16 weights)");
-            if (Uses(ActKind.Q8_0Lanes)) w.Line("public byte* ActLanes8; // Act8 with the tokens in the vector lanes (q4_0 weights' GEMM; prepared from 8 tokens)");
+            if (Uses(ActKind.Q8_0Lanes)) w.Line("public byte* ActLanes8; // Act8 prepared for the q4_0 GEMM from 8 tokens: tokens in the vector lanes (AVX), or the scales table (AMX)");
             w.Line("public int N;         // tokens in this chunk");
         }
 

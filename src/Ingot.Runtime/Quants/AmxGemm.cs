@@ -37,19 +37,41 @@ internal static unsafe class AmxGemm
     [ThreadStatic] private static byte* t_scratch;
     [ThreadStatic] private static nint t_scratchBytes;
 
-    /// <summary>y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32.</summary>
-    public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    /// <summary>Bytes of <see cref="PrepareScales"/>' table for this many tokens.</summary>
+    public static nint ScalesBytes(int tokens, int cols) => (nint)(cols / 32) * ((tokens + Tile - 1) / Tile * Tile) * sizeof(float);
+
+    /// <summary>
+    /// The activation scales as the epilogue reads them, da[b · (tokens rounded up to 16) + t] = token t's f32 scale of
+    /// block b (padding tokens 0): prepared once per matmul input by generated code (<see cref="Q8_0Lanes.PrepareForGemm"/>)
+    /// instead of once per call.
+    /// </summary>
+    public static void PrepareScales(byte* a, nint aStride, int tokens, int cols, float* da)
+    {
+        float* f16 = Fp.F16Table;
+        int blocks = cols / 32, daStride = (tokens + Tile - 1) / Tile * Tile;
+        for (int b = 0; b < blocks; b++)
+            for (int t = 0; t < daStride; t++) da[b * daStride + t] = t < tokens ? f16[*(ushort*)(a + t * aStride + 34 * b)] : 0f;
+    }
+
+    /// <summary>
+    /// y[t * yStride + i] for i &lt; rows, t &lt; tokens; a: Q8_0 rows at stride aStride; cols a multiple of 32; da: the
+    /// activation scales from <see cref="PrepareScales"/>, or null to derive them here.
+    /// </summary>
+    public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, float* da = null)
         where TW : struct, IAmxWeights
     {
-        int blocks = cols / 32, tiles = (tokens + Tile - 1) / Tile, daStride = tiles * Tile;
-        byte* s = Scratch(64 + 64 + (nint)blocks * (BBlockBytes + Tile * sizeof(float) + CBlockInts * sizeof(int) + daStride * sizeof(float)));
+        int blocks = cols / 32, daStride = (tokens + Tile - 1) / Tile * Tile;
+        byte* s = Scratch(64 + 64 + (nint)blocks * (BBlockBytes + Tile * sizeof(float) + CBlockInts * sizeof(int)) + ScalesBytes(tokens, cols));
         byte* config = s;
         float* tail = (float*)(s + 64);
         sbyte* bw = (sbyte*)(s + 128);
         float* dw = (float*)(bw + (nint)blocks * BBlockBytes);
         int* c = (int*)(dw + (nint)blocks * Tile);
-        float* da = (float*)(c + (nint)blocks * CBlockInts);
-        Scales(a, aStride, tokens, blocks, da, daStride);
+        if (da == null)
+        {
+            da = (float*)(c + (nint)blocks * CBlockInts);
+            PrepareScales(a, aStride, tokens, cols, da);
+        }
         Amx.Args args = default;
         args.AStride = aStride;
         args.B = bw;
@@ -71,14 +93,6 @@ internal static unsafe class AmxGemm
                 if (two) Scale<TW>(c + Tile * Tile, dw, da + t0 + Tile, daStride, blocks, m1, y + (t0 + Tile) * yStride + r0, yStride, nr, tail);
             }
         }
-    }
-
-    /// <summary>da[b · daStride + t] = token t's f32 scale of block b; the padding tokens 0.</summary>
-    private static void Scales(byte* a, nint aStride, int tokens, int blocks, float* da, int daStride)
-    {
-        float* f16 = Fp.F16Table;
-        for (int b = 0; b < blocks; b++)
-            for (int t = 0; t < daStride; t++) da[b * daStride + t] = t < tokens ? f16[*(ushort*)(a + t * aStride + 34 * b)] : 0f;
     }
 
     /// <summary>

@@ -28,55 +28,50 @@ internal unsafe struct Q4_0AmxTiles : IAmxWeights
     public static int TileRows => 16;
 
     /// <summary>
-    /// Rows [0, nr) of the tile as codes c − 8 in pair layout at bw + 512·b (the rest zero), scales at dw[16·b + row].
-    /// Vector r holds rows r and r + 8 (dwords 0..7 each); the 8×8 transposes of both halves give row k = dword k of
-    /// rows 0..7 | rows 8..15.
+    /// Rows [0, nr) of the tile as codes c − 8 in pair layout at bw + 512·b, scales at dw[16·b + row]; a row past nr
+    /// repeats row nr − 1 (its column is never stored). The packed bytes are transposed, not the codes: vector i holds
+    /// the 16 bytes of rows i, i + 4, i + 8, i + 12, and a 4×4 dword transpose per 128-bit lane gives G_k = bytes
+    /// 4k..4k+3 of rows 0..15, whose low nibbles are B row k (elements 4k..4k+3) and high nibbles B row k + 4
+    /// (elements 16 + 4k..). The scales come by two gathers (the dword at each row's block) and the exact f16 bit trick.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Build(byte* w, nint rowBytes, int nr, int blocks, sbyte* bw, float* dw)
     {
-        float* f16 = Fp.F16Table;
-        for (int b = 0; b < blocks; b++, w += 18, bw += 512, dw += 16)
+        byte** p = stackalloc byte*[16];
+        for (int r = 0; r < 16; r++) p[r] = w + Math.Min(r, nr - 1) * rowBytes + 2;
+        Vector256<int> step = Vector256.Create((int)rowBytes), last = Vector256.Create(nr - 1);
+        Vector256<int> at0 = Vector256.Min(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), last) * step;
+        Vector256<int> at1 = Vector256.Min(Vector256.Create(8, 9, 10, 11, 12, 13, 14, 15), last) * step;
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector512<sbyte> eight = Vector512.Create((sbyte)8);
+        for (int b = 0; b < blocks; b++, bw += 512, dw += 16)
         {
-            Vector512<int> z0 = Pair(w, rowBytes, 0, nr), z1 = Pair(w, rowBytes, 1, nr), z2 = Pair(w, rowBytes, 2, nr), z3 = Pair(w, rowBytes, 3, nr);
-            Vector512<int> z4 = Pair(w, rowBytes, 4, nr), z5 = Pair(w, rowBytes, 5, nr), z6 = Pair(w, rowBytes, 6, nr), z7 = Pair(w, rowBytes, 7, nr);
-            // per 128-bit lane: t = dword pairs of two rows, u = dword quads of four rows
+            nint o = 18 * b;
+            Vector512<int> z0 = Rows4(p, 0, o), z1 = Rows4(p, 1, o), z2 = Rows4(p, 2, o), z3 = Rows4(p, 3, o);
             Vector512<long> t0 = Avx512F.UnpackLow(z0, z1).AsInt64(), t1 = Avx512F.UnpackHigh(z0, z1).AsInt64();
             Vector512<long> t2 = Avx512F.UnpackLow(z2, z3).AsInt64(), t3 = Avx512F.UnpackHigh(z2, z3).AsInt64();
-            Vector512<long> t4 = Avx512F.UnpackLow(z4, z5).AsInt64(), t5 = Avx512F.UnpackHigh(z4, z5).AsInt64();
-            Vector512<long> t6 = Avx512F.UnpackLow(z6, z7).AsInt64(), t7 = Avx512F.UnpackHigh(z6, z7).AsInt64();
-            // u0 lanes: [dword 0 | dword 4] of rows 0..3, then of rows 8..11; u4 the same for rows 4..7 / 12..15
-            Vector512<int> u0 = Avx512F.UnpackLow(t0, t2).AsInt32(), u1 = Avx512F.UnpackHigh(t0, t2).AsInt32();
-            Vector512<int> u2 = Avx512F.UnpackLow(t1, t3).AsInt32(), u3 = Avx512F.UnpackHigh(t1, t3).AsInt32();
-            Vector512<int> u4 = Avx512F.UnpackLow(t4, t6).AsInt32(), u5 = Avx512F.UnpackHigh(t4, t6).AsInt32();
-            Vector512<int> u6 = Avx512F.UnpackLow(t5, t7).AsInt32(), u7 = Avx512F.UnpackHigh(t5, t7).AsInt32();
-            int* o = (int*)bw;
-            Rows(u0, u4, o, 0); Rows(u1, u5, o, 1); Rows(u2, u6, o, 2); Rows(u3, u7, o, 3);
-            for (int r = 0; r < 16; r++) dw[r] = r < nr ? f16[*(ushort*)(w + r * rowBytes)] : 0f;
+            Nibbles(Avx512F.UnpackLow(t0, t2).AsByte(), m4, eight, bw, 0);
+            Nibbles(Avx512F.UnpackHigh(t0, t2).AsByte(), m4, eight, bw, 1);
+            Nibbles(Avx512F.UnpackLow(t1, t3).AsByte(), m4, eight, bw, 2);
+            Nibbles(Avx512F.UnpackHigh(t1, t3).AsByte(), m4, eight, bw, 3);
+            Vector512<uint> d = Vector512.Create(Avx2.GatherVector256((int*)(w + o), at0, 1), Avx2.GatherVector256((int*)(w + o), at1, 1)).AsUInt32()
+                              & Vector512.Create(0xFFFFu);
+            Kernels.HalfBits.F16ToF32(d).Store(dw);
         }
     }
 
-    /// <summary>Rows r and r + 8 of the tile, block at w: [codes − 8 of row r | of row r + 8] (zero past nr).</summary>
+    /// <summary>The 16 code bytes of block o of rows i, i + 4, i + 8, i + 12, one per 128-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Pair(byte* w, nint rowBytes, int r, int nr) =>
-        Vector512.Create(Codes(w + r * rowBytes, r < nr), Codes(w + (r + 8) * rowBytes, r + 8 < nr)).AsInt32();
+    private static Vector512<int> Rows4(byte** p, int i, nint o) =>
+        Vector512.Create(Vector256.Create(Vector128.Load(p[i] + o), Vector128.Load(p[i + 4] + o)),
+                         Vector256.Create(Vector128.Load(p[i + 8] + o), Vector128.Load(p[i + 12] + o))).AsInt32();
 
+    /// <summary>B rows k (low nibbles of g, − 8) and k + 4 (high nibbles, − 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Codes(byte* blk, bool present)
+    private static void Nibbles(Vector512<byte> g, Vector512<byte> m4, Vector512<sbyte> eight, sbyte* bw, int k)
     {
-        if (!present) return Vector256<sbyte>.Zero;
-        Vector128<byte> q = Vector128.Load(blk + 2), m4 = Vector128.Create((byte)0x0F);
-        return Vector256.Create(q & m4, Vector128.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4).AsSByte() - Vector256.Create((sbyte)8);
-    }
-
-    /// <summary>From u (rows 0..3 | 8..11) and v (rows 4..7 | 12..15), lanes [dword k | dword k + 4]: B rows k and k + 4.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows(Vector512<int> u, Vector512<int> v, int* o, int k)
-    {
-        // [u.0 u.2 v.0 v.2] then lanes 0 2 1 3: [u.0 v.0 u.2 v.2] = dword k of rows 0..3, 4..7, 8..11, 12..15
-        Vector512<int> lo = Avx512F.Shuffle4x128(u, v, 0b10_00_10_00), hi = Avx512F.Shuffle4x128(u, v, 0b11_01_11_01);
-        Avx512F.Shuffle4x128(lo, lo, 0b11_01_10_00).Store(o + 16 * k);
-        Avx512F.Shuffle4x128(hi, hi, 0b11_01_10_00).Store(o + 16 * (k + 4));
+        ((g & m4).AsSByte() - eight).Store(bw + 64 * k);
+        ((Vector512.ShiftRightLogical(g.AsUInt16(), 4).AsByte() & m4).AsSByte() - eight).Store(bw + 64 * (k + 4));
     }
 
     public static void Put(Vector512<float> acc, float* y, int nr, float* tail)

@@ -64,12 +64,15 @@ public static unsafe class Q8_0Lanes
     public static nint Bytes(int tokens, int cols) => (nint)((tokens + 7) / 8) * (cols / 32) * BlockBytes;
 
     /// <summary>
-    /// The generated code's preparation for Q4_0 weights: the chunk's Q8_0 rows into s (room for (tokens + 7) / 8
-    /// groups) when the matmuls that read them will run an AVX GEMM (<see cref="GemmQ4_0Q8_0.ReadsLanes"/>), else nothing.
+    /// The generated code's preparation for Q4_0 weights, into s (room for (tokens + 7) / 8 groups, <see cref="Bytes"/>):
+    /// the chunk's Q8_0 rows in token lanes when the matmuls that read them will run an AVX GEMM
+    /// (<see cref="GemmQ4_0Q8_0.ReadsLanes"/>), their scales table when they will run AMX (<see cref="AmxGemm.PrepareScales"/>,
+    /// smaller than the lanes), else nothing.
     /// </summary>
     public static void PrepareForGemm(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
         if (GemmQ4_0Q8_0.ReadsLanes(tokens)) Prepare(a, aStride, tokens, cols, s);
+        else if (Q4_0AmxTiles.Runs(tokens)) AmxGemm.PrepareScales(a, aStride, tokens, cols, (float*)s);
     }
 
     /// <summary>Rearranges Q8_0 rows (stride aStride, cols / 32 blocks of 34 bytes) into groups of 8 tokens at s (AVX2).</summary>

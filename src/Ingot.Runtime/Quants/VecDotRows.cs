@@ -62,14 +62,15 @@ public static unsafe class VecDotRows
     }
 
     /// <summary>
-    /// <see cref="Q4_0Q8_0"/> for generated code, which prepares the token lanes once per matmul input
-    /// (<see cref="Q8_0Lanes.PrepareForGemm"/> into <paramref name="lanes"/>): the GEMM reads them instead of preparing its
-    /// own per call; fewer tokens take the rows kernels on a. The same bits either way.
+    /// <see cref="Q4_0Q8_0"/> for generated code, which prepares what the GEMM reads once per matmul input
+    /// (<see cref="Q8_0Lanes.PrepareForGemm"/> into <paramref name="lanes"/>: the token lanes for an AVX GEMM, the scales
+    /// table for AMX) instead of once per call; fewer tokens take the rows kernels on a. The same bits either way.
     /// </summary>
     public static void Q4_0Q8_0Lanes(byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (GemmQ4_0Q8_0.ReadsLanes(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
-        else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride); // AMX reads the q8_0 rows
+        else if (Q4_0AmxTiles.Runs(tokens)) AmxGemm.Rows<Q4_0AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, (float*)lanes);
+        else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
     /// <summary>Q8_0 weights · Q8_0 activations: the AVX2 rows kernel (activation scales once per call, two tokens per row pass), else per-row dots.</summary>

@@ -276,7 +276,7 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
-            public byte* ActLanes8; // Act8 with the tokens in the vector lanes (q4_0 weights' GEMM; prepared from 8 tokens)
+            public byte* ActLanes8; // Act8 prepared for the q4_0 GEMM from 8 tokens: tokens in the vector lanes (AVX), or the scales table (AMX)
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
