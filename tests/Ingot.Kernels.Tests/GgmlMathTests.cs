@@ -123,42 +123,52 @@ public unsafe class GgmlMathTests
         }
     }
 
-    /// <summary>The algorithm of AttentionGgml written out in scalar code: the kernel must give exactly these bits.</summary>
-    private static float[] AttentionScalar(float[] q, float[] k, float[] v, int stride, int nKv, int hd, float scale)
+    /// <summary>
+    /// The algorithm of AttentionGgml written out in scalar code for the last position's query over positions
+    /// [first, nKv): the kernel must give exactly these bits (lanes follow absolute positions; the masked ones are zeros).
+    /// </summary>
+    private static float[] AttentionScalar(float[] q, float[] k, float[] v, int stride, int nKv, int hd, float scale, int first = 0)
     {
         int nPad = (nKv + 15) & ~15;
         var p = new float[nPad];
         float max = float.NegativeInfinity;
         fixed (float* pq = q, pk = k)
-            for (int c = 0; c < nKv; c++) { p[c] = GgmlMath.DotF32Scalar(pk + c * stride, pq, hd) * scale; if (p[c] > max) max = p[c]; }
+            for (int c = first; c < nKv; c++) { p[c] = GgmlMath.DotF32Scalar(pk + c * stride, pq, hd) * scale; if (p[c] > max) max = p[c]; }
         double sum = 0;
         fixed (float* pp = p)
-            for (int c0 = 0; c0 < nPad; c0 += 16)
+            for (int c0 = first & ~15; c0 < nPad; c0 += 16)
             {
-                for (int c = c0; c < c0 + 16; c++) p[c] = c < nKv ? GgmlMath.Exp(p[c] - max) : 0f;
+                for (int c = c0; c < c0 + 16; c++) p[c] = c >= first && c < nKv ? GgmlMath.Exp(p[c] - max) : 0f;
                 sum += GgmlMath.Reduce16(pp + c0);
             }
         float inv = (float)(1.0 / sum);
-        for (int c = 0; c < nKv; c++) p[c] *= inv;
+        for (int c = first; c < nKv; c++) p[c] *= inv;
         var outp = new float[hd];
         var lanes = new float[16];
         for (int d = 0; d < hd; d++)
         {
             Array.Clear(lanes);
-            for (int c = 0; c < nKv; c++) lanes[c & 15] = MathF.FusedMultiplyAdd(v[c * stride + d], p[c], lanes[c & 15]);
+            for (int c = first; c < nKv; c++) lanes[c & 15] = MathF.FusedMultiplyAdd(v[c * stride + d], p[c], lanes[c & 15]);
             fixed (float* pl = lanes) outp[d] = GgmlMath.Reduce16(pl);
         }
         return outp;
     }
 
     [Theory]
-    [InlineData(32, 1)]
-    [InlineData(32, 23)]
-    [InlineData(64, 16)]
-    [InlineData(64, 17)]
-    [InlineData(128, 40)]
-    [InlineData(80, 9)]
-    public void AttentionMatchesItsScalarForm(int hd, int nKv)
+    [InlineData(32, 1, 0)]
+    [InlineData(32, 23, 0)]
+    [InlineData(64, 16, 0)]
+    [InlineData(64, 17, 0)]
+    [InlineData(128, 40, 0)]
+    [InlineData(80, 9, 0)]
+    // 16 positions at a time (AVX-512): whole and partial groups, a window starting mid-group, a head past 64 columns
+    [InlineData(64, 100, 0)]
+    [InlineData(64, 133, 37)]
+    [InlineData(128, 70, 50)]
+    [InlineData(80, 75, 0)]
+    [InlineData(96, 48, 19)]
+    [InlineData(8, 64, 0)]
+    public void AttentionMatchesItsScalarForm(int hd, int nKv, int window)
     {
         int stride = 2 * hd; // two KV heads interleaved, read the second
         var rng = new Random(hd * 100 + nKv);
@@ -168,11 +178,13 @@ public unsafe class GgmlMathTests
         for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 4 - 2);
         for (int i = 0; i < k.Length; i++) { k[i] = (float)(rng.NextDouble() * 4 - 2); v[i] = (float)(rng.NextDouble() * 2 - 1); }
         float scale = 1f / MathF.Sqrt(hd);
-        var expected = AttentionScalar(q, k[hd..], v[hd..], stride, nKv, hd, scale);
+        int first = window > 0 ? Math.Max(0, nKv - window) : 0;
+        var expected = AttentionScalar(q, k[hd..], v[hd..], stride, nKv, hd, scale, first);
         var got = new float[hd];
         fixed (float* pq = q, pk = k, pv = v, pg = got)
         {
-            Attention.Head(pq, pk + hd, pv + hd, stride, nKv, hd, scale, pg);
+            if (window == 0) Attention.Head(pq, pk + hd, pv + hd, stride, nKv, hd, scale, pg);
+            else Attention.Head(pq, pk + hd, pv + hd, stride, nKv, hd, scale, pg, 0f, window, nKv - 1);
         }
         for (int d = 0; d < hd; d++)
         {

@@ -17,7 +17,8 @@ namespace Ingot.Runtime.Kernels;
 /// Visible: c ≤ queryPos (causal) and, with a sliding window, queryPos − c &lt; window; masked positions carry p = 0, as
 /// llama.cpp's −inf mask gives. The result does not depend on how many positions llama.cpp pads the cache view to, so
 /// decode and prefill agree. q: (headDim); position c of this KV head at kCache/vCache + c·kvStride. Scratch: one
-/// per-thread buffer of nKv + 16·headDim floats, grown on demand (not per token).
+/// per-thread buffer of nKv + 16·headDim + 64 floats, grown on demand (not per token). With AVX-512 the dots and the
+/// value FMAs run 16 positions at a time (<see cref="AttentionDots"/>), with the same bits.
 /// </summary>
 public static unsafe class Attention
 {
@@ -59,11 +60,23 @@ public static unsafe class Attention
             return;
         }
         int nPad = (last + 1 + 15) & ~15;
-        float* p = Scratch(nPad + 16 * (nint)headDim);
-        float* acc = p + nPad;
+        float* p = Scratch(nPad + 16 * (nint)headDim + 64);
+        float* acc = p + nPad, tmp = acc + 16 * (nint)headDim;
 
         float max = float.NegativeInfinity;
-        for (int c = first; c <= last; c++)
+        int c1 = first;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // 16 keys at a time, their dots reduced together (GgmlMath.DotF32's bits): into p, scored below
+            for (; c1 + 16 <= last + 1; c1 += 16) AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
+            for (int c = first; c < c1; c++)
+            {
+                float s = Score(keyBias == null ? p[c] : p[c] + keyBias[c], scale, softCap);
+                p[c] = s;
+                if (s > max) max = s;
+            }
+        }
+        for (int c = c1; c <= last; c++)
         {
             float dot = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
             float s = Score(keyBias == null ? dot : dot + keyBias[c], scale, softCap);
@@ -94,7 +107,19 @@ public static unsafe class Attention
         for (int c = first; c <= last; c++) p[c] *= inv;
 
         new Span<float>(acc, 16 * headDim).Clear();
-        for (int c = first; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15; // the whole groups of 16 positions
+        if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && g1 > g0)
+        {
+            // per lane the same FMAs in the same order: the partial group before, the whole groups 16 columns at a
+            // time with the 16 lane rows in registers, the partial group after
+            for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+            for (int d = 0; d < headDim; d += 16) AttentionDots.FmaGroups(acc + d, headDim, vCache + d, kvStride, p, g0, g1);
+            for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        }
+        else
+        {
+            for (int c = first; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        }
         ReduceRows(acc, headDim, outHead);
     }
 
