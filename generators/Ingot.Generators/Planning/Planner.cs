@@ -15,7 +15,7 @@ namespace Ingot.Generators.Planning
     public static class Planner
     {
         /// <summary>Tokens per prefill chunk: every activation buffer is sized for this many rows.</summary>
-        public const int MaxBatch = 64;
+        public const int MaxBatch = 128;
 
         /// <summary>Activation conversions, in the order the generated row loop runs them.</summary>
         internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16, ActKind.Q8_0Lanes };

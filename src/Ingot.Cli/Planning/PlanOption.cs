@@ -23,8 +23,8 @@ public sealed record PlanOption(PlanModel Model, string TypeName, long FileBytes
     /// <summary>
     /// Sizes <paramref name="model"/> as <paramref name="type"/> (null: as the file is) at a KV cache of
     /// <paramref name="ctx"/> tokens. Decode reads every tensor but token_embd, of which one row (all of it when the
-    /// output is tied to it); the KV cache is f32, 2 · layers · ctx · kv_dim; the buffers are the arena of MaxBatch = 64
-    /// tokens and two logits rows.
+    /// output is tied to it); the KV cache is f32, 2 · layers · ctx · kv_dim; the buffers are the arena of
+    /// <see cref="Ingot.Generators.Planning.Planner.MaxBatch"/> tokens and two logits rows.
     /// </summary>
     public static PlanOption Size(PlanModel model, QuantFileType? type, int ctx)
     {
@@ -52,7 +52,7 @@ public sealed record PlanOption(PlanModel Model, string TypeName, long FileBytes
         long perToken = output ? file - embd + embdRow : file;
         int kvDim = s.Attention.KvHeads * s.ResolvedHeadDim, qDim = s.Attention.Heads * s.ResolvedHeadDim;
         long kv = 2L * s.Layers * ctx * kvDim * sizeof(float);
-        long buffers = 4L * 64 * (3L * s.Dim + 2L * qDim + 2L * kvDim + 3L * s.FfnDim) + 2L * 4 * s.VocabSize;
+        long buffers = 4L * Ingot.Generators.Planning.Planner.MaxBatch * (3L * s.Dim + 2L * qDim + 2L * kvDim + 3L * s.FfnDim) + 2L * 4 * s.VocabSize;
         var main = byType.OrderByDescending(kv => kv.Value).First().Key;
         string name = type?.ToString() ?? "as is (" + GgmlTypeTraits.Name(main) + ")";
         return new PlanOption(model, name, file, perToken, kv, buffers, main);

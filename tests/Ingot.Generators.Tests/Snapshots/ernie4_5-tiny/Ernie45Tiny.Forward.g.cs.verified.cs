@@ -3,7 +3,7 @@
 //   Ernie45Tiny compiled from model spec 'ernie4_5-tiny' (ernie4_5); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 64, 2 layers, 4 query heads and 2 KV heads of head_dim 32 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 512, trained context 2048.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 500000.0f, sequential residual, gated silu FFN, output tied to token_embd.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (64) [row copy]
 //     layers 0–1:

@@ -3,7 +3,7 @@
 //   Ernie45Tiny compiled from model spec 'ernie4_5-tiny' (ernie4_5); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 64, 2 layers, 4 query heads and 2 KV heads of head_dim 32 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 512, trained context 2048.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 500000.0f, sequential residual, gated silu FFN, output tied to token_embd.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Ernie45Tiny.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs

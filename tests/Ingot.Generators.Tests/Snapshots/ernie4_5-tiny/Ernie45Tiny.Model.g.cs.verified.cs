@@ -3,7 +3,7 @@
 //   Ernie45Tiny compiled from model spec 'ernie4_5-tiny' (ernie4_5); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 64, 2 layers, 4 query heads and 2 KV heads of head_dim 32 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 512, trained context 2048.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 500000.0f, sequential residual, gated silu FFN, output tied to token_embd.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Ernie45Tiny.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -43,20 +43,20 @@ namespace Ingot.Tests.Models
         public const float AttentionScale = 0.17677669f;   // times the (soft-capped) score
         public const float AttentionSoftcap = 0.0f;  // 0 = off
         public const int SlidingWindow = 0;      // on none layers; 0 = none
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 131392;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 16384 bytes
-        private const long OffXn = 16384;  // float (MaxBatch, 64): normalized activation / matmul input, 16384 bytes
-        private const long OffQ = 32768;  // float (MaxBatch, QDim): rotated queries, 32768 bytes
-        private const long OffAtt = 65536;  // float (MaxBatch, QDim): attention output, 32768 bytes
-        private const long OffHb = 98304;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 32768 bytes
-        private const long OffTok = 131072;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 131584;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 131840;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 16384 bytes
-        private const long OffVRows = 148224;  // float (MaxBatch, KvDim): their values, 16384 bytes
-        private const long ArenaBytes = 164608;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 32768 bytes
+        private const long OffXn = 32768;  // float (MaxBatch, 64): normalized activation / matmul input, 32768 bytes
+        private const long OffQ = 65536;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
+        private const long OffAtt = 131072;  // float (MaxBatch, QDim): attention output, 65536 bytes
+        private const long OffHb = 196608;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 65536 bytes
+        private const long OffTok = 262144;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 263168;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 263680;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
+        private const long OffVRows = 296448;  // float (MaxBatch, KvDim): their values, 32768 bytes
+        private const long ArenaBytes = 329216;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

@@ -3,7 +3,7 @@
 //   GemmaF32 compiled from model spec 'gemma-f32' (gemma); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 256, 2 layers, 8 query heads and 1 KV heads of head_dim 64 (multi-query), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, rope NEOX theta 10000.0f, sequential residual, gated gelu FFN, output tied to token_embd.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) · 16.0f [row copy]
 //     layers 0–1:

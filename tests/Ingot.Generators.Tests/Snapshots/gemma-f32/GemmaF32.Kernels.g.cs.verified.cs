@@ -3,7 +3,7 @@
 //   GemmaF32 compiled from model spec 'gemma-f32' (gemma); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 8 query heads and 1 KV heads of head_dim 64 (multi-query), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, rope NEOX theta 10000.0f, sequential residual, gated gelu FFN, output tied to token_embd.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in GemmaF32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs

@@ -3,7 +3,7 @@
 //   Gemma2F32 compiled from model spec 'gemma2-f32' (gemma2); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 128, 26 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, rope NEOX theta 10000.0f, sequential residual, gated gelu FFN, output tied to token_embd, post-norms on the sublayer outputs.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (128) · 11.313708f [row copy]
 //     layers 0–25:

@@ -3,7 +3,7 @@
 //   Gemma2F32 compiled from model spec 'gemma2-f32' (gemma2); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 128, 26 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, rope NEOX theta 10000.0f, sequential residual, gated gelu FFN, output tied to token_embd, post-norms on the sublayer outputs.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Gemma2F32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs

@@ -3,7 +3,7 @@
 //   Gemma2F32 compiled from model spec 'gemma2-f32' (gemma2); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 128, 26 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 128, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, rope NEOX theta 10000.0f, sequential residual, gated gelu FFN, output tied to token_embd, post-norms on the sublayer outputs.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Gemma2F32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -44,21 +44,21 @@ namespace Ingot.Tests.Models
         public const float AttentionSoftcap = 50.0f;  // 0 = off
         public const int SlidingWindow = 8;      // on even layers; 0 = none
         public const float EmbeddingScale = 11.313708f;
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 3978368;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 32768 bytes
-        private const long OffXn = 32768;  // float (MaxBatch, 128): normalized activation / matmul input, 32768 bytes
-        private const long OffQ = 65536;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
-        private const long OffAtt = 131072;  // float (MaxBatch, QDim): attention output, 65536 bytes
-        private const long OffHb = 196608;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 32768 bytes
-        private const long OffT = 229376;  // float (MaxBatch, Dim): a sublayer output held for a post-norm or the parallel residual, 32768 bytes
-        private const long OffTok = 262144;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 262656;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 262912;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
-        private const long OffVRows = 295680;  // float (MaxBatch, KvDim): their values, 32768 bytes
-        private const long ArenaBytes = 328448;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 65536 bytes
+        private const long OffXn = 65536;  // float (MaxBatch, 128): normalized activation / matmul input, 65536 bytes
+        private const long OffQ = 131072;  // float (MaxBatch, QDim): rotated queries, 131072 bytes
+        private const long OffAtt = 262144;  // float (MaxBatch, QDim): attention output, 131072 bytes
+        private const long OffHb = 393216;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 65536 bytes
+        private const long OffT = 458752;  // float (MaxBatch, Dim): a sublayer output held for a post-norm or the parallel residual, 65536 bytes
+        private const long OffTok = 524288;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 525312;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 525824;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 65536 bytes
+        private const long OffVRows = 591360;  // float (MaxBatch, KvDim): their values, 65536 bytes
+        private const long ArenaBytes = 656896;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

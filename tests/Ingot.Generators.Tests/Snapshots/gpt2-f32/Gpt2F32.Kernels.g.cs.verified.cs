@@ -3,7 +3,7 @@
 //   Gpt2F32 compiled from model spec 'gpt2-f32' (gpt2); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-layernorm with bias eps 1E-05f, learned positions, sequential residual, gelu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Gpt2F32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs

@@ -3,7 +3,7 @@
 //   LlamaGqaAllTypes compiled from model spec 'llama-gqa-all-types' (llama); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in LlamaGqaAllTypes.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -43,26 +43,26 @@ namespace Ingot.Tests.Models
         public const float AttentionScale = 0.125f;   // times the (soft-capped) score
         public const float AttentionSoftcap = 0.0f;  // 0 = off
         public const int SlidingWindow = 0;      // on none layers; 0 = none
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 1705216;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 65536 bytes
-        private const long OffXn = 65536;  // float (MaxBatch, 512): normalized activation / matmul input, 131072 bytes
-        private const long OffQ = 196608;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
-        private const long OffAtt = 262144;  // float (MaxBatch, QDim): attention output, 65536 bytes
-        private const long OffHb = 327680;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
-        private const long OffTok = 458752;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 459264;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 459520;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
-        private const long OffVRows = 492288;  // float (MaxBatch, KvDim): their values, 32768 bytes
-        private const long OffAct8 = 525056;  // q8_0 (MaxBatch, 512): activation rows for q8_0-partnered weights, 36992 bytes
-        private const long OffAct81 = 562048;  // q8_1 (MaxBatch, 512): activation rows for q8_1-partnered weights, 39168 bytes
-        private const long OffAct8K = 601216;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 56064 bytes
-        private const long OffActBf16 = 657280;  // bf16 (MaxBatch, 512): activation rows for bf16-partnered weights, 65536 bytes
-        private const long OffAct16 = 722816;  // f16 (MaxBatch, 512): activation rows for f16-partnered weights, 65536 bytes
-        private const long OffActLanes8 = 788352;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 40960 bytes
-        private const long ArenaBytes = 829312;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 131072 bytes
+        private const long OffXn = 131072;  // float (MaxBatch, 512): normalized activation / matmul input, 262144 bytes
+        private const long OffQ = 393216;  // float (MaxBatch, QDim): rotated queries, 131072 bytes
+        private const long OffAtt = 524288;  // float (MaxBatch, QDim): attention output, 131072 bytes
+        private const long OffHb = 655360;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 262144 bytes
+        private const long OffTok = 917504;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 918528;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 919040;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 65536 bytes
+        private const long OffVRows = 984576;  // float (MaxBatch, KvDim): their values, 65536 bytes
+        private const long OffAct8 = 1050112;  // q8_0 (MaxBatch, 512): activation rows for q8_0-partnered weights, 73984 bytes
+        private const long OffAct81 = 1124096;  // q8_1 (MaxBatch, 512): activation rows for q8_1-partnered weights, 78336 bytes
+        private const long OffAct8K = 1202432;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 112128 bytes
+        private const long OffActBf16 = 1314560;  // bf16 (MaxBatch, 512): activation rows for bf16-partnered weights, 131072 bytes
+        private const long OffAct16 = 1445632;  // f16 (MaxBatch, 512): activation rows for f16-partnered weights, 131072 bytes
+        private const long OffActLanes8 = 1576704;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 81920 bytes
+        private const long ArenaBytes = 1658624;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

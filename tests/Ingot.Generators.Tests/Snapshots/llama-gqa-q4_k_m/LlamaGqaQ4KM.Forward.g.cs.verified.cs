@@ -3,7 +3,7 @@
 //   LlamaGqaQ4KM compiled from model spec 'llama-gqa-q4_k_m' (llama); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) [Dequantize.Row(q4_k)]
 //     layers 0:

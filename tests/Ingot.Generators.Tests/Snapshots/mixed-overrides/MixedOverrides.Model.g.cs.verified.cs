@@ -3,7 +3,7 @@
 //   MixedOverrides compiled from model spec 'mixed-overrides' (llama); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 128, 3 layers, 4 query heads and 2 KV heads of head_dim 32 (grouped-query, 2 query heads per KV head), ffn_dim 256, vocab 256, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in MixedOverrides.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -43,22 +43,22 @@ namespace Ingot.Tests.Models
         public const float AttentionScale = 0.17677669f;   // times the (soft-capped) score
         public const float AttentionSoftcap = 0.0f;  // 0 = off
         public const int SlidingWindow = 0;      // on none layers; 0 = none
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 508800;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 32768 bytes
-        private const long OffXn = 32768;  // float (MaxBatch, 256): normalized activation / matmul input, 65536 bytes
-        private const long OffQ = 98304;  // float (MaxBatch, QDim): rotated queries, 32768 bytes
-        private const long OffAtt = 131072;  // float (MaxBatch, QDim): attention output, 32768 bytes
-        private const long OffHb = 163840;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 65536 bytes
-        private const long OffTok = 229376;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 229888;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 230144;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 16384 bytes
-        private const long OffVRows = 246528;  // float (MaxBatch, KvDim): their values, 16384 bytes
-        private const long OffAct8 = 262912;  // q8_0 (MaxBatch, 256): activation rows for q8_0-partnered weights, 19584 bytes
-        private const long OffAct16 = 282496;  // f16 (MaxBatch, 256): activation rows for f16-partnered weights, 32768 bytes
-        private const long ArenaBytes = 315264;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 65536 bytes
+        private const long OffXn = 65536;  // float (MaxBatch, 256): normalized activation / matmul input, 131072 bytes
+        private const long OffQ = 196608;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
+        private const long OffAtt = 262144;  // float (MaxBatch, QDim): attention output, 65536 bytes
+        private const long OffHb = 327680;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
+        private const long OffTok = 458752;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 459776;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 460288;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
+        private const long OffVRows = 493056;  // float (MaxBatch, KvDim): their values, 32768 bytes
+        private const long OffAct8 = 525824;  // q8_0 (MaxBatch, 256): activation rows for q8_0-partnered weights, 39168 bytes
+        private const long OffAct16 = 564992;  // f16 (MaxBatch, 256): activation rows for f16-partnered weights, 65536 bytes
+        private const long ArenaBytes = 630528;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

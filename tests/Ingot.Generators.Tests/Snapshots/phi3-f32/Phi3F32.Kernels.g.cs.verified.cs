@@ -3,7 +3,7 @@
 //   Phi3F32 compiled from model spec 'phi3-f32' (phi3); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1064, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NEOX theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Phi3F32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs

@@ -3,7 +3,7 @@
 //   Phi3SwaF32 compiled from model spec 'phi3-swa-f32' (phi3); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 256, 2 layers, 4 query heads and 2 KV heads of head_dim 64 (grouped-query, 2 query heads per KV head), ffn_dim 512, vocab 1064, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NEOX theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Phi3SwaF32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -43,20 +43,20 @@ namespace Ingot.Tests.Models
         public const float AttentionScale = 1.0f;   // times the (soft-capped) score
         public const float AttentionSoftcap = 0.0f;  // 0 = off
         public const int SlidingWindow = 8;      // on all layers; 0 = none
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 1725696;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 65536 bytes
-        private const long OffXn = 65536;  // float (MaxBatch, 256): normalized activation / matmul input, 65536 bytes
-        private const long OffQ = 131072;  // float (MaxBatch, QDim): rotated queries, 65536 bytes
-        private const long OffAtt = 196608;  // float (MaxBatch, QDim): attention output, 65536 bytes
-        private const long OffHb = 262144;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 131072 bytes
-        private const long OffTok = 393216;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 393728;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 393984;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 32768 bytes
-        private const long OffVRows = 426752;  // float (MaxBatch, KvDim): their values, 32768 bytes
-        private const long ArenaBytes = 459520;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 131072 bytes
+        private const long OffXn = 131072;  // float (MaxBatch, 256): normalized activation / matmul input, 131072 bytes
+        private const long OffQ = 262144;  // float (MaxBatch, QDim): rotated queries, 131072 bytes
+        private const long OffAtt = 393216;  // float (MaxBatch, QDim): attention output, 131072 bytes
+        private const long OffHb = 524288;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 262144 bytes
+        private const long OffTok = 786432;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 787456;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 787968;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 65536 bytes
+        private const long OffVRows = 853504;  // float (MaxBatch, KvDim): their values, 65536 bytes
+        private const long ArenaBytes = 919040;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

@@ -3,7 +3,7 @@
 //   Stories260K compiled from model spec 'stories260K' (llama); this file: forward pass (prefill over a batch, single-token decode).
 //   Shapes: dim 64, 5 layers, 8 query heads and 4 KV heads of head_dim 8 (grouped-query, 2 query heads per KV head), ffn_dim 172, vocab 512, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (64) [row copy]
 //     layers 0–4:

@@ -3,7 +3,7 @@
 //   Stories260K compiled from model spec 'stories260K' (llama); this file: constants, buffer plan, weight binding.
 //   Shapes: dim 64, 5 layers, 8 query heads and 4 KV heads of head_dim 8 (grouped-query, 2 query heads per KV head), ffn_dim 172, vocab 512, trained context 128.
 //   Block: pre-rmsnorm eps 1E-05f, rope NORM theta 10000.0f, sequential residual, gated silu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in Stories260K.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -43,20 +43,20 @@ namespace Ingot.Tests.Models
         public const float AttentionScale = 0.35355338f;   // times the (soft-capped) score
         public const float AttentionSoftcap = 0.0f;  // 0 = off
         public const int SlidingWindow = 0;      // on none layers; 0 = none
-        public const int MaxBatch = 64;          // tokens per prefill chunk
+        public const int MaxBatch = 128;          // tokens per prefill chunk
         public const long ParameterCount = 292800;
 
         // ── Static buffer plan: one 64-byte aligned arena, offsets in bytes, sized for MaxBatch tokens ──
-        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 16384 bytes
-        private const long OffXn = 16384;  // float (MaxBatch, 64): normalized activation / matmul input, 16384 bytes
-        private const long OffQ = 32768;  // float (MaxBatch, QDim): rotated queries, 16384 bytes
-        private const long OffAtt = 49152;  // float (MaxBatch, QDim): attention output, 16384 bytes
-        private const long OffHb = 65536;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 44032 bytes
-        private const long OffTok = 109568;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 512 bytes
-        private const long OffWanted = 110080;  // int (MaxBatch): the rows whose logits are wanted, increasing, 256 bytes
-        private const long OffKRows = 110336;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 8192 bytes
-        private const long OffVRows = 118528;  // float (MaxBatch, KvDim): their values, 8192 bytes
-        private const long ArenaBytes = 126720;
+        private const long OffX = 0;  // float (MaxBatch, Dim): residual stream, 32768 bytes
+        private const long OffXn = 32768;  // float (MaxBatch, 64): normalized activation / matmul input, 32768 bytes
+        private const long OffQ = 65536;  // float (MaxBatch, QDim): rotated queries, 32768 bytes
+        private const long OffAtt = 98304;  // float (MaxBatch, QDim): attention output, 32768 bytes
+        private const long OffHb = 131072;  // float (MaxBatch, FfnDim): the FFN's hidden activation, 88064 bytes
+        private const long OffTok = 219136;  // int (MaxBatch, 2): each token's first cache cell (its sequence's) and its position, 1024 bytes
+        private const long OffWanted = 220160;  // int (MaxBatch): the rows whose logits are wanted, increasing, 512 bytes
+        private const long OffKRows = 220672;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 16384 bytes
+        private const long OffVRows = 237056;  // float (MaxBatch, KvDim): their values, 16384 bytes
+        private const long ArenaBytes = 253440;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

@@ -3,7 +3,7 @@
 //   T5F32 compiled from model spec 't5-f32' (t5); this file: fused bodies the forward pass runs on the worker pool.
 //   Shapes: dim 256, 2 layers, 4 query heads and 4 KV heads of head_dim 64 (multi-head), ffn_dim 512, vocab 1024, trained context 128.
 //   Block: pre-rmsnorm eps 1E-06f, no positions, sequential residual, gated gelu FFN, output untied.
-//   Prefill runs in chunks of 64 tokens; each weight row is read once per chunk and reused across its tokens.
+//   Prefill runs in chunks of 128 tokens; each weight row is read once per chunk and reused across its tokens.
 //   The fused steps are listed in T5F32.Forward.g.cs.
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
