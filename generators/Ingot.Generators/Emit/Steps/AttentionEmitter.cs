@@ -6,8 +6,8 @@ namespace Ingot.Generators.Emit.Steps
 {
     /// <summary>
     /// Attention over the KV cache through the runtime's <c>Attention.Head</c> (llama.cpp's two-pass softmax and float
-    /// order, soft-cap and window as ggml applies them), one (token, query head) per work unit; GQA: query head h reads
-    /// KV head h / HeadGroup.
+    /// order, soft-cap and window as ggml applies them), one (token, query head) per work unit (head-major in causal
+    /// attention); GQA: query head h reads KV head h / HeadGroup.
     /// </summary>
     internal static class AttentionEmitter
     {
@@ -33,7 +33,7 @@ namespace Ingot.Generators.Emit.Steps
                 return;
             }
             string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias));
-            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l)" + biasInit + " };");
+            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = " + ctx.Rows + ", Window = WindowOf(l)" + biasInit + " };");
             w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
         }
 
@@ -49,9 +49,10 @@ namespace Ingot.Generators.Emit.Steps
 
         private static void Body(SourceWriter w, string name, bool bias)
         {
-            w.Line("/// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t at position p of its sequence sees that");
+            w.Line("/// <summary>Causal attention over the KV cache, one (query head, token) per work unit: token t at position p of its sequence sees that");
             w.Line("/// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by");
-            w.Line("/// AttentionSoftcap (0 = off), times AttentionScale.</summary>");
+            w.Line("/// AttentionSoftcap (0 = off), times AttentionScale. Units run head by head, so a worker's consecutive queries read the");
+            w.Line("/// same head's keys and values, from L2 rather than L3.</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
             w.Line("public float* Q;        // (N, QDim)");
@@ -59,12 +60,13 @@ namespace Ingot.Generators.Emit.Steps
             w.Line("public float* VCache;   // (sequences · context, KvDim)");
             w.Line("public float* Out;      // (N, QDim)");
             w.Line("public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position");
+            w.Line("public int N;           // tokens in this chunk");
             w.Line("public int Window;      // this layer's sliding window, 0 = none");
             if (bias) BiasFields(w);
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
-            w.Line("int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;");
+            w.Line("int h = unit / N, t = unit % N, g = h / HeadGroup;");
             w.Line("int pos = Tok[2 * t + 1];");
             w.Line("nint first = (nint)Tok[2 * t] * KvDim;");
             w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,");

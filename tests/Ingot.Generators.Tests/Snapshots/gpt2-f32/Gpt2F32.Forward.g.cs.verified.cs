@@ -150,7 +150,7 @@ namespace Ingot.Tests.Models
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]

@@ -148,7 +148,7 @@ namespace Ingot.Tests.Models
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.015625f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]

@@ -163,7 +163,7 @@ namespace Ingot.Tests.Models
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
@@ -226,7 +226,7 @@ namespace Ingot.Tests.Models
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row

@@ -22,9 +22,10 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class Qwen2F32 : ICompiledModel
     {
-        /// <summary>Causal attention over the KV cache, one (token, query head) per work unit: token t at position p of its sequence sees that
+        /// <summary>Causal attention over the KV cache, one (query head, token) per work unit: token t at position p of its sequence sees that
         /// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by
-        /// AttentionSoftcap (0 = off), times AttentionScale.</summary>
+        /// AttentionSoftcap (0 = off), times AttentionScale. Units run head by head, so a worker's consecutive queries read the
+        /// same head's keys and values, from L2 rather than L3.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct AttentionBody : IRangeBody
         {
@@ -33,13 +34,14 @@ namespace Ingot.Tests.Models
             public float* VCache;   // (sequences · context, KvDim)
             public float* Out;      // (N, QDim)
             public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position
+            public int N;           // tokens in this chunk
             public int Window;      // this layer's sliding window, 0 = none
 
             public void Run(int start, int end)
             {
                 for (int unit = start; unit < end; unit++)
                 {
-                    int t = unit / Heads, h = unit % Heads, g = h / HeadGroup;
+                    int h = unit / N, t = unit % N, g = h / HeadGroup;
                     int pos = Tok[2 * t + 1];
                     nint first = (nint)Tok[2 * t] * KvDim;
                     Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,

@@ -184,7 +184,7 @@ namespace Ingot.Tests.Models
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, + relative position bias (32 buckets, layer 0's attn_rel_b), GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, Window = WindowOf(l), RelBias = _relBias, RelWidth = 2 * _context - 1, RelCenter = _context - 1 };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l), RelBias = _relBias, RelWidth = 2 * _context - 1, RelCenter = _context - 1 };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
