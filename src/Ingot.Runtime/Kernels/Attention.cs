@@ -69,7 +69,22 @@ public static unsafe class Attention
         {
             // 16 keys at a time, their dots reduced together (GgmlMath.DotF32's bits): into p, scored below
             for (; c1 + 16 <= last + 1; c1 += 16) AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
-            for (int c = first; c < c1; c++)
+            int c = first;
+            if (keyBias == null && softCap == 0f)
+            {
+                // the score is dot · scale; lane l keeps the largest of its positions by the scalar loop's test
+                // (s > max: NaN never wins), then the lanes in turn (only a ±0 maximum could differ in sign, and
+                // s − max, hence exp, is the same for either)
+                Vector512<float> vs = Vector512.Create(scale), vm = Vector512.Create(float.NegativeInfinity);
+                for (; c + 16 <= c1; c += 16)
+                {
+                    Vector512<float> sc = Vector512.Load(p + c) * vs;
+                    sc.Store(p + c);
+                    vm = Vector512.ConditionalSelect(Vector512.GreaterThan(sc, vm), sc, vm);
+                }
+                for (int l = 0; l < 16; l++) if (vm.GetElement(l) > max) max = vm.GetElement(l);
+            }
+            for (; c < c1; c++)
             {
                 float s = Score(keyBias == null ? p[c] : p[c] + keyBias[c], scale, softCap);
                 p[c] = s;
@@ -104,7 +119,10 @@ public static unsafe class Attention
             sum += GgmlMath.Reduce16(p + c0);
         }
         float inv = (float)(1.0 / sum);
-        for (int c = first; c <= last; c++) p[c] *= inv;
+        int cn = first;
+        if (Vector512.IsHardwareAccelerated)
+            for (Vector512<float> vi = Vector512.Create(inv); cn + 16 <= last + 1; cn += 16) (Vector512.Load(p + cn) * vi).Store(p + cn);
+        for (int c = cn; c <= last; c++) p[c] *= inv;
 
         new Span<float>(acc, 16 * headDim).Clear();
         int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15; // the whole groups of 16 positions
