@@ -4,34 +4,74 @@ using Ingot.Generators.Planning;
 namespace Ingot.Generators.Emit.Steps
 {
     /// <summary>
-    /// One loop over the rows: normalize (if the step has a norm) and convert each row to every activation form the
-    /// next matmul needs while it is still in L1.
+    /// One pass over the rows: normalize (if the step has a norm) and convert each row to every activation form the
+    /// next matmul needs while it is still in L1; from 16 rows the worker pool splits the rows (the pass was serial,
+    /// and its quantization 5 % of a 128-token prefill with the other thread waiting).
     /// </summary>
     internal static class RowPrepEmitter
     {
+        /// <summary>Rows below this run on the calling thread (decode's one row, a few sequences' rows).</summary>
+        private const int ParallelRows = 16;
+
         public static void Call(SourceWriter w, RowPrepStep s, EmitContext ctx)
         {
             if (s.Norm is null && s.Acts.Count == 0) return; // the consumer reads the f32 rows in place
             string src = ctx.Var(s.From), dst = ctx.Var(s.To), width = ctx.Width(s.Width);
-            w.Open("for (int t = 0; t < " + ctx.Rows + "; t++)");
-            string row = dst + " + (nint)t * " + width;
-            if (s.Norm != null) w.Line(StepEmitters.NormCall(s.Norm, src + " + (nint)t * " + ctx.Width(s.Norm.Width), row, width) + ";");
-            foreach (var a in s.Acts)
+            string srcWidth = s.Norm != null ? ctx.Width(s.Norm.Width) : width;
+            var convert = new List<ActKind>();
+            foreach (var a in s.Acts) if (a != ActKind.Q8_0Lanes) convert.Add(a); // Q8_0Lanes: from the whole chunk's q8_0 rows, after the rows
+            var key = ("rowprep", s.Norm is null ? "" : s.Norm.Kind + (s.Norm.Bias is null ? "" : "+bias"), string.Join(",", convert), width, srcWidth);
+            string body = ctx.Body(key, "RowPrepBody", true, (bw, name) => Body(bw, name, s.Norm, convert, width, srcWidth));
+            string local = ctx.Local("prep");
+            var init = new System.Text.StringBuilder("Src = " + src + ", Dst = " + dst);
+            if (s.Norm != null)
             {
-                string local = MatMulCode.Local(a);
+                init.Append(", NormWeight = " + EmitContext.Ptr(s.Norm.Weight));
+                if (s.Norm.Bias != null) init.Append(", NormBias = " + EmitContext.Ptr(s.Norm.Bias));
+            }
+            foreach (var a in convert) init.Append(", " + WeightKinds.ActField(a) + " = " + MatMulCode.Local(a));
+            w.Line("var " + local + " = new " + body + " { " + init + " };");
+            w.Line("if (" + ctx.Rows + " >= " + Literals.I(ParallelRows) + ") _pool!.For(" + ctx.Rows + ", ref " + local + "); else " + local + ".Run(0, " + ctx.Rows + ");");
+            if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes))
+                w.Line("Q8_0Lanes.PrepareForGemm(" + MatMulCode.Local(ActKind.Q8_0) + ", " + width + " / 32 * 34, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_0Lanes) + ");");
+        }
+
+        /// <summary>The row pass as a work body: rows [start, end) normalized and converted, each while it is in L1.</summary>
+        private static void Body(SourceWriter w, string name, NormOp? norm, List<ActKind> convert, string width, string srcWidth)
+        {
+            w.Line("/// <summary>Rows [start, end): " + (norm is null ? "" : (norm.Kind == Specs.NormKind.RmsNorm ? "rmsnorm" : "layernorm") + " of Src into Dst, then ") +
+                   "each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>");
+            w.Line(ModelEmitter.GeneratedCodeAttribute);
+            w.Open("private struct " + name + " : IRangeBody");
+            w.Line("public float* Src, Dst;  // (N, " + srcWidth + "), (N, " + width + ")");
+            if (norm != null) w.Line(norm.Bias is null ? "public float* NormWeight;" : "public float* NormWeight, NormBias;");
+            foreach (var a in convert) w.Line("public " + (a == ActKind.F16 ? "Half* " : "byte* ") + WeightKinds.ActField(a) + ";");
+            w.Line();
+            w.Open("public void Run(int start, int end)");
+            w.Open("for (int t = start; t < end; t++)");
+            string row = "Dst + (nint)t * " + width;
+            if (norm != null)
+            {
+                string srcRow = "Src + (nint)t * " + srcWidth;
+                w.Line(norm.Kind == Specs.NormKind.RmsNorm
+                    ? "Norms.RmsNorm(" + srcRow + ", NormWeight, " + row + ", " + width + ", NormEps);"
+                    : "Norms.LayerNorm(" + srcRow + ", NormWeight, " + (norm.Bias is null ? "null" : "NormBias") + ", " + row + ", " + width + ", NormEps);");
+            }
+            foreach (var a in convert)
+            {
+                string f = WeightKinds.ActField(a);
                 switch (a)
                 {
-                    case ActKind.Q8_0: w.Line("Quantize.RowQ8_0(" + row + ", " + local + " + (nint)t * (" + width + " / 32 * 34), " + width + ");"); break;
-                    case ActKind.Q8_1: w.Line("Quantize.RowQ8_1(" + row + ", " + local + " + (nint)t * (" + width + " / 32 * 36), " + width + ");"); break;
-                    case ActKind.Q8_K: w.Line("Quantize.RowQ8_K(" + row + ", " + local + " + (nint)t * (" + width + " / 256 * 292), " + width + ");"); break;
-                    case ActKind.BF16: w.Line("Quantize.RowBF16(" + row + ", " + local + " + (nint)t * (" + width + " * 2), " + width + ");"); break;
-                    case ActKind.F16: w.Line("Vec.Convert.F32ToF16(" + row + ", " + local + " + (nint)t * " + width + ", " + width + ");"); break;
-                    // Q8_0Lanes: from the whole chunk's q8_0 rows, after this loop
+                    case ActKind.Q8_0: w.Line("Quantize.RowQ8_0(" + row + ", " + f + " + (nint)t * (" + width + " / 32 * 34), " + width + ");"); break;
+                    case ActKind.Q8_1: w.Line("Quantize.RowQ8_1(" + row + ", " + f + " + (nint)t * (" + width + " / 32 * 36), " + width + ");"); break;
+                    case ActKind.Q8_K: w.Line("Quantize.RowQ8_K(" + row + ", " + f + " + (nint)t * (" + width + " / 256 * 292), " + width + ");"); break;
+                    case ActKind.BF16: w.Line("Quantize.RowBF16(" + row + ", " + f + " + (nint)t * (" + width + " * 2), " + width + ");"); break;
+                    case ActKind.F16: w.Line("Vec.Convert.F32ToF16(" + row + ", " + f + " + (nint)t * " + width + ", " + width + ");"); break;
                 }
             }
             w.Close();
-            if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes))
-                w.Line("Q8_0Lanes.PrepareForGemm(" + MatMulCode.Local(ActKind.Q8_0) + ", " + width + " / 32 * 34, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_0Lanes) + ");");
+            w.Close();
+            w.Close();
         }
 
         public static string Describe(RowPrepStep s, ModelPlan p)

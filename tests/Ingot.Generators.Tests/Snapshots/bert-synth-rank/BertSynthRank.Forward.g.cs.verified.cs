@@ -97,10 +97,8 @@ namespace Ingot.Tests.Models
             int* seq = (int*)(_arena + OffSeq);  // (n, 2): token t's input is rows [seq[2t], seq[2t + 1])
             var pool = _pool!;
             for (int t = 0; t < n; t++) EmbedRow(tokens[t], t - seq[2 * t], x + (nint)t * Dim);
-            for (int t = 0; t < n; t++)
-            {
-                Norms.LayerNorm(x + (nint)t * Dim, _tokenEmbdNorm, _tokenEmbdNormBias, x + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = _tokenEmbdNorm, NormBias = _tokenEmbdNormBias };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
             for (int l = 0; l < Layers; l++)
             {
                 Layer0(l, n);
@@ -159,10 +157,8 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref wo);
 
             // rows: layernorm · attn_output_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.LayerNorm(x + (nint)t * Dim, lw.AttnOutputNorm, lw.AttnOutputNormBias, x + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.AttnOutputNorm, NormBias = lw.AttnOutputNormBias };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // ffn_up: h = gelu(up · x + b) over 128 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = x, N = n, H = hb };
@@ -173,10 +169,8 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref down);
 
             // rows: layernorm · layer_output_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.LayerNorm(x + (nint)t * Dim, lw.LayerOutputNorm, lw.LayerOutputNormBias, x + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep1 = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.LayerOutputNorm, NormBias = lw.LayerOutputNormBias };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
         }
 
     }

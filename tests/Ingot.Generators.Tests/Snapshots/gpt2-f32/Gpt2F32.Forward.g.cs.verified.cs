@@ -103,10 +103,8 @@ namespace Ingot.Tests.Models
                 }
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
-                for (int t = 0; t < rows; t++)
-                {
-                    Norms.LayerNorm(xLast + (nint)t * Dim, _outputNorm, _outputNormBias, xn + (nint)t * Dim, Dim, NormEps);
-                }
+                var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, NormBias = _outputNormBias };
+                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_F32_1024x256 { W = _output, Act32 = xn, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -139,10 +137,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: layernorm · attn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.LayerNorm(x + (nint)t * Dim, lw.AttnNorm, lw.AttnNormBias, xn + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, NormBias = lw.AttnNormBias };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 768 rows (fused attn_qkv), epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 524288, Bq = lw.AttnQkvBias, Bk = lw.AttnQkvBias + 256, Bv = lw.AttnQkvBias + 512, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows };
@@ -158,10 +154,8 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref wo);
 
             // rows: layernorm · ffn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.LayerNorm(x + (nint)t * Dim, lw.FfnNorm, lw.FfnNormBias, xn + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, NormBias = lw.FfnNormBias };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // ffn_up: h = gelu(up · xn + b) over 512 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = xn, N = n, H = hb };

@@ -116,11 +116,8 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
-                for (int t = 0; t < rows; t++)
-                {
-                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
-                    Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-                }
+                var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
+                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_Q2_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -153,12 +150,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-                Quantize.RowQ8_1(xn + (nint)t * Dim, act81 + (nint)t * (Dim / 32 * 36), Dim);
-            }
+            var prep = new RowPrepBody1 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act81 = act81 };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0 (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -170,31 +163,24 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
             var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_K (q5_k · q8_K)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_K(hb + (nint)t * FfnDim, act8K + (nint)t * (FfnDim / 256 * 292), FfnDim);
-            }
+            var prep3 = new RowPrepBody3 { Src = hb, Dst = hb, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
             var down = new MatMulAdd_IQ4_XS_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
@@ -219,12 +205,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep = new RowPrepBody4 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Lanes.PrepareForGemm(act8, Dim / 32 * 34, n, Dim, actLanes8);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
@@ -237,22 +219,16 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var wo = new MatMulAdd_Q8_0_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowBF16(xn + (nint)t * Dim, actBf16 + (nint)t * (Dim * 2), Dim);
-                Vec.Convert.F32ToF16(xn + (nint)t * Dim, act16 + (nint)t * Dim, Dim);
-            }
+            var prep2 = new RowPrepBody5 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, ActBf16 = actBf16, Act16 = act16 };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
             var gateUp = new GateUpBody1 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, ActBf16 = actBf16, Act16 = act16, N = n, H = hb };

@@ -117,11 +117,8 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
-                for (int t = 0; t < rows; t++)
-                {
-                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
-                    Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-                }
+                var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
+                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_Q6_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -152,11 +149,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -168,31 +162,24 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_K(att + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_K(hb + (nint)t * FfnDim, act8K + (nint)t * (FfnDim / 256 * 292), FfnDim);
-            }
+            var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var down = new MatMulAdd_Q4_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
@@ -213,11 +200,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
             var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -229,31 +213,24 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_K(att + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_K(xn + (nint)t * Dim, act8K + (nint)t * (Dim / 256 * 292), Dim);
-            }
+            var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_K(hb + (nint)t * FfnDim, act8K + (nint)t * (FfnDim / 256 * 292), FfnDim);
-            }
+            var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
+            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
             var down = new MatMulAdd_Q6_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };

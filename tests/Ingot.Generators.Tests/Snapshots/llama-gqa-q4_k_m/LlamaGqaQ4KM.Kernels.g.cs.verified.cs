@@ -270,5 +270,55 @@ namespace Ingot.Tests.Models
                 }
             }
         }
+
+        /// <summary>Rows [start, end): rmsnorm of Src into Dst, then each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody0 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public float* NormWeight;
+            public byte* Act8K;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Norms.RmsNorm(Src + (nint)t * Dim, NormWeight, Dst + (nint)t * Dim, Dim, NormEps);
+                    Quantize.RowQ8_K(Dst + (nint)t * Dim, Act8K + (nint)t * (Dim / 256 * 292), Dim);
+                }
+            }
+        }
+
+        /// <summary>Rows [start, end): each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody1 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public byte* Act8K;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Quantize.RowQ8_K(Dst + (nint)t * Dim, Act8K + (nint)t * (Dim / 256 * 292), Dim);
+                }
+            }
+        }
+
+        /// <summary>Rows [start, end): each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody2 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, FfnDim), (N, FfnDim)
+            public byte* Act8K;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Quantize.RowQ8_K(Dst + (nint)t * FfnDim, Act8K + (nint)t * (FfnDim / 256 * 292), FfnDim);
+                }
+            }
+        }
     }
 }

@@ -116,11 +116,8 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
-                for (int t = 0; t < rows; t++)
-                {
-                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
-                    Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-                }
+                var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8 = act8 };
+                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_Q8_0_256x128 { W = _output, Act32 = xn, Act8 = act8, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -151,11 +148,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -167,31 +161,24 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_0(hb + (nint)t * FfnDim, act8 + (nint)t * (FfnDim / 32 * 34), FfnDim);
-            }
+            var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var down = new MatMulAdd_Q8_0_128x256 { W = lw.FfnDown, Act32 = hb, Act8 = act8, N = n, Y = x };
@@ -213,12 +200,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-                Vec.Convert.F32ToF16(xn + (nint)t * Dim, act16 + (nint)t * Dim, Dim);
-            }
+            var prep = new RowPrepBody3 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act16 = act16 };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
             var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -230,21 +213,16 @@ namespace Ingot.Tests.Models
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Quantize.RowQ8_0(att + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-                Quantize.RowQ8_0(xn + (nint)t * Dim, act8 + (nint)t * (Dim / 32 * 34), Dim);
-            }
+            var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
+            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, N = n, H = hb };

@@ -267,5 +267,75 @@ namespace Ingot.Tests.Models
                 }
             }
         }
+
+        /// <summary>Rows [start, end): rmsnorm of Src into Dst, then each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody0 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public float* NormWeight;
+            public byte* Act8;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Norms.RmsNorm(Src + (nint)t * Dim, NormWeight, Dst + (nint)t * Dim, Dim, NormEps);
+                    Quantize.RowQ8_0(Dst + (nint)t * Dim, Act8 + (nint)t * (Dim / 32 * 34), Dim);
+                }
+            }
+        }
+
+        /// <summary>Rows [start, end): each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody1 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public byte* Act8;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Quantize.RowQ8_0(Dst + (nint)t * Dim, Act8 + (nint)t * (Dim / 32 * 34), Dim);
+                }
+            }
+        }
+
+        /// <summary>Rows [start, end): each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody2 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, FfnDim), (N, FfnDim)
+            public byte* Act8;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Quantize.RowQ8_0(Dst + (nint)t * FfnDim, Act8 + (nint)t * (FfnDim / 32 * 34), FfnDim);
+                }
+            }
+        }
+
+        /// <summary>Rows [start, end): rmsnorm of Src into Dst, then each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody3 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public float* NormWeight;
+            public byte* Act8;
+            public Half* Act16;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Norms.RmsNorm(Src + (nint)t * Dim, NormWeight, Dst + (nint)t * Dim, Dim, NormEps);
+                    Quantize.RowQ8_0(Dst + (nint)t * Dim, Act8 + (nint)t * (Dim / 32 * 34), Dim);
+                    Vec.Convert.F32ToF16(Dst + (nint)t * Dim, Act16 + (nint)t * Dim, Dim);
+                }
+            }
+        }
     }
 }

@@ -195,5 +195,21 @@ namespace Ingot.Tests.Models
                 }
             }
         }
+
+        /// <summary>Rows [start, end): rmsnorm of Src into Dst, then each Dst row converted to the activation forms the next matmul reads, one pass per row.</summary>
+        [GeneratedCode("Ingot.Generators", "2.0.0")]
+        private struct RowPrepBody0 : IRangeBody
+        {
+            public float* Src, Dst;  // (N, Dim), (N, Dim)
+            public float* NormWeight;
+
+            public void Run(int start, int end)
+            {
+                for (int t = start; t < end; t++)
+                {
+                    Norms.RmsNorm(Src + (nint)t * Dim, NormWeight, Dst + (nint)t * Dim, Dim, NormEps);
+                }
+            }
+        }
     }
 }

@@ -103,10 +103,8 @@ namespace Ingot.Tests.Models
                 }
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
-                for (int t = 0; t < rows; t++)
-                {
-                    Norms.RmsNorm(xLast + (nint)t * Dim, _outputNorm, xn + (nint)t * Dim, Dim, NormEps);
-                }
+                var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm };
+                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_F32_512x64 { W = _output, Act32 = xn, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -136,10 +134,8 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.AttnNorm, xn + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm };
+            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 128 rows, epilogue rope NORM on q and k over 8 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
@@ -155,10 +151,8 @@ namespace Ingot.Tests.Models
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
-            for (int t = 0; t < n; t++)
-            {
-                Norms.RmsNorm(x + (nint)t * Dim, lw.FfnNorm, xn + (nint)t * Dim, Dim, NormEps);
-            }
+            var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm };
+            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 172 rows [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, N = n, H = hb };
