@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ingot.Runtime.Quants;
@@ -28,7 +27,8 @@ internal unsafe interface IAmxWeights
 /// B tiles built once per call and row tile (<see cref="IAmxWeights"/>); then per block in order
 /// acc = fma(float(sum), d_w·d_a, acc), one 512-bit vector of 16 columns per token, which is each weight type's float
 /// order (the columns are what its vec-dot keeps apart), so every (row, token) is bit-identical to the vec-dot.
-/// Scratch per thread: 19 KB, plus 576 bytes per block and 4 bytes per token and block.
+/// Scratch: the thread's <see cref="RowScratch"/> (no caller holds it here), 19 KB plus 576 bytes per block and 4 bytes
+/// per token and block.
 /// </summary>
 internal static unsafe class AmxGemm
 {
@@ -36,9 +36,6 @@ internal static unsafe class AmxGemm
 
     /// <summary>Blocks per machine-code call: 16 KB of int32 results, read back from L1 (all of a 768-column row: 48 KB).</summary>
     private const int ChunkBlocks = 8;
-
-    [ThreadStatic] private static byte* t_scratch;
-    [ThreadStatic] private static nint t_scratchBytes;
 
     /// <summary>Bytes of <see cref="PrepareScales"/>' table for this many tokens.</summary>
     public static nint ScalesBytes(int tokens, int cols) => (nint)(cols / 32) * ((tokens + Tile - 1) / Tile * Tile) * sizeof(float);
@@ -65,7 +62,7 @@ internal static unsafe class AmxGemm
     {
         int blocks = cols / 32, daStride = (tokens + Tile - 1) / Tile * Tile;
         const int accFloats = 2 * Tile * Tile;
-        byte* s = Scratch(64 + 64 + accFloats * sizeof(float) + ChunkBlocks * CBlockInts * sizeof(int) + (nint)blocks * (BBlockBytes + Tile * sizeof(float)) + ScalesBytes(tokens, cols));
+        byte* s = RowScratch.Get(64 + 64 + accFloats * sizeof(float) + ChunkBlocks * CBlockInts * sizeof(int) + (nint)blocks * (BBlockBytes + Tile * sizeof(float)) + ScalesBytes(tokens, cols));
         byte* config = s;
         float* tail = (float*)(s + 64);
         float* acc = tail + Tile;
@@ -198,15 +195,4 @@ internal static unsafe class AmxGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Step(int* c, int t, Vector512<float> d, float* da, Vector512<float> acc) =>
         Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Vector512.Load(c + Tile * t)), d * Vector512.Create(da[t]), acc);
-
-    private static byte* Scratch(nint bytes)
-    {
-        if (t_scratchBytes < bytes)
-        {
-            if (t_scratch != null) NativeMemory.AlignedFree(t_scratch);
-            t_scratch = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-            t_scratchBytes = bytes;
-        }
-        return t_scratch;
-    }
 }
