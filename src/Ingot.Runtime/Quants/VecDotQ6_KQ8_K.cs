@@ -159,6 +159,18 @@ public static unsafe class VecDotQ6_KQ8_K
         public Vector256<int> Dot(int g, sbyte* q8, short* m32) =>
             Int8Dot.Madd(Int8Dot.PairProducts(Codes(g), Vector256.Load(q8)) - Vector256.Load(m32), Scales(g));
 
+        /// <summary>Group g against four tokens (q8 + k·aStep, m32 + k·mStep): codes and scale vector decoded once.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Dot4(int g, sbyte* q8, nint aStep, short* m32, nint mStep, ref Vector256<int> l0, ref Vector256<int> l1, ref Vector256<int> l2, ref Vector256<int> l3)
+        {
+            Vector256<byte> c = Codes(g);
+            Vector256<short> sc = Scales(g);
+            l0 += Int8Dot.Madd(Int8Dot.PairProducts(c, Vector256.Load(q8)) - Vector256.Load(m32), sc);
+            l1 += Int8Dot.Madd(Int8Dot.PairProducts(c, Vector256.Load(q8 + aStep)) - Vector256.Load(m32 + mStep), sc);
+            l2 += Int8Dot.Madd(Int8Dot.PairProducts(c, Vector256.Load(q8 + 2 * aStep)) - Vector256.Load(m32 + 2 * mStep), sc);
+            l3 += Int8Dot.Madd(Int8Dot.PairProducts(c, Vector256.Load(q8 + 3 * aStep)) - Vector256.Load(m32 + 3 * mStep), sc);
+        }
+
         /// <summary>Group g against two tokens: codes and scale vector decoded once.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Dot2(int g, sbyte* q8a, short* m32a, sbyte* q8b, short* m32b, ref Vector256<int> la, ref Vector256<int> lb)
@@ -195,6 +207,8 @@ public static unsafe class VecDotQ6_KQ8_K
         for (int r = 0; r < rows; r++, w += rowBytes)
         {
             int t = 0;
+            for (; t + 3 < tokens; t += 4)
+                Row4(w, a + t * aStride, aStride, (short*)((byte*)m + t * perToken), perToken, blocks, y + t * yStride + r, yStride);
             for (; t + 1 < tokens; t += 2)
                 y[t * yStride + r] = Row2(w, a + t * aStride, a + (t + 1) * aStride, (short*)((byte*)m + t * perToken), (short*)((byte*)m + (t + 1) * perToken), blocks, out y[(t + 1) * yStride + r]);
             if (t < tokens) y[t * yStride + r] = Row(w, a + t * aStride, (short*)((byte*)m + t * perToken), blocks);
@@ -213,6 +227,46 @@ public static unsafe class VecDotQ6_KQ8_K
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Lanes(&x[i], y[i].Qs, m)), Vector256.Create(y[i].D * f16[*(ushort*)&x[i].D]), acc);
         }
         return Q0Order.Hsum8(acc);
+    }
+
+    /// <summary>
+    /// One row against four tokens (a0 + k·aStride, m0 + k·perToken bytes; results at y0 + k·yStride): each group's codes
+    /// and scales decoded once for the four (Row2 decodes them per pair). Each token's result bit-identical to
+    /// <see cref="Row"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row4(byte* w, byte* a0, nint aStride, short* m0, nint perToken, int blocks, float* y0, nint yStride)
+    {
+        var x = (BlockQ6_K*)w;
+        float* f16 = Fp.F16Table;
+        nint mStep = perToken / sizeof(short);
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int i = 0; i < blocks; i++, m0 += 128)
+        {
+            Prefetch.Step((byte*)&x[i], 210);
+            Vector256<short> sc16 = Vector256.WidenLower(Vector128.Load(x[i].Scales).ToVector256());
+            Vector256<int> l0 = Vector256<int>.Zero, l1 = l0, l2 = l0, l3 = l0;
+            sbyte* q = ((BlockQ8_K*)a0)[i].Qs;
+            var h = new Half256(x[i].Ql, x[i].Qh, sc16.GetLower());
+            h.Dot4(0, q, aStride, m0, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(1, q + 32, aStride, m0 + 16, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(2, q + 64, aStride, m0 + 32, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(3, q + 96, aStride, m0 + 48, mStep, ref l0, ref l1, ref l2, ref l3);
+            h = new Half256(x[i].Ql + 64, x[i].Qh + 32, sc16.GetUpper());
+            h.Dot4(0, q + 128, aStride, m0 + 64, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(1, q + 160, aStride, m0 + 80, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(2, q + 192, aStride, m0 + 96, mStep, ref l0, ref l1, ref l2, ref l3);
+            h.Dot4(3, q + 224, aStride, m0 + 112, mStep, ref l0, ref l1, ref l2, ref l3);
+            float dw = f16[*(ushort*)&x[i].D];
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0), Vector256.Create(((BlockQ8_K*)a0)[i].D * dw), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1), Vector256.Create(((BlockQ8_K*)(a0 + aStride))[i].D * dw), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2), Vector256.Create(((BlockQ8_K*)(a0 + 2 * aStride))[i].D * dw), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3), Vector256.Create(((BlockQ8_K*)(a0 + 3 * aStride))[i].D * dw), acc3);
+        }
+        y0[0] = Q0Order.Hsum8(acc0);
+        y0[yStride] = Q0Order.Hsum8(acc1);
+        y0[2 * yStride] = Q0Order.Hsum8(acc2);
+        y0[3 * yStride] = Q0Order.Hsum8(acc3);
     }
 
     /// <summary>One row against two tokens: each half decoded once; each token's result bit-identical to <see cref="Row"/>.</summary>
