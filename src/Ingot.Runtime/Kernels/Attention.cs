@@ -63,40 +63,34 @@ public static unsafe class Attention
         float* p = Scratch(nPad + 16 * (nint)headDim + 64);
         float* acc = p + nPad, tmp = acc + 16 * (nint)headDim;
 
-        float max = float.NegativeInfinity;
+        // the raw dots into p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits), the rest one by one
         int c1 = first;
         if (Vector512.IsHardwareAccelerated)
-        {
-            // 16 keys at a time, their dots reduced together (GgmlMath.DotF32's bits): into p, scored below
             for (; c1 + 16 <= last + 1; c1 += 16) AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
-            int c = first;
-            if (keyBias == null && softCap == 0f)
-            {
-                // the score is dot · scale; lane l keeps the largest of its positions by the scalar loop's test
-                // (s > max: NaN never wins), then the lanes in turn (only a ±0 maximum could differ in sign, and
-                // s − max, hence exp, is the same for either)
-                Vector512<float> vs = Vector512.Create(scale), vm = Vector512.Create(float.NegativeInfinity);
-                for (; c + 16 <= c1; c += 16)
-                {
-                    Vector512<float> sc = Vector512.Load(p + c) * vs;
-                    sc.Store(p + c);
-                    vm = Vector512.ConditionalSelect(Vector512.GreaterThan(sc, vm), sc, vm);
-                }
-                for (int l = 0; l < 16; l++) if (vm.GetElement(l) > max) max = vm.GetElement(l);
-            }
-            for (; c < c1; c++)
-            {
-                float s = Score(keyBias == null ? p[c] : p[c] + keyBias[c], scale, softCap);
-                p[c] = s;
-                if (s > max) max = s;
-            }
-        }
-        for (int c = c1; c <= last; c++)
+        for (int c = c1; c <= last; c++) p[c] = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
+
+        // the scores and their maximum
+        float max = float.NegativeInfinity;
+        int cs = first;
+        if (Vector512.IsHardwareAccelerated && keyBias == null && softCap == 0f)
         {
-            float dot = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
-            float s = Score(keyBias == null ? dot : dot + keyBias[c], scale, softCap);
-            p[c] = s;
-            if (s > max) max = s;
+            // the score is dot · scale; lane l keeps the largest of its positions by the scalar loop's test (s > max:
+            // NaN never wins), then the lanes in turn (only a ±0 maximum could differ in sign, and s − max, hence exp,
+            // is the same for either)
+            Vector512<float> vs = Vector512.Create(scale), vm = Vector512.Create(float.NegativeInfinity);
+            for (; cs + 16 <= last + 1; cs += 16)
+            {
+                Vector512<float> sc = Vector512.Load(p + cs) * vs;
+                sc.Store(p + cs);
+                vm = Vector512.ConditionalSelect(Vector512.GreaterThan(sc, vm), sc, vm);
+            }
+            for (int l = 0; l < 16; l++) if (vm.GetElement(l) > max) max = vm.GetElement(l);
+        }
+        for (int c = cs; c <= last; c++)
+        {
+            float sc = Score(keyBias == null ? p[c] : p[c] + keyBias[c], scale, softCap);
+            p[c] = sc;
+            if (sc > max) max = sc;
         }
         // Lanes follow absolute positions (c mod 16): the masked ones before the window are zeros in the sum.
         // Masked positions hold −inf, whose exp is 0 (the scalar form's n ≤ 0 branch): 8 lanes at a time where 256-bit
@@ -125,19 +119,15 @@ public static unsafe class Attention
         for (int c = cn; c <= last; c++) p[c] *= inv;
 
         new Span<float>(acc, 16 * headDim).Clear();
-        int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15; // the whole groups of 16 positions
-        if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && g1 > g0)
-        {
-            // per lane the same FMAs in the same order: the partial group before, the whole groups 16 columns at a
-            // time with the 16 lane rows in registers, the partial group after
-            for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        // per lane (c mod 16) the FMAs in position order: the partial group before the whole groups of 16 positions, those
+        // 16 columns at a time with the 16 lane rows in registers (AVX-512), the partial group after; without whole
+        // groups (or AVX-512) every position takes the first loop
+        int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15;
+        if (!(Vector512.IsHardwareAccelerated && headDim % 16 == 0 && g1 > g0)) g0 = g1 = last + 1;
+        for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+        if (g1 > g0)
             for (int d = 0; d < headDim; d += 16) AttentionDots.FmaGroups(acc + d, headDim, vCache + d, kvStride, p, g0, g1);
-            for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
-        }
-        else
-        {
-            for (int c = first; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
-        }
+        for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
         ReduceRows(acc, headDim, outHead);
     }
 
