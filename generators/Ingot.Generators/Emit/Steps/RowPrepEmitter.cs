@@ -51,12 +51,7 @@ namespace Ingot.Generators.Emit.Steps
             w.Open("for (int t = start; t < end; t++)");
             string row = "Dst + (nint)t * " + width;
             if (norm != null)
-            {
-                string srcRow = "Src + (nint)t * " + srcWidth;
-                w.Line(norm.Kind == Specs.NormKind.RmsNorm
-                    ? "Norms.RmsNorm(" + srcRow + ", NormWeight, " + row + ", " + width + ", NormEps);"
-                    : "Norms.LayerNorm(" + srcRow + ", NormWeight, " + (norm.Bias is null ? "null" : "NormBias") + ", " + row + ", " + width + ", NormEps);");
-            }
+                w.Line(StepEmitters.NormCall(norm, "NormWeight", norm.Bias is null ? null : "NormBias", "Src + (nint)t * " + srcWidth, row, width) + ";");
             foreach (var a in convert)
             {
                 string f = WeightKinds.ActField(a);

@@ -45,13 +45,14 @@ namespace Ingot.Generators.Emit.Steps
             : WeightKinds.Kernel(kind) + " (" + WeightKinds.Name(kind) + " · " + WeightKinds.ActName(WeightKinds.Act(kind)) + ")";
 
         /// <summary>The runtime call of a norm over one row.</summary>
-        public static string NormCall(NormOp n, string src, string dst, string width)
-        {
-            string weight = EmitContext.Ptr(n.Weight);
-            return n.Kind == Specs.NormKind.RmsNorm
+        public static string NormCall(NormOp n, string src, string dst, string width) =>
+            NormCall(n, EmitContext.Ptr(n.Weight), n.Bias is null ? null : EmitContext.Ptr(n.Bias), src, dst, width);
+
+        /// <summary>The norm call with the weight and bias read from the given expressions (a work body's fields).</summary>
+        public static string NormCall(NormOp n, string weight, string? bias, string src, string dst, string width) =>
+            n.Kind == Specs.NormKind.RmsNorm
                 ? "Norms.RmsNorm(" + src + ", " + weight + ", " + dst + ", " + width + ", NormEps)"
-                : "Norms.LayerNorm(" + src + ", " + weight + ", " + (n.Bias is null ? "null" : EmitContext.Ptr(n.Bias)) + ", " + dst + ", " + width + ", NormEps)";
-        }
+                : "Norms.LayerNorm(" + src + ", " + weight + ", " + (bias ?? "null") + ", " + dst + ", " + width + ", NormEps)";
 
         public static string NormName(NormOp n) => (n.Kind == Specs.NormKind.RmsNorm ? "rmsnorm" : "layernorm") + " · " + n.Weight.Name.Replace(".weight", "") + (n.Bias is null ? "" : " + bias");
 
