@@ -64,6 +64,14 @@ public unsafe class VecDotRowsTests
     }
 
     /// <summary>y[t * yStride + r] has the vec-dot's bits for every row r &lt; rows and token t &lt; tokens.</summary>
+    /// <summary>Nothing outside the rows × tokens tile of y (NaN-filled, maxRows per token) was written.</summary>
+    private static void AssertNothingOutside(float[] y, int rows, int tokens, int maxRows, int maxTokens)
+    {
+        for (int t = 0; t < tokens; t++)
+            for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
+        Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
+    }
+
     private static void AssertVecDotBits(delegate*<byte*, byte*, int, float> dot, byte* pw, byte* pa, Data d, int cols, float[] y, int rows, int tokens, int yStride, string what)
     {
         for (int t = 0; t < tokens; t++)
@@ -274,10 +282,7 @@ public unsafe class VecDotRowsTests
                         Array.Fill(y, float.NaN);
                         GemmQ4_0Q8_0.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, form);
                         AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"{form} rows {rows} tokens {tokens}, gemm");
-                        // nothing outside the tile is written
-                        for (int t = 0; t < tokens; t++)
-                            for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
-                        Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
+                        AssertNothingOutside(y, rows, tokens, maxRows, maxTokens);
                     }
     }
 
@@ -302,9 +307,7 @@ public unsafe class VecDotRowsTests
                     if (!Amx.Supported) VecDotRows.For(type)(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows);
                     else AmxGemm.Rows<Q4_0AmxTiles>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows);
                     AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"amx {Amx.Supported} rows {rows} tokens {tokens}");
-                    for (int t = 0; t < tokens; t++)
-                        for (int r = rows; r < maxRows; r++) Assert.True(float.IsNaN(y[t * maxRows + r]), $"rows {rows} tokens {tokens}: wrote row {r}");
-                    Assert.True(tokens == maxTokens || float.IsNaN(y[tokens * maxRows]), $"rows {rows} tokens {tokens}: wrote token {tokens}");
+                    AssertNothingOutside(y, rows, tokens, maxRows, maxTokens);
                 }
     }
 

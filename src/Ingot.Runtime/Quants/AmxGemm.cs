@@ -38,7 +38,10 @@ internal static unsafe class AmxGemm
     private const int ChunkBlocks = 8;
 
     /// <summary>Bytes of <see cref="PrepareScales"/>' table for this many tokens.</summary>
-    public static nint ScalesBytes(int tokens, int cols) => (nint)(cols / 32) * ((tokens + Tile - 1) / Tile * Tile) * sizeof(float);
+    public static nint ScalesBytes(int tokens, int cols) => (nint)(cols / 32) * Padded(tokens) * sizeof(float);
+
+    /// <summary>Tokens rounded up to whole tiles of 16: the scales table's row length.</summary>
+    private static int Padded(int tokens) => (tokens + Tile - 1) / Tile * Tile;
 
     /// <summary>
     /// The activation scales as the epilogue reads them, da[b · (tokens rounded up to 16) + t] = token t's f32 scale of
@@ -48,7 +51,7 @@ internal static unsafe class AmxGemm
     public static void PrepareScales(byte* a, nint aStride, int tokens, int cols, float* da)
     {
         float* f16 = Fp.F16Table;
-        int blocks = cols / 32, daStride = (tokens + Tile - 1) / Tile * Tile;
+        int blocks = cols / 32, daStride = Padded(tokens);
         for (int b = 0; b < blocks; b++)
             for (int t = 0; t < daStride; t++) da[b * daStride + t] = t < tokens ? f16[*(ushort*)(a + t * aStride + 34 * b)] : 0f;
     }
@@ -60,7 +63,7 @@ internal static unsafe class AmxGemm
     public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, float* da = null)
         where TW : struct, IAmxWeights
     {
-        int blocks = cols / 32, daStride = (tokens + Tile - 1) / Tile * Tile;
+        int blocks = cols / 32, daStride = Padded(tokens);
         const int accFloats = 2 * Tile * Tile;
         byte* s = RowScratch.Get(64 + 64 + accFloats * sizeof(float) + ChunkBlocks * CBlockInts * sizeof(int) + (nint)blocks * (BBlockBytes + Tile * sizeof(float)) + ScalesBytes(tokens, cols));
         byte* config = s;
@@ -85,12 +88,13 @@ internal static unsafe class AmxGemm
             {
                 int m0 = Math.Min(Tile, tokens - t0), m1 = Math.Min(Tile, tokens - t0 - Tile);
                 bool two = m1 > 0;
+                byte* tileConfig = Amx.ConfigureOnce(config, m0, two ? m1 : m0);
                 // a chunk of blocks at a time, so the int32 results are read back from L1, not L2
                 for (int b0 = 0; b0 < blocks; b0 += ChunkBlocks)
                 {
                     int nb = Math.Min(ChunkBlocks, blocks - b0);
                     bool first = b0 == 0, last = b0 + nb == blocks;
-                    args.Config = Amx.ConfigureOnce(config, m0, two ? m1 : m0);
+                    args.Config = b0 == 0 ? tileConfig : null; // loaded by the first chunk's call
                     args.A0 = a + t0 * aStride + 34 * b0 + 2;
                     args.A1 = two ? args.A0 + Tile * aStride : null;
                     args.B = bw + b0 * BBlockBytes;
