@@ -69,6 +69,7 @@ public sealed unsafe class GgufFile : IDisposable
             p += view.PointerOffset + offset;
             file = new GgufFile(path, mmf, view, p, length);
             file.Parse();
+            Q4_0x16.Open(file, p + file.DataOffset);
             return file;
         }
         catch
@@ -540,6 +541,7 @@ public sealed unsafe class GgufFile : IDisposable
 
     public void Dispose()
     {
+        Q4_0x16.Close(this);
         if (_base != null && _view is not null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

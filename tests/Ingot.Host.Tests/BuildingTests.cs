@@ -224,8 +224,33 @@ public class BuildingTests
     {
         Assert.Throws<UsageException>(() => new BuildCommand().Run([], TextWriter.Null));
         Assert.Throws<UsageException>(() => new BuildCommand().Run(["m.gguf", "--isa", "avx9"], TextWriter.Null));
+        Assert.Throws<UsageException>(() => new BuildCommand().Run(["m.gguf", "--weights-layout", "q4x16"], TextWriter.Null));
         Assert.Throws<UsageException>(() => new RunCommand().Run(["m.gguf"]));
         Assert.Throws<UsageException>(() => new RunCommand().Run(["--bogus", "x", "m.gguf", "generate"]));
+    }
+
+    [Fact]
+    public unsafe void WriteWeights_IngotLayout_InterleavesTheQ4_0MatmulWeights_AndRewritesOnAChange()
+    {
+        string model = TestPaths.Require(Path.Combine(TestPaths.Shared, "models", "gguf", "stories260K-q4_0.gguf"));
+        string outDir = Path.Combine(Path.GetTempPath(), "ingot-layout-out-" + Environment.ProcessId);
+        try
+        {
+            using var source = ModelSource.Import(model, null, "s260");
+            string laid = ModelBuilder.WriteWeights(source, "s260", outDir, TextWriter.Null, ingotLayout: true);
+            using (var file = Formats.GgufFile.Open(laid))
+            {
+                Assert.Equal(Formats.Q4_0x16.Name, file.GetString(Formats.Q4_0x16.Key));
+                Assert.True(Formats.Q4_0x16.TryFind(file.GetTensorPointer(file.FindTensor("blk.0.attn_q.weight")!), out _));
+                // 172 rows: not whole groups of 16, kept in GGUF's layout; the token embedding is read by row id
+                Assert.False(Formats.Q4_0x16.TryFind(file.GetTensorPointer(file.FindTensor("blk.0.ffn_up.weight")!), out _));
+                Assert.False(Formats.Q4_0x16.TryFind(file.GetTensorPointer(file.FindTensor("token_embd.weight")!), out _));
+            }
+            // the stamp records the layout: a gguf build into the same folder rewrites the file
+            string plain = ModelBuilder.WriteWeights(source, "s260", outDir, TextWriter.Null);
+            using (var file = Formats.GgufFile.Open(plain)) Assert.False(file.ContainsKey(Formats.Q4_0x16.Key));
+        }
+        finally { if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true); }
     }
 
     [Fact]

@@ -74,13 +74,17 @@ public static partial class ModelBuilder
         return exe;
     }
 
-    /// <summary>Writes the weights next to the executable, skipping the work when an identical copy is already there.</summary>
-    public static string WriteWeights(ModelSource source, string name, string outDir, TextWriter progress)
+    /// <summary>
+    /// Writes the weights next to the executable, skipping the work when an identical copy is already there. With
+    /// <paramref name="ingotLayout"/> the Q4_0 matmul weights are stored in Ingot's interleaved layout
+    /// (<see cref="Formats.Q4_0x16"/>: the same values, 16 rows together), which the executable reads as they are.
+    /// </summary>
+    public static string WriteWeights(ModelSource source, string name, string outDir, TextWriter progress, bool ingotLayout = false)
     {
         System.IO.Directory.CreateDirectory(outDir);
         string dest = Path.Combine(Path.GetFullPath(outDir), name + ".gguf");
         string stamp = dest + ".source";
-        string want = source.Stamp();
+        string want = source.Stamp() + (ingotLayout ? "\nweights layout " + Formats.Q4_0x16.Name : "");
         if (File.Exists(dest) && File.Exists(stamp) && File.ReadAllText(stamp) == want)
         {
             progress.WriteLine($"weights: {dest} (up to date)");
@@ -88,7 +92,14 @@ public static partial class ModelBuilder
         }
         // A copy keeps the source's mode bits; a read-only earlier copy could not be overwritten in place.
         if (File.Exists(dest)) File.Delete(dest);
-        source.WriteGguf(dest);
+        if (ingotLayout)
+        {
+            string plain = dest + ".gguf-layout";
+            source.WriteGguf(plain);
+            try { Formats.Q4_0x16.Write(plain, dest); }
+            finally { File.Delete(plain); }
+        }
+        else source.WriteGguf(dest);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dest, File.GetUnixFileMode(dest) | UnixFileMode.UserWrite);
         File.WriteAllText(stamp, want);
         progress.WriteLine($"weights: {dest}");

@@ -14,13 +14,16 @@ public sealed class BuildCommand : ICliCommand
     public string Summary => "compile a model into a native executable";
 
     public string Usage =>
-        "usage: ingot build MODEL [--tokenizer FILE] [--name NAME] [-o OUT] [--isa ISA] [-r RID] [--single-file]\n\n" +
+        "usage: ingot build MODEL [--tokenizer FILE] [--name NAME] [-o OUT] [--isa ISA] [-r RID] [--single-file]\n" +
+        "                  [--weights-layout gguf|ingot]\n\n" +
         "  MODEL             a GGUF file, a llama2.c .bin checkpoint, or a Hugging Face folder\n" +
         "  --tokenizer FILE  tokenizer for a llama2.c checkpoint (tok512.bin, tokenizer.model …)\n" +
         "  --name NAME       executable name (default: the file name without a quantization tag)\n" +
         "  -o, --out OUT     output directory (default: out/); gets OUT/NAME and OUT/NAME.gguf\n" +
         "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
         "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n" +
+        "  --weights-layout  gguf (default): the weights as the model file has them; ingot: Q4_0 matmul weights 16 rows\n" +
+        "                    interleaved (same values, same logits; faster AMX prefill and batched decode, see README)\n" +
         "  --single-file     append the weights to OUT/NAME (page-aligned; it maps them from its own file; --model still\n" +
         "                    overrides): copy that one file anywhere and run it\n";
 
@@ -35,6 +38,8 @@ public sealed class BuildCommand : ICliCommand
         string isa = a.OptionOr(IsaTarget.Default, "--isa");
         string? rid = a.OptionOrNull("-r", "--runtime");
         bool singleFile = a.Flag("--single-file");
+        string layout = a.OptionOr("gguf", "--weights-layout");
+        if (layout is not ("gguf" or "ingot")) throw new UsageException($"--weights-layout takes gguf or ingot; got '{layout}'");
         string model = a.RequiredPositional("MODEL");
         a.ThrowIfUnknown();
 
@@ -52,7 +57,7 @@ public sealed class BuildCommand : ICliCommand
         string buildDir = Path.Combine(fullOut, ".ingot-build", name);
         // One file: the GGUF goes to the build folder and then onto the end of the executable (an auto build's launcher,
         // where its variants look too), and no NAME.gguf is left beside it.
-        string weights = ModelBuilder.WriteWeights(source, name, singleFile ? buildDir : fullOut, output);
+        string weights = ModelBuilder.WriteWeights(source, name, singleFile ? buildDir : fullOut, output, layout == "ingot");
         if (singleFile && File.Exists(Path.Combine(fullOut, name + ".gguf"))) { File.Delete(Path.Combine(fullOut, name + ".gguf")); File.Delete(Path.Combine(fullOut, name + ".gguf.source")); }
         string exe = ModelBuilder.BuildExecutable(source, name, target, buildDir, fullOut, compiler, output);
         if (singleFile)

@@ -46,7 +46,7 @@ public sealed unsafe class WorkerPool : IDisposable
     private delegate*<void*, int, int, void> _invoke;
     private int _count;
     private int _minChunk;
-    private bool _align4;
+    private bool _align16;
     private long _claim;    // (job id << 32) | next unclaimed row: chunks are claimed by CAS, so an awake thread
                             // takes the rows of a worker the OS has not scheduled yet (2 cores, busy machine)
     private int _doneRows;  // rows finished in the current job
@@ -94,12 +94,13 @@ public sealed unsafe class WorkerPool : IDisposable
             // Guided self-scheduling: each claim takes remaining / (2 × threads) rows (at least MinChunk's share), so
             // the first chunks are long sequential streams and the last ones short, and a thread that started late or
             // ran slower (a busy 2-core VM) leaves the others little to wait for at the join. Measured: 2 equal halves
-            // left ~8-18 % of decode time spinning at the joins. Counts of 64 or more are claimed in multiples of 4
-            // rows, so every chunk starts at a multiple of 4 and 4-row kernels see the same row groups whatever the
-            // thread count or timing.
+            // left ~8-18 % of decode time spinning at the joins. Counts of 64 or more, and multiples of 16, are claimed in multiples of 16
+            // rows, so every chunk starts at a multiple of 16: 4-row kernels see the same row groups whatever the
+            // thread count or timing, and a row tile of Q4_0 weights in Ingot's layout (16 rows interleaved,
+            // Formats.Q4_0x16) starts on a group.
             int min = Math.Max(1, count / (_threads * MinChunkDivisor));
-            bool align4 = count >= 64;
-            if (align4) min = (min + 3) & ~3;
+            bool align16 = count >= 64 || count % 16 == 0;
+            if (align16) min = (min + 15) & ~15;
 
             // Close the previous job's claim word before touching the job fields: a worker still looping in RunChunks
             // for it may hold its last state (old job, its count) and read the fields next; with the word changed its
@@ -113,7 +114,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _invoke = &Invoke<TBody>;
             _count = count;
             _minChunk = min;
-            _align4 = align4;
+            _align16 = align16;
             _error = null;
             _doneRows = 0;
             Volatile.Write(ref _claim, (long)job << 32); // opens the job: the fields above are visible to whoever claims
@@ -148,7 +149,7 @@ public sealed unsafe class WorkerPool : IDisposable
             int start = (int)state, count = _count;
             if (start >= count) return;
             int size = Math.Max(_minChunk, (count - start + 2 * _threads - 1) / (2 * _threads));
-            if (_align4) size = (size + 3) & ~3;
+            if (_align16) size = (size + 15) & ~15;
             int end = (int)Math.Min((long)start + size, count);
             if (Interlocked.CompareExchange(ref _claim, (state & ~0xFFFFFFFFL) | (uint)end, state) != state) continue;
             // The claim succeeded in this job, so the caller is still waiting for these rows: the job fields are ours.

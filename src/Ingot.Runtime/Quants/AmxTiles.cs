@@ -19,9 +19,11 @@ internal unsafe struct Q4_0AmxTiles : IAmxWeights
     /// <summary>
     /// Fewest tokens for which AMX runs (below, the AVX forms): the 16 rows' unpacking is paid once per call, so AMX wins
     /// only with enough tokens to share it (1 thread, 64-row tiles of 768 and 2048 columns, against the AVX-VNNI GEMM:
-    /// 0.97-1.05× at 8 tokens, 1.46-1.53× at 16, 2.2-2.4× at 64 and 128, about 280 GMAC/s).
+    /// 0.97-1.05× at 8 tokens, 1.46-1.53× at 16, 2.2-2.4× at 64 and 128, about 280 GMAC/s). From 8, where it is level,
+    /// so that on AMX machines no matmul input needs the token lanes and the scales table is prepared from 8 tokens
+    /// (which Ingot's interleaved layout, <see cref="Q4_0x16AmxTiles"/>, reads instead of deriving it per call).
     /// </summary>
-    public const int MinTokens = 16;
+    public const int MinTokens = 8;
 
     public static bool Runs(int tokens) => tokens >= MinTokens && Amx.Supported;
 
@@ -68,7 +70,7 @@ internal unsafe struct Q4_0AmxTiles : IAmxWeights
 
     /// <summary>B rows k (low nibbles of g, − 8) and k + 4 (high nibbles, − 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Nibbles(Vector512<byte> g, Vector512<byte> m4, Vector512<sbyte> eight, sbyte* bw, int k)
+    internal static void Nibbles(Vector512<byte> g, Vector512<byte> m4, Vector512<sbyte> eight, sbyte* bw, int k)
     {
         ((g & m4).AsSByte() - eight).Store(bw + 64 * k);
         ((Vector512.ShiftRightLogical(g.AsUInt16(), 4).AsByte() & m4).AsSByte() - eight).Store(bw + 64 * (k + 4));

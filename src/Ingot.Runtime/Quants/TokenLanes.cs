@@ -67,13 +67,18 @@ public static unsafe class Q8_0Lanes
     /// The generated code's preparation for Q4_0 weights, into s (room for (tokens + 7) / 8 groups, <see cref="Bytes"/>):
     /// the chunk's Q8_0 rows in token lanes when the matmuls that read them will run an AVX GEMM
     /// (<see cref="GemmQ4_0Q8_0.ReadsLanes"/>), their scales table when they will run AMX (<see cref="AmxGemm.PrepareScales"/>,
-    /// smaller than the lanes), else nothing.
+    /// smaller than the lanes; also from <see cref="Q4_0x16AmxTiles.MinTokens"/> while a weights file in Ingot's layout is
+    /// open, whose Q4_0 tiles run AMX from there), else nothing.
     /// </summary>
     public static void PrepareForGemm(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
         if (GemmQ4_0Q8_0.ReadsLanes(tokens)) Prepare(a, aStride, tokens, cols, s);
-        else if (Q4_0AmxTiles.Runs(tokens)) AmxGemm.PrepareScales(a, aStride, tokens, cols, (float*)s);
+        else if (ScalesPrepared(tokens)) AmxGemm.PrepareScales(a, aStride, tokens, cols, (float*)s);
     }
+
+    /// <summary>Whether <see cref="PrepareForGemm"/> writes the AMX scales table for this many tokens.</summary>
+    public static bool ScalesPrepared(int tokens) =>
+        Q4_0AmxTiles.Runs(tokens) || (Amx.Supported && tokens >= Q4_0x16AmxTiles.MinTokens && Formats.Q4_0x16.Any);
 
     /// <summary>Rearranges Q8_0 rows (stride aStride, cols / 32 blocks of 34 bytes) into groups of 8 tokens at s (AVX2).</summary>
     public static void Prepare(byte* a, nint aStride, int tokens, int cols, byte* s)

@@ -52,11 +52,13 @@ public static unsafe class VecDotRows
 
     /// <summary>
     /// Q4_0 weights · Q8_0 activations: from 8 tokens the GEMM (AMX tiles, or tokens in the AVX lanes), else the grouped
-    /// AVX2 kernel when cols is a multiple of 256, else per-row dots. All give the vec-dot's bits.
+    /// AVX2 kernel when cols is a multiple of 256, else per-row dots. All give the vec-dot's bits. Rows of a tensor in
+    /// Ingot's interleaved layout (<see cref="Q4_0x16"/>) take <see cref="Q4_0x16Rows"/>, with the same bits.
     /// </summary>
     public static void Q4_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (GemmQ4_0Q8_0.Runs(tokens)) GemmQ4_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (Q4_0x16.Any && Q4_0x16.TryFind(w, out var region)) Q4_0x16Rows.Rows(region, w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
+        else if (GemmQ4_0Q8_0.Runs(tokens)) GemmQ4_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else if (Avx2.IsSupported && cols % Q4_0Groups.Elements == 0) Q4_0Groups.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q4_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
@@ -68,7 +70,8 @@ public static unsafe class VecDotRows
     /// </summary>
     public static void Q4_0Q8_0Lanes(byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (GemmQ4_0Q8_0.ReadsLanes(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
+        if (Q4_0x16.Any && Q4_0x16.TryFind(w, out var region)) Q4_0x16Rows.Rows(region, w, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
+        else if (GemmQ4_0Q8_0.ReadsLanes(tokens)) GemmQ4_0Q8_0.RowsPrepared(w, rowBytes, rows, lanes, tokens, cols, y, yStride);
         else if (Q4_0AmxTiles.Runs(tokens)) AmxGemm.Rows<Q4_0AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, (float*)lanes);
         else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }

@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Ingot.Formats;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// Q4_0 · Q8_0 on weights in Ingot's interleaved layout (<see cref="Q4_0x16"/>: 16 rows per group, per block their
+/// scales, then code dword k of all 16 rows). Every row's result has the vec-dot's bits
+/// (acc = fma(Σ(c − 8)·q, d_w·d_a, acc) per block in order), as <see cref="Q4_0Groups"/> and the GEMMs give them from
+/// GGUF's layout.
+/// <list type="bullet">
+/// <item>Below the GEMM's token count (decode): per block two 8-row vectors of int32 sums from 16 vpdpbusd (8 rows ×
+/// 4 codes each, against the activation's dword broadcast), so no horizontal reduction, and the 16 scales from one
+/// 32-byte load. AVX2 without VNNI uses maddubs + pmaddwd (codes ≤ 15: no 16-bit saturation).</item>
+/// <item>AMX (<see cref="Q4_0x16AmxTiles"/>, from 4 tokens): the dword-k vectors are the B tiles' pair layout, so
+/// building a tile is a nibble split.</item>
+/// <item>Otherwise (the AVX GEMMs from 8 tokens, machines without AVX2) the call's rows are put back into GGUF's layout
+/// in a scratch buffer and take the GGUF kernels.</item>
+/// </list>
+/// </summary>
+internal static unsafe class Q4_0x16Rows
+{
+    /// <summary>
+    /// Rows [0, rows) of an interleaved tensor (region) at w; the same contract as <see cref="VecDotRows.Q4_0Q8_0Lanes"/>
+    /// (lanes null: not prepared; else the AMX scales table where <see cref="Q8_0Lanes.ScalesPrepared"/>).
+    /// </summary>
+    public static void Rows(in Q4_0x16.Region region, byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        nint groupBytes = Q4_0x16.GroupRows * rowBytes, skip = ((nint)w - region.Start) % groupBytes;
+        if (rowBytes != region.RowBytes || (nint)w + rows * rowBytes > region.End)
+            throw new InvalidOperationException($"a Q4_0 tile of {rows} rows × {rowBytes} bytes does not lie within its interleaved tensor ({Q4_0x16.Name}, {region.RowBytes}-byte rows)");
+        if (skip != 0 || rows % Q4_0x16.GroupRows != 0)
+        {
+            // a tile that does not cover whole groups (the pool and the generated tiles start on multiples of 16, so
+            // only an unusual head size gets here): its groups put back into GGUF's layout, then the GGUF kernels
+            int first = (int)(skip / rowBytes), groups = (first + rows + Q4_0x16.GroupRows - 1) / Q4_0x16.GroupRows;
+            byte* tile = Scratch(groups * groupBytes);
+            Q4_0x16.Deinterleave(w - skip, groups * Q4_0x16.GroupRows, cols, tile);
+            Plain(tile + first * rowBytes, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
+            return;
+        }
+        if (Amx.Supported && tokens >= Q4_0x16AmxTiles.MinTokens)
+        {
+            AmxGemm.Rows<Q4_0x16AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, lanes != null && Q8_0Lanes.ScalesPrepared(tokens) ? (float*)lanes : null);
+            return;
+        }
+        if (Avx2.IsSupported && !GemmQ4_0Q8_0.Runs(tokens))
+        {
+            Direct(w, rows, a, aStride, tokens, cols, y, yStride);
+            return;
+        }
+        byte* plain = Scratch(rows * rowBytes);
+        Q4_0x16.Deinterleave(w, rows, cols, plain);
+        Plain(plain, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>The GGUF-layout kernels on rows put back into that layout (not a registered region, so no recursion).</summary>
+    private static void Plain(byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (lanes != null) VecDotRows.Q4_0Q8_0Lanes(w, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
+        else VecDotRows.Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    [ThreadStatic] private static byte* t_plain;
+    [ThreadStatic] private static nint t_plainBytes;
+
+    /// <summary>The thread's buffer for rows put back into GGUF's layout (apart from <see cref="RowScratch"/>, which the GGUF kernels use).</summary>
+    private static byte* Scratch(nint bytes)
+    {
+        if (t_plainBytes < bytes)
+        {
+            if (t_plain != null) NativeMemory.AlignedFree(t_plain);
+            t_plain = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            t_plainBytes = bytes;
+        }
+        return t_plain;
+    }
+
+    /// <summary>
+    /// Per token: its block offsets 8·Σq and f32 scales (once per call, in <see cref="RowScratch"/>), then every group of
+    /// 16 rows against it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Direct(byte* w, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        int blocks = cols / 32;
+        nint groupBytes = (nint)blocks * Q4_0x16.GroupBlockBytes;
+        byte* s = RowScratch.Get((nint)blocks * 8 * tokens);
+        float* f16 = Fp.F16Table;
+        for (int t = 0; t < tokens; t++)
+        {
+            byte* at = a + t * aStride;
+            int* off = (int*)(s + (nint)t * blocks * 8);
+            float* da = (float*)(off + blocks);
+            for (int b = 0; b < blocks; b++)
+            {
+                sbyte* q = (sbyte*)(at + 34 * b + 2);
+                int sum = 0;
+                for (int i = 0; i < 32; i++) sum += q[i];
+                off[b] = 8 * sum;
+                da[b] = f16[*(ushort*)(at + 34 * b)];
+            }
+        }
+        for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
+            for (int t = 0; t < tokens; t++)
+            {
+                int* off = (int*)(s + (nint)t * blocks * 8);
+                Group(w, a + t * aStride, off, (float*)(off + blocks), blocks, y + t * yStride + g * Q4_0x16.GroupRows);
+            }
+    }
+
+    /// <summary>One group of 16 rows against one Q8_0 activation row: y[0..16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Group(byte* w, byte* a, int* off, float* da, int blocks, float* y)
+    {
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
+        for (int b = 0; b < blocks; b++, w += Q4_0x16.GroupBlockBytes, a += 34)
+        {
+            Prefetch.Range(w + 8 * Q4_0x16.GroupBlockBytes, Q4_0x16.GroupBlockBytes);
+            Vector256<int> l0 = Vector256<int>.Zero, l1 = Vector256<int>.Zero, h0 = Vector256<int>.Zero, h1 = Vector256<int>.Zero;
+            Codes(w, a, 0, m4, ref l0, ref l1, ref h0, ref h1);
+            Codes(w, a, 1, m4, ref l0, ref l1, ref h0, ref h1);
+            Codes(w, a, 2, m4, ref l0, ref l1, ref h0, ref h1);
+            Codes(w, a, 3, m4, ref l0, ref l1, ref h0, ref h1);
+            Vector256<int> o = Vector256.Create(off[b]);
+            Vector256<float> d = Vector256.Create(da[b]), dw0, dw1;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> dw = Kernels.HalfBits.Load16x512((ushort*)w);
+                (dw0, dw1) = (dw.GetLower(), dw.GetUpper());
+            }
+            else (dw0, dw1) = (Kernels.HalfBits.Load8x256((ushort*)w), Kernels.HalfBits.Load8x256((ushort*)w + 8));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 - o), dw0 * d, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - o), dw1 * d, acc1);
+        }
+        acc0.Store(y);
+        acc1.Store(y + 8);
+    }
+
+    /// <summary>Code dword k of the 16 rows against the activation's dwords k (low nibbles) and 4 + k (high nibbles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes(byte* w, byte* a, int k, Vector256<byte> m4, ref Vector256<int> l0, ref Vector256<int> l1, ref Vector256<int> h0, ref Vector256<int> h1)
+    {
+        Vector256<byte> w0 = Vector256.Load(w + 32 + 64 * k), w1 = Vector256.Load(w + 64 + 64 * k);
+        Vector256<sbyte> lo = Vector256.Create(*(int*)(a + 2 + 4 * k)).AsSByte(), hi = Vector256.Create(*(int*)(a + 18 + 4 * k)).AsSByte();
+        l0 = Dot(l0, w0 & m4, lo);
+        l1 = Dot(l1, w1 & m4, lo);
+        h0 = Dot(h0, Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & m4, hi);
+        h1 = Dot(h1, Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & m4, hi);
+    }
+
+    /// <summary>acc + the 4-code dots of each int32 lane (u: codes 0..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
+        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, u, s)
+                            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256<short>.One);
+}
+
+/// <summary>Q4_0 weights of the interleaved layout on AMX (<see cref="AmxGemm"/>): the B tiles are the layout's code vectors, nibble-split.</summary>
+internal unsafe struct Q4_0x16AmxTiles : IAmxWeights
+{
+    /// <summary>
+    /// Fewest tokens for which AMX runs on this layout: with no unpacking to share, from 4 (1 thread, 64-row tiles of
+    /// 768 columns: 69 GMAC/s at 4 tokens against about 47 from <see cref="Q4_0x16Rows"/>' direct kernel; 135 at 8
+    /// against 92 from the AVX-VNNI GEMM on GGUF's layout; 216 at 16 against 171 from AMX on GGUF's layout).
+    /// </summary>
+    public const int MinTokens = 4;
+
+    public static int TileRows => Q4_0x16.GroupRows;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Build(byte* w, nint rowBytes, int nr, int blocks, sbyte* bw, float* dw)
+    {
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector512<sbyte> eight = Vector512.Create((sbyte)8);
+        for (int b = 0; b < blocks; b++, w += Q4_0x16.GroupBlockBytes, bw += 512, dw += 16)
+        {
+            Kernels.HalfBits.Load16x512((ushort*)w).Store(dw);
+            for (int k = 0; k < 4; k++) Q4_0AmxTiles.Nibbles(Vector512.Load(w + 32 + 64 * k), m4, eight, bw, k);
+        }
+    }
+
+    public static void Put(Vector512<float> acc, float* y, int nr, float* tail) => Q4_0AmxTiles.Put(acc, y, nr, tail);
+}

@@ -1,0 +1,153 @@
+using Ingot.Formats;
+using Ingot.Runtime.Quants;
+using Xunit;
+
+namespace Ingot.Quants.Tests;
+
+/// <summary>
+/// Ingot's interleaved Q4_0 layout (<see cref="Q4_0x16"/>): a file written in it gives every Q4_0 kernel entry point
+/// the bits the GGUF layout gives (decode, the AVX GEMMs, AMX, with and without prepared lanes; tiles of whole groups
+/// and tiles that start or end inside one), and the layout key is checked.
+/// </summary>
+public sealed unsafe class Q4_0x16Tests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ingot-q4x16-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A GGUF with a Q4_0 matrix (rows × cols) and a Q4_0 token embedding, and the same in the interleaved layout.</summary>
+    private (string Plain, string Laid) Files(int rows, int cols)
+    {
+        var rng = new Random(rows * 31 + cols);
+        byte[] Matrix(int n)
+        {
+            int rb = cols / 32 * 18;
+            var bytes = new byte[n * rb];
+            var x = new float[cols];
+            fixed (byte* p = bytes)
+            fixed (float* px = x)
+                for (int r = 0; r < n; r++)
+                {
+                    for (int i = 0; i < cols; i++) x[i] = r == 5 ? 0 : (float)(rng.NextDouble() * 2 - 1) * (i % 37 == 0 ? 5f : 1f);
+                    Quantize.WeightRow(GgmlType.Q4_0, px, p + r * rb, cols);
+                }
+            return bytes;
+        }
+        var writer = new GgufWriter().Set("general.architecture", "llama");
+        writer.AddTensor("token_embd.weight", GgmlType.Q4_0, [cols, 32], Matrix(32));
+        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_0, [cols, rows], Matrix(rows));
+        string plain = Path.Combine(_dir, $"plain-{rows}-{cols}.gguf"), laid = Path.Combine(_dir, $"laid-{rows}-{cols}.gguf");
+        writer.Write(plain);
+        Q4_0x16.Write(plain, laid);
+        return (plain, laid);
+    }
+
+    private static byte[] Activations(int tokens, int cols)
+    {
+        var rng = new Random(tokens + cols);
+        int ab = cols / 32 * 34;
+        var a = new byte[tokens * ab];
+        var x = new float[cols];
+        fixed (byte* pa = a)
+        fixed (float* px = x)
+            for (int t = 0; t < tokens; t++)
+            {
+                for (int i = 0; i < cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+                Quantize.ActivationRow(GgmlType.Q8_0, px, pa + t * ab, cols);
+            }
+        return a;
+    }
+
+    [Theory]
+    [InlineData(64, 96)]
+    [InlineData(48, 768)]
+    [InlineData(32, 2048)]
+    public void EveryEntryPoint_GivesTheGgufLayoutsBits(int rows, int cols)
+    {
+        var (plainPath, laidPath) = Files(rows, cols);
+        using var plain = GgufFile.Open(plainPath);
+        using var laid = GgufFile.Open(laidPath);
+        var tp = plain.FindTensor("blk.0.ffn_up.weight")!;
+        byte* wp = plain.GetTensorPointer(tp), wl = laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_up.weight")!);
+        Assert.True(Q4_0x16.TryFind(wl, out _));
+        Assert.False(Q4_0x16.TryFind(wp, out _));
+        Assert.False(new ReadOnlySpan<byte>(wp, (int)tp.ByteSize).SequenceEqual(new ReadOnlySpan<byte>(wl, (int)tp.ByteSize)));
+        // the token embedding keeps GGUF's layout (read by row id; the tied output projection)
+        Assert.True(plain.GetTensorBytes(plain.FindTensor("token_embd.weight")!).SequenceEqual(laid.GetTensorBytes(laid.FindTensor("token_embd.weight")!)));
+        Assert.False(Q4_0x16.TryFind(laid.GetTensorPointer(laid.FindTensor("token_embd.weight")!), out _));
+
+        nint rb = cols / 32 * 18, ab = cols / 32 * 34;
+        foreach (int tokens in new[] { 1, 2, 3, 7, 8, 9, 16, 17, 33 })
+        {
+            byte[] a = Activations(tokens, cols);
+            byte[] lanes = new byte[Math.Max(Q8_0Lanes.Bytes(tokens, cols), AmxGemm.ScalesBytes(tokens, cols))];
+            var expected = new float[tokens * rows];
+            var actual = new float[tokens * rows];
+            fixed (byte* pa = a, pl = lanes)
+            fixed (float* ye = expected, ya = actual)
+            {
+                Q8_0Lanes.PrepareForGemm(pa, ab, tokens, cols, pl);
+                // whole groups, and tiles that start or end inside one (an odd head size): the latter go through GGUF's layout
+                foreach (int tile in new[] { 16, rows, 4, 24 })
+                    for (int prepared = 0; prepared < 2; prepared++)
+                    {
+                        Array.Fill(actual, float.NaN);
+                        for (int r0 = 0; r0 < rows; r0 += tile)
+                        {
+                            int nr = Math.Min(tile, rows - r0);
+                            if (prepared == 1)
+                            {
+                                VecDotRows.Q4_0Q8_0Lanes(wp + r0 * rb, rb, nr, pa, pl, ab, tokens, cols, ye + r0, rows);
+                                VecDotRows.Q4_0Q8_0Lanes(wl + r0 * rb, rb, nr, pa, pl, ab, tokens, cols, ya + r0, rows);
+                            }
+                            else
+                            {
+                                VecDotRows.Q4_0Q8_0(wp + r0 * rb, rb, nr, pa, ab, tokens, cols, ye + r0, rows);
+                                VecDotRows.Q4_0Q8_0(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
+                            }
+                        }
+                        for (int i = 0; i < expected.Length; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                                $"tokens {tokens} tile {tile} prepared {prepared}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+                    }
+            }
+        }
+    }
+
+    [Fact]
+    public void Interleave_Deinterleave_RoundTrips()
+    {
+        const int rows = 32, cols = 96, rb = cols / 32 * 18;
+        var src = new byte[rows * rb];
+        new Random(3).NextBytes(src);
+        var laid = new byte[src.Length];
+        var back = new byte[src.Length];
+        fixed (byte* s = src, l = laid, b = back)
+        {
+            Q4_0x16.Interleave(s, rows, cols, l);
+            Q4_0x16.Deinterleave(l, rows, cols, b);
+            // group 0, block 1: row 3's scale at 2·3, its code dword 2 at 32 + 64·2 + 4·3
+            Assert.Equal(*(ushort*)(s + 3 * rb + 18), *(ushort*)(l + 288 + 6));
+            Assert.Equal(*(uint*)(s + 3 * rb + 18 + 2 + 8), *(uint*)(l + 288 + 32 + 128 + 12));
+        }
+        Assert.Equal(src, back);
+    }
+
+    [Fact]
+    public void AnUnknownLayout_IsRefused_NamingTheKey()
+    {
+        string path = Path.Combine(_dir, "unknown.gguf");
+        new GgufWriter().Set("general.architecture", "llama").Set(Q4_0x16.Key, "q4_0x99").Write(path);
+        var e = Assert.Throws<InvalidModelFileException>(() => GgufFile.Open(path));
+        Assert.Contains(Q4_0x16.Key, e.Message);
+        Assert.Contains("q4_0x99", e.Message);
+    }
+
+    [Fact]
+    public void AFileAlreadyInTheLayout_IsNotLaidOutTwice()
+    {
+        var (_, laid) = Files(16, 64);
+        var e = Assert.Throws<InvalidModelFileException>(() => Q4_0x16.Write(laid, Path.Combine(_dir, "twice.gguf")));
+        Assert.Contains(Q4_0x16.Key, e.Message);
+    }
+}
