@@ -42,6 +42,10 @@ public sealed class QuantizeCommand : ICliCommand
             throw new UsageException("OUT.gguf must differ from IN.gguf");
 
         using var src = GgufFile.Open(input);
+        // the quantizer reads rows in GGUF's order; a file in Ingot's interleaved layout is made from a GGUF, not re-quantized
+        if (src.ContainsKey(Q4_0x16.Key))
+            throw new InvalidModelFileException(input, $"metadata key '{Q4_0x16.Key}'", src.GetMetadataOffset(Q4_0x16.Key),
+                "the file is in Ingot's weights layout (ingot build --weights-layout ingot); quantize the GGUF it was built from");
         var sw = Stopwatch.StartNew();
         int nThreads = threads <= 0 ? Environment.ProcessorCount : threads;
         GgufQuantizer.Stats stats;
