@@ -120,7 +120,8 @@ internal static unsafe class Q4_0x16Rows
         Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++, w += Q4_0x16.GroupBlockBytes, a += 34)
         {
-            Prefetch.Range(w + 8 * Q4_0x16.GroupBlockBytes, Q4_0x16.GroupBlockBytes);
+            // 24 blocks (6.9 KB) ahead: 1 thread streaming 604 MB from DRAM, 8 blocks 12.1 GB/s, 24 13.0, 48 13.0 (GGUF's quads 12.9-13.3)
+            Prefetch.Range(w + 24 * Q4_0x16.GroupBlockBytes, Q4_0x16.GroupBlockBytes);
             Vector256<int> l0 = Vector256<int>.Zero, l1 = Vector256<int>.Zero, h0 = Vector256<int>.Zero, h1 = Vector256<int>.Zero;
             Codes(w, a, 0, m4, ref l0, ref l1, ref h0, ref h1);
             Codes(w, a, 1, m4, ref l0, ref l1, ref h0, ref h1);
