@@ -68,6 +68,34 @@ public unsafe class DotTests
         }
     }
 
+    /// <summary>
+    /// The f16 weights against the activation widened once (VecDotRows.F16F16's form): the bits of F16F16 on the f16
+    /// activation, for rows with subnormal weights and rows holding an infinity or a NaN (which the fast widening of the
+    /// 512-bit path sends back through the exact one).
+    /// </summary>
+    [Fact]
+    public void F16F16Widened_GivesF16F16sBits_WithSubnormalsInfinitiesAndNaNs()
+    {
+        var rng = new Random(11);
+        foreach (int n in new[] { 0, 1, 15, 16, 31, 32, 33, 64, 100, 256, 2048 })
+            for (int special = 0; special < 4; special++) // none, subnormals, an infinity, a NaN
+            {
+                using var w = TestData.Halves(rng, n);
+                using var x = TestData.Halves(rng, n);
+                for (int i = 0; i < n && special == 1; i += 3) w.P[i] = BitConverter.UInt16BitsToHalf((ushort)(rng.Next(1, 0x400) | (rng.Next(2) << 15)));
+                if (n > 0 && special == 2) w.P[rng.Next(n)] = rng.Next(2) == 0 ? Half.PositiveInfinity : Half.NegativeInfinity;
+                if (n > 0 && special == 3) w.P[rng.Next(n)] = BitConverter.UInt16BitsToHalf((ushort)(0x7c00 | rng.Next(1, 0x400)));
+                var xw = new float[n];
+                for (int i = 0; i < n; i++) xw[i] = (float)x.P[i];
+                fixed (float* pxw = xw)
+                {
+                    float expected = Dot.F16F16(w.P, x.P, n), actual = Dot.F16F16Widened(w.P, pxw, n);
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                        $"n {n} special {special}: {actual} widened, {expected} F16F16");
+                }
+            }
+    }
+
     [Fact]
     public void BF16F32_AllPaths_MatchScalar_Lengths0To256()
     {

@@ -126,6 +126,7 @@ public static unsafe class Dot
         int i = 0;
         for (; i <= n - 32; i += 32)
         {
+            Quants.Prefetch.Step((byte*)(h + i), 64);
             s0 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i), Vector256.Load(x + i), s0);
             s1 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 8), Vector256.Load(x + i + 8), s1);
             s2 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 16), Vector256.Load(x + i + 16), s2);
@@ -244,8 +245,33 @@ public static unsafe class Dot
         return F16F32Scalar(w, xw, n);
     }
 
-    /// <summary>F16F16V512's two accumulators over 32 elements (F16F32V512 keeps four over 64).</summary>
+    /// <summary>
+    /// F16F16V512's two accumulators over 32 elements (F16F32V512 keeps four over 64). The weights widen by
+    /// <see cref="HalfBits.F16ToF32Finite"/>, three instructions shorter than the exact trick (decode of F16 weights is bound
+    /// by these conversions once the loads are prefetched); a row holding an infinity or a NaN shows as a widened magnitude
+    /// of 2^16 or more (f16's largest finite value is 65504) and is summed again with the exact conversion, so every row
+    /// gets <see cref="F16F16V512"/>'s bits.
+    /// </summary>
     public static float F16F16WidenedV512(Half* w, float* xw, int n)
+    {
+        ushort* h = (ushort*)w;
+        Vector512<float> s0 = default, s1 = default, big = default;
+        int i = 0;
+        for (; i <= n - 32; i += 32)
+        {
+            Quants.Prefetch.Step((byte*)(h + i), 64); // decode streams 4 KB rows of a 2048-column matrix: the loads stalled without it
+            s0 = Vector512.MultiplyAddEstimate(HalfBits.F16ToF32Finite(h + i, ref big), Vector512.Load(xw + i), s0);
+            s1 = Vector512.MultiplyAddEstimate(HalfBits.F16ToF32Finite(h + i + 16, ref big), Vector512.Load(xw + i + 16), s1);
+        }
+        if (Vector512.GreaterThanOrEqualAny(big, Vector512.Create(65536f))) return F16F16WidenedV512Exact(w, xw, n);
+        for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
+        float s = Vector512.Sum(s0 + s1);
+        for (; i < n; i++) s += (float)w[i] * xw[i];
+        return s;
+    }
+
+    /// <summary><see cref="F16F16WidenedV512"/> with the exact conversion throughout (rows with an infinity or a NaN).</summary>
+    private static float F16F16WidenedV512Exact(Half* w, float* xw, int n)
     {
         ushort* h = (ushort*)w;
         Vector512<float> s0 = default, s1 = default;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ingot.Runtime.Kernels;
 
@@ -42,6 +43,20 @@ public static class HalfBits
         Vector512<float> f = Vector512.ShiftLeft(em, 13).AsSingle() * Vector512.Create(Pow2To112);
         Vector512<uint> special = Vector512.GreaterThanOrEqual(em, Vector512.Create(0x7c00u)) & Vector512.Create(0x7f800000u);
         return (f.AsUInt32() | special | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
+    }
+
+    /// <summary>
+    /// 16 halves at p → 16 floats, exact for every finite f16 (normal or subnormal: the magnitude's bits shifted into
+    /// place and scaled by 2^112, the sign moved to bit 31); an infinity or a NaN comes out as a finite value of magnitude
+    /// 2^16 or more instead, so the largest magnitude is kept in <paramref name="big"/> for the caller to check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> F16ToF32Finite(ushort* p, ref Vector512<float> big)
+    {
+        Vector512<uint> h = Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe());
+        Vector512<float> magnitude = Vector512.ShiftLeft(h & Vector512.Create(0x7fffu), 13).AsSingle() * Vector512.Create(Pow2To112);
+        big = Avx512F.Max(big.AsUInt32(), magnitude.AsUInt32()).AsSingle(); // vpmaxud: the order of non-negative floats (Vector512.Max adds NaN fix-ups)
+        return (magnitude.AsUInt32() | (Vector512.ShiftLeft(h, 16) & Vector512.Create(0x80000000u))).AsSingle();
     }
 
     /// <summary>8 halves at p → two Vector128 of 4 floats.</summary>
