@@ -19,44 +19,34 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     private (string Plain, string Laid) Files(int rows, int cols)
     {
         var rng = new Random(rows * 31 + cols);
-        byte[] Matrix(int n)
-        {
-            int rb = cols / 32 * 18;
-            var bytes = new byte[n * rb];
-            var x = new float[cols];
-            fixed (byte* p = bytes)
-            fixed (float* px = x)
-                for (int r = 0; r < n; r++)
-                {
-                    for (int i = 0; i < cols; i++) x[i] = r == 5 ? 0 : (float)(rng.NextDouble() * 2 - 1) * (i % 37 == 0 ? 5f : 1f);
-                    Quantize.WeightRow(GgmlType.Q4_0, px, p + r * rb, cols);
-                }
-            return bytes;
-        }
+        Func<int, int, float> scale = (r, i) => r == 5 ? 0 : i % 37 == 0 ? 5f : 1f; // row 5 all zeros (scale 0), occasional outliers
         var writer = new GgufWriter().Set("general.architecture", "llama");
-        writer.AddTensor("token_embd.weight", GgmlType.Q4_0, [cols, 32], Matrix(32));
-        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_0, [cols, rows], Matrix(rows));
+        writer.AddTensor("token_embd.weight", GgmlType.Q4_0, [cols, 32], Quantized(GgmlType.Q4_0, 32, cols, rng, scale));
+        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_0, [cols, rows], Quantized(GgmlType.Q4_0, rows, cols, rng, scale));
         string plain = Path.Combine(_dir, $"plain-{rows}-{cols}.gguf"), laid = Path.Combine(_dir, $"laid-{rows}-{cols}.gguf");
         writer.Write(plain);
         Q4_0x16.Write(plain, laid);
         return (plain, laid);
     }
 
-    private static byte[] Activations(int tokens, int cols)
+    /// <summary>n rows of cols uniform values in ±scale(row, column), quantized to type (weights, or Q8_0 activations).</summary>
+    private static byte[] Quantized(GgmlType type, int n, int cols, Random rng, Func<int, int, float> scale)
     {
-        var rng = new Random(tokens + cols);
-        int ab = cols / 32 * 34;
-        var a = new byte[tokens * ab];
+        int rb = cols / 32 * (type == GgmlType.Q8_0 ? 34 : 18);
+        var bytes = new byte[n * rb];
         var x = new float[cols];
-        fixed (byte* pa = a)
+        fixed (byte* p = bytes)
         fixed (float* px = x)
-            for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < n; r++)
             {
-                for (int i = 0; i < cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-                Quantize.ActivationRow(GgmlType.Q8_0, px, pa + t * ab, cols);
+                for (int i = 0; i < cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale(r, i);
+                if (type == GgmlType.Q8_0) Quantize.ActivationRow(type, px, p + r * rb, cols);
+                else Quantize.WeightRow(type, px, p + r * rb, cols);
             }
-        return a;
+        return bytes;
     }
+
+    private static byte[] Activations(int tokens, int cols) => Quantized(GgmlType.Q8_0, tokens, cols, new Random(tokens + cols), (_, _) => 1f);
 
     [Theory]
     [InlineData(64, 96)]

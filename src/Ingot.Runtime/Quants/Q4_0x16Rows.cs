@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Ingot.Formats;
@@ -37,7 +36,7 @@ internal static unsafe class Q4_0x16Rows
             // a tile that does not cover whole groups (the pool and the generated tiles start on multiples of 16, so
             // only an unusual head size gets here): its groups put back into GGUF's layout, then the GGUF kernels
             int first = (int)(skip / rowBytes), groups = (first + rows + Q4_0x16.GroupRows - 1) / Q4_0x16.GroupRows;
-            byte* tile = Scratch(groups * groupBytes);
+            byte* tile = RowScratch.GetForWeights(groups * groupBytes);
             Q4_0x16.Deinterleave(w - skip, groups * Q4_0x16.GroupRows, cols, tile);
             Plain(tile + first * rowBytes, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
             return;
@@ -52,7 +51,7 @@ internal static unsafe class Q4_0x16Rows
             Direct(w, rows, a, aStride, tokens, cols, y, yStride);
             return;
         }
-        byte* plain = Scratch(rows * rowBytes);
+        byte* plain = RowScratch.GetForWeights(rows * rowBytes);
         Q4_0x16.Deinterleave(w, rows, cols, plain);
         Plain(plain, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
     }
@@ -62,21 +61,6 @@ internal static unsafe class Q4_0x16Rows
     {
         if (lanes != null) VecDotRows.Q4_0Q8_0Lanes(w, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
         else VecDotRows.Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
-
-    [ThreadStatic] private static byte* t_plain;
-    [ThreadStatic] private static nint t_plainBytes;
-
-    /// <summary>The thread's buffer for rows put back into GGUF's layout (apart from <see cref="RowScratch"/>, which the GGUF kernels use).</summary>
-    private static byte* Scratch(nint bytes)
-    {
-        if (t_plainBytes < bytes)
-        {
-            if (t_plain != null) NativeMemory.AlignedFree(t_plain);
-            t_plain = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-            t_plainBytes = bytes;
-        }
-        return t_plain;
     }
 
     /// <summary>

@@ -121,19 +121,32 @@ public static unsafe class VecDotRows
 /// <summary>A per-thread buffer for the rows kernels' prepared activations, 64-byte aligned; grows, never shrinks (no allocation per token).</summary>
 internal static unsafe class RowScratch
 {
-    [ThreadStatic] private static byte* t_scratch;
-    [ThreadStatic] private static nint t_scratchBytes;
+    [ThreadStatic] private static ThreadBuffer t_rows, t_weights;
 
     /// <summary>At least <paramref name="bytes"/>; the contents are the caller's until its next call on this thread.</summary>
-    public static byte* Get(nint bytes)
+    public static byte* Get(nint bytes) => t_rows.Get(bytes);
+
+    /// <summary>
+    /// A second buffer, for weight rows a caller rearranges before handing them to kernels that use <see cref="Get"/>
+    /// (<see cref="Q4_0x16Rows"/>).
+    /// </summary>
+    public static byte* GetForWeights(nint bytes) => t_weights.Get(bytes);
+
+    private struct ThreadBuffer
     {
-        if (t_scratchBytes < bytes)
+        private byte* _p;
+        private nint _bytes;
+
+        public byte* Get(nint bytes)
         {
-            if (t_scratch != null) NativeMemory.AlignedFree(t_scratch);
-            t_scratch = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-            t_scratchBytes = bytes;
+            if (_bytes < bytes)
+            {
+                if (_p != null) NativeMemory.AlignedFree(_p);
+                _p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                _bytes = bytes;
+            }
+            return _p;
         }
-        return t_scratch;
     }
 }
 
