@@ -254,33 +254,27 @@ public static unsafe class Dot
     /// </summary>
     public static float F16F16WidenedV512(Half* w, float* xw, int n)
     {
+        float s = F16F16WidenedV512(w, xw, n, finite: true, out bool special);
+        return special ? F16F16WidenedV512(w, xw, n, finite: false, out _) : s;
+    }
+
+    /// <summary>
+    /// The loop of <see cref="F16F16WidenedV512(Half*, float*, int)"/>, widening by the finite-value form (special: the
+    /// row holds an infinity or a NaN, result void) or the exact one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float F16F16WidenedV512(Half* w, float* xw, int n, bool finite, out bool special)
+    {
         ushort* h = (ushort*)w;
         Vector512<float> s0 = default, s1 = default, big = default;
         int i = 0;
         for (; i <= n - 32; i += 32)
         {
             Quants.Prefetch.Step((byte*)(h + i), 64); // decode streams 4 KB rows of a 2048-column matrix: the loads stalled without it
-            s0 = Vector512.MultiplyAddEstimate(HalfBits.F16ToF32Finite(h + i, ref big), Vector512.Load(xw + i), s0);
-            s1 = Vector512.MultiplyAddEstimate(HalfBits.F16ToF32Finite(h + i + 16, ref big), Vector512.Load(xw + i + 16), s1);
+            s0 = Vector512.MultiplyAddEstimate(finite ? HalfBits.F16ToF32Finite(h + i, ref big) : HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
+            s1 = Vector512.MultiplyAddEstimate(finite ? HalfBits.F16ToF32Finite(h + i + 16, ref big) : HalfBits.Load16x512(h + i + 16), Vector512.Load(xw + i + 16), s1);
         }
-        if (Vector512.GreaterThanOrEqualAny(big, Vector512.Create(65536f))) return F16F16WidenedV512Exact(w, xw, n);
-        for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
-        float s = Vector512.Sum(s0 + s1);
-        for (; i < n; i++) s += (float)w[i] * xw[i];
-        return s;
-    }
-
-    /// <summary><see cref="F16F16WidenedV512"/> with the exact conversion throughout (rows with an infinity or a NaN).</summary>
-    private static float F16F16WidenedV512Exact(Half* w, float* xw, int n)
-    {
-        ushort* h = (ushort*)w;
-        Vector512<float> s0 = default, s1 = default;
-        int i = 0;
-        for (; i <= n - 32; i += 32)
-        {
-            s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
-            s1 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i + 16), Vector512.Load(xw + i + 16), s1);
-        }
+        special = finite && Vector512.GreaterThanOrEqualAny(big, Vector512.Create(65536f));
         for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
         float s = Vector512.Sum(s0 + s1);
         for (; i < n; i++) s += (float)w[i] * xw[i];

@@ -81,10 +81,7 @@ internal static unsafe class Q4_0x16Rows
             float* da = (float*)(off + blocks);
             for (int b = 0; b < blocks; b++)
             {
-                sbyte* q = (sbyte*)(at + 34 * b + 2);
-                int sum = 0;
-                for (int i = 0; i < 32; i++) sum += q[i];
-                off[b] = 8 * sum;
+                off[b] = Vector256.Sum(Int8Dot.Dot32U(Vector256.Create((byte)8), Vector256.Load((sbyte*)(at + 34 * b + 2))));
                 da[b] = f16[*(ushort*)(at + 34 * b)];
             }
         }
