@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ingot.Runtime.Kernels;
 using Xunit;
 
@@ -93,6 +96,41 @@ public unsafe class DotTests
                     Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
                         $"n {n} special {special}: {actual} widened, {expected} F16F16");
                 }
+            }
+    }
+
+    /// <summary>
+    /// F16Rows (the machine-code loops where they run) against F16F16 per row and token: the same bits for every length
+    /// around the 32-element step, rows with subnormals, infinities and NaNs, and more (row, token) pairs than one call of
+    /// the machine code takes.
+    /// </summary>
+    [Fact]
+    public void F16Rows_GiveF16F16sBits_ForEveryRowAndToken()
+    {
+        if (OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && Vector256.IsHardwareAccelerated && Fma.IsSupported)
+            Assert.True(F16Rows.MachineCodeRuns, "the machine-code loop does not run on this x64 machine");
+        var rng = new Random(12);
+        foreach (int cols in new[] { 1, 31, 32, 33, 48, 56, 100, 2048, 2072 })
+            foreach (int tokens in new[] { 1, 3, 70 })
+            {
+                const int rows = 37;
+                using var w = TestData.Halves(rng, rows * cols);
+                using var x = TestData.Halves(rng, tokens * cols);
+                for (int r = 1; r < rows; r += 4) w.P[r * cols + rng.Next(cols)] = BitConverter.UInt16BitsToHalf((ushort)(rng.Next(1, 0x400) | (rng.Next(2) << 15)));
+                w.P[5 * cols + rng.Next(cols)] = Half.NegativeInfinity;
+                w.P[9 * cols + rng.Next(cols)] = BitConverter.UInt16BitsToHalf((ushort)(0x7c00 | rng.Next(1, 0x400)));
+                var xw = new float[tokens * cols];
+                for (int i = 0; i < xw.Length; i++) xw[i] = (float)x.P[i];
+                var y = new float[tokens * (rows + 1)];
+                fixed (float* pxw = xw, py = y)
+                    F16Rows.Rows(w.P, cols * sizeof(ushort), rows, pxw, tokens, cols, py, rows + 1);
+                for (int r = 0; r < rows; r++)
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        float expected = Dot.F16F16(w.P + r * cols, x.P + t * cols, cols), actual = y[t * (rows + 1) + r];
+                        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                            $"cols {cols} tokens {tokens} row {r} token {t}: {actual} F16Rows, {expected} F16F16");
+                    }
             }
     }
 

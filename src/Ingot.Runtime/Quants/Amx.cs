@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ingot.Runtime.Kernels;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -6,10 +7,9 @@ namespace Ingot.Runtime.Quants;
 
 /// <summary>
 /// Intel AMX (Advanced Matrix Extensions: Sapphire Rapids and later) for the int8 prefill GEMMs. .NET 10 has no AMX
-/// intrinsics, so the two routines that need AMX instructions are machine code (<see cref="Code"/>, assembled from
-/// <c>Amx.s</c> beside this file; a test assembles that source where GNU as is present and compares the bytes), copied
-/// once into a page of their own that is then made executable and never writable again. Everything around them (the
-/// weight unpacking, the float epilogue in ggml's order) is C#.
+/// intrinsics, so the two routines that need AMX instructions are machine code in <see cref="MachineCode"/>'s page
+/// (<c>Kernels/MachineCode.s</c>). Everything around them (the weight unpacking, the float epilogue in ggml's order) is
+/// C#.
 /// <list type="bullet">
 /// <item><c>perm</c>: arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA), which Linux requires once per process before
 /// any thread touches the tile registers;</item>
@@ -22,14 +22,14 @@ namespace Ingot.Runtime.Quants;
 /// grants the tile data permission, and <c>INGOT_AMX</c> is not <c>0</c> (to measure or test the AVX paths on an AMX
 /// machine).
 /// </summary>
-internal static unsafe partial class Amx
+internal static unsafe class Amx
 {
     /// <summary>Whether the AMX kernels run on this machine (decided once).</summary>
     public static readonly bool Supported;
 
     private static readonly delegate* unmanaged<Args*, void> s_gemm;
 
-    /// <summary>The arguments of <c>gemm</c> (Amx.s), by reference: 7 fields of 8 bytes.</summary>
+    /// <summary>The arguments of <c>gemm</c> (MachineCode.s), by reference: 7 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args
     {
@@ -83,12 +83,10 @@ internal static unsafe partial class Amx
     static Amx()
     {
         if (!Available()) return;
-        byte* page = (byte*)Mmap(null, PageBytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (page == (byte*)-1) return;
-        Code.CopyTo(new Span<byte>(page, PageBytes));
-        if (Mprotect(page, PageBytes, ProtRead | ProtExec) != 0) return;
-        if (((delegate* unmanaged<long>)(page + PermOffset))() != 0) return; // the kernel refused (older than 5.16, or no AMX)
-        s_gemm = (delegate* unmanaged<Args*, void>)(page + GemmOffset);
+        byte* page = MachineCode.Page;
+        if (page == null) return;
+        if (((delegate* unmanaged<long>)(page + MachineCode.PermOffset))() != 0) return; // the kernel refused (older than 5.16, or no AMX)
+        s_gemm = (delegate* unmanaged<Args*, void>)(page + MachineCode.GemmOffset);
         Supported = true;
     }
 
@@ -100,69 +98,4 @@ internal static unsafe partial class Amx
         int edx = X86Base.CpuId(7, 0).Edx;
         return (edx & (1 << 24)) != 0 && (edx & (1 << 25)) != 0; // AMX-TILE, AMX-INT8
     }
-
-    private const int PageBytes = 4096, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
-    private const int PermOffset = 0, GemmOffset = 0x15;
-
-    [LibraryImport("libc", EntryPoint = "mmap")]
-    private static partial void* Mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", EntryPoint = "mprotect")]
-    private static partial int Mprotect(void* addr, nuint length, int prot);
-
-    /// <summary>Amx.s assembled (GNU as 2.40, <c>as --64</c>), with objdump's listing.</summary>
-    internal static ReadOnlySpan<byte> Code =>
-    [
-        // 0000000000000000 <perm>:
-        0xb8, 0x9e, 0x00, 0x00, 0x00,                        // mov eax,0x9e
-        0xbf, 0x23, 0x10, 0x00, 0x00,                        // mov edi,0x1023
-        0xbe, 0x12, 0x00, 0x00, 0x00,                        // mov esi,0x12
-        0x0f, 0x05,                                          // syscall
-        0xc3,                                                // ret
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        // 0000000000000015 <gemm>:
-        0x48, 0x8b, 0x07,                                    // mov rax,[rdi]
-        0x48, 0x85, 0xc0,                                    // test rax,rax
-        0x74, 0x05,                                          // je 22 <gemm+0xd>
-        0xc4, 0xe2, 0x78, 0x49, 0x00,                        // ldtilecfg [rax]
-        0x48, 0x8b, 0x77, 0x08,                              // mov rsi,[rdi+0x8]
-        0x48, 0x8b, 0x4f, 0x10,                              // mov rcx,[rdi+0x10]
-        0x48, 0x8b, 0x57, 0x18,                              // mov rdx,[rdi+0x18]
-        0x4c, 0x8b, 0x47, 0x20,                              // mov r8,[rdi+0x20]
-        0x4c, 0x8b, 0x4f, 0x28,                              // mov r9,[rdi+0x28]
-        0x4c, 0x8b, 0x57, 0x30,                              // mov r10,[rdi+0x30]
-        0x49, 0xc7, 0xc3, 0x40, 0x00, 0x00, 0x00,            // mov r11,0x40
-        0x48, 0x85, 0xc9,                                    // test rcx,rcx
-        0x74, 0x55,                                          // je 9b <gemm+0x86>
-        0xc4, 0xe2, 0x7b, 0x4b, 0x04, 0x16,                  // tileloadd tmm0,[rsi+rdx*1]
-        0xc4, 0xe2, 0x7b, 0x4b, 0x0c, 0x11,                  // tileloadd tmm1,[rcx+rdx*1]
-        0xc4, 0x82, 0x7b, 0x4b, 0x14, 0x18,                  // tileloadd tmm2,[r8+r11*1]
-        0xc4, 0xe2, 0x7b, 0x49, 0xe0,                        // tilezero tmm4
-        0xc4, 0xe2, 0x7b, 0x49, 0xe8,                        // tilezero tmm5
-        0xc4, 0xe2, 0x6b, 0x5e, 0xe0,                        // tdpbssd tmm4,tmm0,tmm2
-        0xc4, 0xe2, 0x6b, 0x5e, 0xe9,                        // tdpbssd tmm5,tmm1,tmm2
-        0xc4, 0x82, 0x7a, 0x4b, 0x24, 0x19,                  // tilestored [r9+r11*1],tmm4
-        0x49, 0x8d, 0x81, 0x00, 0x04, 0x00, 0x00,            // lea rax,[r9+0x400]
-        0xc4, 0xa2, 0x7a, 0x4b, 0x2c, 0x18,                  // tilestored [rax+r11*1],tmm5
-        0x48, 0x83, 0xc6, 0x22,                              // add rsi,0x22
-        0x48, 0x83, 0xc1, 0x22,                              // add rcx,0x22
-        0x49, 0x81, 0xc0, 0x00, 0x02, 0x00, 0x00,            // add r8,0x200
-        0x49, 0x81, 0xc1, 0x00, 0x08, 0x00, 0x00,            // add r9,0x800
-        0x49, 0xff, 0xca,                                    // dec r10
-        0x75, 0xac,                                          // jne 46 <gemm+0x31>
-        0xc3,                                                // ret
-        0xc4, 0xe2, 0x7b, 0x4b, 0x04, 0x16,                  // tileloadd tmm0,[rsi+rdx*1]
-        0xc4, 0x82, 0x7b, 0x4b, 0x14, 0x18,                  // tileloadd tmm2,[r8+r11*1]
-        0xc4, 0xe2, 0x7b, 0x49, 0xe0,                        // tilezero tmm4
-        0xc4, 0xe2, 0x6b, 0x5e, 0xe0,                        // tdpbssd tmm4,tmm0,tmm2
-        0xc4, 0x82, 0x7a, 0x4b, 0x24, 0x19,                  // tilestored [r9+r11*1],tmm4
-        0x48, 0x83, 0xc6, 0x22,                              // add rsi,0x22
-        0x49, 0x81, 0xc0, 0x00, 0x02, 0x00, 0x00,            // add r8,0x200
-        0x49, 0x81, 0xc1, 0x00, 0x08, 0x00, 0x00,            // add r9,0x800
-        0x49, 0xff, 0xca,                                    // dec r10
-        0x75, 0xcd,                                          // jne 9b <gemm+0x86>
-        0xc3,                                                // ret
-    ];
 }

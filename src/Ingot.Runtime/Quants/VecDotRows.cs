@@ -38,16 +38,14 @@ public static unsafe class VecDotRows
 
     /// <summary>
     /// F16 weights · the f16 activation (a: rows of cols halves): the activation is widened to f32 once per call, then
-    /// <see cref="Kernels.Dot.F16F16Widened"/> per row and token, which gives <see cref="Kernels.Dot.F16F16"/>'s bits
-    /// with half its conversions.
+    /// <see cref="Kernels.F16Rows"/> (<see cref="Kernels.Dot.F16F16Widened"/>'s bits, machine code where it runs), which
+    /// gives <see cref="Kernels.Dot.F16F16"/>'s bits with half its conversions or none.
     /// </summary>
     public static void F16F16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         float* xw = (float*)RowScratch.Get((nint)tokens * cols * sizeof(float));
         for (int t = 0; t < tokens; t++) Kernels.Vec.Convert.F16ToF32((Half*)(a + t * aStride), xw + (nint)t * cols, cols);
-        for (int i = 0; i < rows; i++, w += rowBytes)
-            for (int t = 0; t < tokens; t++)
-                y[t * yStride + i] = Kernels.Dot.F16F16Widened((Half*)w, xw + (nint)t * cols, cols);
+        Kernels.F16Rows.Rows((Half*)w, rowBytes, rows, xw, tokens, cols, y, yStride);
     }
 
     /// <summary>

@@ -1,24 +1,24 @@
 using System.Diagnostics;
-using Ingot.Runtime.Quants;
+using Ingot.Runtime.Kernels;
 using Xunit;
 
 namespace Ingot.Quants.Tests;
 
-public class AmxTests
+public class MachineCodeTests
 {
     [Fact]
-    public void Code_IsAmxS_AsGnuAsAssemblesIt()
+    public void Code_IsMachineCodeS_AsGnuAsAssemblesIt()
     {
-        // the machine code the runtime copies into its executable page is exactly Amx.s assembled (binutils: with gcc,
-        // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests
-        string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Quants", "Amx.s");
-        string dir = Directory.CreateTempSubdirectory("ingot-amx-").FullName;
+        // the machine code the runtime copies into its executable page is exactly MachineCode.s assembled (binutils: with gcc,
+        // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests, the F16 loops against F16F16 in Kernels.Tests
+        string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.s");
+        string dir = Directory.CreateTempSubdirectory("ingot-machine-code-").FullName;
         try
         {
-            string obj = Path.Combine(dir, "amx.o"), bin = Path.Combine(dir, "amx.bin");
+            string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
             Run("as", "--64", source, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
-            Assert.Equal(File.ReadAllBytes(bin), Amx.Code.ToArray());
+            Assert.Equal(File.ReadAllBytes(bin), MachineCode.Code.ToArray());
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -1,0 +1,158 @@
+.intel_syntax noprefix
+.text
+# long perm(void): arch_prctl(ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18); 0 when granted
+perm:
+  mov eax, 158
+  mov edi, 0x1023
+  mov esi, 18
+  syscall
+  ret
+  int3
+  int3
+  int3
+# void gemm(Args* rdi): for each block b < blocks (32 elements):
+#   C[b][0] = A0[b]·B[b], C[b][1] = A1[b]·B[b]   (tdpbssd: int8 × int8 → int32, 16 × 16 each)
+# Args: +0 config (64 bytes, ldtilecfg; null: the thread's tiles are configured so already), +8 A0 (block 0 of token row 0 of the first 16 tokens: Q8_0 codes),
+#       +16 A1 (the same for the next 16 tokens; null: one tile only), +24 token row stride, +32 B (block-major, 512 bytes per block:
+#       8 rows of 64 bytes, row k = dword k of 16 weight rows), +40 C (2 KB per block: two 16 × 16 int32 tiles),
+#       +48 blocks. Consecutive blocks: A +34 bytes (one Q8_0 block), B +512, C +2048.
+gemm:
+  mov rax, [rdi]
+  test rax, rax
+  jz 2f
+  ldtilecfg [rax]
+2:
+  mov rsi, [rdi + 8]
+  mov rcx, [rdi + 16]
+  mov rdx, [rdi + 24]
+  mov r8, [rdi + 32]
+  mov r9, [rdi + 40]
+  mov r10, [rdi + 48]
+  mov r11, 64
+  test rcx, rcx
+  jz 3f
+1:
+  tileloadd tmm0, [rsi + rdx*1]
+  tileloadd tmm1, [rcx + rdx*1]
+  tileloadd tmm2, [r8 + r11*1]
+  tilezero tmm4
+  tilezero tmm5
+  tdpbssd tmm4, tmm0, tmm2
+  tdpbssd tmm5, tmm1, tmm2
+  tilestored [r9 + r11*1], tmm4
+  lea rax, [r9 + 1024]
+  tilestored [rax + r11*1], tmm5
+  add rsi, 34
+  add rcx, 34
+  add r8, 512
+  add r9, 2048
+  dec r10
+  jnz 1b
+  ret
+# one token tile (A1 null): C[b][0] only
+3:
+  tileloadd tmm0, [rsi + rdx*1]
+  tileloadd tmm2, [r8 + r11*1]
+  tilezero tmm4
+  tdpbssd tmm4, tmm0, tmm2
+  tilestored [r9 + r11*1], tmm4
+  add rsi, 34
+  add r8, 512
+  add r9, 2048
+  dec r10
+  jnz 3b
+  ret
+# void f16dots512(F16Args* rdi): F16 weight rows · f32 activations, the accumulators of Dot.F16F16WidenedV512's main
+#   loop (vcvtph2ps: the exact f16 → f32 conversion .NET 10 has no intrinsic for). For each row r < rows and token
+#   t < tokens: zmm0 = Σ over 32-element steps j of W[r][32j .. 32j+15] · X[t][32j ..] (one fused multiply-add per
+#   step, in step order), zmm1 the same over elements 32j+16 .. 32j+31; stored at out + 128·(r·tokens + t).
+# F16Args: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 X (token 0, f32), +32 token stride (bytes),
+#          +40 tokens (≥ 1), +48 steps (cols / 32), +56 out.
+.p2align 4, 0xcc
+f16dots512:
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+4:
+  mov rax, [rdi + 24]
+  mov r11, [rdi + 40]
+5:
+  vxorps xmm0, xmm0, xmm0
+  vxorps xmm1, xmm1, xmm1
+  mov rsi, r8
+  mov rdx, rax
+  mov rcx, [rdi + 48]
+  test rcx, rcx
+  jz 7f
+6:
+  prefetcht0 [rsi + 4096]
+  prefetcht0 [rsi + 4144]
+  vcvtph2ps zmm2, [rsi]
+  vcvtph2ps zmm3, [rsi + 32]
+  vfmadd231ps zmm0, zmm2, [rdx]
+  vfmadd231ps zmm1, zmm3, [rdx + 64]
+  add rsi, 64
+  add rdx, 128
+  dec rcx
+  jnz 6b
+7:
+  vmovups [r10], zmm0
+  vmovups [r10 + 64], zmm1
+  add r10, 128
+  add rax, [rdi + 32]
+  dec r11
+  jnz 5b
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  ret
+# void f16dots256(F16Args* rdi): the same for Dot.F16F32V256's main loop (F16C, AVX, FMA): four accumulators of 8
+#   lanes, ymm_k over elements 32j+8k .. 32j+8k+7; stored at out + 128·(r·tokens + t) as ymm0..ymm3.
+.p2align 4, 0xcc
+f16dots256:
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+4:
+  mov rax, [rdi + 24]
+  mov r11, [rdi + 40]
+5:
+  vxorps xmm0, xmm0, xmm0
+  vxorps xmm1, xmm1, xmm1
+  vxorps xmm2, xmm2, xmm2
+  vxorps xmm3, xmm3, xmm3
+  mov rsi, r8
+  mov rdx, rax
+  mov rcx, [rdi + 48]
+  test rcx, rcx
+  jz 7f
+6:
+  prefetcht0 [rsi + 4096]
+  prefetcht0 [rsi + 4144]
+  vcvtph2ps ymm4, [rsi]
+  vcvtph2ps ymm5, [rsi + 16]
+  vcvtph2ps ymm6, [rsi + 32]
+  vcvtph2ps ymm7, [rsi + 48]
+  vfmadd231ps ymm0, ymm4, [rdx]
+  vfmadd231ps ymm1, ymm5, [rdx + 32]
+  vfmadd231ps ymm2, ymm6, [rdx + 64]
+  vfmadd231ps ymm3, ymm7, [rdx + 96]
+  add rsi, 64
+  add rdx, 128
+  dec rcx
+  jnz 6b
+7:
+  vmovups [r10], ymm0
+  vmovups [r10 + 32], ymm1
+  vmovups [r10 + 64], ymm2
+  vmovups [r10 + 96], ymm3
+  add r10, 128
+  add rax, [rdi + 32]
+  dec r11
+  jnz 5b
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  ret
