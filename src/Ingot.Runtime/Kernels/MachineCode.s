@@ -156,3 +156,70 @@ f16dots256:
   jnz 4b
   vzeroupper
   ret
+# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 Q4_0 rows in Ingot's interleaved layout (per block: 16 f16
+#   scales, then code dword k of the 16 rows for k = 0..3, 288 bytes) · one Q8_0 activation row (34-byte blocks), the
+#   16 results at y: per block b in order, acc = fma(float(Σ lo·q + Σ hi·q − off[b]), float(d_w) · da[b], acc), lanes =
+#   rows (Q4_0x16Rows' direct kernel in 512-bit vpdpbusd, which .NET 10 has no intrinsic for; the sums are exact).
+# Q4_0x16Args: +0 W (block 0), +8 A (block 0), +16 off (int per block: 8·Σq), +24 da (f32 per block), +32 blocks, +40 y.
+.p2align 4, 0xcc
+q4_0x16dot512:
+  mov rsi, [rdi]
+  mov rdx, [rdi + 8]
+  mov r8, [rdi + 16]
+  mov r9, [rdi + 24]
+  mov rcx, [rdi + 32]
+  mov r10, [rdi + 40]
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  vpxord zmm30, zmm30, zmm30
+  test rcx, rcx
+  jz 9f
+8:
+  prefetcht0 [rsi + 6912]
+  prefetcht0 [rsi + 6976]
+  prefetcht0 [rsi + 7040]
+  prefetcht0 [rsi + 7104]
+  prefetcht0 [rsi + 7168]
+  prefetcht0 [rsi + 7199]
+  vmovdqu64 zmm0, [rsi + 32]
+  vmovdqu64 zmm1, [rsi + 96]
+  vmovdqu64 zmm2, [rsi + 160]
+  vmovdqu64 zmm3, [rsi + 224]
+  vpxord zmm16, zmm16, zmm16
+  vpxord zmm17, zmm17, zmm17
+  vpandd zmm4, zmm0, zmm31
+  vpsrlw zmm0, zmm0, 4
+  vpandd zmm0, zmm0, zmm31
+  vpdpbusd zmm16, zmm4, [rdx + 2]{1to16}
+  vpdpbusd zmm17, zmm0, [rdx + 18]{1to16}
+  vpandd zmm4, zmm1, zmm31
+  vpsrlw zmm1, zmm1, 4
+  vpandd zmm1, zmm1, zmm31
+  vpdpbusd zmm16, zmm4, [rdx + 6]{1to16}
+  vpdpbusd zmm17, zmm1, [rdx + 22]{1to16}
+  vpandd zmm4, zmm2, zmm31
+  vpsrlw zmm2, zmm2, 4
+  vpandd zmm2, zmm2, zmm31
+  vpdpbusd zmm16, zmm4, [rdx + 10]{1to16}
+  vpdpbusd zmm17, zmm2, [rdx + 26]{1to16}
+  vpandd zmm4, zmm3, zmm31
+  vpsrlw zmm3, zmm3, 4
+  vpandd zmm3, zmm3, zmm31
+  vpdpbusd zmm16, zmm4, [rdx + 14]{1to16}
+  vpdpbusd zmm17, zmm3, [rdx + 30]{1to16}
+  vpaddd zmm16, zmm16, zmm17
+  vpsubd zmm16, zmm16, [r8]{1to16}
+  vcvtdq2ps zmm16, zmm16
+  vcvtph2ps zmm5, [rsi]
+  vmulps zmm5, zmm5, [r9]{1to16}
+  vfmadd231ps zmm30, zmm16, zmm5
+  add rsi, 288
+  add rdx, 34
+  add r8, 4
+  add r9, 4
+  dec rcx
+  jnz 8b
+9:
+  vmovups [r10], zmm30
+  vzeroupper
+  ret

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Ingot.Formats;
@@ -13,7 +14,8 @@ namespace Ingot.Runtime.Quants;
 /// <list type="bullet">
 /// <item>Below the GEMM's token count (decode): per block two 8-row vectors of int32 sums from 16 vpdpbusd (8 rows ×
 /// 4 codes each, against the activation's dword broadcast), so no horizontal reduction, and the 16 scales from one
-/// 32-byte load. AVX2 without VNNI uses maddubs + pmaddwd (codes ≤ 15: no 16-bit saturation).</item>
+/// 32-byte load; with AVX512-VNNI one 16-row vector from 8 vpdpbusd, in machine code. AVX2 without VNNI uses maddubs +
+/// pmaddwd (codes ≤ 15: no 16-bit saturation).</item>
 /// <item>AMX (<see cref="Q4_0x16AmxTiles"/>, from 4 tokens): the dword-k vectors are the B tiles' pair layout, so
 /// building a tile is a nibble split.</item>
 /// <item>Otherwise (the AVX GEMMs from 8 tokens, machines without AVX2) the call's rows are put back into GGUF's layout
@@ -85,13 +87,48 @@ internal static unsafe class Q4_0x16Rows
                 da[b] = f16[*(ushort*)(at + 34 * b)];
             }
         }
+        Args args = default;
+        args.Blocks = blocks;
         for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
             for (int t = 0; t < tokens; t++)
             {
                 int* off = (int*)(s + (nint)t * blocks * 8);
-                Group(w, a + t * aStride, off, (float*)(off + blocks), blocks, y + t * yStride + g * Q4_0x16.GroupRows);
+                float* yg = y + t * yStride + g * Q4_0x16.GroupRows;
+                if (s_dot512 != null)
+                {
+                    args.W = w;
+                    args.A = a + t * aStride;
+                    args.Off = off;
+                    args.Da = (float*)(off + blocks);
+                    args.Y = yg;
+                    s_dot512(&args);
+                }
+                else Group(w, a + t * aStride, off, (float*)(off + blocks), blocks, yg);
             }
     }
+
+    /// <summary>Q4_0x16Args of MachineCode.s (<c>q4_0x16dot512</c>, <see cref="Group"/> with 512-bit vpdpbusd): 6 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args
+    {
+        public byte* W, A;
+        public int* Off;
+        public float* Da;
+        public nint Blocks;
+        public float* Y;
+    }
+
+    /// <summary>
+    /// The machine-code group kernel where 512-bit vectors are on and the CPU has AVX512-VNNI (CPUID.7:ECX bit 11) and
+    /// AVX512-BW, else null (decided once). <see cref="Group"/>'s 256-bit VNNI form needs 16 vpdpbusd per block for 16 rows,
+    /// this one 8: the int8 dots bound decode of this layout (28–29 GB/s per thread from L2).
+    /// </summary>
+    private static readonly delegate* unmanaged<Args*, void> s_dot512 =
+        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0
+            ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16Dot512Offset) : null;
+
+    /// <summary>Whether the direct kernel runs machine code here (tests assert the path they check ran).</summary>
+    internal static bool MachineCodeRuns => s_dot512 != null;
 
     /// <summary>One group of 16 rows against one Q8_0 activation row: y[0..16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
