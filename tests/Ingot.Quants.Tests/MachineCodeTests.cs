@@ -19,17 +19,29 @@ public class MachineCodeTests
             Run("as", "--64", source, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
             Assert.Equal(File.ReadAllBytes(bin), MachineCode.Code.ToArray());
+            // and every entry point the runtime calls is where the assembler put its label
+            var symbols = Run("nm", obj).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split(' ')).ToDictionary(f => f[2], f => Convert.ToInt32(f[0], 16));
+            Assert.Equal(MachineCode.PermOffset, symbols["perm"]);
+            Assert.Equal(MachineCode.GemmOffset, symbols["gemm"]);
+            Assert.Equal(MachineCode.F16Dots512Offset, symbols["f16dots512"]);
+            Assert.Equal(MachineCode.F16Dots256Offset, symbols["f16dots256"]);
+            Assert.Equal(MachineCode.Q4_0x16Dot512Offset, symbols["q4_0x16dot512"]);
+            Assert.Equal(5, symbols.Count);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    private static void Run(string tool, params string[] args)
+    /// <summary>Runs tool and returns its standard output; asserts exit code 0.</summary>
+    private static string Run(string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (string a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{tool} did not start");
+        var output = p.StandardOutput.ReadToEndAsync();
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
+        return output.Result;
     }
 }

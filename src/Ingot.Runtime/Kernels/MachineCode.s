@@ -87,6 +87,8 @@ f16dots512:
 6:
   prefetcht0 [rsi + 4096]
   prefetcht0 [rsi + 4144]
+  prefetcht2 [rsi + 16384]
+  prefetcht2 [rsi + 16432]
   vcvtph2ps zmm2, [rsi]
   vcvtph2ps zmm3, [rsi + 32]
   vfmadd231ps zmm0, zmm2, [rdx]
@@ -130,6 +132,8 @@ f16dots256:
 6:
   prefetcht0 [rsi + 4096]
   prefetcht0 [rsi + 4144]
+  prefetcht2 [rsi + 16384]
+  prefetcht2 [rsi + 16432]
   vcvtph2ps ymm4, [rsi]
   vcvtph2ps ymm5, [rsi + 16]
   vcvtph2ps ymm6, [rsi + 32]
