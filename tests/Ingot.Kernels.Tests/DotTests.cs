@@ -21,11 +21,12 @@ public unsafe class DotTests
     }
 
     [Fact]
-    public void F32_AllPaths_MatchScalar_Lengths0To256()
+    public void F32_AllPaths_MatchScalar_Lengths0To256AndStreamedRows()
     {
         var rng = new Random(1234);
         var paths = new (string, F32Fn)[] { ("V128", Dot.F32V128), ("V256", Dot.F32V256), ("V512", Dot.F32V512), ("dispatch", Dot.F32) };
-        for (int n = 0; n <= 256; n++)
+        // and the lengths from Dot.StreamedElements on, whose loops prefetch the weight row ahead
+        foreach (int n in Enumerable.Range(0, 257).Concat([Dot.StreamedElements - 1, Dot.StreamedElements, Dot.StreamedElements + 17, 2048, 4097]))
         {
             using var a = TestData.Floats(rng, n);
             using var b = TestData.Floats(rng, n);

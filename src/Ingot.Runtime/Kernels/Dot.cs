@@ -48,12 +48,16 @@ public static unsafe class Dot
         return s;
     }
 
-    public static float F32V256(float* a, float* b, int n)
+    public static float F32V256(float* a, float* b, int n) => n >= StreamedElements ? F32V256(a, b, n, streamed: true) : F32V256(a, b, n, streamed: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float F32V256(float* a, float* b, int n, bool streamed)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         int i = 0;
         for (; i <= n - 32; i += 32)
         {
+            if (streamed) Quants.Prefetch.Step((byte*)(a + i), 128);
             s0 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i), Vector256.Load(b + i), s0);
             s1 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8), s1);
             s2 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i + 16), Vector256.Load(b + i + 16), s2);
@@ -65,12 +69,22 @@ public static unsafe class Dot
         return s;
     }
 
-    public static float F32V512(float* a, float* b, int n)
+    public static float F32V512(float* a, float* b, int n) => n >= StreamedElements ? F32V512(a, b, n, streamed: true) : F32V512(a, b, n, streamed: false);
+
+    /// <summary>
+    /// From this length (a weight row of decode, not a head's q·k) the F32 loops prefetch the a side ahead
+    /// (<see cref="Quants.Prefetch.Step"/>): 2-thread decode of 1B-shape F32 weights streams 8 KB rows.
+    /// </summary>
+    public const int StreamedElements = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float F32V512(float* a, float* b, int n, bool streamed)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
         int i = 0;
         for (; i <= n - 64; i += 64)
         {
+            if (streamed) Quants.Prefetch.Step((byte*)(a + i), 256);
             s0 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i), Vector512.Load(b + i), s0);
             s1 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i + 16), Vector512.Load(b + i + 16), s1);
             s2 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i + 32), Vector512.Load(b + i + 32), s2);

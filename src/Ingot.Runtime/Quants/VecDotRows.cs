@@ -295,6 +295,7 @@ internal static unsafe class Q4_0Groups
         for (int g = 0; g < groups; g++, w += WeightBytes, s += PreparedBytes)
         {
             ahead.Prefetch(wq, rb, groups);
+            FarAhead(wq, g);
             QuadPair(w, rb, s, 0, f16, vnni, ref acc);
             QuadPair(w, rb, s, 1, f16, vnni, ref acc);
             QuadPair(w, rb, s, 2, f16, vnni, ref acc);
@@ -322,6 +323,7 @@ internal static unsafe class Q4_0Groups
         for (int g = 0; g < groups; g++, w += WeightBytes, s0 += PreparedBytes, s1 += PreparedBytes)
         {
             ahead.Prefetch(wq, rb, groups);
+            FarAhead(wq, g);
             Quad2Pair(w, rb, s0, s1, 0, f16, vnni, ref acc0, ref acc1);
             Quad2Pair(w, rb, s0, s1, 1, f16, vnni, ref acc0, ref acc1);
             Quad2Pair(w, rb, s0, s1, 2, f16, vnni, ref acc0, ref acc1);
@@ -347,6 +349,14 @@ internal static unsafe class Q4_0Groups
         Chain2(Vector256.ConvertToSingle(sums0), dw * Vector256.Load((float*)(s0 + DQuad + 32 * p)), ref acc0);
         Chain2(Vector256.ConvertToSingle(sums1), dw * Vector256.Load((float*)(s1 + DQuad + 32 * p)), ref acc1);
     }
+
+    /// <summary>
+    /// Step g of a quad (wq = its first row) also prefetches into L2 the region <see cref="Prefetch.FarDistance"/> ahead of
+    /// its linear progress through the quad's 4 contiguous rows (4 · 144 bytes per step), so the far prefetch runs as one
+    /// sequential stream over the tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FarAhead(byte* wq, int g) => Prefetch.Far(wq + g * 4 * WeightBytes + Prefetch.FarDistance, 4 * WeightBytes);
 
     /// <summary>
     /// A quad's own prefetch: the 4 rows' chunks <see cref="AheadSteps"/> steps ahead in the order the quads read them
