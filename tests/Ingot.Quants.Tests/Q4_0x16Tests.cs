@@ -108,6 +108,38 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The direct kernel itself (on an AMX machine the entry points send 4 and more tokens to AMX): its 4-token machine
+    /// code and the single-token remainder give every token the GGUF layout's bits.
+    /// </summary>
+    [Fact]
+    public void Direct_GivesTheGgufLayoutsBits_ForEveryTokenCount()
+    {
+        const int rows = 48, cols = 768;
+        var (plainPath, laidPath) = Files(rows, cols);
+        using var plain = GgufFile.Open(plainPath);
+        using var laid = GgufFile.Open(laidPath);
+        byte* wp = plain.GetTensorPointer(plain.FindTensor("blk.0.ffn_up.weight")!), wl = laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_up.weight")!);
+        nint rb = cols / 32 * 18, ab = cols / 32 * 34;
+        for (int tokens = 1; tokens <= 9; tokens++)
+        {
+            byte[] a = Activations(tokens, cols);
+            var expected = new float[tokens * rows];
+            var actual = new float[tokens * rows];
+            fixed (byte* pa = a)
+            fixed (float* ye = expected, ya = actual)
+            {
+                for (int t = 0; t < tokens; t++) VecDotRows.Q4_0Q8_0(wp, rb, rows, pa + t * ab, ab, 1, cols, ye + t * rows, rows);
+                // the direct kernel needs AVX2 (the entry point puts the rows back into GGUF's layout without it)
+                if (Avx2.IsSupported) Q4_0x16Rows.Direct(wl, rows, pa, ab, tokens, cols, ya, rows);
+                else VecDotRows.Q4_0Q8_0(wl, rb, rows, pa, ab, tokens, cols, ya, rows);
+            }
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"tokens {tokens}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+        }
+    }
+
     [Fact]
     public void Interleave_Deinterleave_RoundTrips()
     {

@@ -48,7 +48,7 @@ internal static unsafe class Q4_0x16Rows
             AmxGemm.Rows<Q4_0x16AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, lanes != null && Q8_0Lanes.ScalesPrepared(tokens) ? (float*)lanes : null);
             return;
         }
-        if (Avx2.IsSupported && !GemmQ4_0Q8_0.Runs(tokens))
+        if (Avx2.IsSupported && (s_dot512 != null || !GemmQ4_0Q8_0.Runs(tokens)))
         {
             Direct(w, rows, a, aStride, tokens, cols, y, yStride);
             return;
@@ -67,10 +67,10 @@ internal static unsafe class Q4_0x16Rows
 
     /// <summary>
     /// Per token: its block offsets 8·Σq and f32 scales (once per call, in <see cref="RowScratch"/>), then every group of
-    /// 16 rows against it.
+    /// 16 rows against it, 4 tokens per pass where the machine code runs (every token's bits as alone).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Direct(byte* w, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    internal static void Direct(byte* w, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         int blocks = cols / 32;
         nint groupBytes = (nint)blocks * Q4_0x16.GroupBlockBytes;
@@ -89,9 +89,26 @@ internal static unsafe class Q4_0x16Rows
         }
         Args args = default;
         args.Blocks = blocks;
+        Args4 args4 = default;
+        float* y4 = stackalloc float[4 * Q4_0x16.GroupRows];
+        (args4.AStride, args4.SStride, args4.Blocks) = (aStride, (nint)blocks * 8, blocks);
+        args4.Y = y4;
         for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
             for (int t = 0; t < tokens; t++)
             {
+                if (s_dot512 != null && t + 4 <= tokens)
+                {
+                    // 4 tokens per pass over the group's weights: the GEMM form of the kernel, for prefill without AMX
+                    args4.W = w;
+                    args4.A = a + t * aStride;
+                    args4.Off = (int*)(s + (nint)t * blocks * 8);
+                    args4.Da = (float*)(args4.Off + blocks);
+                    s_dot512x4(&args4);
+                    for (int j = 0; j < 4; j++)
+                        Vector512.Load(y4 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
+                    t += 3;
+                    continue;
+                }
                 int* off = (int*)(s + (nint)t * blocks * 8);
                 float* yg = y + t * yStride + g * Q4_0x16.GroupRows;
                 if (s_dot512 != null)
@@ -118,6 +135,18 @@ internal static unsafe class Q4_0x16Rows
         public float* Y;
     }
 
+    /// <summary>Q4_0x16x4Args of MachineCode.s (<c>q4_0x16x4dot512</c>: 4 tokens per call): 8 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args4
+    {
+        public byte* W, A;
+        public nint AStride;
+        public int* Off;
+        public float* Da;
+        public nint SStride, Blocks;
+        public float* Y;
+    }
+
     /// <summary>
     /// The machine-code group kernel where 512-bit vectors are on and the CPU has AVX512-VNNI (CPUID.7:ECX bit 11) and
     /// AVX512-BW, else null (decided once). <see cref="Group"/>'s 256-bit VNNI form needs 16 vpdpbusd per block for 16 rows,
@@ -126,6 +155,9 @@ internal static unsafe class Q4_0x16Rows
     private static readonly delegate* unmanaged<Args*, void> s_dot512 =
         Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0
             ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16Dot512Offset) : null;
+
+    private static readonly delegate* unmanaged<Args4*, void> s_dot512x4 =
+        s_dot512 != null ? (delegate* unmanaged<Args4*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16x4Dot512Offset) : null;
 
     /// <summary>Whether the direct kernel runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dot512 != null;
