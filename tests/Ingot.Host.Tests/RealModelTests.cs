@@ -75,11 +75,17 @@ public class RealModelTests
     public void Load_RefusesAMissingFileAndAnotherModelsFileWithoutLeakingIt()
     {
         Assert.Throws<FileNotFoundException>(() => Stories260K.Load(Path.Combine(Path.GetTempPath(), "no-such-model.gguf")));
-        string other = TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf"));
-        var e = Assert.Throws<WeightMismatchException>(() => Stories260K.Load(other));
-        Assert.Contains("general.architecture", e.Message);
-        // The file was closed: it can be replaced (on Linux, opened again for writing) right away.
-        using (File.Open(other, FileMode.Open, FileAccess.Read, FileShare.None)) { }
+        // a private copy: other test classes read the golden file concurrently, and the exclusive open below would race them
+        string other = Path.Combine(Path.GetTempPath(), $"ingot-other-model-{Environment.ProcessId}.gguf");
+        File.Copy(TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "models", "bert.f32.gguf")), other, overwrite: true);
+        try
+        {
+            var e = Assert.Throws<WeightMismatchException>(() => Stories260K.Load(other));
+            Assert.Contains("general.architecture", e.Message);
+            // The file was closed: it can be replaced (on Linux, opened again for writing) right away.
+            using (File.Open(other, FileMode.Open, FileAccess.Read, FileShare.None)) { }
+        }
+        finally { File.Delete(other); }
     }
 
     [Fact]
