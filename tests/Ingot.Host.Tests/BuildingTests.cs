@@ -230,6 +230,20 @@ public class BuildingTests
     }
 
     [Fact]
+    public void DefaultWeightsLayout_IsIngot_WhereTheAvx512VnniKernelsRun()
+    {
+        Assert.Equal("ingot", IsaTarget.Parse("x86-64-v4", "linux-x64").DefaultWeightsLayout);
+        Assert.Equal("gguf", IsaTarget.Parse("x86-64-v3", "linux-x64").DefaultWeightsLayout);
+        Assert.Equal("gguf", IsaTarget.Parse("x86-64-v2", "linux-x64").DefaultWeightsLayout);
+        Assert.Equal("gguf", IsaTarget.Parse("arm64", "linux-arm64").DefaultWeightsLayout);
+        Assert.Equal("gguf", IsaTarget.Parse("auto", "linux-arm64").DefaultWeightsLayout);
+        // native and auto follow the building CPU (auto's launcher runs the v4 variant where it has AVX-512)
+        bool vnni512 = System.Runtime.Intrinsics.X86.Avx512BW.IsSupported && (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
+        Assert.Equal(vnni512 ? "ingot" : "gguf", IsaTarget.Parse("auto", "linux-x64").DefaultWeightsLayout);
+        Assert.Equal(vnni512 ? "ingot" : "gguf", IsaTarget.Parse("native", "linux-x64").DefaultWeightsLayout);
+    }
+
+    [Fact]
     public unsafe void WriteWeights_IngotLayout_InterleavesTheQ4_0MatmulWeights_AndRewritesOnAChange()
     {
         string model = TestPaths.Require(Path.Combine(TestPaths.Shared, "models", "gguf", "stories260K-q4_0.gguf"));

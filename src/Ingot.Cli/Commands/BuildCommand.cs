@@ -22,8 +22,9 @@ public sealed class BuildCommand : ICliCommand
         "  -o, --out OUT     output directory (default: out/); gets OUT/NAME and OUT/NAME.gguf\n" +
         "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
         "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n" +
-        "  --weights-layout  gguf (default): the weights as the model file has them; ingot: Q4_0 matmul weights 16 rows\n" +
-        "                    interleaved (same values, same logits; faster AMX prefill and batched decode, see README)\n" +
+        "  --weights-layout  gguf: the weights as the model file has them; ingot: Q4_0 matmul weights 16 rows interleaved\n" +
+        "                    (same values, same logits; faster with AVX512-VNNI, see README). Default: ingot for\n" +
+        "                    x86-64-v4, and for native / auto on a CPU with AVX512-VNNI; gguf otherwise\n" +
         "  --single-file     append the weights to OUT/NAME (page-aligned; it maps them from its own file; --model still\n" +
         "                    overrides): copy that one file anywhere and run it\n";
 
@@ -38,12 +39,13 @@ public sealed class BuildCommand : ICliCommand
         string isa = a.OptionOr(IsaTarget.Default, "--isa");
         string? rid = a.OptionOrNull("-r", "--runtime");
         bool singleFile = a.Flag("--single-file");
-        string layout = a.OptionOr("gguf", "--weights-layout");
-        if (layout is not ("gguf" or "ingot")) throw new UsageException($"--weights-layout takes gguf or ingot; got '{layout}'");
+        string? layout = a.OptionOrNull("--weights-layout");
+        if (layout is not (null or "gguf" or "ingot")) throw new UsageException($"--weights-layout takes gguf or ingot; got '{layout}'");
         string model = a.RequiredPositional("MODEL");
         a.ThrowIfUnknown();
 
         var target = IsaTarget.Parse(isa, rid);
+        layout ??= target.DefaultWeightsLayout;
         if (!File.Exists(model) && !Directory.Exists(model)) throw ModelBuilder.ModelNotFound(model);
         if (tokenizer is not null && !File.Exists(tokenizer)) throw new FileNotFoundException($"tokenizer not found: {Path.GetFullPath(tokenizer)}", tokenizer);
         var compiler = CompilerSource.Locate();
