@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ingot.PeerBench;
 
-// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR]
+// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR] [--ingot-weights FILE]
 //
 // ppN and tgN of one GGUF file, in the same minutes, through:
-//   - INGOT_EXE (an `ingot build` of that file): its `bench` verb, -p/-n/-r/-t passed on;
+//   - INGOT_EXE (an `ingot build` of that file): its `bench` verb, -p/-n/-r/-t passed on, on MODEL.gguf, or on FILE
+//     with --ingot-weights (the OUT/NAME.gguf its build wrote: the same values, in Ingot's weights layout where the
+//     build chose it);
 //   - LLamaSharp 0.30.0 in this process: one batch of N prompt tokens (ppN), then N single-token decodes after a
 //     one-token prompt (tgN), the KV cache cleared before each repetition, one untimed warm-up first: the same
 //     procedure as Ingot's bench and llama-bench;
@@ -17,7 +19,7 @@ using Ingot.PeerBench;
 var inv = CultureInfo.InvariantCulture;
 var positional = new List<string>();
 int pp = 128, tg = 64, reps = 3, threads = 2;
-string? llamaCpp = Environment.GetEnvironmentVariable("LLAMA_CPP_DIR");
+string? llamaCpp = Environment.GetEnvironmentVariable("LLAMA_CPP_DIR"), ingotWeights = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -28,22 +30,25 @@ for (int i = 0; i < args.Length; i++)
         case "-r": reps = int.Parse(Value(), inv); break;
         case "-t": threads = int.Parse(Value(), inv); break;
         case "--llama-cpp": llamaCpp = Value(); break;
+        case "--ingot-weights": ingotWeights = Path.GetFullPath(Value()); break;
         default: positional.Add(args[i]); break;
     }
 }
 if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1)
 {
-    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR]");
+    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR] [--ingot-weights FILE]");
     return 2;
 }
 string model = Path.GetFullPath(positional[0]), ingot = Path.GetFullPath(positional[1]);
-foreach (string f in new[] { model, ingot })
+ingotWeights ??= model;
+foreach (string f in new[] { model, ingot, ingotWeights })
     if (!File.Exists(f)) { Console.Error.WriteLine($"peerbench: {f} does not exist"); return 2; }
 
 var results = new List<(string Engine, double Pp, double Tg)>();
 
-// Ingot first, in its own process: the same file through --model, so a spec mismatch fails here, not silently.
-var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--model", model);
+// Ingot first, in its own process, the file through --model, so a spec mismatch fails here, not silently.
+if (ingotWeights != model) Console.WriteLine($"ingot reads {ingotWeights}");
+var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--model", ingotWeights);
 if (code != 0) { Console.Error.WriteLine($"peerbench: {ingot} bench failed (exit {code}): {output.Trim()}"); return 1; }
 results.Add(("ingot", BenchRate(output, "pp" + I(pp)), BenchRate(output, "tg" + I(tg))));
 

@@ -160,105 +160,14 @@ f16dots256:
   jnz 4b
   vzeroupper
   ret
-# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 Q4_0 rows in Ingot's interleaved layout (per block: 16 f16
-#   scales, then code dword k of the 16 rows for k = 0..3, 288 bytes) · one Q8_0 activation row (34-byte blocks), the
-#   16 results at y: per block b in order, acc = fma(float(Σ lo·q + Σ hi·q − off[b]), float(d_w) · da[b], acc), lanes =
-#   rows (Q4_0x16Rows' direct kernel in 512-bit vpdpbusd, which .NET 10 has no intrinsic for; the sums are exact).
-# Q4_0x16Args: +0 W (block 0), +8 A (block 0), +16 off (int per block: 8·Σq), +24 da (f32 per block), +32 blocks, +40 y.
-.p2align 4, 0xcc
-q4_0x16dot512:
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 16]
-  mov r9, [rdi + 24]
-  mov rcx, [rdi + 32]
-  mov r10, [rdi + 40]
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  vpxord zmm30, zmm30, zmm30
-  test rcx, rcx
-  jz 9f
-8:
-  prefetcht0 [rsi + 6912]
-  prefetcht0 [rsi + 6976]
-  prefetcht0 [rsi + 7040]
-  prefetcht0 [rsi + 7104]
-  prefetcht0 [rsi + 7168]
-  prefetcht0 [rsi + 7199]
-  prefetcht2 [rsi + 18432]
-  prefetcht2 [rsi + 18496]
-  prefetcht2 [rsi + 18560]
-  prefetcht2 [rsi + 18624]
-  prefetcht2 [rsi + 18688]
-  prefetcht2 [rsi + 18719]
-  vmovdqu64 zmm0, [rsi + 32]
-  vmovdqu64 zmm1, [rsi + 96]
-  vmovdqu64 zmm2, [rsi + 160]
-  vmovdqu64 zmm3, [rsi + 224]
-  vpxord zmm16, zmm16, zmm16
-  vpxord zmm17, zmm17, zmm17
-  vpandd zmm4, zmm0, zmm31
-  vpsrlw zmm0, zmm0, 4
-  vpandd zmm0, zmm0, zmm31
-  vpdpbusd zmm16, zmm4, [rdx + 2]{1to16}
-  vpdpbusd zmm17, zmm0, [rdx + 18]{1to16}
-  vpandd zmm4, zmm1, zmm31
-  vpsrlw zmm1, zmm1, 4
-  vpandd zmm1, zmm1, zmm31
-  vpdpbusd zmm16, zmm4, [rdx + 6]{1to16}
-  vpdpbusd zmm17, zmm1, [rdx + 22]{1to16}
-  vpandd zmm4, zmm2, zmm31
-  vpsrlw zmm2, zmm2, 4
-  vpandd zmm2, zmm2, zmm31
-  vpdpbusd zmm16, zmm4, [rdx + 10]{1to16}
-  vpdpbusd zmm17, zmm2, [rdx + 26]{1to16}
-  vpandd zmm4, zmm3, zmm31
-  vpsrlw zmm3, zmm3, 4
-  vpandd zmm3, zmm3, zmm31
-  vpdpbusd zmm16, zmm4, [rdx + 14]{1to16}
-  vpdpbusd zmm17, zmm3, [rdx + 30]{1to16}
-  vpaddd zmm16, zmm16, zmm17
-  vpsubd zmm16, zmm16, [r8]{1to16}
-  vcvtdq2ps zmm16, zmm16
-  vcvtph2ps zmm5, [rsi]
-  vmulps zmm5, zmm5, [r9]{1to16}
-  vfmadd231ps zmm30, zmm16, zmm5
-  add rsi, 288
-  add rdx, 34
-  add r8, 4
-  add r9, 4
-  dec rcx
-  jnz 8b
-9:
-  vmovups [r10], zmm30
-  vzeroupper
-  ret
-# void q4_0x16x4dot512(Q4_0x16x4Args* rdi): q4_0x16dot512 for 4 tokens at once, each weight block loaded and unpacked
-#   once for the 4; every token's 16 results are q4_0x16dot512's for it (the same sums and FMA order).
-# Q4_0x16x4Args: +0 W, +8 A (token 0, block 0), +16 token stride of A (bytes), +24 off (token 0), +32 da (token 0),
-#   +40 token stride of off and da (bytes), +48 blocks, +56 y (4 × 16 floats, token-major; kept in the red zone).
-.p2align 4, 0xcc
-q4_0x16x4dot512:
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  mov rax, [rdi + 56]
-  mov [rsp - 8], rax
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov r11, [rdi + 40]
-  mov rcx, [rdi + 48]
-  mov rdi, [rdi + 16]
-  lea r10, [rdi + rdi*2]
-  lea rax, [r11 + r11*2]
-  vpxord zmm24, zmm24, zmm24
-  vpxord zmm25, zmm25, zmm25
-  vpxord zmm26, zmm26, zmm26
-  vpxord zmm27, zmm27, zmm27
-  test rcx, rcx
-  jz 9f
-8:
+# The two Q4_0 kernels of Ingot's interleaved layout (16 rows per group; per block: 16 f16 scales, then code dword k of
+# the 16 rows for k = 0..3, 288 bytes) against Q8_0 activation rows (34-byte blocks), in 512-bit vpdpbusd (AVX512-VNNI),
+# which .NET 10 has no intrinsic for. Per token and block b in order, lanes = rows:
+#   acc = fma(float(Σ lo·q + Σ hi·q − off[b]), float(d_w) · da[b], acc)     (the sums exact: Q4_0x16Rows' bits)
+#
+# q4x16_block: the block at rsi, prefetched ahead (24 blocks into L1, 64 into L2), loaded and split: zmm4..7 the low
+# nibbles of dwords 0..3, zmm0..3 the high ones, zmm8 the 16 weight scales as f32 (zmm31 = 0x0f bytes).
+.macro q4x16_block
   prefetcht0 [rsi + 6912]
   prefetcht0 [rsi + 6976]
   prefetcht0 [rsi + 7040]
@@ -288,66 +197,85 @@ q4_0x16x4dot512:
   vpandd zmm2, zmm2, zmm31
   vpandd zmm3, zmm3, zmm31
   vcvtph2ps zmm8, [rsi]
-  vpxord zmm16, zmm16, zmm16
-  vpxord zmm17, zmm17, zmm17
-  vpdpbusd zmm16, zmm4, [rdx + 2]{1to16}
-  vpdpbusd zmm17, zmm0, [rdx + 18]{1to16}
-  vpdpbusd zmm16, zmm5, [rdx + 6]{1to16}
-  vpdpbusd zmm17, zmm1, [rdx + 22]{1to16}
-  vpdpbusd zmm16, zmm6, [rdx + 10]{1to16}
-  vpdpbusd zmm17, zmm2, [rdx + 26]{1to16}
-  vpdpbusd zmm16, zmm7, [rdx + 14]{1to16}
-  vpdpbusd zmm17, zmm3, [rdx + 30]{1to16}
-  vpaddd zmm16, zmm16, zmm17
-  vpsubd zmm16, zmm16, [r8]{1to16}
-  vcvtdq2ps zmm16, zmm16
-  vmulps zmm9, zmm8, [r9]{1to16}
-  vfmadd231ps zmm24, zmm16, zmm9
-  vpxord zmm18, zmm18, zmm18
-  vpxord zmm19, zmm19, zmm19
-  vpdpbusd zmm18, zmm4, [rdx + rdi + 2]{1to16}
-  vpdpbusd zmm19, zmm0, [rdx + rdi + 18]{1to16}
-  vpdpbusd zmm18, zmm5, [rdx + rdi + 6]{1to16}
-  vpdpbusd zmm19, zmm1, [rdx + rdi + 22]{1to16}
-  vpdpbusd zmm18, zmm6, [rdx + rdi + 10]{1to16}
-  vpdpbusd zmm19, zmm2, [rdx + rdi + 26]{1to16}
-  vpdpbusd zmm18, zmm7, [rdx + rdi + 14]{1to16}
-  vpdpbusd zmm19, zmm3, [rdx + rdi + 30]{1to16}
-  vpaddd zmm18, zmm18, zmm19
-  vpsubd zmm18, zmm18, [r8 + r11]{1to16}
-  vcvtdq2ps zmm18, zmm18
-  vmulps zmm10, zmm8, [r9 + r11]{1to16}
-  vfmadd231ps zmm25, zmm18, zmm10
-  vpxord zmm20, zmm20, zmm20
-  vpxord zmm21, zmm21, zmm21
-  vpdpbusd zmm20, zmm4, [rdx + rdi*2 + 2]{1to16}
-  vpdpbusd zmm21, zmm0, [rdx + rdi*2 + 18]{1to16}
-  vpdpbusd zmm20, zmm5, [rdx + rdi*2 + 6]{1to16}
-  vpdpbusd zmm21, zmm1, [rdx + rdi*2 + 22]{1to16}
-  vpdpbusd zmm20, zmm6, [rdx + rdi*2 + 10]{1to16}
-  vpdpbusd zmm21, zmm2, [rdx + rdi*2 + 26]{1to16}
-  vpdpbusd zmm20, zmm7, [rdx + rdi*2 + 14]{1to16}
-  vpdpbusd zmm21, zmm3, [rdx + rdi*2 + 30]{1to16}
-  vpaddd zmm20, zmm20, zmm21
-  vpsubd zmm20, zmm20, [r8 + r11*2]{1to16}
-  vcvtdq2ps zmm20, zmm20
-  vmulps zmm11, zmm8, [r9 + r11*2]{1to16}
-  vfmadd231ps zmm26, zmm20, zmm11
-  vpxord zmm22, zmm22, zmm22
-  vpxord zmm23, zmm23, zmm23
-  vpdpbusd zmm22, zmm4, [rdx + r10 + 2]{1to16}
-  vpdpbusd zmm23, zmm0, [rdx + r10 + 18]{1to16}
-  vpdpbusd zmm22, zmm5, [rdx + r10 + 6]{1to16}
-  vpdpbusd zmm23, zmm1, [rdx + r10 + 22]{1to16}
-  vpdpbusd zmm22, zmm6, [rdx + r10 + 10]{1to16}
-  vpdpbusd zmm23, zmm2, [rdx + r10 + 26]{1to16}
-  vpdpbusd zmm22, zmm7, [rdx + r10 + 14]{1to16}
-  vpdpbusd zmm23, zmm3, [rdx + r10 + 30]{1to16}
-  vpaddd zmm22, zmm22, zmm23
-  vpsubd zmm22, zmm22, [r8 + rax]{1to16}
-  vcvtdq2ps zmm22, zmm22
-  vmulps zmm12, zmm8, [r9 + rax]{1to16}
-  vfmadd231ps zmm27, zmm22, zmm12
+.endm
+# q4x16_token a, off, da, lo, hi, tmp, acc: one token's block (activation block at a, its off and da at off and da):
+#   two int32 sums (zmm lo, zmm hi: 4 vpdpbusd each), then the float step into zmm acc.
+.macro q4x16_token a, off, da, lo, hi, tmp, acc
+  vpxord zmm\lo, zmm\lo, zmm\lo
+  vpxord zmm\hi, zmm\hi, zmm\hi
+  vpdpbusd zmm\lo, zmm4, [\a + 2]{1to16}
+  vpdpbusd zmm\hi, zmm0, [\a + 18]{1to16}
+  vpdpbusd zmm\lo, zmm5, [\a + 6]{1to16}
+  vpdpbusd zmm\hi, zmm1, [\a + 22]{1to16}
+  vpdpbusd zmm\lo, zmm6, [\a + 10]{1to16}
+  vpdpbusd zmm\hi, zmm2, [\a + 26]{1to16}
+  vpdpbusd zmm\lo, zmm7, [\a + 14]{1to16}
+  vpdpbusd zmm\hi, zmm3, [\a + 30]{1to16}
+  vpaddd zmm\lo, zmm\lo, zmm\hi
+  vpsubd zmm\lo, zmm\lo, [\off]{1to16}
+  vcvtdq2ps zmm\lo, zmm\lo
+  vmulps zmm\tmp, zmm8, [\da]{1to16}
+  vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
+.endm
+# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row; the 16 results at y.
+# Q4_0x16Args: +0 W (block 0), +8 A (block 0), +16 off (int per block: 8·Σq), +24 da (f32 per block), +32 blocks, +40 y.
+.p2align 4, 0xcc
+q4_0x16dot512:
+  mov rsi, [rdi]
+  mov rdx, [rdi + 8]
+  mov r8, [rdi + 16]
+  mov r9, [rdi + 24]
+  mov rcx, [rdi + 32]
+  mov r10, [rdi + 40]
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  vpxord zmm30, zmm30, zmm30
+  test rcx, rcx
+  jz 9f
+8:
+  q4x16_block
+  q4x16_token rdx, r8, r9, 16, 17, 9, 30
+  add rsi, 288
+  add rdx, 34
+  add r8, 4
+  add r9, 4
+  dec rcx
+  jnz 8b
+9:
+  vmovups [r10], zmm30
+  vzeroupper
+  ret
+# void q4_0x16x4dot512(Q4_0x16x4Args* rdi): q4_0x16dot512 for 4 tokens at once, each weight block loaded and split once
+#   for the 4; every token's 16 results are q4_0x16dot512's for it.
+# Q4_0x16x4Args: +0 W, +8 A (token 0, block 0), +16 token stride of A (bytes), +24 off (token 0), +32 da (token 0),
+#   +40 token stride of off and da (bytes), +48 blocks, +56 y (4 × 16 floats, token-major; kept in the red zone).
+.p2align 4, 0xcc
+q4_0x16x4dot512:
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  mov rax, [rdi + 56]
+  mov [rsp - 8], rax
+  mov rsi, [rdi]
+  mov rdx, [rdi + 8]
+  mov r8, [rdi + 24]
+  mov r9, [rdi + 32]
+  mov r11, [rdi + 40]
+  mov rcx, [rdi + 48]
+  mov rdi, [rdi + 16]
+  lea r10, [rdi + rdi*2]
+  lea rax, [r11 + r11*2]
+  vpxord zmm24, zmm24, zmm24
+  vpxord zmm25, zmm25, zmm25
+  vpxord zmm26, zmm26, zmm26
+  vpxord zmm27, zmm27, zmm27
+  test rcx, rcx
+  jz 9f
+8:
+  q4x16_block
+  q4x16_token rdx, r8, r9, 16, 17, 9, 24
+  q4x16_token rdx+rdi, r8+r11, r9+r11, 18, 19, 10, 25
+  q4x16_token rdx+rdi*2, r8+r11*2, r9+r11*2, 20, 21, 11, 26
+  q4x16_token rdx+r10, r8+rax, r9+rax, 22, 23, 12, 27
   add rsi, 288
   add rdx, 34
   add r8, 4

@@ -32,38 +32,36 @@ internal static unsafe class Prefetch
 
     /// <summary><see cref="Range"/> with prefetcht2 (into L2, not L1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Far(byte* p, int bytes)
-    {
-        if (!Sse.IsSupported) return;
-        if (bytes > 240)
-        {
-            for (int o = 0; o < bytes; o += 48) Sse.Prefetch2(p + o);
-            return;
-        }
-        if (bytes > 0) Sse.Prefetch2(p);
-        if (bytes > 48) Sse.Prefetch2(p + 48);
-        if (bytes > 96) Sse.Prefetch2(p + 96);
-        if (bytes > 144) Sse.Prefetch2(p + 144);
-        if (bytes > 192) Sse.Prefetch2(p + 192);
-    }
+    public static void Far(byte* p, int bytes) => Lines(p, bytes, l2: true);
 
     /// <summary>
     /// Prefetches the lines of [p, p + bytes) (bytes a constant at each call site), one touch every 48 bytes; written
     /// out up to 240 bytes (NativeAOT's compiler keeps the loop of the general form).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Range(byte* p, int bytes)
+    public static void Range(byte* p, int bytes) => Lines(p, bytes, l2: false);
+
+    /// <summary>The touches of <see cref="Range"/> / <see cref="Far"/> (l2 a constant at each call site).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lines(byte* p, int bytes, bool l2)
     {
         if (!Sse.IsSupported) return;
         if (bytes > 240)
         {
-            for (int o = 0; o < bytes; o += 48) Sse.Prefetch0(p + o);
+            for (int o = 0; o < bytes; o += 48) Touch(p + o, l2);
             return;
         }
-        if (bytes > 0) Sse.Prefetch0(p);
-        if (bytes > 48) Sse.Prefetch0(p + 48);
-        if (bytes > 96) Sse.Prefetch0(p + 96);
-        if (bytes > 144) Sse.Prefetch0(p + 144);
-        if (bytes > 192) Sse.Prefetch0(p + 192);
+        if (bytes > 0) Touch(p, l2);
+        if (bytes > 48) Touch(p + 48, l2);
+        if (bytes > 96) Touch(p + 96, l2);
+        if (bytes > 144) Touch(p + 144, l2);
+        if (bytes > 192) Touch(p + 192, l2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Touch(byte* p, bool l2)
+    {
+        if (l2) Sse.Prefetch2(p);
+        else Sse.Prefetch0(p);
     }
 }
