@@ -66,10 +66,14 @@ gemm:
 #   loop (vcvtph2ps: the exact f16 → f32 conversion .NET 10 has no intrinsic for). For each row r < rows and token
 #   t < tokens: zmm0 = Σ over 32-element steps j of W[r][32j .. 32j+15] · X[t][32j ..] (one fused multiply-add per
 #   step, in step order), zmm1 the same over elements 32j+16 .. 32j+31; stored at out + 128·(r·tokens + t).
+# void f16dots256(F16Args* rdi): the same for Dot.F16F32V256's main loop (F16C, AVX, FMA): four accumulators of 8
+#   lanes, ymm_k over elements 32j+8k .. 32j+8k+7; stored at out + 128·(r·tokens + t) as ymm0..ymm3.
 # F16Args: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 X (token 0, f32), +32 token stride (bytes),
 #          +40 tokens (≥ 1), +48 steps (cols / 32), +56 out.
-.p2align 4, 0xcc
-f16dots512:
+# f16dots zero, step, store: the loops over rows, tokens and 32-element steps (64 bytes of weights, prefetched 4 KB
+#   ahead into L1 and 16 KB into L2) around a width's macros: zero its accumulators, one step (rsi: weights, rdx: x),
+#   store its accumulators at r10.
+.macro f16dots zero, step, store
   mov r8, [rdi]
   mov r9, [rdi + 16]
   mov r10, [rdi + 56]
@@ -77,8 +81,7 @@ f16dots512:
   mov rax, [rdi + 24]
   mov r11, [rdi + 40]
 5:
-  vxorps xmm0, xmm0, xmm0
-  vxorps xmm1, xmm1, xmm1
+  \zero
   mov rsi, r8
   mov rdx, rax
   mov rcx, [rdi + 48]
@@ -89,17 +92,13 @@ f16dots512:
   prefetcht0 [rsi + 4144]
   prefetcht2 [rsi + 16384]
   prefetcht2 [rsi + 16432]
-  vcvtph2ps zmm2, [rsi]
-  vcvtph2ps zmm3, [rsi + 32]
-  vfmadd231ps zmm0, zmm2, [rdx]
-  vfmadd231ps zmm1, zmm3, [rdx + 64]
+  \step
   add rsi, 64
   add rdx, 128
   dec rcx
   jnz 6b
 7:
-  vmovups [r10], zmm0
-  vmovups [r10 + 64], zmm1
+  \store
   add r10, 128
   add rax, [rdi + 32]
   dec r11
@@ -109,31 +108,28 @@ f16dots512:
   jnz 4b
   vzeroupper
   ret
-# void f16dots256(F16Args* rdi): the same for Dot.F16F32V256's main loop (F16C, AVX, FMA): four accumulators of 8
-#   lanes, ymm_k over elements 32j+8k .. 32j+8k+7; stored at out + 128·(r·tokens + t) as ymm0..ymm3.
-.p2align 4, 0xcc
-f16dots256:
-  mov r8, [rdi]
-  mov r9, [rdi + 16]
-  mov r10, [rdi + 56]
-4:
-  mov rax, [rdi + 24]
-  mov r11, [rdi + 40]
-5:
+.endm
+.macro f16zero512
+  vxorps xmm0, xmm0, xmm0
+  vxorps xmm1, xmm1, xmm1
+.endm
+.macro f16step512
+  vcvtph2ps zmm2, [rsi]
+  vcvtph2ps zmm3, [rsi + 32]
+  vfmadd231ps zmm0, zmm2, [rdx]
+  vfmadd231ps zmm1, zmm3, [rdx + 64]
+.endm
+.macro f16store512
+  vmovups [r10], zmm0
+  vmovups [r10 + 64], zmm1
+.endm
+.macro f16zero256
   vxorps xmm0, xmm0, xmm0
   vxorps xmm1, xmm1, xmm1
   vxorps xmm2, xmm2, xmm2
   vxorps xmm3, xmm3, xmm3
-  mov rsi, r8
-  mov rdx, rax
-  mov rcx, [rdi + 48]
-  test rcx, rcx
-  jz 7f
-6:
-  prefetcht0 [rsi + 4096]
-  prefetcht0 [rsi + 4144]
-  prefetcht2 [rsi + 16384]
-  prefetcht2 [rsi + 16432]
+.endm
+.macro f16step256
   vcvtph2ps ymm4, [rsi]
   vcvtph2ps ymm5, [rsi + 16]
   vcvtph2ps ymm6, [rsi + 32]
@@ -142,24 +138,19 @@ f16dots256:
   vfmadd231ps ymm1, ymm5, [rdx + 32]
   vfmadd231ps ymm2, ymm6, [rdx + 64]
   vfmadd231ps ymm3, ymm7, [rdx + 96]
-  add rsi, 64
-  add rdx, 128
-  dec rcx
-  jnz 6b
-7:
+.endm
+.macro f16store256
   vmovups [r10], ymm0
   vmovups [r10 + 32], ymm1
   vmovups [r10 + 64], ymm2
   vmovups [r10 + 96], ymm3
-  add r10, 128
-  add rax, [rdi + 32]
-  dec r11
-  jnz 5b
-  add r8, [rdi + 8]
-  dec r9
-  jnz 4b
-  vzeroupper
-  ret
+.endm
+.p2align 4, 0xcc
+f16dots512:
+  f16dots f16zero512, f16step512, f16store512
+.p2align 4, 0xcc
+f16dots256:
+  f16dots f16zero256, f16step256, f16store256
 # The two Q4_0 kernels of Ingot's interleaved layout (16 rows per group; per block: 16 f16 scales, then code dword k of
 # the 16 rows for k = 0..3, 288 bytes) against Q8_0 activation rows (34-byte blocks), in 512-bit vpdpbusd (AVX512-VNNI),
 # which .NET 10 has no intrinsic for. Per token and block b in order, lanes = rows:
