@@ -146,6 +146,17 @@ public static unsafe class Dot
             s2 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 16), Vector256.Load(x + i + 16), s2);
             s3 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i + 24), Vector256.Load(x + i + 24), s3);
         }
+        return F16F32V256Tail(w, x, n, i, s0, s1, s2, s3);
+    }
+
+    /// <summary>
+    /// <see cref="F16F32V256"/> from element i after its 32-element loop (its accumulators s0..s3): 8-element steps into
+    /// s0, the sum, the scalar tail. Also the end of the machine-code form of that loop (<see cref="F16Rows"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float F16F32V256Tail(Half* w, float* x, int n, int i, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3)
+    {
+        ushort* h = (ushort*)w;
         for (; i <= n - 8; i += 8) s0 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i), Vector256.Load(x + i), s0);
         float s = Vector256.Sum((s0 + s1) + (s2 + s3));
         for (; i < n; i++) s += (float)w[i] * x[i];
@@ -289,6 +300,18 @@ public static unsafe class Dot
             s1 = Vector512.MultiplyAddEstimate(finite ? HalfBits.F16ToF32Finite(h + i + 16, ref big) : HalfBits.Load16x512(h + i + 16), Vector512.Load(xw + i + 16), s1);
         }
         special = finite && Vector512.GreaterThanOrEqualAny(big, Vector512.Create(65536f));
+        return F16F16WidenedV512Tail(w, xw, n, i, s0, s1);
+    }
+
+    /// <summary>
+    /// <see cref="F16F16WidenedV512(Half*, float*, int)"/> from element i after its 32-element loop (its accumulators
+    /// s0, s1): 16-element steps into s0 with the exact widening, the sum, the scalar tail. Also the end of the
+    /// machine-code form of that loop (<see cref="F16Rows"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float F16F16WidenedV512Tail(Half* w, float* xw, int n, int i, Vector512<float> s0, Vector512<float> s1)
+    {
+        ushort* h = (ushort*)w;
         for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
         float s = Vector512.Sum(s0 + s1);
         for (; i < n; i++) s += (float)w[i] * xw[i];

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -10,7 +9,7 @@ namespace Ingot.Runtime.Kernels;
 /// <see cref="Dot.F16F16Widened"/>'s bits. Where <see cref="MachineCode"/> runs, the main loop over 32-element steps is
 /// <c>f16dots512</c> / <c>f16dots256</c>: one <c>vcvtph2ps</c> per 16 (8) weights, where the C# forms spend 8–11
 /// integer instructions on the conversion, which bound F16 decode. The machine code keeps the C# loop's accumulators and
-/// their order and returns them; the tail and the horizontal sum stay here, the same C# as <see cref="Dot"/>'s.
+/// their order and returns them; the tail and the horizontal sum are <see cref="Dot"/>'s own (its *Tail methods).
 /// </summary>
 internal static unsafe class F16Rows
 {
@@ -46,17 +45,15 @@ internal static unsafe class F16Rows
         // 32 floats of accumulators per (row, token); calls of up to 64 pairs keep them in 8 KB (L1)
         const int Pairs = 64;
         float* acc = stackalloc float[Pairs * 32];
-        int rowsPerCall = Math.Max(1, Pairs / tokens);
         Args args = default;
         args.RowBytes = rowBytes;
-        args.X = xw;
         args.TokenBytes = (nint)cols * sizeof(float);
         args.Steps = cols / 32;
         args.Out = acc;
+        int rowsPerCall = Math.Max(1, Pairs / tokens), tokensPerCall = Math.Min(tokens, Pairs);
         for (int r0 = 0; r0 < rows; r0 += rowsPerCall)
         {
             int n = Math.Min(rowsPerCall, rows - r0);
-            int tokensPerCall = Math.Min(tokens, Pairs);
             for (int t0 = 0; t0 < tokens; t0 += tokensPerCall)
             {
                 int m = Math.Min(tokensPerCall, tokens - t0);
@@ -70,36 +67,12 @@ internal static unsafe class F16Rows
                     {
                         Half* row = (Half*)((byte*)w + (r0 + r) * rowBytes);
                         float* x = xw + (nint)(t0 + t) * cols, a = acc + (r * m + t) * 32;
-                        y[(t0 + t) * yStride + r0 + r] = Vector512.IsHardwareAccelerated ? Finish512(row, x, cols, a) : Finish256(row, x, cols, a);
+                        y[(t0 + t) * yStride + r0 + r] = Vector512.IsHardwareAccelerated
+                            ? Dot.F16F16WidenedV512Tail(row, x, cols, cols & ~31, Vector512.Load(a), Vector512.Load(a + 16))
+                            : Dot.F16F32V256Tail(row, x, cols, cols & ~31, Vector256.Load(a), Vector256.Load(a + 8), Vector256.Load(a + 16), Vector256.Load(a + 24));
                     }
             }
         }
-    }
-
-    /// <summary><see cref="Dot.F16F16WidenedV512(Half*, float*, int)"/> after its main loop: accumulators s0, s1 at a.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish512(Half* w, float* xw, int n, float* a)
-    {
-        ushort* h = (ushort*)w;
-        Vector512<float> s0 = Vector512.Load(a), s1 = Vector512.Load(a + 16);
-        int i = n & ~31;
-        for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(HalfBits.Load16x512(h + i), Vector512.Load(xw + i), s0);
-        float s = Vector512.Sum(s0 + s1);
-        for (; i < n; i++) s += (float)w[i] * xw[i];
-        return s;
-    }
-
-    /// <summary><see cref="Dot.F16F32V256"/> after its main loop: accumulators s0..s3 at a.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish256(Half* w, float* xw, int n, float* a)
-    {
-        ushort* h = (ushort*)w;
-        Vector256<float> s0 = Vector256.Load(a), s1 = Vector256.Load(a + 8), s2 = Vector256.Load(a + 16), s3 = Vector256.Load(a + 24);
-        int i = n & ~31;
-        for (; i <= n - 8; i += 8) s0 = Vector256.MultiplyAddEstimate(HalfBits.Load8x256(h + i), Vector256.Load(xw + i), s0);
-        float s = Vector256.Sum((s0 + s1) + (s2 + s3));
-        for (; i < n; i++) s += (float)w[i] * xw[i];
-        return s;
     }
 
     // The machine code's fused multiply-adds are MultiplyAddEstimate's only where FMA is on; the 256-bit form needs F16C
