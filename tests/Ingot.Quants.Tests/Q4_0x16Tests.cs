@@ -56,7 +56,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     [InlineData(32, 2048)]
     public void EveryEntryPoint_GivesTheGgufLayoutsBits(int rows, int cols)
     {
-        if (OperatingSystem.IsLinux() && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0)
+        if (OperatingSystem.IsLinux() && Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(Q4_0x16Rows.MachineCodeRuns, "the AVX512-VNNI machine code does not run on this machine");
         var (plainPath, laidPath) = Files(rows, cols);
         using var plain = GgufFile.Open(plainPath);

@@ -32,12 +32,9 @@ public sealed record IsaTarget(string Isa, string InstructionSet, string Runtime
     public string DefaultWeightsLayout => Isa switch
     {
         "x86-64-v4" => "ingot",
-        "native" or "auto" when RuntimeIdentifier.EndsWith("-x64", StringComparison.Ordinal) && HostHasAvx512Vnni() => "ingot",
+        "native" or "auto" when RuntimeIdentifier.EndsWith("-x64", StringComparison.Ordinal) && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni => "ingot",
         _ => "gguf",
     };
-
-    private static bool HostHasAvx512Vnni() =>
-        System.Runtime.Intrinsics.X86.Avx512BW.IsSupported && (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
 
     /// <summary>Maps <c>--isa</c> (and an optional <c>-r RID</c>) to a target; unknown values are usage errors.</summary>
     public static IsaTarget Parse(string isa, string? rid)
