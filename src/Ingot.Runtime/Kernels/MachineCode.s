@@ -208,16 +208,18 @@ f16dots256:
   vmulps zmm\tmp, zmm8, [\da]{1to16}
   vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
 .endm
-# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row; the 16 results at y.
-# Q4_0x16Args: +0 W (block 0), +8 A (block 0), +16 off (int per block: 8·Σq), +24 da (f32 per block), +32 blocks, +40 y.
+# Q4_0x16Args, both kernels': +0 W (block 0), +8 A (token 0, block 0), +16 token stride of A (bytes), +24 off (token 0:
+#   int per block, 8·Σq), +32 da (token 0: f32 per block), +40 token stride of off and da (bytes), +48 blocks, +56 y.
+# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row (the strides unused); the 16
+#   results at y.
 .p2align 4, 0xcc
 q4_0x16dot512:
   mov rsi, [rdi]
   mov rdx, [rdi + 8]
-  mov r8, [rdi + 16]
-  mov r9, [rdi + 24]
-  mov rcx, [rdi + 32]
-  mov r10, [rdi + 40]
+  mov r8, [rdi + 24]
+  mov r9, [rdi + 32]
+  mov rcx, [rdi + 48]
+  mov r10, [rdi + 56]
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   vpxord zmm30, zmm30, zmm30
@@ -236,10 +238,8 @@ q4_0x16dot512:
   vmovups [r10], zmm30
   vzeroupper
   ret
-# void q4_0x16x4dot512(Q4_0x16x4Args* rdi): q4_0x16dot512 for 4 tokens at once, each weight block loaded and split once
-#   for the 4; every token's 16 results are q4_0x16dot512's for it.
-# Q4_0x16x4Args: +0 W, +8 A (token 0, block 0), +16 token stride of A (bytes), +24 off (token 0), +32 da (token 0),
-#   +40 token stride of off and da (bytes), +48 blocks, +56 y (4 × 16 floats, token-major; kept in the red zone).
+# void q4_0x16x4dot512(Q4_0x16Args* rdi): q4_0x16dot512 for 4 tokens at once, each weight block loaded and split once
+#   for the 4; every token's 16 results are q4_0x16dot512's for it; y: 4 × 16 floats, token-major (kept in the red zone).
 .p2align 4, 0xcc
 q4_0x16x4dot512:
   mov eax, 0x0f0f0f0f

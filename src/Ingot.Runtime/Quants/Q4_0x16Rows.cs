@@ -87,57 +87,52 @@ internal static unsafe class Q4_0x16Rows
                 da[b] = f16[*(ushort*)(at + 34 * b)];
             }
         }
-        Args args = default;
-        args.Blocks = blocks;
-        Args4 args4 = default;
+        if (s_dot512 == null)
+        {
+            for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
+                for (int t = 0; t < tokens; t++)
+                {
+                    int* off = (int*)(s + (nint)t * blocks * 8);
+                    Group(w, a + t * aStride, off, (float*)(off + blocks), blocks, y + t * yStride + g * Q4_0x16.GroupRows);
+                }
+            return;
+        }
+        // the machine code: 4 tokens per pass over a group's weights (the GEMM form, prefill without AMX), then one
         float* y4 = stackalloc float[4 * Q4_0x16.GroupRows];
-        (args4.AStride, args4.SStride, args4.Blocks) = (aStride, (nint)blocks * 8, blocks);
-        args4.Y = y4;
+        Args args = default;
+        (args.AStride, args.SStride, args.Blocks) = (aStride, (nint)blocks * 8, blocks);
         for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
-            for (int t = 0; t < tokens; t++)
+        {
+            args.W = w;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4)
             {
-                if (s_dot512 != null && t + 4 <= tokens)
-                {
-                    // 4 tokens per pass over the group's weights: the GEMM form of the kernel, for prefill without AMX
-                    args4.W = w;
-                    args4.A = a + t * aStride;
-                    args4.Off = (int*)(s + (nint)t * blocks * 8);
-                    args4.Da = (float*)(args4.Off + blocks);
-                    s_dot512x4(&args4);
-                    for (int j = 0; j < 4; j++)
-                        Vector512.Load(y4 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
-                    t += 3;
-                    continue;
-                }
-                int* off = (int*)(s + (nint)t * blocks * 8);
-                float* yg = y + t * yStride + g * Q4_0x16.GroupRows;
-                if (s_dot512 != null)
-                {
-                    args.W = w;
-                    args.A = a + t * aStride;
-                    args.Off = off;
-                    args.Da = (float*)(off + blocks);
-                    args.Y = yg;
-                    s_dot512(&args);
-                }
-                else Group(w, a + t * aStride, off, (float*)(off + blocks), blocks, yg);
+                Point(ref args, a, aStride, s, blocks, t, y4);
+                s_dot512x4(&args);
+                for (int j = 0; j < 4; j++)
+                    Vector512.Load(y4 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
             }
+            for (; t < tokens; t++)
+            {
+                Point(ref args, a, aStride, s, blocks, t, y + t * yStride + g * Q4_0x16.GroupRows);
+                s_dot512(&args);
+            }
+        }
     }
 
-    /// <summary>Q4_0x16Args of MachineCode.s (<c>q4_0x16dot512</c>, <see cref="Group"/> with 512-bit vpdpbusd): 6 fields of 8 bytes.</summary>
+    /// <summary>Points args at token t: its activation row, its offsets and scales in the scratch s, the output y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Point(ref Args args, byte* a, nint aStride, byte* s, int blocks, int t, float* y)
+    {
+        args.A = a + t * aStride;
+        args.Off = (int*)(s + (nint)t * blocks * 8);
+        args.Da = (float*)(args.Off + blocks);
+        args.Y = y;
+    }
+
+    /// <summary>Q4_0x16Args of MachineCode.s, both kernels' (<c>q4_0x16dot512</c> ignores the strides): 8 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
-    {
-        public byte* W, A;
-        public int* Off;
-        public float* Da;
-        public nint Blocks;
-        public float* Y;
-    }
-
-    /// <summary>Q4_0x16x4Args of MachineCode.s (<c>q4_0x16x4dot512</c>: 4 tokens per call): 8 fields of 8 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Args4
     {
         public byte* W, A;
         public nint AStride;
@@ -148,16 +143,15 @@ internal static unsafe class Q4_0x16Rows
     }
 
     /// <summary>
-    /// The machine-code group kernel where 512-bit vectors are on and the CPU has AVX512-VNNI (CPUID.7:ECX bit 11) and
-    /// AVX512-BW, else null (decided once). <see cref="Group"/>'s 256-bit VNNI form needs 16 vpdpbusd per block for 16 rows,
+    /// The machine-code group kernel where 512-bit vectors are on and the CPU has AVX512-VNNI, else null (decided once). <see cref="Group"/>'s 256-bit VNNI form needs 16 vpdpbusd per block for 16 rows,
     /// this one 8: the int8 dots bound decode of this layout (28–29 GB/s per thread from L2).
     /// </summary>
     private static readonly delegate* unmanaged<Args*, void> s_dot512 =
-        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0
+        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Kernels.IsaPaths.Avx512Vnni
             ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16Dot512Offset) : null;
 
-    private static readonly delegate* unmanaged<Args4*, void> s_dot512x4 =
-        s_dot512 != null ? (delegate* unmanaged<Args4*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16x4Dot512Offset) : null;
+    private static readonly delegate* unmanaged<Args*, void> s_dot512x4 =
+        s_dot512 != null ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16x4Dot512Offset) : null;
 
     /// <summary>Whether the direct kernel runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dot512 != null;
