@@ -364,4 +364,46 @@ public unsafe class VecDotRowsTests
                 }
         }
     }
+
+    [Fact]
+    public void Q6_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEveryPassSplit()
+    {
+        // raw random codes, high bits and scales (−128 included), activations over all of int8 (−128 included), and
+        // token counts whose passes of the machine code (256 (row, token) accumulators each) split the rows unevenly
+        const int rows = 70, cols = 768, maxTokens = 300;
+        int rb = QuantTraits.RowBytes(GgmlType.Q6_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
+        var rng = new Random(97);
+        var w = new byte[rows * rb];
+        var a = new byte[maxTokens * ab];
+        rng.NextBytes(w);
+        rng.NextBytes(a);
+        fixed (byte* pw = w, pa = a)
+        {
+            for (int i = 0; i < rows * cols / 256; i++)
+            {
+                var x = (BlockQ6_K*)pw + i;
+                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                if (i % 7 == 0) for (int k = 0; k < 16; k++) x->Scales[k] = k % 2 == 0 ? sbyte.MinValue : sbyte.MaxValue;
+            }
+            for (int i = 0; i < maxTokens * cols / 256; i++) ((BlockQ8_K*)pa)[i].D = (float)(rng.NextDouble() * 0.1);
+            for (int i = 0; i < cols; i++) ((BlockQ8_K*)pa)[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
+            var dot = VecDot.For(GgmlType.Q6_K);
+            foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
+            {
+                var y = new float[tokens * rows];
+                fixed (float* py = y)
+                    VecDotRows.For(GgmlType.Q6_K)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float v = dot(pw + r * rb, pa + t * ab, cols);
+                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                            $"tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
+                    }
+            }
+        }
+        // where AVX512-VNNI and 512-bit vectors are on (x64 Linux), the machine code is what ran
+        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+            Assert.True(VecDotQ6_KQ8_K.MachineCodeRuns);
+    }
 }

@@ -281,3 +281,146 @@ q4_0x16x4dot512:
   vmovups [rax + 192], zmm27
   vzeroupper
   ret
+# q6k_half h, c01, c23: half h of the super-block at rsi (ql + 64h, qh + 32h) decoded into zmm c01 (groups 0 | 1) and
+#   zmm c23 (groups 2 | 3): code = low 4 bits | the group's 2 high bits at bits 4-5, moved there by 16-bit shifts
+#   (bits that cross bytes land outside 0x30).
+.macro q6k_half h, c01, c23
+  vmovdqu64 zmm\c01, [rsi + 64*\h]
+  vbroadcasti64x4 zmm1, [rsi + 128 + 32*\h]
+  vpsllvw zmm2, zmm1, zmm29
+  vpsrlvw zmm1, zmm1, zmm28
+  vpsrlw zmm\c23, zmm\c01, 4
+  vpandd zmm2, zmm2, zmm30
+  vpandd zmm1, zmm1, zmm30
+  vpternlogd zmm\c01, zmm31, zmm2, 0xea
+  vpternlogd zmm\c23, zmm31, zmm1, 0xea
+.endm
+# void q6_kdots512(Q6_KArgs* rdi): Q6_K weight rows · Q8_K activation rows, the integer lanes and float accumulators of
+#   VecDotQ6_KQ8_K's rows kernel in 512-bit vectors with vpdpwssd (AVX512-VNNI). Each vector holds two of a half's
+#   groups (ql's 64 bytes are groups 0|1 in their low nibbles, 2|3 in their high ones), so its 256-bit halves add into
+#   ggml's 8 int lanes (exact). For each row r < rows, super-block i in order and token t < tokens:
+#     acc[r][t] = fma(float(lanes), d_a · d_w, acc[r][t])     (8 floats at out + 32·(r·tokens + t), zeroed first)
+#   each super-block's codes and scales decoded once for all the tokens.
+# Q6_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes), +32 token
+#   stride of A, +40 M (token 0: maddubs(32, q8), 256 bytes per super-block), +48 token stride of M, +56 tokens (≥ 1),
+#   +64 super-blocks (≥ 1), +72 out.
+.p2align 4, 0xcc
+q6_kdots512:
+  push rbx
+  push r12
+  push r13
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  mov eax, 0x30303030
+  vpbroadcastd zmm30, eax
+  # zmm29: 16-bit shift counts 4 | 2 (the high bits of groups 0 | 1), zmm28: 0 | 2 (groups 2 | 3)
+  mov eax, 0xffff0000
+  kmovd k1, eax
+  mov eax, 4
+  vpbroadcastw zmm29, eax
+  mov eax, 2
+  vpbroadcastw zmm29{k1}, eax
+  vpxord zmm28, zmm28, zmm28
+  vpbroadcastw zmm28{k1}, eax
+  # zmm24..27: vpermw indices, 128-bit lane L = word 4j + L (j = 0..3): scales 4j .. 4j + 3, 8 words each
+  vpxord zmm24, zmm24, zmm24
+  mov eax, 0x0000ff00
+  kmovd k1, eax
+  mov eax, 1
+  vpbroadcastw zmm24{k1}, eax
+  mov eax, 0x00ff0000
+  kmovd k1, eax
+  mov eax, 2
+  vpbroadcastw zmm24{k1}, eax
+  mov eax, 0xff000000
+  kmovd k1, eax
+  mov eax, 3
+  vpbroadcastw zmm24{k1}, eax
+  mov eax, 4
+  vpbroadcastw zmm0, eax
+  vpaddw zmm25, zmm24, zmm0
+  vpaddw zmm26, zmm25, zmm0
+  vpaddw zmm27, zmm26, zmm0
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 72]
+4:
+  mov rbx, r10
+  mov r11, [rdi + 56]
+  vxorps xmm9, xmm9, xmm9
+5:
+  vmovups [rbx], ymm9
+  add rbx, 32
+  dec r11
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r13, [rdi + 40]
+  mov rcx, [rdi + 64]
+6:
+  prefetcht0 [rsi + 4096]
+  prefetcht0 [rsi + 4160]
+  prefetcht0 [rsi + 4224]
+  prefetcht0 [rsi + 4288]
+  prefetcht0 [rsi + 4305]
+  prefetcht2 [rsi + 16384]
+  prefetcht2 [rsi + 16448]
+  prefetcht2 [rsi + 16512]
+  prefetcht2 [rsi + 16576]
+  prefetcht2 [rsi + 16593]
+  q6k_half 0, 16, 17
+  q6k_half 1, 18, 19
+  vpmovsxbw ymm4, [rsi + 192]
+  vpermw zmm20, zmm24, zmm4
+  vpermw zmm21, zmm25, zmm4
+  vpermw zmm22, zmm26, zmm4
+  vpermw zmm23, zmm27, zmm4
+  movzx eax, word ptr [rsi + 208]
+  vmovd xmm15, eax
+  vcvtph2ps xmm15, xmm15
+  mov rax, r12
+  mov rdx, r13
+  mov rbx, r10
+  mov r11, [rdi + 56]
+7:
+  vpmaddubsw zmm5, zmm16, [rax + 4]
+  vpmaddubsw zmm6, zmm17, [rax + 68]
+  vpmaddubsw zmm7, zmm18, [rax + 132]
+  vpmaddubsw zmm8, zmm19, [rax + 196]
+  vpsubw zmm5, zmm5, [rdx]
+  vpsubw zmm6, zmm6, [rdx + 64]
+  vpsubw zmm7, zmm7, [rdx + 128]
+  vpsubw zmm8, zmm8, [rdx + 192]
+  vpmaddwd zmm9, zmm5, zmm20
+  vpmaddwd zmm10, zmm7, zmm22
+  vpdpwssd zmm9, zmm6, zmm21
+  vpdpwssd zmm10, zmm8, zmm23
+  vpaddd zmm9, zmm9, zmm10
+  vextracti64x4 ymm10, zmm9, 1
+  vpaddd ymm9, ymm9, ymm10
+  vcvtdq2ps ymm9, ymm9
+  vmulss xmm11, xmm15, [rax]
+  vbroadcastss ymm11, xmm11
+  vfmadd213ps ymm9, ymm11, [rbx]
+  vmovups [rbx], ymm9
+  add rax, [rdi + 32]
+  add rdx, [rdi + 48]
+  add rbx, 32
+  dec r11
+  jnz 7b
+  add rsi, 210
+  add r12, 292
+  add r13, 256
+  dec rcx
+  jnz 6b
+  mov rax, [rdi + 56]
+  shl rax, 5
+  add r10, rax
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  pop r13
+  pop r12
+  pop rbx
+  ret

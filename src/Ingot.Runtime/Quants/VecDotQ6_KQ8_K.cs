@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -194,7 +195,9 @@ public static unsafe class VecDotQ6_KQ8_K
     {
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
-        short* m = (short*)RowScratch.Get(perToken * tokens);
+        // the machine code's accumulators follow m in the same scratch: 8 floats per (row, token) of a pass
+        int passRows = Math.Max(1, MachinePassLanes / tokens);
+        short* m = (short*)RowScratch.Get(perToken * tokens + (s_dots512 != null ? (nint)passRows * tokens * 32 : 0));
         Vector256<byte> k32 = Vector256.Create((byte)32);
         for (int t = 0; t < tokens; t++)
         {
@@ -203,6 +206,11 @@ public static unsafe class VecDotQ6_KQ8_K
             for (int i = 0; i < blocks; i++)
                 for (int j = 0; j < 8; j++)
                     Int8Dot.PairProducts(k32, Vector256.Load(ya[i].Qs + 32 * j)).Store(mt + 128 * i + 16 * j);
+        }
+        if (s_dots512 != null)
+        {
+            MachineRows(w, rowBytes, rows, a, aStride, m, perToken, tokens, blocks, passRows, (float*)((byte*)m + perToken * tokens), y, yStride);
+            return;
         }
         for (int r = 0; r < rows; r++, w += rowBytes)
         {
@@ -214,6 +222,55 @@ public static unsafe class VecDotQ6_KQ8_K
             if (t < tokens) y[t * yStride + r] = Row(w, a + t * aStride, (short*)((byte*)m + t * perToken), blocks);
         }
     }
+
+    /// <summary>(row, token) accumulators per machine-code pass: 8 KB of them, so they stay in L1 beside the activations.</summary>
+    private const int MachinePassLanes = 256;
+
+    /// <summary>
+    /// <see cref="Rows"/> in machine code (<c>q6_kdots512</c>): passes of passRows rows × all tokens leave each (row,
+    /// token)'s 8 float accumulators at acc, which end as <see cref="Row"/>'s do (Q0Order's 8-lane hsum).
+    /// </summary>
+    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, short* m, nint perToken, int tokens, int blocks, int passRows, float* acc, float* y, nint yStride)
+    {
+        Args args = default;
+        args.A = a;
+        args.M = m;
+        args.Out = acc;
+        (args.RowBytes, args.AStride, args.MStride, args.Tokens, args.Blocks) = (rowBytes, aStride, perToken, tokens, blocks);
+        for (int r0 = 0; r0 < rows; r0 += passRows)
+        {
+            args.W = w + r0 * rowBytes;
+            args.Rows = Math.Min(passRows, rows - r0);
+            s_dots512(&args);
+            for (int r = 0; r < args.Rows; r++)
+                for (int t = 0; t < tokens; t++)
+                    y[t * yStride + r0 + r] = Q0Order.Hsum8(Vector256.Load(acc + 8 * ((nint)r * tokens + t)));
+        }
+    }
+
+    /// <summary>Q6_KArgs of MachineCode.s: 10 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args
+    {
+        public byte* W;
+        public nint RowBytes, Rows;
+        public byte* A;
+        public nint AStride;
+        public short* M;
+        public nint MStride, Tokens, Blocks;
+        public float* Out;
+    }
+
+    /// <summary>
+    /// The machine-code rows kernel where 512-bit vectors are on and the CPU has AVX512-VNNI, else null (decided once):
+    /// per token and super-block 12 vector ops on two groups at a time instead of the 256-bit kernel's 32 on one.
+    /// </summary>
+    private static readonly delegate* unmanaged<Args*, void> s_dots512 =
+        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Kernels.IsaPaths.Avx512Vnni
+            ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q6_KDots512Offset) : null;
+
+    /// <summary>Whether the rows kernel runs machine code here (tests assert the path they check ran).</summary>
+    internal static bool MachineCodeRuns => s_dots512 != null;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Row(byte* w, byte* a, short* m, int blocks)
