@@ -109,7 +109,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     }
 
     /// <summary>
-    /// The direct kernel itself (on an AMX machine the entry points send 4 and more tokens to AMX): its 4-token machine
+    /// The direct kernel itself (on an AMX machine the entry points send 12 and more tokens to AMX): its 4-token machine
     /// code and the single-token remainder give every token the GGUF layout's bits.
     /// </summary>
     [Fact]

@@ -16,7 +16,7 @@ namespace Ingot.Runtime.Quants;
 /// 4 codes each, against the activation's dword broadcast), so no horizontal reduction, and the 16 scales from one
 /// 32-byte load; with AVX512-VNNI one 16-row vector from 8 vpdpbusd, in machine code. AVX2 without VNNI uses maddubs +
 /// pmaddwd (codes ≤ 15: no 16-bit saturation).</item>
-/// <item>AMX (<see cref="Q4_0x16AmxTiles"/>, from 4 tokens): the dword-k vectors are the B tiles' pair layout, so
+/// <item>AMX (<see cref="Q4_0x16AmxTiles"/>, from 12 tokens): the dword-k vectors are the B tiles' pair layout, so
 /// building a tile is a nibble split.</item>
 /// <item>Otherwise (the AVX GEMMs from 8 tokens, machines without AVX2) the call's rows are put back into GGUF's layout
 /// in a scratch buffer and take the GGUF kernels.</item>
@@ -209,11 +209,13 @@ internal static unsafe class Q4_0x16Rows
 internal unsafe struct Q4_0x16AmxTiles : IAmxWeights
 {
     /// <summary>
-    /// Fewest tokens for which AMX runs on this layout: with no unpacking to share, from 4 (1 thread, 64-row tiles of
-    /// 768 columns: 69 GMAC/s at 4 tokens against about 47 from <see cref="Q4_0x16Rows"/>' direct kernel; 135 at 8
-    /// against 92 from the AVX-VNNI GEMM on GGUF's layout; 216 at 16 against 171 from AMX on GGUF's layout).
+    /// Fewest tokens for which AMX runs on this layout: from 12, where it is level with <see cref="Q4_0x16Rows"/>'
+    /// direct kernel in machine code (a tile pays the nibble split and a float step per 16 tokens however few it holds).
+    /// stories110M-shape Q4_0, 2 threads, <c>bench -p N</c> with and without <c>INGOT_AMX=0</c>: the direct kernel
+    /// 1.6-1.8× at 4 tokens, 1.21× at 8 (and 1.13× on 8 batched decode streams), level at 12, AMX 1.10-1.14× at 16.
+    /// (Before the direct kernel was machine code, AMX ran from 4: 69 GMAC/s there against 47.)
     /// </summary>
-    public const int MinTokens = 4;
+    public const int MinTokens = 12;
 
     public static int TileRows => Q4_0x16.GroupRows;
 
