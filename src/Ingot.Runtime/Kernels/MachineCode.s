@@ -70,6 +70,17 @@ gemm:
 #   lanes, ymm_k over elements 32j+8k .. 32j+8k+7; stored at out + 128·(r·tokens + t) as ymm0..ymm3.
 # F16Args: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 X (token 0, f32), +32 token stride (bytes),
 #          +40 tokens (≥ 1), +48 steps (cols / 32), +56 out.
+# ahead l1, l2, offsets: the weights at rsi + offsets (touches that reach every 64-byte line a loop step reads)
+#   prefetched l1 bytes ahead into L1, then l2 bytes ahead into L2 (4 KB and 16 KB as Prefetch.Step; the Q4_0 x16
+#   blocks 24 and 64 blocks).
+.macro ahead l1, l2, offsets:vararg
+  .irp o, \offsets
+  prefetcht0 [rsi + \l1 + \o]
+  .endr
+  .irp o, \offsets
+  prefetcht2 [rsi + \l2 + \o]
+  .endr
+.endm
 # f16dots zero, step, store: the loops over rows, tokens and 32-element steps (64 bytes of weights, prefetched 4 KB
 #   ahead into L1 and 16 KB into L2) around a width's macros: zero its accumulators, one step (rsi: weights, rdx: x),
 #   store its accumulators at r10.
@@ -88,10 +99,7 @@ gemm:
   test rcx, rcx
   jz 7f
 6:
-  prefetcht0 [rsi + 4096]
-  prefetcht0 [rsi + 4144]
-  prefetcht2 [rsi + 16384]
-  prefetcht2 [rsi + 16432]
+  ahead 4096, 16384, 0, 48
   \step
   add rsi, 64
   add rdx, 128
@@ -159,18 +167,7 @@ f16dots256:
 # q4x16_block: the block at rsi, prefetched ahead (24 blocks into L1, 64 into L2), loaded and split: zmm4..7 the low
 # nibbles of dwords 0..3, zmm0..3 the high ones, zmm8 the 16 weight scales as f32 (zmm31 = 0x0f bytes).
 .macro q4x16_block
-  prefetcht0 [rsi + 6912]
-  prefetcht0 [rsi + 6976]
-  prefetcht0 [rsi + 7040]
-  prefetcht0 [rsi + 7104]
-  prefetcht0 [rsi + 7168]
-  prefetcht0 [rsi + 7199]
-  prefetcht2 [rsi + 18432]
-  prefetcht2 [rsi + 18496]
-  prefetcht2 [rsi + 18560]
-  prefetcht2 [rsi + 18624]
-  prefetcht2 [rsi + 18688]
-  prefetcht2 [rsi + 18719]
+  ahead 6912, 18432, 0, 64, 128, 192, 256, 287
   vmovdqu64 zmm0, [rsi + 32]
   vmovdqu64 zmm1, [rsi + 96]
   vmovdqu64 zmm2, [rsi + 160]
@@ -358,16 +355,7 @@ q6_kdots512:
   mov r13, [rdi + 40]
   mov rcx, [rdi + 64]
 6:
-  prefetcht0 [rsi + 4096]
-  prefetcht0 [rsi + 4160]
-  prefetcht0 [rsi + 4224]
-  prefetcht0 [rsi + 4288]
-  prefetcht0 [rsi + 4305]
-  prefetcht2 [rsi + 16384]
-  prefetcht2 [rsi + 16448]
-  prefetcht2 [rsi + 16512]
-  prefetcht2 [rsi + 16576]
-  prefetcht2 [rsi + 16593]
+  ahead 4096, 16384, 0, 64, 128, 192, 209
   q6k_half 0, 16, 17
   q6k_half 1, 18, 19
   vpmovsxbw ymm4, [rsi + 192]
