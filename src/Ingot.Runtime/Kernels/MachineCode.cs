@@ -31,6 +31,13 @@ internal static unsafe partial class MachineCode
         Page = page;
     }
 
+    /// <summary>
+    /// The routine at offset where it may run 512-bit AVX512-VNNI code (the page exists, 512-bit vectors are on in this
+    /// process and the CPU has AVX512-VNNI), else null: the Q4_0 x16 and Q6_K kernels' common condition.
+    /// </summary>
+    public static byte* Avx512VnniEntry(int offset) =>
+        Page != null && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && IsaPaths.Avx512Vnni ? Page + offset : null;
+
     private const int PageBytes = 4096, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
 
     [LibraryImport("libc", EntryPoint = "mmap")]

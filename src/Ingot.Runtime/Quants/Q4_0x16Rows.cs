@@ -147,11 +147,10 @@ internal static unsafe class Q4_0x16Rows
     /// this one 8: the int8 dots bound decode of this layout (28–29 GB/s per thread from L2).
     /// </summary>
     private static readonly delegate* unmanaged<Args*, void> s_dot512 =
-        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Kernels.IsaPaths.Avx512Vnni
-            ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16Dot512Offset) : null;
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_0x16Dot512Offset);
 
     private static readonly delegate* unmanaged<Args*, void> s_dot512x4 =
-        s_dot512 != null ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q4_0x16x4Dot512Offset) : null;
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_0x16x4Dot512Offset);
 
     /// <summary>Whether the direct kernel runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dot512 != null;

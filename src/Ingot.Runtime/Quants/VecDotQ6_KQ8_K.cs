@@ -266,8 +266,7 @@ public static unsafe class VecDotQ6_KQ8_K
     /// per token and super-block 12 vector ops on two groups at a time instead of the 256-bit kernel's 32 on one.
     /// </summary>
     private static readonly delegate* unmanaged<Args*, void> s_dots512 =
-        Kernels.MachineCode.Page != null && Vector512.IsHardwareAccelerated && Kernels.IsaPaths.Avx512Vnni
-            ? (delegate* unmanaged<Args*, void>)(Kernels.MachineCode.Page + Kernels.MachineCode.Q6_KDots512Offset) : null;
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q6_KDots512Offset);
 
     /// <summary>Whether the rows kernel runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dots512 != null;
