@@ -81,6 +81,13 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
             fixed (float* ye = expected, ya = actual)
             {
                 Q8_0Lanes.PrepareForGemm(pa, ab, tokens, cols, pl);
+                if (Q4_0x16Rows.DirectRuns(tokens) && !GemmQ4_0Q8_0.ReadsLanes(tokens))
+                {
+                    // the direct kernel's offsets and scales, prepared where it reads them
+                    var table = new byte[Q4_0x16Rows.OffsetsBytes(tokens, cols)];
+                    fixed (byte* pt = table) Q4_0x16Rows.PrepareOffsets(pa, ab, tokens, cols, pt);
+                    Assert.True(new ReadOnlySpan<byte>(Q8_0Lanes.Offsets(pl, tokens, cols), table.Length).SequenceEqual(table), $"tokens {tokens}: the prepared offsets");
+                }
                 // whole groups, and tiles that start or end inside one (an odd head size): the latter go through GGUF's layout
                 foreach (int tile in new[] { 16, rows, 4, 24 })
                     for (int prepared = 0; prepared < 2; prepared++)

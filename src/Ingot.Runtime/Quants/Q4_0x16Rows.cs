@@ -48,9 +48,9 @@ internal static unsafe class Q4_0x16Rows
             AmxGemm.Rows<Q4_0x16AmxTiles>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, lanes != null && Q8_0Lanes.ScalesPrepared(tokens) ? (float*)lanes : null);
             return;
         }
-        if (Avx2.IsSupported && (s_dot512 != null || !GemmQ4_0Q8_0.Runs(tokens)))
+        if (DirectRuns(tokens))
         {
-            Direct(w, rows, a, aStride, tokens, cols, y, yStride);
+            Direct(w, rows, a, aStride, tokens, cols, y, yStride, lanes == null ? null : Q8_0Lanes.Offsets(lanes, tokens, cols));
             return;
         }
         byte* plain = RowScratch.GetForWeights(rows * rowBytes);
@@ -65,16 +65,20 @@ internal static unsafe class Q4_0x16Rows
         else VecDotRows.Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
+    /// <summary>Whether a call with this many tokens on whole groups takes <see cref="Direct"/> (the dispatch of <see cref="Rows"/>).</summary>
+    internal static bool DirectRuns(int tokens) =>
+        !(Amx.Supported && tokens >= Q4_0x16AmxTiles.MinTokens) && Avx2.IsSupported && (s_dot512 != null || !GemmQ4_0Q8_0.Runs(tokens));
+
+    /// <summary>Bytes of <see cref="PrepareOffsets"/>' table: per token, int32 off[blocks] then float da[blocks].</summary>
+    internal static nint OffsetsBytes(int tokens, int cols) => (nint)tokens * (cols / 32) * 8;
+
     /// <summary>
-    /// Per token: its block offsets 8·Σq and f32 scales (once per call, in <see cref="RowScratch"/>), then every group of
-    /// 16 rows against it, 4 tokens per pass where the machine code runs (every token's bits as alone).
+    /// What <see cref="Direct"/> reads per token besides its codes: each block's offset 8·Σq (the codes are unsigned,
+    /// Σ(c − 8)·q = Σc·q − 8·Σq) and its f32 scale, token t's at s + t · blocks · 8.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Direct(byte* w, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    internal static void PrepareOffsets(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
         int blocks = cols / 32;
-        nint groupBytes = (nint)blocks * Q4_0x16.GroupBlockBytes;
-        byte* s = RowScratch.Get((nint)blocks * 8 * tokens);
         float* f16 = Fp.F16Table;
         for (int t = 0; t < tokens; t++)
         {
@@ -86,6 +90,25 @@ internal static unsafe class Q4_0x16Rows
                 off[b] = Vector256.Sum(Int8Dot.Dot32U(Vector256.Create((byte)8), Vector256.Load((sbyte*)(at + 34 * b + 2))));
                 da[b] = f16[*(ushort*)(at + 34 * b)];
             }
+        }
+    }
+
+    /// <summary>
+    /// Every group of 16 rows against every token, 4 tokens per pass where the machine code runs (every token's bits as
+    /// alone). prepared: <see cref="PrepareOffsets"/>' table, written once per matmul input by generated code
+    /// (<see cref="Q8_0Lanes.PrepareForGemm"/>), or null to build it here per call (in <see cref="RowScratch"/>): with
+    /// 8 batched decode streams and 64-row tiles that per-call table was 5 % of the step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Direct(byte* w, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* prepared = null)
+    {
+        int blocks = cols / 32;
+        nint groupBytes = (nint)blocks * Q4_0x16.GroupBlockBytes;
+        byte* s = prepared;
+        if (s == null)
+        {
+            s = RowScratch.Get(OffsetsBytes(tokens, cols));
+            PrepareOffsets(a, aStride, tokens, cols, s);
         }
         if (s_dot512 == null)
         {
