@@ -412,3 +412,151 @@ q6_kdots512:
   pop r12
   pop rbx
   ret
+# void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes and
+#   float steps in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit halves
+#   and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63; the
+#   halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The mins:
+#   phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, super-block i in
+#   order and token t < tokens, at out + 64·(r·tokens + t) (zeroed first):
+#     acc[8]    = fma(float(lanes), d_a · d_w, acc)
+#     accMin[4] = fma(float(min lanes), −(d_a · dmin_w), accMin)   (at +32)
+#   each super-block's codes, scales and mins decoded once for all the tokens.
+# Q4_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes: d, qs at +4,
+#   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 out.
+.p2align 4, 0xcc
+q4_kdots512:
+  push rbx
+  push r12
+  push r13
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  # zmm30: 16-bit shift counts 0 | 4 (low | high nibbles); zmm24..27: vpermw indices 2k | 2k + 1 (chunk k's scales)
+  mov eax, 0xffff0000
+  kmovd k1, eax
+  vpxord zmm30, zmm30, zmm30
+  mov eax, 4
+  vpbroadcastw zmm30{k1}, eax
+  vpxord zmm24, zmm24, zmm24
+  mov eax, 1
+  vpbroadcastw zmm24{k1}, eax
+  mov eax, 2
+  vpbroadcastw zmm0, eax
+  vpaddw zmm25, zmm24, zmm0
+  vpaddw zmm26, zmm25, zmm0
+  vpaddw zmm27, zmm26, zmm0
+  mov eax, 0x80000000
+  vpbroadcastd zmm29, eax
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+4:
+  mov rbx, r10
+  mov r11, [rdi + 40]
+  vpxord zmm9, zmm9, zmm9
+5:
+  vmovups [rbx], zmm9
+  add rbx, 64
+  dec r11
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov rcx, [rdi + 48]
+6:
+  ahead 4096, 16384, 0, 64, 128, 143
+  # the 12 scale bytes: sc 0..3 = b[0..3] & 63, mn 0..3 = b[4..7] & 63, sc 4..7 = (b[8..11] & 15) | (b[0..3] >> 6) << 4,
+  # mn 4..7 = (b[8..11] >> 4) | (b[4..7] >> 6) << 4 (KScales.Unpack)
+  mov eax, [rsi + 4]
+  mov edx, [rsi + 8]
+  mov r11d, [rsi + 12]
+  mov ebx, eax
+  shr ebx, 6
+  and ebx, 0x03030303
+  shl ebx, 4
+  mov r13d, r11d
+  and r13d, 0x0f0f0f0f
+  or ebx, r13d
+  and eax, 0x3f3f3f3f
+  vmovd xmm2, eax
+  vpinsrd xmm2, xmm2, ebx, 1
+  mov ebx, edx
+  shr ebx, 6
+  and ebx, 0x03030303
+  shl ebx, 4
+  shr r11d, 4
+  and r11d, 0x0f0f0f0f
+  or ebx, r11d
+  and edx, 0x3f3f3f3f
+  vmovd xmm3, edx
+  vpinsrd xmm3, xmm3, ebx, 1
+  vpmovzxbw xmm2, xmm2
+  vpmovzxbw xmm3, xmm3
+  vpermw zmm20, zmm24, zmm2
+  vpermw zmm21, zmm25, zmm2
+  vpermw zmm22, zmm26, zmm2
+  vpermw zmm23, zmm27, zmm2
+  vbroadcasti64x4 zmm16, [rsi + 16]
+  vbroadcasti64x4 zmm17, [rsi + 48]
+  vbroadcasti64x4 zmm18, [rsi + 80]
+  vbroadcasti64x4 zmm19, [rsi + 112]
+  vpsrlvw zmm16, zmm16, zmm30
+  vpsrlvw zmm17, zmm17, zmm30
+  vpsrlvw zmm18, zmm18, zmm30
+  vpsrlvw zmm19, zmm19, zmm30
+  vpandd zmm16, zmm16, zmm31
+  vpandd zmm17, zmm17, zmm31
+  vpandd zmm18, zmm18, zmm31
+  vpandd zmm19, zmm19, zmm31
+  movzx eax, word ptr [rsi]
+  vmovd xmm15, eax
+  vcvtph2ps xmm15, xmm15
+  movzx eax, word ptr [rsi + 2]
+  vmovd xmm14, eax
+  vcvtph2ps xmm14, xmm14
+  mov rax, r12
+  mov rbx, r10
+  mov r11, [rdi + 40]
+7:
+  vpmaddubsw zmm5, zmm16, [rax + 4]
+  vpmaddubsw zmm6, zmm17, [rax + 68]
+  vpmaddubsw zmm7, zmm18, [rax + 132]
+  vpmaddubsw zmm8, zmm19, [rax + 196]
+  vpmaddwd zmm9, zmm5, zmm20
+  vpmaddwd zmm10, zmm7, zmm22
+  vpdpwssd zmm9, zmm6, zmm21
+  vpdpwssd zmm10, zmm8, zmm23
+  vpaddd zmm9, zmm9, zmm10
+  vextracti64x4 ymm10, zmm9, 1
+  vpaddd ymm9, ymm9, ymm10
+  vcvtdq2ps ymm9, ymm9
+  vmulss xmm11, xmm15, [rax]
+  vbroadcastss ymm11, xmm11
+  vfmadd213ps ymm9, ymm11, [rbx]
+  vmovups [rbx], ymm9
+  vmovdqu xmm12, [rax + 260]
+  vphaddw xmm12, xmm12, [rax + 276]
+  vpmaddwd xmm12, xmm12, xmm3
+  vcvtdq2ps xmm12, xmm12
+  vmulss xmm13, xmm14, [rax]
+  vxorps xmm13, xmm13, xmm29
+  vbroadcastss xmm13, xmm13
+  vfmadd213ps xmm12, xmm13, [rbx + 32]
+  vmovups [rbx + 32], xmm12
+  add rax, [rdi + 32]
+  add rbx, 64
+  dec r11
+  jnz 7b
+  add rsi, 144
+  add r12, 292
+  dec rcx
+  jnz 6b
+  mov rax, [rdi + 40]
+  shl rax, 6
+  add r10, rax
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  pop r13
+  pop r12
+  pop rbx
+  ret

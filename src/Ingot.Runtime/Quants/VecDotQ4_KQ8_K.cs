@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -139,12 +140,19 @@ public static unsafe class VecDotQ4_KQ8_K
     }
 
     /// <summary>
-    /// The rows kernel (see <see cref="VecDotRows"/>), AVX2, for prefill: each weight super-block's codes and scale
-    /// vectors are decoded once for two tokens. Every token's result is bit-identical to <see cref="V256"/> (the same
-    /// exact integer lanes, products and FMA order); a last odd token runs <see cref="V256"/> itself.
+    /// The rows kernel (see <see cref="VecDotRows"/>): where the machine code runs (<c>q4_kdots512</c>), passes of
+    /// <see cref="MachinePassLanes"/> (row, token) pairs with each super-block decoded once for all the tokens, for any
+    /// token count (decode too); else AVX2 with each super-block decoded once per two tokens, a last odd token by
+    /// <see cref="V256"/> itself. Every token's result is bit-identical to <see cref="V256"/> (the same exact integer
+    /// lanes, products and FMA order).
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
+        if (s_dots512 != null)
+        {
+            MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            return;
+        }
         for (int r = 0; r < rows; r++, w += rowBytes)
         {
             int t = 0;
@@ -152,6 +160,53 @@ public static unsafe class VecDotQ4_KQ8_K
             if (t < tokens) y[t * yStride + r] = V256(w, a + t * aStride, cols);
         }
     }
+
+    /// <summary>(row, token) accumulators per machine-code pass: 16 KB of them (64 bytes each), so they stay in L1.</summary>
+    private const int MachinePassLanes = 256;
+
+    /// <summary>
+    /// <see cref="Rows"/> in machine code: each (row, token)'s 8 lane and 4 min accumulators come back at acc
+    /// (16 floats apart) and end as <see cref="V256"/>'s do (<see cref="Finish"/>).
+    /// </summary>
+    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        int passRows = Math.Max(1, MachinePassLanes / tokens);
+        float* acc = (float*)RowScratch.Get((nint)passRows * tokens * 16 * sizeof(float));
+        Args args = default;
+        args.A = a;
+        args.Out = acc;
+        (args.RowBytes, args.AStride, args.Tokens, args.Blocks) = (rowBytes, aStride, tokens, cols / 256);
+        for (int r0 = 0; r0 < rows; r0 += passRows)
+        {
+            args.W = w + r0 * rowBytes;
+            args.Rows = Math.Min(passRows, rows - r0);
+            s_dots512(&args);
+            for (int r = 0; r < args.Rows; r++)
+                for (int t = 0; t < tokens; t++)
+                {
+                    float* o = acc + 16 * ((nint)r * tokens + t);
+                    y[t * yStride + r0 + r] = Finish(Vector128.Load(o), Vector128.Load(o + 4), Vector128.Load(o + 8));
+                }
+        }
+    }
+
+    /// <summary>Q4_KArgs of MachineCode.s: 8 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args
+    {
+        public byte* W;
+        public nint RowBytes, Rows;
+        public byte* A;
+        public nint AStride, Tokens, Blocks;
+        public float* Out;
+    }
+
+    /// <summary>The machine-code rows kernel where 512-bit vectors are on and the CPU has AVX512-VNNI, else null (decided once).</summary>
+    private static readonly delegate* unmanaged<Args*, void> s_dots512 =
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_KDots512Offset);
+
+    /// <summary>Whether <see cref="Rows"/> runs the machine code here (tests assert the path they check ran).</summary>
+    internal static bool MachineCodeRuns => s_dots512 != null;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row2(byte* w, byte* a0, byte* a1, int blocks, float* y0, nint yStride)

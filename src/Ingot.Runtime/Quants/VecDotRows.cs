@@ -81,10 +81,10 @@ public static unsafe class VecDotRows
         else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary>Q4_K weights · Q8_K activations: for several tokens the AVX2 rows kernel (each super-block decoded once per two tokens), else per-row dots.</summary>
+    /// <summary>Q4_K weights · Q8_K activations: the rows kernel (machine code for any token count; AVX2 from two tokens), else per-row dots.</summary>
     public static void Q4_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (tokens > 1 && Avx2.IsSupported) VecDotQ4_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if ((tokens > 1 || VecDotQ4_KQ8_K.MachineCodeRuns) && Avx2.IsSupported) VecDotQ4_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q4_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
