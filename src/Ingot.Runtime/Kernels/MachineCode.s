@@ -412,22 +412,25 @@ q6_kdots512:
   pop r12
   pop rbx
   ret
-# void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes and
-#   float steps in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit halves
-#   and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63; the
-#   halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The mins:
-#   phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, super-block i in
-#   order and token t < tokens, at out + 64·(r·tokens + t) (zeroed first):
+# void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes, float
+#   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
+#   halves and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63;
+#   the halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The
+#   mins: phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, token
+#   t < tokens and super-block i in order, with acc at scratch + 64·t (zeroed per row):
 #     acc[8]    = fma(float(lanes), d_a · d_w, acc)
 #     accMin[4] = fma(float(min lanes), −(d_a · dmin_w), accMin)   (at +32)
-#   each super-block's codes, scales and mins decoded once for all the tokens.
+#   each super-block's codes, scales and mins decoded once for all the tokens; then
+#   y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))   (VecDotQ4_KQ8_K.Finish).
 # Q4_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes: d, qs at +4,
-#   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 out.
+#   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 scratch (64 bytes per token),
+#   +64 y (row 0 of token 0), +72 token stride of y (bytes).
 .p2align 4, 0xcc
 q4_kdots512:
   push rbx
   push r12
   push r13
+  push r14
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   # zmm30: 16-bit shift counts 0 | 4 (low | high nibbles); zmm24..27: vpermw indices 2k | 2k + 1 (chunk k's scales)
@@ -449,6 +452,7 @@ q4_kdots512:
   mov r8, [rdi]
   mov r9, [rdi + 16]
   mov r10, [rdi + 56]
+  mov r14, [rdi + 64]
 4:
   mov rbx, r10
   mov r11, [rdi + 40]
@@ -549,13 +553,34 @@ q4_kdots512:
   add r12, 292
   dec rcx
   jnz 6b
-  mov rax, [rdi + 40]
-  shl rax, 6
-  add r10, rax
+  mov rbx, r10
+  mov rdx, r14
+  mov r11, [rdi + 40]
+8:
+  vmovups ymm9, [rbx]
+  vextractf128 xmm10, ymm9, 1
+  vaddps xmm9, xmm9, xmm10
+  vmovhlps xmm10, xmm10, xmm9
+  vaddps xmm9, xmm9, xmm10
+  vmovshdup xmm10, xmm9
+  vaddss xmm9, xmm9, xmm10
+  vmovups xmm11, [rbx + 32]
+  vmovhlps xmm12, xmm12, xmm11
+  vaddps xmm11, xmm11, xmm12
+  vmovshdup xmm12, xmm11
+  vaddss xmm11, xmm11, xmm12
+  vaddss xmm9, xmm9, xmm11
+  vmovss [rdx], xmm9
+  add rdx, [rdi + 72]
+  add rbx, 64
+  dec r11
+  jnz 8b
+  add r14, 4
   add r8, [rdi + 8]
   dec r9
   jnz 4b
   vzeroupper
+  pop r14
   pop r13
   pop r12
   pop rbx

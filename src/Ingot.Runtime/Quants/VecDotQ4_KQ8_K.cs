@@ -140,9 +140,8 @@ public static unsafe class VecDotQ4_KQ8_K
     }
 
     /// <summary>
-    /// The rows kernel (see <see cref="VecDotRows"/>): where the machine code runs (<c>q4_kdots512</c>), passes of
-    /// <see cref="MachinePassLanes"/> (row, token) pairs with each super-block decoded once for all the tokens, for any
-    /// token count (decode too); else AVX2 with each super-block decoded once per two tokens, a last odd token by
+    /// The rows kernel (see <see cref="VecDotRows"/>): where the machine code runs (<c>q4_kdots512</c>), each
+    /// super-block decoded once for all the tokens, for any token count (decode too); else AVX2 with each super-block decoded once per two tokens, a last odd token by
     /// <see cref="V256"/> itself. Every token's result is bit-identical to <see cref="V256"/> (the same exact integer
     /// lanes, products and FMA order).
     /// </summary>
@@ -161,36 +160,22 @@ public static unsafe class VecDotQ4_KQ8_K
         }
     }
 
-    /// <summary>(row, token) accumulators per machine-code pass: 16 KB of them (64 bytes each), so they stay in L1.</summary>
-    private const int MachinePassLanes = 256;
-
     /// <summary>
-    /// <see cref="Rows"/> in machine code: each (row, token)'s 8 lane and 4 min accumulators come back at acc
-    /// (16 floats apart) and end as <see cref="V256"/>'s do (<see cref="Finish"/>).
+    /// <see cref="Rows"/> in machine code, which ends every (row, token) as <see cref="V256"/> does (<see cref="Finish"/>)
+    /// and stores it; its accumulators are one row's, 64 bytes per token, in <see cref="RowScratch"/>.
     /// </summary>
     private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        int passRows = Math.Max(1, MachinePassLanes / tokens);
-        float* acc = (float*)RowScratch.Get((nint)passRows * tokens * 16 * sizeof(float));
         Args args = default;
+        args.W = w;
         args.A = a;
-        args.Out = acc;
-        (args.RowBytes, args.AStride, args.Tokens, args.Blocks) = (rowBytes, aStride, tokens, cols / 256);
-        for (int r0 = 0; r0 < rows; r0 += passRows)
-        {
-            args.W = w + r0 * rowBytes;
-            args.Rows = Math.Min(passRows, rows - r0);
-            s_dots512(&args);
-            for (int r = 0; r < args.Rows; r++)
-                for (int t = 0; t < tokens; t++)
-                {
-                    float* o = acc + 16 * ((nint)r * tokens + t);
-                    y[t * yStride + r0 + r] = Finish(Vector128.Load(o), Vector128.Load(o + 4), Vector128.Load(o + 8));
-                }
-        }
+        args.Scratch = RowScratch.Get((nint)tokens * 64);
+        args.Y = y;
+        (args.RowBytes, args.Rows, args.AStride, args.Tokens, args.Blocks, args.YStride) = (rowBytes, rows, aStride, tokens, cols / 256, yStride * sizeof(float));
+        s_dots512(&args);
     }
 
-    /// <summary>Q4_KArgs of MachineCode.s: 8 fields of 8 bytes.</summary>
+    /// <summary>Q4_KArgs of MachineCode.s: 10 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {
@@ -198,7 +183,9 @@ public static unsafe class VecDotQ4_KQ8_K
         public nint RowBytes, Rows;
         public byte* A;
         public nint AStride, Tokens, Blocks;
-        public float* Out;
+        public byte* Scratch;
+        public float* Y;
+        public nint YStride;
     }
 
     /// <summary>The machine-code rows kernel where 512-bit vectors are on and the CPU has AVX512-VNNI, else null (decided once).</summary>
