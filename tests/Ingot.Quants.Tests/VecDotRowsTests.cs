@@ -366,10 +366,10 @@ public unsafe class VecDotRowsTests
     }
 
     [Fact]
-    public void Q6_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEveryPassSplit()
+    public void Q6_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
     {
         // raw random codes, high bits and scales (−128 included), activations over all of int8 (−128 included), and
-        // token counts whose passes of the machine code (256 (row, token) accumulators each) split the rows unevenly
+        // token counts that the machine code's slices (11 tokens at 768 columns) split unevenly
         const int rows = 70, cols = 768, maxTokens = 300;
         int rb = QuantTraits.RowBytes(GgmlType.Q6_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
         var rng = new Random(97);
@@ -407,11 +407,11 @@ public unsafe class VecDotRowsTests
             Assert.True(VecDotQ6_KQ8_K.MachineCodeRuns);
     }
     [Fact]
-    public void Q4_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEveryPassSplit()
+    public void Q4_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
     {
         // raw random codes and 6-bit scales and mins (all of them reachable), activations over all of int8 (−128 included)
-        // with their bsums, and token counts whose passes of the machine code (256 (row, token) pairs each) split the rows
-        // unevenly; 1 token is decode, which takes the rows kernel only where the machine code runs
+        // with their bsums, and token counts that the machine code's slices (32 tokens at 768 columns) split unevenly; 1
+        // token is decode, which takes the rows kernel only where the machine code runs
         const int rows = 70, cols = 768, maxTokens = 300;
         int rb = QuantTraits.RowBytes(GgmlType.Q4_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
         var rng = new Random(101);

@@ -19,7 +19,7 @@ internal static unsafe partial class MachineCode
     public static readonly byte* Page;
 
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, Q4_0x16Dot512Offset = 0x240, Q4_0x16x4Dot512Offset = 0x3e0,
-        Q6_KDots512Offset = 0x750, Q4_KDots512Offset = 0xa00;
+        Q6_KDots512Offset = 0x750, Q4_KDots512Offset = 0xa40;
 
     static MachineCode()
     {
@@ -387,6 +387,7 @@ internal static unsafe partial class MachineCode
         0x53,                                                // push rbx
         0x41, 0x54,                                          // push r12
         0x41, 0x55,                                          // push r13
+        0x41, 0x56,                                          // push r14
         0xb8, 0x0f, 0x0f, 0x0f, 0x0f,                        // mov eax,0xf0f0f0f
         0x62, 0x62, 0x7d, 0x48, 0x7c, 0xf8,                  // vpbroadcastd zmm31,eax
         0xb8, 0x30, 0x30, 0x30, 0x30,                        // mov eax,0x30303030
@@ -420,13 +421,14 @@ internal static unsafe partial class MachineCode
         0x4c, 0x8b, 0x07,                                    // mov r8,[rdi]
         0x4c, 0x8b, 0x4f, 0x10,                              // mov r9,[rdi+0x10]
         0x4c, 0x8b, 0x57, 0x48,                              // mov r10,[rdi+0x48]
+        0x4c, 0x8b, 0x77, 0x50,                              // mov r14,[rdi+0x50]
         0x4c, 0x89, 0xd3,                                    // mov rbx,r10
         0x4c, 0x8b, 0x5f, 0x38,                              // mov r11,[rdi+0x38]
         0xc4, 0x41, 0x30, 0x57, 0xc9,                        // vxorps xmm9,xmm9,xmm9
         0xc5, 0x7c, 0x11, 0x0b,                              // vmovups [rbx],ymm9
         0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xf3,                                          // jne 80c <q6_kdots512+0xbc>
+        0x75, 0xf3,                                          // jne 812 <q6_kdots512+0xc2>
         0x4c, 0x89, 0xc6,                                    // mov rsi,r8
         0x4c, 0x8b, 0x67, 0x18,                              // mov r12,[rdi+0x18]
         0x4c, 0x8b, 0x6f, 0x28,                              // mov r13,[rdi+0x28]
@@ -495,19 +497,33 @@ internal static unsafe partial class MachineCode
         0x48, 0x03, 0x57, 0x30,                              // add rdx,[rdi+0x30]
         0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x0f, 0x85, 0x67, 0xff, 0xff, 0xff,                  // jne 921 <q6_kdots512+0x1d1>
+        0x0f, 0x85, 0x67, 0xff, 0xff, 0xff,                  // jne 927 <q6_kdots512+0x1d7>
         0x48, 0x81, 0xc6, 0xd2, 0x00, 0x00, 0x00,            // add rsi,0xd2
         0x49, 0x81, 0xc4, 0x24, 0x01, 0x00, 0x00,            // add r12,0x124
         0x49, 0x81, 0xc5, 0x00, 0x01, 0x00, 0x00,            // add r13,0x100
         0x48, 0xff, 0xc9,                                    // dec rcx
-        0x0f, 0x85, 0x50, 0xfe, 0xff, 0xff,                  // jne 828 <q6_kdots512+0xd8>
-        0x48, 0x8b, 0x47, 0x38,                              // mov rax,[rdi+0x38]
-        0x48, 0xc1, 0xe0, 0x05,                              // shl rax,0x5
-        0x49, 0x01, 0xc2,                                    // add r10,rax
+        0x0f, 0x85, 0x50, 0xfe, 0xff, 0xff,                  // jne 82e <q6_kdots512+0xde>
+        0x4c, 0x89, 0xd3,                                    // mov rbx,r10
+        0x4c, 0x89, 0xf2,                                    // mov rdx,r14
+        0x4c, 0x8b, 0x5f, 0x38,                              // mov r11,[rdi+0x38]
+        0xc5, 0x7c, 0x10, 0x0b,                              // vmovups ymm9,[rbx]
+        0xc4, 0x43, 0x7d, 0x19, 0xca, 0x01,                  // vextractf128 xmm10,ymm9,0x1
+        0xc4, 0x41, 0x30, 0x58, 0xca,                        // vaddps xmm9,xmm9,xmm10
+        0xc4, 0x41, 0x28, 0x12, 0xd1,                        // vmovhlps xmm10,xmm10,xmm9
+        0xc4, 0x41, 0x30, 0x58, 0xca,                        // vaddps xmm9,xmm9,xmm10
+        0xc4, 0x41, 0x7a, 0x16, 0xd1,                        // vmovshdup xmm10,xmm9
+        0xc4, 0x41, 0x32, 0x58, 0xca,                        // vaddss xmm9,xmm9,xmm10
+        0xc5, 0x7a, 0x11, 0x0a,                              // vmovss [rdx],xmm9
+        0x48, 0x03, 0x57, 0x58,                              // add rdx,[rdi+0x58]
+        0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
+        0x49, 0xff, 0xcb,                                    // dec r11
+        0x75, 0xcc,                                          // jne 9e8 <q6_kdots512+0x298>
+        0x49, 0x83, 0xc6, 0x04,                              // add r14,0x4
         0x4c, 0x03, 0x47, 0x08,                              // add r8,[rdi+0x8]
         0x49, 0xff, 0xc9,                                    // dec r9
-        0x0f, 0x85, 0x10, 0xfe, 0xff, 0xff,                  // jne 800 <q6_kdots512+0xb0>
+        0x0f, 0x85, 0xd9, 0xfd, 0xff, 0xff,                  // jne 806 <q6_kdots512+0xb6>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
+        0x41, 0x5e,                                          // pop r14
         0x41, 0x5d,                                          // pop r13
         0x41, 0x5c,                                          // pop r12
         0x5b,                                                // pop rbx
@@ -519,7 +535,8 @@ internal static unsafe partial class MachineCode
         0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
-        // 0000000000000a00 <q4_kdots512>:
+        0xcc,                                                // int3
+        // 0000000000000a40 <q4_kdots512>:
         0x53,                                                // push rbx
         0x41, 0x54,                                          // push r12
         0x41, 0x55,                                          // push r13
@@ -551,7 +568,7 @@ internal static unsafe partial class MachineCode
         0x62, 0x71, 0x7c, 0x48, 0x11, 0x0b,                  // vmovups [rbx],zmm9
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xf1,                                          // jne a81 <q4_kdots512+0x81>
+        0x75, 0xf1,                                          // jne ac1 <q4_kdots512+0x81>
         0x4c, 0x89, 0xc6,                                    // mov rsi,r8
         0x4c, 0x8b, 0x67, 0x18,                              // mov r12,[rdi+0x18]
         0x48, 0x8b, 0x4f, 0x30,                              // mov rcx,[rdi+0x30]
@@ -641,11 +658,11 @@ internal static unsafe partial class MachineCode
         0x48, 0x03, 0x47, 0x20,                              // add rax,[rdi+0x20]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x0f, 0x85, 0x52, 0xff, 0xff, 0xff,                  // jne bd0 <q4_kdots512+0x1d0>
+        0x0f, 0x85, 0x52, 0xff, 0xff, 0xff,                  // jne c10 <q4_kdots512+0x1d0>
         0x48, 0x81, 0xc6, 0x90, 0x00, 0x00, 0x00,            // add rsi,0x90
         0x49, 0x81, 0xc4, 0x24, 0x01, 0x00, 0x00,            // add r12,0x124
         0x48, 0xff, 0xc9,                                    // dec rcx
-        0x0f, 0x85, 0x06, 0xfe, 0xff, 0xff,                  // jne a9b <q4_kdots512+0x9b>
+        0x0f, 0x85, 0x06, 0xfe, 0xff, 0xff,                  // jne adb <q4_kdots512+0x9b>
         0x4c, 0x89, 0xd3,                                    // mov rbx,r10
         0x4c, 0x89, 0xf2,                                    // mov rdx,r14
         0x4c, 0x8b, 0x5f, 0x28,                              // mov r11,[rdi+0x28]
@@ -666,11 +683,11 @@ internal static unsafe partial class MachineCode
         0x48, 0x03, 0x57, 0x48,                              // add rdx,[rdi+0x48]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xae,                                          // jne c9f <q4_kdots512+0x29f>
+        0x75, 0xae,                                          // jne cdf <q4_kdots512+0x29f>
         0x49, 0x83, 0xc6, 0x04,                              // add r14,0x4
         0x4c, 0x03, 0x47, 0x08,                              // add r8,[rdi+0x8]
         0x49, 0xff, 0xc9,                                    // dec r9
-        0x0f, 0x85, 0x72, 0xfd, 0xff, 0xff,                  // jne a74 <q4_kdots512+0x74>
+        0x0f, 0x85, 0x72, 0xfd, 0xff, 0xff,                  // jne ab4 <q4_kdots512+0x74>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0x41, 0x5e,                                          // pop r14
         0x41, 0x5d,                                          // pop r13

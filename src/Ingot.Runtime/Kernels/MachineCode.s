@@ -292,20 +292,23 @@ q4_0x16x4dot512:
   vpternlogd zmm\c01, zmm31, zmm2, 0xea
   vpternlogd zmm\c23, zmm31, zmm1, 0xea
 .endm
-# void q6_kdots512(Q6_KArgs* rdi): Q6_K weight rows · Q8_K activation rows, the integer lanes and float accumulators of
-#   VecDotQ6_KQ8_K's rows kernel in 512-bit vectors with vpdpwssd (AVX512-VNNI). Each vector holds two of a half's
-#   groups (ql's 64 bytes are groups 0|1 in their low nibbles, 2|3 in their high ones), so its 256-bit halves add into
-#   ggml's 8 int lanes (exact). For each row r < rows, super-block i in order and token t < tokens:
-#     acc[r][t] = fma(float(lanes), d_a · d_w, acc[r][t])     (8 floats at out + 32·(r·tokens + t), zeroed first)
-#   each super-block's codes and scales decoded once for all the tokens.
+# void q6_kdots512(Q6_KArgs* rdi): Q6_K weight rows · Q8_K activation rows, the integer lanes, float accumulators and
+#   final sums of VecDotQ6_KQ8_K's rows kernel in 512-bit vectors with vpdpwssd (AVX512-VNNI). Each vector holds two of a
+#   half's groups (ql's 64 bytes are groups 0|1 in their low nibbles, 2|3 in their high ones), so its 256-bit halves add
+#   into ggml's 8 int lanes (exact). For each row r < rows, token t < tokens and super-block i in order, with acc at
+#   scratch + 32·t (zeroed per row):
+#     acc[8] = fma(float(lanes), d_a · d_w, acc)
+#   each super-block's codes and scales decoded once for all the tokens; then
+#   y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))   (Q0Order.Hsum8).
 # Q6_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes), +32 token
 #   stride of A, +40 M (token 0: maddubs(32, q8), 256 bytes per super-block), +48 token stride of M, +56 tokens (≥ 1),
-#   +64 super-blocks (≥ 1), +72 out.
+#   +64 super-blocks (≥ 1), +72 scratch (32 bytes per token), +80 y (row 0 of token 0), +88 token stride of y (bytes).
 .p2align 4, 0xcc
 q6_kdots512:
   push rbx
   push r12
   push r13
+  push r14
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   mov eax, 0x30303030
@@ -341,6 +344,7 @@ q6_kdots512:
   mov r8, [rdi]
   mov r9, [rdi + 16]
   mov r10, [rdi + 72]
+  mov r14, [rdi + 80]
 4:
   mov rbx, r10
   mov r11, [rdi + 56]
@@ -401,13 +405,28 @@ q6_kdots512:
   add r13, 256
   dec rcx
   jnz 6b
-  mov rax, [rdi + 56]
-  shl rax, 5
-  add r10, rax
+  mov rbx, r10
+  mov rdx, r14
+  mov r11, [rdi + 56]
+8:
+  vmovups ymm9, [rbx]
+  vextractf128 xmm10, ymm9, 1
+  vaddps xmm9, xmm9, xmm10
+  vmovhlps xmm10, xmm10, xmm9
+  vaddps xmm9, xmm9, xmm10
+  vmovshdup xmm10, xmm9
+  vaddss xmm9, xmm9, xmm10
+  vmovss [rdx], xmm9
+  add rdx, [rdi + 88]
+  add rbx, 32
+  dec r11
+  jnz 8b
+  add r14, 4
   add r8, [rdi + 8]
   dec r9
   jnz 4b
   vzeroupper
+  pop r14
   pop r13
   pop r12
   pop rbx

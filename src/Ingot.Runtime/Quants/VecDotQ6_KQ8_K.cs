@@ -195,9 +195,9 @@ public static unsafe class VecDotQ6_KQ8_K
     {
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
-        // the machine code's accumulators follow m in the same scratch: 8 floats per (row, token) of a pass
-        int passRows = Math.Max(1, MachinePassLanes / tokens);
-        short* m = (short*)RowScratch.Get(perToken * tokens + (s_dots512 != null ? (nint)passRows * tokens * 32 : 0));
+        // the machine code's accumulators follow m in the same scratch: 8 floats per token of a slice
+        int slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (int)(blocks * (292 + 2 * 256))));
+        short* m = (short*)RowScratch.Get(perToken * tokens + (s_dots512 != null ? (nint)slice * 32 : 0));
         Vector256<byte> k32 = Vector256.Create((byte)32);
         for (int t = 0; t < tokens; t++)
         {
@@ -209,7 +209,7 @@ public static unsafe class VecDotQ6_KQ8_K
         }
         if (s_dots512 != null)
         {
-            MachineRows(w, rowBytes, rows, a, aStride, m, perToken, tokens, blocks, passRows, (float*)((byte*)m + perToken * tokens), y, yStride);
+            MachineRows(w, rowBytes, rows, a, aStride, m, perToken, tokens, blocks, slice, (byte*)m + perToken * tokens, y, yStride);
             return;
         }
         for (int r = 0; r < rows; r++, w += rowBytes)
@@ -223,32 +223,34 @@ public static unsafe class VecDotQ6_KQ8_K
         }
     }
 
-    /// <summary>(row, token) accumulators per machine-code pass: 8 KB of them, so they stay in L1 beside the activations.</summary>
-    private const int MachinePassLanes = 256;
+    /// <summary>
+    /// Activation bytes (Q8_K rows and their maddubs(32, q8)) per machine-code call, of L1's 48 KB, and the fewest tokens
+    /// it takes all the same (each call decodes the rows again): the tokens' rows stay in L1 while every weight row
+    /// streams past them.
+    /// </summary>
+    private const int SliceBytes = 28 * 1024, MinSliceTokens = 8;
 
     /// <summary>
-    /// <see cref="Rows"/> in machine code (<c>q6_kdots512</c>): passes of passRows rows × all tokens leave each (row,
-    /// token)'s 8 float accumulators at acc, which end as <see cref="Row"/>'s do (Q0Order's 8-lane hsum).
+    /// <see cref="Rows"/> in machine code (<c>q6_kdots512</c>), which ends every (row, token) as <see cref="Row"/> does
+    /// (Q0Order's 8-lane hsum) and stores it; its accumulators are one row's, 32 bytes per token of a slice, at scratch.
     /// </summary>
-    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, short* m, nint perToken, int tokens, int blocks, int passRows, float* acc, float* y, nint yStride)
+    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, short* m, nint perToken, int tokens, int blocks, int slice, byte* scratch, float* y, nint yStride)
     {
         Args args = default;
-        args.A = a;
-        args.M = m;
-        args.Out = acc;
-        (args.RowBytes, args.AStride, args.MStride, args.Tokens, args.Blocks) = (rowBytes, aStride, perToken, tokens, blocks);
-        for (int r0 = 0; r0 < rows; r0 += passRows)
+        args.W = w;
+        args.Scratch = scratch;
+        (args.RowBytes, args.Rows, args.AStride, args.MStride, args.Blocks, args.YStride) = (rowBytes, rows, aStride, perToken, blocks, yStride * sizeof(float));
+        for (int t0 = 0; t0 < tokens; t0 += slice)
         {
-            args.W = w + r0 * rowBytes;
-            args.Rows = Math.Min(passRows, rows - r0);
+            args.A = a + t0 * aStride;
+            args.M = (short*)((byte*)m + t0 * perToken);
+            args.Y = y + t0 * yStride;
+            args.Tokens = Math.Min(slice, tokens - t0);
             s_dots512(&args);
-            for (int r = 0; r < args.Rows; r++)
-                for (int t = 0; t < tokens; t++)
-                    y[t * yStride + r0 + r] = Q0Order.Hsum8(Vector256.Load(acc + 8 * ((nint)r * tokens + t)));
         }
     }
 
-    /// <summary>Q6_KArgs of MachineCode.s: 10 fields of 8 bytes.</summary>
+    /// <summary>Q6_KArgs of MachineCode.s: 12 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {
@@ -258,7 +260,9 @@ public static unsafe class VecDotQ6_KQ8_K
         public nint AStride;
         public short* M;
         public nint MStride, Tokens, Blocks;
-        public float* Out;
+        public byte* Scratch;
+        public float* Y;
+        public nint YStride;
     }
 
     /// <summary>
