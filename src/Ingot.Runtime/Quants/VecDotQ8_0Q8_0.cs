@@ -103,16 +103,27 @@ public static unsafe class VecDotQ8_0Q8_0
         for (int t = 0; t < tokens; t++)
             for (int i = 0; i < nb; i++)
                 Vector256.Create(f16[*(ushort*)(a + t * aStride + 34 * i)]).Store(da + t * perToken + 8 * i);
-        for (int r = 0; r < rows; r++, w += rowBytes)
+        // tokens in slices (multiples of 4) whose activation rows and scales stay in L1 while every weight row streams
+        // past them (pp128, 110M shape: all 128 at once read them from L2 for every row)
+        int slice = Math.Max(4, SliceBytes / (nb * (34 + 32)) & ~3);
+        for (int t0 = 0; t0 < tokens; t0 += slice)
         {
-            int t = 0;
-            for (; t + 3 < tokens; t += 4)
-                Row4(w, a + t * aStride, aStride, da + t * perToken, perToken, nb, y + t * yStride + r, yStride);
-            for (; t + 1 < tokens; t += 2)
-                y[t * yStride + r] = Row2(w, a + t * aStride, a + (t + 1) * aStride, da + t * perToken, da + (t + 1) * perToken, nb, out y[(t + 1) * yStride + r]);
-            if (t < tokens) y[t * yStride + r] = Row(w, a + t * aStride, da + t * perToken, nb);
+            int t1 = Math.Min(tokens, t0 + slice);
+            byte* wr = w;
+            for (int r = 0; r < rows; r++, wr += rowBytes)
+            {
+                int t = t0;
+                for (; t + 3 < t1; t += 4)
+                    Row4(wr, a + t * aStride, aStride, da + t * perToken, perToken, nb, y + t * yStride + r, yStride);
+                for (; t + 1 < t1; t += 2)
+                    y[t * yStride + r] = Row2(wr, a + t * aStride, a + (t + 1) * aStride, da + t * perToken, da + (t + 1) * perToken, nb, out y[(t + 1) * yStride + r]);
+                if (t < t1) y[t * yStride + r] = Row(wr, a + t * aStride, da + t * perToken, nb);
+            }
         }
     }
+
+    /// <summary>Activation bytes (Q8_0 rows and their scales, 8 copies) per token slice of <see cref="Rows"/>, of L1's 48 KB.</summary>
+    private const int SliceBytes = 28 * 1024;
 
     /// <summary>acc = fma(lane dots of block (w, a), d_w · d_a, acc): one block of <see cref="V256"/>; da = d_a ×8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
