@@ -30,7 +30,8 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.Q4_0x16x4Dot512Offset, symbols["q4_0x16x4dot512"]);
             Assert.Equal(MachineCode.Q6_KDots512Offset, symbols["q6_kdots512"]);
             Assert.Equal(MachineCode.Q4_KDots512Offset, symbols["q4_kdots512"]);
-            Assert.Equal(8, symbols.Count);
+            Assert.Equal(MachineCode.Q5_KDots512Offset, symbols["q5_kdots512"]);
+            Assert.Equal(9, symbols.Count);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -458,4 +458,57 @@ public unsafe class VecDotRowsTests
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(VecDotQ4_KQ8_K.MachineCodeRuns);
     }
+
+    [Fact]
+    public void Q5_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
+    {
+        // raw random codes, fifth bits and 6-bit scales and mins (all of them reachable), activations over all of int8
+        // (−128 included) with their bsums, and token counts that the machine code's slices (32 tokens at 768 columns)
+        // split unevenly; without the machine code the rows are per-row vec-dots
+        const int rows = 70, cols = 768, maxTokens = 300;
+        int rb = QuantTraits.RowBytes(GgmlType.Q5_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
+        var rng = new Random(103);
+        var w = new byte[rows * rb];
+        var a = new byte[maxTokens * ab];
+        rng.NextBytes(w);
+        rng.NextBytes(a);
+        fixed (byte* pw = w, pa = a)
+        {
+            for (int i = 0; i < rows * cols / 256; i++)
+            {
+                var x = (BlockQ5_K*)pw + i;
+                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                x->DMin = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                if (i % 7 == 0) for (int k = 0; k < 12; k++) x->Scales[k] = 0xFF; // every scale and min 63
+            }
+            var ya = (BlockQ8_K*)pa;
+            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
+            for (int i = 0; i < maxTokens * cols / 256; i++)
+            {
+                ya[i].D = (float)(rng.NextDouble() * 0.1);
+                for (int j = 0; j < 16; j++)
+                {
+                    int sum = 0;
+                    for (int k = 0; k < 16; k++) sum += ya[i].Qs[16 * j + k];
+                    ya[i].BSums[j] = (short)sum;
+                }
+            }
+            var dot = VecDot.For(GgmlType.Q5_K);
+            foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
+            {
+                var y = new float[tokens * rows];
+                fixed (float* py = y)
+                    VecDotRows.For(GgmlType.Q5_K)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float v = dot(pw + r * rb, pa + t * ab, cols);
+                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                            $"tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
+                    }
+            }
+        }
+        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+            Assert.True(VecDotQ5_KQ8_K.MachineCodeRuns);
+    }
 }

@@ -431,25 +431,10 @@ q6_kdots512:
   pop r12
   pop rbx
   ret
-# void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes, float
-#   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
-#   halves and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63;
-#   the halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The
-#   mins: phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, token
-#   t < tokens and super-block i in order, with acc at scratch + 64·t (zeroed per row):
-#     acc[8]    = fma(float(lanes), d_a · d_w, acc)
-#     accMin[4] = fma(float(min lanes), −(d_a · dmin_w), accMin)   (at +32)
-#   each super-block's codes, scales and mins decoded once for all the tokens; then
-#   y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))   (VecDotQ4_KQ8_K.Finish).
-# Q4_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes: d, qs at +4,
-#   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 scratch (64 bytes per token),
-#   +64 y (row 0 of token 0), +72 token stride of y (bytes).
-.p2align 4, 0xcc
-q4_kdots512:
-  push rbx
-  push r12
-  push r13
-  push r14
+# The K-quant kernels' shared steps (Q4_K and Q5_K: d, dmin, the 12 scale bytes at +4, then their codes).
+# kq_consts: zmm31 = 0x0f bytes, zmm30 = 16-bit shift counts 0 | 4 (low | high nibbles), zmm24..27 = vpermw indices
+#   2k | 2k + 1 (chunk k's scales), zmm29 = the f32 sign bit. Uses eax, k1, zmm0.
+.macro kq_consts
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   # zmm30: 16-bit shift counts 0 | 4 (low | high nibbles); zmm24..27: vpermw indices 2k | 2k + 1 (chunk k's scales)
@@ -468,24 +453,10 @@ q4_kdots512:
   vpaddw zmm27, zmm26, zmm0
   mov eax, 0x80000000
   vpbroadcastd zmm29, eax
-  mov r8, [rdi]
-  mov r9, [rdi + 16]
-  mov r10, [rdi + 56]
-  mov r14, [rdi + 64]
-4:
-  mov rbx, r10
-  mov r11, [rdi + 40]
-  vpxord zmm9, zmm9, zmm9
-5:
-  vmovups [rbx], zmm9
-  add rbx, 64
-  dec r11
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov rcx, [rdi + 48]
-6:
-  ahead 4096, 16384, 0, 64, 128, 143
+.endm
+# kq_scales: the super-block at rsi's scales as words zmm20..23 (chunk k: sc_2k ×16 | sc_2k+1 ×16), its mins as 8 words in
+#   xmm3. Uses eax, edx, ebx, r11, r13, xmm2.
+.macro kq_scales
   # the 12 scale bytes: sc 0..3 = b[0..3] & 63, mn 0..3 = b[4..7] & 63, sc 4..7 = (b[8..11] & 15) | (b[0..3] >> 6) << 4,
   # mn 4..7 = (b[8..11] >> 4) | (b[4..7] >> 6) << 4 (KScales.Unpack)
   mov eax, [rsi + 4]
@@ -517,10 +488,14 @@ q4_kdots512:
   vpermw zmm21, zmm25, zmm2
   vpermw zmm22, zmm26, zmm2
   vpermw zmm23, zmm27, zmm2
-  vbroadcasti64x4 zmm16, [rsi + 16]
-  vbroadcasti64x4 zmm17, [rsi + 48]
-  vbroadcasti64x4 zmm18, [rsi + 80]
-  vbroadcasti64x4 zmm19, [rsi + 112]
+.endm
+# kq_codes qs: the 4-bit codes at rsi + qs as zmm16..19 (chunk k's 32 bytes in both halves, shifted 0 | 4 and masked:
+#   sub-blocks 2k | 2k + 1).
+.macro kq_codes qs
+  vbroadcasti64x4 zmm16, [rsi + \qs]
+  vbroadcasti64x4 zmm17, [rsi + \qs + 32]
+  vbroadcasti64x4 zmm18, [rsi + \qs + 64]
+  vbroadcasti64x4 zmm19, [rsi + \qs + 96]
   vpsrlvw zmm16, zmm16, zmm30
   vpsrlvw zmm17, zmm17, zmm30
   vpsrlvw zmm18, zmm18, zmm30
@@ -529,16 +504,19 @@ q4_kdots512:
   vpandd zmm17, zmm17, zmm31
   vpandd zmm18, zmm18, zmm31
   vpandd zmm19, zmm19, zmm31
+.endm
+# kq_d: d_w in xmm15, dmin_w in xmm14.
+.macro kq_d
   movzx eax, word ptr [rsi]
   vmovd xmm15, eax
   vcvtph2ps xmm15, xmm15
   movzx eax, word ptr [rsi + 2]
   vmovd xmm14, eax
   vcvtph2ps xmm14, xmm14
-  mov rax, r12
-  mov rbx, r10
-  mov r11, [rdi + 40]
-7:
+.endm
+# kq_lanes: the decoded super-block against the Q8_K block at rax: ymm9 = float(ggml's 8 int lanes), ymm11 = d_a · d_w
+#   broadcast.
+.macro kq_lanes
   vpmaddubsw zmm5, zmm16, [rax + 4]
   vpmaddubsw zmm6, zmm17, [rax + 68]
   vpmaddubsw zmm7, zmm18, [rax + 132]
@@ -553,6 +531,63 @@ q4_kdots512:
   vcvtdq2ps ymm9, ymm9
   vmulss xmm11, xmm15, [rax]
   vbroadcastss ymm11, xmm11
+.endm
+# kq_hsum8: xmm9 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) of the 8 floats at rbx (Q0Order.Hsum8).
+.macro kq_hsum8
+  vmovups ymm9, [rbx]
+  vextractf128 xmm10, ymm9, 1
+  vaddps xmm9, xmm9, xmm10
+  vmovhlps xmm10, xmm10, xmm9
+  vaddps xmm9, xmm9, xmm10
+  vmovshdup xmm10, xmm9
+  vaddss xmm9, xmm9, xmm10
+.endm
+# void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes, float
+#   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
+#   halves and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63;
+#   the halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The
+#   mins: phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, token
+#   t < tokens and super-block i in order, with acc at scratch + 64·t (zeroed per row):
+#     acc[8]    = fma(float(lanes), d_a · d_w, acc)
+#     accMin[4] = fma(float(min lanes), −(d_a · dmin_w), accMin)   (at +32)
+#   each super-block's codes, scales and mins decoded once for all the tokens; then
+#   y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))   (VecDotQ4_KQ8_K.Finish).
+# Q4_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes: d, qs at +4,
+#   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 scratch (64 bytes per token),
+#   +64 y (row 0 of token 0), +72 token stride of y (bytes).
+.p2align 4, 0xcc
+q4_kdots512:
+  push rbx
+  push r12
+  push r13
+  push r14
+  kq_consts
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+  mov r14, [rdi + 64]
+4:
+  mov rbx, r10
+  mov r11, [rdi + 40]
+  vpxord zmm9, zmm9, zmm9
+5:
+  vmovups [rbx], zmm9
+  add rbx, 64
+  dec r11
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov rcx, [rdi + 48]
+6:
+  ahead 4096, 16384, 0, 64, 128, 143
+  kq_scales
+  kq_codes 16
+  kq_d
+  mov rax, r12
+  mov rbx, r10
+  mov r11, [rdi + 40]
+7:
+  kq_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
   vmovdqu xmm12, [rax + 260]
@@ -576,19 +611,118 @@ q4_kdots512:
   mov rdx, r14
   mov r11, [rdi + 40]
 8:
-  vmovups ymm9, [rbx]
-  vextractf128 xmm10, ymm9, 1
-  vaddps xmm9, xmm9, xmm10
-  vmovhlps xmm10, xmm10, xmm9
-  vaddps xmm9, xmm9, xmm10
-  vmovshdup xmm10, xmm9
-  vaddss xmm9, xmm9, xmm10
+  kq_hsum8
   vmovups xmm11, [rbx + 32]
   vmovhlps xmm12, xmm12, xmm11
   vaddps xmm11, xmm11, xmm12
   vmovshdup xmm12, xmm11
   vaddss xmm11, xmm11, xmm12
   vaddss xmm9, xmm9, xmm11
+  vmovss [rdx], xmm9
+  add rdx, [rdi + 72]
+  add rbx, 64
+  dec r11
+  jnz 8b
+  add r14, 4
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  pop r14
+  pop r13
+  pop r12
+  pop rbx
+  ret
+# void q5_kdots512(Q5_KArgs* rdi): Q5_K weight rows · Q8_K activation rows, VecDotQ5_KQ8_K.V256's integer lanes, float
+#   steps and final sums, as q4_kdots512 with the fifth bits: qh (32 bytes at +16) holds element i of sub-block j in bit j
+#   of byte i, so chunk k's bits 2k | 2k + 1 are shifted to bit 4 (qh, or qh >> 4 for chunks 2 and 3, shifted left by
+#   4 − 2k mod 4 | 3 − 2k mod 4 as words; no other bit reaches a byte's bit 4) and or-ed into the codes. The mins are one
+#   exact int per super-block, Σ of the 4 min lanes. For each row r < rows, token t < tokens and super-block i in order,
+#   with acc at scratch + 64·t (zeroed per row):
+#     acc[8] = fma(float(lanes), d_a · d_w, acc)
+#     summs  = fma(−(d_a · dmin_w), float(min sum), summs)   (at +32)
+#   then y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + summs.
+# Q5_KArgs: as Q4_KArgs (super-blocks of 176 bytes: d, dmin, scales, qh at +16, qs at +48).
+.p2align 4, 0xcc
+q5_kdots512:
+  push rbx
+  push r12
+  push r13
+  push r14
+  kq_consts
+  # zmm0: word shift counts 4 | 3 (chunks 0 and 2), zmm1: 2 | 1 (chunks 1 and 3), zmm28: 0x10 bytes
+  mov eax, 4
+  vpbroadcastw zmm0, eax
+  mov eax, 3
+  vpbroadcastw zmm0{k1}, eax
+  mov eax, 2
+  vpbroadcastw zmm1, eax
+  mov eax, 1
+  vpbroadcastw zmm1{k1}, eax
+  mov eax, 0x10101010
+  vpbroadcastd zmm28, eax
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+  mov r14, [rdi + 64]
+4:
+  mov rbx, r10
+  mov r11, [rdi + 40]
+  vpxord zmm9, zmm9, zmm9
+5:
+  vmovups [rbx], zmm9
+  add rbx, 64
+  dec r11
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov rcx, [rdi + 48]
+6:
+  ahead 4096, 16384, 0, 64, 128, 175
+  kq_scales
+  kq_codes 48
+  vbroadcasti64x4 zmm2, [rsi + 16]
+  vpsrlw zmm4, zmm2, 4
+  vpsllvw zmm5, zmm2, zmm0
+  vpsllvw zmm6, zmm2, zmm1
+  vpsllvw zmm7, zmm4, zmm0
+  vpsllvw zmm8, zmm4, zmm1
+  vpternlogd zmm16, zmm5, zmm28, 0xf8
+  vpternlogd zmm17, zmm6, zmm28, 0xf8
+  vpternlogd zmm18, zmm7, zmm28, 0xf8
+  vpternlogd zmm19, zmm8, zmm28, 0xf8
+  kq_d
+  mov rax, r12
+  mov rbx, r10
+  mov r11, [rdi + 40]
+7:
+  kq_lanes
+  vfmadd213ps ymm9, ymm11, [rbx]
+  vmovups [rbx], ymm9
+  vmovdqu xmm12, [rax + 260]
+  vphaddw xmm12, xmm12, [rax + 276]
+  vpmaddwd xmm12, xmm12, xmm3
+  vphaddd xmm12, xmm12, xmm12
+  vphaddd xmm12, xmm12, xmm12
+  vcvtdq2ps xmm12, xmm12
+  vmulss xmm13, xmm14, [rax]
+  vxorps xmm13, xmm13, xmm29
+  vfmadd213ss xmm12, xmm13, [rbx + 32]
+  vmovss [rbx + 32], xmm12
+  add rax, [rdi + 32]
+  add rbx, 64
+  dec r11
+  jnz 7b
+  add rsi, 176
+  add r12, 292
+  dec rcx
+  jnz 6b
+  mov rbx, r10
+  mov rdx, r14
+  mov r11, [rdi + 40]
+8:
+  kq_hsum8
+  vaddss xmm9, xmm9, [rbx + 32]
   vmovss [rdx], xmm9
   add rdx, [rdi + 72]
   add rbx, 64

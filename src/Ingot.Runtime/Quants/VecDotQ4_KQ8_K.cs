@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -149,7 +148,7 @@ public static unsafe class VecDotQ4_KQ8_K
     {
         if (s_dots512 != null)
         {
-            MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            KQuantMachineRows.Run(s_dots512, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
             return;
         }
         for (int r = 0; r < rows; r++, w += rowBytes)
@@ -160,47 +159,8 @@ public static unsafe class VecDotQ4_KQ8_K
         }
     }
 
-    /// <summary>
-    /// <see cref="Rows"/> in machine code, which ends every (row, token) as <see cref="V256"/> does (<see cref="Finish"/>)
-    /// and stores it; its accumulators are one row's, 64 bytes per token of a slice, in <see cref="RowScratch"/>.
-    /// </summary>
-    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        // tokens in slices whose activation rows stay in L1 while every row streams past them (pp128, 110M shape: 1.13x
-        // against all 128 at once, whose activations came from L2 for every row)
-        int slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (cols / 256 * 292)));
-        Args args = default;
-        args.W = w;
-        args.Scratch = RowScratch.Get((nint)slice * 64);
-        (args.RowBytes, args.Rows, args.AStride, args.Blocks, args.YStride) = (rowBytes, rows, aStride, cols / 256, yStride * sizeof(float));
-        for (int t0 = 0; t0 < tokens; t0 += slice)
-        {
-            args.A = a + t0 * aStride;
-            args.Y = y + t0 * yStride;
-            args.Tokens = Math.Min(slice, tokens - t0);
-            s_dots512(&args);
-        }
-    }
-
-    /// <summary>Activation bytes per machine-code call (of L1's 48 KB), and the fewest tokens it takes all the same (each call decodes the rows again).</summary>
-    private const int SliceBytes = 28 * 1024, MinSliceTokens = 8;
-
-    /// <summary>Q4_KArgs of MachineCode.s: 10 fields of 8 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Args
-    {
-        public byte* W;
-        public nint RowBytes, Rows;
-        public byte* A;
-        public nint AStride, Tokens, Blocks;
-        public byte* Scratch;
-        public float* Y;
-        public nint YStride;
-    }
-
-    /// <summary>The machine-code rows kernel where 512-bit vectors are on and the CPU has AVX512-VNNI, else null (decided once).</summary>
-    private static readonly delegate* unmanaged<Args*, void> s_dots512 =
-        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_KDots512Offset);
+    /// <summary>The machine-code rows kernel (<see cref="KQuantMachineRows"/>) where it may run, else null (decided once).</summary>
+    private static readonly delegate* unmanaged<KQuantMachineRows.Args*, void> s_dots512 = KQuantMachineRows.Entry(Kernels.MachineCode.Q4_KDots512Offset);
 
     /// <summary>Whether <see cref="Rows"/> runs the machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dots512 != null;

@@ -25,6 +25,19 @@ public static unsafe class VecDotQ5_KQ8_K
 
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q5_KQ8_K(w, a, n);
 
+    /// <summary>
+    /// The rows kernel (see <see cref="VecDotRows"/>) in machine code (<c>q5_kdots512</c>, <see cref="KQuantMachineRows"/>):
+    /// each super-block's codes, fifth bits, scales and mins decoded once for all the tokens, every result bit-identical
+    /// to <see cref="V256"/>. Only where <see cref="MachineCodeRuns"/>.
+    /// </summary>
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
+        KQuantMachineRows.Run(s_dots512, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+
+    private static readonly delegate* unmanaged<KQuantMachineRows.Args*, void> s_dots512 = KQuantMachineRows.Entry(Kernels.MachineCode.Q5_KDots512Offset);
+
+    /// <summary>Whether <see cref="Rows"/> can run here (512-bit vectors on, AVX512-VNNI, the machine code page).</summary>
+    internal static bool MachineCodeRuns => s_dots512 != null;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Chunk128(byte* q, Vector128<byte> h0, Vector128<byte> h1, sbyte* q8, ulong sc, int k, ref Vector128<int> lo, ref Vector128<int> hi)
     {

@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// The driver of the Q4_K and Q5_K rows kernels in machine code (<c>q4_kdots512</c>, <c>q5_kdots512</c> in
+/// MachineCode.s): each ends every (row, token) as its type's vec-dot does and stores it, with one row's accumulators,
+/// 64 bytes per token of a slice, in <see cref="RowScratch"/>. The tokens go in slices whose Q8_K rows stay in L1 while
+/// every weight row streams past them (pp128, 110M-shape Q4_K_M: 1.13× against all 128 at once, whose activations came
+/// from L2 for every row).
+/// </summary>
+internal static unsafe class KQuantMachineRows
+{
+    /// <summary>Activation bytes per machine-code call (of L1's 48 KB), and the fewest tokens it takes all the same (each call decodes the rows again).</summary>
+    private const int SliceBytes = 28 * 1024, MinSliceTokens = 8;
+
+    /// <summary>The entry where 512-bit vectors are on and the CPU has AVX512-VNNI, else null.</summary>
+    public static delegate* unmanaged<Args*, void> Entry(int offset) =>
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(offset);
+
+    public static void Run(delegate* unmanaged<Args*, void> kernel, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        int slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (cols / 256 * 292)));
+        Args args = default;
+        args.W = w;
+        args.Scratch = RowScratch.Get((nint)slice * 64);
+        (args.RowBytes, args.Rows, args.AStride, args.Blocks, args.YStride) = (rowBytes, rows, aStride, cols / 256, yStride * sizeof(float));
+        for (int t0 = 0; t0 < tokens; t0 += slice)
+        {
+            args.A = a + t0 * aStride;
+            args.Y = y + t0 * yStride;
+            args.Tokens = Math.Min(slice, tokens - t0);
+            kernel(&args);
+        }
+    }
+
+    /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.s: 10 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Args
+    {
+        public byte* W;
+        public nint RowBytes, Rows;
+        public byte* A;
+        public nint AStride, Tokens, Blocks;
+        public byte* Scratch;
+        public float* Y;
+        public nint YStride;
+    }
+}
