@@ -370,6 +370,7 @@ q6_kdots512:
   movzx eax, word ptr [rsi + 208]
   vmovd xmm15, eax
   vcvtph2ps xmm15, xmm15
+  vbroadcastss ymm15, xmm15
   mov rax, r12
   mov rdx, r13
   mov rbx, r10
@@ -391,8 +392,7 @@ q6_kdots512:
   vextracti64x4 ymm10, zmm9, 1
   vpaddd ymm9, ymm9, ymm10
   vcvtdq2ps ymm9, ymm9
-  vmulss xmm11, xmm15, [rax]
-  vbroadcastss ymm11, xmm11
+  vmulps ymm11, ymm15, dword ptr [rax]{1to8}
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
   add rax, [rdi + 32]
@@ -505,14 +505,17 @@ q6_kdots512:
   vpandd zmm18, zmm18, zmm31
   vpandd zmm19, zmm19, zmm31
 .endm
-# kq_d: d_w in xmm15, dmin_w in xmm14.
+# kq_d: d_w broadcast in ymm15, −dmin_w broadcast in xmm14.
 .macro kq_d
   movzx eax, word ptr [rsi]
   vmovd xmm15, eax
   vcvtph2ps xmm15, xmm15
+  vbroadcastss ymm15, xmm15
   movzx eax, word ptr [rsi + 2]
   vmovd xmm14, eax
   vcvtph2ps xmm14, xmm14
+  vxorps xmm14, xmm14, xmm29
+  vbroadcastss xmm14, xmm14
 .endm
 # kq_lanes: the decoded super-block against the Q8_K block at rax: ymm9 = float(ggml's 8 int lanes), ymm11 = d_a · d_w
 #   broadcast.
@@ -529,8 +532,7 @@ q6_kdots512:
   vextracti64x4 ymm10, zmm9, 1
   vpaddd ymm9, ymm9, ymm10
   vcvtdq2ps ymm9, ymm9
-  vmulss xmm11, xmm15, [rax]
-  vbroadcastss ymm11, xmm11
+  vmulps ymm11, ymm15, dword ptr [rax]{1to8}
 .endm
 # kq_hsum8: xmm9 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) of the 8 floats at rbx (Q0Order.Hsum8).
 .macro kq_hsum8
@@ -546,21 +548,24 @@ q6_kdots512:
 #   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
 #   halves and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63;
 #   the halves' int32 lanes add into ggml's 8 lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled; exact). The
-#   mins: phaddw of the 16 bsums, pmaddwd with the 8 mins: 4 lanes (sub-block pairs). For each row r < rows, token
-#   t < tokens and super-block i in order, with acc at scratch + 64·t (zeroed per row):
+#   mins: the bsums' 8 sub-block sums (phaddw, prepared per token and super-block) pmaddwd the 8 mins: 4 lanes
+#   (sub-block pairs). For each row r < rows, token t < tokens and super-block i in order, with acc at scratch + 64·t
+#   (zeroed per row):
 #     acc[8]    = fma(float(lanes), d_a · d_w, acc)
 #     accMin[4] = fma(float(min lanes), −(d_a · dmin_w), accMin)   (at +32)
 #   each super-block's codes, scales and mins decoded once for all the tokens; then
 #   y[t][r] = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))   (VecDotQ4_KQ8_K.Finish).
 # Q4_KArgs: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 A (token 0: Q8_K blocks of 292 bytes: d, qs at +4,
 #   bsums at +260), +32 token stride of A, +40 tokens (≥ 1), +48 super-blocks (≥ 1), +56 scratch (64 bytes per token),
-#   +64 y (row 0 of token 0), +72 token stride of y (bytes).
+#   +64 y (row 0 of token 0), +72 token stride of y (bytes), +80 the bsums' 8 sub-block sums (token 0: 8 words per
+#   super-block), +88 their token stride (bytes).
 .p2align 4, 0xcc
 q4_kdots512:
   push rbx
   push r12
   push r13
   push r14
+  push r15
   kq_consts
   mov r8, [rdi]
   mov r9, [rdi + 16]
@@ -577,6 +582,7 @@ q4_kdots512:
   jnz 5b
   mov rsi, r8
   mov r12, [rdi + 24]
+  mov r15, [rdi + 80]
   mov rcx, [rdi + 48]
 6:
   ahead 4096, 16384, 0, 64, 128, 143
@@ -584,27 +590,26 @@ q4_kdots512:
   kq_codes 16
   kq_d
   mov rax, r12
+  mov rdx, r15
   mov rbx, r10
   mov r11, [rdi + 40]
 7:
   kq_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
-  vmovdqu xmm12, [rax + 260]
-  vphaddw xmm12, xmm12, [rax + 276]
-  vpmaddwd xmm12, xmm12, xmm3
+  vpmaddwd xmm12, xmm3, [rdx]
   vcvtdq2ps xmm12, xmm12
-  vmulss xmm13, xmm14, [rax]
-  vxorps xmm13, xmm13, xmm29
-  vbroadcastss xmm13, xmm13
+  vmulps xmm13, xmm14, dword ptr [rax]{1to4}
   vfmadd213ps xmm12, xmm13, [rbx + 32]
   vmovups [rbx + 32], xmm12
   add rax, [rdi + 32]
+  add rdx, [rdi + 88]
   add rbx, 64
   dec r11
   jnz 7b
   add rsi, 144
   add r12, 292
+  add r15, 16
   dec rcx
   jnz 6b
   mov rbx, r10
@@ -628,6 +633,7 @@ q4_kdots512:
   dec r9
   jnz 4b
   vzeroupper
+  pop r15
   pop r14
   pop r13
   pop r12
@@ -649,6 +655,7 @@ q5_kdots512:
   push r12
   push r13
   push r14
+  push r15
   kq_consts
   # zmm0: word shift counts 4 | 3 (chunks 0 and 2), zmm1: 2 | 1 (chunks 1 and 3), zmm28: 0x10 bytes
   mov eax, 4
@@ -676,6 +683,7 @@ q5_kdots512:
   jnz 5b
   mov rsi, r8
   mov r12, [rdi + 24]
+  mov r15, [rdi + 80]
   mov rcx, [rdi + 48]
 6:
   ahead 4096, 16384, 0, 64, 128, 175
@@ -693,28 +701,28 @@ q5_kdots512:
   vpternlogd zmm19, zmm8, zmm28, 0xf8
   kq_d
   mov rax, r12
+  mov rdx, r15
   mov rbx, r10
   mov r11, [rdi + 40]
 7:
   kq_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
-  vmovdqu xmm12, [rax + 260]
-  vphaddw xmm12, xmm12, [rax + 276]
-  vpmaddwd xmm12, xmm12, xmm3
+  vpmaddwd xmm12, xmm3, [rdx]
   vphaddd xmm12, xmm12, xmm12
   vphaddd xmm12, xmm12, xmm12
   vcvtdq2ps xmm12, xmm12
   vmulss xmm13, xmm14, [rax]
-  vxorps xmm13, xmm13, xmm29
   vfmadd213ss xmm12, xmm13, [rbx + 32]
   vmovss [rbx + 32], xmm12
   add rax, [rdi + 32]
+  add rdx, [rdi + 88]
   add rbx, 64
   dec r11
   jnz 7b
   add rsi, 176
   add r12, 292
+  add r15, 16
   dec rcx
   jnz 6b
   mov rbx, r10
@@ -733,6 +741,7 @@ q5_kdots512:
   dec r9
   jnz 4b
   vzeroupper
+  pop r15
   pop r14
   pop r13
   pop r12

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ingot.Runtime.Quants;
 
@@ -20,21 +22,31 @@ internal static unsafe class KQuantMachineRows
 
     public static void Run(delegate* unmanaged<Args*, void> kernel, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        int slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (cols / 256 * 292)));
+        int blocks = cols / 256, slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (blocks * 292)));
         Args args = default;
         args.W = w;
-        args.Scratch = RowScratch.Get((nint)slice * 64);
-        (args.RowBytes, args.Rows, args.AStride, args.Blocks, args.YStride) = (rowBytes, rows, aStride, cols / 256, yStride * sizeof(float));
+        args.Scratch = RowScratch.Get((nint)slice * 64 + (nint)tokens * blocks * 16);
+        // each token's bsums as the 8 sub-block sums the min lanes take (phaddw: the vec-dot's MinPairs), once per call
+        args.Sums = (short*)(args.Scratch + (nint)slice * 64);
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < blocks; i++)
+            {
+                short* bsums = ((BlockQ8_K*)(a + t * aStride))[i].BSums;
+                Ssse3.HorizontalAdd(Vector128.Load(bsums), Vector128.Load(bsums + 8)).Store(args.Sums + 8 * ((nint)t * blocks + i));
+            }
+        (args.RowBytes, args.Rows, args.AStride, args.Blocks, args.YStride, args.SumsStride) = (rowBytes, rows, aStride, blocks, yStride * sizeof(float), blocks * 16);
+        short* sums = args.Sums;
         for (int t0 = 0; t0 < tokens; t0 += slice)
         {
             args.A = a + t0 * aStride;
+            args.Sums = sums + (nint)t0 * blocks * 8;
             args.Y = y + t0 * yStride;
             args.Tokens = Math.Min(slice, tokens - t0);
             kernel(&args);
         }
     }
 
-    /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.s: 10 fields of 8 bytes.</summary>
+    /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.s: 12 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args
     {
@@ -45,5 +57,7 @@ internal static unsafe class KQuantMachineRows
         public byte* Scratch;
         public float* Y;
         public nint YStride;
+        public short* Sums;
+        public nint SumsStride;
     }
 }
