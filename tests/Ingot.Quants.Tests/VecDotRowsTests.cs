@@ -406,68 +406,18 @@ public unsafe class VecDotRowsTests
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(VecDotQ6_KQ8_K.MachineCodeRuns);
     }
-    [Fact]
-    public void Q4_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
-    {
-        // raw random codes and 6-bit scales and mins (all of them reachable), activations over all of int8 (−128 included)
-        // with their bsums, and token counts that the machine code's slices (32 tokens at 768 columns) split unevenly; 1
-        // token is decode, which takes the rows kernel only where the machine code runs
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q4_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(101);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
-        fixed (byte* pw = w, pa = a)
-        {
-            for (int i = 0; i < rows * cols / 256; i++)
-            {
-                var x = (BlockQ4_K*)pw + i;
-                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                x->DMin = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                if (i % 7 == 0) for (int k = 0; k < 12; k++) x->Scales[k] = 0xFF; // every scale and min 63
-            }
-            var ya = (BlockQ8_K*)pa;
-            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            for (int i = 0; i < maxTokens * cols / 256; i++)
-            {
-                ya[i].D = (float)(rng.NextDouble() * 0.1);
-                for (int j = 0; j < 16; j++)
-                {
-                    int sum = 0;
-                    for (int k = 0; k < 16; k++) sum += ya[i].Qs[16 * j + k];
-                    ya[i].BSums[j] = (short)sum;
-                }
-            }
-            var dot = VecDot.For(GgmlType.Q4_K);
-            foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
-            {
-                var y = new float[tokens * rows];
-                fixed (float* py = y)
-                    VecDotRows.For(GgmlType.Q4_K)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
-                for (int t = 0; t < tokens; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = dot(pw + r * rb, pa + t * ab, cols);
-                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
-                    }
-            }
-        }
-        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(VecDotQ4_KQ8_K.MachineCodeRuns);
-    }
 
-    [Fact]
-    public void Q5_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
+    [Theory]
+    [InlineData(GgmlType.Q4_K, 101)]
+    [InlineData(GgmlType.Q5_K, 103)]
+    public void Q4_K_And_Q5_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern_AndEverySlicing(GgmlType type, int seed)
     {
-        // raw random codes, fifth bits and 6-bit scales and mins (all of them reachable), activations over all of int8
-        // (−128 included) with their bsums, and token counts that the machine code's slices (32 tokens at 768 columns)
-        // split unevenly; without the machine code the rows are per-row vec-dots
+        // raw random codes (and Q5_K's fifth bits) and 6-bit scales and mins (all of them reachable), activations over all
+        // of int8 (−128 included) with their bsums, and token counts that the machine code's slices (32 tokens at 768
+        // columns) split unevenly; 1 token is decode. Both types start a super-block with f16 d, f16 dmin, 12 scale bytes.
         const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q5_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(103);
+        int rb = QuantTraits.RowBytes(type, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols), blockBytes = QuantTraits.RowBytes(type, 256);
+        var rng = new Random(seed);
         var w = new byte[rows * rb];
         var a = new byte[maxTokens * ab];
         rng.NextBytes(w);
@@ -476,10 +426,10 @@ public unsafe class VecDotRowsTests
         {
             for (int i = 0; i < rows * cols / 256; i++)
             {
-                var x = (BlockQ5_K*)pw + i;
-                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                x->DMin = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                if (i % 7 == 0) for (int k = 0; k < 12; k++) x->Scales[k] = 0xFF; // every scale and min 63
+                byte* x = pw + i * blockBytes;
+                ((Half*)x)[0] = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                ((Half*)x)[1] = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                if (i % 7 == 0) for (int k = 0; k < 12; k++) x[4 + k] = 0xFF; // every scale and min 63
             }
             var ya = (BlockQ8_K*)pa;
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
@@ -493,22 +443,22 @@ public unsafe class VecDotRowsTests
                     ya[i].BSums[j] = (short)sum;
                 }
             }
-            var dot = VecDot.For(GgmlType.Q5_K);
+            var dot = VecDot.For(type);
             foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
             {
                 var y = new float[tokens * rows];
                 fixed (float* py = y)
-                    VecDotRows.For(GgmlType.Q5_K)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
+                    VecDotRows.For(type)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
                 for (int t = 0; t < tokens; t++)
                     for (int r = 0; r < rows; r++)
                     {
                         float v = dot(pw + r * rb, pa + t * ab, cols);
                         Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
+                            $"{type}, tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
                     }
             }
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(VecDotQ5_KQ8_K.MachineCodeRuns);
+            Assert.True(type == GgmlType.Q4_K ? VecDotQ4_KQ8_K.MachineCodeRuns : VecDotQ5_KQ8_K.MachineCodeRuns);
     }
 }

@@ -544,6 +544,77 @@ q6_kdots512:
   vmovshdup xmm10, xmm9
   vaddss xmm9, xmm9, xmm10
 .endm
+# The Q4_K and Q5_K kernels' loops (Q4_KArgs): rows (label 4: r8 the row's weights, r14 its y, r10 the scratch zeroed),
+#   super-blocks (6: rsi the weights, r12 the Q8_K blocks, r15 the bsum sums, rcx the count), tokens (7: rax, rdx, rbx),
+#   then a finishing pass per token (8: rbx the scratch, rdx y) that leaves its result in xmm9 for kq_store_next.
+.macro kq_enter
+  push rbx
+  push r12
+  push r13
+  push r14
+  push r15
+  kq_consts
+.endm
+.macro kq_rows
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r10, [rdi + 56]
+  mov r14, [rdi + 64]
+4:
+  mov rbx, r10
+  mov r11, [rdi + 40]
+  vpxord zmm9, zmm9, zmm9
+5:
+  vmovups [rbx], zmm9
+  add rbx, 64
+  dec r11
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r15, [rdi + 80]
+  mov rcx, [rdi + 48]
+.endm
+.macro kq_tokens
+  mov rax, r12
+  mov rdx, r15
+  mov rbx, r10
+  mov r11, [rdi + 40]
+.endm
+.macro kq_next_token
+  add rax, [rdi + 32]
+  add rdx, [rdi + 88]
+  add rbx, 64
+  dec r11
+  jnz 7b
+.endm
+.macro kq_next_block size
+  add rsi, \size
+  add r12, 292
+  add r15, 16
+  dec rcx
+  jnz 6b
+  mov rbx, r10
+  mov rdx, r14
+  mov r11, [rdi + 40]
+.endm
+.macro kq_store_next
+  vmovss [rdx], xmm9
+  add rdx, [rdi + 72]
+  add rbx, 64
+  dec r11
+  jnz 8b
+  add r14, 4
+  add r8, [rdi + 8]
+  dec r9
+  jnz 4b
+  vzeroupper
+  pop r15
+  pop r14
+  pop r13
+  pop r12
+  pop rbx
+  ret
+.endm
 # void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes, float
 #   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
 #   halves and shifted by 0 | 4, are sub-blocks 2k | 2k + 1, which meet the activation's 64 contiguous bytes 64k..64k+63;
@@ -561,38 +632,14 @@ q6_kdots512:
 #   super-block), +88 their token stride (bytes).
 .p2align 4, 0xcc
 q4_kdots512:
-  push rbx
-  push r12
-  push r13
-  push r14
-  push r15
-  kq_consts
-  mov r8, [rdi]
-  mov r9, [rdi + 16]
-  mov r10, [rdi + 56]
-  mov r14, [rdi + 64]
-4:
-  mov rbx, r10
-  mov r11, [rdi + 40]
-  vpxord zmm9, zmm9, zmm9
-5:
-  vmovups [rbx], zmm9
-  add rbx, 64
-  dec r11
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov r15, [rdi + 80]
-  mov rcx, [rdi + 48]
+  kq_enter
+  kq_rows
 6:
   ahead 4096, 16384, 0, 64, 128, 143
   kq_scales
   kq_codes 16
   kq_d
-  mov rax, r12
-  mov rdx, r15
-  mov rbx, r10
-  mov r11, [rdi + 40]
+  kq_tokens
 7:
   kq_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
@@ -602,19 +649,8 @@ q4_kdots512:
   vmulps xmm13, xmm14, dword ptr [rax]{1to4}
   vfmadd213ps xmm12, xmm13, [rbx + 32]
   vmovups [rbx + 32], xmm12
-  add rax, [rdi + 32]
-  add rdx, [rdi + 88]
-  add rbx, 64
-  dec r11
-  jnz 7b
-  add rsi, 144
-  add r12, 292
-  add r15, 16
-  dec rcx
-  jnz 6b
-  mov rbx, r10
-  mov rdx, r14
-  mov r11, [rdi + 40]
+  kq_next_token
+  kq_next_block 144
 8:
   kq_hsum8
   vmovups xmm11, [rbx + 32]
@@ -623,22 +659,7 @@ q4_kdots512:
   vmovshdup xmm12, xmm11
   vaddss xmm11, xmm11, xmm12
   vaddss xmm9, xmm9, xmm11
-  vmovss [rdx], xmm9
-  add rdx, [rdi + 72]
-  add rbx, 64
-  dec r11
-  jnz 8b
-  add r14, 4
-  add r8, [rdi + 8]
-  dec r9
-  jnz 4b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbx
-  ret
+  kq_store_next
 # void q5_kdots512(Q5_KArgs* rdi): Q5_K weight rows · Q8_K activation rows, VecDotQ5_KQ8_K.V256's integer lanes, float
 #   steps and final sums, as q4_kdots512 with the fifth bits: qh (32 bytes at +16) holds element i of sub-block j in bit j
 #   of byte i, so chunk k's bits 2k | 2k + 1 are shifted to bit 4 (qh, or qh >> 4 for chunks 2 and 3, shifted left by
@@ -651,12 +672,7 @@ q4_kdots512:
 # Q5_KArgs: as Q4_KArgs (super-blocks of 176 bytes: d, dmin, scales, qh at +16, qs at +48).
 .p2align 4, 0xcc
 q5_kdots512:
-  push rbx
-  push r12
-  push r13
-  push r14
-  push r15
-  kq_consts
+  kq_enter
   # zmm0: word shift counts 4 | 3 (chunks 0 and 2), zmm1: 2 | 1 (chunks 1 and 3), zmm28: 0x10 bytes
   mov eax, 4
   vpbroadcastw zmm0, eax
@@ -668,23 +684,7 @@ q5_kdots512:
   vpbroadcastw zmm1{k1}, eax
   mov eax, 0x10101010
   vpbroadcastd zmm28, eax
-  mov r8, [rdi]
-  mov r9, [rdi + 16]
-  mov r10, [rdi + 56]
-  mov r14, [rdi + 64]
-4:
-  mov rbx, r10
-  mov r11, [rdi + 40]
-  vpxord zmm9, zmm9, zmm9
-5:
-  vmovups [rbx], zmm9
-  add rbx, 64
-  dec r11
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov r15, [rdi + 80]
-  mov rcx, [rdi + 48]
+  kq_rows
 6:
   ahead 4096, 16384, 0, 64, 128, 175
   kq_scales
@@ -700,10 +700,7 @@ q5_kdots512:
   vpternlogd zmm18, zmm7, zmm28, 0xf8
   vpternlogd zmm19, zmm8, zmm28, 0xf8
   kq_d
-  mov rax, r12
-  mov rdx, r15
-  mov rbx, r10
-  mov r11, [rdi + 40]
+  kq_tokens
 7:
   kq_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
@@ -715,35 +712,9 @@ q5_kdots512:
   vmulss xmm13, xmm14, [rax]
   vfmadd213ss xmm12, xmm13, [rbx + 32]
   vmovss [rbx + 32], xmm12
-  add rax, [rdi + 32]
-  add rdx, [rdi + 88]
-  add rbx, 64
-  dec r11
-  jnz 7b
-  add rsi, 176
-  add r12, 292
-  add r15, 16
-  dec rcx
-  jnz 6b
-  mov rbx, r10
-  mov rdx, r14
-  mov r11, [rdi + 40]
+  kq_next_token
+  kq_next_block 176
 8:
   kq_hsum8
   vaddss xmm9, xmm9, [rbx + 32]
-  vmovss [rdx], xmm9
-  add rdx, [rdi + 72]
-  add rbx, 64
-  dec r11
-  jnz 8b
-  add r14, 4
-  add r8, [rdi + 8]
-  dec r9
-  jnz 4b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbx
-  ret
+  kq_store_next
