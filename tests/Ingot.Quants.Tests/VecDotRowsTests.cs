@@ -387,20 +387,7 @@ public unsafe class VecDotRowsTests
             }
             for (int i = 0; i < maxTokens * cols / 256; i++) ((BlockQ8_K*)pa)[i].D = (float)(rng.NextDouble() * 0.1);
             for (int i = 0; i < cols; i++) ((BlockQ8_K*)pa)[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            var dot = VecDot.For(GgmlType.Q6_K);
-            foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
-            {
-                var y = new float[tokens * rows];
-                fixed (float* py = y)
-                    VecDotRows.For(GgmlType.Q6_K)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
-                for (int t = 0; t < tokens; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = dot(pw + r * rb, pa + t * ab, cols);
-                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
-                    }
-            }
+            RowsKernelGivesTheVecDotBits(GgmlType.Q6_K, pw, rb, rows, pa, ab, cols);
         }
         // where AVX512-VNNI and 512-bit vectors are on (x64 Linux), the machine code is what ran
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
@@ -443,22 +430,31 @@ public unsafe class VecDotRowsTests
                     ya[i].BSums[j] = (short)sum;
                 }
             }
-            var dot = VecDot.For(type);
-            foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
-            {
-                var y = new float[tokens * rows];
-                fixed (float* py = y)
-                    VecDotRows.For(type)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
-                for (int t = 0; t < tokens; t++)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float v = dot(pw + r * rb, pa + t * ab, cols);
-                        Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                            $"{type}, tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
-                    }
-            }
+            RowsKernelGivesTheVecDotBits(type, pw, rb, rows, pa, ab, cols);
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(type == GgmlType.Q4_K ? VecDotQ4_KQ8_K.MachineCodeRuns : VecDotQ5_KQ8_K.MachineCodeRuns);
+    }
+
+    /// <summary>
+    /// Asserts that the type's rows kernel gives every (row, token) the vec-dot's bits, for token counts from decode (1)
+    /// to several uneven slices of the K-quant machine code (300; activations for as many at pa).
+    /// </summary>
+    private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)
+    {
+        var dot = VecDot.For(type);
+        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
+        {
+            var y = new float[tokens * rows];
+            fixed (float* py = y)
+                VecDotRows.For(type)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
+            for (int t = 0; t < tokens; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    float v = dot(pw + r * rb, pa + t * ab, cols);
+                    Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                        $"{type}, tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
+                }
+        }
     }
 }
