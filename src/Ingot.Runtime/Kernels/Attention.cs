@@ -25,14 +25,6 @@ public static unsafe class Attention
     [ThreadStatic] private static float* t_scratch;
     [ThreadStatic] private static nint t_scratchFloats;
 
-    /// <summary>Prefetches rows [c0, c1) of a cache, rowBytes of each, stride floats apart, into L1 (or L2: the value rows, read only after all the keys).</summary>
-    private static void PrefetchRows(float* cache, int stride, int c0, int c1, int rowBytes, bool l2 = false)
-    {
-        for (int c = c0; c < c1; c++)
-            if (l2) Quants.Prefetch.Far((byte*)(cache + (nint)c * stride), rowBytes);
-            else Quants.Prefetch.Range((byte*)(cache + (nint)c * stride), rowBytes);
-    }
-
     private static float* Scratch(nint floats)
     {
         if (t_scratchFloats < floats)
@@ -71,20 +63,10 @@ public static unsafe class Attention
         float* p = Scratch(nPad + 16 * (nint)headDim + 64);
         float* acc = p + nPad, tmp = acc + 16 * (nint)headDim;
 
-        // the raw dots into p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits), the rest one
-        // by one. The cache holds a row per cell, so one head's key and value rows lie kvStride floats apart, too far for
-        // the hardware prefetchers: each group of 16 keys first asks for the next group's key rows (into L1) and its own
-        // value rows (into L2: they are read after the softmax), else decode waits on a cache miss per row.
-        int c1 = first, rowBytes = headDim * sizeof(float);
-        PrefetchRows(kCache, kvStride, first, Math.Min(last + 1, first + 16), rowBytes);
+        // the raw dots into p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits), the rest one by one
+        int c1 = first;
         if (Vector512.IsHardwareAccelerated)
-            for (; c1 + 16 <= last + 1; c1 += 16)
-            {
-                PrefetchRows(kCache, kvStride, c1 + 16, Math.Min(last + 1, c1 + 32), rowBytes);
-                PrefetchRows(vCache, kvStride, c1, c1 + 16, rowBytes, l2: true);
-                AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
-            }
-        PrefetchRows(vCache, kvStride, c1, last + 1, rowBytes, l2: true);
+            for (; c1 + 16 <= last + 1; c1 += 16) AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
         for (int c = c1; c <= last; c++) p[c] = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
 
         // the scores and their maximum
