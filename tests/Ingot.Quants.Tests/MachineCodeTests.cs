@@ -11,12 +11,14 @@ public class MachineCodeTests
     {
         // the machine code the runtime copies into its executable page is exactly MachineCode.s assembled (binutils: with gcc,
         // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests, the F16 loops against F16F16 in Kernels.Tests
+        // MachineCode.s and its continuation MachineCode.KQuants.s, in one run of as (the second uses the first's macros)
         string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.s");
+        string kquants = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.KQuants.s");
         string dir = Directory.CreateTempSubdirectory("ingot-machine-code-").FullName;
         try
         {
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
-            Run("as", "--64", source, "-o", obj);
+            Run("as", "--64", source, kquants, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
             Assert.Equal(File.ReadAllBytes(bin), MachineCode.Code.ToArray());
             // and every entry point the runtime calls is where the assembler put its label

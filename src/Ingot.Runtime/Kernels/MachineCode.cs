@@ -8,7 +8,7 @@ namespace Ingot.Runtime.Kernels;
 /// <c>gemm</c>, used by <see cref="Quants.Amx"/>) and the exact f16 → f32 conversion <c>vcvtph2ps</c> (<c>f16dots512</c>,
 /// <c>f16dots256</c>, used by <see cref="F16Rows"/>) and 512-bit <c>vpdpbusd</c> (AVX512-VNNI: <c>q4_0x16dot512</c>, <c>q4_0x16x4dot512</c>, used by
 /// <see cref="Quants.Q4_0x16Rows"/>) and 512-bit <c>vpdpwssd</c> (<c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q5_kdots512</c>, used by the Q6_K, Q4_K and Q5_K rows
-/// kernels). They are <c>MachineCode.s</c> beside this file assembled
+/// kernels). They are <c>MachineCode.s</c> and <c>MachineCode.KQuants.s</c> beside this file assembled in one run
 /// (<see cref="Code"/>; a test assembles the source where GNU as is present and compares the bytes), copied once into
 /// pages of their own that are then made executable and never writable again. Linux on x64 only; elsewhere
 /// <see cref="Page"/> is null and the callers run their C# forms.
@@ -46,7 +46,7 @@ internal static unsafe partial class MachineCode
     [LibraryImport("libc", EntryPoint = "mprotect")]
     private static partial int Mprotect(void* addr, nuint length, int prot);
 
-    /// <summary>MachineCode.s assembled (GNU as 2.40, <c>as --64</c>), with objdump's listing.</summary>
+    /// <summary>MachineCode.s and MachineCode.KQuants.s assembled (GNU as 2.40, <c>as --64 MachineCode.s MachineCode.KQuants.s</c>), with objdump's listing.</summary>
     internal static ReadOnlySpan<byte> Code =>
     [
         // 0000000000000000 <perm>:

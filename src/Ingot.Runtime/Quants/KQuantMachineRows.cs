@@ -6,7 +6,7 @@ namespace Ingot.Runtime.Quants;
 
 /// <summary>
 /// The driver of the Q4_K and Q5_K rows kernels in machine code (<c>q4_kdots512</c>, <c>q5_kdots512</c> in
-/// MachineCode.s): each ends every (row, token) as its type's vec-dot does and stores it, with one row's accumulators,
+/// MachineCode.KQuants.s): each ends every (row, token) as its type's vec-dot does and stores it, with one row's accumulators,
 /// 64 bytes per token of a slice, in <see cref="RowScratch"/>. The tokens go in slices whose Q8_K rows stay in L1 while
 /// every weight row streams past them (pp128, 110M-shape Q4_K_M: 1.13× against all 128 at once, whose activations came
 /// from L2 for every row).
@@ -46,7 +46,7 @@ internal static unsafe class KQuantMachineRows
         }
     }
 
-    /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.s: 12 fields of 8 bytes.</summary>
+    /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.KQuants.s: 12 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args
     {

@@ -250,7 +250,7 @@ public static unsafe class VecDotQ6_KQ8_K
         }
     }
 
-    /// <summary>Q6_KArgs of MachineCode.s: 12 fields of 8 bytes.</summary>
+    /// <summary>Q6_KArgs of MachineCode.KQuants.s: 12 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {
