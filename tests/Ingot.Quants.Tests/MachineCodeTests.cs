@@ -20,7 +20,7 @@ public class MachineCodeTests
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
             Run("as", "--64", source, kquants, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
-            Assert.Equal(File.ReadAllBytes(bin), MachineCode.Code.ToArray());
+            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeKQuants]);
             // and every entry point the runtime calls is where the assembler put its label
             var symbols = Run("nm", obj).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split(' ')).ToDictionary(f => f[2], f => Convert.ToInt32(f[0], 16));
@@ -31,6 +31,7 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.Q4_0x16Dot512Offset, symbols["q4_0x16dot512"]);
             Assert.Equal(MachineCode.Q4_0x16x4Dot512Offset, symbols["q4_0x16x4dot512"]);
             Assert.Equal(MachineCode.Q6_KDots512Offset, symbols["q6_kdots512"]);
+            Assert.Equal(MachineCode.CodeMain.Length, symbols["q6_kdots512"]); // where the runtime copies CodeKQuants
             Assert.Equal(MachineCode.Q4_KDots512Offset, symbols["q4_kdots512"]);
             Assert.Equal(MachineCode.Q5_KDots512Offset, symbols["q5_kdots512"]);
             Assert.Equal(9, symbols.Count);
