@@ -7,14 +7,10 @@ namespace Ingot.Runtime.Quants;
 /// <summary>
 /// The driver of the Q4_K and Q5_K rows kernels in machine code (<c>q4_kdots512</c>, <c>q5_kdots512</c> in
 /// MachineCode.KQuants.s): each ends every (row, token) as its type's vec-dot does and stores it, with one row's accumulators,
-/// 64 bytes per token of a slice, in <see cref="RowScratch"/>. The tokens go in slices whose Q8_K rows stay in L1 while
-/// every weight row streams past them (pp128, 110M-shape Q4_K_M: 1.13× against all 128 at once, whose activations came
-/// from L2 for every row).
+/// 64 bytes per token of a slice, in <see cref="RowScratch"/>; the tokens in <see cref="TokenSlices"/> of at least 8.
 /// </summary>
 internal static unsafe class KQuantMachineRows
 {
-    /// <summary>Activation bytes per machine-code call (of L1's 48 KB), and the fewest tokens it takes all the same (each call decodes the rows again).</summary>
-    private const int SliceBytes = 28 * 1024, MinSliceTokens = 8;
 
     /// <summary>The entry where 512-bit vectors are on and the CPU has AVX512-VNNI, else null.</summary>
     public static delegate* unmanaged<Args*, void> Entry(int offset) =>
@@ -22,7 +18,7 @@ internal static unsafe class KQuantMachineRows
 
     public static void Run(delegate* unmanaged<Args*, void> kernel, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        int blocks = cols / 256, slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (blocks * 292)));
+        int blocks = cols / 256, slice = Math.Min(tokens, TokenSlices.Tokens(blocks * 292, 8));
         Args args = default;
         args.W = w;
         args.Scratch = RowScratch.Get((nint)slice * 64 + (nint)tokens * blocks * 16);

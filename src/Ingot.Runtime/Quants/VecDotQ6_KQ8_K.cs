@@ -196,7 +196,7 @@ public static unsafe class VecDotQ6_KQ8_K
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
         // the machine code's accumulators follow m in the same scratch: 8 floats per token of a slice
-        int slice = Math.Min(tokens, Math.Max(MinSliceTokens, SliceBytes / (int)(blocks * (292 + 2 * 256))));
+        int slice = Math.Min(tokens, TokenSlices.Tokens(blocks * (292 + 2 * 256), 8)); // Q8_K rows and their maddubs(32, q8)
         short* m = (short*)RowScratch.Get(perToken * tokens + (s_dots512 != null ? (nint)slice * 32 : 0));
         Vector256<byte> k32 = Vector256.Create((byte)32);
         for (int t = 0; t < tokens; t++)
@@ -224,15 +224,9 @@ public static unsafe class VecDotQ6_KQ8_K
     }
 
     /// <summary>
-    /// Activation bytes (Q8_K rows and their maddubs(32, q8)) per machine-code call, of L1's 48 KB, and the fewest tokens
-    /// it takes all the same (each call decodes the rows again): the tokens' rows stay in L1 while every weight row
-    /// streams past them.
-    /// </summary>
-    private const int SliceBytes = 28 * 1024, MinSliceTokens = 8;
-
-    /// <summary>
     /// <see cref="Rows"/> in machine code (<c>q6_kdots512</c>), which ends every (row, token) as <see cref="Row"/> does
-    /// (Q0Order's 8-lane hsum) and stores it; its accumulators are one row's, 32 bytes per token of a slice, at scratch.
+    /// (Q0Order's 8-lane hsum) and stores it, the tokens in <see cref="TokenSlices"/>; its accumulators are one row's,
+    /// 32 bytes per token of a slice, at scratch.
     /// </summary>
     private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, short* m, nint perToken, int tokens, int blocks, int slice, byte* scratch, float* y, nint yStride)
     {

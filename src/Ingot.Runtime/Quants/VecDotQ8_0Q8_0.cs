@@ -103,9 +103,8 @@ public static unsafe class VecDotQ8_0Q8_0
         for (int t = 0; t < tokens; t++)
             for (int i = 0; i < nb; i++)
                 Vector256.Create(f16[*(ushort*)(a + t * aStride + 34 * i)]).Store(da + t * perToken + 8 * i);
-        // tokens in slices (multiples of 4) whose activation rows and scales stay in L1 while every weight row streams
-        // past them (pp128, 110M shape: all 128 at once read them from L2 for every row)
-        int slice = Math.Max(4, SliceBytes / (nb * (34 + 32)) & ~3);
+        // the tokens in TokenSlices (activation rows and their scales, 8 copies), whole passes of Row4
+        int slice = TokenSlices.Tokens(nb * (34 + 32), 4) & ~3;
         for (int t0 = 0; t0 < tokens; t0 += slice)
         {
             int t1 = Math.Min(tokens, t0 + slice);
@@ -121,9 +120,6 @@ public static unsafe class VecDotQ8_0Q8_0
             }
         }
     }
-
-    /// <summary>Activation bytes (Q8_0 rows and their scales, 8 copies) per token slice of <see cref="Rows"/>, of L1's 48 KB.</summary>
-    private const int SliceBytes = 28 * 1024;
 
     /// <summary>acc = fma(lane dots of block (w, a), d_w · d_a, acc): one block of <see cref="V256"/>; da = d_a ×8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
