@@ -30,11 +30,12 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.F16Dots256Offset, symbols["f16dots256"]);
             Assert.Equal(MachineCode.Q4_0x16Dot512Offset, symbols["q4_0x16dot512"]);
             Assert.Equal(MachineCode.Q4_0x16x4Dot512Offset, symbols["q4_0x16x4dot512"]);
+            Assert.Equal(MachineCode.Q8_0Dots512Offset, symbols["q8_0dots512"]);
             Assert.Equal(MachineCode.Q6_KDots512Offset, symbols["q6_kdots512"]);
             Assert.Equal(MachineCode.CodeMain.Length, symbols["q6_kdots512"]); // where the runtime copies CodeKQuants
             Assert.Equal(MachineCode.Q4_KDots512Offset, symbols["q4_kdots512"]);
             Assert.Equal(MachineCode.Q5_KDots512Offset, symbols["q5_kdots512"]);
-            Assert.Equal(9, symbols.Count);
+            Assert.Equal(10, symbols.Count);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -436,6 +436,41 @@ public unsafe class VecDotRowsTests
             Assert.True(type == GgmlType.Q4_K ? VecDotQ4_KQ8_K.MachineCodeRuns : VecDotQ5_KQ8_K.MachineCodeRuns);
     }
 
+    [Theory]
+    [InlineData(768, 107)]
+    [InlineData(96, 109)]
+    public void Q8_0_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEveryPairGrouping(int cols, int seed)
+    {
+        // raw random weight codes (−128 included, and blocks of all −128), activation codes over −127..127 (the
+        // quantizer's range: ggml's vpsignb would wrap −(−128)), random f16 scales; token counts that leave the machine
+        // code's groups of 4 pairs 0..3 pairs and an odd token over
+        const int rows = 70, maxTokens = 300;
+        int rb = QuantTraits.RowBytes(GgmlType.Q8_0, cols);
+        var rng = new Random(seed);
+        var w = new byte[rows * rb];
+        var a = new byte[maxTokens * rb];
+        rng.NextBytes(w);
+        rng.NextBytes(a);
+        fixed (byte* pw = w, pa = a)
+        {
+            for (int i = 0; i < rows * cols / 32; i++)
+            {
+                var x = (BlockQ8_0*)pw + i;
+                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                if (i % 7 == 0) for (int k = 0; k < 32; k++) x->Qs[k] = sbyte.MinValue;
+            }
+            for (int i = 0; i < maxTokens * cols / 32; i++)
+            {
+                var x = (BlockQ8_0*)pa + i;
+                x->D = (Half)(rng.NextDouble() * 0.1);
+                for (int k = 0; k < 32; k++) if (x->Qs[k] == sbyte.MinValue || i < cols / 32) x->Qs[k] = -127; // token 0: all −127
+            }
+            RowsKernelGivesTheVecDotBits(GgmlType.Q8_0, pw, rb, rows, pa, rb, cols);
+        }
+        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+            Assert.True(VecDotQ8_0Q8_0.MachineCodeRuns);
+    }
+
     /// <summary>
     /// Asserts that the type's rows kernel gives every (row, token) the vec-dot's bits, for token counts from decode (1)
     /// to several uneven slices of the K-quant machine code (300; activations for as many at pa).
@@ -443,7 +478,7 @@ public unsafe class VecDotRowsTests
     private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)
     {
         var dot = VecDot.For(type);
-        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 8, 9, 37, 257, 300 })
+        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 37, 257, 300 })
         {
             var y = new float[tokens * rows];
             fixed (float* py = y)

@@ -7,7 +7,7 @@ namespace Ingot.Runtime.Kernels;
 /// The few loops that need x86 instructions .NET 10 has no intrinsics for: AMX's tile instructions (<c>perm</c>,
 /// <c>gemm</c>, used by <see cref="Quants.Amx"/>) and the exact f16 → f32 conversion <c>vcvtph2ps</c> (<c>f16dots512</c>,
 /// <c>f16dots256</c>, used by <see cref="F16Rows"/>) and 512-bit <c>vpdpbusd</c> (AVX512-VNNI: <c>q4_0x16dot512</c>, <c>q4_0x16x4dot512</c>, used by
-/// <see cref="Quants.Q4_0x16Rows"/>) and 512-bit <c>vpdpwssd</c> (<c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q5_kdots512</c>, used by the Q6_K, Q4_K and Q5_K rows
+/// <see cref="Quants.Q4_0x16Rows"/>; <c>q8_0dots512</c>, used by the Q8_0 rows kernel) and 512-bit <c>vpdpwssd</c> (<c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q5_kdots512</c>, used by the Q6_K, Q4_K and Q5_K rows
 /// kernels). They are <c>MachineCode.s</c> and <c>MachineCode.KQuants.s</c> beside this file assembled in one run
 /// (<see cref="CodeMain"/> and <see cref="CodeKQuants"/>, the bytes before and from <c>q6_kdots512</c>, in generated
 /// files of their own; a test assembles the sources where GNU as is present and compares the bytes), copied once into
@@ -20,7 +20,7 @@ internal static unsafe partial class MachineCode
     public static readonly byte* Page;
 
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, Q4_0x16Dot512Offset = 0x240, Q4_0x16x4Dot512Offset = 0x3e0,
-        Q6_KDots512Offset = 0x750, Q4_KDots512Offset = 0xa40, Q5_KDots512Offset = 0xd60;
+        Q8_0Dots512Offset = 0x750, Q6_KDots512Offset = 0xdb0, Q4_KDots512Offset = 0x10a0, Q5_KDots512Offset = 0x13c0;
 
     static MachineCode()
     {

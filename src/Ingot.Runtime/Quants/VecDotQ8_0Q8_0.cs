@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ingot.Runtime.Quants;
@@ -96,6 +97,11 @@ public static unsafe class VecDotQ8_0Q8_0
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
+        if (tokens > 1 && Machine != null)
+        {
+            MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            return;
+        }
         int nb = cols / 32;
         nint perToken = (nint)nb * 8; // floats: d_a of every block, 8 copies
         float* da = (float*)RowScratch.Get(perToken * sizeof(float) * tokens);
@@ -119,6 +125,59 @@ public static unsafe class VecDotQ8_0Q8_0
                 if (t < t1) y[t * yStride + r] = Row(wr, a + t * aStride, da + t * perToken, nb);
             }
         }
+    }
+
+    /// <summary>
+    /// <c>q8_0dots512</c> (MachineCode.s) where 512-bit AVX512-VNNI code may run, else null: two tokens per vector, so
+    /// the float steps, which ggml's order fixes at one convert, multiply and FMA per 8 lanes, run at twice the width of
+    /// <see cref="Row4"/>'s; each result bit-identical to <see cref="V256"/>.
+    /// </summary>
+    private static readonly delegate* unmanaged<MachineArgs*, void> Machine =
+        (delegate* unmanaged<MachineArgs*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q8_0Dots512Offset);
+
+    /// <summary>Whether <see cref="Rows"/> runs the machine code for two tokens and more.</summary>
+    internal static bool MachineCodeRuns => Machine != null;
+
+    /// <summary>
+    /// The tokens in pairs through <c>q8_0dots512</c>, after preparing each pair's blocks (128 bytes: both tokens' codes
+    /// + 128, then both d_a ×8) in <see cref="RowScratch"/>; an odd last token through <see cref="Row"/>.
+    /// </summary>
+    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        int nb = cols / 32, pairs = tokens / 2;
+        nint pairBytes = (nint)nb * 128;
+        byte* prepared = RowScratch.Get(pairs * pairBytes + (nint)nb * 32);
+        float* f16 = Fp.F16Table;
+        Vector256<byte> offset = Vector256.Create((byte)0x80);
+        for (int t = 0; t < 2 * pairs; t++)
+        {
+            byte* src = a + t * aStride, dst = prepared + (t >> 1) * pairBytes + 32 * (t & 1);
+            for (int i = 0; i < nb; i++, src += 34, dst += 128)
+            {
+                (Vector256.Load(src + 2) ^ offset).Store(dst);
+                Vector256.Create(f16[*(ushort*)src]).Store((float*)(dst + 64));
+            }
+        }
+        var args = new MachineArgs { W = w, RowBytes = rowBytes, Rows = rows, Prepared = prepared, Pairs = pairs, Blocks = nb, Y = y, YStride = yStride * sizeof(float), F16 = f16 };
+        Machine(&args);
+        if ((tokens & 1) == 0) return;
+        int last = tokens - 1;
+        float* da = (float*)(prepared + pairs * pairBytes);
+        for (int i = 0; i < nb; i++) Vector256.Create(f16[*(ushort*)(a + last * aStride + 34 * i)]).Store(da + 8 * i);
+        for (int r = 0; r < rows; r++) y[last * yStride + r] = Row(w + r * rowBytes, a + last * aStride, da, nb);
+    }
+
+    /// <summary>Q8_0Args of MachineCode.s: 9 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MachineArgs
+    {
+        public byte* W;
+        public nint RowBytes, Rows;
+        public byte* Prepared;
+        public nint Pairs, Blocks;
+        public float* Y;
+        public nint YStride;
+        public float* F16;
     }
 
     /// <summary>acc = fma(lane dots of block (w, a), d_w · d_a, acc): one block of <see cref="V256"/>; da = d_a ×8.</summary>

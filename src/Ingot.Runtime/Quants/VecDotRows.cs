@@ -78,7 +78,7 @@ public static unsafe class VecDotRows
         else Q4_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary>Q8_0 weights · Q8_0 activations: the AVX2 rows kernel (activation scales once per call, two tokens per row pass), else per-row dots.</summary>
+    /// <summary>Q8_0 weights · Q8_0 activations: the rows kernel (two tokens per 512-bit vector in machine code, else AVX2 with the activation scales once per call), else per-row dots.</summary>
     public static void Q8_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (Avx2.IsSupported) VecDotQ8_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
