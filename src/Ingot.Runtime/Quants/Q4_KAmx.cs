@@ -1,0 +1,250 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// Q4_K weights · Q8_K activations on AMX (<see cref="Amx"/>'s <c>gemm</c>), in ggml's order. The vec-dot keeps 8 int
+/// lanes per super-block, lane l = Σ_j sc_j · Σ_{e=4l}^{4l+3} c_{j,e} · q_{32j+e} over the 8 sub-blocks j, exact, then
+/// one float step per super-block (<see cref="VecDotQ4_KQ8_K.V256"/>). Each lane is a dot product of 32 elements (dword l
+/// of every sub-block), so it is one AMX block of K = 32: the weights as A tiles (16 rows; per row, super-block and lane
+/// a 32-byte slot, dword j = dword l of sub-block j), the tokens as B tiles (16 tokens; per super-block and lane 512
+/// bytes, row j = dword (j, l) of each token). The scale cannot ride in an int8 tile (sc · c ≤ 945), so it is split:
+/// A_hi = (sc · c) >> 4 and A_lo = (sc · c) &amp; 15, gemm's two A tiles against one B, lane = 16 · C_hi + C_lo (exact).
+/// Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
+///   acc_l = fma(float(lane_l), d_a · d_w, acc_l),  accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p)
+/// and at the end <see cref="VecDotQ4_KQ8_K"/>'s Finish, so every (row, token) is bit-identical to the vec-dot.
+/// The weights are unpacked once per call and 16-row group, the activations once per call.
+/// </summary>
+internal static unsafe class Q4_KAmx
+{
+    /// <summary>Fewest tokens for which AMX runs: below, one tile of 16 would be mostly padding.</summary>
+    public const int MinTokens = 16;
+
+    public static bool Runs(int tokens) => tokens >= MinTokens && Amx.Supported && Avx512BW.IsSupported;
+
+    private const int Tile = 16, Slot = 34 /* gemm's block advance */, SuperBlockBytes = 292 /* Q8_K */, CBlockInts = 2 * Tile * Tile;
+
+    public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        int nb = cols / 256, tiles = (tokens + Tile - 1) / Tile;
+        nint rowPitch = (nint)nb * 8 * Slot, bTile = (nint)nb * 8 * 512;
+        nint zeroBytes = Align((nint)nb * SuperBlockBytes), bBytes = tiles * bTile, daBytes = (nint)tiles * nb * Tile * 4;
+        nint aBytes = Align(Tile * rowPitch), perRowBytes = (nint)nb * Tile * 4;
+        byte* s = RowScratch.Get(64 + zeroBytes + bBytes + 5 * daBytes + 2 * aBytes + 6 * perRowBytes + 8 * CBlockInts * 4 + Tile * 12 * 64);
+        byte* config = s;
+        byte* zero = s + 64;
+        byte* bw = zero + zeroBytes;                    // B: [tile][super-block][lane] 512 bytes
+        float* da = (float*)(bw + bBytes);              // [tile][super-block][token]
+        int* sums = (int*)(da + daBytes / 4);           // [tile][super-block][pair p][token]: S_2p | S_2p+1 << 16
+        byte* ahi = (byte*)(sums + daBytes);            // [row][super-block][lane] slots of 34 bytes
+        byte* alo = ahi + aBytes;
+        float* dw = (float*)(alo + aBytes);             // [super-block][row]
+        float* dmin = dw + perRowBytes / 4;
+        int* mins = (int*)(dmin + perRowBytes / 4);     // [super-block][row][pair p]: m_2p | m_2p+1 << 16
+        int* c = mins + perRowBytes;                    // gemm's results for one super-block: 8 blocks × [hi | lo]
+        float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token]
+        new Span<byte>(zero, (int)zeroBytes).Clear();
+        PrepareTokens(a, aStride, tokens, nb, zero, bw, da, sums);
+
+        Amx.Args args = default;
+        args.AStride = rowPitch;
+        args.C = c;
+        args.Blocks = 8;
+        for (int r0 = 0; r0 < rows; r0 += Tile)
+        {
+            int nr = Math.Min(Tile, rows - r0);
+            PrepareRows(w + r0 * rowBytes, rowBytes, nr, nb, rowPitch, ahi, alo, dw, dmin, mins);
+            for (int tile = 0; tile < tiles; tile++)
+            {
+                for (int i = 0; i < nb; i++)
+                {
+                    args.Config = Amx.ConfigureOnce(config, Tile, Tile);
+                    args.A0 = ahi + 8 * Slot * i;
+                    args.A1 = alo + 8 * Slot * i;
+                    args.B = (sbyte*)(bw + tile * bTile + (nint)i * 8 * 512);
+                    Amx.Gemm(&args);
+                    nint ti = (nint)tile * nb + i;
+                    Step(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc, i == 0);
+                }
+                int m = Math.Min(Tile, tokens - tile * Tile);
+                Finish(acc, nr, m, y + tile * Tile * yStride + r0, yStride);
+            }
+        }
+    }
+
+    private static nint Align(nint bytes) => (bytes + 63) & ~63;
+
+    /// <summary>
+    /// The activations as B blocks (tile, super-block i, lane l: row j = each token's dword (j, l), 16 tokens, padding
+    /// tokens zero), their d_a, and their sub-block sums S_j = bsums[2j] + bsums[2j+1] paired per dword.
+    /// </summary>
+    private static void PrepareTokens(byte* a, nint aStride, int tokens, int nb, byte* zero, byte* bw, float* da, int* sums)
+    {
+        int tiles = (tokens + Tile - 1) / Tile;
+        byte** row = stackalloc byte*[Tile];
+        for (int tile = 0; tile < tiles; tile++)
+        {
+            for (int t = 0; t < Tile; t++) row[t] = tile * Tile + t < tokens ? a + (tile * Tile + t) * aStride : zero;
+            for (int i = 0; i < nb; i++)
+            {
+                nint ti = (nint)tile * nb + i;
+                byte* b = bw + ti * 8 * 512;
+                for (int j = 0; j < 8; j++)
+                    for (int half = 0; half < 2; half++)
+                    {
+                        // 8 tokens' sub-block j (8 dwords each: lanes) transposed: vector l = dword l of the 8 tokens
+                        byte** r = row + 8 * half;
+                        nint o = (nint)i * SuperBlockBytes + 4 + 32 * j;
+                        Vector256<int> v0 = Vector256.Load((int*)(r[0] + o)), v1 = Vector256.Load((int*)(r[1] + o)), v2 = Vector256.Load((int*)(r[2] + o)), v3 = Vector256.Load((int*)(r[3] + o));
+                        Vector256<int> v4 = Vector256.Load((int*)(r[4] + o)), v5 = Vector256.Load((int*)(r[5] + o)), v6 = Vector256.Load((int*)(r[6] + o)), v7 = Vector256.Load((int*)(r[7] + o));
+                        Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+                        int* dst = (int*)(b + 64 * j + 32 * half);
+                        v0.Store(dst); v1.Store(dst + 128); v2.Store(dst + 256); v3.Store(dst + 384);
+                        v4.Store(dst + 512); v5.Store(dst + 640); v6.Store(dst + 768); v7.Store(dst + 896);
+                    }
+                for (int t = 0; t < Tile; t++)
+                {
+                    var blk = (BlockQ8_K*)(row[t] + (nint)i * SuperBlockBytes);
+                    da[ti * Tile + t] = blk->D;
+                    Vector128<int> s = Ssse3.HorizontalAdd(Vector128.Load(blk->BSums), Vector128.Load(blk->BSums + 8)).AsInt32();
+                    for (int p = 0; p < 4; p++) sums[(ti * 4 + p) * Tile + t] = s.GetElement(p);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows [0, nr) of a 16-row group (absent rows zero) as A slots: per row, super-block and lane l, 32 bytes with dword
+    /// j = (sc_j · c) >> 4 (ahi) or &amp; 15 (alo) of sub-block j's elements 4l..4l+3; d_w, dmin_w and the mins paired.
+    /// </summary>
+    private static void PrepareRows(byte* w, nint rowBytes, int nr, int nb, nint rowPitch, byte* ahi, byte* alo, float* dw, float* dmin, int* mins)
+    {
+        float* f16 = Fp.F16Table;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
+        Vector512<ushort> m4w = Vector512.Create((ushort)0x0F);
+        for (int r = 0; r < Tile; r++)
+        {
+            byte* hiRow = ahi + r * rowPitch, loRow = alo + r * rowPitch;
+            if (r >= nr)
+            {
+                new Span<byte>(hiRow, (int)rowPitch).Clear();
+                new Span<byte>(loRow, (int)rowPitch).Clear();
+                for (int i = 0; i < nb; i++)
+                {
+                    dw[i * Tile + r] = dmin[i * Tile + r] = 0;
+                    for (int p = 0; p < 4; p++) mins[(i * Tile + r) * 4 + p] = 0;
+                }
+                continue;
+            }
+            var x = (BlockQ4_K*)(w + r * rowBytes);
+            for (int i = 0; i < nb; i++, hiRow += 8 * Slot, loRow += 8 * Slot)
+            {
+                dw[i * Tile + r] = f16[*(ushort*)&x[i].D];
+                dmin[i * Tile + r] = f16[*(ushort*)&x[i].DMin];
+                KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
+                for (int p = 0; p < 4; p++) mins[(i * Tile + r) * 4 + p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
+                byte* q = x[i].Qs;
+                Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+                Codes(Vector256.Load(q) & m4, sc, 0, m4w, out h0, out l0);
+                Codes(Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), 4).AsByte() & m4, sc, 1, m4w, out h1, out l1);
+                Codes(Vector256.Load(q + 32) & m4, sc, 2, m4w, out h2, out l2);
+                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 32).AsUInt16(), 4).AsByte() & m4, sc, 3, m4w, out h3, out l3);
+                Codes(Vector256.Load(q + 64) & m4, sc, 4, m4w, out h4, out l4);
+                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 64).AsUInt16(), 4).AsByte() & m4, sc, 5, m4w, out h5, out l5);
+                Codes(Vector256.Load(q + 96) & m4, sc, 6, m4w, out h6, out l6);
+                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 96).AsUInt16(), 4).AsByte() & m4, sc, 7, m4w, out h7, out l7);
+                Transpose8x8(ref h0, ref h1, ref h2, ref h3, ref h4, ref h5, ref h6, ref h7);
+                Transpose8x8(ref l0, ref l1, ref l2, ref l3, ref l4, ref l5, ref l6, ref l7);
+                Store8(hiRow, h0, h1, h2, h3, h4, h5, h6, h7);
+                Store8(loRow, l0, l1, l2, l3, l4, l5, l6, l7);
+            }
+        }
+    }
+
+    /// <summary>Sub-block j's 32 codes times sc_j (≤ 945) split into (p >> 4, p &amp; 15) bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes(Vector256<byte> codes, ulong sc, int j, Vector512<ushort> m4w, out Vector256<int> hi, out Vector256<int> lo)
+    {
+        Vector512<ushort> p = Avx512BW.ConvertToVector512UInt16(codes) * Vector512.Create((ushort)KScales.Byte(sc, j));
+        hi = Avx512BW.ConvertToVector256Byte(Vector512.ShiftRightLogical(p, 4)).AsInt32();
+        lo = Avx512BW.ConvertToVector256Byte(p & m4w).AsInt32();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(byte* slots, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, Vector256<int> v4, Vector256<int> v5, Vector256<int> v6, Vector256<int> v7)
+    {
+        v0.Store((int*)slots); v1.Store((int*)(slots + Slot)); v2.Store((int*)(slots + 2 * Slot)); v3.Store((int*)(slots + 3 * Slot));
+        v4.Store((int*)(slots + 4 * Slot)); v5.Store((int*)(slots + 5 * Slot)); v6.Store((int*)(slots + 6 * Slot)); v7.Store((int*)(slots + 7 * Slot));
+    }
+
+    /// <summary>8×8 dword transpose: afterwards vector k holds dword k of each former vector, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref Vector256<int> r0, ref Vector256<int> r1, ref Vector256<int> r2, ref Vector256<int> r3,
+                                     ref Vector256<int> r4, ref Vector256<int> r5, ref Vector256<int> r6, ref Vector256<int> r7)
+    {
+        Vector256<long> t0 = Avx2.UnpackLow(r0, r1).AsInt64(), t1 = Avx2.UnpackHigh(r0, r1).AsInt64();
+        Vector256<long> t2 = Avx2.UnpackLow(r2, r3).AsInt64(), t3 = Avx2.UnpackHigh(r2, r3).AsInt64();
+        Vector256<long> t4 = Avx2.UnpackLow(r4, r5).AsInt64(), t5 = Avx2.UnpackHigh(r4, r5).AsInt64();
+        Vector256<long> t6 = Avx2.UnpackLow(r6, r7).AsInt64(), t7 = Avx2.UnpackHigh(r6, r7).AsInt64();
+        Vector256<int> u0 = Avx2.UnpackLow(t0, t2).AsInt32(), u1 = Avx2.UnpackHigh(t0, t2).AsInt32();
+        Vector256<int> u2 = Avx2.UnpackLow(t1, t3).AsInt32(), u3 = Avx2.UnpackHigh(t1, t3).AsInt32();
+        Vector256<int> u4 = Avx2.UnpackLow(t4, t6).AsInt32(), u5 = Avx2.UnpackHigh(t4, t6).AsInt32();
+        Vector256<int> u6 = Avx2.UnpackLow(t5, t7).AsInt32(), u7 = Avx2.UnpackHigh(t5, t7).AsInt32();
+        r0 = Avx2.Permute2x128(u0, u4, 0x20); r1 = Avx2.Permute2x128(u1, u5, 0x20);
+        r2 = Avx2.Permute2x128(u2, u6, 0x20); r3 = Avx2.Permute2x128(u3, u7, 0x20);
+        r4 = Avx2.Permute2x128(u0, u4, 0x31); r5 = Avx2.Permute2x128(u1, u5, 0x31);
+        r6 = Avx2.Permute2x128(u2, u6, 0x31); r7 = Avx2.Permute2x128(u3, u7, 0x31);
+    }
+
+    /// <summary>
+    /// One super-block's float steps for the 16 rows × 16 tokens (c: gemm's [block l][hi: row × token | lo]): the lanes
+    /// 16 · hi + lo, d = d_a · d_w, dm = −d_a · dmin_w, as the vec-dot rounds them; acc zeroed first when first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Step(int* c, float* dw, float* dmin, int* mins, float* da, int* sums, float* acc, bool first)
+    {
+        Vector512<float> daV = Vector512.Load(da), negDa = -daV;
+        Vector512<int> s0 = Vector512.Load(sums), s1 = Vector512.Load(sums + Tile), s2 = Vector512.Load(sums + 2 * Tile), s3 = Vector512.Load(sums + 3 * Tile);
+        for (int r = 0; r < Tile; r++, acc += 12 * Tile)
+        {
+            Vector512<float> d = daV * Vector512.Create(dw[r]), dm = negDa * Vector512.Create(dmin[r]);
+            int* cr = c + Tile * r;
+            for (int l = 0; l < 8; l++)
+            {
+                Vector512<int> lane = Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), 4) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
+                Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc + l * Tile);
+                Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), d, prev).Store(acc + l * Tile);
+            }
+            int* m = mins + 4 * r;
+            MinStep(s0, m[0], dm, acc + 8 * Tile, first);
+            MinStep(s1, m[1], dm, acc + 9 * Tile, first);
+            MinStep(s2, m[2], dm, acc + 10 * Tile, first);
+            MinStep(s3, m[3], dm, acc + 11 * Tile, first);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MinStep(Vector512<int> sums, int minPair, Vector512<float> dm, float* acc, bool first)
+    {
+        Vector512<int> lane = Avx512BW.MultiplyAddAdjacent(sums.AsInt16(), Vector512.Create(minPair).AsInt16());
+        Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc);
+        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), dm, prev).Store(acc);
+    }
+
+    /// <summary>Each row's 16 token results in <see cref="VecDotQ4_KQ8_K"/>'s Finish order, stored for tokens [0, m).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Finish(float* acc, int nr, int m, float* y, nint yStride)
+    {
+        float* v = stackalloc float[Tile];
+        for (int r = 0; r < nr; r++, acc += 12 * Tile)
+        {
+            Vector512<float> a0 = Vector512.Load(acc), a1 = Vector512.Load(acc + Tile), a2 = Vector512.Load(acc + 2 * Tile), a3 = Vector512.Load(acc + 3 * Tile);
+            Vector512<float> a4 = Vector512.Load(acc + 4 * Tile), a5 = Vector512.Load(acc + 5 * Tile), a6 = Vector512.Load(acc + 6 * Tile), a7 = Vector512.Load(acc + 7 * Tile);
+            Vector512<float> m0 = Vector512.Load(acc + 8 * Tile), m1 = Vector512.Load(acc + 9 * Tile), m2 = Vector512.Load(acc + 10 * Tile), m3 = Vector512.Load(acc + 11 * Tile);
+            (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))).Store(v);
+            for (int t = 0; t < m; t++) y[t * yStride + r] = v[t];
+        }
+    }
+}
