@@ -146,9 +146,9 @@ public static unsafe class VecDotQ4_KQ8_K
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (Q4_KAmx.Runs(tokens))
+        if (KQuantAmx.Runs(tokens))
         {
-            Q4_KAmx.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            KQuantAmx.Rows<Q4_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
             return;
         }
         if (s_dots512 != null)

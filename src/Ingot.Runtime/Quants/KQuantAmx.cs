@@ -5,19 +5,20 @@ using System.Runtime.Intrinsics.X86;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
-/// Q4_K weights · Q8_K activations on AMX (<see cref="Amx"/>'s <c>gemm</c>), in ggml's order. The vec-dot keeps 8 int
-/// lanes per super-block, lane l = Σ_j sc_j · Σ_{e=4l}^{4l+3} c_{j,e} · q_{32j+e} over the 8 sub-blocks j, exact, then
-/// one float step per super-block (<see cref="VecDotQ4_KQ8_K.V256"/>). Each lane is a dot product of 32 elements (dword l
-/// of every sub-block), so it is one AMX block of K = 32: the weights as A tiles (16 rows; per row, super-block and lane
-/// a 32-byte slot, dword j = dword l of sub-block j), the tokens as B tiles (16 tokens; per super-block and lane 512
-/// bytes, row j = dword (j, l) of each token). The scale cannot ride in an int8 tile (sc · c ≤ 945), so it is split:
-/// A_hi = (sc · c) >> 4 and A_lo = (sc · c) &amp; 15, gemm's two A tiles against one B, lane = 16 · C_hi + C_lo (exact).
-/// Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
-///   acc_l = fma(float(lane_l), d_a · d_w, acc_l),  accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p)
-/// and at the end <see cref="VecDotQ4_KQ8_K"/>'s Finish, so every (row, token) is bit-identical to the vec-dot.
-/// The weights are unpacked once per call and 16-row group, the activations once per call.
+/// K-quant weights · Q8_K activations on AMX (<see cref="Amx"/>'s <c>gemm</c>), in ggml's order, for the types whose
+/// vec-dot keeps 8 int lanes per super-block with lane l = Σ over its 8 groups of 32 elements of scale · Σ_{e=4l}^{4l+3}
+/// code · q8, exact, then one float step per super-block (Q4_K: <see cref="VecDotQ4_KQ8_K.V256"/>, Q6_K:
+/// <see cref="VecDotQ6_KQ8_K.V256"/>). Each lane is a dot product of 32 elements (dword l of every group), so it is one
+/// AMX block of K = 32: the weights as A tiles (16 rows; per row, super-block and lane a 32-byte slot, dword j = dword l
+/// of group j, scale folded in), the tokens as B tiles (16 tokens; per super-block and lane 512 bytes, row j = dword
+/// (j, l) of each token). A scaled code does not fit an int8 tile (Q4_K: sc · c ≤ 945), so it is split,
+/// p = (hi &lt;&lt; Split) + lo with 0 ≤ lo &lt; 2^Split: gemm's two A tiles against one B, lane = (C_hi &lt;&lt; Split) + C_lo
+/// (exact). Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
+///   acc_l = fma(float(lane_l), d_a · d_w, acc_l)   (Q4_K also accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p))
+/// and at the end the vec-dot's final sums, so every (row, token) is bit-identical to the vec-dot. The weights are
+/// unpacked once per call and 16-row group (<see cref="IKQuantAmxWeights"/>), the activations once per call.
 /// </summary>
-internal static unsafe class Q4_KAmx
+internal static unsafe class KQuantAmx
 {
     /// <summary>Fewest tokens for which AMX runs: below, one tile of 16 would be mostly padding.</summary>
     public const int MinTokens = 16;
@@ -26,7 +27,8 @@ internal static unsafe class Q4_KAmx
 
     private const int Tile = 16, Slot = 34 /* gemm's block advance */, SuperBlockBytes = 292 /* Q8_K */, CBlockInts = 2 * Tile * Tile;
 
-    public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TW : struct, IKQuantAmxWeights
     {
         int nb = cols / 256, tiles = (tokens + Tile - 1) / Tile;
         nint rowPitch = (nint)nb * 8 * Slot, bTile = (nint)nb * 8 * 512;
@@ -55,7 +57,7 @@ internal static unsafe class Q4_KAmx
         for (int r0 = 0; r0 < rows; r0 += Tile)
         {
             int nr = Math.Min(Tile, rows - r0);
-            PrepareRows(w + r0 * rowBytes, rowBytes, nr, nb, rowPitch, ahi, alo, dw, dmin, mins);
+            PrepareRows<TW>(w + r0 * rowBytes, rowBytes, nr, nb, rowPitch, ahi, alo, dw, dmin, mins);
             for (int tile = 0; tile < tiles; tile++)
             {
                 for (int i = 0; i < nb; i++)
@@ -66,10 +68,10 @@ internal static unsafe class Q4_KAmx
                     args.B = (sbyte*)(bw + tile * bTile + (nint)i * 8 * 512);
                     Amx.Gemm(&args);
                     nint ti = (nint)tile * nb + i;
-                    Step(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc, i == 0);
+                    Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc, i == 0);
                 }
                 int m = Math.Min(Tile, tokens - tile * Tile);
-                Finish(acc, nr, m, y + tile * Tile * yStride + r0, yStride);
+                Finish<TW>(acc, nr, m, y + tile * Tile * yStride + r0, yStride);
             }
         }
     }
@@ -116,14 +118,12 @@ internal static unsafe class Q4_KAmx
     }
 
     /// <summary>
-    /// Rows [0, nr) of a 16-row group (absent rows zero) as A slots: per row, super-block and lane l, 32 bytes with dword
-    /// j = (sc_j · c) >> 4 (ahi) or &amp; 15 (alo) of sub-block j's elements 4l..4l+3; d_w, dmin_w and the mins paired.
+    /// Rows [0, nr) of a 16-row group (absent rows zero) as A slots (<see cref="IKQuantAmxWeights.Prepare"/>), with
+    /// their scales [super-block][row] and Q4_K's mins paired [super-block][row][pair].
     /// </summary>
-    private static void PrepareRows(byte* w, nint rowBytes, int nr, int nb, nint rowPitch, byte* ahi, byte* alo, float* dw, float* dmin, int* mins)
+    private static void PrepareRows<TW>(byte* w, nint rowBytes, int nr, int nb, nint rowPitch, byte* ahi, byte* alo, float* dw, float* dmin, int* mins)
+        where TW : struct, IKQuantAmxWeights
     {
-        float* f16 = Fp.F16Table;
-        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
-        Vector512<ushort> m4w = Vector512.Create((ushort)0x0F);
         for (int r = 0; r < Tile; r++)
         {
             byte* hiRow = ahi + r * rowPitch, loRow = alo + r * rowPitch;
@@ -138,38 +138,18 @@ internal static unsafe class Q4_KAmx
                 }
                 continue;
             }
-            var x = (BlockQ4_K*)(w + r * rowBytes);
+            byte* x = w + r * rowBytes;
             for (int i = 0; i < nb; i++, hiRow += 8 * Slot, loRow += 8 * Slot)
-            {
-                dw[i * Tile + r] = f16[*(ushort*)&x[i].D];
-                dmin[i * Tile + r] = f16[*(ushort*)&x[i].DMin];
-                KScales.Unpack(x[i].Scales, out ulong sc, out ulong mn);
-                for (int p = 0; p < 4; p++) mins[(i * Tile + r) * 4 + p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
-                byte* q = x[i].Qs;
-                Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
-                Codes(Vector256.Load(q) & m4, sc, 0, m4w, out h0, out l0);
-                Codes(Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), 4).AsByte() & m4, sc, 1, m4w, out h1, out l1);
-                Codes(Vector256.Load(q + 32) & m4, sc, 2, m4w, out h2, out l2);
-                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 32).AsUInt16(), 4).AsByte() & m4, sc, 3, m4w, out h3, out l3);
-                Codes(Vector256.Load(q + 64) & m4, sc, 4, m4w, out h4, out l4);
-                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 64).AsUInt16(), 4).AsByte() & m4, sc, 5, m4w, out h5, out l5);
-                Codes(Vector256.Load(q + 96) & m4, sc, 6, m4w, out h6, out l6);
-                Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 96).AsUInt16(), 4).AsByte() & m4, sc, 7, m4w, out h7, out l7);
-                Transpose8x8(ref h0, ref h1, ref h2, ref h3, ref h4, ref h5, ref h6, ref h7);
-                Transpose8x8(ref l0, ref l1, ref l2, ref l3, ref l4, ref l5, ref l6, ref l7);
-                Store8(hiRow, h0, h1, h2, h3, h4, h5, h6, h7);
-                Store8(loRow, l0, l1, l2, l3, l4, l5, l6, l7);
-            }
+                TW.Prepare(x + i * TW.BlockBytes, hiRow, loRow, dw + i * Tile + r, dmin + i * Tile + r, mins + (i * Tile + r) * 4);
         }
     }
 
-    /// <summary>Sub-block j's 32 codes times sc_j (≤ 945) split into (p >> 4, p &amp; 15) bytes.</summary>
+    /// <summary>8 groups' split codes (vector j: dword l = elements 4l..4l+3 of group j) into the 8 lane slots (34 bytes apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Codes(Vector256<byte> codes, ulong sc, int j, Vector512<ushort> m4w, out Vector256<int> hi, out Vector256<int> lo)
+    internal static void StoreSlots(byte* slots, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3, Vector256<int> v4, Vector256<int> v5, Vector256<int> v6, Vector256<int> v7)
     {
-        Vector512<ushort> p = Avx512BW.ConvertToVector512UInt16(codes) * Vector512.Create((ushort)KScales.Byte(sc, j));
-        hi = Avx512BW.ConvertToVector256Byte(Vector512.ShiftRightLogical(p, 4)).AsInt32();
-        lo = Avx512BW.ConvertToVector256Byte(p & m4w).AsInt32();
+        Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+        Store8(slots, v0, v1, v2, v3, v4, v5, v6, v7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -203,7 +183,8 @@ internal static unsafe class Q4_KAmx
     /// 16 · hi + lo, d = d_a · d_w, dm = −d_a · dmin_w, as the vec-dot rounds them; acc zeroed first when first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Step(int* c, float* dw, float* dmin, int* mins, float* da, int* sums, float* acc, bool first)
+    private static void Step<TW>(int* c, float* dw, float* dmin, int* mins, float* da, int* sums, float* acc, bool first)
+        where TW : struct, IKQuantAmxWeights
     {
         Vector512<float> daV = Vector512.Load(da), negDa = -daV;
         Vector512<int> s0 = Vector512.Load(sums), s1 = Vector512.Load(sums + Tile), s2 = Vector512.Load(sums + 2 * Tile), s3 = Vector512.Load(sums + 3 * Tile);
@@ -213,10 +194,11 @@ internal static unsafe class Q4_KAmx
             int* cr = c + Tile * r;
             for (int l = 0; l < 8; l++)
             {
-                Vector512<int> lane = Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), 4) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
+                Vector512<int> lane = Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), TW.Split) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
                 Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc + l * Tile);
                 Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), d, prev).Store(acc + l * Tile);
             }
+            if (!TW.HasMins) continue;
             int* m = mins + 4 * r;
             MinStep(s0, m[0], dm, acc + 8 * Tile, first);
             MinStep(s1, m[1], dm, acc + 9 * Tile, first);
@@ -233,17 +215,26 @@ internal static unsafe class Q4_KAmx
         Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), dm, prev).Store(acc);
     }
 
-    /// <summary>Each row's 16 token results in <see cref="VecDotQ4_KQ8_K"/>'s Finish order, stored for tokens [0, m).</summary>
+    /// <summary>
+    /// Each row's 16 token results in the vec-dot's final order (Q0Order.Hsum8 of the 8 lanes; Q4_K adds
+    /// ((m0 + m2) + (m1 + m3)) as VecDotQ4_KQ8_K.Finish), stored for tokens [0, m).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Finish(float* acc, int nr, int m, float* y, nint yStride)
+    private static void Finish<TW>(float* acc, int nr, int m, float* y, nint yStride)
+        where TW : struct, IKQuantAmxWeights
     {
         float* v = stackalloc float[Tile];
         for (int r = 0; r < nr; r++, acc += 12 * Tile)
         {
             Vector512<float> a0 = Vector512.Load(acc), a1 = Vector512.Load(acc + Tile), a2 = Vector512.Load(acc + 2 * Tile), a3 = Vector512.Load(acc + 3 * Tile);
             Vector512<float> a4 = Vector512.Load(acc + 4 * Tile), a5 = Vector512.Load(acc + 5 * Tile), a6 = Vector512.Load(acc + 6 * Tile), a7 = Vector512.Load(acc + 7 * Tile);
-            Vector512<float> m0 = Vector512.Load(acc + 8 * Tile), m1 = Vector512.Load(acc + 9 * Tile), m2 = Vector512.Load(acc + 10 * Tile), m3 = Vector512.Load(acc + 11 * Tile);
-            (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + ((m0 + m2) + (m1 + m3))).Store(v);
+            Vector512<float> sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+            if (TW.HasMins)
+            {
+                Vector512<float> m0 = Vector512.Load(acc + 8 * Tile), m1 = Vector512.Load(acc + 9 * Tile), m2 = Vector512.Load(acc + 10 * Tile), m3 = Vector512.Load(acc + 11 * Tile);
+                sum += (m0 + m2) + (m1 + m3);
+            }
+            sum.Store(v);
             for (int t = 0; t < m; t++) y[t * yStride + r] = v[t];
         }
     }

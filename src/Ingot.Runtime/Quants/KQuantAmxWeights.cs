@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>The weight side of <see cref="KQuantAmx"/>: one super-block of one row as split, scaled codes in lane slots.</summary>
+internal unsafe interface IKQuantAmxWeights
+{
+    /// <summary>Bytes per super-block of 256.</summary>
+    static abstract int BlockBytes { get; }
+
+    /// <summary>A scaled code p = (hi &lt;&lt; Split) + lo, 0 ≤ lo &lt; 2^Split, both in int8.</summary>
+    static abstract int Split { get; }
+
+    /// <summary>Whether the vec-dot also sums mins (Q4_K's −dmin · Σ m_j · S_j lanes).</summary>
+    static abstract bool HasMins { get; }
+
+    /// <summary>
+    /// The super-block at x into 8 lane slots each of hi and lo (34 bytes apart; slot l's dword j = the split scaled
+    /// codes of elements 4l..4l+3 of group j, <see cref="KQuantAmx.StoreSlots"/>), d_w, dmin_w and the mins paired
+    /// (pair p: m_2p | m_2p+1 &lt;&lt; 16).
+    /// </summary>
+    static abstract void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins);
+}
+
+/// <summary>Q4_K: group j = sub-block j (chunk j/2's low or high nibbles), p = sc_j · c ≤ 945, split at 4 bits.</summary>
+internal unsafe struct Q4_KAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 144;
+
+    public static int Split => 4;
+
+    public static bool HasMins => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockQ4_K*)x;
+        float* f16 = Fp.F16Table;
+        *dw = f16[*(ushort*)&b->D];
+        *dmin = f16[*(ushort*)&b->DMin];
+        KScales.Unpack(b->Scales, out ulong sc, out ulong mn);
+        for (int p = 0; p < 4; p++) mins[p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
+        byte* q = b->Qs;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        Codes(Vector256.Load(q) & m4, sc, 0, out h0, out l0);
+        Codes(Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), 4).AsByte() & m4, sc, 1, out h1, out l1);
+        Codes(Vector256.Load(q + 32) & m4, sc, 2, out h2, out l2);
+        Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 32).AsUInt16(), 4).AsByte() & m4, sc, 3, out h3, out l3);
+        Codes(Vector256.Load(q + 64) & m4, sc, 4, out h4, out l4);
+        Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 64).AsUInt16(), 4).AsByte() & m4, sc, 5, out h5, out l5);
+        Codes(Vector256.Load(q + 96) & m4, sc, 6, out h6, out l6);
+        Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 96).AsUInt16(), 4).AsByte() & m4, sc, 7, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    /// <summary>Sub-block j's 32 codes times sc_j split into (p >> 4, p &amp; 15) bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes(Vector256<byte> codes, ulong sc, int j, out Vector256<int> hi, out Vector256<int> lo)
+    {
+        Vector512<ushort> p = Avx512BW.ConvertToVector512UInt16(codes) * Vector512.Create((ushort)KScales.Byte(sc, j));
+        hi = Avx512BW.ConvertToVector256Byte(Vector512.ShiftRightLogical(p, 4)).AsInt32();
+        lo = Avx512BW.ConvertToVector256Byte(p & Vector512.Create((ushort)0x0F)).AsInt32();
+    }
+}
+
+/// <summary>
+/// Q6_K: group j = half j/4's group j%4 (elements 32j..32j+31; code = ql nibble | 2 qh bits &lt;&lt; 4), its first 16
+/// elements scaled by sc[2j], the last 16 by sc[2j + 1] (int8); p = sc · (code − 32) in [−4064, 4096], split at 6
+/// bits (hi in [−64, 64]).
+/// </summary>
+internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 210;
+
+    public static int Split => 6;
+
+    public static bool HasMins => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockQ6_K*)x;
+        *dw = Fp.F16Table[*(ushort*)&b->D];
+        *dmin = 0;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F), m3 = Vector256.Create((byte)0x03);
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        Half(b->Ql, b->Qh, b->Scales, m4, m3, out h0, out l0, out h1, out l1, out h2, out l2, out h3, out l3);
+        Half(b->Ql + 64, b->Qh + 32, b->Scales + 8, m4, m3, out h4, out l4, out h5, out l5, out h6, out l6, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Half(byte* ql, byte* qh, sbyte* sc, Vector256<byte> m4, Vector256<byte> m3,
+        out Vector256<int> h0, out Vector256<int> l0, out Vector256<int> h1, out Vector256<int> l1,
+        out Vector256<int> h2, out Vector256<int> l2, out Vector256<int> h3, out Vector256<int> l3)
+    {
+        Vector256<byte> a = Vector256.Load(ql), b = Vector256.Load(ql + 32), h = Vector256.Load(qh);
+        Codes((a & m4) | Vector256.ShiftLeft(h.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x30), sc[0], sc[1], out h0, out l0);
+        Codes((b & m4) | Vector256.ShiftLeft(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30), sc[2], sc[3], out h1, out l1);
+        Codes((Vector256.ShiftRightLogical(a.AsUInt16(), 4).AsByte() & m4) | (h & Vector256.Create((byte)0x30)), sc[4], sc[5], out h2, out l2);
+        Codes((Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30)), sc[6], sc[7], out h3, out l3);
+    }
+
+    /// <summary>A group's 32 codes (0..63) as sc · (code − 32), elements 0..15 with s0, 16..31 with s1, split at 6 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes(Vector256<byte> codes, sbyte s0, sbyte s1, out Vector256<int> hi, out Vector256<int> lo)
+    {
+        Vector512<short> c = Avx512BW.ConvertToVector512Int16(codes) - Vector512.Create((short)32);
+        Vector512<short> p = c * Vector512.Create(Vector256.Create((short)s0), Vector256.Create((short)s1));
+        hi = Avx512BW.ConvertToVector256SByte(Vector512.ShiftRightArithmetic(p, 6)).AsInt32();
+        lo = Avx512BW.ConvertToVector256SByte(p & Vector512.Create((short)0x3F)).AsInt32();
+    }
+}
