@@ -14,7 +14,9 @@ namespace Ingot.Runtime.Quants;
 /// (j, l) of each token). A scaled code does not fit an int8 tile (Q4_K: sc · c ≤ 945), so it is split,
 /// p = (hi &lt;&lt; Split) + lo with 0 ≤ lo &lt; 2^Split: gemm's two A tiles against one B, lane = (C_hi &lt;&lt; Split) + C_lo
 /// (exact). Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
-///   acc_l = fma(float(lane_l), d_a · d_w, acc_l)   (Q4_K also accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p))
+///   acc_l = fma(float(lane_l), d_a · d_w, acc_l)
+/// (Q4_K also accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p); Q5_K summs = fma(float(Σ_j m_j·S_j),
+/// −d_a · dmin_w, summs))
 /// and at the end the vec-dot's final sums, so every (row, token) is bit-identical to the vec-dot. The weights are
 /// unpacked once per call and 16-row group (<see cref="IKQuantAmxWeights"/>), the activations once per call.
 /// </summary>
@@ -198,26 +200,34 @@ internal static unsafe class KQuantAmx
                 Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc + l * Tile);
                 Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), d, prev).Store(acc + l * Tile);
             }
-            if (!TW.HasMins) continue;
             int* m = mins + 4 * r;
-            MinStep(s0, m[0], dm, acc + 8 * Tile, first);
-            MinStep(s1, m[1], dm, acc + 9 * Tile, first);
-            MinStep(s2, m[2], dm, acc + 10 * Tile, first);
-            MinStep(s3, m[3], dm, acc + 11 * Tile, first);
+            if (TW.MinLanes == 4)
+            {
+                MinStep(MinPair(s0, m[0]), dm, acc + 8 * Tile, first);
+                MinStep(MinPair(s1, m[1]), dm, acc + 9 * Tile, first);
+                MinStep(MinPair(s2, m[2]), dm, acc + 10 * Tile, first);
+                MinStep(MinPair(s3, m[3]), dm, acc + 11 * Tile, first);
+            }
+            else if (TW.MinLanes == 1)
+                MinStep(MinPair(s0, m[0]) + MinPair(s1, m[1]) + MinPair(s2, m[2]) + MinPair(s3, m[3]), dm, acc + 8 * Tile, first);
         }
     }
 
+    /// <summary>m_2p · S_2p + m_2p+1 · S_2p+1 for each token (exact: |S| ≤ 4096, m ≤ 63).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MinStep(Vector512<int> sums, int minPair, Vector512<float> dm, float* acc, bool first)
+    private static Vector512<int> MinPair(Vector512<int> sums, int minPair) =>
+        Avx512BW.MultiplyAddAdjacent(sums.AsInt16(), Vector512.Create(minPair).AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MinStep(Vector512<int> lane, Vector512<float> dm, float* acc, bool first)
     {
-        Vector512<int> lane = Avx512BW.MultiplyAddAdjacent(sums.AsInt16(), Vector512.Create(minPair).AsInt16());
         Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc);
         Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), dm, prev).Store(acc);
     }
 
     /// <summary>
     /// Each row's 16 token results in the vec-dot's final order (Q0Order.Hsum8 of the 8 lanes; Q4_K adds
-    /// ((m0 + m2) + (m1 + m3)) as VecDotQ4_KQ8_K.Finish), stored for tokens [0, m).
+    /// ((m0 + m2) + (m1 + m3)) as VecDotQ4_KQ8_K.Finish, Q5_K its summs), stored for tokens [0, m).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish<TW>(float* acc, int nr, int m, float* y, nint yStride)
@@ -229,11 +239,13 @@ internal static unsafe class KQuantAmx
             Vector512<float> a0 = Vector512.Load(acc), a1 = Vector512.Load(acc + Tile), a2 = Vector512.Load(acc + 2 * Tile), a3 = Vector512.Load(acc + 3 * Tile);
             Vector512<float> a4 = Vector512.Load(acc + 4 * Tile), a5 = Vector512.Load(acc + 5 * Tile), a6 = Vector512.Load(acc + 6 * Tile), a7 = Vector512.Load(acc + 7 * Tile);
             Vector512<float> sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
-            if (TW.HasMins)
+            if (TW.MinLanes == 4)
             {
                 Vector512<float> m0 = Vector512.Load(acc + 8 * Tile), m1 = Vector512.Load(acc + 9 * Tile), m2 = Vector512.Load(acc + 10 * Tile), m3 = Vector512.Load(acc + 11 * Tile);
                 sum += (m0 + m2) + (m1 + m3);
             }
+            else if (TW.MinLanes == 1)
+                sum += Vector512.Load(acc + 8 * Tile);
             sum.Store(v);
             for (int t = 0; t < m; t++) y[t * yStride + r] = v[t];
         }

@@ -13,8 +13,8 @@ internal unsafe interface IKQuantAmxWeights
     /// <summary>A scaled code p = (hi &lt;&lt; Split) + lo, 0 ≤ lo &lt; 2^Split, both in int8.</summary>
     static abstract int Split { get; }
 
-    /// <summary>Whether the vec-dot also sums mins (Q4_K's −dmin · Σ m_j · S_j lanes).</summary>
-    static abstract bool HasMins { get; }
+    /// <summary>How the vec-dot sums the mins −d_a · dmin_w · Σ_j m_j · S_j: 4 lanes (Q4_K), one exact sum (Q5_K) or none (Q6_K).</summary>
+    static abstract int MinLanes { get; }
 
     /// <summary>
     /// The super-block at x into 8 lane slots each of hi and lo (34 bytes apart; slot l's dword j = the split scaled
@@ -31,7 +31,7 @@ internal unsafe struct Q4_KAmxWeights : IKQuantAmxWeights
 
     public static int Split => 4;
 
-    public static bool HasMins => true;
+    public static int MinLanes => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
@@ -57,13 +57,52 @@ internal unsafe struct Q4_KAmxWeights : IKQuantAmxWeights
         KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
     }
 
-    /// <summary>Sub-block j's 32 codes times sc_j split into (p >> 4, p &amp; 15) bytes.</summary>
+    /// <summary>Sub-block j's 32 codes (≤ 31) times sc_j split into (p >> 4, p &amp; 15) bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Codes(Vector256<byte> codes, ulong sc, int j, out Vector256<int> hi, out Vector256<int> lo)
+    internal static void Codes(Vector256<byte> codes, ulong sc, int j, out Vector256<int> hi, out Vector256<int> lo)
     {
         Vector512<ushort> p = Avx512BW.ConvertToVector512UInt16(codes) * Vector512.Create((ushort)KScales.Byte(sc, j));
         hi = Avx512BW.ConvertToVector256Byte(Vector512.ShiftRightLogical(p, 4)).AsInt32();
         lo = Avx512BW.ConvertToVector256Byte(p & Vector512.Create((ushort)0x0F)).AsInt32();
+    }
+}
+
+/// <summary>
+/// Q5_K: Q4_K's groups, scales and mins with a fifth bit per code (qh[e] bit j for element e of sub-block j, to bit 4),
+/// p = sc_j · c ≤ 1953, split at 4 bits (hi ≤ 122).
+/// </summary>
+internal unsafe struct Q5_KAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 176;
+
+    public static int Split => 4;
+
+    public static int MinLanes => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockQ5_K*)x;
+        float* f16 = Fp.F16Table;
+        *dw = f16[*(ushort*)&b->D];
+        *dmin = f16[*(ushort*)&b->DMin];
+        KScales.Unpack(b->Scales, out ulong sc, out ulong mn);
+        for (int p = 0; p < 4; p++) mins[p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
+        byte* q = b->Qs;
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F), bit4 = Vector256.Create((byte)0x10);
+        Vector256<ushort> qh = Vector256.Load(b->Qh).AsUInt16();
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        // bit j of qh to bit 4 by one 16-bit shift (bits crossing bytes never land on bit 4)
+        Q4_KAmxWeights.Codes((Vector256.Load(q) & m4) | (Vector256.ShiftLeft(qh, 4).AsByte() & bit4), sc, 0, out h0, out l0);
+        Q4_KAmxWeights.Codes((Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftLeft(qh, 3).AsByte() & bit4), sc, 1, out h1, out l1);
+        Q4_KAmxWeights.Codes((Vector256.Load(q + 32) & m4) | (Vector256.ShiftLeft(qh, 2).AsByte() & bit4), sc, 2, out h2, out l2);
+        Q4_KAmxWeights.Codes((Vector256.ShiftRightLogical(Vector256.Load(q + 32).AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftLeft(qh, 1).AsByte() & bit4), sc, 3, out h3, out l3);
+        Q4_KAmxWeights.Codes((Vector256.Load(q + 64) & m4) | (qh.AsByte() & bit4), sc, 4, out h4, out l4);
+        Q4_KAmxWeights.Codes((Vector256.ShiftRightLogical(Vector256.Load(q + 64).AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftRightLogical(qh, 1).AsByte() & bit4), sc, 5, out h5, out l5);
+        Q4_KAmxWeights.Codes((Vector256.Load(q + 96) & m4) | (Vector256.ShiftRightLogical(qh, 2).AsByte() & bit4), sc, 6, out h6, out l6);
+        Q4_KAmxWeights.Codes((Vector256.ShiftRightLogical(Vector256.Load(q + 96).AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftRightLogical(qh, 3).AsByte() & bit4), sc, 7, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
     }
 }
 
@@ -78,7 +117,7 @@ internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
 
     public static int Split => 6;
 
-    public static bool HasMins => false;
+    public static int MinLanes => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)

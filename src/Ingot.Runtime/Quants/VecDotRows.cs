@@ -34,7 +34,8 @@ public static unsafe class VecDotRows
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (VecDotQ5_KQ8_K.MachineCodeRuns) VecDotQ5_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q5_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if (VecDotQ5_KQ8_K.MachineCodeRuns) VecDotQ5_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q5_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
     public static void IQ4_XSQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
