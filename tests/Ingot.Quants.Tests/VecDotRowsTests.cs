@@ -337,6 +337,39 @@ public unsafe class VecDotRowsTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void KQuant_PreparedTiles_AsGeneratedCodeCallsThem_GiveTheVecDotBits(GgmlType type)
+    {
+        // the generated code prepares the q8_K rows as AMX tiles once per matmul input (Q8_KTiles.Prepare) and every
+        // 64-row tile reads them (Q4_KQ8_KTiles, …); below KQuantAmx.MinTokens nothing is prepared and the rows kernels
+        // read the q8_K rows
+        const int rows = 70, cols = 768, maxTokens = 50;
+        var d = Make(type, rows, maxTokens, cols, 67);
+        var y = new float[maxTokens * rows];
+        var tiles = new byte[Q8_KTiles.Bytes(maxTokens, cols)];
+        var dot = VecDot.For(type);
+        delegate*<byte*, nint, int, byte*, byte*, nint, int, int, float*, nint, void> kernel = type switch
+        {
+            GgmlType.Q4_K => &VecDotRows.Q4_KQ8_KTiles,
+            GgmlType.Q5_K => &VecDotRows.Q5_KQ8_KTiles,
+            _ => &VecDotRows.Q6_KQ8_KTiles,
+        };
+        fixed (byte* pw = d.W, pa = d.A, pt = tiles)
+        fixed (float* py = y)
+            foreach (int tokens in new[] { 1, 31, 32, 33, 50 })
+            {
+                Array.Clear(tiles);
+                Q8_KTiles.Prepare(pa, d.ActBytes, tokens, cols, pt);
+                Assert.Equal(KQuantAmx.Runs(tokens), Array.Exists(tiles, b => b != 0));
+                kernel(pw, d.RowBytes, 64, pa, pt, d.ActBytes, tokens, cols, py, rows);
+                kernel(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pt, d.ActBytes, tokens, cols, py + 64, rows);
+                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} tokens {tokens}, prepared tiles");
+            }
+    }
+
+    [Theory]
     [InlineData(100)]
     [InlineData(768)]
     [InlineData(1030)]

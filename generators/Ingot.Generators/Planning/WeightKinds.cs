@@ -101,15 +101,18 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_0: return "q8_0";
                 case ActKind.Q8_1: return "q8_1";
                 case ActKind.Q8_0Lanes: return "q8_0 token lanes";
+                case ActKind.Q8_KTiles: return "q8_K AMX tiles";
                 default: return "q8_K";
             }
         }
 
         /// <summary>
-        /// Whether weights of kind k read activation form a: their partner form (<see cref="Act"/>), and for Q4_0 also the
-        /// q8_0 rows in token lanes, which its prefill GEMM reads (prepared once per matmul input, not once per tile).
+        /// Whether weights of kind k read activation form a: their partner form (<see cref="Act"/>), for Q4_0 also the
+        /// q8_0 rows in token lanes, which its prefill GEMM reads, and for Q4_K, Q5_K and Q6_K the q8_K rows as AMX tiles
+        /// (both prepared once per matmul input, not once per tile).
         /// </summary>
-        public static bool Needs(WeightKind k, ActKind a) => Act(k) == a || (k == WeightKind.Q4_0 && a == ActKind.Q8_0Lanes);
+        public static bool Needs(WeightKind k, ActKind a) => Act(k) == a || (k == WeightKind.Q4_0 && a == ActKind.Q8_0Lanes)
+            || (a == ActKind.Q8_KTiles && (k == WeightKind.Q4_K || k == WeightKind.Q5_K || k == WeightKind.Q6_K));
 
         /// <summary>Bytes of one activation row of <paramref name="cols"/> values in form <paramref name="a"/>.</summary>
         public static long ActRowBytes(ActKind a, long cols)
@@ -121,6 +124,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_0: return cols / 32 * 34;
                 case ActKind.Q8_1: return cols / 32 * 36;
                 case ActKind.Q8_0Lanes: return cols / 32 * 40; // 320 bytes per block per group of 8 tokens
+                case ActKind.Q8_KTiles: return cols / 256 * 276; // per token and super-block: 256 bytes of tiles, its d and 4 sums
                 default: return cols / 256 * 292;
             }
         }
@@ -136,6 +140,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_0: return "Act8";
                 case ActKind.Q8_1: return "Act81";
                 case ActKind.Q8_0Lanes: return "ActLanes8";
+                case ActKind.Q8_KTiles: return "ActTiles8K";
                 default: return "Act8K";
             }
         }

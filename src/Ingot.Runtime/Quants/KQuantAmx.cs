@@ -33,28 +33,36 @@ internal static unsafe class KQuantAmx
 
     private const int Tile = 16, Slot = 34 /* gemm's block advance */, SuperBlockBytes = 292 /* Q8_K */, CBlockInts = 2 * Tile * Tile;
 
-    public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    /// <summary>
+    /// y[t · yStride + r] for r &lt; rows, t &lt; tokens (Q8_K rows at a, stride aStride); prepared: the tokens as
+    /// <see cref="PrepareTiles"/> left them for this call's tokens and cols, or null to prepare them here.
+    /// </summary>
+    public static void Rows<TW>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* prepared = null)
         where TW : struct, IKQuantAmxWeights
     {
         int nb = cols / 256, tiles = (tokens + Tile - 1) / Tile;
         nint rowPitch = (nint)nb * 8 * Slot, bTile = (nint)nb * 8 * 512;
-        nint zeroBytes = Align((nint)nb * SuperBlockBytes), bBytes = tiles * bTile, daBytes = (nint)tiles * nb * Tile * 4;
+        nint zeroBytes = Align((nint)nb * SuperBlockBytes), tokenBytes = prepared == null ? TilesBytes(tokens, cols) : 0;
         nint aBytes = Align(Tile * rowPitch), perRowBytes = (nint)nb * Tile * 4;
-        byte* s = RowScratch.Get(64 + zeroBytes + bBytes + 5 * daBytes + 2 * aBytes + 6 * perRowBytes + 8 * CBlockInts * 4 + Tile * 12 * 64);
+        byte* s = RowScratch.Get(64 + zeroBytes + tokenBytes + 2 * aBytes + 6 * perRowBytes + 8 * CBlockInts * 4 + Tile * 12 * 64);
         byte* config = s;
         byte* zero = s + 64;
-        byte* bw = zero + zeroBytes;                    // B: [tile][super-block][lane] 512 bytes
-        float* da = (float*)(bw + bBytes);              // [tile][super-block][token]
-        int* sums = (int*)(da + daBytes / 4);           // [tile][super-block][pair p][token]: S_2p | S_2p+1 << 16
-        byte* ahi = (byte*)(sums + daBytes);            // [row][super-block][lane] slots of 34 bytes
+        if (prepared == null)
+        {
+            prepared = zero + zeroBytes;
+            new Span<byte>(zero, (int)zeroBytes).Clear();
+            PrepareTokens(a, aStride, tokens, nb, zero, prepared);
+        }
+        byte* bw = prepared;                            // B: [tile][super-block][lane] 512 bytes
+        float* da = (float*)(bw + tiles * bTile);       // [tile][super-block][token]
+        int* sums = (int*)(da + (nint)tiles * nb * Tile); // [tile][super-block][pair p][token]: S_2p | S_2p+1 << 16
+        byte* ahi = zero + zeroBytes + tokenBytes;      // [row][super-block][lane] slots of 34 bytes
         byte* alo = ahi + aBytes;
         float* dw = (float*)(alo + aBytes);             // [super-block][row]
         float* dmin = dw + perRowBytes / 4;
         int* mins = (int*)(dmin + perRowBytes / 4);     // [super-block][row][pair p]: m_2p | m_2p+1 << 16
         int* c = mins + perRowBytes;                    // gemm's results for one super-block: 8 blocks × [hi | lo]
         float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token]
-        new Span<byte>(zero, (int)zeroBytes).Clear();
-        PrepareTokens(a, aStride, tokens, nb, zero, bw, da, sums);
 
         Amx.Args args = default;
         args.AStride = rowPitch;
@@ -84,13 +92,28 @@ internal static unsafe class KQuantAmx
 
     private static nint Align(nint bytes) => (bytes + 63) & ~63;
 
+    /// <summary>Bytes of the prepared tokens: per tile of 16 and super-block 4 KB of B blocks, 16 d_a and 64 pair sums.</summary>
+    public static nint TilesBytes(int tokens, int cols) => (nint)((tokens + Tile - 1) / Tile) * (cols / 256) * (8 * 512 + Tile * 4 + 4 * Tile * 4);
+
+    /// <summary>The tokens as <see cref="Rows{TW}"/> reads them, into s (<see cref="TilesBytes"/>), where AMX will run for this many.</summary>
+    public static void PrepareTiles(byte* a, nint aStride, int tokens, int cols, byte* s)
+    {
+        if (!Runs(tokens)) return;
+        int nb = cols / 256;
+        byte* zero = RowScratch.Get((nint)nb * SuperBlockBytes);
+        new Span<byte>(zero, nb * SuperBlockBytes).Clear();
+        PrepareTokens(a, aStride, tokens, nb, zero, s);
+    }
+
     /// <summary>
     /// The activations as B blocks (tile, super-block i, lane l: row j = each token's dword (j, l), 16 tokens, padding
     /// tokens zero), their d_a, and their sub-block sums S_j = bsums[2j] + bsums[2j+1] paired per dword.
     /// </summary>
-    private static void PrepareTokens(byte* a, nint aStride, int tokens, int nb, byte* zero, byte* bw, float* da, int* sums)
+    private static void PrepareTokens(byte* a, nint aStride, int tokens, int nb, byte* zero, byte* bw)
     {
         int tiles = (tokens + Tile - 1) / Tile;
+        float* da = (float*)(bw + (nint)tiles * nb * 8 * 512);
+        int* sums = (int*)(da + (nint)tiles * nb * Tile);
         byte** row = stackalloc byte*[Tile];
         for (int tile = 0; tile < tiles; tile++)
         {

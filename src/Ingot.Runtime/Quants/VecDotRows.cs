@@ -100,6 +100,30 @@ public static unsafe class VecDotRows
         else Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
+    /// <summary>
+    /// <see cref="Q4_KQ8_K"/> for generated code, which prepares the q8_K rows as AMX tiles once per matmul input
+    /// (<see cref="Q8_KTiles.Prepare"/> into <paramref name="tiles"/>), read where <see cref="KQuantAmx"/> runs.
+    /// </summary>
+    public static void Q4_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q4_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else Q4_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary><see cref="Q5_KQ8_K"/> with the prepared tiles (<see cref="Q4_KQ8_KTiles"/>).</summary>
+    public static void Q5_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q5_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else Q5_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary><see cref="Q6_KQ8_K"/> with the prepared tiles (<see cref="Q4_KQ8_KTiles"/>).</summary>
+    public static void Q6_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q6_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else Q6_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
     /// <summary>The rows kernel for a weight type (tests and benchmarks; generated code names the method directly).</summary>
     public static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> For(GgmlType type) => type switch
     {

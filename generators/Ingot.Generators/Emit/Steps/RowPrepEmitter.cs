@@ -19,7 +19,7 @@ namespace Ingot.Generators.Emit.Steps
             string src = ctx.Var(s.From), dst = ctx.Var(s.To), width = ctx.Width(s.Width);
             string srcWidth = s.Norm != null ? ctx.Width(s.Norm.Width) : width;
             var convert = new List<ActKind>();
-            foreach (var a in s.Acts) if (a != ActKind.Q8_0Lanes) convert.Add(a); // Q8_0Lanes: from the whole chunk's q8_0 rows, after the rows
+            foreach (var a in s.Acts) if (a != ActKind.Q8_0Lanes && a != ActKind.Q8_KTiles) convert.Add(a); // those two: from the whole chunk's rows, after the rows
             var key = ("rowprep", s.Norm is null ? "" : s.Norm.Kind + (s.Norm.Bias is null ? "" : "+bias"), string.Join(",", convert), width, srcWidth);
             string body = ctx.Body(key, "RowPrepBody", true, (bw, name) => Body(bw, name, s.Norm, convert, width, srcWidth));
             string local = ctx.Local("prep");
@@ -34,6 +34,8 @@ namespace Ingot.Generators.Emit.Steps
             w.Line("if (" + ctx.Rows + " >= " + Literals.I(ParallelRows) + ") _pool!.For(" + ctx.Rows + ", ref " + local + "); else " + local + ".Run(0, " + ctx.Rows + ");");
             if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes))
                 w.Line("Q8_0Lanes.PrepareForGemm(" + MatMulCode.Local(ActKind.Q8_0) + ", " + width + " / 32 * 34, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_0Lanes) + ");");
+            if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_KTiles))
+                w.Line("Q8_KTiles.Prepare(" + MatMulCode.Local(ActKind.Q8_K) + ", " + width + " / 256 * 292, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_KTiles) + ");");
         }
 
         /// <summary>The row pass as a work body: rows [start, end) normalized and converted, each while it is in L1.</summary>
@@ -74,9 +76,10 @@ namespace Ingot.Generators.Emit.Steps
             var parts = new List<string>();
             if (s.Norm != null) parts.Add(StepEmitters.NormName(s.Norm) + " (Norms." + (s.Norm.Kind == Specs.NormKind.RmsNorm ? "RmsNorm" : "LayerNorm") + ")");
             foreach (var a in s.Acts)
-                if (a != ActKind.Q8_0Lanes) parts.Add(a == ActKind.F16 ? "f16 rounding" : a == ActKind.BF16 ? "bf16 rounding" : "Quantize.Row" + WeightKinds.ActName(a).ToUpperInvariant().Replace("Q8_K", "Q8_K"));
+                if (a != ActKind.Q8_0Lanes && a != ActKind.Q8_KTiles) parts.Add(a == ActKind.F16 ? "f16 rounding" : a == ActKind.BF16 ? "bf16 rounding" : "Quantize.Row" + WeightKinds.ActName(a).ToUpperInvariant().Replace("Q8_K", "Q8_K"));
             return "rows: " + string.Join(", then ", parts) + " over " + Literals.I(s.Width) + " values per row, in one pass per row" +
-                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes) ? "; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)" : "");
+                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes) ? "; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)" : "") +
+                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_KTiles) ? "; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)" : "");
         }
     }
 }

@@ -12,13 +12,13 @@
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
-//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_K (q5_k · q8_K)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
 //       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
 //     layers 1:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)
-//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens); then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
 //       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
@@ -144,6 +144,7 @@ namespace Ingot.Tests.Models
             byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
             byte* act81 = (byte*)(_arena + OffAct81);  // q8_1 activation rows
             byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+            byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
@@ -170,12 +171,13 @@ namespace Ingot.Tests.Models
             var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_K (q5_k · q8_K)]
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
@@ -199,18 +201,20 @@ namespace Ingot.Tests.Models
             byte* actBf16 = (byte*)(_arena + OffActBf16);  // bf16 activation rows
             Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
             byte* actLanes8 = (byte*)(_arena + OffActLanes8);  // q8_0 token lanes activation rows
+            byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens); then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody4 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Lanes.PrepareForGemm(act8, Dim / 32 * 34, n, Dim, actLanes8);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act8K = act8K, ActLanes8 = actLanes8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act8K = act8K, ActLanes8 = actLanes8, ActTiles8K = actTiles8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 

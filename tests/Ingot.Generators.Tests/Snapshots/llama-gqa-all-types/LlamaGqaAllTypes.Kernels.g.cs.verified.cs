@@ -57,6 +57,7 @@ namespace Ingot.Tests.Models
             public byte* Wg, Wu;  // (512, 256) each
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* H;      // (N, 512)
 
@@ -67,7 +68,7 @@ namespace Ingot.Tests.Models
                 {
                     int nr = Math.Min(64, end - r0);
                     VecDotRows.Q3_KQ8_K(Wg + (nint)r0 * 110, 110, nr, Act8K, 292, N, 256, gate, nr);
-                    VecDotRows.Q5_KQ8_K(Wu + (nint)r0 * 176, 176, nr, Act8K, 292, N, 256, up, nr);
+                    VecDotRows.Q5_KQ8_KTiles(Wu + (nint)r0 * 176, 176, nr, Act8K, ActTiles8K, 292, N, 256, up, nr);
                     for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
             }
@@ -279,6 +280,7 @@ namespace Ingot.Tests.Models
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
             public byte* ActLanes8; // Act8 prepared for the q4_0 GEMM from 8 tokens: tokens in the vector lanes (AVX), or the scales table (AMX)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -304,7 +306,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q4_KQ8_K(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, k0, KvDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -315,7 +317,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        VecDotRows.Q6_KQ8_K(Wv + (nint)r0 * 210, 210, HeadDim, Act8K, 292, N, 256, v0, KvDim);
+                        VecDotRows.Q6_KQ8_KTiles(Wv + (nint)r0 * 210, 210, HeadDim, Act8K, ActTiles8K, 292, N, 256, v0, KvDim);
                     }
                 }
             }

@@ -7,27 +7,27 @@
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) [Dequantize.Row(q4_k)]
 //     layers 0:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-//       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
+//       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
 //     layers 1:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-//       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
-//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//     output: logits = output · xn over 1024 rows [VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
+//       rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
+//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//     output: logits = output · xn over 1024 rows [VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -117,9 +117,11 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+                byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
                 if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
-                var output = new MatMulStore_Q6_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, N = rows, Y = logits };
+                Q8_KTiles.Prepare(act8K, Dim / 256 * 292, rows, Dim, actTiles8K);
+                var output = new MatMulStore_Q6_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
         }
@@ -143,17 +145,19 @@ namespace Ingot.Tests.Models
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+            byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
@@ -161,28 +165,31 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
+            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var down = new MatMulAdd_Q4_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var down = new MatMulAdd_Q4_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 
@@ -194,17 +201,19 @@ namespace Ingot.Tests.Models
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+            byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_K (q4_k · q8_K); k VecDotRows.Q4_KQ8_K (q4_k · q8_K); v VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
@@ -212,28 +221,31 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var wo = new MatMulAdd_Q4_K_256x256 { W = lw.AttnOutput, Act32 = att, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_K (q4_k · q8_K); up VecDotRows.Q4_KQ8_K (q4_k · q8_K)]
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, N = n, H = hb };
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
+            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_K (q6_k · q8_K)]
-            var down = new MatMulAdd_Q6_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
+            var down = new MatMulAdd_Q6_K_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 

@@ -57,6 +57,7 @@ namespace Ingot.Tests.Models
             public byte* Wg, Wu;  // (512, 256) each
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* H;      // (N, 512)
 
@@ -66,8 +67,8 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q4_KQ8_K(Wg + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, gate, nr);
-                    VecDotRows.Q4_KQ8_K(Wu + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, up, nr);
+                    VecDotRows.Q4_KQ8_KTiles(Wg + (nint)r0 * 144, 144, nr, Act8K, ActTiles8K, 292, N, 256, gate, nr);
+                    VecDotRows.Q4_KQ8_KTiles(Wu + (nint)r0 * 144, 144, nr, Act8K, ActTiles8K, 292, N, 256, up, nr);
                     for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
             }
@@ -81,6 +82,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q4_k
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -90,7 +92,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q4_KQ8_K(W + (nint)r0 * 144, 144, nr, Act8K, 292, N, 256, tile, nr);
+                    VecDotRows.Q4_KQ8_KTiles(W + (nint)r0 * 144, 144, nr, Act8K, ActTiles8K, 292, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -108,6 +110,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q4_k
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -117,7 +120,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q4_KQ8_K(W + (nint)r0 * 288, 288, nr, Act8K, 584, N, 512, tile, nr);
+                    VecDotRows.Q4_KQ8_KTiles(W + (nint)r0 * 288, 288, nr, Act8K, ActTiles8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -135,6 +138,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q6_k
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -144,7 +148,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q6_KQ8_K(W + (nint)r0 * 420, 420, nr, Act8K, 584, N, 512, tile, nr);
+                    VecDotRows.Q6_KQ8_KTiles(W + (nint)r0 * 420, 420, nr, Act8K, ActTiles8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -162,12 +166,13 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q6_k
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output
 
             public void Run(int start, int end)
             {
-                VecDotRows.Q6_KQ8_K(W + (nint)start * 210, 210, end - start, Act8K, 292, N, 256, Y + start, Rows);
+                VecDotRows.Q6_KQ8_KTiles(W + (nint)start * 210, 210, end - start, Act8K, ActTiles8K, 292, N, 256, Y + start, Rows);
             }
         }
 
@@ -179,6 +184,7 @@ namespace Ingot.Tests.Models
             public byte* Wq, Wk, Wv;  // (QDim, Dim), (KvDim, Dim), (KvDim, Dim)
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -193,7 +199,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        VecDotRows.Q4_KQ8_K(Wq + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, Q + r0, QDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wq + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -204,7 +210,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q4_KQ8_K(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, k0, KvDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -215,7 +221,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        VecDotRows.Q4_KQ8_K(Wv + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, v0, KvDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wv + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, v0, KvDim);
                     }
                 }
             }
@@ -229,6 +235,7 @@ namespace Ingot.Tests.Models
             public byte* Wq, Wk, Wv;  // (QDim, Dim), (KvDim, Dim), (KvDim, Dim)
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -243,7 +250,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        VecDotRows.Q4_KQ8_K(Wq + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, Q + r0, QDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wq + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -254,7 +261,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q4_KQ8_K(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, 292, N, 256, k0, KvDim);
+                        VecDotRows.Q4_KQ8_KTiles(Wk + (nint)r0 * 144, 144, HeadDim, Act8K, ActTiles8K, 292, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -265,7 +272,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        VecDotRows.Q6_KQ8_K(Wv + (nint)r0 * 210, 210, HeadDim, Act8K, 292, N, 256, v0, KvDim);
+                        VecDotRows.Q6_KQ8_KTiles(Wv + (nint)r0 * 210, 210, HeadDim, Act8K, ActTiles8K, 292, N, 256, v0, KvDim);
                     }
                 }
             }

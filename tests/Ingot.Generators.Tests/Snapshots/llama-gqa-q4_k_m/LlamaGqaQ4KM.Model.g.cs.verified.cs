@@ -57,7 +57,8 @@ namespace Ingot.Tests.Models
         private const long OffKRows = 919040;  // float (MaxBatch, KvDim): keys of a chunk whose cells are not consecutive, scattered after, 65536 bytes
         private const long OffVRows = 984576;  // float (MaxBatch, KvDim): their values, 65536 bytes
         private const long OffAct8K = 1050112;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 112128 bytes
-        private const long ArenaBytes = 1162240;
+        private const long OffActTiles8K = 1162240;  // the q8_K rows as AMX tiles (MaxBatch rounded up to tiles of 16, 512): q4_K/q5_K/q6_K weights on AMX, 70656 bytes
+        private const long ArenaBytes = 1232896;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
