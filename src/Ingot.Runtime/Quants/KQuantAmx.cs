@@ -74,6 +74,8 @@ internal static unsafe class KQuantAmx
             PrepareRows<TW>(w + r0 * rowBytes, rowBytes, nr, nb, rowPitch, ahi, alo, dw, dmin, mins);
             for (int tile = 0; tile < tiles; tile++)
             {
+                // the vec-dot's accumulators start at +0 (fma(x, d, +0) is its first step)
+                new Span<float>(acc, Tile * 12 * Tile).Clear();
                 for (int i = 0; i < nb; i++)
                 {
                     args.Config = Amx.ConfigureOnce(config, Tile, Tile);
@@ -82,7 +84,7 @@ internal static unsafe class KQuantAmx
                     args.B = (sbyte*)(bw + tile * bTile + (nint)i * 8 * 512);
                     Amx.Gemm(&args);
                     nint ti = (nint)tile * nb + i;
-                    Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc, i == 0);
+                    Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc);
                 }
                 int m = Math.Min(Tile, tokens - tile * Tile);
                 Finish<TW>(acc, nr, m, y + tile * Tile * yStride + r0, yStride);
@@ -209,10 +211,10 @@ internal static unsafe class KQuantAmx
 
     /// <summary>
     /// One super-block's float steps for the 16 rows × 16 tokens (c: gemm's [block l][hi: row × token | lo]): the lanes
-    /// 16 · hi + lo, d = d_a · d_w, dm = −d_a · dmin_w, as the vec-dot rounds them; acc zeroed first when first.
+    /// 16 · hi + lo, d = d_a · d_w, dm = −d_a · dmin_w, as the vec-dot rounds them (acc: zeros before the first).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Step<TW>(int* c, float* dw, float* dmin, int* mins, float* da, int* sums, float* acc, bool first)
+    private static void Step<TW>(int* c, float* dw, float* dmin, int* mins, float* da, int* sums, float* acc)
         where TW : struct, IKQuantAmxWeights
     {
         Vector512<float> daV = Vector512.Load(da), negDa = -daV;
@@ -221,23 +223,34 @@ internal static unsafe class KQuantAmx
         {
             Vector512<float> d = daV * Vector512.Create(dw[r]), dm = negDa * Vector512.Create(dmin[r]);
             int* cr = c + Tile * r;
-            for (int l = 0; l < 8; l++)
-            {
-                Vector512<int> lane = Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), TW.Split) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
-                Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc + l * Tile);
-                Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), d, prev).Store(acc + l * Tile);
-            }
+            Lane<TW>(cr, d, acc);
+            Lane<TW>(cr + CBlockInts, d, acc + Tile);
+            Lane<TW>(cr + 2 * CBlockInts, d, acc + 2 * Tile);
+            Lane<TW>(cr + 3 * CBlockInts, d, acc + 3 * Tile);
+            Lane<TW>(cr + 4 * CBlockInts, d, acc + 4 * Tile);
+            Lane<TW>(cr + 5 * CBlockInts, d, acc + 5 * Tile);
+            Lane<TW>(cr + 6 * CBlockInts, d, acc + 6 * Tile);
+            Lane<TW>(cr + 7 * CBlockInts, d, acc + 7 * Tile);
             int* m = mins + 4 * r;
             if (TW.MinLanes == 4)
             {
-                MinStep(MinPair(s0, m[0]), dm, acc + 8 * Tile, first);
-                MinStep(MinPair(s1, m[1]), dm, acc + 9 * Tile, first);
-                MinStep(MinPair(s2, m[2]), dm, acc + 10 * Tile, first);
-                MinStep(MinPair(s3, m[3]), dm, acc + 11 * Tile, first);
+                MinStep(MinPair(s0, m[0]), dm, acc + 8 * Tile);
+                MinStep(MinPair(s1, m[1]), dm, acc + 9 * Tile);
+                MinStep(MinPair(s2, m[2]), dm, acc + 10 * Tile);
+                MinStep(MinPair(s3, m[3]), dm, acc + 11 * Tile);
             }
             else if (TW.MinLanes == 1)
-                MinStep(MinPair(s0, m[0]) + MinPair(s1, m[1]) + MinPair(s2, m[2]) + MinPair(s3, m[3]), dm, acc + 8 * Tile, first);
+                MinStep(MinPair(s0, m[0]) + MinPair(s1, m[1]) + MinPair(s2, m[2]) + MinPair(s3, m[3]), dm, acc + 8 * Tile);
         }
+    }
+
+    /// <summary>acc = fma(float((hi &lt;&lt; Split) + lo), d, acc) for one lane of one row's 16 tokens (c: its hi results, lo 256 ints on).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lane<TW>(int* c, Vector512<float> d, float* acc)
+        where TW : struct, IKQuantAmxWeights
+    {
+        Vector512<int> lane = Vector512.ShiftLeft(Vector512.Load(c), TW.Split) + Vector512.Load(c + Tile * Tile);
+        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), d, Vector512.Load(acc)).Store(acc);
     }
 
     /// <summary>m_2p · S_2p + m_2p+1 · S_2p+1 for each token (exact: |S| ≤ 4096, m ≤ 63).</summary>
@@ -246,11 +259,8 @@ internal static unsafe class KQuantAmx
         Avx512BW.MultiplyAddAdjacent(sums.AsInt16(), Vector512.Create(minPair).AsInt16());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MinStep(Vector512<int> lane, Vector512<float> dm, float* acc, bool first)
-    {
-        Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(acc);
-        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), dm, prev).Store(acc);
-    }
+    private static void MinStep(Vector512<int> lane, Vector512<float> dm, float* acc) =>
+        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(lane), dm, Vector512.Load(acc)).Store(acc);
 
     /// <summary>
     /// Each row's 16 token results in the vec-dot's final order (Q0Order.Hsum8 of the 8 lanes; Q4_K adds
