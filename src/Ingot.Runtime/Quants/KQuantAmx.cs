@@ -171,7 +171,10 @@ internal static unsafe class KQuantAmx
             }
             byte* x = w + r * rowBytes;
             for (int i = 0; i < nb; i++, hiRow += 8 * Slot, loRow += 8 * Slot)
+            {
+                Prefetch.Step(x + i * TW.BlockBytes, TW.BlockBytes); // the weights stream from memory once per chunk
                 TW.Prepare(x + i * TW.BlockBytes, hiRow, loRow, dw + i * Tile + r, dmin + i * Tile + r, mins + (i * Tile + r) * 4);
+            }
         }
     }
 
