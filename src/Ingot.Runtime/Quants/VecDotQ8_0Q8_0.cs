@@ -167,6 +167,34 @@ public static unsafe class VecDotQ8_0Q8_0
         for (int r = 0; r < rows; r++) y[last * yStride + r] = Row(w + r * rowBytes, a + last * aStride, da, nb);
     }
 
+    /// <summary>
+    /// Q5_0 and IQ4_NL weights (TBlock; llama.cpp hands them to the same tinyBLAS order as Q8_0, <see cref="Q0Order"/>)
+    /// through <c>q8_0dots512</c>: the call's weight rows decoded once into Q8_0 blocks (the block's f16 d, every such
+    /// block type's first field, then the 32 int8 values its vec-dot multiplies), so every result is bit-identical to
+    /// that vec-dot; false (nothing done) below two tokens or where the machine code does not run.
+    /// </summary>
+    internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TBlock : struct, IBlock32
+    {
+        if (tokens < 2 || Machine == null || TBlock.HasBias) return false;
+        int nb = cols / 32;
+        nint qRowBytes = (nint)nb * 34;
+        byte* q = RowScratch.GetForWeights(rows * qRowBytes);
+        for (int r = 0; r < rows; r++)
+        {
+            byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
+            for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
+            {
+                TBlock.Decode(src, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+                *(ushort*)dst = *(ushort*)src;
+                lo.Store((sbyte*)dst + 2);
+                hi.Store((sbyte*)dst + 18);
+            }
+        }
+        MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        return true;
+    }
+
     /// <summary>Q8_0Args of MachineCode.s: 9 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct MachineArgs

@@ -14,7 +14,8 @@ namespace Ingot.Runtime.Quants;
 /// same sequence of operations whatever the tile size or token count, so decode, prefill and any thread split agree
 /// bit for bit.
 /// Types without a dedicated kernel loop over <see cref="VecDot"/>; Q4_0 has a restructured AVX2 kernel (below), Q8_0 and
-/// Q6_K AVX2 rows kernels that do the activation's share of the work once per call (VecDotQ8_0Q8_0.Rows, VecDotQ6_KQ8_K.Rows).
+/// Q6_K AVX2 rows kernels that do the activation's share of the work once per call (VecDotQ8_0Q8_0.Rows, VecDotQ6_KQ8_K.Rows);
+/// Q5_0 and IQ4_NL from two tokens run Q8_0's machine code on their rows decoded to Q8_0 blocks (VecDotQ8_0Q8_0.DecodedRows).
 /// </summary>
 public static unsafe class VecDotRows
 {
@@ -27,9 +28,15 @@ public static unsafe class VecDotRows
     }
 
     public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (!VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
     public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (!VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
     public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q2_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
