@@ -11,8 +11,15 @@ namespace Ingot.Quants.Tests;
 /// the bits the GGUF layout gives (decode, the AVX GEMMs, AMX, with and without prepared lanes; tiles of whole groups
 /// and tiles that start or end inside one), and the layout key is checked.
 /// </summary>
+/// <para>Opening a file in that layout registers it process-wide (<see cref="Q4_0x16.Any"/>), which changes what the Q4_0
+/// entry points prepare: so these tests and <see cref="VecDotRowsTests"/>, which asserts what they prepare, never run
+/// at the same time (one collection).</para>
+[Collection(Q4_0x16Registry)]
 public sealed unsafe class Q4_0x16Tests : IDisposable
 {
+    /// <summary>The collection of the tests that open files in Ingot's Q4_0 layout or depend on none being open.</summary>
+    public const string Q4_0x16Registry = "Q4_0x16 registry";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("ingot-q4x16-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

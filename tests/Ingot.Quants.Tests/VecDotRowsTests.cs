@@ -10,6 +10,7 @@ namespace Ingot.Quants.Tests;
 /// against the scalar reference, and bit-identical whatever the tiling (rows per call, tokens per call), so decode,
 /// prefill and any thread split produce the same logits.
 /// </summary>
+[Collection(Q4_0x16Tests.Q4_0x16Registry)]
 public unsafe class VecDotRowsTests
 {
     public static IEnumerable<object[]> Cases() =>

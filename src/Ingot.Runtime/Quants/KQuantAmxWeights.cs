@@ -36,13 +36,8 @@ internal unsafe struct Q4_KAmxWeights : IKQuantAmxWeights
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
     {
-        var b = (BlockQ4_K*)x;
-        float* f16 = Fp.F16Table;
-        *dw = f16[*(ushort*)&b->D];
-        *dmin = f16[*(ushort*)&b->DMin];
-        KScales.Unpack(b->Scales, out ulong sc, out ulong mn);
-        for (int p = 0; p < 4; p++) mins[p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
-        byte* q = b->Qs;
+        ulong sc = ScalesAndMins(x, dw, dmin, mins);
+        byte* q = ((BlockQ4_K*)x)->Qs;
         Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
         Codes(Vector256.Load(q) & m4, sc, 0, out h0, out l0);
@@ -55,6 +50,21 @@ internal unsafe struct Q4_KAmxWeights : IKQuantAmxWeights
         Codes(Vector256.ShiftRightLogical(Vector256.Load(q + 96).AsUInt16(), 4).AsByte() & m4, sc, 7, out h7, out l7);
         KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
         KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    /// <summary>
+    /// The head Q4_K and Q5_K share (f16 d, f16 dmin, 12 bytes of 6-bit scales and mins): d_w, dmin_w, the mins paired
+    /// (m_2p | m_2p+1 &lt;&lt; 16) and the 8 scales, returned one per byte.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ScalesAndMins(byte* x, float* dw, float* dmin, int* mins)
+    {
+        float* f16 = Fp.F16Table;
+        *dw = f16[*(ushort*)x];
+        *dmin = f16[*(ushort*)(x + 2)];
+        KScales.Unpack(x + 4, out ulong sc, out ulong mn);
+        for (int p = 0; p < 4; p++) mins[p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
+        return sc;
     }
 
     /// <summary>Sub-block j's 32 codes (≤ 31) times sc_j split into (p >> 4, p &amp; 15) bytes.</summary>
@@ -83,11 +93,7 @@ internal unsafe struct Q5_KAmxWeights : IKQuantAmxWeights
     public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
     {
         var b = (BlockQ5_K*)x;
-        float* f16 = Fp.F16Table;
-        *dw = f16[*(ushort*)&b->D];
-        *dmin = f16[*(ushort*)&b->DMin];
-        KScales.Unpack(b->Scales, out ulong sc, out ulong mn);
-        for (int p = 0; p < 4; p++) mins[p] = (int)((ushort)KScales.Byte(mn, 2 * p) | (uint)KScales.Byte(mn, 2 * p + 1) << 16);
+        ulong sc = Q4_KAmxWeights.ScalesAndMins(x, dw, dmin, mins);
         byte* q = b->Qs;
         Vector256<byte> m4 = Vector256.Create((byte)0x0F), bit4 = Vector256.Create((byte)0x10);
         Vector256<ushort> qh = Vector256.Load(b->Qh).AsUInt16();
