@@ -86,14 +86,7 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
                       + (double)d.GetElement(2) * Vector256.Sum(p2) + (double)d.GetElement(3) * Vector256.Sum(p3);
                 bias += (double)TBlock.Bias(w, a) + TBlock.Bias(w + wb, a + ab) + TBlock.Bias(w + 2 * wb, a + 2 * ab) + TBlock.Bias(w + 3 * wb, a + 3 * ab);
             }
-            else
-            {
-                // llama.cpp's tinyBLAS order (Q0Order): one accumulator, blocks in order
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc0);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc0);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc0);
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc0);
-            }
+            else acc0 = Steps4(p0, p1, p2, p3, d, acc0);
         }
         for (; i < nb; i++, w += wb, a += ab)
         {
@@ -103,6 +96,61 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             else acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc0);
         }
         return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc0);
+    }
+
+    /// <summary>llama.cpp's tinyBLAS order (Q0Order): four blocks' lane dots into one accumulator, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Steps4(Vector256<int> p0, Vector256<int> p1, Vector256<int> p2, Vector256<int> p3, Vector128<float> d, Vector256<float> acc)
+    {
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(d.GetElement(0)), acc);
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p1), Vector256.Create(d.GetElement(1)), acc);
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p2), Vector256.Create(d.GetElement(2)), acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc);
+    }
+
+    /// <summary>Four blocks of one row (no-bias types): <see cref="V256"/>'s step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Blocks4(byte* w, byte* a, Vector256<float> acc)
+    {
+        int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
+        Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
+        TBlock.Decode(w, out var lo0, out var hi0);
+        TBlock.Decode(w + wb, out var lo1, out var hi1);
+        TBlock.Decode(w + 2 * wb, out var lo2, out var hi2);
+        TBlock.Decode(w + 3 * wb, out var lo3, out var hi3);
+        return Steps4(Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a))),
+                      Int8Dot.Dot32S(Vector256.Create(lo1, hi1), Vector256.Load(ActQs(a + ab))),
+                      Int8Dot.Dot32S(Vector256.Create(lo2, hi2), Vector256.Load(ActQs(a + 2 * ab))),
+                      Int8Dot.Dot32S(Vector256.Create(lo3, hi3), Vector256.Load(ActQs(a + 3 * ab))), d, acc);
+    }
+
+    /// <summary>
+    /// Two rows (w, w + rowBytes) against one activation row for the no-bias types, each result bit-identical to
+    /// <see cref="V256"/>: two independent FMA chains (decode; one row's chain alone waits on the FMA latency), the
+    /// weights prefetched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void V256Rows2(byte* w, nint rowBytes, byte* a, int n, float* y)
+    {
+        byte* w1 = w + rowBytes;
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        int nb = n / 32, i = 0, wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
+        for (; i + 3 < nb; i += 4, w += 4 * wb, w1 += 4 * wb, a += 4 * ab)
+        {
+            Prefetch.Step(w, 4 * wb);
+            Prefetch.Step(w1, 4 * wb);
+            acc0 = Blocks4(w, a, acc0);
+            acc1 = Blocks4(w1, a, acc1);
+        }
+        for (; i < nb; i++, w += wb, w1 += wb, a += ab)
+        {
+            TBlock.Decode(w, out var lo0, out var hi0);
+            TBlock.Decode(w1, out var lo1, out var hi1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(Vector256.Create(lo1, hi1), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
+        }
+        y[0] = Q0Order.Hsum8(acc0);
+        y[1] = Q0Order.Hsum8(acc1);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -19,6 +19,14 @@ namespace Ingot.Runtime.Quants;
 /// </summary>
 public static unsafe class VecDotRows
 {
+    /// <summary>Decode of a no-bias 32-element block type: rows in pairs (<see cref="VecDotBlock32{TBlock}.V256Rows2"/>), the V256 vec-dot's bits.</summary>
+    private static void Rows2<TBlock>(byte* w, nint rowBytes, int rows, byte* a, int cols, float* y) where TBlock : struct, IBlock32
+    {
+        int r = 0;
+        for (; r + 1 < rows; r += 2) VecDotBlock32<TBlock>.V256Rows2(w + r * rowBytes, rowBytes, a, cols, y + r);
+        if (r < rows) y[r] = VecDotBlock32<TBlock>.V256(w + r * rowBytes, a, cols);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Loop(delegate*<byte*, byte*, int, float> dot, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
@@ -30,12 +38,16 @@ public static unsafe class VecDotRows
     public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (!VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
+        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<Q5_0Block>(w, rowBytes, rows, a, cols, y);
+        else Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
     public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (!VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
+        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<IQ4_NLBlock>(w, rowBytes, rows, a, cols, y);
+        else Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
     public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q2_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
