@@ -18,6 +18,9 @@ internal unsafe interface IBlock32
     /// <summary>Elements 0..15 and 16..31 of weight block <paramref name="w"/> as int8 (codes or table values).</summary>
     static abstract void Decode(byte* w, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
 
+    /// <summary><see cref="Decode"/>'s 32 values in one vector (the 256-bit paths; <see cref="Block32Decode.Joined{TBlock}"/> or fewer steps).</summary>
+    static abstract Vector256<sbyte> Decode256(byte* w);
+
     /// <summary>d_w * d_a for the block pair.</summary>
     static abstract float Scale(byte* w, byte* a);
 
@@ -71,14 +74,10 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         {
             // every weight block starts with f16 d, every Q8_0/Q8_1 block too: widen the 8 scales together
             Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
-            TBlock.Decode(w, out var lo0, out var hi0);
-            TBlock.Decode(w + wb, out var lo1, out var hi1);
-            TBlock.Decode(w + 2 * wb, out var lo2, out var hi2);
-            TBlock.Decode(w + 3 * wb, out var lo3, out var hi3);
-            Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)));
-            Vector256<int> p1 = Int8Dot.Dot32S(Vector256.Create(lo1, hi1), Vector256.Load(ActQs(a + ab)));
-            Vector256<int> p2 = Int8Dot.Dot32S(Vector256.Create(lo2, hi2), Vector256.Load(ActQs(a + 2 * ab)));
-            Vector256<int> p3 = Int8Dot.Dot32S(Vector256.Create(lo3, hi3), Vector256.Load(ActQs(a + 3 * ab)));
+            Vector256<int> p0 = Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)));
+            Vector256<int> p1 = Int8Dot.Dot32S(TBlock.Decode256(w + wb), Vector256.Load(ActQs(a + ab)));
+            Vector256<int> p2 = Int8Dot.Dot32S(TBlock.Decode256(w + 2 * wb), Vector256.Load(ActQs(a + 2 * ab)));
+            Vector256<int> p3 = Int8Dot.Dot32S(TBlock.Decode256(w + 3 * wb), Vector256.Load(ActQs(a + 3 * ab)));
             if (TBlock.HasBias)
             {
                 // min types: the scaled sums and the m*s terms nearly cancel, so both go to a double (exact int sums)
@@ -90,8 +89,7 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         }
         for (; i < nb; i++, w += wb, a += ab)
         {
-            TBlock.Decode(w, out var lo0, out var hi0);
-            Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)));
+            Vector256<int> p0 = Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)));
             if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p0) + TBlock.Bias(w, a);
             else acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc0);
         }
@@ -114,14 +112,10 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     {
         int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
         Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
-        TBlock.Decode(w, out var lo0, out var hi0);
-        TBlock.Decode(w + wb, out var lo1, out var hi1);
-        TBlock.Decode(w + 2 * wb, out var lo2, out var hi2);
-        TBlock.Decode(w + 3 * wb, out var lo3, out var hi3);
-        return Steps4(Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a))),
-                      Int8Dot.Dot32S(Vector256.Create(lo1, hi1), Vector256.Load(ActQs(a + ab))),
-                      Int8Dot.Dot32S(Vector256.Create(lo2, hi2), Vector256.Load(ActQs(a + 2 * ab))),
-                      Int8Dot.Dot32S(Vector256.Create(lo3, hi3), Vector256.Load(ActQs(a + 3 * ab))), d, acc);
+        return Steps4(Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a))),
+                      Int8Dot.Dot32S(TBlock.Decode256(w + wb), Vector256.Load(ActQs(a + ab))),
+                      Int8Dot.Dot32S(TBlock.Decode256(w + 2 * wb), Vector256.Load(ActQs(a + 2 * ab))),
+                      Int8Dot.Dot32S(TBlock.Decode256(w + 3 * wb), Vector256.Load(ActQs(a + 3 * ab))), d, acc);
     }
 
     /// <summary>
@@ -144,10 +138,8 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         }
         for (; i < nb; i++, w += wb, w1 += wb, a += ab)
         {
-            TBlock.Decode(w, out var lo0, out var hi0);
-            TBlock.Decode(w1, out var lo1, out var hi1);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w, a)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(Vector256.Create(lo1, hi1), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(TBlock.Decode256(w1), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
         }
         y[0] = Q0Order.Hsum8(acc0);
         y[1] = Q0Order.Hsum8(acc1);
@@ -195,6 +187,14 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
 /// <summary>Shared decoding helpers for the 32-element blocks.</summary>
 internal static unsafe class Block32Decode
 {
+    /// <summary>A block's two decoded halves as one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Joined<TBlock>(byte* w) where TBlock : struct, IBlock32
+    {
+        TBlock.Decode(w, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+        return Vector256.Create(lo, hi);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Nibbles(byte* qs, out Vector128<byte> lo, out Vector128<byte> hi)
     {
@@ -229,6 +229,8 @@ internal static unsafe class Block32Decode
 
 internal unsafe struct Q4_1Block : IBlock32
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Decode256(byte* w) => Block32Decode.Joined<Q4_1Block>(w);
     public static int WeightBytes => 20;
     public static int ActBytes => 36;
     public static bool HasBias => true;
@@ -258,6 +260,28 @@ internal unsafe struct Q5_0Block : IBlock32
         Vector128<sbyte> sixteen = Vector128.Create((sbyte)16);
         lo = (l | bl).AsSByte() - sixteen; hi = (h | bh).AsSByte() - sixteen;
     }
+    /// <summary>
+    /// <see cref="Decode"/> at 256 bits: both nibble halves in one vector, the 32 high bits spread by one in-lane byte
+    /// shuffle of qh (bytes 0, 1 to the low lane, 2, 3 to the high), one test against the bit pattern.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Decode256(byte* w)
+    {
+        if (!Avx2.IsSupported)
+        {
+            Decode(w, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+            return Vector256.Create(lo, hi);
+        }
+        var b = (BlockQ5_0*)w;
+        Vector128<byte> q = Vector128.Load(b->Qs);
+        Vector256<byte> nibbles = Vector256.Create(q, Vector128.ShiftRightLogical(q.AsUInt16(), 4).AsByte()) & Vector256.Create((byte)0x0F);
+        Vector256<byte> spread = Avx2.Shuffle(Vector256.Create(b->Qh).AsByte(),
+            Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        Vector256<byte> bit = Vector256.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        Vector256<byte> high = Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
+        return (nibbles | high).AsSByte() - Vector256.Create((sbyte)16);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scale(byte* w, byte* a) => Fp.F16ToF32(((BlockQ5_0*)w)->D) * Fp.F16ToF32(((BlockQ8_0*)a)->D);
     public static float Bias(byte* w, byte* a) => 0f;
@@ -265,6 +289,8 @@ internal unsafe struct Q5_0Block : IBlock32
 
 internal unsafe struct Q5_1Block : IBlock32
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Decode256(byte* w) => Block32Decode.Joined<Q5_1Block>(w);
     public static int WeightBytes => 24;
     public static int ActBytes => 36;
     public static bool HasBias => true;
@@ -284,6 +310,8 @@ internal unsafe struct Q5_1Block : IBlock32
 
 internal unsafe struct IQ4_NLBlock : IBlock32
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Decode256(byte* w) => Block32Decode.Joined<IQ4_NLBlock>(w);
     public static int WeightBytes => 18;
     public static int ActBytes => 34;
     public static bool HasBias => false;

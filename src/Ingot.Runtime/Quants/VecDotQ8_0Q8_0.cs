@@ -185,10 +185,8 @@ public static unsafe class VecDotQ8_0Q8_0
             byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
             for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
             {
-                TBlock.Decode(src, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
                 *(ushort*)dst = *(ushort*)src;
-                lo.Store((sbyte*)dst + 2);
-                hi.Store((sbyte*)dst + 18);
+                TBlock.Decode256(src).Store((sbyte*)dst + 2);
             }
         }
         MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride);
