@@ -338,6 +338,38 @@ public unsafe class VecDotRowsTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
+    public void Q8_0Activation_PreparedPairs_AsGeneratedCodeCallsThem_GiveTheVecDotBits(GgmlType type)
+    {
+        // the generated code prepares the q8_0 rows in token pairs once per matmul input (Q8_0Pairs.Prepare) and every
+        // 64-row tile reads them (Q8_0Q8_0Pairs, …); an odd last token and a lone token read the q8_0 rows
+        const int rows = 70, cols = 768, maxTokens = 9;
+        var d = Make(type, rows, maxTokens, cols, 71);
+        var y = new float[maxTokens * rows];
+        var pairs = new byte[Q8_0Pairs.Bytes(maxTokens, cols)];
+        var dot = VecDot.For(type);
+        delegate*<byte*, nint, int, byte*, byte*, nint, int, int, float*, nint, void> kernel = type switch
+        {
+            GgmlType.Q8_0 => &VecDotRows.Q8_0Q8_0Pairs,
+            GgmlType.Q5_0 => &VecDotRows.Q5_0Q8_0Pairs,
+            _ => &VecDotRows.IQ4_NLQ8_0Pairs,
+        };
+        fixed (byte* pw = d.W, pa = d.A, pp = pairs)
+        fixed (float* py = y)
+            foreach (int tokens in new[] { 1, 2, 3, 8, 9 })
+            {
+                Array.Clear(pairs);
+                Q8_0Pairs.Prepare(pa, d.ActBytes, tokens, cols, pp);
+                Assert.Equal(tokens > 1 && VecDotQ8_0Q8_0.MachineCodeRuns, Array.Exists(pairs, b => b != 0));
+                kernel(pw, d.RowBytes, 64, pa, pp, d.ActBytes, tokens, cols, py, rows);
+                kernel(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pp, d.ActBytes, tokens, cols, py + 64, rows);
+                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} tokens {tokens}, prepared pairs");
+            }
+    }
+
+    [Theory]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]

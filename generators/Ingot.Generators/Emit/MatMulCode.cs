@@ -21,7 +21,10 @@ namespace Ingot.Generators.Emit
 
         /// <summary>The rows kernel of a tiled weight kind: "VecDotRows.Q4_0Q8_0", "VecDotRows.F16F16".</summary>
         public static string RowsKernel(WeightKind kind) => kind == WeightKind.Q4_0 ? "VecDotRows.Q4_0Q8_0Lanes"
-            : "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1) + (ReadsTiles(kind) ? "Tiles" : "");
+            : "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1) + (ReadsTiles(kind) ? "Tiles" : ReadsPairs(kind) ? "Pairs" : "");
+
+        /// <summary>Whether the kind's rows kernel also reads the q8_0 rows in token pairs (<see cref="ActKind.Q8_0Pairs"/>).</summary>
+        private static bool ReadsPairs(WeightKind kind) => WeightKinds.Needs(kind, ActKind.Q8_0Pairs);
 
         /// <summary>Whether the kind's rows kernel also reads the q8_K rows as AMX tiles (<see cref="ActKind.Q8_KTiles"/>).</summary>
         private static bool ReadsTiles(WeightKind kind) => WeightKinds.Needs(kind, ActKind.Q8_KTiles);
@@ -51,6 +54,7 @@ namespace Ingot.Generators.Emit
             string a = act == ActKind.F16 ? "(byte*)" + WeightKinds.ActField(act) : WeightKinds.ActField(act); // Act16 is a Half*
             if (kind == WeightKind.Q4_0) a += ", " + WeightKinds.ActField(ActKind.Q8_0Lanes); // VecDotRows.Q4_0Q8_0Lanes
             if (ReadsTiles(kind)) a += ", " + WeightKinds.ActField(ActKind.Q8_KTiles); // VecDotRows.Q4_KQ8_KTiles …
+            if (ReadsPairs(kind)) a += ", " + WeightKinds.ActField(ActKind.Q8_0Pairs); // VecDotRows.Q8_0Q8_0Pairs …
             return RowsKernel(kind) + "(" + weight + " + (nint)" + row0 + " * " + rb + ", " + rb + ", " + count + ", " + a + ", " + ab +
                    ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
         }
@@ -81,6 +85,7 @@ namespace Ingot.Generators.Emit
             if (Uses(ActKind.BF16)) w.Line("public byte* ActBf16; // (N, cols * 2) activation rounded to bf16 (bf16 weights)");
             if (Uses(ActKind.Q8_0Lanes)) w.Line("public byte* ActLanes8; // Act8 prepared for the q4_0 GEMM from 8 tokens: tokens in the vector lanes (AVX), or the scales table (AMX)");
             if (Uses(ActKind.Q8_KTiles)) w.Line("public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens");
+            if (Uses(ActKind.Q8_0Pairs)) w.Line("public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens");
             w.Line("public int N;         // tokens in this chunk");
         }
 

@@ -217,9 +217,10 @@ namespace Ingot.Generators.Emit
             {
                 if (!acts.Contains(a)) continue;
                 long row = WeightKinds.ActRowBytes(a, maxAct) + (a == ActKind.Q8_K ? 292 : a is ActKind.Q8_0 ? 34 : a is ActKind.Q8_1 ? 36 : 0);
-                long rows = a == ActKind.Q8_0Lanes ? (mb + 7) / 8 * 8 : a == ActKind.Q8_KTiles ? (mb + 15) / 16 * 16 : mb; // whole groups of 8 / tiles of 16 tokens
+                long rows = a == ActKind.Q8_0Lanes ? (mb + 7) / 8 * 8 : a == ActKind.Q8_KTiles ? (mb + 15) / 16 * 16 : mb; // whole groups of 8 / tiles of 16 tokens (pairs: an odd last token is left out)
                 Buffer(WeightKinds.ActField(a), row * rows, a == ActKind.Q8_0Lanes ? "the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, " + I(maxAct) + "): q4_0 weights' GEMM"
                                                           : a == ActKind.Q8_KTiles ? "the q8_K rows as AMX tiles (MaxBatch rounded up to tiles of 16, " + I(maxAct) + "): q4_K/q5_K/q6_K weights on AMX"
+                                                          : a == ActKind.Q8_0Pairs ? "the q8_0 rows in token pairs (MaxBatch, " + I(maxAct) + "): q8_0/q5_0/iq4_nl weights' machine code"
                                                                                      : WeightKinds.ActName(a) + " (MaxBatch, " + I(maxAct) + "): activation rows for " + WeightKinds.ActName(a) + "-partnered weights");
             }
             w.Line("private const long ArenaBytes = " + L(off) + ";");

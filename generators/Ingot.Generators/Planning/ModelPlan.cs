@@ -11,7 +11,7 @@ namespace Ingot.Generators.Planning
     /// The form a matmul's activation row takes before the dot product: ggml's vec_dot_type of the weight type,
     /// so our sums round like llama.cpp's.
     /// </summary>
-    public enum ActKind { F32, F16, BF16, Q8_0, Q8_1, Q8_K, Q8_0Lanes, Q8_KTiles }
+    public enum ActKind { F32, F16, BF16, Q8_0, Q8_1, Q8_K, Q8_0Lanes, Q8_KTiles, Q8_0Pairs }
 
     /// <summary>
     /// Layers whose fused steps are equal (same weight types, same layout): the emitter generates one method per kind, so

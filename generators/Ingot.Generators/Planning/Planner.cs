@@ -18,7 +18,7 @@ namespace Ingot.Generators.Planning
         public const int MaxBatch = 128;
 
         /// <summary>Activation conversions, in the order the generated row loop runs them.</summary>
-        internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16, ActKind.Q8_0Lanes, ActKind.Q8_KTiles };
+        internal static readonly ActKind[] ConversionOrder = { ActKind.Q8_0, ActKind.Q8_1, ActKind.Q8_K, ActKind.BF16, ActKind.F16, ActKind.Q8_0Lanes, ActKind.Q8_KTiles, ActKind.Q8_0Pairs };
 
         /// <summary>"f32, f16, bf16, q8_0, …": what ING0004 offers.</summary>
         public static readonly string SupportedMatrixTypes = string.Join(", ", Array.ConvertAll(WeightKinds.All, WeightKinds.Name));

@@ -102,17 +102,19 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_1: return "q8_1";
                 case ActKind.Q8_0Lanes: return "q8_0 token lanes";
                 case ActKind.Q8_KTiles: return "q8_K AMX tiles";
+                case ActKind.Q8_0Pairs: return "q8_0 token pairs";
                 default: return "q8_K";
             }
         }
 
         /// <summary>
         /// Whether weights of kind k read activation form a: their partner form (<see cref="Act"/>), for Q4_0 also the
-        /// q8_0 rows in token lanes, which its prefill GEMM reads, and for Q4_K, Q5_K and Q6_K the q8_K rows as AMX tiles
-        /// (both prepared once per matmul input, not once per tile).
+        /// q8_0 rows in token lanes, which its prefill GEMM reads, for Q8_0, Q5_0 and IQ4_NL the q8_0 rows in token pairs,
+        /// and for Q4_K, Q5_K and Q6_K the q8_K rows as AMX tiles (all prepared once per matmul input, not once per tile).
         /// </summary>
         public static bool Needs(WeightKind k, ActKind a) => Act(k) == a || (k == WeightKind.Q4_0 && a == ActKind.Q8_0Lanes)
-            || (a == ActKind.Q8_KTiles && (k == WeightKind.Q4_K || k == WeightKind.Q5_K || k == WeightKind.Q6_K));
+            || (a == ActKind.Q8_KTiles && (k == WeightKind.Q4_K || k == WeightKind.Q5_K || k == WeightKind.Q6_K))
+            || (a == ActKind.Q8_0Pairs && (k == WeightKind.Q8_0 || k == WeightKind.Q5_0 || k == WeightKind.IQ4_NL));
 
         /// <summary>Bytes of one activation row of <paramref name="cols"/> values in form <paramref name="a"/>.</summary>
         public static long ActRowBytes(ActKind a, long cols)
@@ -125,6 +127,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_1: return cols / 32 * 36;
                 case ActKind.Q8_0Lanes: return cols / 32 * 40; // 320 bytes per block per group of 8 tokens
                 case ActKind.Q8_KTiles: return cols / 256 * 276; // per token and super-block: 256 bytes of tiles, its d and 4 sums
+                case ActKind.Q8_0Pairs: return cols / 32 * 64; // per token and block: its codes + 128 and d ×8 (128 bytes per pair)
                 default: return cols / 256 * 292;
             }
         }
@@ -141,6 +144,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.Q8_1: return "Act81";
                 case ActKind.Q8_0Lanes: return "ActLanes8";
                 case ActKind.Q8_KTiles: return "ActTiles8K";
+                case ActKind.Q8_0Pairs: return "ActPairs8";
                 default: return "Act8K";
             }
         }

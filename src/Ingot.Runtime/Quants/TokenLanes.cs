@@ -117,3 +117,19 @@ public static unsafe class Q8_0Lanes
         }
     }
 }
+
+/// <summary>
+/// The generated code's preparation for Q8_0, Q5_0 and IQ4_NL weights: the chunk's Q8_0 rows in token pairs as the
+/// Q8_0 machine code reads them (<c>q8_0dots512</c>), once per matmul input instead of once per 64-row call, into s
+/// (<see cref="Bytes"/>); nothing where that code will not run for this many tokens.
+/// </summary>
+public static unsafe class Q8_0Pairs
+{
+    /// <summary>Bytes the pairs of <paramref name="tokens"/> rows of <paramref name="cols"/> values take.</summary>
+    public static nint Bytes(int tokens, int cols) => VecDotQ8_0Q8_0.PairsBytes(tokens, cols);
+
+    public static void Prepare(byte* a, nint aStride, int tokens, int cols, byte* s)
+    {
+        if (VecDotQ8_0Q8_0.ReadsPairs(tokens)) VecDotQ8_0Q8_0.PreparePairs(a, aStride, tokens, cols, s);
+    }
+}

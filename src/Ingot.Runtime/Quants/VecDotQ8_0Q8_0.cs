@@ -95,11 +95,11 @@ public static unsafe class VecDotQ8_0Q8_0
     /// (Measured against the former two-accumulator kernel, which did not follow llama.cpp's order: 1.00-1.04 of its
     /// decode throughput, where <see cref="V256"/> per row reached 0.87-0.93; two rows interleaved lost 15 % from DRAM.)
     /// </summary>
-    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null)
     {
-        if (tokens > 1 && Machine != null)
+        if (ReadsPairs(tokens))
         {
-            MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
             return;
         }
         int nb = cols / 32;
@@ -142,29 +142,50 @@ public static unsafe class VecDotQ8_0Q8_0
     /// The tokens in pairs through <c>q8_0dots512</c>, after preparing each pair's blocks (128 bytes: both tokens' codes
     /// + 128, then both d_a ×8) in <see cref="RowScratch"/>; an odd last token through <see cref="Row"/>.
     /// </summary>
-    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* prepared = null)
     {
         int nb = cols / 32, pairs = tokens / 2;
+        float* f16 = Fp.F16Table;
+        byte* scratch = RowScratch.Get((prepared == null ? PairsBytes(tokens, cols) : 0) + (nint)nb * 32);
+        if (prepared == null)
+        {
+            prepared = scratch;
+            PreparePairs(a, aStride, tokens, cols, prepared);
+        }
+        var args = new MachineArgs { W = w, RowBytes = rowBytes, Rows = rows, Prepared = prepared, Pairs = pairs, Blocks = nb, Y = y, YStride = yStride * sizeof(float), F16 = f16 };
+        Machine(&args);
+        if ((tokens & 1) == 0) return;
+        int last = tokens - 1;
+        float* da = (float*)(scratch + (scratch == prepared ? PairsBytes(tokens, cols) : 0));
+        for (int i = 0; i < nb; i++) Vector256.Create(f16[*(ushort*)(a + last * aStride + 34 * i)]).Store(da + 8 * i);
+        for (int r = 0; r < rows; r++) y[last * yStride + r] = Row(w + r * rowBytes, a + last * aStride, da, nb);
+    }
+
+    /// <summary>Bytes of the token pairs <see cref="PreparePairs"/> writes: per pair and block 128.</summary>
+    internal static nint PairsBytes(int tokens, int cols) => (nint)(tokens / 2) * (cols / 32) * 128;
+
+    /// <summary>Whether the rows kernels read token pairs for this many tokens (the machine code runs, two tokens and more).</summary>
+    internal static bool ReadsPairs(int tokens) => tokens > 1 && Machine != null;
+
+    /// <summary>
+    /// The Q8_0 rows' token pairs as <c>q8_0dots512</c> reads them, at s (<see cref="PairsBytes"/>): per pair and block,
+    /// both tokens' codes + 128 (32 bytes each), then both d_a, 8 copies each; an odd last token is left out.
+    /// </summary>
+    internal static void PreparePairs(byte* a, nint aStride, int tokens, int cols, byte* s)
+    {
+        int nb = cols / 32;
         nint pairBytes = (nint)nb * 128;
-        byte* prepared = RowScratch.Get(pairs * pairBytes + (nint)nb * 32);
         float* f16 = Fp.F16Table;
         Vector256<byte> offset = Vector256.Create((byte)0x80);
-        for (int t = 0; t < 2 * pairs; t++)
+        for (int t = 0; t < tokens / 2 * 2; t++)
         {
-            byte* src = a + t * aStride, dst = prepared + (t >> 1) * pairBytes + 32 * (t & 1);
+            byte* src = a + t * aStride, dst = s + (t >> 1) * pairBytes + 32 * (t & 1);
             for (int i = 0; i < nb; i++, src += 34, dst += 128)
             {
                 (Vector256.Load(src + 2) ^ offset).Store(dst);
                 Vector256.Create(f16[*(ushort*)src]).Store((float*)(dst + 64));
             }
         }
-        var args = new MachineArgs { W = w, RowBytes = rowBytes, Rows = rows, Prepared = prepared, Pairs = pairs, Blocks = nb, Y = y, YStride = yStride * sizeof(float), F16 = f16 };
-        Machine(&args);
-        if ((tokens & 1) == 0) return;
-        int last = tokens - 1;
-        float* da = (float*)(prepared + pairs * pairBytes);
-        for (int i = 0; i < nb; i++) Vector256.Create(f16[*(ushort*)(a + last * aStride + 34 * i)]).Store(da + 8 * i);
-        for (int r = 0; r < rows; r++) y[last * yStride + r] = Row(w + r * rowBytes, a + last * aStride, da, nb);
     }
 
     /// <summary>
@@ -173,7 +194,7 @@ public static unsafe class VecDotQ8_0Q8_0
     /// block type's first field, then the 32 int8 values its vec-dot multiplies), so every result is bit-identical to
     /// that vec-dot; false (nothing done) below two tokens or where the machine code does not run.
     /// </summary>
-    internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null)
         where TBlock : struct, IBlock32
     {
         if (tokens < 2 || Machine == null || TBlock.HasBias) return false;
@@ -189,7 +210,7 @@ public static unsafe class VecDotQ8_0Q8_0
                 TBlock.Decode256(src).Store((sbyte*)dst + 2);
             }
         }
-        MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
         return true;
     }
 

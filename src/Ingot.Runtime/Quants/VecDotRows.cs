@@ -120,6 +120,28 @@ public static unsafe class VecDotRows
     }
 
     /// <summary>
+    /// <see cref="Q8_0Q8_0"/> for generated code, which prepares the q8_0 rows in token pairs once per matmul input
+    /// (<see cref="Q8_0Pairs.Prepare"/> into <paramref name="pairs"/>), read where the machine code runs (from 2 tokens).
+    /// </summary>
+    public static void Q8_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (Avx2.IsSupported) VecDotQ8_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
+        else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary><see cref="Q5_0Q8_0"/> with the prepared token pairs (<see cref="Q8_0Q8_0Pairs"/>).</summary>
+    public static void Q5_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (!VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) Q5_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary><see cref="IQ4_NLQ8_0"/> with the prepared token pairs (<see cref="Q8_0Q8_0Pairs"/>).</summary>
+    public static void IQ4_NLQ8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (!VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) IQ4_NLQ8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>
     /// <see cref="Q4_KQ8_K"/> for generated code, which prepares the q8_K rows as AMX tiles once per matmul input
     /// (<see cref="Q8_KTiles.Prepare"/> into <paramref name="tiles"/>), read where <see cref="KQuantAmx"/> runs.
     /// </summary>

@@ -19,7 +19,7 @@ namespace Ingot.Generators.Emit.Steps
             string src = ctx.Var(s.From), dst = ctx.Var(s.To), width = ctx.Width(s.Width);
             string srcWidth = s.Norm != null ? ctx.Width(s.Norm.Width) : width;
             var convert = new List<ActKind>();
-            foreach (var a in s.Acts) if (a != ActKind.Q8_0Lanes && a != ActKind.Q8_KTiles) convert.Add(a); // those two: from the whole chunk's rows, after the rows
+            foreach (var a in s.Acts) if (!Prepared(a)) convert.Add(a); // those: from the whole chunk's rows, after the rows
             var key = ("rowprep", s.Norm is null ? "" : s.Norm.Kind + (s.Norm.Bias is null ? "" : "+bias"), string.Join(",", convert), width, srcWidth);
             string body = ctx.Body(key, "RowPrepBody", true, (bw, name) => Body(bw, name, s.Norm, convert, width, srcWidth));
             string local = ctx.Local("prep");
@@ -36,7 +36,12 @@ namespace Ingot.Generators.Emit.Steps
                 w.Line("Q8_0Lanes.PrepareForGemm(" + MatMulCode.Local(ActKind.Q8_0) + ", " + width + " / 32 * 34, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_0Lanes) + ");");
             if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_KTiles))
                 w.Line("Q8_KTiles.Prepare(" + MatMulCode.Local(ActKind.Q8_K) + ", " + width + " / 256 * 292, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_KTiles) + ");");
+            if (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Pairs))
+                w.Line("Q8_0Pairs.Prepare(" + MatMulCode.Local(ActKind.Q8_0) + ", " + width + " / 32 * 34, " + ctx.Rows + ", " + width + ", " + MatMulCode.Local(ActKind.Q8_0Pairs) + ");");
         }
+
+        /// <summary>The forms prepared from the whole chunk's converted rows after the row pass, not per row.</summary>
+        private static bool Prepared(ActKind a) => a == ActKind.Q8_0Lanes || a == ActKind.Q8_KTiles || a == ActKind.Q8_0Pairs;
 
         /// <summary>The row pass as a work body: rows [start, end) normalized and converted, each while it is in L1.</summary>
         private static void Body(SourceWriter w, string name, NormOp? norm, List<ActKind> convert, string width, string srcWidth)
@@ -76,10 +81,11 @@ namespace Ingot.Generators.Emit.Steps
             var parts = new List<string>();
             if (s.Norm != null) parts.Add(StepEmitters.NormName(s.Norm) + " (Norms." + (s.Norm.Kind == Specs.NormKind.RmsNorm ? "RmsNorm" : "LayerNorm") + ")");
             foreach (var a in s.Acts)
-                if (a != ActKind.Q8_0Lanes && a != ActKind.Q8_KTiles) parts.Add(a == ActKind.F16 ? "f16 rounding" : a == ActKind.BF16 ? "bf16 rounding" : "Quantize.Row" + WeightKinds.ActName(a).ToUpperInvariant().Replace("Q8_K", "Q8_K"));
+                if (!Prepared(a)) parts.Add(a == ActKind.F16 ? "f16 rounding" : a == ActKind.BF16 ? "bf16 rounding" : "Quantize.Row" + WeightKinds.ActName(a).ToUpperInvariant().Replace("Q8_K", "Q8_K"));
             return "rows: " + string.Join(", then ", parts) + " over " + Literals.I(s.Width) + " values per row, in one pass per row" +
                    (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Lanes) ? "; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens)" : "") +
-                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_KTiles) ? "; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)" : "");
+                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_KTiles) ? "; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)" : "") +
+                   (System.Linq.Enumerable.Contains(s.Acts, ActKind.Q8_0Pairs) ? "; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)" : "");
         }
     }
 }

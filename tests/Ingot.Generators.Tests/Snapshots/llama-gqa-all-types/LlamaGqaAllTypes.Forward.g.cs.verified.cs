@@ -7,11 +7,11 @@
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) [Dequantize.Row(bf16)]
 //     layers 0:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0 (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0Pairs (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
+//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0Pairs (iq4_nl · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
 //       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
@@ -20,8 +20,8 @@
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens); then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
@@ -145,17 +145,19 @@ namespace Ingot.Tests.Models
             byte* act81 = (byte*)(_arena + OffAct81);  // q8_1 activation rows
             byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
             byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
+            byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody1 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act81 = act81 };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0 (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0Pairs (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
@@ -163,12 +165,13 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
+            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0 (iq4_nl · q8_0)]
-            var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0Pairs (iq4_nl · q8_0)]
+            var wo = new MatMulAdd_IQ4_NL_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, ActPairs8 = actPairs8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
@@ -202,6 +205,7 @@ namespace Ingot.Tests.Models
             Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
             byte* actLanes8 = (byte*)(_arena + OffActLanes8);  // q8_0 token lanes activation rows
             byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
+            byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
@@ -222,12 +226,13 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
+            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var wo = new MatMulAdd_Q8_0_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var wo = new MatMulAdd_Q8_0_256x256 { W = lw.AttnOutput, Act32 = att, Act8 = act8, ActPairs8 = actPairs8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row

@@ -129,6 +129,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) iq4_nl
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -138,7 +139,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.IQ4_NLQ8_0(W + (nint)r0 * 144, 144, nr, Act8, 272, N, 256, tile, nr);
+                    VecDotRows.IQ4_NLQ8_0Pairs(W + (nint)r0 * 144, 144, nr, Act8, ActPairs8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -183,6 +184,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q8_0
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -192,7 +194,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q8_0Q8_0(W + (nint)r0 * 272, 272, nr, Act8, 272, N, 256, tile, nr);
+                    VecDotRows.Q8_0Q8_0Pairs(W + (nint)r0 * 272, 272, nr, Act8, ActPairs8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -228,6 +230,7 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
             public byte* Act81;   // (N, cols / 32 * 36) activation quantized to q8_1 (q4_1/q5_1 weights)
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -253,7 +256,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q5_0Q8_0(Wk + (nint)r0 * 176, 176, HeadDim, Act8, 272, N, 256, k0, KvDim);
+                        VecDotRows.Q5_0Q8_0Pairs(Wk + (nint)r0 * 176, 176, HeadDim, Act8, ActPairs8, 272, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;

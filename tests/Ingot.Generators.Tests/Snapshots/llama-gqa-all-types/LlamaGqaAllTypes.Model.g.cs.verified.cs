@@ -63,7 +63,8 @@ namespace Ingot.Tests.Models
         private const long OffAct16 = 1445632;  // f16 (MaxBatch, 512): activation rows for f16-partnered weights, 131072 bytes
         private const long OffActLanes8 = 1576704;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 81920 bytes
         private const long OffActTiles8K = 1658624;  // the q8_K rows as AMX tiles (MaxBatch rounded up to tiles of 16, 512): q4_K/q5_K/q6_K weights on AMX, 70656 bytes
-        private const long ArenaBytes = 1729280;
+        private const long OffActPairs8 = 1729280;  // the q8_0 rows in token pairs (MaxBatch, 512): q8_0/q5_0/iq4_nl weights' machine code, 131072 bytes
+        private const long ArenaBytes = 1860352;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights

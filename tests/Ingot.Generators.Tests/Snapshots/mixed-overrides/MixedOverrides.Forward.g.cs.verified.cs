@@ -7,26 +7,26 @@
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (128) [Dequantize.Row(q8_0)]
 //     layers 0:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-//       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+//       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //     layers 1–2:
-//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
+//       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-//       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//       rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+//       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [Dot.F32 (f32 · f32)]
-//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
-//     output: logits = output · xn over 256 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
+//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
+//     output: logits = output · xn over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -116,9 +116,11 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
+                byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8 = act8 };
                 if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
-                var output = new MatMulStore_Q8_0_256x128 { W = _output, Act32 = xn, Act8 = act8, N = rows, Y = logits };
+                Q8_0Pairs.Prepare(act8, Dim / 32 * 34, rows, Dim, actPairs8);
+                var output = new MatMulStore_Q8_0_256x128 { W = _output, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
         }
@@ -142,17 +144,19 @@ namespace Ingot.Tests.Models
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
+            byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
@@ -160,28 +164,31 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
+            // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, ActPairs8 = actPairs8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, N = n, H = hb };
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row
+            // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            Q8_0Pairs.Prepare(act8, FfnDim / 32 * 34, n, FfnDim, actPairs8);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var down = new MatMulAdd_Q8_0_128x256 { W = lw.FfnDown, Act32 = hb, Act8 = act8, N = n, Y = x };
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var down = new MatMulAdd_Q8_0_128x256 { W = lw.FfnDown, Act32 = hb, Act8 = act8, ActPairs8 = actPairs8, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 
@@ -194,17 +201,19 @@ namespace Ingot.Tests.Models
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
             Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
+            byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
 
-            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row
+            // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody3 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act16 = act16 };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
+            // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
@@ -212,20 +221,22 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row
+            // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, N = n, Y = x };
+            // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var wo = new MatMulAdd_Q8_0_128x128 { W = lw.AttnOutput, Act32 = att, Act8 = act8, ActPairs8 = actPairs8, N = n, Y = x };
             pool.For(Dim, ref wo);
 
-            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row
+            // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0 (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0 (q8_0 · q8_0)]
-            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, N = n, H = hb };
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
+            var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [Dot.F32 (f32 · f32)]

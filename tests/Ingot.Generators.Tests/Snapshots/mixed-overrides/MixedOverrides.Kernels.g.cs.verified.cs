@@ -57,6 +57,7 @@ namespace Ingot.Tests.Models
             public byte* Wg, Wu;  // (256, 128) each
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* H;      // (N, 256)
 
@@ -66,8 +67,8 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q8_0Q8_0(Wg + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, gate, nr);
-                    VecDotRows.Q8_0Q8_0(Wu + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, up, nr);
+                    VecDotRows.Q8_0Q8_0Pairs(Wg + (nint)r0 * 136, 136, nr, Act8, ActPairs8, 136, N, 128, gate, nr);
+                    VecDotRows.Q8_0Q8_0Pairs(Wu + (nint)r0 * 136, 136, nr, Act8, ActPairs8, 136, N, 128, up, nr);
                     for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 256 + r0, nr);
                 }
             }
@@ -104,6 +105,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q8_0
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -113,7 +115,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q8_0Q8_0(W + (nint)r0 * 136, 136, nr, Act8, 136, N, 128, tile, nr);
+                    VecDotRows.Q8_0Q8_0Pairs(W + (nint)r0 * 136, 136, nr, Act8, ActPairs8, 136, N, 128, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -131,6 +133,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q8_0
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -140,7 +143,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q8_0Q8_0(W + (nint)r0 * 272, 272, nr, Act8, 272, N, 256, tile, nr);
+                    VecDotRows.Q8_0Q8_0Pairs(W + (nint)r0 * 272, 272, nr, Act8, ActPairs8, 272, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
@@ -158,12 +161,13 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q8_0
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output
 
             public void Run(int start, int end)
             {
-                VecDotRows.Q8_0Q8_0(W + (nint)start * 136, 136, end - start, Act8, 136, N, 128, Y + start, Rows);
+                VecDotRows.Q8_0Q8_0Pairs(W + (nint)start * 136, 136, end - start, Act8, ActPairs8, 136, N, 128, Y + start, Rows);
             }
         }
 
@@ -175,6 +179,7 @@ namespace Ingot.Tests.Models
             public byte* Wq, Wk, Wv;  // (QDim, Dim), (KvDim, Dim), (KvDim, Dim)
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -189,7 +194,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        VecDotRows.Q8_0Q8_0(Wq + (nint)r0 * 136, 136, HeadDim, Act8, 136, N, 128, Q + r0, QDim);
+                        VecDotRows.Q8_0Q8_0Pairs(Wq + (nint)r0 * 136, 136, HeadDim, Act8, ActPairs8, 136, N, 128, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -200,7 +205,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q8_0Q8_0(Wk + (nint)r0 * 136, 136, HeadDim, Act8, 136, N, 128, k0, KvDim);
+                        VecDotRows.Q8_0Q8_0Pairs(Wk + (nint)r0 * 136, 136, HeadDim, Act8, ActPairs8, 136, N, 128, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -211,7 +216,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        VecDotRows.Q8_0Q8_0(Wv + (nint)r0 * 136, 136, HeadDim, Act8, 136, N, 128, v0, KvDim);
+                        VecDotRows.Q8_0Q8_0Pairs(Wv + (nint)r0 * 136, 136, HeadDim, Act8, ActPairs8, 136, N, 128, v0, KvDim);
                     }
                 }
             }
@@ -226,6 +231,7 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public Half* Act16;   // (N, cols) activation rounded to f16 (f16 weights)
             public byte* Act8;    // (N, cols / 32 * 34) activation quantized to q8_0
+            public byte* ActPairs8; // Act8 prepared in token pairs for the q8_0 machine code from 2 tokens
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
             public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
@@ -240,7 +246,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        VecDotRows.Q8_0Q8_0(Wq + (nint)r0 * 136, 136, HeadDim, Act8, 136, N, 128, Q + r0, QDim);
+                        VecDotRows.Q8_0Q8_0Pairs(Wq + (nint)r0 * 136, 136, HeadDim, Act8, ActPairs8, 136, N, 128, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -251,7 +257,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        VecDotRows.Q8_0Q8_0(Wk + (nint)r0 * 136, 136, HeadDim, Act8, 136, N, 128, k0, KvDim);
+                        VecDotRows.Q8_0Q8_0Pairs(Wk + (nint)r0 * 136, 136, HeadDim, Act8, ActPairs8, 136, N, 128, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;

@@ -58,7 +58,8 @@ namespace Ingot.Tests.Models
         private const long OffVRows = 493056;  // float (MaxBatch, KvDim): their values, 32768 bytes
         private const long OffAct8 = 525824;  // q8_0 (MaxBatch, 256): activation rows for q8_0-partnered weights, 39168 bytes
         private const long OffAct16 = 564992;  // f16 (MaxBatch, 256): activation rows for f16-partnered weights, 65536 bytes
-        private const long ArenaBytes = 630528;
+        private const long OffActPairs8 = 630528;  // the q8_0 rows in token pairs (MaxBatch, 256): q8_0/q5_0/iq4_nl weights' machine code, 65536 bytes
+        private const long ArenaBytes = 696064;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
