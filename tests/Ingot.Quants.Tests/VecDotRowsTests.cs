@@ -345,28 +345,13 @@ public unsafe class VecDotRowsTests
     {
         // the generated code prepares the q8_0 rows in token pairs once per matmul input (Q8_0Pairs.Prepare) and every
         // 64-row tile reads them (Q8_0Q8_0Pairs, …); an odd last token and a lone token read the q8_0 rows
-        const int rows = 70, cols = 768, maxTokens = 9;
-        var d = Make(type, rows, maxTokens, cols, 71);
-        var y = new float[maxTokens * rows];
-        var pairs = new byte[Q8_0Pairs.Bytes(maxTokens, cols)];
-        var dot = VecDot.For(type);
         delegate*<byte*, nint, int, byte*, byte*, nint, int, int, float*, nint, void> kernel = type switch
         {
             GgmlType.Q8_0 => &VecDotRows.Q8_0Q8_0Pairs,
             GgmlType.Q5_0 => &VecDotRows.Q5_0Q8_0Pairs,
             _ => &VecDotRows.IQ4_NLQ8_0Pairs,
         };
-        fixed (byte* pw = d.W, pa = d.A, pp = pairs)
-        fixed (float* py = y)
-            foreach (int tokens in new[] { 1, 2, 3, 8, 9 })
-            {
-                Array.Clear(pairs);
-                Q8_0Pairs.Prepare(pa, d.ActBytes, tokens, cols, pp);
-                Assert.Equal(tokens > 1 && VecDotQ8_0Q8_0.MachineCodeRuns, Array.Exists(pairs, b => b != 0));
-                kernel(pw, d.RowBytes, 64, pa, pp, d.ActBytes, tokens, cols, py, rows);
-                kernel(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pp, d.ActBytes, tokens, cols, py + 64, rows);
-                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} tokens {tokens}, prepared pairs");
-            }
+        PreparedGiveTheVecDotBits(type, [1, 2, 3, 8, 9], &Q8_0Pairs.Bytes, &Q8_0Pairs.Prepare, kernel, tokens => tokens > 1 && VecDotQ8_0Q8_0.MachineCodeRuns);
     }
 
     [Theory]
@@ -378,27 +363,39 @@ public unsafe class VecDotRowsTests
         // the generated code prepares the q8_K rows as AMX tiles once per matmul input (Q8_KTiles.Prepare) and every
         // 64-row tile reads them (Q4_KQ8_KTiles, …); below KQuantAmx.MinTokens nothing is prepared and the rows kernels
         // read the q8_K rows
-        const int rows = 70, cols = 768, maxTokens = 50;
-        var d = Make(type, rows, maxTokens, cols, 67);
-        var y = new float[maxTokens * rows];
-        var tiles = new byte[Q8_KTiles.Bytes(maxTokens, cols)];
-        var dot = VecDot.For(type);
         delegate*<byte*, nint, int, byte*, byte*, nint, int, int, float*, nint, void> kernel = type switch
         {
             GgmlType.Q4_K => &VecDotRows.Q4_KQ8_KTiles,
             GgmlType.Q5_K => &VecDotRows.Q5_KQ8_KTiles,
             _ => &VecDotRows.Q6_KQ8_KTiles,
         };
-        fixed (byte* pw = d.W, pa = d.A, pt = tiles)
+        PreparedGiveTheVecDotBits(type, [1, 31, 32, 33, 50], &Q8_KTiles.Bytes, &Q8_KTiles.Prepare, kernel, KQuantAmx.Runs);
+    }
+
+    /// <summary>
+    /// For each token count: the activations prepared once (prepare into bytes(max) bytes; written exactly when
+    /// prepares says so), then two calls of the kernel as generated bodies make them (a 64-row tile and the other 6
+    /// rows), every (row, token) the vec-dot's bits.
+    /// </summary>
+    private static void PreparedGiveTheVecDotBits(GgmlType type, int[] tokenCounts, delegate*<int, int, nint> bytes, delegate*<byte*, nint, int, int, byte*, void> prepare,
+        delegate*<byte*, nint, int, byte*, byte*, nint, int, int, float*, nint, void> kernel, Func<int, bool> prepares)
+    {
+        const int rows = 70, cols = 768;
+        int maxTokens = tokenCounts.Max();
+        var d = Make(type, rows, maxTokens, cols, 67);
+        var y = new float[maxTokens * rows];
+        var prepared = new byte[bytes(maxTokens, cols)];
+        var dot = VecDot.For(type);
+        fixed (byte* pw = d.W, pa = d.A, pp = prepared)
         fixed (float* py = y)
-            foreach (int tokens in new[] { 1, 31, 32, 33, 50 })
+            foreach (int tokens in tokenCounts)
             {
-                Array.Clear(tiles);
-                Q8_KTiles.Prepare(pa, d.ActBytes, tokens, cols, pt);
-                Assert.Equal(KQuantAmx.Runs(tokens), Array.Exists(tiles, b => b != 0));
-                kernel(pw, d.RowBytes, 64, pa, pt, d.ActBytes, tokens, cols, py, rows);
-                kernel(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pt, d.ActBytes, tokens, cols, py + 64, rows);
-                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} tokens {tokens}, prepared tiles");
+                Array.Clear(prepared);
+                prepare(pa, d.ActBytes, tokens, cols, pp);
+                Assert.Equal(prepares(tokens), Array.Exists(prepared, b => b != 0));
+                kernel(pw, d.RowBytes, 64, pa, pp, d.ActBytes, tokens, cols, py, rows);
+                kernel(pw + 64 * d.RowBytes, d.RowBytes, rows - 64, pa, pp, d.ActBytes, tokens, cols, py + 64, rows);
+                AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} tokens {tokens}, prepared activations");
             }
     }
 
