@@ -68,6 +68,7 @@ internal static unsafe class KQuantAmx
         args.AStride = rowPitch;
         args.C = c;
         args.Blocks = 8;
+        args.Config = Amx.ConfigureOnce(config, Tile, Tile); // loaded by the first gemm call, null after
         for (int r0 = 0; r0 < rows; r0 += Tile)
         {
             int nr = Math.Min(Tile, rows - r0);
@@ -78,11 +79,11 @@ internal static unsafe class KQuantAmx
                 new Span<float>(acc, Tile * 12 * Tile).Clear();
                 for (int i = 0; i < nb; i++)
                 {
-                    args.Config = Amx.ConfigureOnce(config, Tile, Tile);
                     args.A0 = ahi + 8 * Slot * i;
                     args.A1 = alo + 8 * Slot * i;
                     args.B = (sbyte*)(bw + tile * bTile + (nint)i * 8 * 512);
                     Amx.Gemm(&args);
+                    args.Config = null;
                     nint ti = (nint)tile * nb + i;
                     Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc);
                 }

@@ -146,11 +146,6 @@ public static unsafe class VecDotQ4_KQ8_K
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (KQuantAmx.Runs(tokens))
-        {
-            KQuantAmx.Rows<Q4_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            return;
-        }
         if (s_dots512 != null)
         {
             KQuantMachineRows.Run(s_dots512, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);

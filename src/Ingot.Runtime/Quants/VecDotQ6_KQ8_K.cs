@@ -193,11 +193,6 @@ public static unsafe class VecDotQ6_KQ8_K
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (KQuantAmx.Runs(tokens))
-        {
-            KQuantAmx.Rows<Q6_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            return;
-        }
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
         // the machine code's accumulators follow m in the same scratch: 8 floats per token of a slice

@@ -36,27 +36,12 @@ public static unsafe class VecDotRows
     }
 
     public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
-        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<Q5_0Block>(w, rowBytes, rows, a, cols, y);
-        else Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_0Q8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
-        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<IQ4_NLBlock>(w, rowBytes, rows, a, cols, y);
-        else Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => IQ4_NLQ8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q2_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q5_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-        else if (VecDotQ5_KQ8_K.MachineCodeRuns) VecDotQ5_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-        else Loop(&VecDot.Q5_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void IQ4_XSQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.BF16BF16, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
@@ -99,29 +84,19 @@ public static unsafe class VecDotRows
     }
 
     /// <summary>Q8_0 weights · Q8_0 activations: the rows kernel (two tokens per 512-bit vector in machine code, else AVX2 with the activation scales once per call), else per-row dots.</summary>
-    public static void Q8_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (Avx2.IsSupported) VecDotQ8_0Q8_0.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-        else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    public static void Q8_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q8_0Q8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 
-    /// <summary>Q4_K weights · Q8_K activations: the rows kernel (machine code for any token count; AVX2 from two tokens), else per-row dots.</summary>
-    public static void Q4_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if ((tokens > 1 || VecDotQ4_KQ8_K.MachineCodeRuns) && Avx2.IsSupported) VecDotQ4_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-        else Loop(&VecDot.Q4_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    /// <summary>Q4_K weights · Q8_K activations: <see cref="Q4_KQ8_KTiles"/> preparing its own tiles.</summary>
+    public static void Q4_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q4_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 
-    /// <summary>Q6_K weights · Q8_K activations: the AVX2 rows kernel (activation offsets once per call, two tokens per row pass), else per-row dots.</summary>
-    public static void Q6_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (Avx2.IsSupported) VecDotQ6_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-        else Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    /// <summary>Q6_K weights · Q8_K activations: <see cref="Q6_KQ8_KTiles"/> preparing its own tiles.</summary>
+    public static void Q6_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q6_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 
     /// <summary>
-    /// <see cref="Q8_0Q8_0"/> for generated code, which prepares the q8_0 rows in token pairs once per matmul input
-    /// (<see cref="Q8_0Pairs.Prepare"/> into <paramref name="pairs"/>), read where the machine code runs (from 2 tokens).
+    /// Q8_0 weights · Q8_0 activations: the rows kernel (two tokens per 512-bit vector in machine code, else AVX2 with the
+    /// activation scales once per call), else per-row dots. Generated code prepares the q8_0 rows in token pairs once per
+    /// matmul input (<see cref="Q8_0Pairs.Prepare"/> into <paramref name="pairs"/>), read where the machine code runs
+    /// (from 2 tokens); null: prepared per call.
     /// </summary>
     public static void Q8_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
@@ -129,40 +104,51 @@ public static unsafe class VecDotRows
         else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary><see cref="Q5_0Q8_0"/> with the prepared token pairs (<see cref="Q8_0Q8_0Pairs"/>).</summary>
+    /// <summary>
+    /// Q5_0 weights · Q8_0 activations: from two tokens Q8_0's machine code on the rows decoded to Q8_0 blocks (the token
+    /// pairs as <see cref="Q8_0Q8_0Pairs"/>), decode two rows at a time, else per-row dots.
+    /// </summary>
     public static void Q5_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (!VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) Q5_0Q8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) return;
+        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<Q5_0Block>(w, rowBytes, rows, a, cols, y);
+        else Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary><see cref="IQ4_NLQ8_0"/> with the prepared token pairs (<see cref="Q8_0Q8_0Pairs"/>).</summary>
+    /// <summary>IQ4_NL weights · Q8_0 activations, as <see cref="Q5_0Q8_0Pairs"/>.</summary>
     public static void IQ4_NLQ8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (!VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) IQ4_NLQ8_0(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        if (VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) return;
+        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<IQ4_NLBlock>(w, rowBytes, rows, a, cols, y);
+        else Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
     /// <summary>
-    /// <see cref="Q4_KQ8_K"/> for generated code, which prepares the q8_K rows as AMX tiles once per matmul input
-    /// (<see cref="Q8_KTiles.Prepare"/> into <paramref name="tiles"/>), read where <see cref="KQuantAmx"/> runs.
+    /// Q4_K weights · Q8_K activations: from <see cref="KQuantAmx.MinTokens"/> on AMX (generated code prepares the q8_K
+    /// rows as its tiles once per matmul input, <see cref="Q8_KTiles.Prepare"/> into <paramref name="tiles"/>; null:
+    /// prepared per call), else the rows kernel (machine code for any token count; AVX2 from two tokens), else per-row dots.
     /// </summary>
     public static void Q4_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q4_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
-        else Q4_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if ((tokens > 1 || VecDotQ4_KQ8_K.MachineCodeRuns) && Avx2.IsSupported) VecDotQ4_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else Loop(&VecDot.Q4_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary><see cref="Q5_KQ8_K"/> with the prepared tiles (<see cref="Q4_KQ8_KTiles"/>).</summary>
+    /// <summary>Q5_K weights · Q8_K activations, as <see cref="Q4_KQ8_KTiles"/> (its rows kernel: machine code only).</summary>
     public static void Q5_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q5_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
-        else Q5_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if (VecDotQ5_KQ8_K.MachineCodeRuns) VecDotQ5_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else Loop(&VecDot.Q5_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary><see cref="Q6_KQ8_K"/> with the prepared tiles (<see cref="Q4_KQ8_KTiles"/>).</summary>
+    /// <summary>Q6_K weights · Q8_K activations, as <see cref="Q4_KQ8_KTiles"/> (its rows kernel: activation offsets once per call).</summary>
     public static void Q6_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q6_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
-        else Q6_KQ8_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if (Avx2.IsSupported) VecDotQ6_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
     /// <summary>The rows kernel for a weight type (tests and benchmarks; generated code names the method directly).</summary>
