@@ -103,23 +103,23 @@ public unsafe class DotTests
     /// <summary>
     /// F16Rows (the machine-code loops where they run) against F16F16 per row and token: the same bits for every length
     /// around the 32-element step, rows with subnormals, infinities and NaNs, and more (row, token) pairs than one call of
-    /// the machine code takes.
+    /// the machine code takes; rows around multiples of 2 and tokens of 4 (the tiled loop's 2 × 4 and the pairs it leaves).
     /// </summary>
     [Fact]
     public void F16Rows_GiveF16F16sBits_ForEveryRowAndToken()
     {
         if (OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && Vector256.IsHardwareAccelerated && Fma.IsSupported)
             Assert.True(F16Rows.MachineCodeRuns, "the machine-code loop does not run on this x64 machine");
+        if (F16Rows.MachineCodeRuns && Vector512.IsHardwareAccelerated) Assert.True(F16Rows.TileRuns, "the tiled machine-code loop does not run with 512-bit vectors");
         var rng = new Random(12);
         foreach (int cols in new[] { 1, 31, 32, 33, 48, 56, 100, 2048, 2072 })
-            foreach (int tokens in new[] { 1, 3, 70 })
+            foreach (var (rows, tokens) in new[] { (37, 1), (37, 3), (37, 70), (37, 128), (2, 9), (6, 5), (9, 4), (1, 8), (4, 7) })
             {
-                const int rows = 37;
                 using var w = TestData.Halves(rng, rows * cols);
                 using var x = TestData.Halves(rng, tokens * cols);
                 for (int r = 1; r < rows; r += 4) w.P[r * cols + rng.Next(cols)] = BitConverter.UInt16BitsToHalf((ushort)(rng.Next(1, 0x400) | (rng.Next(2) << 15)));
-                w.P[5 * cols + rng.Next(cols)] = Half.NegativeInfinity;
-                w.P[9 * cols + rng.Next(cols)] = BitConverter.UInt16BitsToHalf((ushort)(0x7c00 | rng.Next(1, 0x400)));
+                w.P[5 % rows * cols + rng.Next(cols)] = Half.NegativeInfinity;
+                w.P[9 % rows * cols + rng.Next(cols)] = BitConverter.UInt16BitsToHalf((ushort)(0x7c00 | rng.Next(1, 0x400)));
                 var xw = new float[tokens * cols];
                 for (int i = 0; i < xw.Length; i++) xw[i] = (float)x.P[i];
                 var y = new float[tokens * (rows + 1)];

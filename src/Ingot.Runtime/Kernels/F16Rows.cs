@@ -27,8 +27,15 @@ internal static unsafe class F16Rows
     /// <summary>The loop for this process's vector width, or null (decided once).</summary>
     private static readonly delegate* unmanaged<Args*, void> s_dots = Choose();
 
+    /// <summary>The 2 × 4 tiled loop where 512-bit vectors are on (<see cref="Choose"/>'s 512-bit condition), else null.</summary>
+    private static readonly delegate* unmanaged<Args*, void> s_tile =
+        s_dots != null && Vector512.IsHardwareAccelerated ? (delegate* unmanaged<Args*, void>)(MachineCode.Page + MachineCode.F16Tile512Offset) : null;
+
     /// <summary>Whether <see cref="Rows"/> runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dots != null;
+
+    /// <summary>Whether 2 rows × 4 tokens run the tiled loop here.</summary>
+    internal static bool TileRuns => s_tile != null;
 
     /// <summary>
     /// y[t·yStride + r] = row r of w (cols halves, rowBytes apart) · xw[t·cols ..] for r &lt; rows, t &lt; tokens.
@@ -42,32 +49,60 @@ internal static unsafe class F16Rows
                     y[t * yStride + r] = Dot.F16F16Widened(w, xw + (nint)t * cols, cols);
             return;
         }
-        // 32 floats of accumulators per (row, token); calls of up to 64 pairs keep them in 8 KB (L1)
-        const int Pairs = 64;
+        // prefill: 2 rows × 4 tokens per step of f16tile512 (each weight converted once for 4 tokens, each activation
+        // loaded once for 2 rows), the rows and tokens left over by the pair loop; every pair keeps the same
+        // accumulators in the same order either way
+        int tiledRows = 0, tiledTokens = 0;
+        if (s_tile != null && rows >= 2 && tokens >= 4)
+        {
+            (tiledRows, tiledTokens) = (rows & ~1, tokens & ~3);
+            Calls(s_tile, 2, 4, TileRowsPerCall, w, rowBytes, 0, tiledRows, xw, 0, tiledTokens, cols, y, yStride);
+            if (tiledTokens < tokens) Calls(s_dots, 1, 1, 1, w, rowBytes, 0, tiledRows, xw, tiledTokens, tokens - tiledTokens, cols, y, yStride);
+        }
+        if (tiledRows < rows) Calls(s_dots, 1, 1, 1, w, rowBytes, tiledRows, rows - tiledRows, xw, 0, tokens, cols, y, yStride);
+    }
+
+    /// <summary>Accumulator pairs per call: 32 floats each, 18 KB on the stack (read back from L1).</summary>
+    private const int Pairs = 144;
+
+    /// <summary>
+    /// Rows per call of the tiled loop (tokens per call: <see cref="Pairs"/> / this): its weights stay in L1 across
+    /// the call's token triples, and a prefill chunk reads each weight from memory tokens / 24 times.
+    /// </summary>
+    private const int TileRowsPerCall = 6;
+
+    /// <summary>
+    /// Rows [r0, r0 + rows) × tokens [t0, t0 + tokens) through kernel in calls of up to <see cref="Pairs"/> pairs
+    /// (rows and tokens per call multiples of rowUnit and tokenUnit, which divide the counts; at least minRows rows
+    /// where there are as many), then each pair's tail and sum (<see cref="Dot"/>'s own).
+    /// </summary>
+    private static void Calls(delegate* unmanaged<Args*, void> kernel, int rowUnit, int tokenUnit, int minRows, Half* w, nint rowBytes, int r0, int rows, float* xw, int t0, int tokens, int cols, float* y, nint yStride)
+    {
         float* acc = stackalloc float[Pairs * 32];
         Args args = default;
         args.RowBytes = rowBytes;
         args.TokenBytes = (nint)cols * sizeof(float);
         args.Steps = cols / 32;
         args.Out = acc;
-        int rowsPerCall = Math.Max(1, Pairs / tokens), tokensPerCall = Math.Min(tokens, Pairs);
-        for (int r0 = 0; r0 < rows; r0 += rowsPerCall)
+        int rowsPerCall = Math.Max(minRows, Math.Min(rows, Pairs / tokens) / rowUnit * rowUnit);
+        int tokensPerCall = Math.Min(tokens, Pairs / rowsPerCall / tokenUnit * tokenUnit);
+        for (int rc = r0; rc < r0 + rows; rc += rowsPerCall)
         {
-            int n = Math.Min(rowsPerCall, rows - r0);
-            for (int t0 = 0; t0 < tokens; t0 += tokensPerCall)
+            int n = Math.Min(rowsPerCall, r0 + rows - rc);
+            for (int tc = t0; tc < t0 + tokens; tc += tokensPerCall)
             {
-                int m = Math.Min(tokensPerCall, tokens - t0);
-                args.W = (Half*)((byte*)w + r0 * rowBytes);
+                int m = Math.Min(tokensPerCall, t0 + tokens - tc);
+                args.W = (Half*)((byte*)w + rc * rowBytes);
                 args.Rows = n;
-                args.X = xw + (nint)t0 * cols;
+                args.X = xw + (nint)tc * cols;
                 args.Tokens = m;
-                s_dots(&args);
+                kernel(&args);
                 for (int r = 0; r < n; r++)
                     for (int t = 0; t < m; t++)
                     {
-                        Half* row = (Half*)((byte*)w + (r0 + r) * rowBytes);
-                        float* x = xw + (nint)(t0 + t) * cols, a = acc + (r * m + t) * 32;
-                        y[(t0 + t) * yStride + r0 + r] = Vector512.IsHardwareAccelerated
+                        Half* row = (Half*)((byte*)w + (rc + r) * rowBytes);
+                        float* x = xw + (nint)(tc + t) * cols, a = acc + (r * m + t) * 32;
+                        y[(tc + t) * yStride + rc + r] = Vector512.IsHardwareAccelerated
                             ? Dot.F16F16WidenedV512Tail(row, x, cols, cols & ~31, Vector512.Load(a), Vector512.Load(a + 16))
                             : Dot.F16F32V256Tail(row, x, cols, cols & ~31, Vector256.Load(a), Vector256.Load(a + 8), Vector256.Load(a + 16), Vector256.Load(a + 24));
                     }

@@ -1,6 +1,6 @@
-# MachineCode.s continued: the K-quant rows kernels (Q6_K, Q4_K, Q5_K), assembled after it and MachineCode.Q8_0.s in one
-# run of GNU as (as --64 MachineCode.s MachineCode.Q8_0.s MachineCode.KQuants.s), so the macros MachineCode.s defines
-# (ahead) hold here too.
+# MachineCode.s continued: the K-quant rows kernels (Q6_K, Q4_K, Q5_K), assembled after it, MachineCode.Q4_0x16.s and
+# MachineCode.Q8_0.s in one run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
+# MachineCode.KQuants.s), so the macros MachineCode.s defines (ahead) hold here too.
 .intel_syntax noprefix
 .text
 # q6k_half h, c01, c23: half h of the super-block at rsi (ql + 64h, qh + 32h) decoded into zmm c01 (groups 0 | 1) and

@@ -1,5 +1,6 @@
-# MachineCode.s continued: the Q8_0 rows kernel, assembled after it in one run of GNU as
-# (as --64 MachineCode.s MachineCode.Q8_0.s MachineCode.KQuants.s), so the macros MachineCode.s defines (ahead) hold here.
+# MachineCode.s continued: the Q8_0 rows kernel, assembled after it and MachineCode.Q4_0x16.s in one run of GNU as
+# (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s MachineCode.KQuants.s), so the macros MachineCode.s
+# defines (ahead) hold here.
 .intel_syntax noprefix
 .text
 # The Q8_0 rows kernel (Q8_0 weights · Q8_0 activations), VecDotQ8_0Q8_0.V256's integer lanes, float steps and final

@@ -159,122 +159,116 @@ f16dots512:
 .p2align 4, 0xcc
 f16dots256:
   f16dots f16zero256, f16step256, f16store256
-# The two Q4_0 kernels of Ingot's interleaved layout (16 rows per group; per block: 16 f16 scales, then code dword k of
-# the 16 rows for k = 0..3, 288 bytes) against Q8_0 activation rows (34-byte blocks), in 512-bit vpdpbusd (AVX512-VNNI),
-# which .NET 10 has no intrinsic for. Per token and block b in order, lanes = rows:
-#   acc = fma(float(Σ lo·q + Σ hi·q − off[b]), float(d_w) · da[b], acc)     (the sums exact: Q4_0x16Rows' bits)
-#
-# q4x16_block: the block at rsi, prefetched ahead (24 blocks into L1, 64 into L2), loaded and split: zmm4..7 the low
-# nibbles of dwords 0..3, zmm0..3 the high ones, zmm8 the 16 weight scales as f32 (zmm31 = 0x0f bytes).
-.macro q4x16_block
-  ahead 6912, 18432, 0, 64, 128, 192, 256, 287
-  vmovdqu64 zmm0, [rsi + 32]
-  vmovdqu64 zmm1, [rsi + 96]
-  vmovdqu64 zmm2, [rsi + 160]
-  vmovdqu64 zmm3, [rsi + 224]
-  vpandd zmm4, zmm0, zmm31
-  vpandd zmm5, zmm1, zmm31
-  vpandd zmm6, zmm2, zmm31
-  vpandd zmm7, zmm3, zmm31
-  vpsrlw zmm0, zmm0, 4
-  vpsrlw zmm1, zmm1, 4
-  vpsrlw zmm2, zmm2, 4
-  vpsrlw zmm3, zmm3, 4
-  vpandd zmm0, zmm0, zmm31
-  vpandd zmm1, zmm1, zmm31
-  vpandd zmm2, zmm2, zmm31
-  vpandd zmm3, zmm3, zmm31
-  vcvtph2ps zmm8, [rsi]
-.endm
-# q4x16_token a, off, da, lo, hi, tmp, acc: one token's block (activation block at a, its off and da at off and da):
-#   two int32 sums (zmm lo, zmm hi: 4 vpdpbusd each), then the float step into zmm acc.
-.macro q4x16_token a, off, da, lo, hi, tmp, acc
-  vpxord zmm\lo, zmm\lo, zmm\lo
-  vpxord zmm\hi, zmm\hi, zmm\hi
-  vpdpbusd zmm\lo, zmm4, [\a + 2]{1to16}
-  vpdpbusd zmm\hi, zmm0, [\a + 18]{1to16}
-  vpdpbusd zmm\lo, zmm5, [\a + 6]{1to16}
-  vpdpbusd zmm\hi, zmm1, [\a + 22]{1to16}
-  vpdpbusd zmm\lo, zmm6, [\a + 10]{1to16}
-  vpdpbusd zmm\hi, zmm2, [\a + 26]{1to16}
-  vpdpbusd zmm\lo, zmm7, [\a + 14]{1to16}
-  vpdpbusd zmm\hi, zmm3, [\a + 30]{1to16}
-  vpaddd zmm\lo, zmm\lo, zmm\hi
-  vpsubd zmm\lo, zmm\lo, [\off]{1to16}
-  vcvtdq2ps zmm\lo, zmm\lo
-  vmulps zmm\tmp, zmm8, [\da]{1to16}
-  vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
-.endm
-# Q4_0x16Args, both kernels': +0 W (block 0), +8 A (token 0, block 0), +16 token stride of A (bytes), +24 off (token 0:
-#   int per block, 8·Σq), +32 da (token 0: f32 per block), +40 token stride of off and da (bytes), +48 blocks, +56 y.
-# void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row (the strides unused); the 16
-#   results at y.
+# void f16tile512(F16Args* rdi): f16dots512's accumulators, 2 rows × 4 tokens at a time (rows a multiple of 2, tokens
+#   of 4): each weight vector converted once for 4 tokens, each activation vector loaded once for 2 rows, 8 pairs'
+#   accumulators in zmm0..15 (pair (r, t): zmm 8r + 2t, 8r + 2t + 1), the same one FMA per step in step order, so
+#   the same bits; stored where f16dots512 stores them. Token groups outer (their activations stay in L1), row pairs
+#   inner (the call's weights in L2).
 .p2align 4, 0xcc
-q4_0x16dot512:
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov rcx, [rdi + 48]
+f16tile512:
+  push r12
+  push r13
+  push r14
+  push r15
+  mov r15, [rdi + 8]
+  mov r12, [rdi + 32]
+  mov rax, [rdi + 24]
+  mov r13, [rdi + 40]
+  mov r14, r13
+  shl r14, 7
   mov r10, [rdi + 56]
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  vpxord zmm30, zmm30, zmm30
-  test rcx, rcx
-  jz 9f
-8:
-  q4x16_block
-  q4x16_token rdx, r8, r9, 16, 17, 9, 30
-  add rsi, 288
-  add rdx, 34
-  add r8, 4
-  add r9, 4
-  dec rcx
-  jnz 8b
-9:
-  vmovups [r10], zmm30
-  vzeroupper
-  ret
-# void q4_0x16x4dot512(Q4_0x16Args* rdi): q4_0x16dot512 for 4 tokens at once, each weight block loaded and split once
-#   for the 4; every token's 16 results are q4_0x16dot512's for it; y: 4 × 16 floats, token-major (kept in the red zone).
-.p2align 4, 0xcc
-q4_0x16x4dot512:
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  mov rax, [rdi + 56]
-  mov [rsp - 8], rax
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov r11, [rdi + 40]
+1:
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  push r10
+2:
+  vxorps xmm0, xmm0, xmm0
+  vxorps xmm1, xmm1, xmm1
+  vxorps xmm2, xmm2, xmm2
+  vxorps xmm3, xmm3, xmm3
+  vxorps xmm4, xmm4, xmm4
+  vxorps xmm5, xmm5, xmm5
+  vxorps xmm6, xmm6, xmm6
+  vxorps xmm7, xmm7, xmm7
+  vxorps xmm8, xmm8, xmm8
+  vxorps xmm9, xmm9, xmm9
+  vxorps xmm10, xmm10, xmm10
+  vxorps xmm11, xmm11, xmm11
+  vxorps xmm12, xmm12, xmm12
+  vxorps xmm13, xmm13, xmm13
+  vxorps xmm14, xmm14, xmm14
+  vxorps xmm15, xmm15, xmm15
+  mov rsi, r8
+  mov rdx, rax
   mov rcx, [rdi + 48]
-  mov rdi, [rdi + 16]
-  lea r10, [rdi + rdi*2]
-  lea rax, [r11 + r11*2]
-  vpxord zmm24, zmm24, zmm24
-  vpxord zmm25, zmm25, zmm25
-  vpxord zmm26, zmm26, zmm26
-  vpxord zmm27, zmm27, zmm27
   test rcx, rcx
-  jz 9f
-8:
-  q4x16_block
-  q4x16_token rdx, r8, r9, 16, 17, 9, 24
-  q4x16_token rdx+rdi, r8+r11, r9+r11, 18, 19, 10, 25
-  q4x16_token rdx+rdi*2, r8+r11*2, r9+r11*2, 20, 21, 11, 26
-  q4x16_token rdx+r10, r8+rax, r9+rax, 22, 23, 12, 27
-  add rsi, 288
-  add rdx, 34
-  add r8, 4
-  add r9, 4
+  jz 4f
+3:
+  prefetcht0 [rsi + 512]
+  prefetcht0 [rsi + r15 + 512]
+  vcvtph2ps zmm16, [rsi]
+  vcvtph2ps zmm17, [rsi + 32]
+  vcvtph2ps zmm18, [rsi + r15]
+  vcvtph2ps zmm19, [rsi + r15 + 32]
+  lea r11, [rdx + r12*2]
+  vmovups zmm20, [rdx]
+  vmovups zmm21, [rdx + 64]
+  vmovups zmm22, [rdx + r12]
+  vmovups zmm23, [rdx + r12 + 64]
+  vmovups zmm24, [r11]
+  vmovups zmm25, [r11 + 64]
+  vmovups zmm26, [r11 + r12]
+  vmovups zmm27, [r11 + r12 + 64]
+  vfmadd231ps zmm0, zmm16, zmm20
+  vfmadd231ps zmm1, zmm17, zmm21
+  vfmadd231ps zmm2, zmm16, zmm22
+  vfmadd231ps zmm3, zmm17, zmm23
+  vfmadd231ps zmm4, zmm16, zmm24
+  vfmadd231ps zmm5, zmm17, zmm25
+  vfmadd231ps zmm6, zmm16, zmm26
+  vfmadd231ps zmm7, zmm17, zmm27
+  vfmadd231ps zmm8, zmm18, zmm20
+  vfmadd231ps zmm9, zmm19, zmm21
+  vfmadd231ps zmm10, zmm18, zmm22
+  vfmadd231ps zmm11, zmm19, zmm23
+  vfmadd231ps zmm12, zmm18, zmm24
+  vfmadd231ps zmm13, zmm19, zmm25
+  vfmadd231ps zmm14, zmm18, zmm26
+  vfmadd231ps zmm15, zmm19, zmm27
+  add rsi, 64
+  add rdx, 128
   dec rcx
-  jnz 8b
-9:
-  mov rax, [rsp - 8]
-  vmovups [rax], zmm24
-  vmovups [rax + 64], zmm25
-  vmovups [rax + 128], zmm26
-  vmovups [rax + 192], zmm27
+  jnz 3b
+4:
+  lea r11, [r10 + r14]
+  vmovups [r10], zmm0
+  vmovups [r10 + 64], zmm1
+  vmovups [r10 + 128], zmm2
+  vmovups [r10 + 192], zmm3
+  vmovups [r10 + 256], zmm4
+  vmovups [r10 + 320], zmm5
+  vmovups [r10 + 384], zmm6
+  vmovups [r10 + 448], zmm7
+  vmovups [r11], zmm8
+  vmovups [r11 + 64], zmm9
+  vmovups [r11 + 128], zmm10
+  vmovups [r11 + 192], zmm11
+  vmovups [r11 + 256], zmm12
+  vmovups [r11 + 320], zmm13
+  vmovups [r11 + 384], zmm14
+  vmovups [r11 + 448], zmm15
+  lea r10, [r10 + r14*2]
+  lea r8, [r8 + r15*2]
+  sub r9, 2
+  jnz 2b
+  pop r10
+  add r10, 512
+  lea rax, [rax + r12*4]
+  sub r13, 4
+  jnz 1b
   vzeroupper
+  pop r15
+  pop r14
+  pop r13
+  pop r12
   ret

@@ -69,12 +69,13 @@ internal static unsafe class Q4_0x16Rows
     internal static bool DirectRuns(int tokens) =>
         !(Amx.Supported && tokens >= Q4_0x16AmxTiles.MinTokens) && Avx2.IsSupported && (s_dot512 != null || !GemmQ4_0Q8_0.Runs(tokens));
 
-    /// <summary>Bytes of <see cref="PrepareOffsets"/>' table: per token, int32 off[blocks] then float da[blocks].</summary>
+    /// <summary>Bytes of <see cref="PrepareOffsets"/>' table: per token, int32 noff[blocks] then float da[blocks].</summary>
     internal static nint OffsetsBytes(int tokens, int cols) => (nint)tokens * (cols / 32) * 8;
 
     /// <summary>
-    /// What <see cref="Direct"/> reads per token besides its codes: each block's offset 8·Σq (the codes are unsigned,
-    /// Σ(c − 8)·q = Σc·q − 8·Σq) and its f32 scale, token t's at s + t · blocks · 8.
+    /// What <see cref="Direct"/> reads per token besides its codes: each block's offset noff = −8·Σq (the codes are
+    /// unsigned, Σ(c − 8)·q = Σc·q − 8·Σq; the machine code starts its sum from it) and its f32 scale, token t's at
+    /// s + t · blocks · 8.
     /// </summary>
     internal static void PrepareOffsets(byte* a, nint aStride, int tokens, int cols, byte* s)
     {
@@ -87,15 +88,15 @@ internal static unsafe class Q4_0x16Rows
             float* da = (float*)(off + blocks);
             for (int b = 0; b < blocks; b++)
             {
-                off[b] = Vector256.Sum(Int8Dot.Dot32U(Vector256.Create((byte)8), Vector256.Load((sbyte*)(at + 34 * b + 2))));
+                off[b] = -Vector256.Sum(Int8Dot.Dot32U(Vector256.Create((byte)8), Vector256.Load((sbyte*)(at + 34 * b + 2))));
                 da[b] = f16[*(ushort*)(at + 34 * b)];
             }
         }
     }
 
     /// <summary>
-    /// Every group of 16 rows against every token, 4 tokens per pass where the machine code runs (every token's bits as
-    /// alone). prepared: <see cref="PrepareOffsets"/>' table, written once per matmul input by generated code
+    /// Every group of 16 rows against every token, 8 tokens per pass where the machine code runs (batched decode
+    /// streams), then 4, then one (every token's bits as alone). prepared: <see cref="PrepareOffsets"/>' table, written once per matmul input by generated code
     /// (<see cref="Q8_0Lanes.PrepareForGemm"/>), or null to build it here per call (in <see cref="RowScratch"/>): with
     /// 8 batched decode streams and 64-row tiles that per-call table was 5 % of the step.
     /// </summary>
@@ -120,20 +121,27 @@ internal static unsafe class Q4_0x16Rows
                 }
             return;
         }
-        // the machine code: 4 tokens per pass over a group's weights (the GEMM form, prefill without AMX), then one
-        float* y4 = stackalloc float[4 * Q4_0x16.GroupRows];
+        // the machine code: 8, then 4 tokens per pass over a group's weights (each block unpacked once for them), then one
+        float* y8 = stackalloc float[8 * Q4_0x16.GroupRows];
         Args args = default;
         (args.AStride, args.SStride, args.Blocks) = (aStride, (nint)blocks * 8, blocks);
         for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
         {
             args.W = w;
             int t = 0;
+            for (; t + 8 <= tokens; t += 8)
+            {
+                Point(ref args, a, aStride, s, blocks, t, y8);
+                s_dot512x8(&args);
+                for (int j = 0; j < 8; j++)
+                    Vector512.Load(y8 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
+            }
             for (; t + 4 <= tokens; t += 4)
             {
-                Point(ref args, a, aStride, s, blocks, t, y4);
+                Point(ref args, a, aStride, s, blocks, t, y8);
                 s_dot512x4(&args);
                 for (int j = 0; j < 4; j++)
-                    Vector512.Load(y4 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
+                    Vector512.Load(y8 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
             }
             for (; t < tokens; t++)
             {
@@ -153,7 +161,7 @@ internal static unsafe class Q4_0x16Rows
         args.Y = y;
     }
 
-    /// <summary>Q4_0x16Args of MachineCode.s, both kernels' (<c>q4_0x16dot512</c> ignores the strides): 8 fields of 8 bytes.</summary>
+    /// <summary>Q4_0x16Args of MachineCode.s, the three kernels' (<c>q4_0x16dot512</c> ignores the strides): 8 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {
@@ -175,6 +183,9 @@ internal static unsafe class Q4_0x16Rows
     private static readonly delegate* unmanaged<Args*, void> s_dot512x4 =
         (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_0x16x4Dot512Offset);
 
+    private static readonly delegate* unmanaged<Args*, void> s_dot512x8 =
+        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_0x16x8Dot512Offset);
+
     /// <summary>Whether the direct kernel runs machine code here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_dot512 != null;
 
@@ -193,7 +204,7 @@ internal static unsafe class Q4_0x16Rows
             Codes(w, a, 1, m4, ref l0, ref l1, ref h0, ref h1);
             Codes(w, a, 2, m4, ref l0, ref l1, ref h0, ref h1);
             Codes(w, a, 3, m4, ref l0, ref l1, ref h0, ref h1);
-            Vector256<int> o = Vector256.Create(off[b]);
+            Vector256<int> o = Vector256.Create(off[b]); // −8·Σq
             Vector256<float> d = Vector256.Create(da[b]), dw0, dw1;
             if (Vector512.IsHardwareAccelerated)
             {
@@ -201,8 +212,8 @@ internal static unsafe class Q4_0x16Rows
                 (dw0, dw1) = (dw.GetLower(), dw.GetUpper());
             }
             else (dw0, dw1) = (Kernels.HalfBits.Load8x256((ushort*)w), Kernels.HalfBits.Load8x256((ushort*)w + 8));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 - o), dw0 * d, acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - o), dw1 * d, acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 + o), dw0 * d, acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 + o), dw1 * d, acc1);
         }
         acc0.Store(y);
         acc1.Store(y + 8);
