@@ -66,6 +66,19 @@
   vmulps zmm\tmp, zmm8, [\da]{1to16}
   vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
 .endm
+# q4x16_args: the multi-token kernels' arguments: rsi W, rdx A (token 0), r8 noff, r9 da, rcx blocks, rdi / r11 the
+#   token strides of A / of noff and da, r10 / rax three of them (rdi read last: it held the Args pointer).
+.macro q4x16_args
+  mov rsi, [rdi]
+  mov rdx, [rdi + 8]
+  mov r8, [rdi + 24]
+  mov r9, [rdi + 32]
+  mov r11, [rdi + 40]
+  mov rcx, [rdi + 48]
+  mov rdi, [rdi + 16]
+  lea r10, [rdi + rdi*2]
+  lea rax, [r11 + r11*2]
+.endm
 # Q4_0x16Args, the three kernels': +0 W (block 0), +8 A (token 0, block 0), +16 token stride of A (bytes), +24 noff (token 0:
 #   int per block, −8·Σq), +32 da (token 0: f32 per block), +40 token stride of off and da (bytes), +48 blocks, +56 y.
 # void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row (the strides unused); the 16
@@ -104,15 +117,7 @@ q4_0x16x4dot512:
   vpbroadcastd zmm31, eax
   mov rax, [rdi + 56]
   mov [rsp - 8], rax
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov r11, [rdi + 40]
-  mov rcx, [rdi + 48]
-  mov rdi, [rdi + 16]
-  lea r10, [rdi + rdi*2]
-  lea rax, [r11 + r11*2]
+  q4x16_args
   vpxord zmm24, zmm24, zmm24
   vpxord zmm25, zmm25, zmm25
   vpxord zmm26, zmm26, zmm26
@@ -151,15 +156,7 @@ q4_0x16x8dot512:
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   mov r14, [rdi + 56]
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov r11, [rdi + 40]
-  mov rcx, [rdi + 48]
-  mov rdi, [rdi + 16]
-  lea r10, [rdi + rdi*2]
-  lea rax, [r11 + r11*2]
+  q4x16_args
   lea rbx, [rdx + rdi*4]
   lea r12, [r8 + r11*4]
   lea r13, [r9 + r11*4]
