@@ -135,6 +135,33 @@ public unsafe class DotTests
             }
     }
 
+    /// <summary>
+    /// F32Rows (2 rows × 3 tokens per step in prefill with 512-bit vectors) against Dot.F32 per row and token: the same
+    /// bits for every length around the 64- and 16-element steps, rows and tokens around multiples of 2 and 3, and a block
+    /// of rows smaller than the rows (8 KB rows).
+    /// </summary>
+    [Fact]
+    public void F32Rows_GiveF32sBits_ForEveryRowAndToken()
+    {
+        var rng = new Random(13);
+        foreach (int cols in new[] { 1, 15, 16, 63, 64, 65, 80, 100, 768, 2048, 2072 })
+            foreach (var (rows, tokens) in new[] { (37, 1), (37, 2), (37, 3), (37, 70), (1, 9), (2, 5), (6, 4), (9, 7) })
+            {
+                using var w = TestData.Floats(rng, rows * cols);
+                using var x = TestData.Floats(rng, tokens * cols);
+                var y = new float[tokens * (rows + 1)];
+                fixed (float* py = y)
+                    F32Rows.Rows(w.P, cols * sizeof(float), rows, x.P, tokens, cols, py, rows + 1);
+                for (int r = 0; r < rows; r++)
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        float expected = Dot.F32(w.P + r * cols, x.P + t * cols, cols), actual = y[t * (rows + 1) + r];
+                        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                            $"cols {cols} rows {rows} tokens {tokens} row {r} token {t}: {actual} F32Rows, {expected} F32");
+                    }
+            }
+    }
+
     [Fact]
     public void BF16F32_AllPaths_MatchScalar_Lengths0To256()
     {

@@ -5,8 +5,8 @@ using static Ingot.Generators.Emit.Literals;
 namespace Ingot.Generators.Emit
 {
     /// <summary>
-    /// The dot-product code every matmul-bearing body shares: which kernel a weight type uses, the per-row dot for f32/f16
-    /// weights, the tiled rows-kernel call for the others, and the activation fields a body reads.
+    /// The dot-product code every matmul-bearing body shares: which rows kernel a weight type uses, the tiled call, and
+    /// the activation fields a body reads.
     /// </summary>
     internal static class MatMulCode
     {
@@ -14,12 +14,10 @@ namespace Ingot.Generators.Emit
         public const int RowTile = 64;
 
         /// <summary>
-        /// Quantized, bf16 and f16 weights go through a rows kernel (VecDotRows.*): a tile of rows × the chunk's tokens per
-        /// call (f16: the activation widened once per call, not once per row).
+        /// The rows kernel of a weight kind (every matmul calls one for a tile of rows × the chunk's tokens; f16: the
+        /// activation widened once per call; f32 and f16 run several rows × tokens per step in prefill):
+        /// "VecDotRows.Q4_0Q8_0Lanes", "VecDotRows.F16F16", "VecDotRows.F32".
         /// </summary>
-        public static bool Tiled(WeightKind kind) => kind != WeightKind.F32;
-
-        /// <summary>The rows kernel of a tiled weight kind: "VecDotRows.Q4_0Q8_0", "VecDotRows.F16F16".</summary>
         public static string RowsKernel(WeightKind kind) => kind == WeightKind.Q4_0 ? "VecDotRows.Q4_0Q8_0Lanes"
             : "VecDotRows." + WeightKinds.Kernel(kind).Substring(WeightKinds.Kernel(kind).IndexOf('.') + 1) + (ReadsTiles(kind) ? "Tiles" : ReadsPairs(kind) ? "Pairs" : "");
 
@@ -29,29 +27,12 @@ namespace Ingot.Generators.Emit
         /// <summary>Whether the kind's rows kernel also reads the q8_K rows as AMX tiles (<see cref="ActKind.Q8_KTiles"/>).</summary>
         private static bool ReadsTiles(WeightKind kind) => WeightKinds.Needs(kind, ActKind.Q8_KTiles);
 
-        /// <summary>The dot product of weight row <paramref name="row"/> with activation row <paramref name="tok"/> (cols a constant).</summary>
-        public static string DotExpr(WeightKind kind, string weight, string row, int cols, string tok)
-        {
-            string c = I(cols);
-            switch (kind)
-            {
-                case WeightKind.F32:
-                    return "Dot.F32((float*)" + weight + " + (nint)" + row + " * " + c + ", Act32 + (nint)" + tok + " * " + c + ", " + c + ")";
-                case WeightKind.F16:
-                    return "Dot.F16F16((Half*)" + weight + " + (nint)" + row + " * " + c + ", Act16 + (nint)" + tok + " * " + c + ", " + c + ")";
-                default:
-                    var act = WeightKinds.Act(kind);
-                    string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
-                    return WeightKinds.Kernel(kind) + "(" + weight + " + (nint)" + row + " * " + rb + ", " + WeightKinds.ActField(act) + " + (nint)" + tok + " * " + ab + ", " + c + ")";
-            }
-        }
-
         /// <summary>VecDotRows call: y[t * yStride + i] = W[row0 + i, :] · A[t, :] for i &lt; count and every token of the chunk.</summary>
         public static string RowsCall(WeightKind kind, string weight, string row0, string count, int cols, string y, string yStride)
         {
             var act = WeightKinds.Act(kind);
             string rb = L(WeightKinds.RowBytes(kind, cols)), ab = L(WeightKinds.ActRowBytes(act, cols));
-            string a = act == ActKind.F16 ? "(byte*)" + WeightKinds.ActField(act) : WeightKinds.ActField(act); // Act16 is a Half*
+            string a = act == ActKind.F16 || act == ActKind.F32 ? "(byte*)" + WeightKinds.ActField(act) : WeightKinds.ActField(act); // Act16 is a Half*, Act32 a float*
             if (kind == WeightKind.Q4_0) a += ", " + WeightKinds.ActField(ActKind.Q8_0Lanes); // VecDotRows.Q4_0Q8_0Lanes
             if (ReadsTiles(kind)) a += ", " + WeightKinds.ActField(ActKind.Q8_KTiles); // VecDotRows.Q4_KQ8_KTiles …
             if (ReadsPairs(kind)) a += ", " + WeightKinds.ActField(ActKind.Q8_0Pairs); // VecDotRows.Q8_0Q8_0Pairs …
@@ -59,19 +40,9 @@ namespace Ingot.Generators.Emit
                    ", N, " + I(cols) + ", " + y + ", " + yStride + ")";
         }
 
-        /// <summary>
-        /// Rows [row0, row0 + count) of W into y (stride yStride per token), either by the rows kernel or by per-row dots.
-        /// </summary>
-        public static void Rows(SourceWriter w, WeightKind kind, string weight, string row0, string count, int cols, string y, string yStride)
-        {
-            if (Tiled(kind))
-            {
-                w.Line(RowsCall(kind, weight, row0, count, cols, y, yStride) + ";");
-                return;
-            }
-            w.Line("for (int r = 0; r < " + count + "; r++)");
-            w.Line("    for (int t = 0; t < N; t++) (" + y + ")[(nint)t * " + yStride + " + r] = " + DotExpr(kind, weight, "(" + row0 + " + r)", cols, "t") + ";");
-        }
+        /// <summary>Rows [row0, row0 + count) of W into y (stride yStride per token) by the rows kernel.</summary>
+        public static void Rows(SourceWriter w, WeightKind kind, string weight, string row0, string count, int cols, string y, string yStride) =>
+            w.Line(RowsCall(kind, weight, row0, count, cols, y, yStride) + ";");
 
         /// <summary>The activation fields a body reads: only the forms its weight kinds consume.</summary>
         public static void ActFields(SourceWriter w, params WeightKind[] kinds)

@@ -90,6 +90,16 @@ public static unsafe class Dot
             s2 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i + 32), Vector512.Load(b + i + 32), s2);
             s3 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i + 48), Vector512.Load(b + i + 48), s3);
         }
+        return F32V512Tail(a, b, n, i, s0, s1, s2, s3);
+    }
+
+    /// <summary>
+    /// <see cref="F32V512(float*, float*, int)"/> from element i after its 64-element loop (its accumulators s0..s3):
+    /// 16-element steps into s0, the sum, the scalar tail. Also the end of the tiled prefill form (<see cref="F32Rows"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float F32V512Tail(float* a, float* b, int n, int i, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
+    {
         for (; i <= n - 16; i += 16) s0 = Vector512.MultiplyAddEstimate(Vector512.Load(a + i), Vector512.Load(b + i), s0);
         float s = Vector512.Sum((s0 + s1) + (s2 + s3));
         for (; i < n; i++) s += a[i] * b[i];

@@ -45,6 +45,13 @@ public static unsafe class VecDotRows
     public static void IQ4_XSQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.BF16BF16, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
+    /// <summary>F32 weights · the f32 activation (a: rows of cols floats): <see cref="Kernels.F32Rows"/>, <see cref="Kernels.Dot.F32"/>'s bits.</summary>
+    public static void F32(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (aStride != (nint)cols * sizeof(float)) throw new ArgumentException($"f32 activation rows {aStride} bytes apart, not {cols * sizeof(float)}");
+        Kernels.F32Rows.Rows((float*)w, rowBytes, rows, (float*)a, tokens, cols, y, yStride);
+    }
+
     /// <summary>
     /// F16 weights · the f16 activation (a: rows of cols halves): the activation is widened to f32 once per call, then
     /// <see cref="Kernels.F16Rows"/> (<see cref="Kernels.Dot.F16F16Widened"/>'s bits, machine code where it runs), which

@@ -55,38 +55,26 @@ namespace Ingot.Generators.Emit.Steps
             w.Line("public float* H;      // (N, " + I(rows) + ")");
             w.Line();
             w.Open("public void Run(int start, int end)");
-            bool tiled = MatMulCode.Tiled(s.Up.Weight.Kind) && (!gated || MatMulCode.Tiled(s.Gate!.Weight.Kind));
-            if (tiled)
+            string tiles = "float* up = stackalloc float[" + I(MatMulCode.RowTile) + " * N]";
+            w.Line(gated ? "float* gate = stackalloc float[" + I(MatMulCode.RowTile) + " * N], " + tiles.Substring("float* ".Length) + ";" : tiles + ";");
+            w.Open("for (int r0 = start; r0 < end; r0 += " + I(MatMulCode.RowTile) + ")");
+            w.Line("int nr = Math.Min(" + I(MatMulCode.RowTile) + ", end - r0);");
+            if (gated) w.Line(MatMulCode.RowsCall(s.Gate!.Weight.Kind, "Wg", "r0", "nr", cols, "gate", "nr") + ";");
+            w.Line(MatMulCode.RowsCall(s.Up.Weight.Kind, "Wu", "r0", "nr", cols, "up", "nr") + ";");
+            if (gated && s.Activation == Activation.Silu && s.Gate!.Bias == null && s.Up.Bias == null)
             {
-                string tiles = "float* up = stackalloc float[" + I(MatMulCode.RowTile) + " * N]";
-                w.Line(gated ? "float* gate = stackalloc float[" + I(MatMulCode.RowTile) + " * N], " + tiles.Substring("float* ".Length) + ";" : tiles + ";");
-                w.Open("for (int r0 = start; r0 < end; r0 += " + I(MatMulCode.RowTile) + ")");
-                w.Line("int nr = Math.Min(" + I(MatMulCode.RowTile) + ", end - r0);");
-                if (gated) w.Line(MatMulCode.RowsCall(s.Gate!.Weight.Kind, "Wg", "r0", "nr", cols, "gate", "nr") + ";");
-                w.Line(MatMulCode.RowsCall(s.Up.Weight.Kind, "Wu", "r0", "nr", cols, "up", "nr") + ";");
-                if (gated && s.Activation == Activation.Silu && s.Gate!.Bias == null && s.Up.Bias == null)
-                {
-                    // the SwiGLU epilogue a row of the tile at a time: 8 lanes per step, each lane the scalar form's bits
-                    w.Line("for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * " + I(rows) + " + r0, nr);");
-                }
-                else
-                {
-                    w.Open("for (int t = 0; t < N; t++)");
-                    w.Open("for (int i = 0; i < nr; i++)");
-                    Epilogue(w, s, gated ? "gate[t * nr + i]" : null, "up[t * nr + i]", "r0 + i", I(rows));
-                    w.Close();
-                    w.Close();
-                }
-                w.Close();
+                // the SwiGLU epilogue a row of the tile at a time: 8 lanes per step, each lane the scalar form's bits
+                w.Line("for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * " + I(rows) + " + r0, nr);");
             }
             else
             {
-                w.Open("for (int r = start; r < end; r++)");
                 w.Open("for (int t = 0; t < N; t++)");
-                Epilogue(w, s, gated ? MatMulCode.DotExpr(s.Gate!.Weight.Kind, "Wg", "r", cols, "t") : null, MatMulCode.DotExpr(s.Up.Weight.Kind, "Wu", "r", cols, "t"), "r", I(rows));
+                w.Open("for (int i = 0; i < nr; i++)");
+                Epilogue(w, s, gated ? "gate[t * nr + i]" : null, "up[t * nr + i]", "r0 + i", I(rows));
                 w.Close();
                 w.Close();
             }
+            w.Close();
             w.Close();
             w.Close();
         }

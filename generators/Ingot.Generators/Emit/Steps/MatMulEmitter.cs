@@ -59,11 +59,11 @@ namespace Ingot.Generators.Emit.Steps
             w.Line();
             w.Open("public void Run(int start, int end)");
             bool plain = !s.Bias && !s.Scale && !s.Cap && !s.Relu && !s.Accumulate;
-            if (MatMulCode.Tiled(s.Kind) && plain)
+            if (plain)
             {
                 w.Line(MatMulCode.RowsCall(s.Kind, "W", "start", "end - start", s.Cols, "Y + start", "Rows") + ";");
             }
-            else if (MatMulCode.Tiled(s.Kind))
+            else
             {
                 w.Line("float* tile = stackalloc float[" + I(MatMulCode.RowTile) + " * N];");
                 w.Open("for (int r0 = start; r0 < end; r0 += " + I(MatMulCode.RowTile) + ")");
@@ -87,15 +87,6 @@ namespace Ingot.Generators.Emit.Steps
                     w.Close();
                     w.Close();
                 }
-                w.Close();
-            }
-            else
-            {
-                w.Open("for (int r = start; r < end; r++)");
-                w.Open("for (int t = 0; t < N; t++)");
-                w.Line("float v = " + MatMulCode.DotExpr(s.Kind, "W", "r", s.Cols, "t") + ";");
-                Epilogue(w, s, "r");
-                w.Close();
                 w.Close();
             }
             w.Close();

@@ -39,10 +39,9 @@ namespace Ingot.Generators.Emit.Steps
             }
         }
 
-        /// <summary>"Dot.F32", "VecDotRows.Q4_0Q8_0 (activation as q8_0)": the kernel a weight kind runs, as the code calls it.</summary>
-        public static string KernelName(WeightKind kind) => MatMulCode.Tiled(kind)
-            ? MatMulCode.RowsKernel(kind) + " (" + WeightKinds.Name(kind) + " · " + WeightKinds.ActName(WeightKinds.Act(kind)) + ")"
-            : WeightKinds.Kernel(kind) + " (" + WeightKinds.Name(kind) + " · " + WeightKinds.ActName(WeightKinds.Act(kind)) + ")";
+        /// <summary>"VecDotRows.F32 (f32 · f32)", "VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0)": the kernel a weight kind runs, as the code calls it.</summary>
+        public static string KernelName(WeightKind kind) =>
+            MatMulCode.RowsKernel(kind) + " (" + WeightKinds.Name(kind) + " · " + WeightKinds.ActName(WeightKinds.Act(kind)) + ")";
 
         /// <summary>The runtime call of a norm over one row.</summary>
         public static string NormCall(NormOp n, string src, string dst, string width) =>

@@ -8,12 +8,12 @@
 //     embed: x[t] = token_embd[token] (256) + token_types[0] + position_embd[pos] [row copy]
 //     rows: layernorm · token_embd_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 //     layers 0–1:
-//       qkv: q|k|v = W · x in one pass over 768 rows, epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       qkv: q|k|v = W · x in one pass over 768 rows, epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
 //       attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-//       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: layernorm · attn_output_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
-//       ffn_up: h = gelu(up · x + b) over 512 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
-//       down: x += ffn_down · h + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       ffn_up: h = gelu(up · x + b) over 512 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
+//       down: x += ffn_down · h + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: layernorm · layer_output_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -130,7 +130,7 @@ namespace Ingot.Tests.Models
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             var pool = _pool!;
 
-            // qkv: q|k|v = W · x in one pass over 768 rows, epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+            // qkv: q|k|v = W · x in one pass over 768 rows, epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Bq = lw.AttnQBias, Bk = lw.AttnKBias, Bv = lw.AttnVBias, Act32 = x, N = n, Q = q, KOut = kCache, VOut = vCache };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
@@ -138,7 +138,7 @@ namespace Ingot.Tests.Models
             var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Seq = (int*)(_arena + OffSeq) };
             pool.For(n * Heads, ref attention);
 
-            // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_256x256_Bias { W = lw.AttnOutput, B = lw.AttnOutputBias, Act32 = att, N = n, Y = x };
             pool.For(Dim, ref wo);
 
@@ -146,11 +146,11 @@ namespace Ingot.Tests.Models
             var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.AttnOutputNorm, NormBias = lw.AttnOutputNormBias };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
-            // ffn_up: h = gelu(up · x + b) over 512 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
+            // ffn_up: h = gelu(up · x + b) over 512 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = x, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h + bias (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_256x512_Bias { W = lw.FfnDown, B = lw.FfnDownBias, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
 

@@ -8,15 +8,15 @@
 //     embed: x[t] = token_embd[token] (64) + token_types[0] + position_embd[pos] [row copy]
 //     rows: layernorm · token_embd_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
 //     layers 0–1:
-//       qkv: q|k|v = W · x in one pass over 192 rows, epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       qkv: q|k|v = W · x in one pass over 192 rows, epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
 //       attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 0.25f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 16)]
-//       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+//       o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: layernorm · attn_output_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
-//       ffn_up: h = gelu(up · x + b) over 128 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
-//       down: x += ffn_down · h + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+//       ffn_up: h = gelu(up · x + b) over 128 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
+//       down: x += ffn_down · h + bias (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: layernorm · layer_output_norm + bias (Norms.LayerNorm) over 64 values per row, in one pass per row
-//     pooler: tmp = cls · X + bias, soft-capped at 1.0f over 64 rows [Dot.F32 (f32 · f32)]
-//     classifier: logits = cls.output · tmp + bias over 1 rows [Dot.F32 (f32 · f32)]
+//     pooler: tmp = cls · X + bias, soft-capped at 1.0f over 64 rows [VecDotRows.F32 (f32 · f32)]
+//     classifier: logits = cls.output · tmp + bias over 1 rows [VecDotRows.F32 (f32 · f32)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -144,7 +144,7 @@ namespace Ingot.Tests.Models
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
             var pool = _pool!;
 
-            // qkv: q|k|v = W · x in one pass over 192 rows, epilogue + bias, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+            // qkv: q|k|v = W · x in one pass over 192 rows, epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Bq = lw.AttnQBias, Bk = lw.AttnKBias, Bv = lw.AttnVBias, Act32 = x, N = n, Q = q, KOut = kCache, VOut = vCache };
             pool.For(Heads + 2 * KvHeads, ref qkv);
 
@@ -152,7 +152,7 @@ namespace Ingot.Tests.Models
             var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Seq = (int*)(_arena + OffSeq) };
             pool.For(n * Heads, ref attention);
 
-            // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+            // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_64x64_Bias { W = lw.AttnOutput, B = lw.AttnOutputBias, Act32 = att, N = n, Y = x };
             pool.For(Dim, ref wo);
 
@@ -160,11 +160,11 @@ namespace Ingot.Tests.Models
             var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.AttnOutputNorm, NormBias = lw.AttnOutputNormBias };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
-            // ffn_up: h = gelu(up · x + b) over 128 rows, GELU through ggml's f16 table [Dot.F32 (f32 · f32)]
+            // ffn_up: h = gelu(up · x + b) over 128 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = x, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h + bias (residual add folded into the epilogue) over 64 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h + bias (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_64x128_Bias { W = lw.FfnDown, B = lw.FfnDownBias, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
 

@@ -57,12 +57,18 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(Wu + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, up, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float u = Dot.F32((float*)Wu + (nint)r * 64, Act32 + (nint)t * 64, 64) + Bu[r];
-                        H[(nint)t * 128 + r] = Activations.Gelu(u);
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float u = up[t * nr + i] + Bu[r0 + i];
+                            H[(nint)t * 128 + r0 + i] = Activations.Gelu(u);
+                        }
                     }
                 }
             }
@@ -81,13 +87,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 512, 512, nr, (byte*)Act32, 512, N, 128, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 128, Act32 + (nint)t * 128, 128);
-                        v += B[r];
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -106,13 +118,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        v += B[r];
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -131,13 +149,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        v += B[r];
-                        Y[(nint)t * Rows + r] = v;
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            Y[(nint)t * Rows + r0 + i] = v;
+                        }
                     }
                 }
             }
@@ -157,14 +181,20 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        v += B[r];
-                        v = MathF.Tanh(v * (1.0f / Cap)) * Cap;  // ggml: scale(1/cap), tanh, scale(cap)
-                        Y[(nint)t * Rows + r] = v;
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            v = MathF.Tanh(v * (1.0f / Cap)) * Cap;  // ggml: scale(1/cap), tanh, scale(cap)
+                            Y[(nint)t * Rows + r0 + i] = v;
+                        }
                     }
                 }
             }
@@ -190,8 +220,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (Q + r0)[(nint)t * QDim + r] = Dot.F32((float*)Wq + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wq + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -202,8 +231,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wk + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -214,8 +242,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wv + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, v0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = v0 + (nint)t * KvDim;

@@ -62,12 +62,18 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(Wu + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, up, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float u = Dot.F32((float*)Wu + (nint)r * 256, Act32 + (nint)t * 256, 256) + Bu[r];
-                        H[(nint)t * 512 + r] = Activations.Gelu(u);
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float u = up[t * nr + i] + Bu[r0 + i];
+                            H[(nint)t * 512 + r0 + i] = Activations.Gelu(u);
+                        }
                     }
                 }
             }
@@ -86,13 +92,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        v += B[r];
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -111,13 +123,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 2048, 2048, nr, (byte*)Act32, 2048, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 512, Act32 + (nint)t * 512, 512);
-                        v += B[r];
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v += B[r0 + i];
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -135,14 +153,7 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
-                {
-                    for (int t = 0; t < N; t++)
-                    {
-                        float v = Dot.F32((float*)W + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        Y[(nint)t * Rows + r] = v;
-                    }
-                }
+                VecDotRows.F32(W + (nint)start * 1024, 1024, end - start, (byte*)Act32, 1024, N, 256, Y + start, Rows);
             }
         }
 
@@ -166,8 +177,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (Q + r0)[(nint)t * QDim + r] = Dot.F32((float*)Wq + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wq + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -178,8 +188,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wk + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -190,8 +199,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wv + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, v0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = v0 + (nint)t * KvDim;

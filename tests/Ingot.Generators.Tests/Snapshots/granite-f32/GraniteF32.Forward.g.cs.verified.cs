@@ -8,14 +8,14 @@
 //     embed: x[t] = token_embd[token] (256) · 12.0f [row copy]
 //     layers 0–1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.015625f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-//       o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
-//       down: x += ffn_down · h · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
+//       down: x += ffn_down · h · 0.22f (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //     rows: rmsnorm · output_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//     output: logits = output · xn · 0.125f over 1024 rows [Dot.F32 (f32 · f32)]
+//     output: logits = output · xn · 0.125f over 1024 rows [VecDotRows.F32 (f32 · f32)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -138,7 +138,7 @@ namespace Ingot.Tests.Models
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
-            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+            // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
@@ -147,7 +147,7 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
-            // o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // o: x += attn_output · attention · 0.22f (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_256x256_Scale { W = lw.AttnOutput, Act32 = att, N = n, Y = x, Scale = 0.22f };
             pool.For(Dim, ref wo);
 
@@ -155,11 +155,11 @@ namespace Ingot.Tests.Models
             var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h · 0.22f (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h · 0.22f (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_256x512_Scale { W = lw.FfnDown, Act32 = hb, N = n, Y = x, Scale = 0.22f };
             pool.For(Dim, ref down);
         }

@@ -61,14 +61,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
-                    for (int t = 0; t < N; t++)
-                    {
-                        float g = Dot.F32((float*)Wg + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        float u = Dot.F32((float*)Wu + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        H[(nint)t * 512 + r] = Activations.Silu(g) * u;
-                    }
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(Wg + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, gate, nr);
+                    VecDotRows.F32(Wu + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, up, nr);
+                    for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
             }
         }
@@ -86,13 +85,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        v *= Scale;
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v *= Scale;
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -111,13 +116,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 2048, 2048, nr, (byte*)Act32, 2048, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 512, Act32 + (nint)t * 512, 512);
-                        v *= Scale;
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v *= Scale;
+                            Y[(nint)t * Rows + r0 + i] = v + Y[(nint)t * Rows + r0 + i];
+                        }
                     }
                 }
             }
@@ -136,13 +147,19 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 1024, 1024, nr, (byte*)Act32, 1024, N, 256, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 256, Act32 + (nint)t * 256, 256);
-                        v *= Scale;
-                        Y[(nint)t * Rows + r] = v;
+                        for (int i = 0; i < nr; i++)
+                        {
+                            float v = tile[t * nr + i];
+                            v *= Scale;
+                            Y[(nint)t * Rows + r0 + i] = v;
+                        }
                     }
                 }
             }
@@ -169,8 +186,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (Q + r0)[(nint)t * QDim + r] = Dot.F32((float*)Wq + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wq + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -181,8 +197,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wk + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -193,8 +208,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 256, Act32 + (nint)t * 256, 256);
+                        VecDotRows.F32(Wv + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, v0, KvDim);
                     }
                 }
             }

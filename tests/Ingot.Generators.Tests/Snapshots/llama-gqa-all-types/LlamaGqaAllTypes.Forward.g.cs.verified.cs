@@ -24,7 +24,7 @@
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
 //     output: logits = output · xn over 1024 rows [VecDotRows.Q2_KQ8_K (q2_k · q8_K)]
 #nullable enable
@@ -243,7 +243,7 @@ namespace Ingot.Tests.Models
             var gateUp = new GateUpBody1 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, ActBf16 = actBf16, Act16 = act16, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_256x512 { W = lw.FfnDown, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
         }

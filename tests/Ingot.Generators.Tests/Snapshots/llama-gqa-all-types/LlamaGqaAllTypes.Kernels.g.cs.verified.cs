@@ -110,12 +110,15 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 2048, 2048, nr, (byte*)Act32, 2048, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 512, Act32 + (nint)t * 512, 512);
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }

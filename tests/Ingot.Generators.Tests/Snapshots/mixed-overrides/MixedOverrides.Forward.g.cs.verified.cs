@@ -24,7 +24,7 @@
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [Dot.F32 (f32 · f32)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.F32 (f32 · f32)]
 //     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
 //     output: logits = output · xn over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
 #nullable enable
@@ -239,7 +239,7 @@ namespace Ingot.Tests.Models
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_128x256 { W = lw.FfnDown, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
         }

@@ -61,14 +61,13 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* gate = stackalloc float[64 * N], up = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
-                    for (int t = 0; t < N; t++)
-                    {
-                        float g = Dot.F32((float*)Wg + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        float u = Dot.F32((float*)Wu + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        H[(nint)t * 172 + r] = Activations.Silu(g) * u;
-                    }
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(Wg + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, gate, nr);
+                    VecDotRows.F32(Wu + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, up, nr);
+                    for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 172 + r0, nr);
                 }
             }
         }
@@ -85,12 +84,15 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 688, 688, nr, (byte*)Act32, 688, N, 172, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 172, Act32 + (nint)t * 172, 172);
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -108,12 +110,15 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
+                float* tile = stackalloc float[64 * N];
+                for (int r0 = start; r0 < end; r0 += 64)
                 {
+                    int nr = Math.Min(64, end - r0);
+                    VecDotRows.F32(W + (nint)r0 * 256, 256, nr, (byte*)Act32, 256, N, 64, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
-                        float v = Dot.F32((float*)W + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        Y[(nint)t * Rows + r] = v + Y[(nint)t * Rows + r];
+                        float* y = Y + (nint)t * Rows + r0;
+                        Vec.Add(tile + t * nr, y, y, nr);
                     }
                 }
             }
@@ -131,14 +136,7 @@ namespace Ingot.Tests.Models
 
             public void Run(int start, int end)
             {
-                for (int r = start; r < end; r++)
-                {
-                    for (int t = 0; t < N; t++)
-                    {
-                        float v = Dot.F32((float*)W + (nint)r * 64, Act32 + (nint)t * 64, 64);
-                        Y[(nint)t * Rows + r] = v;
-                    }
-                }
+                VecDotRows.F32(W + (nint)start * 256, 256, end - start, (byte*)Act32, 256, N, 64, Y + start, Rows);
             }
         }
 
@@ -163,8 +161,7 @@ namespace Ingot.Tests.Models
                     if (unit < Heads)
                     {
                         int r0 = unit * HeadDim;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (Q + r0)[(nint)t * QDim + r] = Dot.F32((float*)Wq + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wq + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, Q + r0, QDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = Q + (nint)t * QDim + r0;
@@ -175,8 +172,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads) * HeadDim;
                         float* k0 = KOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (k0)[(nint)t * KvDim + r] = Dot.F32((float*)Wk + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wk + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, k0, KvDim);
                         for (int t = 0; t < N; t++)
                         {
                             float* h = k0 + (nint)t * KvDim;
@@ -187,8 +183,7 @@ namespace Ingot.Tests.Models
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
                         float* v0 = VOut + r0;
-                        for (int r = 0; r < HeadDim; r++)
-                            for (int t = 0; t < N; t++) (v0)[(nint)t * KvDim + r] = Dot.F32((float*)Wv + (nint)(r0 + r) * 64, Act32 + (nint)t * 64, 64);
+                        VecDotRows.F32(Wv + (nint)r0 * 256, 256, HeadDim, (byte*)Act32, 256, N, 64, v0, KvDim);
                     }
                 }
             }

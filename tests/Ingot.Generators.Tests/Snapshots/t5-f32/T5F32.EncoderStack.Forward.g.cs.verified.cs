@@ -8,12 +8,12 @@
 //     embed: x[t] = token_embd[token] (256) [row copy]
 //     layers 0–1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
 //       attention: bidirectional over the input's tokens, two-pass softmax in llama.cpp's order, scale 1.0f, + relative position bias (32 buckets, layer 0's attn_rel_b), GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-//       o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //     rows: rmsnorm · output_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
@@ -131,7 +131,7 @@ namespace Ingot.Tests.Models
                 var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.EncAttnNorm };
                 if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
-                // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+                // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
                 var qkv = new QkvBody0 { Wq = lw.EncAttnQ, Wk = lw.EncAttnK, Wv = lw.EncAttnV, Act32 = xn, N = n, Q = q, KOut = kCache, VOut = vCache };
                 pool.For(Heads + 2 * KvHeads, ref qkv);
 
@@ -139,7 +139,7 @@ namespace Ingot.Tests.Models
                 var attention = new BidirectionalAttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Seq = (int*)(_arena + OffSeq), RelBias = _relBias, RelWidth = 2 * _context - 1, RelCenter = _context - 1 };
                 pool.For(n * Heads, ref attention);
 
-                // o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+                // o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
                 var wo = new MatMulAdd_F32_256x256 { W = lw.EncAttnO, Act32 = att, N = n, Y = x };
                 pool.For(Dim, ref wo);
 
@@ -147,11 +147,11 @@ namespace Ingot.Tests.Models
                 var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.EncFfnNorm };
                 if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
-                // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
+                // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
                 var gateUp = new GateUpBody0 { Wg = lw.EncFfnGate, Wu = lw.EncFfnUp, Act32 = xn, N = n, H = hb };
                 pool.For(FfnDim, ref gateUp);
 
-                // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+                // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
                 var down = new MatMulAdd_F32_256x512 { W = lw.EncFfnDown, Act32 = hb, N = n, Y = x };
                 pool.For(Dim, ref down);
             }

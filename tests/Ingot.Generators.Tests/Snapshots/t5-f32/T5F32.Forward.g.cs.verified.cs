@@ -7,20 +7,20 @@
 //   Fused steps, in order:
 //     embed: x[t] = token_embd[token] (256) [row copy]
 //     layers 0–1:
-//       cross k|v: ck = cross_attn_k · enc, cv = cross_attn_v · enc over the encoder's rows, once per encoded input [Dot.F32 (f32 · f32); Dot.F32 (f32 · f32)] (256 rows each)
+//       cross k|v: ck = cross_attn_k · enc, cv = cross_attn_v · enc over the encoder's rows, once per encoded input [VecDotRows.F32 (f32 · f32); VecDotRows.F32 (f32 · f32)] (256 rows each)
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+//       qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
 //       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, + relative position bias (32 buckets, layer 0's attn_rel_b), GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-//       o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · cross_attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       cross_q: q = cross_attn_q · xn over 256 rows [Dot.F32 (f32 · f32)]
+//       cross_q: q = cross_attn_q · xn over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       cross-attention: every query over the encoder's keys and values (CK, CV), scale 1.0f [Attention.Head (head_dim 64)]
-//       cross_o: x += cross_attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       cross_o: x += cross_attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//       ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+//       ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //     rows: rmsnorm · output_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
-//     output: logits = output · xn over 1024 rows [Dot.F32 (f32 · f32)]
+//     output: logits = output · xn over 1024 rows [VecDotRows.F32 (f32 · f32)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -155,7 +155,7 @@ namespace Ingot.Tests.Models
             float* ckCache = _cross!.K(l), cvCache = _cross.V(l);  // this layer's cross-attention keys and values
             var pool = _pool!;
 
-            // cross k|v: ck = cross_attn_k · enc, cv = cross_attn_v · enc over the encoder's rows, once per encoded input [Dot.F32 (f32 · f32); Dot.F32 (f32 · f32)] (256 rows each)
+            // cross k|v: ck = cross_attn_k · enc, cv = cross_attn_v · enc over the encoder's rows, once per encoded input [VecDotRows.F32 (f32 · f32); VecDotRows.F32 (f32 · f32)] (256 rows each)
             if (_crossPending[l])
             {
                 for (int c0 = 0; c0 < _encLength; c0 += MaxBatch)
@@ -174,7 +174,7 @@ namespace Ingot.Tests.Models
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecAttnNorm };
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
-            // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q Dot.F32 (f32 · f32); k Dot.F32 (f32 · f32); v Dot.F32 (f32 · f32)]
+            // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.DecAttnQ, Wk = lw.DecAttnK, Wv = lw.DecAttnV, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows };
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
@@ -183,7 +183,7 @@ namespace Ingot.Tests.Models
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l), RelBias = _relBias, RelWidth = 2 * _context - 1, RelCenter = _context - 1 };
             pool.For(n * Heads, ref attention);
 
-            // o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // o: x += attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_256x256 { W = lw.DecAttnO, Act32 = att, N = n, Y = x };
             pool.For(Dim, ref wo);
 
@@ -191,7 +191,7 @@ namespace Ingot.Tests.Models
             var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecCrossAttnNorm };
             if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
-            // cross_q: q = cross_attn_q · xn over 256 rows [Dot.F32 (f32 · f32)]
+            // cross_q: q = cross_attn_q · xn over 256 rows [VecDotRows.F32 (f32 · f32)]
             var cross_q = new MatMulStore_F32_256x256 { W = lw.DecCrossAttnQ, Act32 = xn, N = n, Y = q };
             pool.For(Dim, ref cross_q);
 
@@ -199,7 +199,7 @@ namespace Ingot.Tests.Models
             var cross = new CrossAttentionBody { Q = q, KCache = ckCache, VCache = cvCache, Out = att, Count = _encLength };
             pool.For(n * Heads, ref cross);
 
-            // cross_o: x += cross_attn_o · attention (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // cross_o: x += cross_attn_o · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var cross_o = new MatMulAdd_F32_256x256 { W = lw.DecCrossAttnO, Act32 = att, N = n, Y = x };
             pool.For(Dim, ref cross_o);
 
@@ -207,11 +207,11 @@ namespace Ingot.Tests.Models
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecFfnNorm };
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
-            // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate Dot.F32 (f32 · f32); up Dot.F32 (f32 · f32)]
+            // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wg = lw.DecFfnGate, Wu = lw.DecFfnUp, Act32 = xn, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [Dot.F32 (f32 · f32)]
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var down = new MatMulAdd_F32_256x512 { W = lw.DecFfnDown, Act32 = hb, N = n, Y = x };
             pool.For(Dim, ref down);
         }
