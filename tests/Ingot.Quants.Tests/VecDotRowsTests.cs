@@ -210,7 +210,7 @@ public unsafe class VecDotRowsTests
     }
 
     public static IEnumerable<object[]> RowCounts() =>
-        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL }
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16 }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
         select new object[] { t, rows };
 

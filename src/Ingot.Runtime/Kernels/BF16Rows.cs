@@ -1,0 +1,110 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ingot.Runtime.Kernels;
+
+/// <summary>
+/// BF16 weight rows · bf16 activations, each result with <see cref="Quants.VecDotBF16BF16"/>'s bits. Decode (fewer than
+/// 4 tokens) and machines without 512-bit vectors run that vec-dot per row and token. Prefill with 512-bit vectors
+/// widens the activations to f32 once per call (exact) and runs 2 rows × 4 tokens per 32-element step: 8 pairs' two
+/// accumulators each in registers, each weight vector widened once for 4 tokens, each activation vector loaded once
+/// for 2 rows, every pair's accumulators and their order <see cref="Quants.VecDotBF16BF16.V512"/>'s. A block's rows
+/// stay in L1 while every token quad passes over them; the last 1–3 tokens run as a quad, the last token repeated into
+/// discarded outputs.
+/// </summary>
+internal static unsafe class BF16Rows
+{
+    /// <summary>Bytes of a block's rows kept in L1 (half of a 48 KB L1) while the token quads pass over them.</summary>
+    private const int BlockBytes = 24 * 1024;
+
+    /// <summary>y[t·yStride + r] = row r of w (cols bf16, rowBytes apart) · activation t (cols bf16 at a + t·aStride).</summary>
+    public static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (!Vector512.IsHardwareAccelerated || tokens < 4 || rows < 2)
+        {
+            Pairs(w, rowBytes, 0, rows, a, aStride, tokens, cols, y, yStride);
+            return;
+        }
+        float* xw = (float*)Quants.RowScratch.Get((nint)tokens * cols * sizeof(float));
+        for (int t = 0; t < tokens; t++)
+        {
+            ushort* s = (ushort*)(a + t * aStride);
+            float* d = xw + (nint)t * cols;
+            int i = 0;
+            for (; i + 16 <= cols; i += 16) HalfBits.LoadBF16x512(s + i).Store(d + i);
+            for (; i < cols; i++) d[i] = HalfBits.BF16ToF32(s[i]);
+        }
+        int even = rows & ~1;
+        int block = Math.Max(2, (int)Math.Min(even, BlockBytes / rowBytes) & ~1);
+        float* discard = stackalloc float[2];
+        for (int r0 = 0; r0 < even; r0 += block)
+        {
+            int r1 = Math.Min(even, r0 + block);
+            for (int t = 0; t < tokens; t += 4)
+            {
+                int t1 = Math.Min(t + 1, tokens - 1), t2 = Math.Min(t + 2, tokens - 1), t3 = Math.Min(t + 3, tokens - 1);
+                float* x0 = xw + (nint)t * cols, x1 = xw + (nint)t1 * cols, x2 = xw + (nint)t2 * cols, x3 = xw + (nint)t3 * cols;
+                for (int r = r0; r < r1; r += 2)
+                    Tile2x4((ushort*)(w + r * rowBytes), (ushort*)(w + (r + 1) * rowBytes), x0, x1, x2, x3, cols, y + t * yStride + r,
+                        t1 > t ? y + t1 * yStride + r : discard, t2 > t1 ? y + t2 * yStride + r : discard, t3 > t2 ? y + t3 * yStride + r : discard);
+            }
+        }
+        Pairs(w, rowBytes, even, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>Rows [r0, r1) × every token, one <see cref="Quants.VecDotBF16BF16.Dot"/> each.</summary>
+    private static void Pairs(byte* w, nint rowBytes, int r0, int r1, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        for (int r = r0; r < r1; r++)
+            for (int t = 0; t < tokens; t++)
+                y[t * yStride + r] = Quants.VecDotBF16BF16.Dot(w + r * rowBytes, a + t * aStride, cols);
+    }
+
+    /// <summary>Rows w0, w1 × widened tokens x0..x3 (n each): row k with token j into y<sub>j</sub>[k].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x4(ushort* w0, ushort* w1, float* x0, float* x1, float* x2, float* x3, int n, float* y0, float* y1, float* y2, float* y3)
+    {
+        // a<t><k>: row 0 with token t, accumulator k (elements i + 16k ..); b<t><k> the same for row 1
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector512<float> b00 = default, b01 = default, b10 = default, b11 = default, b20 = default, b21 = default, b30 = default, b31 = default;
+        int i = 0;
+        for (; i + 32 <= n; i += 32)
+        {
+            Vector512<float> u0 = HalfBits.LoadBF16x512(w0 + i), u1 = HalfBits.LoadBF16x512(w0 + i + 16);
+            Vector512<float> v0 = HalfBits.LoadBF16x512(w1 + i), v1 = HalfBits.LoadBF16x512(w1 + i + 16);
+            Step(u0, u1, v0, v1, x0 + i, ref a00, ref a01, ref b00, ref b01);
+            Step(u0, u1, v0, v1, x1 + i, ref a10, ref a11, ref b10, ref b11);
+            Step(u0, u1, v0, v1, x2 + i, ref a20, ref a21, ref b20, ref b21);
+            Step(u0, u1, v0, v1, x3 + i, ref a30, ref a31, ref b30, ref b31);
+        }
+        y0[0] = Tail(w0, x0, n, i, a00, a01);
+        y1[0] = Tail(w0, x1, n, i, a10, a11);
+        y2[0] = Tail(w0, x2, n, i, a20, a21);
+        y3[0] = Tail(w0, x3, n, i, a30, a31);
+        y0[1] = Tail(w1, x0, n, i, b00, b01);
+        y1[1] = Tail(w1, x1, n, i, b10, b11);
+        y2[1] = Tail(w1, x2, n, i, b20, b21);
+        y3[1] = Tail(w1, x3, n, i, b30, b31);
+    }
+
+    /// <summary>One token's step for both rows: acc = fma(w, x, acc), as the vec-dot's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(Vector512<float> u0, Vector512<float> u1, Vector512<float> v0, Vector512<float> v1, float* x,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> b0, ref Vector512<float> b1)
+    {
+        Vector512<float> p = Vector512.Load(x), q = Vector512.Load(x + 16);
+        a0 = Vector512.FusedMultiplyAdd(u0, p, a0);
+        a1 = Vector512.FusedMultiplyAdd(u1, q, a1);
+        b0 = Vector512.FusedMultiplyAdd(v0, p, b0);
+        b1 = Vector512.FusedMultiplyAdd(v1, q, b1);
+    }
+
+    /// <summary><see cref="Quants.VecDotBF16BF16.V512"/>'s end: the sum of its two accumulators, then the scalar tail (the activation already widened).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(ushort* w, float* x, int n, int i, Vector512<float> acc0, Vector512<float> acc1)
+    {
+        float s = Vector512.Sum(acc0 + acc1);
+        for (; i < n; i++) s += HalfBits.BF16ToF32(w[i]) * x[i];
+        return s;
+    }
+}
