@@ -210,7 +210,7 @@ public unsafe class VecDotRowsTests
     }
 
     public static IEnumerable<object[]> RowCounts() =>
-        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16 }
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
         select new object[] { t, rows };
 
@@ -358,6 +358,7 @@ public unsafe class VecDotRowsTests
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.IQ4_XS)]
     public void KQuant_PreparedTiles_AsGeneratedCodeCallsThem_GiveTheVecDotBits(GgmlType type)
     {
         // the generated code prepares the q8_K rows as AMX tiles once per matmul input (Q8_KTiles.Prepare) and every
@@ -367,6 +368,7 @@ public unsafe class VecDotRowsTests
         {
             GgmlType.Q4_K => &VecDotRows.Q4_KQ8_KTiles,
             GgmlType.Q5_K => &VecDotRows.Q5_KQ8_KTiles,
+            GgmlType.IQ4_XS => &VecDotRows.IQ4_XSQ8_KTiles,
             _ => &VecDotRows.Q6_KQ8_KTiles,
         };
         PreparedGiveTheVecDotBits(type, [1, 31, 32, 33, 50], &Q8_KTiles.Bytes, &Q8_KTiles.Prepare, kernel, KQuantAmx.Runs);
@@ -542,6 +544,37 @@ public unsafe class VecDotRowsTests
     /// Asserts that the type's rows kernel gives every (row, token) the vec-dot's bits, for token counts from decode (1)
     /// to several uneven slices of the K-quant machine code (300; activations for as many at pa).
     /// </summary>
+    [Fact]
+    public void IQ4_XS_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern()
+    {
+        // raw random indices and 6-bit scales (blocks of all −32 and all 31 included), activations over −127..127 (token 0
+        // all −127; ggml's q8_K never holds −128, on which the vec-dot's sign trick, ggml's too, would flip a product's
+        // sign): the AMX path from 32 tokens and the vec-dot below it
+        const int rows = 70, cols = 768, maxTokens = 300;
+        int rb = QuantTraits.RowBytes(GgmlType.IQ4_XS, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
+        var rng = new Random(107);
+        var w = new byte[rows * rb];
+        var a = new byte[maxTokens * ab];
+        rng.NextBytes(w);
+        rng.NextBytes(a);
+        fixed (byte* pw = w, pa = a)
+        {
+            for (int i = 0; i < rows * cols / 256; i++)
+            {
+                var x = (BlockIQ4_XS*)pw + i;
+                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                byte fill = i % 7 == 0 ? (byte)0 : i % 7 == 1 ? (byte)0xFF : (byte)0x5A;
+                if (fill != 0x5A) { x->ScalesH = (ushort)(fill * 0x101); for (int k = 0; k < 4; k++) x->ScalesL[k] = fill; }
+            }
+            var ya = (BlockQ8_K*)pa;
+            for (int i = 0; i < maxTokens * cols / 256; i++) ya[i].D = (float)(rng.NextDouble() * 0.1);
+            for (int i = 0; i < maxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
+            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = -127;
+            RowsKernelGivesTheVecDotBits(GgmlType.IQ4_XS, pw, rb, rows, pa, ab, cols);
+        }
+        if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
+    }
+
     private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)
     {
         var dot = VecDot.For(type);

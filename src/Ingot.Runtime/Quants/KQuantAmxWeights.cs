@@ -163,7 +163,53 @@ internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
 }
 
 /// <summary>
-/// The generated code's preparation for Q4_K, Q5_K and Q6_K weights: the chunk's Q8_K rows as the AMX tiles
+/// IQ4_XS: group j = sub-block j (its 16 code bytes: low nibbles elements 0..15, high nibbles 16..31, each an index into
+/// the IQ4_NL code book), p = ls_j · K[idx] with ls_j the 6-bit scale − 32: |p| ≤ 32 · 127, split at 6 bits (hi in
+/// [−64, 63]). The vec-dot keeps ggml's 8 lanes, one float step per super-block and hsum_float_8, as Q6_K's.
+/// </summary>
+internal unsafe struct IQ4_XSAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 136;
+
+    public static int Split => 6;
+
+    public static int MinLanes => 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockIQ4_XS*)x;
+        *dw = Fp.F16Table[*(ushort*)&b->D];
+        *dmin = 0;
+        byte* q = b->Qs;
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        Codes(b, q, 0, out h0, out l0);
+        Codes(b, q + 16, 1, out h1, out l1);
+        Codes(b, q + 32, 2, out h2, out l2);
+        Codes(b, q + 48, 3, out h3, out l3);
+        Codes(b, q + 64, 4, out h4, out l4);
+        Codes(b, q + 80, 5, out h5, out l5);
+        Codes(b, q + 96, 6, out h6, out l6);
+        Codes(b, q + 112, 7, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    /// <summary>Sub-block j's 32 values K[idx] times ls_j, split at 6 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes(BlockIQ4_XS* b, byte* qs, int j, out Vector256<int> hi, out Vector256<int> lo)
+    {
+        Block32Decode.Nibbles(qs, out var l, out var h);
+        Vector256<sbyte> v = Vector256.Create(Block32Decode.Lookup(l), Block32Decode.Lookup(h));
+        int ls = (((b->ScalesL[j / 2] >> (4 * (j % 2))) & 0xF) | (((b->ScalesH >> (2 * j)) & 3) << 4)) - 32;
+        Vector512<short> p = Avx512BW.ConvertToVector512Int16(v) * Vector512.Create((short)ls);
+        hi = Avx512BW.ConvertToVector256SByte(Vector512.ShiftRightArithmetic(p, 6)).AsInt32();
+        lo = Avx512BW.ConvertToVector256SByte(p & Vector512.Create((short)0x3F)).AsInt32();
+    }
+}
+
+/// <summary>
+/// The generated code's preparation for Q4_K, Q5_K, Q6_K and IQ4_XS weights: the chunk's Q8_K rows as the AMX tiles
 /// <see cref="KQuantAmx"/> reads, once per matmul input instead of once per 64-row call (9 % of a 1B-shape Q4_K_M
 /// prefill), into s (<see cref="Bytes"/>); nothing where AMX will not run for this many tokens.
 /// </summary>

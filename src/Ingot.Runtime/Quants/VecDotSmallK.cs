@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ingot.Runtime.Quants;
 
@@ -320,11 +321,23 @@ public static unsafe class VecDotIQ4_XSQ8_K
             {
                 Block32Decode.Nibbles(qs, out var lo, out var hi);
                 Vector256<sbyte> v = Vector256.Create(Block32Decode.Lookup(lo), Block32Decode.Lookup(hi));
-                isum += Int8Dot.Dot32S(v, Vector256.Load(q8)) * Vector256.Create(SubScale(&x[i], j));
+                isum += ScaledLanes(v, Vector256.Load(q8), SubScale(&x[i], j));
             }
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(Fp.F16ToF32(x[i].D) * y[i].D), acc);
         }
-        return Vector256.Sum(acc);
+        return Q0Order.Hsum8(acc); // ggml's hsum_float_8
+    }
+
+    /// <summary>
+    /// ls · (dword l = Σ of the 4 products of elements 4l..4l+3), as ggml forms it (maddubs to 16-bit pairs, |pair| ≤
+    /// 2 · 127 · 128, then pmaddwd with ls: no 32-bit multiply); the same integers as Dot32S(v, q8) · ls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ScaledLanes(Vector256<sbyte> v, Vector256<sbyte> q8, int ls)
+    {
+        if (!Avx2.IsSupported) return Int8Dot.Dot32S(v, q8) * Vector256.Create(ls);
+        Vector256<short> pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(q8, v));
+        return Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)ls));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

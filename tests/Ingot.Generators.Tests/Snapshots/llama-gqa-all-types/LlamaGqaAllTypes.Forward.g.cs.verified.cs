@@ -14,8 +14,8 @@
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0Pairs (iq4_nl · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
-//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
-//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
+//       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_KTiles (iq4_xs · q8_K)]
 //     layers 1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens); then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
 //       qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
@@ -183,12 +183,13 @@ namespace Ingot.Tests.Models
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 
-            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row
+            // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody3 { Src = hb, Dst = hb, Act8K = act8K };
             if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
-            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_K (iq4_xs · q8_K)]
-            var down = new MatMulAdd_IQ4_XS_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, N = n, Y = x };
+            // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_KTiles (iq4_xs · q8_K)]
+            var down = new MatMulAdd_IQ4_XS_256x512 { W = lw.FfnDown, Act32 = hb, Act8K = act8K, ActTiles8K = actTiles8K, N = n, Y = x };
             pool.For(Dim, ref down);
         }
 

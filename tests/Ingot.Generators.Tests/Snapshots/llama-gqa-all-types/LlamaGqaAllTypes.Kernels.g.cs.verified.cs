@@ -160,6 +160,7 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) iq4_xs
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output (residual stream, accumulated)
 
@@ -169,7 +170,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.IQ4_XSQ8_K(W + (nint)r0 * 272, 272, nr, Act8K, 584, N, 512, tile, nr);
+                    VecDotRows.IQ4_XSQ8_KTiles(W + (nint)r0 * 272, 272, nr, Act8K, ActTiles8K, 584, N, 512, tile, nr);
                     for (int t = 0; t < N; t++)
                     {
                         float* y = Y + (nint)t * Rows + r0;
