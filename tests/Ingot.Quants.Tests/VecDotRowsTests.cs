@@ -571,6 +571,11 @@ public unsafe class VecDotRowsTests
             for (int i = 0; i < maxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = -127;
             RowsKernelGivesTheVecDotBits(GgmlType.IQ4_XS, pw, rb, rows, pa, ab, cols);
+            // the 512-bit vec-dot (decode where AVX-512 BW is on) has the 256-bit one's bits, −128 included
+            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue;
+            for (int t = 0; t < 8; t++)
+                for (int r = 0; r < rows; r++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V256(pw + r * rb, pa + t * ab, cols)), BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V512(pw + r * rb, pa + t * ab, cols)));
         }
         if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
     }

@@ -271,10 +271,8 @@ public static unsafe class VecDotIQ4_XSQ8_K
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(byte* w, byte* a, int n)
     {
-        // V256 first: on the AVX-512 machine measured here the 512-bit form (two 256-bit activation halves per vector,
-        // emulated byte shifts) was 10-25 % slower; V512 stays as the path for a CPU where it wins (tested either way).
+        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported) return V512(w, a, n);
         if (Vector256.IsHardwareAccelerated) return V256(w, a, n);
-        if (Vector512.IsHardwareAccelerated) return V512(w, a, n);
         if (Vector128.IsHardwareAccelerated) return V128(w, a, n);
         return Scalar(w, a, n);
     }
@@ -340,28 +338,60 @@ public static unsafe class VecDotIQ4_XSQ8_K
         return Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)ls));
     }
 
+    /// <summary>
+    /// V256's bits two sub-blocks per 512-bit step (AVX-512 BW): the 32 index bytes spread to [low | high nibbles of
+    /// sub-block 2k | the same of 2k + 1] by one qword permute and one per-word shift, |K[idx]| and the sign mask by two
+    /// byte shuffles (AVX-512 has no vpsignb: q8 negated where K &lt; 0 as (q8 ^ m) − m, which wraps −128 as vpsignb
+    /// does; K has no 0), maddubs, then pmaddwd with the two sub-blocks' scales; the two halves of the 16 int lanes add
+    /// into V256's 8 (exact), then its float step and ggml's hsum_float_8.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-
     public static float V512(byte* w, byte* a, int n)
     {
+        if (!Avx512BW.IsSupported) return V256(w, a, n);
         var x = (BlockIQ4_XS*)w; var y = (BlockQ8_K*)a;
-        Vector512<float> acc = Vector512<float>.Zero;
+        Vector128<byte> absK = Vector128.Create((byte)127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113);
+        Vector128<byte> negK = Vector128.Create((byte)0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<byte> absTable = Vector512.Create(Vector256.Create(absK, absK), Vector256.Create(absK, absK)), negTable = Vector512.Create(Vector256.Create(negK, negK), Vector256.Create(negK, negK));
+        Vector512<ulong> spread = Vector512.Create(0ul, 1, 0, 1, 2, 3, 2, 3);
+        Vector256<ushort> shift = Vector256.Create(Vector128<ushort>.Zero, Vector128.Create((ushort)4));
+        Vector512<ushort> shifts = Vector512.Create(shift, shift);
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector256<uint> nibbleShifts = Vector256.Create(0u, 4, 8, 12, 16, 20, 24, 28), pairShifts = Vector256.Create(0u, 2, 4, 6, 8, 10, 12, 14);
+        Vector512<short> sc01 = Pair(0), sc23 = Pair(2), sc45 = Pair(4), sc67 = Pair(6);
+        float* f16 = Fp.F16Table; // hoisted: a static access in the loop made the JIT spill every vector around it
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
             byte* qs = x[i].Qs; sbyte* q8 = y[i].Qs;
-            Vector512<int> isum = Vector512<int>.Zero;
-            for (int j = 0; j < 8; j += 2, qs += 32, q8 += 64)
-            {
-                Block32Decode.Nibbles(qs, out var lo0, out var hi0);
-                Block32Decode.Nibbles(qs + 16, out var lo1, out var hi1);
-                Vector512<sbyte> v = Vector512.Create(
-                    Vector256.Create(Block32Decode.Lookup(lo0), Block32Decode.Lookup(hi0)),
-                    Vector256.Create(Block32Decode.Lookup(lo1), Block32Decode.Lookup(hi1)));
-                Vector512<int> scv = Vector512.Create(Vector256.Create(SubScale(&x[i], j)), Vector256.Create(SubScale(&x[i], j + 1)));
-                isum += Int8Dot.Dot64S(v, Vector512.Load(q8)) * scv;
-            }
-            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(isum), Vector512.Create(Fp.F16ToF32(x[i].D) * y[i].D), acc);
+            // the 8 scales ls_j = (nibble j of scales_l | 2 bits j of scales_h << 4) − 32 as words, each broadcast over
+            // the 16 words of its sub-block by vpermw
+            Vector256<uint> ls = (Avx2.ShiftRightLogicalVariable(Vector256.Create(*(uint*)x[i].ScalesL), nibbleShifts) & Vector256.Create(0xFu))
+                | ((Avx2.ShiftRightLogicalVariable(Vector256.Create((uint)x[i].ScalesH), pairShifts) & Vector256.Create(3u)) << 4);
+            Vector128<short> ls16 = Avx512F.VL.ConvertToVector128Int16(ls.AsInt32() - Vector256.Create(32));
+            Vector512<short> scales = ls16.ToVector256Unsafe().ToVector512Unsafe();
+            Vector512<int> isum = Two(qs, q8, Avx512BW.PermuteVar32x16(scales, sc01), spread, shifts, m4, absTable, negTable)
+                + Two(qs + 32, q8 + 64, Avx512BW.PermuteVar32x16(scales, sc23), spread, shifts, m4, absTable, negTable)
+                + Two(qs + 64, q8 + 128, Avx512BW.PermuteVar32x16(scales, sc45), spread, shifts, m4, absTable, negTable)
+                + Two(qs + 96, q8 + 192, Avx512BW.PermuteVar32x16(scales, sc67), spread, shifts, m4, absTable, negTable);
+            Vector256<int> lanes = isum.GetLower() + isum.GetUpper();
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(lanes), Vector256.Create(f16[*(ushort*)&x[i].D] * y[i].D), acc);
         }
-        return Vector512.Sum(acc);
+        return Q0Order.Hsum8(acc);
+    }
+
+    /// <summary>vpermw indices: words 0..15 → scale j, 16..31 → scale j + 1.</summary>
+    private static Vector512<short> Pair(int j) => Vector512.Create(Vector256.Create((short)j), Vector256.Create((short)(j + 1)));
+
+    /// <summary>Sub-blocks at qs (16 index bytes each) · q8 (32 each), the first's lanes in dwords 0..7, the second's in 8..15, scaled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Two(byte* qs, sbyte* q8, Vector512<short> sc, Vector512<ulong> spread, Vector512<ushort> shifts, Vector512<byte> m4,
+        Vector512<byte> absTable, Vector512<byte> negTable)
+    {
+        Vector512<byte> idx = Avx512BW.ShiftRightLogicalVariable(
+            Avx512F.PermuteVar8x64(Vector256.Load((ulong*)qs).ToVector512Unsafe<ulong>(), spread).AsUInt16(), shifts).AsByte() & m4;
+        Vector512<byte> u = Avx512BW.Shuffle(absTable, idx), m = Avx512BW.Shuffle(negTable, idx);
+        Vector512<byte> q = Vector512.Load((byte*)q8);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, ((q ^ m) - m).AsSByte()), sc);
     }
 }
