@@ -210,7 +210,7 @@ public unsafe class VecDotRowsTests
     }
 
     public static IEnumerable<object[]> RowCounts() =>
-        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS }
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
         select new object[] { t, rows };
 
@@ -359,6 +359,7 @@ public unsafe class VecDotRowsTests
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.Q3_K)]
     public void KQuant_PreparedTiles_AsGeneratedCodeCallsThem_GiveTheVecDotBits(GgmlType type)
     {
         // the generated code prepares the q8_K rows as AMX tiles once per matmul input (Q8_KTiles.Prepare) and every
@@ -369,6 +370,7 @@ public unsafe class VecDotRowsTests
             GgmlType.Q4_K => &VecDotRows.Q4_KQ8_KTiles,
             GgmlType.Q5_K => &VecDotRows.Q5_KQ8_KTiles,
             GgmlType.IQ4_XS => &VecDotRows.IQ4_XSQ8_KTiles,
+            GgmlType.Q3_K => &VecDotRows.Q3_KQ8_KTiles,
             _ => &VecDotRows.Q6_KQ8_KTiles,
         };
         PreparedGiveTheVecDotBits(type, [1, 31, 32, 33, 50], &Q8_KTiles.Bytes, &Q8_KTiles.Prepare, kernel, KQuantAmx.Runs);
@@ -426,174 +428,6 @@ public unsafe class VecDotRowsTests
                     float v = Ingot.Runtime.Kernels.Dot.F16F16(pw + r * cols, pa + t * cols, cols);
                     Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
                         $"cols {cols} token {t} row {r}: rows kernel {y[t * rows + r]:R} vs Dot.F16F16 {v:R}");
-                }
-        }
-    }
-
-    [Fact]
-    public void Q6_K_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEverySlicing()
-    {
-        // raw random codes, high bits and scales (−128 included), activations over all of int8 (−128 included), and
-        // token counts that the machine code's slices (11 tokens at 768 columns) split unevenly
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q6_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(97);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
-        fixed (byte* pw = w, pa = a)
-        {
-            for (int i = 0; i < rows * cols / 256; i++)
-            {
-                var x = (BlockQ6_K*)pw + i;
-                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                if (i % 7 == 0) for (int k = 0; k < 16; k++) x->Scales[k] = k % 2 == 0 ? sbyte.MinValue : sbyte.MaxValue;
-            }
-            for (int i = 0; i < maxTokens * cols / 256; i++) ((BlockQ8_K*)pa)[i].D = (float)(rng.NextDouble() * 0.1);
-            for (int i = 0; i < cols; i++) ((BlockQ8_K*)pa)[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            RowsKernelGivesTheVecDotBits(GgmlType.Q6_K, pw, rb, rows, pa, ab, cols);
-        }
-        // where AVX512-VNNI and 512-bit vectors are on (x64 Linux), the machine code is what ran
-        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(VecDotQ6_KQ8_K.MachineCodeRuns);
-        // and where AMX runs, the token counts from 32 (37, 257, 300: padded tiles; 70 rows: a short group) took it
-        if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
-    }
-
-    [Theory]
-    [InlineData(GgmlType.Q4_K, 101)]
-    [InlineData(GgmlType.Q5_K, 103)]
-    public void Q4_K_And_Q5_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern_AndEverySlicing(GgmlType type, int seed)
-    {
-        // raw random codes (and Q5_K's fifth bits) and 6-bit scales and mins (all of them reachable), activations over all
-        // of int8 (−128 included) with their bsums, and token counts that the machine code's slices (32 tokens at 768
-        // columns) split unevenly; 1 token is decode. Both types start a super-block with f16 d, f16 dmin, 12 scale bytes.
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(type, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols), blockBytes = QuantTraits.RowBytes(type, 256);
-        var rng = new Random(seed);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
-        fixed (byte* pw = w, pa = a)
-        {
-            for (int i = 0; i < rows * cols / 256; i++)
-            {
-                byte* x = pw + i * blockBytes;
-                ((Half*)x)[0] = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                ((Half*)x)[1] = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                if (i % 7 == 0) for (int k = 0; k < 12; k++) x[4 + k] = 0xFF; // every scale and min 63
-            }
-            var ya = (BlockQ8_K*)pa;
-            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            for (int i = 0; i < maxTokens * cols / 256; i++)
-            {
-                ya[i].D = (float)(rng.NextDouble() * 0.1);
-                for (int j = 0; j < 16; j++)
-                {
-                    int sum = 0;
-                    for (int k = 0; k < 16; k++) sum += ya[i].Qs[16 * j + k];
-                    ya[i].BSums[j] = (short)sum;
-                }
-            }
-            RowsKernelGivesTheVecDotBits(type, pw, rb, rows, pa, ab, cols);
-        }
-        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(type == GgmlType.Q4_K ? VecDotQ4_KQ8_K.MachineCodeRuns : VecDotQ5_KQ8_K.MachineCodeRuns);
-        // and where AMX runs, the token counts from 32 (37, 257, 300: padded tiles; 70 rows: a short group) took it
-        if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
-    }
-
-    [Theory]
-    [InlineData(768, 107)]
-    [InlineData(96, 109)]
-    public void Q8_0_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern_AndEveryPairGrouping(int cols, int seed)
-    {
-        // raw random weight codes (−128 included, and blocks of all −128), activation codes over −127..127 (the
-        // quantizer's range: ggml's vpsignb would wrap −(−128)), random f16 scales; token counts that leave the machine
-        // code's groups of 4 pairs 0..3 pairs and an odd token over
-        const int rows = 70, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q8_0, cols);
-        var rng = new Random(seed);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * rb];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
-        fixed (byte* pw = w, pa = a)
-        {
-            for (int i = 0; i < rows * cols / 32; i++)
-            {
-                var x = (BlockQ8_0*)pw + i;
-                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                if (i % 7 == 0) for (int k = 0; k < 32; k++) x->Qs[k] = sbyte.MinValue;
-            }
-            for (int i = 0; i < maxTokens * cols / 32; i++)
-            {
-                var x = (BlockQ8_0*)pa + i;
-                x->D = (Half)(rng.NextDouble() * 0.1);
-                for (int k = 0; k < 32; k++) if (x->Qs[k] == sbyte.MinValue || i < cols / 32) x->Qs[k] = -127; // token 0: all −127
-            }
-            RowsKernelGivesTheVecDotBits(GgmlType.Q8_0, pw, rb, rows, pa, rb, cols);
-        }
-        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(VecDotQ8_0Q8_0.MachineCodeRuns);
-    }
-
-    /// <summary>
-    /// Asserts that the type's rows kernel gives every (row, token) the vec-dot's bits, for token counts from decode (1)
-    /// to several uneven slices of the K-quant machine code (300; activations for as many at pa).
-    /// </summary>
-    [Fact]
-    public void IQ4_XS_RowsKernel_GivesTheVecDotBits_OnEveryBitPattern()
-    {
-        // raw random indices and 6-bit scales (blocks of all −32 and all 31 included), activations over −127..127 (token 0
-        // all −127; ggml's q8_K never holds −128, on which the vec-dot's sign trick, ggml's too, would flip a product's
-        // sign): the AMX path from 32 tokens and the vec-dot below it
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.IQ4_XS, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(107);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
-        fixed (byte* pw = w, pa = a)
-        {
-            for (int i = 0; i < rows * cols / 256; i++)
-            {
-                var x = (BlockIQ4_XS*)pw + i;
-                x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
-                byte fill = i % 7 == 0 ? (byte)0 : i % 7 == 1 ? (byte)0xFF : (byte)0x5A;
-                if (fill != 0x5A) { x->ScalesH = (ushort)(fill * 0x101); for (int k = 0; k < 4; k++) x->ScalesL[k] = fill; }
-            }
-            var ya = (BlockQ8_K*)pa;
-            for (int i = 0; i < maxTokens * cols / 256; i++) ya[i].D = (float)(rng.NextDouble() * 0.1);
-            for (int i = 0; i < maxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
-            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = -127;
-            RowsKernelGivesTheVecDotBits(GgmlType.IQ4_XS, pw, rb, rows, pa, ab, cols);
-            // the 512-bit vec-dot (decode where AVX-512 BW is on) has the 256-bit one's bits, −128 included
-            for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue;
-            for (int t = 0; t < 8; t++)
-                for (int r = 0; r < rows; r++)
-                    Assert.Equal(BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V256(pw + r * rb, pa + t * ab, cols)), BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V512(pw + r * rb, pa + t * ab, cols)));
-        }
-        if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
-    }
-
-    private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)
-    {
-        var dot = VecDot.For(type);
-        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 37, 257, 300 })
-        {
-            var y = new float[tokens * rows];
-            fixed (float* py = y)
-                VecDotRows.For(type)(pw, rb, rows, pa, ab, tokens, cols, py, rows);
-            for (int t = 0; t < tokens; t++)
-                for (int r = 0; r < rows; r++)
-                {
-                    float v = dot(pw + r * rb, pa + t * ab, cols);
-                    Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
-                        $"{type}, tokens {tokens}: token {t} row {r}: rows kernel {y[t * rows + r]:R} vs vec-dot {v:R}");
                 }
         }
     }

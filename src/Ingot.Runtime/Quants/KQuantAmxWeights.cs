@@ -145,20 +145,64 @@ internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
         out Vector256<int> h2, out Vector256<int> l2, out Vector256<int> h3, out Vector256<int> l3)
     {
         Vector256<byte> a = Vector256.Load(ql), b = Vector256.Load(ql + 32), h = Vector256.Load(qh);
-        Codes((a & m4) | Vector256.ShiftLeft(h.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x30), sc[0], sc[1], out h0, out l0);
-        Codes((b & m4) | Vector256.ShiftLeft(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30), sc[2], sc[3], out h1, out l1);
-        Codes((Vector256.ShiftRightLogical(a.AsUInt16(), 4).AsByte() & m4) | (h & Vector256.Create((byte)0x30)), sc[4], sc[5], out h2, out l2);
-        Codes((Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30)), sc[6], sc[7], out h3, out l3);
+        Codes((a & m4) | Vector256.ShiftLeft(h.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x30), 32, sc[0], sc[1], out h0, out l0);
+        Codes((b & m4) | Vector256.ShiftLeft(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30), 32, sc[2], sc[3], out h1, out l1);
+        Codes((Vector256.ShiftRightLogical(a.AsUInt16(), 4).AsByte() & m4) | (h & Vector256.Create((byte)0x30)), 32, sc[4], sc[5], out h2, out l2);
+        Codes((Vector256.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & m4) | (Vector256.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & Vector256.Create((byte)0x30)), 32, sc[6], sc[7], out h3, out l3);
     }
 
-    /// <summary>A group's 32 codes (0..63) as sc · (code − 32), elements 0..15 with s0, 16..31 with s1, split at 6 bits.</summary>
+    /// <summary>A group's 32 codes as sc · (code − bias), elements 0..15 with s0, 16..31 with s1, split at 6 bits (|p| ≤ 4096).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Codes(Vector256<byte> codes, sbyte s0, sbyte s1, out Vector256<int> hi, out Vector256<int> lo)
+    internal static void Codes(Vector256<byte> codes, short bias, short s0, short s1, out Vector256<int> hi, out Vector256<int> lo)
     {
-        Vector512<short> c = Avx512BW.ConvertToVector512Int16(codes) - Vector512.Create((short)32);
+        Vector512<short> c = Avx512BW.ConvertToVector512Int16(codes) - Vector512.Create(bias);
         Vector512<short> p = c * Vector512.Create(Vector256.Create((short)s0), Vector256.Create((short)s1));
         hi = Avx512BW.ConvertToVector256SByte(Vector512.ShiftRightArithmetic(p, 6)).AsInt32();
         lo = Avx512BW.ConvertToVector256SByte(p & Vector512.Create((short)0x3F)).AsInt32();
+    }
+}
+
+/// <summary>
+/// Q3_K: group g = chunk (half g/4, shift g%4) of 32 elements (code = 2 bits | 4 where hmask bit g is set, value
+/// code − 4 as ggml's q3l − q3h), its first 16 elements scaled by sc[2g], the last 16 by sc[2g + 1] (6-bit − 32); p
+/// in [−124, 128], split at 6 bits. One float step per super-block and hsum_float_8, as Q6_K.
+/// </summary>
+internal unsafe struct Q3_KAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 110;
+
+    public static int Split => 6;
+
+    public static int MinLanes => 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockQ3_K*)x;
+        *dw = Fp.F16Table[*(ushort*)&b->D];
+        *dmin = 0;
+        short* sc = stackalloc short[16];
+        VecDotQ3_KQ8_K.Scales16(b->Scales).Store(sc);
+        Vector256<byte> hm = Vector256.Load(b->HMask), q0 = Vector256.Load(b->Qs), q1 = Vector256.Load(b->Qs + 32);
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        Group(q0, hm, 0, 0, sc, out h0, out l0);
+        Group(q0, hm, 1, 1, sc, out h1, out l1);
+        Group(q0, hm, 2, 2, sc, out h2, out l2);
+        Group(q0, hm, 3, 3, sc, out h3, out l3);
+        Group(q1, hm, 0, 4, sc, out h4, out l4);
+        Group(q1, hm, 1, 5, sc, out h5, out l5);
+        Group(q1, hm, 2, 6, sc, out h6, out l6);
+        Group(q1, hm, 3, 7, sc, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Group(Vector256<byte> q, Vector256<byte> hm, int shift, int g, short* sc, out Vector256<int> hi, out Vector256<int> lo)
+    {
+        Vector256<byte> bit = Vector256.Create((byte)(1 << g));
+        Vector256<byte> code = (Int8Dot.ShiftRightBytes(q, 2 * shift) & Vector256.Create((byte)3)) | (Vector256.Equals(hm & bit, bit) & Vector256.Create((byte)4));
+        Q6_KAmxWeights.Codes(code, 4, sc[2 * g], sc[2 * g + 1], out hi, out lo);
     }
 }
 
@@ -209,7 +253,7 @@ internal unsafe struct IQ4_XSAmxWeights : IKQuantAmxWeights
 }
 
 /// <summary>
-/// The generated code's preparation for Q4_K, Q5_K, Q6_K and IQ4_XS weights: the chunk's Q8_K rows as the AMX tiles
+/// The generated code's preparation for Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS weights: the chunk's Q8_K rows as the AMX tiles
 /// <see cref="KQuantAmx"/> reads, once per matmul input instead of once per 64-row call (9 % of a 1B-shape Q4_K_M
 /// prefill), into s (<see cref="Bytes"/>); nothing where AMX will not run for this many tokens.
 /// </summary>

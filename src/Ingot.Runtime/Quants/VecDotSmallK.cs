@@ -189,27 +189,34 @@ public static unsafe class VecDotQ3_KQ8_K
         return Vector256.WidenLower(v.AsByte().ToVector256()).AsInt16() - Vector256.Create((short)32);
     }
 
-    // One 32-element step (shift s of half h): u = low 2 bits | high bit as 4, scaled by sub-blocks (sub, sub+1).
+    // One 32-element step (shift s of half h): lanes of (low 2 bits − (high bit clear ? 4 : 0)) · q8, scaled by
+    // sub-blocks (sub, sub+1): ggml's maddubs(q3l, q8) − maddubs(q3h, q8), then pmaddwd with the scales (exact integers).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Step256(Vector256<byte> qv, Vector256<byte> hm, sbyte* q8, int s, int bit, short* sc, int sub)
     {
         Vector256<byte> bitMask = Vector256.Create((byte)(1 << bit));
-        Vector256<byte> hi = Vector256.Equals(hm & bitMask, bitMask) & Vector256.Create((byte)4);
-        Vector256<byte> u = (Int8Dot.ShiftRightBytes(qv, 2 * s) & Vector256.Create((byte)3)) | hi;
-        return Int8Dot.Dot32UScaled(u, Vector256.Load(q8), Vector256.Create(Vector128.Create(sc[sub]), Vector128.Create(sc[sub + 1])));
+        Vector256<byte> h = Vector256.AndNot(Vector256.Create((byte)4), Vector256.Equals(hm & bitMask, bitMask));
+        Vector256<byte> l = Int8Dot.ShiftRightBytes(qv, 2 * s) & Vector256.Create((byte)3);
+        Vector256<short> scales = Vector256.Create(Vector128.Create(sc[sub]), Vector128.Create(sc[sub + 1]));
+        Vector256<sbyte> a = Vector256.Load(q8);
+        if (Avx2.IsSupported) // pairs |l·q8| ≤ 768, |h·q8| ≤ 1024: the 16-bit difference is exact
+            return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(l, a) - Avx2.MultiplyAddAdjacent(h, a), scales);
+        return Int8Dot.Dot32UScaled(l, a, scales) - Int8Dot.Dot32UScaled(h, a, scales);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V256(byte* w, byte* a, int n)
     {
+        // ggml's order: per super-block 8 int lanes of Σ sc · (q3l − q3h) · q8 (q3h = 4 where the hmask bit is clear),
+        // one fma with d = d_w · d_a, then hsum_float_8
         var x = (BlockQ3_K*)w; var y = (BlockQ8_K*)a;
         short* sc = stackalloc short[16];
-        Vector256<float> acc = Vector256<float>.Zero, accOff = Vector256<float>.Zero;
+        float* f16 = Fp.F16Table;
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
-            Vector256<short> sv = Scales16(x[i].Scales);
-            sv.Store(sc);
+            Scales16(x[i].Scales).Store(sc);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector256<byte> hm = Vector256.Load(x[i].HMask);
             Vector256<byte> q0 = Vector256.Load(q), q1 = Vector256.Load(q + 32);
@@ -218,11 +225,9 @@ public static unsafe class VecDotQ3_KQ8_K
                                 + Step256(q0, hm, q8 + 64, 2, 2, sc, 4) + Step256(q0, hm, q8 + 96, 3, 3, sc, 6)
                                 + Step256(q1, hm, q8 + 128, 0, 4, sc, 8) + Step256(q1, hm, q8 + 160, 1, 5, sc, 10)
                                 + Step256(q1, hm, q8 + 192, 2, 6, sc, 12) + Step256(q1, hm, q8 + 224, 3, 7, sc, 14);
-            Vector256<float> d = Vector256.Create(Fp.F16ToF32(x[i].D) * y[i].D);
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), d, acc);
-            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Madd(Vector256.Load(y[i].BSums), sv)), d, accOff);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(f16[*(ushort*)&x[i].D] * y[i].D), acc);
         }
-        return Vector256.Sum(acc) - 4 * Vector256.Sum(accOff);
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

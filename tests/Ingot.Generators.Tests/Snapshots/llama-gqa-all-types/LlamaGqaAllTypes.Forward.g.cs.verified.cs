@@ -13,7 +13,7 @@
 //       rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0Pairs (iq4_nl · q8_0)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
-//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
+//       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_KTiles (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
 //       rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_KTiles (iq4_xs · q8_K)]
 //     layers 1:
@@ -179,7 +179,7 @@ namespace Ingot.Tests.Models
             if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
-            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_K (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
+            // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_KTiles (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = n, H = hb };
             pool.For(FfnDim, ref gateUp);
 

@@ -67,7 +67,7 @@ namespace Ingot.Tests.Models
                 for (int r0 = start; r0 < end; r0 += 64)
                 {
                     int nr = Math.Min(64, end - r0);
-                    VecDotRows.Q3_KQ8_K(Wg + (nint)r0 * 110, 110, nr, Act8K, 292, N, 256, gate, nr);
+                    VecDotRows.Q3_KQ8_KTiles(Wg + (nint)r0 * 110, 110, nr, Act8K, ActTiles8K, 292, N, 256, gate, nr);
                     VecDotRows.Q5_KQ8_KTiles(Wu + (nint)r0 * 176, 176, nr, Act8K, ActTiles8K, 292, N, 256, up, nr);
                     for (int t = 0; t < N; t++) Activations.SwiGlu(gate + t * nr, up + t * nr, H + (nint)t * 512 + r0, nr);
                 }
