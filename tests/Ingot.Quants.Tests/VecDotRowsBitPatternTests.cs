@@ -16,24 +16,19 @@ public unsafe class VecDotRowsBitPatternTests
     {
         // raw random codes, high bits and scales (−128 included), activations over all of int8 (−128 included), and
         // token counts that the machine code's slices (11 tokens at 768 columns) split unevenly
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q6_K, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(97);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
+        const int cols = 768;
+        var (w, a, rb, ab, rng) = Raw(GgmlType.Q6_K, GgmlType.Q8_K, cols, 97);
         fixed (byte* pw = w, pa = a)
         {
-            for (int i = 0; i < rows * cols / 256; i++)
+            for (int i = 0; i < Rows * cols / 256; i++)
             {
                 var x = (BlockQ6_K*)pw + i;
                 x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
                 if (i % 7 == 0) for (int k = 0; k < 16; k++) x->Scales[k] = k % 2 == 0 ? sbyte.MinValue : sbyte.MaxValue;
             }
-            for (int i = 0; i < maxTokens * cols / 256; i++) ((BlockQ8_K*)pa)[i].D = (float)(rng.NextDouble() * 0.1);
+            for (int i = 0; i < MaxTokens * cols / 256; i++) ((BlockQ8_K*)pa)[i].D = (float)(rng.NextDouble() * 0.1);
             for (int i = 0; i < cols; i++) ((BlockQ8_K*)pa)[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            RowsKernelGivesTheVecDotBits(GgmlType.Q6_K, pw, rb, rows, pa, ab, cols);
+            RowsKernelGivesTheVecDotBits(GgmlType.Q6_K, pw, rb, Rows, pa, ab, cols);
         }
         // where AVX512-VNNI and 512-bit vectors are on (x64 Linux), the machine code is what ran
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
@@ -50,16 +45,12 @@ public unsafe class VecDotRowsBitPatternTests
         // raw random codes (and Q5_K's fifth bits) and 6-bit scales and mins (all of them reachable), activations over all
         // of int8 (−128 included) with their bsums, and token counts that the machine code's slices (32 tokens at 768
         // columns) split unevenly; 1 token is decode. Both types start a super-block with f16 d, f16 dmin, 12 scale bytes.
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(type, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols), blockBytes = QuantTraits.RowBytes(type, 256);
-        var rng = new Random(seed);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
+        const int cols = 768;
+        int blockBytes = QuantTraits.RowBytes(type, 256);
+        var (w, a, rb, ab, rng) = Raw(type, GgmlType.Q8_K, cols, seed);
         fixed (byte* pw = w, pa = a)
         {
-            for (int i = 0; i < rows * cols / 256; i++)
+            for (int i = 0; i < Rows * cols / 256; i++)
             {
                 byte* x = pw + i * blockBytes;
                 ((Half*)x)[0] = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
@@ -68,7 +59,7 @@ public unsafe class VecDotRowsBitPatternTests
             }
             var ya = (BlockQ8_K*)pa;
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue; // token 0: all −128
-            for (int i = 0; i < maxTokens * cols / 256; i++)
+            for (int i = 0; i < MaxTokens * cols / 256; i++)
             {
                 ya[i].D = (float)(rng.NextDouble() * 0.1);
                 for (int j = 0; j < 16; j++)
@@ -78,7 +69,7 @@ public unsafe class VecDotRowsBitPatternTests
                     ya[i].BSums[j] = (short)sum;
                 }
             }
-            RowsKernelGivesTheVecDotBits(type, pw, rb, rows, pa, ab, cols);
+            RowsKernelGivesTheVecDotBits(type, pw, rb, Rows, pa, ab, cols);
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(type == GgmlType.Q4_K ? VecDotQ4_KQ8_K.MachineCodeRuns : VecDotQ5_KQ8_K.MachineCodeRuns);
@@ -94,28 +85,22 @@ public unsafe class VecDotRowsBitPatternTests
         // raw random weight codes (−128 included, and blocks of all −128), activation codes over −127..127 (the
         // quantizer's range: ggml's vpsignb would wrap −(−128)), random f16 scales; token counts that leave the machine
         // code's groups of 4 pairs 0..3 pairs and an odd token over
-        const int rows = 70, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(GgmlType.Q8_0, cols);
-        var rng = new Random(seed);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * rb];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
+        var (w, a, rb, _, rng) = Raw(GgmlType.Q8_0, GgmlType.Q8_0, cols, seed);
         fixed (byte* pw = w, pa = a)
         {
-            for (int i = 0; i < rows * cols / 32; i++)
+            for (int i = 0; i < Rows * cols / 32; i++)
             {
                 var x = (BlockQ8_0*)pw + i;
                 x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
                 if (i % 7 == 0) for (int k = 0; k < 32; k++) x->Qs[k] = sbyte.MinValue;
             }
-            for (int i = 0; i < maxTokens * cols / 32; i++)
+            for (int i = 0; i < MaxTokens * cols / 32; i++)
             {
                 var x = (BlockQ8_0*)pa + i;
                 x->D = (Half)(rng.NextDouble() * 0.1);
                 for (int k = 0; k < 32; k++) if (x->Qs[k] == sbyte.MinValue || i < cols / 32) x->Qs[k] = -127; // token 0: all −127
             }
-            RowsKernelGivesTheVecDotBits(GgmlType.Q8_0, pw, rb, rows, pa, rb, cols);
+            RowsKernelGivesTheVecDotBits(GgmlType.Q8_0, pw, rb, Rows, pa, rb, cols);
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
             Assert.True(VecDotQ8_0Q8_0.MachineCodeRuns);
@@ -133,16 +118,11 @@ public unsafe class VecDotRowsBitPatternTests
         // raw random codes and 6-bit scales (blocks of all −32 and all 31 included), activations over −127..127 (token 0
         // all −127; ggml's q8_K never holds −128, on which IQ4_XS's sign trick, ggml's too, would flip a product's
         // sign): the AMX path from 32 tokens and the vec-dot below it
-        const int rows = 70, cols = 768, maxTokens = 300;
-        int rb = QuantTraits.RowBytes(type, cols), ab = QuantTraits.RowBytes(GgmlType.Q8_K, cols);
-        var rng = new Random(107 + (int)type);
-        var w = new byte[rows * rb];
-        var a = new byte[maxTokens * ab];
-        rng.NextBytes(w);
-        rng.NextBytes(a);
+        const int cols = 768;
+        var (w, a, rb, ab, rng) = Raw(type, GgmlType.Q8_K, cols, 107 + (int)type);
         fixed (byte* pw = w, pa = a)
         {
-            for (int i = 0; i < rows * cols / 256; i++)
+            for (int i = 0; i < Rows * cols / 256; i++)
             {
                 byte fill = i % 7 == 0 ? (byte)0 : i % 7 == 1 ? (byte)0xFF : (byte)0x5A;
                 if (type == GgmlType.IQ4_XS)
@@ -159,17 +139,31 @@ public unsafe class VecDotRowsBitPatternTests
                 }
             }
             var ya = (BlockQ8_K*)pa;
-            for (int i = 0; i < maxTokens * cols / 256; i++) ya[i].D = (float)(rng.NextDouble() * 0.1);
-            for (int i = 0; i < maxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
+            for (int i = 0; i < MaxTokens * cols / 256; i++) ya[i].D = (float)(rng.NextDouble() * 0.1);
+            for (int i = 0; i < MaxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = -127;
-            RowsKernelGivesTheVecDotBits(type, pw, rb, rows, pa, ab, cols);
+            RowsKernelGivesTheVecDotBits(type, pw, rb, Rows, pa, ab, cols);
             // IQ4_XS's 512-bit vec-dot (decode where AVX-512 BW is on) has the 256-bit one's bits, −128 included
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue;
             for (int t = 0; t < (type == GgmlType.IQ4_XS ? 8 : 0); t++)
-                for (int r = 0; r < rows; r++)
+                for (int r = 0; r < Rows; r++)
                     Assert.Equal(BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V256(pw + r * rb, pa + t * ab, cols)), BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V512(pw + r * rb, pa + t * ab, cols)));
         }
         if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
+    }
+
+    private const int Rows = 70, MaxTokens = 300;
+
+    /// <summary>Rows weight rows of type and MaxTokens activation rows of act, all random bytes (the tests then fix scales).</summary>
+    private static (byte[] W, byte[] A, int RowBytes, int ActBytes, Random Rng) Raw(GgmlType type, GgmlType act, int cols, int seed)
+    {
+        int rb = QuantTraits.RowBytes(type, cols), ab = QuantTraits.RowBytes(act, cols);
+        var rng = new Random(seed);
+        var w = new byte[Rows * rb];
+        var a = new byte[MaxTokens * ab];
+        rng.NextBytes(w);
+        rng.NextBytes(a);
+        return (w, a, rb, ab, rng);
     }
 
     private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)
