@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -77,6 +78,7 @@ internal static unsafe class F16Rows
     /// (rows and tokens per call multiples of rowUnit and tokenUnit, which divide the counts; at least minRows rows
     /// where there are as many), then each pair's tail and sum (<see cref="Dot"/>'s own).
     /// </summary>
+    [SkipLocalsInit] // the accumulators are written by the kernel before they are read: no 32 KB zeroing per call (decode calls per tile too)
     private static void Calls(delegate* unmanaged<Args*, void> kernel, int rowUnit, int tokenUnit, int minRows, Half* w, nint rowBytes, int r0, int rows, float* xw, int t0, int tokens, int cols, float* y, nint yStride)
     {
         float* acc = stackalloc float[Pairs * 32];
