@@ -181,8 +181,7 @@ internal unsafe struct Q3_KAmxWeights : IKQuantAmxWeights
         var b = (BlockQ3_K*)x;
         *dw = Fp.F16Table[*(ushort*)&b->D];
         *dmin = 0;
-        short* sc = stackalloc short[16];
-        VecDotQ3_KQ8_K.Scales16(b->Scales).Store(sc);
+        Vector256<short> sc = VecDotQ3_KQ8_K.Scales16(b->Scales);
         Vector256<byte> hm = Vector256.Load(b->HMask), q0 = Vector256.Load(b->Qs), q1 = Vector256.Load(b->Qs + 32);
         Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
         Group(q0, hm, 0, 0, sc, out h0, out l0);
@@ -198,11 +197,11 @@ internal unsafe struct Q3_KAmxWeights : IKQuantAmxWeights
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Group(Vector256<byte> q, Vector256<byte> hm, int shift, int g, short* sc, out Vector256<int> hi, out Vector256<int> lo)
+    private static void Group(Vector256<byte> q, Vector256<byte> hm, int shift, int g, Vector256<short> sc, out Vector256<int> hi, out Vector256<int> lo)
     {
         Vector256<byte> bit = Vector256.Create((byte)(1 << g));
         Vector256<byte> code = (Int8Dot.ShiftRightBytes(q, 2 * shift) & Vector256.Create((byte)3)) | (Vector256.Equals(hm & bit, bit) & Vector256.Create((byte)4));
-        Q6_KAmxWeights.Codes(code, 4, sc[2 * g], sc[2 * g + 1], out hi, out lo);
+        Q6_KAmxWeights.Codes(code, 4, sc.GetElement(2 * g), sc.GetElement(2 * g + 1), out hi, out lo);
     }
 }
 
@@ -245,8 +244,7 @@ internal unsafe struct IQ4_XSAmxWeights : IKQuantAmxWeights
     {
         Block32Decode.Nibbles(qs, out var l, out var h);
         Vector256<sbyte> v = Vector256.Create(Block32Decode.Lookup(l), Block32Decode.Lookup(h));
-        int ls = (((b->ScalesL[j / 2] >> (4 * (j % 2))) & 0xF) | (((b->ScalesH >> (2 * j)) & 3) << 4)) - 32;
-        Vector512<short> p = Avx512BW.ConvertToVector512Int16(v) * Vector512.Create((short)ls);
+        Vector512<short> p = Avx512BW.ConvertToVector512Int16(v) * Vector512.Create((short)VecDotIQ4_XSQ8_K.SubScale(b, j));
         hi = Avx512BW.ConvertToVector256SByte(Vector512.ShiftRightArithmetic(p, 6)).AsInt32();
         lo = Avx512BW.ConvertToVector256SByte(p & Vector512.Create((short)0x3F)).AsInt32();
     }

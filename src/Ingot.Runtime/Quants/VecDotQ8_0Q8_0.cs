@@ -197,7 +197,7 @@ public static unsafe class VecDotQ8_0Q8_0
     internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null)
         where TBlock : struct, IBlock32
     {
-        if (tokens < 2 || Machine == null || TBlock.HasBias) return false;
+        if (!ReadsPairs(tokens) || TBlock.HasBias) return false;
         int nb = cols / 32;
         nint qRowBytes = (nint)nb * 34;
         byte* q = RowScratch.GetForWeights(rows * qRowBytes);

@@ -285,7 +285,7 @@ public static unsafe class VecDotIQ4_XSQ8_K
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.IQ4_XSQ8_K(w, a, n);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SubScale(BlockIQ4_XS* b, int j) =>
+    internal static int SubScale(BlockIQ4_XS* b, int j) =>
         (((b->ScalesL[j / 2] >> (4 * (j % 2))) & 0xF) | (((b->ScalesH >> (2 * j)) & 3) << 4)) - 32;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
