@@ -113,7 +113,8 @@ public unsafe class VecDotRowsBitPatternTests
     [Theory]
     [InlineData(GgmlType.IQ4_XS)]
     [InlineData(GgmlType.Q3_K)]
-    public void IQ4_XS_And_Q3_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern(GgmlType type)
+    [InlineData(GgmlType.Q2_K)]
+    public void IQ4_XS_Q3_K_And_Q2_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern(GgmlType type)
     {
         // raw random codes and 6-bit scales (blocks of all −32 and all 31 included), activations over −127..127 (token 0
         // all −127; ggml's q8_K never holds −128, on which IQ4_XS's sign trick, ggml's too, would flip a product's
@@ -130,6 +131,14 @@ public unsafe class VecDotRowsBitPatternTests
                     var x = (BlockIQ4_XS*)pw + i;
                     x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
                     if (fill != 0x5A) { x->ScalesH = (ushort)(fill * 0x101); for (int k = 0; k < 4; k++) x->ScalesL[k] = fill; }
+                }
+                else if (type == GgmlType.Q2_K)
+                {
+                    // scales and mins of 0 and 15 (blocks of 0x00 and 0xFF), the raw q8_K bsums (random, as stored)
+                    var x = (BlockQ2_K*)pw + i;
+                    x->D = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                    x->DMin = (Half)((rng.NextDouble() * 2 - 1) * 0.01);
+                    if (fill != 0x5A) for (int k = 0; k < 16; k++) x->Scales[k] = fill;
                 }
                 else
                 {

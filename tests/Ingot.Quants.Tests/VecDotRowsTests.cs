@@ -210,7 +210,7 @@ public unsafe class VecDotRowsTests
     }
 
     public static IEnumerable<object[]> RowCounts() =>
-        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K }
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K, GgmlType.Q2_K }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
         select new object[] { t, rows };
 
@@ -289,6 +289,7 @@ public unsafe class VecDotRowsTests
 
     [Theory]
     [InlineData(96)]
+    [InlineData(224)]
     [InlineData(768)]
     public void Q4_0_Amx_GivesTheVecDotBits_ForEveryRowAndTokenCount(int cols)
     {
@@ -360,6 +361,7 @@ public unsafe class VecDotRowsTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.IQ4_XS)]
     [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q2_K)]
     public void KQuant_PreparedTiles_AsGeneratedCodeCallsThem_GiveTheVecDotBits(GgmlType type)
     {
         // the generated code prepares the q8_K rows as AMX tiles once per matmul input (Q8_KTiles.Prepare) and every
@@ -371,6 +373,7 @@ public unsafe class VecDotRowsTests
             GgmlType.Q5_K => &VecDotRows.Q5_KQ8_KTiles,
             GgmlType.IQ4_XS => &VecDotRows.IQ4_XSQ8_KTiles,
             GgmlType.Q3_K => &VecDotRows.Q3_KQ8_KTiles,
+            GgmlType.Q2_K => &VecDotRows.Q2_KQ8_KTiles,
             _ => &VecDotRows.Q6_KQ8_KTiles,
         };
         PreparedGiveTheVecDotBits(type, [1, 31, 32, 33, 50], &Q8_KTiles.Bytes, &Q8_KTiles.Prepare, kernel, KQuantAmx.Runs);

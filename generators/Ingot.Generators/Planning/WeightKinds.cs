@@ -110,10 +110,10 @@ namespace Ingot.Generators.Planning
         /// <summary>
         /// Whether weights of kind k read activation form a: their partner form (<see cref="Act"/>), for Q4_0 also the
         /// q8_0 rows in token lanes, which its prefill GEMM reads, for Q8_0, Q5_0 and IQ4_NL the q8_0 rows in token pairs,
-        /// and for Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS the q8_K rows as AMX tiles (all prepared once per matmul input, not once per tile).
+        /// and for the K-quants and IQ4_XS the q8_K rows as AMX tiles (all prepared once per matmul input, not once per tile).
         /// </summary>
         public static bool Needs(WeightKind k, ActKind a) => Act(k) == a || (k == WeightKind.Q4_0 && a == ActKind.Q8_0Lanes)
-            || (a == ActKind.Q8_KTiles && (k == WeightKind.Q3_K || k == WeightKind.Q4_K || k == WeightKind.Q5_K || k == WeightKind.Q6_K || k == WeightKind.IQ4_XS))
+            || (a == ActKind.Q8_KTiles && (k == WeightKind.Q2_K || k == WeightKind.Q3_K || k == WeightKind.Q4_K || k == WeightKind.Q5_K || k == WeightKind.Q6_K || k == WeightKind.IQ4_XS))
             || (a == ActKind.Q8_0Pairs && (k == WeightKind.Q8_0 || k == WeightKind.Q5_0 || k == WeightKind.IQ4_NL));
 
         /// <summary>Bytes of one activation row of <paramref name="cols"/> values in form <paramref name="a"/>.</summary>

@@ -16,7 +16,8 @@ namespace Ingot.Runtime.Quants;
 /// (exact). Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
 ///   acc_l = fma(float(lane_l), d_a · d_w, acc_l)
 /// (Q4_K also accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p); Q5_K summs = fma(float(Σ_j m_j·S_j),
-/// −d_a · dmin_w, summs))
+/// −d_a · dmin_w, summs); Q2_K, whose vec-dot sums every scaled product of a super-block exactly and combines it with
+/// its exact min sum Σ_j m_j · bsum_j in double, acc += (double)(d_a · d_w) · Σ_l lane_l − (double)(d_a · dmin_w) · minSum)
 /// and at the end the vec-dot's final sums, so every (row, token) is bit-identical to the vec-dot. The weights are
 /// unpacked once per call and 16-row group (<see cref="IKQuantAmxWeights"/>), the activations once per call.
 /// </summary>
@@ -44,7 +45,8 @@ internal static unsafe class KQuantAmx
         nint rowPitch = (nint)nb * 8 * Slot, bTile = (nint)nb * 8 * 512;
         nint zeroBytes = Align((nint)nb * SuperBlockBytes), tokenBytes = prepared == null ? TilesBytes(tokens, cols) : 0;
         nint aBytes = Align(Tile * rowPitch), perRowBytes = (nint)nb * Tile * 4;
-        byte* s = RowScratch.Get(64 + zeroBytes + tokenBytes + 2 * aBytes + 6 * perRowBytes + 8 * CBlockInts * 4 + Tile * 12 * 64);
+        nint bsumBytes = TW.MinLanes == Q2_KMins ? (nint)tiles * nb * 8 * Tile * 4 : 0;
+        byte* s = RowScratch.Get(64 + zeroBytes + tokenBytes + 2 * aBytes + 10 * perRowBytes + 8 * CBlockInts * 4 + Tile * 12 * 64 + bsumBytes);
         byte* config = s;
         byte* zero = s + 64;
         if (prepared == null)
@@ -60,9 +62,11 @@ internal static unsafe class KQuantAmx
         byte* alo = ahi + aBytes;
         float* dw = (float*)(alo + aBytes);             // [super-block][row]
         float* dmin = dw + perRowBytes / 4;
-        int* mins = (int*)(dmin + perRowBytes / 4);     // [super-block][row][pair p]: m_2p | m_2p+1 << 16
-        int* c = mins + perRowBytes;                    // gemm's results for one super-block: 8 blocks × [hi | lo]
-        float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token]
+        int* mins = (int*)(dmin + perRowBytes / 4);     // [super-block][row][pair p < 8]: m_2p | m_2p+1 << 16
+        int* c = mins + 2 * perRowBytes;                // gemm's results for one super-block: 8 blocks × [hi | lo]
+        float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token] (Q2_K: a double per token)
+        int* bsums = (int*)(acc + Tile * 12 * Tile);    // Q2_K: [tile][super-block][pair p < 8][token]: bsums 2p | 2p+1 << 16
+        if (TW.MinLanes == Q2_KMins) PrepareBsumPairs(a, aStride, tokens, nb, bsums);
 
         Amx.Args args = default;
         args.AStride = rowPitch;
@@ -85,7 +89,7 @@ internal static unsafe class KQuantAmx
                     Amx.Gemm(&args);
                     args.Config = null;
                     nint ti = (nint)tile * nb + i;
-                    Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 4, da + ti * Tile, sums + ti * 4 * Tile, acc);
+                    Step<TW>(c, dw + i * Tile, dmin + i * Tile, mins + i * Tile * 8, da + ti * Tile, TW.MinLanes == Q2_KMins ? bsums + ti * 8 * Tile : sums + ti * 4 * Tile, acc);
                 }
                 int m = Math.Min(Tile, tokens - tile * Tile);
                 Finish<TW>(acc, nr, m, y + tile * Tile * yStride + r0, yStride);
@@ -94,6 +98,23 @@ internal static unsafe class KQuantAmx
     }
 
     private static nint Align(nint bytes) => (bytes + 63) & ~63;
+
+    /// <summary><see cref="IKQuantAmxWeights.MinLanes"/> of Q2_K: its 16 mins against the token's 16 bsums, combined in double.</summary>
+    public const int Q2_KMins = 16;
+
+    /// <summary>Q2_K's token side of the mins, read from the q8_K rows: per tile, super-block and pair p each token's bsums 2p | 2p+1 &lt;&lt; 16 (padding tokens 0).</summary>
+    private static void PrepareBsumPairs(byte* a, nint aStride, int tokens, int nb, int* pairs)
+    {
+        int tiles = (tokens + Tile - 1) / Tile;
+        for (int tile = 0; tile < tiles; tile++)
+            for (int i = 0; i < nb; i++, pairs += 8 * Tile)
+                for (int t = 0; t < Tile; t++)
+                {
+                    int token = tile * Tile + t;
+                    short* bs = token < tokens ? ((BlockQ8_K*)(a + token * aStride) + i)->BSums : null;
+                    for (int p = 0; p < 8; p++) pairs[p * Tile + t] = bs == null ? 0 : (int)((ushort)bs[2 * p] | (uint)(ushort)bs[2 * p + 1] << 16);
+                }
+    }
 
     /// <summary>Bytes of the prepared tokens: per tile of 16 and super-block 4 KB of B blocks, 16 d_a and 64 pair sums.</summary>
     public static nint TilesBytes(int tokens, int cols) => (nint)((tokens + Tile - 1) / Tile) * (cols / 256) * (8 * 512 + Tile * 4 + 4 * Tile * 4);
@@ -166,7 +187,7 @@ internal static unsafe class KQuantAmx
                 for (int i = 0; i < nb; i++)
                 {
                     dw[i * Tile + r] = dmin[i * Tile + r] = 0;
-                    for (int p = 0; p < 4; p++) mins[(i * Tile + r) * 4 + p] = 0;
+                    for (int p = 0; p < 8; p++) mins[(i * Tile + r) * 8 + p] = 0;
                 }
                 continue;
             }
@@ -174,7 +195,7 @@ internal static unsafe class KQuantAmx
             for (int i = 0; i < nb; i++, hiRow += 8 * Slot, loRow += 8 * Slot)
             {
                 Prefetch.Step(x + i * TW.BlockBytes, TW.BlockBytes); // the weights stream from memory once per chunk
-                TW.Prepare(x + i * TW.BlockBytes, hiRow, loRow, dw + i * Tile + r, dmin + i * Tile + r, mins + (i * Tile + r) * 4);
+                TW.Prepare(x + i * TW.BlockBytes, hiRow, loRow, dw + i * Tile + r, dmin + i * Tile + r, mins + (i * Tile + r) * 8);
             }
         }
     }
@@ -222,6 +243,11 @@ internal static unsafe class KQuantAmx
         where TW : struct, IKQuantAmxWeights
     {
         Vector512<float> daV = Vector512.Load(da), negDa = -daV;
+        if (TW.MinLanes == Q2_KMins)
+        {
+            Q2_KStep<TW>(c, dw, dmin, mins, daV, sums, acc);
+            return;
+        }
         Vector512<int> s0 = Vector512.Load(sums), s1 = Vector512.Load(sums + Tile), s2 = Vector512.Load(sums + 2 * Tile), s3 = Vector512.Load(sums + 3 * Tile);
         for (int r = 0; r < Tile; r++, acc += 12 * Tile)
         {
@@ -235,7 +261,7 @@ internal static unsafe class KQuantAmx
             Lane<TW>(cr + 5 * CBlockInts, d, acc + 5 * Tile);
             Lane<TW>(cr + 6 * CBlockInts, d, acc + 6 * Tile);
             Lane<TW>(cr + 7 * CBlockInts, d, acc + 7 * Tile);
-            int* m = mins + 4 * r;
+            int* m = mins + 8 * r;
             if (TW.MinLanes == 4)
             {
                 MinStep(MinPair(s0, m[0]), dm, acc + 8 * Tile);
@@ -246,6 +272,41 @@ internal static unsafe class KQuantAmx
             else if (TW.MinLanes == 1)
                 MinStep(MinPair(s0, m[0]) + MinPair(s1, m[1]) + MinPair(s2, m[2]) + MinPair(s3, m[3]), dm, acc + 8 * Tile);
         }
+    }
+
+    /// <summary>
+    /// Q2_K's super-block for the 16 rows × 16 tokens, as VecDotQ2_KQ8_K combines it: isum = Σ of the 8 lanes and
+    /// minSum = Σ_j m_j · bsum_j, both exact, then acc += (double)(d_a · d_w) · isum − (double)(d_a · dmin_w) · minSum
+    /// (acc: 16 doubles per row; the products are exact in double).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q2_KStep<TW>(int* c, float* dw, float* dmin, int* mins, Vector512<float> daV, int* bsums, float* acc)
+        where TW : struct, IKQuantAmxWeights
+    {
+        Vector512<int> b0 = Vector512.Load(bsums), b1 = Vector512.Load(bsums + Tile), b2 = Vector512.Load(bsums + 2 * Tile), b3 = Vector512.Load(bsums + 3 * Tile);
+        Vector512<int> b4 = Vector512.Load(bsums + 4 * Tile), b5 = Vector512.Load(bsums + 5 * Tile), b6 = Vector512.Load(bsums + 6 * Tile), b7 = Vector512.Load(bsums + 7 * Tile);
+        for (int r = 0; r < Tile; r++, acc += 12 * Tile)
+        {
+            int* cr = c + Tile * r;
+            Vector512<int> isum = Vector512<int>.Zero;
+            for (int l = 0; l < 8; l++)
+                isum += Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), TW.Split) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
+            int* m = mins + 8 * r;
+            Vector512<int> minSum = MinPair(b0, m[0]) + MinPair(b1, m[1]) + MinPair(b2, m[2]) + MinPair(b3, m[3])
+                                  + MinPair(b4, m[4]) + MinPair(b5, m[5]) + MinPair(b6, m[6]) + MinPair(b7, m[7]);
+            Vector512<float> d = daV * Vector512.Create(dw[r]), dm = daV * Vector512.Create(dmin[r]);
+            double* accD = (double*)acc;
+            Combine(d.GetLower(), dm.GetLower(), isum.GetLower(), minSum.GetLower(), accD);
+            Combine(d.GetUpper(), dm.GetUpper(), isum.GetUpper(), minSum.GetUpper(), accD + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Combine(Vector256<float> d, Vector256<float> dm, Vector256<int> isum, Vector256<int> minSum, double* acc)
+    {
+        Vector512<double> x = Avx512F.ConvertToVector512Double(d) * Avx512F.ConvertToVector512Double(isum);
+        Vector512<double> y = Avx512F.ConvertToVector512Double(dm) * Avx512F.ConvertToVector512Double(minSum);
+        (Vector512.Load(acc) + (x - y)).Store(acc);
     }
 
     /// <summary>acc = fma(float((hi &lt;&lt; Split) + lo), d, acc) for one lane of one row's 16 tokens (c: its hi results, lo 256 ints on).</summary>
@@ -277,6 +338,15 @@ internal static unsafe class KQuantAmx
         float* v = stackalloc float[Tile];
         for (int r = 0; r < nr; r++, acc += 12 * Tile)
         {
+            if (TW.MinLanes == Q2_KMins)
+            {
+                // the vec-dot's (float) of its double sum
+                Vector256<float> lo = Avx512F.ConvertToVector256Single(Vector512.Load((double*)acc));
+                Vector256<float> hi = Avx512F.ConvertToVector256Single(Vector512.Load((double*)acc + 8));
+                Vector512.Create(lo, hi).Store(v);
+                for (int t = 0; t < m; t++) y[t * yStride + r] = v[t];
+                continue;
+            }
             Vector512<float> a0 = Vector512.Load(acc), a1 = Vector512.Load(acc + Tile), a2 = Vector512.Load(acc + 2 * Tile), a3 = Vector512.Load(acc + 3 * Tile);
             Vector512<float> a4 = Vector512.Load(acc + 4 * Tile), a5 = Vector512.Load(acc + 5 * Tile), a6 = Vector512.Load(acc + 6 * Tile), a7 = Vector512.Load(acc + 7 * Tile);
             Vector512<float> sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));

@@ -13,13 +13,17 @@ internal unsafe interface IKQuantAmxWeights
     /// <summary>A scaled code p = (hi &lt;&lt; Split) + lo, 0 ≤ lo &lt; 2^Split, both in int8.</summary>
     static abstract int Split { get; }
 
-    /// <summary>How the vec-dot sums the mins −d_a · dmin_w · Σ_j m_j · S_j: 4 lanes (Q4_K), one exact sum (Q5_K) or none (Q6_K).</summary>
+    /// <summary>
+    /// How the vec-dot sums the mins −d_a · dmin_w · Σ_j m_j · S_j: 4 lanes (Q4_K), one exact sum (Q5_K), none (Q6_K), or
+    /// <see cref="KQuantAmx.Q2_KMins"/> (Q2_K: 16 mins against the 16-element bsums, exact, combined with the exact
+    /// scaled sum in double per super-block).
+    /// </summary>
     static abstract int MinLanes { get; }
 
     /// <summary>
     /// The super-block at x into 8 lane slots each of hi and lo (34 bytes apart; slot l's dword j = the split scaled
     /// codes of elements 4l..4l+3 of group j, <see cref="KQuantAmx.StoreSlots"/>), d_w, dmin_w and the mins paired
-    /// (pair p: m_2p | m_2p+1 &lt;&lt; 16).
+    /// (pair p: m_2p | m_2p+1 &lt;&lt; 16; room for 8 pairs).
     /// </summary>
     static abstract void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins);
 }
@@ -163,6 +167,47 @@ internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
 }
 
 /// <summary>
+/// Q2_K: group j = chunk (half j/4, shift j%4) of 32 elements (2-bit codes), its first 16 elements scaled by the low
+/// nibble of scales[2j], the last 16 by that of scales[2j + 1]: p ≤ 15 · 3, so the hi tiles are zero. The mins are the
+/// 16 high nibbles, paired; the vec-dot sums all 256 scaled products exactly and combines them with the mins in double
+/// (<see cref="VecDotQ2_KQ8_K"/>), so the lanes are only summed.
+/// </summary>
+internal unsafe struct Q2_KAmxWeights : IKQuantAmxWeights
+{
+    public static int BlockBytes => 84;
+
+    public static int Split => 6;
+
+    public static int MinLanes => KQuantAmx.Q2_KMins;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* x, byte* hi, byte* lo, float* dw, float* dmin, int* mins)
+    {
+        var b = (BlockQ2_K*)x;
+        *dw = Fp.F16Table[*(ushort*)&b->D];
+        *dmin = Fp.F16Table[*(ushort*)&b->DMin];
+        byte* sc = b->Scales;
+        for (int p = 0; p < 8; p++) mins[p] = sc[2 * p] >> 4 | (sc[2 * p + 1] >> 4) << 16;
+        Vector256<byte> q0 = Vector256.Load(b->Qs), q1 = Vector256.Load(b->Qs + 32);
+        Vector256<int> h0, h1, h2, h3, h4, h5, h6, h7, l0, l1, l2, l3, l4, l5, l6, l7;
+        Group(q0, 0, sc, out h0, out l0);
+        Group(q0, 1, sc, out h1, out l1);
+        Group(q0, 2, sc, out h2, out l2);
+        Group(q0, 3, sc, out h3, out l3);
+        Group(q1, 0, sc + 8, out h4, out l4);
+        Group(q1, 1, sc + 8, out h5, out l5);
+        Group(q1, 2, sc + 8, out h6, out l6);
+        Group(q1, 3, sc + 8, out h7, out l7);
+        KQuantAmx.StoreSlots(hi, h0, h1, h2, h3, h4, h5, h6, h7);
+        KQuantAmx.StoreSlots(lo, l0, l1, l2, l3, l4, l5, l6, l7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Group(Vector256<byte> q, int shift, byte* sc, out Vector256<int> hi, out Vector256<int> lo) =>
+        Q6_KAmxWeights.Codes(Int8Dot.ShiftRightBytes(q, 2 * shift) & Vector256.Create((byte)3), 0, (short)(sc[2 * shift] & 0xF), (short)(sc[2 * shift + 1] & 0xF), out hi, out lo);
+}
+
+/// <summary>
 /// Q3_K: group g = chunk (half g/4, shift g%4) of 32 elements (code = 2 bits | 4 where hmask bit g is set, value
 /// code − 4 as ggml's q3l − q3h), its first 16 elements scaled by sc[2g], the last 16 by sc[2g + 1] (6-bit − 32); p
 /// in [−124, 128], split at 6 bits. One float step per super-block and hsum_float_8, as Q6_K.
@@ -251,7 +296,7 @@ internal unsafe struct IQ4_XSAmxWeights : IKQuantAmxWeights
 }
 
 /// <summary>
-/// The generated code's preparation for Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS weights: the chunk's Q8_K rows as the AMX tiles
+/// The generated code's preparation for Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS weights: the chunk's Q8_K rows as the AMX tiles
 /// <see cref="KQuantAmx"/> reads, once per matmul input instead of once per 64-row call (9 % of a 1B-shape Q4_K_M
 /// prefill), into s (<see cref="Bytes"/>); nothing where AMX will not run for this many tokens.
 /// </summary>

@@ -39,7 +39,14 @@ public static unsafe class VecDotRows
     public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_0Q8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => IQ4_NLQ8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
-    public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q2_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q2_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
+
+    /// <summary>Q2_K weights · Q8_K activations: as <see cref="IQ4_XSQ8_KTiles"/> (AMX in the vec-dot's exact sums and double combination).</summary>
+    public static void Q2_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q2_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else Loop(&VecDot.Q2_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
     public static void Q3_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q3_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 
     /// <summary>Q3_K weights · Q8_K activations: as <see cref="IQ4_XSQ8_KTiles"/>.</summary>

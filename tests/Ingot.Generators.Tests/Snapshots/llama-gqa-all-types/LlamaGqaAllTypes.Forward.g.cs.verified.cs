@@ -25,8 +25,8 @@
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
 //       down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
-//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row
-//     output: logits = output · xn over 1024 rows [VecDotRows.Q2_KQ8_K (q2_k · q8_K)]
+//     rows: rmsnorm · output_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
+//     output: logits = output · xn over 1024 rows [VecDotRows.Q2_KQ8_KTiles (q2_k · q8_K)]
 #nullable enable
 #pragma warning disable CS1591 // generated members carry shape comments, not XML docs
 
@@ -116,9 +116,11 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
+                byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
                 if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
-                var output = new MatMulStore_Q2_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, N = rows, Y = logits };
+                Q8_KTiles.Prepare(act8K, Dim / 256 * 292, rows, Dim, actTiles8K);
+                var output = new MatMulStore_Q2_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
         }

@@ -216,12 +216,13 @@ namespace Ingot.Tests.Models
             public byte* W;       // (Rows, Cols) q2_k
             public float* Act32;  // (N, cols) f32 activation
             public byte* Act8K;   // (N, cols / 256 * 292) activation quantized to q8_K (K-quant/iq4_xs weights)
+            public byte* ActTiles8K; // Act8K prepared as AMX tiles for the K-quant GEMM from 32 tokens
             public int N;         // tokens in this chunk
             public float* Y;      // (N, Rows) output
 
             public void Run(int start, int end)
             {
-                VecDotRows.Q2_KQ8_K(W + (nint)start * 84, 84, end - start, Act8K, 292, N, 256, Y + start, Rows);
+                VecDotRows.Q2_KQ8_KTiles(W + (nint)start * 84, 84, end - start, Act8K, ActTiles8K, 292, N, 256, Y + start, Rows);
             }
         }
 
