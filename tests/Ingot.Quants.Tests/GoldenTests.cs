@@ -106,6 +106,35 @@ public unsafe class GoldenTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_1)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void VecDotMatchesGgml_BitForBit(GgmlType type)
+    {
+        // the types whose vec-dot keeps ggml's x86 float order give its dot bit for bit, on every path (not these: Q4_0
+        // keeps the order of llama.cpp's repacked kernels, Q2_K sums in double; IQ4_NL, Q3_K and IQ4_XS stay within
+        // VecDotMatchesGgml's 1e-5)
+        byte[] q = Golden.Bytes(type, "quant.bin");
+        byte[] act = Golden.Bytes(type, "act_quant.bin");
+        float[] expected = Golden.Floats(type, "dot.f32");
+        int rowBytes = QuantTraits.RowBytes(type, Golden.Cols);
+        fixed (byte* pq = q)
+        fixed (byte* pa = act)
+            for (int r = 0; r < Golden.Rows; r++)
+            {
+                int e = BitConverter.SingleToInt32Bits(expected[r]);
+                Assert.True(e == BitConverter.SingleToInt32Bits(VecDot.ScalarFor(type)(pq + r * rowBytes, pa, Golden.Cols)), $"{type} row {r}: scalar");
+                Assert.True(e == BitConverter.SingleToInt32Bits(VecDot.For(type)(pq + r * rowBytes, pa, Golden.Cols)), $"{type} row {r}: dispatched");
+                foreach (var (name, fp) in SimdPathTests.PathsOf(type))
+                    Assert.True(e == BitConverter.SingleToInt32Bits(((delegate*<byte*, byte*, int, float>)fp)(pq + r * rowBytes, pa, Golden.Cols)), $"{type} row {r}: {name}");
+            }
+    }
+
+    [Theory]
     [MemberData(nameof(Golden.WeightTypes), MemberType = typeof(Golden))]
     public void VecDotMatchesGgml(GgmlType type)
     {

@@ -210,7 +210,7 @@ public unsafe class VecDotRowsTests
     }
 
     public static IEnumerable<object[]> RowCounts() =>
-        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K, GgmlType.Q2_K }
+        from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.Q4_1, GgmlType.Q5_1 }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
         select new object[] { t, rows };
 
@@ -233,6 +233,32 @@ public unsafe class VecDotRowsTests
                 kernel(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, rows);
                 AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, rows, $"{type} rows {rows} tokens {tokens}, rows kernel");
             }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_1)]
+    public void MinTypes_RowsKernel_GiveTheVecDotBits_ForPrefillTokenCounts(GgmlType type)
+    {
+        // Q4_1 / Q5_1 from two tokens: q8_0dots512's groups of 4 token pairs, a short group and an odd last token, plus
+        // the mins' sums 8 tokens per vector (a short last vector included)
+        const int maxTokens = 19, maxRows = 37, cols = 768;
+        var d = Make(type, maxRows, maxTokens, cols, 29 + (int)type);
+        var y = new float[maxTokens * maxRows];
+        var kernel = VecDotRows.For(type);
+        var dot = VecDot.For(type);
+        fixed (byte* pw = d.W, pa = d.A)
+        fixed (float* py = y)
+            foreach (int rows in new[] { 1, 2, 37 })
+                foreach (int tokens in new[] { 2, 8, 9, 16, 19 })
+                {
+                    Array.Fill(y, float.NaN);
+                    kernel(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows);
+                    AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"{type} rows {rows} tokens {tokens}");
+                    AssertNothingOutside(y, rows, tokens, maxRows, maxTokens);
+                }
+        if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+            Assert.True(VecDotQ8_0Q8_0.ReadsPairs(2));
     }
 
     [Fact]

@@ -24,10 +24,16 @@ internal unsafe interface IBlock32
     /// <summary>d_w * d_a for the block pair.</summary>
     static abstract float Scale(byte* w, byte* a);
 
-    /// <summary>Per-block additive term (m_w * s_a for the min types, 0 otherwise).</summary>
-    static abstract float Bias(byte* w, byte* a);
+    /// <summary>
+    /// The min types' running sum of m_w · s_a, one more block: fma(m_w, s_a, summs), as ggml's x86 build contracts
+    /// <c>summs += m * s</c> (summs unchanged for the other types).
+    /// </summary>
+    static abstract float Bias(byte* w, byte* a, float summs);
 
     static abstract bool HasBias { get; }
+
+    /// <summary>Whether the decoded values are never negative (Q4_1, Q5_1: codes), so maddubs takes them as its unsigned side.</summary>
+    static abstract bool CodesUnsigned { get; }
 }
 
 /// <summary>
@@ -39,27 +45,30 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static sbyte* ActQs(byte* a) => (sbyte*)(a + TBlock.ActBytes - 32);
 
+    /// <summary>The 8 lanes' exact dots of weight block w and the activation's codes (unsigned codes skip Dot32S's abs/sign: the same integers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(byte* w, sbyte* q8) =>
+        TBlock.CodesUnsigned && Avx2.IsSupported ? Int8Dot.Dot32U(TBlock.Decode256(w).AsByte(), Vector256.Load(q8))
+                                                 : Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(q8));
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V128(byte* w, byte* a, int n)
     {
         Vector128<float> acc = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
-        double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
+        float summs = 0;
         for (int i = 0; i < n / 32; i++, w += TBlock.WeightBytes, a += TBlock.ActBytes)
         {
             TBlock.Decode(w, out var lo, out var hi);
             sbyte* q8 = ActQs(a);
             Vector128<int> pl = Int8Dot.Dot16S(lo, Vector128.Load(q8)), ph = Int8Dot.Dot16S(hi, Vector128.Load(q8 + 16));
-            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector128.Sum(pl + ph) + TBlock.Bias(w, a);
-            else
-            {
-                // llama.cpp's tinyBLAS order (Q0Order): lanes 0..3 from elements 0..15, 4..7 from 16..31
-                Vector128<float> d = Vector128.Create(TBlock.Scale(w, a));
-                acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(pl), d, acc);
-                accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(ph), d, accHi);
-            }
+            // llama.cpp's order (Q0Order): lanes 0..3 from elements 0..15, 4..7 from 16..31
+            Vector128<float> d = Vector128.Create(TBlock.Scale(w, a));
+            acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(pl), d, acc);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(ph), d, accHi);
+            summs = TBlock.Bias(w, a, summs);
         }
-        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc, accHi);
+        return TBlock.HasBias ? Q0Order.Hsum8(acc, accHi) + summs : Q0Order.Hsum8(acc, accHi);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -67,33 +76,27 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     public static float V256(byte* w, byte* a, int n)
     {
         Vector256<float> acc0 = Vector256<float>.Zero;
-        double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
+        float summs = 0;
         int nb = n / 32, i = 0;
         int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
         for (; i + 3 < nb; i += 4, w += 4 * wb, a += 4 * ab)
         {
             // every weight block starts with f16 d, every Q8_0/Q8_1 block too: widen the 8 scales together
             Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
-            Vector256<int> p0 = Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)));
-            Vector256<int> p1 = Int8Dot.Dot32S(TBlock.Decode256(w + wb), Vector256.Load(ActQs(a + ab)));
-            Vector256<int> p2 = Int8Dot.Dot32S(TBlock.Decode256(w + 2 * wb), Vector256.Load(ActQs(a + 2 * ab)));
-            Vector256<int> p3 = Int8Dot.Dot32S(TBlock.Decode256(w + 3 * wb), Vector256.Load(ActQs(a + 3 * ab)));
-            if (TBlock.HasBias)
-            {
-                // min types: the scaled sums and the m*s terms nearly cancel, so both go to a double (exact int sums)
-                bias += (double)d.GetElement(0) * Vector256.Sum(p0) + (double)d.GetElement(1) * Vector256.Sum(p1)
-                      + (double)d.GetElement(2) * Vector256.Sum(p2) + (double)d.GetElement(3) * Vector256.Sum(p3);
-                bias += (double)TBlock.Bias(w, a) + TBlock.Bias(w + wb, a + ab) + TBlock.Bias(w + 2 * wb, a + 2 * ab) + TBlock.Bias(w + 3 * wb, a + 3 * ab);
-            }
-            else acc0 = Steps4(p0, p1, p2, p3, d, acc0);
+            Vector256<int> p0 = Dot(w, ActQs(a));
+            Vector256<int> p1 = Dot(w + wb, ActQs(a + ab));
+            Vector256<int> p2 = Dot(w + 2 * wb, ActQs(a + 2 * ab));
+            Vector256<int> p3 = Dot(w + 3 * wb, ActQs(a + 3 * ab));
+            acc0 = Steps4(p0, p1, p2, p3, d, acc0);
+            summs = Bias4(w, a, summs);
         }
         for (; i < nb; i++, w += wb, a += ab)
         {
-            Vector256<int> p0 = Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)));
-            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p0) + TBlock.Bias(w, a);
-            else acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            Vector256<int> p0 = Dot(w, ActQs(a));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            summs = TBlock.Bias(w, a, summs);
         }
-        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc0);
+        return TBlock.HasBias ? Q0Order.Hsum8(acc0) + summs : Q0Order.Hsum8(acc0);
     }
 
     /// <summary>llama.cpp's tinyBLAS order (Q0Order): four blocks' lane dots into one accumulator, in order.</summary>
@@ -106,20 +109,32 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p3), Vector256.Create(d.GetElement(3)), acc);
     }
 
-    /// <summary>Four blocks of one row (no-bias types): <see cref="V256"/>'s step.</summary>
+    /// <summary>The min types' summs over four blocks in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Bias4(byte* w, byte* a, float summs)
+    {
+        if (!TBlock.HasBias) return summs;
+        int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
+        summs = TBlock.Bias(w, a, summs);
+        summs = TBlock.Bias(w + wb, a + ab, summs);
+        summs = TBlock.Bias(w + 2 * wb, a + 2 * ab, summs);
+        return TBlock.Bias(w + 3 * wb, a + 3 * ab, summs);
+    }
+
+    /// <summary>Four blocks of one row: <see cref="V256"/>'s lane step (the min types' summs apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Blocks4(byte* w, byte* a, Vector256<float> acc)
     {
         int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
         Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
-        return Steps4(Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a))),
-                      Int8Dot.Dot32S(TBlock.Decode256(w + wb), Vector256.Load(ActQs(a + ab))),
-                      Int8Dot.Dot32S(TBlock.Decode256(w + 2 * wb), Vector256.Load(ActQs(a + 2 * ab))),
-                      Int8Dot.Dot32S(TBlock.Decode256(w + 3 * wb), Vector256.Load(ActQs(a + 3 * ab))), d, acc);
+        return Steps4(Dot(w, ActQs(a)),
+                      Dot(w + wb, ActQs(a + ab)),
+                      Dot(w + 2 * wb, ActQs(a + 2 * ab)),
+                      Dot(w + 3 * wb, ActQs(a + 3 * ab)), d, acc);
     }
 
     /// <summary>
-    /// Two rows (w, w + rowBytes) against one activation row for the no-bias types, each result bit-identical to
+    /// Two rows (w, w + rowBytes) against one activation row, each result bit-identical to
     /// <see cref="V256"/>: two independent FMA chains (decode; one row's chain alone waits on the FMA latency), the
     /// weights prefetched.
     /// </summary>
@@ -128,6 +143,7 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     {
         byte* w1 = w + rowBytes;
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        float summs0 = 0, summs1 = 0;
         int nb = n / 32, i = 0, wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
         for (; i + 3 < nb; i += 4, w += 4 * wb, w1 += 4 * wb, a += 4 * ab)
         {
@@ -135,14 +151,18 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             Prefetch.Step(w1, 4 * wb);
             acc0 = Blocks4(w, a, acc0);
             acc1 = Blocks4(w1, a, acc1);
+            summs0 = Bias4(w, a, summs0);
+            summs1 = Bias4(w1, a, summs1);
         }
         for (; i < nb; i++, w += wb, w1 += wb, a += ab)
         {
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w, a)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Dot32S(TBlock.Decode256(w1), Vector256.Load(ActQs(a)))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w, ActQs(a))), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w1, ActQs(a))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
+            summs0 = TBlock.Bias(w, a, summs0);
+            summs1 = TBlock.Bias(w1, a, summs1);
         }
-        y[0] = Q0Order.Hsum8(acc0);
-        y[1] = Q0Order.Hsum8(acc1);
+        y[0] = TBlock.HasBias ? Q0Order.Hsum8(acc0) + summs0 : Q0Order.Hsum8(acc0);
+        y[1] = TBlock.HasBias ? Q0Order.Hsum8(acc1) + summs1 : Q0Order.Hsum8(acc1);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -150,7 +170,7 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     public static float V512(byte* w, byte* a, int n)
     {
         Vector256<float> acc = Vector256<float>.Zero;
-        double bias = 0; // Σ m_w*s_a nearly cancels the scaled part (e.g. −1209 vs +1230): keep it exact-ish
+        float summs = 0;
         int nb = n / 32, i = 0;
         for (; i + 1 < nb; i += 2, w += 2 * TBlock.WeightBytes, a += 2 * TBlock.ActBytes)
         {
@@ -160,27 +180,20 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
             Vector512<sbyte> qw = Vector512.Create(Vector256.Create(lo0, hi0), Vector256.Create(lo1, hi1));
             Vector512<sbyte> qa = Vector512.Create(Vector256.Load(ActQs(a)), Vector256.Load(ActQs(a1)));
             Vector512<int> p = Int8Dot.Dot64S(qw, qa);
-            if (TBlock.HasBias)
-            {
-                bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p.GetLower()) + (double)TBlock.Scale(w1, a1) * Vector256.Sum(p.GetUpper());
-                bias += (double)TBlock.Bias(w, a) + TBlock.Bias(w1, a1);
-            }
-            else
-            {
-                // two blocks' integer dots per vector; the FMAs stay in block order (Q0Order)
-                Vector512<float> pf = Vector512.ConvertToSingle(p);
-                acc = Vector256.FusedMultiplyAdd(pf.GetLower(), Vector256.Create(TBlock.Scale(w, a)), acc);
-                acc = Vector256.FusedMultiplyAdd(pf.GetUpper(), Vector256.Create(TBlock.Scale(w1, a1)), acc);
-            }
+            // two blocks' integer dots per vector; the FMAs stay in block order (Q0Order)
+            Vector512<float> pf = Vector512.ConvertToSingle(p);
+            acc = Vector256.FusedMultiplyAdd(pf.GetLower(), Vector256.Create(TBlock.Scale(w, a)), acc);
+            acc = Vector256.FusedMultiplyAdd(pf.GetUpper(), Vector256.Create(TBlock.Scale(w1, a1)), acc);
+            summs = TBlock.Bias(w1, a1, TBlock.Bias(w, a, summs));
         }
         if (i < nb)
         {
             TBlock.Decode(w, out var lo0, out var hi0);
             Vector256<int> p0 = Int8Dot.Dot32S(Vector256.Create(lo0, hi0), Vector256.Load(ActQs(a)));
-            if (TBlock.HasBias) bias += (double)TBlock.Scale(w, a) * Vector256.Sum(p0) + TBlock.Bias(w, a);
-            else acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p0), Vector256.Create(TBlock.Scale(w, a)), acc);
+            summs = TBlock.Bias(w, a, summs);
         }
-        return TBlock.HasBias ? (float)bias : Q0Order.Hsum8(acc);
+        return TBlock.HasBias ? Q0Order.Hsum8(acc) + summs : Q0Order.Hsum8(acc);
     }
 }
 
@@ -234,6 +247,7 @@ internal unsafe struct Q4_1Block : IBlock32
     public static int WeightBytes => 20;
     public static int ActBytes => 36;
     public static bool HasBias => true;
+    public static bool CodesUnsigned => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Decode(byte* w, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
     {
@@ -243,7 +257,7 @@ internal unsafe struct Q4_1Block : IBlock32
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scale(byte* w, byte* a) => Fp.F16ToF32(((BlockQ4_1*)w)->D) * Fp.F16ToF32(((BlockQ8_1*)a)->D);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Bias(byte* w, byte* a) => Fp.F16ToF32(((BlockQ4_1*)w)->M) * Fp.F16ToF32(((BlockQ8_1*)a)->S);
+    public static float Bias(byte* w, byte* a, float summs) => MathF.FusedMultiplyAdd(Fp.F16ToF32(((BlockQ4_1*)w)->M), Fp.F16ToF32(((BlockQ8_1*)a)->S), summs);
 }
 
 internal unsafe struct Q5_0Block : IBlock32
@@ -251,6 +265,7 @@ internal unsafe struct Q5_0Block : IBlock32
     public static int WeightBytes => 22;
     public static int ActBytes => 34;
     public static bool HasBias => false;
+    public static bool CodesUnsigned => false;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Decode(byte* w, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
     {
@@ -284,7 +299,7 @@ internal unsafe struct Q5_0Block : IBlock32
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scale(byte* w, byte* a) => Fp.F16ToF32(((BlockQ5_0*)w)->D) * Fp.F16ToF32(((BlockQ8_0*)a)->D);
-    public static float Bias(byte* w, byte* a) => 0f;
+    public static float Bias(byte* w, byte* a, float summs) => summs;
 }
 
 internal unsafe struct Q5_1Block : IBlock32
@@ -294,6 +309,7 @@ internal unsafe struct Q5_1Block : IBlock32
     public static int WeightBytes => 24;
     public static int ActBytes => 36;
     public static bool HasBias => true;
+    public static bool CodesUnsigned => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Decode(byte* w, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
     {
@@ -305,7 +321,7 @@ internal unsafe struct Q5_1Block : IBlock32
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scale(byte* w, byte* a) => Fp.F16ToF32(((BlockQ5_1*)w)->D) * Fp.F16ToF32(((BlockQ8_1*)a)->D);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Bias(byte* w, byte* a) => Fp.F16ToF32(((BlockQ5_1*)w)->M) * Fp.F16ToF32(((BlockQ8_1*)a)->S);
+    public static float Bias(byte* w, byte* a, float summs) => MathF.FusedMultiplyAdd(Fp.F16ToF32(((BlockQ5_1*)w)->M), Fp.F16ToF32(((BlockQ8_1*)a)->S), summs);
 }
 
 internal unsafe struct IQ4_NLBlock : IBlock32
@@ -315,6 +331,7 @@ internal unsafe struct IQ4_NLBlock : IBlock32
     public static int WeightBytes => 18;
     public static int ActBytes => 34;
     public static bool HasBias => false;
+    public static bool CodesUnsigned => false;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Decode(byte* w, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
     {
@@ -323,7 +340,7 @@ internal unsafe struct IQ4_NLBlock : IBlock32
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scale(byte* w, byte* a) => Fp.F16ToF32(((BlockIQ4_NL*)w)->D) * Fp.F16ToF32(((BlockQ8_0*)a)->D);
-    public static float Bias(byte* w, byte* a) => 0f;
+    public static float Bias(byte* w, byte* a, float summs) => summs;
 }
 
 /// <summary>Q4_1 weights · Q8_1 activations: Σ d_w*d_a*Σ c*q + m_w*s_a (ggml uses the activation's stored s).</summary>

@@ -214,6 +214,68 @@ public static unsafe class VecDotQ8_0Q8_0
         return true;
     }
 
+    /// <summary>
+    /// Q4_1 and Q5_1 weights (TBlock) · Q8_1 activations in ggml's order (<see cref="VecDotBlock32{TBlock}"/>): the 8 code
+    /// lanes through <c>q8_0dots512</c> as <see cref="DecodedRows{TBlock}"/> (the rows decoded to Q8_0 blocks, the q8_1
+    /// rows' d and codes copied to Q8_0 blocks: the same values), then per row and token y = hsum + summs with
+    /// summs = fma(m_w, s_a, summs) over the blocks in order, 8 tokens per vector lane set. False (nothing done) below two tokens
+    /// or where the machine code does not run.
+    /// </summary>
+    internal static bool DecodedMinRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TBlock : struct, IBlock32
+    {
+        if (!ReadsPairs(tokens) || !TBlock.HasBias) return false;
+        int nb = cols / 32, tp = (tokens + 31) & ~31;
+        nint qRowBytes = (nint)nb * 34;
+        byte* q = RowScratch.GetForWeights(rows * qRowBytes + tokens * qRowBytes + ((nint)rows * nb + (nint)tp * nb) * sizeof(float));
+        byte* aq = q + rows * qRowBytes;
+        float* mw = (float*)(aq + tokens * qRowBytes); // [row][block]
+        float* sa = mw + (nint)rows * nb;              // [block][token], padding tokens 0
+        float* f16 = Fp.F16Table;
+        for (int r = 0; r < rows; r++)
+        {
+            // every min type's block starts with f16 d, f16 m
+            byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
+            for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
+            {
+                *(ushort*)dst = *(ushort*)src;
+                TBlock.Decode256(src).Store((sbyte*)dst + 2);
+                mw[r * nb + i] = f16[*(ushort*)(src + 2)];
+            }
+        }
+        for (int t = 0; t < tp; t++)
+        {
+            byte* src = a + t * aStride, dst = aq + t * qRowBytes;
+            for (int i = 0; i < nb; i++, src += 36, dst += 34)
+            {
+                if (t >= tokens) { sa[i * tp + t] = 0; continue; }
+                *(ushort*)dst = *(ushort*)src;                    // d
+                Vector256.Load(src + 4).Store(dst + 2);           // the 32 codes
+                sa[i * tp + t] = f16[*(ushort*)(src + 2)];        // s
+            }
+        }
+        MachineRows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, null);
+        // 32 tokens per pass: four independent fma chains (one alone waits on the fma latency)
+        float* v = stackalloc float[32];
+        for (int r = 0; r < rows; r++)
+            for (int t0 = 0; t0 < tokens; t0 += 32)
+            {
+                Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero, s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero;
+                float* mr = mw + (nint)r * nb, sp = sa + t0;
+                for (int i = 0; i < nb; i++, sp += tp)
+                {
+                    Vector256<float> m = Vector256.Create(mr[i]);
+                    s0 = Vector256.FusedMultiplyAdd(m, Vector256.Load(sp), s0);
+                    s1 = Vector256.FusedMultiplyAdd(m, Vector256.Load(sp + 8), s1);
+                    s2 = Vector256.FusedMultiplyAdd(m, Vector256.Load(sp + 16), s2);
+                    s3 = Vector256.FusedMultiplyAdd(m, Vector256.Load(sp + 24), s3);
+                }
+                s0.Store(v); s1.Store(v + 8); s2.Store(v + 16); s3.Store(v + 24);
+                for (int t = t0; t < Math.Min(t0 + 32, tokens); t++) y[t * yStride + r] += v[t - t0];
+            }
+        return true;
+    }
+
     /// <summary>Q8_0Args of MachineCode.s: 9 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct MachineArgs

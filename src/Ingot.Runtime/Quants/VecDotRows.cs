@@ -19,7 +19,7 @@ namespace Ingot.Runtime.Quants;
 /// </summary>
 public static unsafe class VecDotRows
 {
-    /// <summary>Decode of a no-bias 32-element block type: rows in pairs (<see cref="VecDotBlock32{TBlock}.V256Rows2"/>), the V256 vec-dot's bits.</summary>
+    /// <summary>Decode of a 32-element block type: rows in pairs (<see cref="VecDotBlock32{TBlock}.V256Rows2"/>), the V256 vec-dot's bits.</summary>
     private static void Rows2<TBlock>(byte* w, nint rowBytes, int rows, byte* a, int cols, float* y) where TBlock : struct, IBlock32
     {
         int r = 0;
@@ -35,9 +35,21 @@ public static unsafe class VecDotRows
                 y[t * yStride + i] = dot(w, a + t * aStride, cols);
     }
 
-    public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => MinRows<Q4_1Block>(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_0Q8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
-    public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Loop(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => MinRows<Q5_1Block>(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+
+    /// <summary>
+    /// Q4_1 / Q5_1 weights · Q8_1 activations: from two tokens Q8_0's machine code on the rows decoded to Q8_0 blocks
+    /// plus the mins' sums (<see cref="VecDotQ8_0Q8_0.DecodedMinRows{TBlock}"/>), decode two rows at a time, else per-row dots.
+    /// </summary>
+    private static void MinRows<TBlock>(delegate*<byte*, byte*, int, float> dot, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TBlock : struct, IBlock32
+    {
+        if (VecDotQ8_0Q8_0.DecodedMinRows<TBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
+        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<TBlock>(w, rowBytes, rows, a, cols, y);
+        else Loop(dot, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
     public static void IQ4_NLQ8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => IQ4_NLQ8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void Q2_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q2_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 

@@ -58,17 +58,20 @@ public static unsafe class VecDotScalar
 
     public static float Q4_1Q8_1(byte* w, byte* a, int n)
     {
+        // ggml's x86 order: the codes' 8 lanes as Q0Order, the mins' summs = fma(m_w, s_a, summs) in block order (the
+        // activation's stored s = d_a · Σq rounded to f16), then hsum + summs
         var x = (BlockQ4_1*)w; var y = (BlockQ8_1*)a;
-        float s = 0;
+        float* lanes = stackalloc float[8];
+        new Span<float>(lanes, 8).Clear();
+        sbyte* c = stackalloc sbyte[32];
+        float summs = 0;
         for (int i = 0; i < n / 32; i++)
         {
-            int sum = 0;
-            for (int j = 0; j < 16; j++)
-                sum += (x[i].Qs[j] & 0xF) * y[i].Qs[j] + (x[i].Qs[j] >> 4) * y[i].Qs[j + 16];
-            // the min term uses the activation's stored s (= d_a * sum q_a rounded to f16), as ggml does
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)) + Fp.F16ToF32(x[i].M) * Fp.F16ToF32(y[i].S);
+            for (int j = 0; j < 16; j++) { c[j] = (sbyte)(x[i].Qs[j] & 0xF); c[j + 16] = (sbyte)(x[i].Qs[j] >> 4); }
+            Q0Order.Block(c, y[i].Qs, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), lanes);
+            summs = MathF.FusedMultiplyAdd(Fp.F16ToF32(x[i].M), Fp.F16ToF32(y[i].S), summs);
         }
-        return s;
+        return Q0Order.Hsum8(lanes) + summs;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -97,21 +100,24 @@ public static unsafe class VecDotScalar
 
     public static float Q5_1Q8_1(byte* w, byte* a, int n)
     {
+        // as Q4_1Q8_1, on the 5-bit codes
         var x = (BlockQ5_1*)w; var y = (BlockQ8_1*)a;
-        float s = 0;
+        float* lanes = stackalloc float[8];
+        new Span<float>(lanes, 8).Clear();
+        sbyte* c = stackalloc sbyte[32];
+        float summs = 0;
         for (int i = 0; i < n / 32; i++)
         {
             uint qh = x[i].Qh;
-            int sum = 0;
             for (int j = 0; j < 16; j++)
             {
-                int c0 = (x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
-                int c1 = (x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-                sum += c0 * y[i].Qs[j] + c1 * y[i].Qs[j + 16];
+                c[j] = (sbyte)((x[i].Qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4));
+                c[j + 16] = (sbyte)((x[i].Qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4));
             }
-            s += sum * (Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D)) + Fp.F16ToF32(x[i].M) * Fp.F16ToF32(y[i].S);
+            Q0Order.Block(c, y[i].Qs, Fp.F16ToF32(x[i].D) * Fp.F16ToF32(y[i].D), lanes);
+            summs = MathF.FusedMultiplyAdd(Fp.F16ToF32(x[i].M), Fp.F16ToF32(y[i].S), summs);
         }
-        return s;
+        return Q0Order.Hsum8(lanes) + summs;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
