@@ -169,9 +169,10 @@ public static unsafe class VecDotQ8_0Q8_0
 
     /// <summary>
     /// The Q8_0 rows' token pairs as <c>q8_0dots512</c> reads them, at s (<see cref="PairsBytes"/>): per pair and block,
-    /// both tokens' codes + 128 (32 bytes each), then both d_a, 8 copies each; an odd last token is left out.
+    /// both tokens' codes + 128 (32 bytes each), then both d_a, 8 copies each; an odd last token is left out. actBlock:
+    /// 34 (Q8_0 rows) or 36 (Q8_1 rows: d, s, then the same codes).
     /// </summary>
-    internal static void PreparePairs(byte* a, nint aStride, int tokens, int cols, byte* s)
+    internal static void PreparePairs(byte* a, nint aStride, int tokens, int cols, byte* s, int actBlock = 34)
     {
         int nb = cols / 32;
         nint pairBytes = (nint)nb * 128;
@@ -180,9 +181,9 @@ public static unsafe class VecDotQ8_0Q8_0
         for (int t = 0; t < tokens / 2 * 2; t++)
         {
             byte* src = a + t * aStride, dst = s + (t >> 1) * pairBytes + 32 * (t & 1);
-            for (int i = 0; i < nb; i++, src += 34, dst += 128)
+            for (int i = 0; i < nb; i++, src += actBlock, dst += 128)
             {
-                (Vector256.Load(src + 2) ^ offset).Store(dst);
+                (Vector256.Load(src + actBlock - 32) ^ offset).Store(dst);
                 Vector256.Create(f16[*(ushort*)src]).Store((float*)(dst + 64));
             }
         }
@@ -206,6 +207,7 @@ public static unsafe class VecDotQ8_0Q8_0
             byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
             for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
             {
+                Prefetch.Step(src, TBlock.WeightBytes); // the weights stream from memory once per call
                 *(ushort*)dst = *(ushort*)src;
                 TBlock.Decode256(src).Store((sbyte*)dst + 2);
             }
@@ -238,6 +240,7 @@ public static unsafe class VecDotQ8_0Q8_0
             byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
             for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
             {
+                Prefetch.Step(src, TBlock.WeightBytes); // the weights stream from memory once per call
                 *(ushort*)dst = *(ushort*)src;
                 TBlock.Decode256(src).Store((sbyte*)dst + 2);
                 mw[r * nb + i] = f16[*(ushort*)(src + 2)];
@@ -245,16 +248,22 @@ public static unsafe class VecDotQ8_0Q8_0
         }
         for (int t = 0; t < tp; t++)
         {
-            byte* src = a + t * aStride, dst = aq + t * qRowBytes;
+            byte* src = a + t * aStride;
+            for (int i = 0; i < nb; i++, src += 36) sa[i * tp + t] = t < tokens ? f16[*(ushort*)(src + 2)] : 0; // s
+        }
+        // the pairs straight from the q8_1 rows; an odd last token's row copied to Q8_0 blocks for Row
+        byte* pairs = RowScratch.Get(PairsBytes(tokens, cols) + (nint)nb * 32);
+        PreparePairs(a, aStride, tokens, cols, pairs, actBlock: 36);
+        if ((tokens & 1) != 0)
+        {
+            byte* src = a + (tokens - 1) * aStride, dst = aq + (tokens - 1) * qRowBytes;
             for (int i = 0; i < nb; i++, src += 36, dst += 34)
             {
-                if (t >= tokens) { sa[i * tp + t] = 0; continue; }
                 *(ushort*)dst = *(ushort*)src;                    // d
                 Vector256.Load(src + 4).Store(dst + 2);           // the 32 codes
-                sa[i * tp + t] = f16[*(ushort*)(src + 2)];        // s
             }
         }
-        MachineRows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, null);
+        MachineRows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, pairs);
         // 32 tokens per pass: four independent fma chains (one alone waits on the fma latency)
         float* v = stackalloc float[32];
         for (int r = 0; r < rows; r++)
