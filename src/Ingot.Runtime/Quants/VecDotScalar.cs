@@ -169,28 +169,28 @@ public static unsafe class VecDotScalar
 
     public static float Q3_KQ8_K(byte* w, byte* a, int n)
     {
+        // ggml's x86 order: 8 int lanes (lane m = elements 4m..4m+3 of every chunk of 32, times its sub-block's scale,
+        // value = 2 bits − (hmask bit clear ? 4 : 0)), one fma per lane and super-block, then hsum_float_8
         var x = (BlockQ3_K*)w; var y = (BlockQ8_K*)a;
-        float s = 0;
+        float* acc = stackalloc float[8];
+        int* lane = stackalloc int[8];
+        new Span<float>(acc, 8).Clear();
         for (int i = 0; i < n / 256; i++)
         {
-            int isum = 0, sub = 0, m = 1;
+            new Span<int>(lane, 8).Clear();
+            int sub = 0, m = 1;
             byte* q = x[i].Qs; byte* hm = x[i].HMask; sbyte* q8 = y[i].Qs;
             for (int h = 0; h < 2; h++, q += 32)
-                for (int shift = 0; shift < 8; shift += 2, m <<= 1)
-                    for (int half = 0; half < 2; half++, q8 += 16)
+                for (int shift = 0; shift < 8; shift += 2, m <<= 1, q8 += 32, sub += 2)
+                    for (int k = 0; k < 32; k++)
                     {
-                        int sc = Dequantize.Q3Scale(x[i].Scales, sub++) - 32;
-                        int t = 0;
-                        for (int l = 0; l < 16; l++)
-                        {
-                            int k = l + 16 * half;
-                            t += q8[l] * (((q[k] >> shift) & 3) - ((hm[k] & m) != 0 ? 0 : 4));
-                        }
-                        isum += sc * t;
+                        int sc = Dequantize.Q3Scale(x[i].Scales, sub + k / 16) - 32;
+                        lane[k / 4] += sc * q8[k] * (((q[k] >> shift) & 3) - ((hm[k] & m) != 0 ? 0 : 4));
                     }
-            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+            float d = Fp.F16ToF32(x[i].D) * y[i].D;
+            for (int l = 0; l < 8; l++) acc[l] = MathF.FusedMultiplyAdd(lane[l], d, acc[l]);
         }
-        return s;
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -287,22 +287,29 @@ public static unsafe class VecDotScalar
 
     public static float IQ4_XSQ8_K(byte* w, byte* a, int n)
     {
+        // ggml's x86 order: 8 int lanes (lane m = elements 4m..4m+3 of every sub-block of 32: low nibbles for m < 4,
+        // high nibbles after, times ls − 32), one fma per lane and super-block, then hsum_float_8
         var x = (BlockIQ4_XS*)w; var y = (BlockQ8_K*)a;
         ReadOnlySpan<sbyte> k = QuantTraits.IQ4NLValues;
-        float s = 0;
+        float* acc = stackalloc float[8];
+        int* lane = stackalloc int[8];
+        new Span<float>(acc, 8).Clear();
         for (int i = 0; i < n / 256; i++)
         {
-            int isum = 0;
+            new Span<int>(lane, 8).Clear();
             byte* qs = x[i].Qs; sbyte* q8 = y[i].Qs;
             for (int b = 0; b < 8; b++, qs += 16, q8 += 32)
             {
-                int ls = ((x[i].ScalesL[b / 2] >> (4 * (b % 2))) & 0xF) | (((x[i].ScalesH >> (2 * b)) & 3) << 4);
-                int t = 0;
-                for (int j = 0; j < 16; j++) t += k[qs[j] & 0xF] * q8[j] + k[qs[j] >> 4] * q8[j + 16];
-                isum += (ls - 32) * t;
+                int ls = (((x[i].ScalesL[b / 2] >> (4 * (b % 2))) & 0xF) | (((x[i].ScalesH >> (2 * b)) & 3) << 4)) - 32;
+                for (int j = 0; j < 16; j++)
+                {
+                    lane[j / 4] += ls * k[qs[j] & 0xF] * q8[j];
+                    lane[4 + j / 4] += ls * k[qs[j] >> 4] * q8[j + 16];
+                }
             }
-            s += Fp.F16ToF32(x[i].D) * y[i].D * isum;
+            float d = Fp.F16ToF32(x[i].D) * y[i].D;
+            for (int l = 0; l < 8; l++) acc[l] = MathF.FusedMultiplyAdd(lane[l], d, acc[l]);
         }
-        return s;
+        return Q0Order.Hsum8(acc);
     }
 }

@@ -135,41 +135,51 @@ public static unsafe class VecDotQ3_KQ8_K
 
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q3_KQ8_K(w, a, n);
 
+    /// <summary>
+    /// <see cref="Step256"/>'s lanes in two halves: lo = lanes 0..3 (bytes 0..15 of the step, q0), hi = lanes 4..7
+    /// (bytes 16..31, q1), each Σ sc · (q3l − q3h) · q8 over its 4 elements (exact integers, as V256's).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Step128(Vector128<byte> q0, Vector128<byte> q1, Vector128<byte> hm0, Vector128<byte> hm1, sbyte* q8, int s, int bit, short* sc, int sub)
+    private static void Step128(Vector128<byte> q0, Vector128<byte> q1, Vector128<byte> hm0, Vector128<byte> hm1, sbyte* q8, int s, int bit, short* sc, int sub,
+        ref Vector128<int> lo, ref Vector128<int> hi)
     {
         Vector128<byte> bitMask = Vector128.Create((byte)(1 << bit)), three = Vector128.Create((byte)3), four = Vector128.Create((byte)4);
-        Vector128<byte> u0 = (Int8Dot.ShiftRightBytes(q0, 2 * s) & three) | (Vector128.Equals(hm0 & bitMask, bitMask) & four);
-        Vector128<byte> u1 = (Int8Dot.ShiftRightBytes(q1, 2 * s) & three) | (Vector128.Equals(hm1 & bitMask, bitMask) & four);
-        return Int8Dot.Dot16UScaled(u0, Vector128.Load(q8), Vector128.Create(sc[sub])) + Int8Dot.Dot16UScaled(u1, Vector128.Load(q8 + 16), Vector128.Create(sc[sub + 1]));
+        Vector128<byte> l0 = Int8Dot.ShiftRightBytes(q0, 2 * s) & three, h0 = Vector128.AndNot(four, Vector128.Equals(hm0 & bitMask, bitMask));
+        Vector128<byte> l1 = Int8Dot.ShiftRightBytes(q1, 2 * s) & three, h1 = Vector128.AndNot(four, Vector128.Equals(hm1 & bitMask, bitMask));
+        Vector128<sbyte> a0 = Vector128.Load(q8), a1 = Vector128.Load(q8 + 16);
+        Vector128<short> s0 = Vector128.Create(sc[sub]), s1 = Vector128.Create(sc[sub + 1]);
+        lo += Int8Dot.Dot16UScaled(l0, a0, s0) - Int8Dot.Dot16UScaled(h0, a0, s0);
+        hi += Int8Dot.Dot16UScaled(l1, a1, s1) - Int8Dot.Dot16UScaled(h1, a1, s1);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V128(byte* w, byte* a, int n)
     {
+        // V256's order (ggml's): its 8 int lanes as two halves, one fma each per super-block, hsum_float_8
         var x = (BlockQ3_K*)w; var y = (BlockQ8_K*)a;
         short* sc = stackalloc short[16];
-        Vector128<float> acc = Vector128<float>.Zero;
-        float accOff = 0;
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
-            Vector256<short> sv = Scales16(x[i].Scales);
-            sv.Store(sc);
-            int off = 0;
-            for (int j = 0; j < 16; j++) off += sc[j] * y[i].BSums[j];
+            Scales16(x[i].Scales).Store(sc);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector128<byte> hm0 = Vector128.Load(x[i].HMask), hm1 = Vector128.Load(x[i].HMask + 16);
             Vector128<byte> a0 = Vector128.Load(q), a1 = Vector128.Load(q + 16), b0 = Vector128.Load(q + 32), b1 = Vector128.Load(q + 48);
-            Vector128<int> isum = Step128(a0, a1, hm0, hm1, q8, 0, 0, sc, 0) + Step128(a0, a1, hm0, hm1, q8 + 32, 1, 1, sc, 2)
-                                + Step128(a0, a1, hm0, hm1, q8 + 64, 2, 2, sc, 4) + Step128(a0, a1, hm0, hm1, q8 + 96, 3, 3, sc, 6)
-                                + Step128(b0, b1, hm0, hm1, q8 + 128, 0, 4, sc, 8) + Step128(b0, b1, hm0, hm1, q8 + 160, 1, 5, sc, 10)
-                                + Step128(b0, b1, hm0, hm1, q8 + 192, 2, 6, sc, 12) + Step128(b0, b1, hm0, hm1, q8 + 224, 3, 7, sc, 14);
-            float d = Fp.F16ToF32(x[i].D) * y[i].D;
-            acc += Vector128.ConvertToSingle(isum) * Vector128.Create(d);
-            accOff += d * (4 * off);
+            Vector128<int> lo = Vector128<int>.Zero, hi = Vector128<int>.Zero;
+            Step128(a0, a1, hm0, hm1, q8, 0, 0, sc, 0, ref lo, ref hi);
+            Step128(a0, a1, hm0, hm1, q8 + 32, 1, 1, sc, 2, ref lo, ref hi);
+            Step128(a0, a1, hm0, hm1, q8 + 64, 2, 2, sc, 4, ref lo, ref hi);
+            Step128(a0, a1, hm0, hm1, q8 + 96, 3, 3, sc, 6, ref lo, ref hi);
+            Step128(b0, b1, hm0, hm1, q8 + 128, 0, 4, sc, 8, ref lo, ref hi);
+            Step128(b0, b1, hm0, hm1, q8 + 160, 1, 5, sc, 10, ref lo, ref hi);
+            Step128(b0, b1, hm0, hm1, q8 + 192, 2, 6, sc, 12, ref lo, ref hi);
+            Step128(b0, b1, hm0, hm1, q8 + 224, 3, 7, sc, 14, ref lo, ref hi);
+            Vector128<float> d = Vector128.Create(Fp.F16ToF32(x[i].D) * y[i].D);
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(lo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(hi), d, accHi);
         }
-        return Vector128.Sum(acc) - accOff;
+        return Q0Order.Hsum8(accLo, accHi);
     }
 
     /// <summary>
@@ -234,27 +244,28 @@ public static unsafe class VecDotQ3_KQ8_K
     private static Vector512<int> Step512(Vector512<byte> q01, Vector512<byte> hm, sbyte* q8, int s, int bit, short* sc, int sub)
     {
         // low 256 bits: shift s / hmask bit `bit`; high 256 bits: shift s+1 / bit+1 (q01 = [q, q>>2], hm = [hm, hm>>1])
+        // V256's lanes of two steps: Σ sc · (q3l − q3h) · q8 per 4 elements (exact integers)
         Vector512<byte> bitMask = Vector512.Create((byte)(1 << bit));
-        Vector512<byte> hi = Vector512.Equals(hm & bitMask, bitMask) & Vector512.Create((byte)4);
-        Vector512<byte> u = (Int8Dot.ShiftRightBytes(q01, 2 * s) & Vector512.Create((byte)3)) | hi;
+        Vector512<byte> h = Vector512.AndNot(Vector512.Create((byte)4), Vector512.Equals(hm & bitMask, bitMask));
+        Vector512<byte> l = Int8Dot.ShiftRightBytes(q01, 2 * s) & Vector512.Create((byte)3);
         Vector512<short> scv = Vector512.Create(
             Vector256.Create(Vector128.Create(sc[sub]), Vector128.Create(sc[sub + 1])),
             Vector256.Create(Vector128.Create(sc[sub + 2]), Vector128.Create(sc[sub + 3])));
-        return Int8Dot.Dot64UScaled(u, Vector512.Load(q8), scv);
+        Vector512<sbyte> a = Vector512.Load(q8);
+        return Int8Dot.Dot64UScaled(l, a, scv) - Int8Dot.Dot64UScaled(h, a, scv);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V512(byte* w, byte* a, int n)
     {
+        // two steps per vector; the halves of the 16 int lanes add into V256's 8 (exact), then its float step and hsum
         var x = (BlockQ3_K*)w; var y = (BlockQ8_K*)a;
         short* sc = stackalloc short[16];
-        Vector512<float> acc = Vector512<float>.Zero;
-        Vector256<float> accOff = Vector256<float>.Zero;
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
-            Vector256<short> sv = Scales16(x[i].Scales);
-            sv.Store(sc);
+            Scales16(x[i].Scales).Store(sc);
             byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
             Vector256<byte> hm = Vector256.Load(x[i].HMask);
             Vector512<byte> hm01 = Vector512.Create(hm, Int8Dot.ShiftRightBytes(hm, 1));
@@ -262,11 +273,9 @@ public static unsafe class VecDotQ3_KQ8_K
             Vector512<byte> q0s = Vector512.Create(q0, Int8Dot.ShiftRightBytes(q0, 2)), q1s = Vector512.Create(q1, Int8Dot.ShiftRightBytes(q1, 2));
             Vector512<int> isum = Step512(q0s, hm01, q8, 0, 0, sc, 0) + Step512(q0s, hm01, q8 + 64, 2, 2, sc, 4)
                                 + Step512(q1s, hm01, q8 + 128, 0, 4, sc, 8) + Step512(q1s, hm01, q8 + 192, 2, 6, sc, 12);
-            float d = Fp.F16ToF32(x[i].D) * y[i].D;
-            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(isum), Vector512.Create(d), acc);
-            accOff = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Int8Dot.Madd(Vector256.Load(y[i].BSums), sv)), Vector256.Create(d), accOff);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum.GetLower() + isum.GetUpper()), Vector256.Create(Fp.F16ToF32(x[i].D) * y[i].D), acc);
         }
-        return Vector512.Sum(acc) - 4 * Vector256.Sum(accOff);
+        return Q0Order.Hsum8(acc);
     }
 }
 
@@ -292,22 +301,26 @@ public static unsafe class VecDotIQ4_XSQ8_K
 
     public static float V128(byte* w, byte* a, int n)
     {
+        // V256's order (ggml's): its 8 int lanes as two halves (elements 0..15 and 16..31 of each sub-block), one fma
+        // each per super-block, hsum_float_8
         var x = (BlockIQ4_XS*)w; var y = (BlockQ8_K*)a;
-        Vector128<float> acc = Vector128<float>.Zero;
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
             byte* qs = x[i].Qs; sbyte* q8 = y[i].Qs;
-            Vector128<int> isum = Vector128<int>.Zero;
+            Vector128<int> isumLo = Vector128<int>.Zero, isumHi = Vector128<int>.Zero;
             for (int j = 0; j < 8; j++, qs += 16, q8 += 32)
             {
                 Block32Decode.Nibbles(qs, out var lo, out var hi);
-                Vector128<int> p = Int8Dot.Dot16S(Block32Decode.Lookup(lo), Vector128.Load(q8))
-                                 + Int8Dot.Dot16S(Block32Decode.Lookup(hi), Vector128.Load(q8 + 16));
-                isum += p * Vector128.Create(SubScale(&x[i], j));
+                Vector128<int> ls = Vector128.Create(SubScale(&x[i], j));
+                isumLo += Int8Dot.Dot16S(Block32Decode.Lookup(lo), Vector128.Load(q8)) * ls;
+                isumHi += Int8Dot.Dot16S(Block32Decode.Lookup(hi), Vector128.Load(q8 + 16)) * ls;
             }
-            acc += Vector128.ConvertToSingle(isum) * Vector128.Create(Fp.F16ToF32(x[i].D) * y[i].D);
+            Vector128<float> d = Vector128.Create(Fp.F16ToF32(x[i].D) * y[i].D);
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumLo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(isumHi), d, accHi);
         }
-        return Vector128.Sum(acc);
+        return Q0Order.Hsum8(accLo, accHi);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
