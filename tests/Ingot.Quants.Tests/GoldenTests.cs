@@ -115,11 +115,12 @@ public unsafe class GoldenTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.Q2_K)]
     public void VecDotMatchesGgml_BitForBit(GgmlType type)
     {
         // the types whose vec-dot keeps ggml's x86 float order give its dot bit for bit, on every path (not these: Q4_0
-        // keeps the order of llama.cpp's repacked kernels, Q2_K sums in double; IQ4_NL stays within VecDotMatchesGgml's
-        // 1e-5)
+        // keeps the order of llama.cpp's repacked kernels, IQ4_NL its tinyBLAS order; both stay within
+        // VecDotMatchesGgml's 1e-5)
         byte[] q = Golden.Bytes(type, "quant.bin");
         byte[] act = Golden.Bytes(type, "act_quant.bin");
         float[] expected = Golden.Floats(type, "dot.f32");

@@ -69,7 +69,7 @@ public unsafe class SimdPathTests
 
     /// <summary>
     /// The types whose float order follows llama.cpp's x86 matmul (Q8_0/Q5_0/IQ4_NL: tinyBLAS lanes; Q4_0: the repacked
-    /// kernels' per-block FMA; Q4_1/Q5_1: ggml's vec_dot lanes and summs; Q3_K/Q4_K/Q5_K/Q6_K/IQ4_XS: ggml's vec_dot lanes): every
+    /// kernels' per-block FMA; Q4_1/Q5_1: ggml's vec_dot lanes and summs; Q2_K/Q3_K/Q4_K/Q5_K/Q6_K/IQ4_XS: ggml's vec_dot lanes): every
     /// path gives the scalar reference's bits,
     /// so the next activation quantization rounds the same way on every machine.
     /// </summary>
@@ -80,6 +80,7 @@ public unsafe class SimdPathTests
     [InlineData(GgmlType.IQ4_NL)]
     [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q5_1)]
+    [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]

@@ -16,8 +16,7 @@ namespace Ingot.Runtime.Quants;
 /// (exact). Then per super-block, for each row's 16 tokens in one vector (the columns are tokens):
 ///   acc_l = fma(float(lane_l), d_a · d_w, acc_l)
 /// (Q4_K also accMin_p = fma(float(m_2p·S_2p + m_2p+1·S_2p+1), −d_a · dmin_w, accMin_p); Q5_K summs = fma(float(Σ_j m_j·S_j),
-/// −d_a · dmin_w, summs); Q2_K, whose vec-dot sums every scaled product of a super-block exactly and combines it with
-/// its exact min sum Σ_j m_j · bsum_j in double, acc += (double)(d_a · d_w) · Σ_l lane_l − (double)(d_a · dmin_w) · minSum)
+/// −d_a · dmin_w, summs); Q2_K fma(float(m_2l · bsum_2l + m_2l+1 · bsum_2l+1), −d_a · dmin_w, acc_l) before each lane's step)
 /// and at the end the vec-dot's final sums, so every (row, token) is bit-identical to the vec-dot. The weights are
 /// unpacked once per call and 16-row group (<see cref="IKQuantAmxWeights"/>), the activations once per call.
 /// </summary>
@@ -64,7 +63,7 @@ internal static unsafe class KQuantAmx
         float* dmin = dw + perRowBytes / 4;
         int* mins = (int*)(dmin + perRowBytes / 4);     // [super-block][row][pair p < 8]: m_2p | m_2p+1 << 16
         int* c = mins + 2 * perRowBytes;                // gemm's results for one super-block: 8 blocks × [hi | lo]
-        float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token] (Q2_K: a double per token)
+        float* acc = (float*)(c + 8 * CBlockInts);      // [row][12 vectors: 8 lanes, 4 min lanes][token]
         int* bsums = (int*)(acc + Tile * 12 * Tile);    // Q2_K: [tile][super-block][pair p < 8][token]: bsums 2p | 2p+1 << 16
         if (TW.MinLanes == Q2_KMins) PrepareBsumPairs(a, aStride, tokens, nb, bsums);
 
@@ -99,7 +98,7 @@ internal static unsafe class KQuantAmx
 
     private static nint Align(nint bytes) => (bytes + 63) & ~63;
 
-    /// <summary><see cref="IKQuantAmxWeights.MinLanes"/> of Q2_K: its 16 mins against the token's 16 bsums, combined in double.</summary>
+    /// <summary><see cref="IKQuantAmxWeights.MinLanes"/> of Q2_K: its 16 mins against the token's 16 bsums, paired into the 8 lanes.</summary>
     public const int Q2_KMins = 16;
 
     /// <summary>Q2_K's token side of the mins, read from the q8_K rows: per tile, super-block and pair p each token's bsums 2p | 2p+1 &lt;&lt; 16 (padding tokens 0).</summary>
@@ -245,7 +244,7 @@ internal static unsafe class KQuantAmx
         Vector512<float> daV = Vector512.Load(da), negDa = -daV;
         if (TW.MinLanes == Q2_KMins)
         {
-            Q2_KStep<TW>(c, dw, dmin, mins, daV, sums, acc);
+            Q2_KStep<TW>(c, dw, dmin, mins, daV, negDa, sums, acc);
             return;
         }
         Vector512<int> s0 = Vector512.Load(sums), s1 = Vector512.Load(sums + Tile), s2 = Vector512.Load(sums + 2 * Tile), s3 = Vector512.Load(sums + 3 * Tile);
@@ -275,38 +274,28 @@ internal static unsafe class KQuantAmx
     }
 
     /// <summary>
-    /// Q2_K's super-block for the 16 rows × 16 tokens, as VecDotQ2_KQ8_K combines it: isum = Σ of the 8 lanes and
-    /// minSum = Σ_j m_j · bsum_j, both exact, then acc += (double)(d_a · d_w) · isum − (double)(d_a · dmin_w) · minSum
-    /// (acc: 16 doubles per row; the products are exact in double).
+    /// Q2_K's super-block for the 16 rows × 16 tokens in ggml's order (VecDotQ2_KQ8_K): per lane l first
+    /// acc_l = fma(float(m_2l · bsum_2l + m_2l+1 · bsum_2l+1), −d_a · dmin_w, acc_l), then the lane's scale step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q2_KStep<TW>(int* c, float* dw, float* dmin, int* mins, Vector512<float> daV, int* bsums, float* acc)
+    private static void Q2_KStep<TW>(int* c, float* dw, float* dmin, int* mins, Vector512<float> daV, Vector512<float> negDa, int* bsums, float* acc)
         where TW : struct, IKQuantAmxWeights
     {
         Vector512<int> b0 = Vector512.Load(bsums), b1 = Vector512.Load(bsums + Tile), b2 = Vector512.Load(bsums + 2 * Tile), b3 = Vector512.Load(bsums + 3 * Tile);
         Vector512<int> b4 = Vector512.Load(bsums + 4 * Tile), b5 = Vector512.Load(bsums + 5 * Tile), b6 = Vector512.Load(bsums + 6 * Tile), b7 = Vector512.Load(bsums + 7 * Tile);
         for (int r = 0; r < Tile; r++, acc += 12 * Tile)
         {
-            int* cr = c + Tile * r;
-            Vector512<int> isum = Vector512<int>.Zero;
-            for (int l = 0; l < 8; l++)
-                isum += Vector512.ShiftLeft(Vector512.Load(cr + l * CBlockInts), TW.Split) + Vector512.Load(cr + l * CBlockInts + Tile * Tile);
-            int* m = mins + 8 * r;
-            Vector512<int> minSum = MinPair(b0, m[0]) + MinPair(b1, m[1]) + MinPair(b2, m[2]) + MinPair(b3, m[3])
-                                  + MinPair(b4, m[4]) + MinPair(b5, m[5]) + MinPair(b6, m[6]) + MinPair(b7, m[7]);
-            Vector512<float> d = daV * Vector512.Create(dw[r]), dm = daV * Vector512.Create(dmin[r]);
-            double* accD = (double*)acc;
-            Combine(d.GetLower(), dm.GetLower(), isum.GetLower(), minSum.GetLower(), accD);
-            Combine(d.GetUpper(), dm.GetUpper(), isum.GetUpper(), minSum.GetUpper(), accD + 8);
+            Vector512<float> d = daV * Vector512.Create(dw[r]), dm = negDa * Vector512.Create(dmin[r]);
+            int* cr = c + Tile * r, m = mins + 8 * r;
+            MinStep(MinPair(b0, m[0]), dm, acc); Lane<TW>(cr, d, acc);
+            MinStep(MinPair(b1, m[1]), dm, acc + Tile); Lane<TW>(cr + CBlockInts, d, acc + Tile);
+            MinStep(MinPair(b2, m[2]), dm, acc + 2 * Tile); Lane<TW>(cr + 2 * CBlockInts, d, acc + 2 * Tile);
+            MinStep(MinPair(b3, m[3]), dm, acc + 3 * Tile); Lane<TW>(cr + 3 * CBlockInts, d, acc + 3 * Tile);
+            MinStep(MinPair(b4, m[4]), dm, acc + 4 * Tile); Lane<TW>(cr + 4 * CBlockInts, d, acc + 4 * Tile);
+            MinStep(MinPair(b5, m[5]), dm, acc + 5 * Tile); Lane<TW>(cr + 5 * CBlockInts, d, acc + 5 * Tile);
+            MinStep(MinPair(b6, m[6]), dm, acc + 6 * Tile); Lane<TW>(cr + 6 * CBlockInts, d, acc + 6 * Tile);
+            MinStep(MinPair(b7, m[7]), dm, acc + 7 * Tile); Lane<TW>(cr + 7 * CBlockInts, d, acc + 7 * Tile);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Combine(Vector256<float> d, Vector256<float> dm, Vector256<int> isum, Vector256<int> minSum, double* acc)
-    {
-        Vector512<double> x = Avx512F.ConvertToVector512Double(d) * Avx512F.ConvertToVector512Double(isum);
-        Vector512<double> y = Avx512F.ConvertToVector512Double(dm) * Avx512F.ConvertToVector512Double(minSum);
-        (Vector512.Load(acc) + (x - y)).Store(acc);
     }
 
     /// <summary>acc = fma(float((hi &lt;&lt; Split) + lo), d, acc) for one lane of one row's 16 tokens (c: its hi results, lo 256 ints on).</summary>
@@ -338,15 +327,6 @@ internal static unsafe class KQuantAmx
         float* v = stackalloc float[Tile];
         for (int r = 0; r < nr; r++, acc += 12 * Tile)
         {
-            if (TW.MinLanes == Q2_KMins)
-            {
-                // the vec-dot's (float) of its double sum
-                Vector256<float> lo = Avx512F.ConvertToVector256Single(Vector512.Load((double*)acc));
-                Vector256<float> hi = Avx512F.ConvertToVector256Single(Vector512.Load((double*)acc + 8));
-                Vector512.Create(lo, hi).Store(v);
-                for (int t = 0; t < m; t++) y[t * yStride + r] = v[t];
-                continue;
-            }
             Vector512<float> a0 = Vector512.Load(acc), a1 = Vector512.Load(acc + Tile), a2 = Vector512.Load(acc + 2 * Tile), a3 = Vector512.Load(acc + 3 * Tile);
             Vector512<float> a4 = Vector512.Load(acc + 4 * Tile), a5 = Vector512.Load(acc + 5 * Tile), a6 = Vector512.Load(acc + 6 * Tile), a7 = Vector512.Load(acc + 7 * Tile);
             Vector512<float> sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));

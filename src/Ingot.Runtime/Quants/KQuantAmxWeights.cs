@@ -15,8 +15,8 @@ internal unsafe interface IKQuantAmxWeights
 
     /// <summary>
     /// How the vec-dot sums the mins −d_a · dmin_w · Σ_j m_j · S_j: 4 lanes (Q4_K), one exact sum (Q5_K), none (Q6_K), or
-    /// <see cref="KQuantAmx.Q2_KMins"/> (Q2_K: 16 mins against the 16-element bsums, exact, combined with the exact
-    /// scaled sum in double per super-block).
+    /// <see cref="KQuantAmx.Q2_KMins"/> (Q2_K: 16 mins against the 16-element bsums, paired into the 8 lanes, each
+    /// lane's min step before its scale step).
     /// </summary>
     static abstract int MinLanes { get; }
 
@@ -169,8 +169,7 @@ internal unsafe struct Q6_KAmxWeights : IKQuantAmxWeights
 /// <summary>
 /// Q2_K: group j = chunk (half j/4, shift j%4) of 32 elements (2-bit codes), its first 16 elements scaled by the low
 /// nibble of scales[2j], the last 16 by that of scales[2j + 1]: p ≤ 15 · 3, so the hi tiles are zero. The mins are the
-/// 16 high nibbles, paired; the vec-dot sums all 256 scaled products exactly and combines them with the mins in double
-/// (<see cref="VecDotQ2_KQ8_K"/>), so the lanes are only summed.
+/// 16 high nibbles, paired into ggml's 8 min lanes (<see cref="VecDotQ2_KQ8_K"/>).
 /// </summary>
 internal unsafe struct Q2_KAmxWeights : IKQuantAmxWeights
 {

@@ -142,27 +142,29 @@ public static unsafe class VecDotScalar
 
     public static float Q2_KQ8_K(byte* w, byte* a, int n)
     {
+        // ggml's x86 order: per super-block 8 int lanes of the mins (lane l = m_2l · bsum_2l + m_2l+1 · bsum_2l+1) and 8
+        // of the scaled codes (lane m = elements 4m..4m+3 of every chunk of 32), acc = fma(min lane, −d_a · dmin_w, acc)
+        // then fma(lane, d_a · d_w, acc), then hsum_float_8
         var x = (BlockQ2_K*)w; var y = (BlockQ8_K*)a;
-        float s = 0;
+        float* acc = stackalloc float[8];
+        int* lane = stackalloc int[8];
+        new Span<float>(acc, 8).Clear();
         for (int i = 0; i < n / 256; i++)
         {
-            int summs = 0;
-            for (int j = 0; j < 16; j++) summs += y[i].BSums[j] * (x[i].Scales[j] >> 4);
-            int isum = 0, sub = 0;
-            byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
-            for (int h = 0; h < 2; h++, q += 32)
-                for (int shift = 0; shift < 8; shift += 2)
-                    for (int half = 0; half < 2; half++, q8 += 16)
-                    {
-                        int sc = x[i].Scales[sub++] & 0xF;
-                        int t = 0;
-                        for (int l = 0; l < 16; l++) t += q8[l] * ((q[l + 16 * half] >> shift) & 3);
-                        isum += sc * t;
-                    }
-            float dall = y[i].D * Fp.F16ToF32(x[i].D), dmin = y[i].D * Fp.F16ToF32(x[i].DMin);
-            s += dall * isum - dmin * summs;
+            new Span<int>(lane, 8).Clear();
+            byte* sc = x[i].Scales; byte* q = x[i].Qs; sbyte* q8 = y[i].Qs;
+            for (int h = 0, c = 0; h < 2; h++, q += 32)
+                for (int shift = 0; shift < 8; shift += 2, c++, q8 += 32)
+                    for (int k = 0; k < 32; k++) lane[k / 4] += (sc[2 * c + k / 16] & 0xF) * ((q[k] >> shift) & 3) * q8[k];
+            float d = y[i].D * Fp.F16ToF32(x[i].D), dmin = -y[i].D * Fp.F16ToF32(x[i].DMin);
+            for (int l = 0; l < 8; l++)
+            {
+                int prod = (sc[2 * l] >> 4) * y[i].BSums[2 * l] + (sc[2 * l + 1] >> 4) * y[i].BSums[2 * l + 1];
+                acc[l] = MathF.FusedMultiplyAdd(prod, dmin, acc[l]);
+                acc[l] = MathF.FusedMultiplyAdd(lane[l], d, acc[l]);
+            }
         }
-        return s;
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

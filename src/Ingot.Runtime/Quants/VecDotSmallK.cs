@@ -23,37 +23,39 @@ public static unsafe class VecDotQ2_KQ8_K
 
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q2_KQ8_K(w, a, n);
 
+    /// <summary><see cref="Step256"/>'s lanes in two halves: lo = lanes 0..3 (bytes 0..15 of the chunk, q0), hi = lanes 4..7 (q1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MinSum(byte* scales, short* bsums)
-    {
-        int s = 0;
-        for (int j = 0; j < 16; j++) s += (scales[j] >> 4) * bsums[j];
-        return s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Step128(Vector128<byte> q0, Vector128<byte> q1, sbyte* q8, byte* sc, int s)
+    private static void Step128(Vector128<byte> q0, Vector128<byte> q1, sbyte* q8, byte* sc, int s, ref Vector128<int> lo, ref Vector128<int> hi)
     {
         Vector128<byte> three = Vector128.Create((byte)3);
-        return Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 2 * s) & three, Vector128.Load(q8 + 32 * s), Vector128.Create((short)(sc[2 * s] & 0xF)))
-             + Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 2 * s) & three, Vector128.Load(q8 + 32 * s + 16), Vector128.Create((short)(sc[2 * s + 1] & 0xF)));
+        lo += Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q0, 2 * s) & three, Vector128.Load(q8 + 32 * s), Vector128.Create((short)(sc[2 * s] & 0xF)));
+        hi += Int8Dot.Dot16UScaled(Int8Dot.ShiftRightBytes(q1, 2 * s) & three, Vector128.Load(q8 + 32 * s + 16), Vector128.Create((short)(sc[2 * s + 1] & 0xF)));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V128(byte* w, byte* a, int n)
     {
+        // V256's order with its 8 lanes as two halves
         var x = (BlockQ2_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector128<float> accLo = Vector128<float>.Zero, accHi = Vector128<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
             byte* q = x[i].Qs; byte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
             Vector128<byte> a0 = Vector128.Load(q), a1 = Vector128.Load(q + 16), b0 = Vector128.Load(q + 32), b1 = Vector128.Load(q + 48);
-            Vector128<int> isum = Step128(a0, a1, q8, sc, 0) + Step128(a0, a1, q8, sc, 1) + Step128(a0, a1, q8, sc, 2) + Step128(a0, a1, q8, sc, 3)
-                                + Step128(b0, b1, q8 + 128, sc + 8, 0) + Step128(b0, b1, q8 + 128, sc + 8, 1) + Step128(b0, b1, q8 + 128, sc + 8, 2) + Step128(b0, b1, q8 + 128, sc + 8, 3);
-            acc += Combine(&x[i], &y[i], Vector128.Sum(isum), MinSum(x[i].Scales, y[i].BSums));
+            Vector128<int> lo = Vector128<int>.Zero, hi = Vector128<int>.Zero;
+            Step128(a0, a1, q8, sc, 0, ref lo, ref hi); Step128(a0, a1, q8, sc, 1, ref lo, ref hi);
+            Step128(a0, a1, q8, sc, 2, ref lo, ref hi); Step128(a0, a1, q8, sc, 3, ref lo, ref hi);
+            Step128(b0, b1, q8 + 128, sc + 8, 0, ref lo, ref hi); Step128(b0, b1, q8 + 128, sc + 8, 1, ref lo, ref hi);
+            Step128(b0, b1, q8 + 128, sc + 8, 2, ref lo, ref hi); Step128(b0, b1, q8 + 128, sc + 8, 3, ref lo, ref hi);
+            Vector256<int> prod = MinLanes(&x[i], &y[i]);
+            Vector128<float> d = Vector128.Create(y[i].D * Fp.F16ToF32(x[i].D)), dmin = Vector128.Create(-y[i].D * Fp.F16ToF32(x[i].DMin));
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(prod.GetLower()), dmin, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(prod.GetUpper()), dmin, accHi);
+            accLo = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(lo), d, accLo);
+            accHi = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(hi), d, accHi);
         }
-        return (float)acc;
+        return Q0Order.Hsum8(accLo, accHi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -65,28 +67,37 @@ public static unsafe class VecDotQ2_KQ8_K
     private static Vector256<short> Mins16(byte* scales) =>
         Vector256.WidenLower(Int8Dot.ShiftRightBytes(Vector128.Load(scales), 4).ToVector256()).AsInt16();
 
-    // The scale part and the min part of a Q2_K super-block are large and nearly cancel (e.g. 307 − 293), so they are
-    // reduced exactly in int32 and combined per super-block in double: error ~1e-7 of the terms instead of an ulp.
+    /// <summary>ggml's 8 min lanes: lane l = m_2l · bsum_2l + m_2l+1 · bsum_2l+1 (m: the scale bytes' high nibbles; pmaddwd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Combine(BlockQ2_K* x, BlockQ8_K* y, int isum, int minSum) =>
-        (double)(y->D * Fp.F16ToF32(x->D)) * isum - (double)(y->D * Fp.F16ToF32(x->DMin)) * minSum;
+    private static Vector256<int> MinLanes(BlockQ2_K* x, BlockQ8_K* y) => Int8Dot.Madd(Vector256.Load(y->BSums), Mins16(x->Scales));
+
+    /// <summary>
+    /// One super-block in ggml's order: acc = fma(float(min lanes), −d_a · dmin_w, acc), then acc = fma(float(isum),
+    /// d_a · d_w, acc) (the scale and min parts nearly cancel, e.g. 307 − 293; llama.cpp rounds them so, and so do we).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Step(BlockQ2_K* x, BlockQ8_K* y, Vector256<int> isum, Vector256<float> acc)
+    {
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(MinLanes(x, y)), Vector256.Create(-y->D * Fp.F16ToF32(x->DMin)), acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(isum), Vector256.Create(y->D * Fp.F16ToF32(x->D)), acc);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
     public static float V256(byte* w, byte* a, int n)
     {
+        // ggml's order: per super-block 8 int lanes of the mins and of Σ sc · q · q8, two fmas, then hsum_float_8
         var x = (BlockQ2_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
             byte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
             Vector256<byte> q0 = Vector256.Load(x[i].Qs), q1 = Vector256.Load(x[i].Qs + 32);
             Vector256<int> isum = Step256(q0, q8, sc, 0) + Step256(q0, q8, sc, 1) + Step256(q0, q8, sc, 2) + Step256(q0, q8, sc, 3)
                                 + Step256(q1, q8 + 128, sc + 8, 0) + Step256(q1, q8 + 128, sc + 8, 1) + Step256(q1, q8 + 128, sc + 8, 2) + Step256(q1, q8 + 128, sc + 8, 3);
-            // mins: high nibbles of the 16 scale bytes against the 16 bsums
-            acc += Combine(&x[i], &y[i], Vector256.Sum(isum), Vector256.Sum(Int8Dot.Madd(Vector256.Load(y[i].BSums), Mins16(sc))));
+            acc = Step(&x[i], &y[i], isum, acc);
         }
-        return (float)acc;
+        return Q0Order.Hsum8(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -102,17 +113,18 @@ public static unsafe class VecDotQ2_KQ8_K
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static float V512(byte* w, byte* a, int n)
     {
+        // the halves of the 16 int lanes add into V256's 8 (exact), then its float steps
         var x = (BlockQ2_K*)w; var y = (BlockQ8_K*)a;
-        double acc = 0;
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < n / 256; i++)
         {
             byte* sc = x[i].Scales; sbyte* q8 = y[i].Qs;
             Vector256<byte> q0 = Vector256.Load(x[i].Qs), q1 = Vector256.Load(x[i].Qs + 32);
             Vector512<byte> q0s = Vector512.Create(q0, Int8Dot.ShiftRightBytes(q0, 2)), q1s = Vector512.Create(q1, Int8Dot.ShiftRightBytes(q1, 2));
             Vector512<int> isum = Step512(q0s, q8, sc, 0) + Step512(q0s, q8, sc, 2) + Step512(q1s, q8 + 128, sc + 8, 0) + Step512(q1s, q8 + 128, sc + 8, 2);
-            acc += Combine(&x[i], &y[i], Vector512.Sum(isum), Vector256.Sum(Int8Dot.Madd(Vector256.Load(y[i].BSums), Mins16(sc))));
+            acc = Step(&x[i], &y[i], isum.GetLower() + isum.GetUpper(), acc);
         }
-        return (float)acc;
+        return Q0Order.Hsum8(acc);
     }
 }
 
