@@ -121,25 +121,52 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         return TBlock.Bias(w + 3 * wb, a + 3 * ab, summs);
     }
 
-    /// <summary>Four blocks of one row: <see cref="V256"/>'s lane step (the min types' summs apart).</summary>
+    /// <summary>
+    /// <see cref="Dot(byte*, sbyte*)"/> with the form fixed by the caller (AVX2; vnni: AVX-VNNI's vpdpbusd, else maddubs
+    /// and madd): an AOT build for x86-64-v4 cannot assume AVX-VNNI, and the per-call check Int8Dot makes stayed in the
+    /// loop as a branch per block. The same integers either way.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Blocks4(byte* w, byte* a, Vector256<float> acc)
+    private static Vector256<int> Dot(byte* w, sbyte* q8, bool vnni)
+    {
+        Vector256<sbyte> v = TBlock.Decode256(w), q = Vector256.Load(q8);
+        Vector256<byte> u = TBlock.CodesUnsigned ? v.AsByte() : Avx2.Abs(v);
+        Vector256<sbyte> s = TBlock.CodesUnsigned ? q : Avx2.Sign(q, v);
+        return vnni ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, s)
+                    : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256<short>.One);
+    }
+
+    /// <summary>Four blocks of one row: <see cref="V256"/>'s lane step (the min types' summs apart); AVX2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Blocks4(byte* w, byte* a, Vector256<float> acc, bool vnni)
     {
         int wb = TBlock.WeightBytes, ab = TBlock.ActBytes;
         Vector128<float> d = BlockScales.Products4(w, wb, a, ab);
-        return Steps4(Dot(w, ActQs(a)),
-                      Dot(w + wb, ActQs(a + ab)),
-                      Dot(w + 2 * wb, ActQs(a + 2 * ab)),
-                      Dot(w + 3 * wb, ActQs(a + 3 * ab)), d, acc);
+        return Steps4(Dot(w, ActQs(a), vnni),
+                      Dot(w + wb, ActQs(a + ab), vnni),
+                      Dot(w + 2 * wb, ActQs(a + 2 * ab), vnni),
+                      Dot(w + 3 * wb, ActQs(a + 3 * ab), vnni), d, acc);
     }
 
     /// <summary>
     /// Two rows (w, w + rowBytes) against one activation row, each result bit-identical to
     /// <see cref="V256"/>: two independent FMA chains (decode; one row's chain alone waits on the FMA latency), the
-    /// weights prefetched.
+    /// weights prefetched. AVX2 (<see cref="VecDotRows"/> calls it only there); one loop per dot form.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void V256Rows2(byte* w, nint rowBytes, byte* a, int n, float* y)
+    {
+        if (AvxVnni.IsSupported) V256Rows2Vnni(w, rowBytes, a, n, y);
+        else V256Rows2Avx2(w, rowBytes, a, n, y);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void V256Rows2Vnni(byte* w, nint rowBytes, byte* a, int n, float* y) => Rows2(w, rowBytes, a, n, y, vnni: true);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void V256Rows2Avx2(byte* w, nint rowBytes, byte* a, int n, float* y) => Rows2(w, rowBytes, a, n, y, vnni: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows2(byte* w, nint rowBytes, byte* a, int n, float* y, bool vnni)
     {
         byte* w1 = w + rowBytes;
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
@@ -149,15 +176,15 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
         {
             Prefetch.Step(w, 4 * wb);
             Prefetch.Step(w1, 4 * wb);
-            acc0 = Blocks4(w, a, acc0);
-            acc1 = Blocks4(w1, a, acc1);
+            acc0 = Blocks4(w, a, acc0, vnni);
+            acc1 = Blocks4(w1, a, acc1, vnni);
             summs0 = Bias4(w, a, summs0);
             summs1 = Bias4(w1, a, summs1);
         }
         for (; i < nb; i++, w += wb, w1 += wb, a += ab)
         {
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w, ActQs(a))), Vector256.Create(TBlock.Scale(w, a)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w1, ActQs(a))), Vector256.Create(TBlock.Scale(w1, a)), acc1);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w, ActQs(a), vnni)), Vector256.Create(TBlock.Scale(w, a)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(w1, ActQs(a), vnni)), Vector256.Create(TBlock.Scale(w1, a)), acc1);
             summs0 = TBlock.Bias(w, a, summs0);
             summs1 = TBlock.Bias(w1, a, summs1);
         }
