@@ -218,10 +218,11 @@ public static unsafe class VecDotQ8_0Q8_0
 
     /// <summary>
     /// Q4_1 and Q5_1 weights (TBlock) · Q8_1 activations in ggml's order (<see cref="VecDotBlock32{TBlock}"/>): the 8 code
-    /// lanes through <c>q8_0dots512</c> as <see cref="DecodedRows{TBlock}"/> (the rows decoded to Q8_0 blocks, the q8_1
-    /// rows' d and codes copied to Q8_0 blocks: the same values), then per row and token y = hsum + summs with
-    /// summs = fma(m_w, s_a, summs) over the blocks in order, 8 tokens per vector lane set. False (nothing done) below two tokens
-    /// or where the machine code does not run.
+    /// lanes through <c>q8_0dots512</c> as <see cref="DecodedRows{TBlock}"/> (the rows decoded to Q8_0 blocks; the token
+    /// pairs prepared from the q8_1 rows, whose d and codes are a Q8_0 block's; an odd last token's row copied to Q8_0
+    /// blocks for <see cref="Row"/>), then per row and token y = hsum + summs with summs = fma(m_w, s_a, summs) over the
+    /// blocks in order, 32 tokens per pass in four vectors. False (nothing done) below two tokens or where the machine
+    /// code does not run.
     /// </summary>
     internal static bool DecodedMinRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
         where TBlock : struct, IBlock32
