@@ -236,13 +236,15 @@ public unsafe class VecDotRowsTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q5_1)]
-    public void MinTypes_RowsKernel_GiveTheVecDotBits_ForPrefillTokenCounts(GgmlType type)
+    [InlineData(GgmlType.Q4_1, 768)]
+    [InlineData(GgmlType.Q5_1, 768)]
+    [InlineData(GgmlType.Q4_1, 96)]
+    [InlineData(GgmlType.Q5_1, 160)]
+    public void MinTypes_RowsKernel_GiveTheVecDotBits_ForPrefillTokenCounts(GgmlType type, int cols)
     {
         // Q4_1 / Q5_1 from two tokens: q8_0dots512's groups of 4 token pairs, a short group and an odd last token, plus
-        // the mins' sums 8 tokens per vector (a short last vector included)
-        const int maxTokens = 19, maxRows = 37, cols = 768;
+        // the mins' sums 32 tokens per pass (a short pass included); rows of 3 and 5 blocks too
+        const int maxTokens = 19, maxRows = 37;
         var d = Make(type, maxRows, maxTokens, cols, 29 + (int)type);
         var y = new float[maxTokens * maxRows];
         var kernel = VecDotRows.For(type);
