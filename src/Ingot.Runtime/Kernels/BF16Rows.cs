@@ -26,14 +26,7 @@ internal static unsafe class BF16Rows
             return;
         }
         float* xw = (float*)Quants.RowScratch.Get((nint)tokens * cols * sizeof(float));
-        for (int t = 0; t < tokens; t++)
-        {
-            ushort* s = (ushort*)(a + t * aStride);
-            float* d = xw + (nint)t * cols;
-            int i = 0;
-            for (; i + 16 <= cols; i += 16) HalfBits.LoadBF16x512(s + i).Store(d + i);
-            for (; i < cols; i++) d[i] = HalfBits.BF16ToF32(s[i]);
-        }
+        for (int t = 0; t < tokens; t++) Vec.Convert.BF16ToF32((ushort*)(a + t * aStride), xw + (nint)t * cols, cols);
         int even = rows & ~1;
         int block = Math.Max(2, (int)Math.Min(even, BlockBytes / rowBytes) & ~1);
         float* discard = stackalloc float[2];

@@ -82,7 +82,10 @@ public static unsafe class Vec
         /// <summary>x (bf16 bits) → y (f32), exact.</summary>
         public static void BF16ToF32(ushort* x, float* y, int n)
         {
-            for (int i = 0; i < n; i++) y[i] = HalfBits.BF16ToF32(x[i]);
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= n - 16; i += 16) HalfBits.LoadBF16x512(x + i).Store(y + i);
+            for (; i < n; i++) y[i] = HalfBits.BF16ToF32(x[i]);
         }
     }
 }
