@@ -45,11 +45,10 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static sbyte* ActQs(byte* a) => (sbyte*)(a + TBlock.ActBytes - 32);
 
-    /// <summary>The 8 lanes' exact dots of weight block w and the activation's codes (unsigned codes skip Dot32S's abs/sign: the same integers).</summary>
+    /// <summary>The 8 lanes' exact dots of weight block w and the activation's codes (the form checked here; without AVX2 Int8Dot's portable one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(byte* w, sbyte* q8) =>
-        TBlock.CodesUnsigned && Avx2.IsSupported ? Int8Dot.Dot32U(TBlock.Decode256(w).AsByte(), Vector256.Load(q8))
-                                                 : Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(q8));
+        Avx2.IsSupported ? Dot(w, q8, AvxVnni.IsSupported) : Int8Dot.Dot32S(TBlock.Decode256(w), Vector256.Load(q8));
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
 
@@ -122,9 +121,9 @@ internal static unsafe class VecDotBlock32<TBlock> where TBlock : struct, IBlock
     }
 
     /// <summary>
-    /// <see cref="Dot(byte*, sbyte*)"/> with the form fixed by the caller (AVX2; vnni: AVX-VNNI's vpdpbusd, else maddubs
-    /// and madd): an AOT build for x86-64-v4 cannot assume AVX-VNNI, and the per-call check Int8Dot makes stayed in the
-    /// loop as a branch per block. The same integers either way.
+    /// The 8 lanes' exact dots in the form the caller fixes (AVX2; vnni: AVX-VNNI's vpdpbusd, else maddubs and madd;
+    /// unsigned codes skip the abs/sign of signed ones): an AOT build for x86-64-v4 cannot assume AVX-VNNI, and a check
+    /// per call stays in a loop as a branch per block. The same integers either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(byte* w, sbyte* q8, bool vnni)
