@@ -202,18 +202,31 @@ public static unsafe class VecDotQ8_0Q8_0
         int nb = cols / 32;
         nint qRowBytes = (nint)nb * 34;
         byte* q = RowScratch.GetForWeights(rows * qRowBytes);
+        DecodeRows<TBlock>(w, rowBytes, rows, nb, q, null);
+        MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
+        return true;
+    }
+
+    /// <summary>
+    /// Rows [0, rows) at w as Q8_0 blocks at q (34 bytes each: the block's f16 d, every such block type's first field, then
+    /// the 32 int8 values its vec-dot multiplies); mins (the min types; or null): each block's f16 m, its second field, as
+    /// f32 at mins[row · nb + block].
+    /// </summary>
+    private static void DecodeRows<TBlock>(byte* w, nint rowBytes, int rows, int nb, byte* q, float* mins)
+        where TBlock : struct, IBlock32
+    {
+        float* f16 = Fp.F16Table;
         for (int r = 0; r < rows; r++)
         {
-            byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
+            byte* src = w + r * rowBytes, dst = q + (nint)r * nb * 34;
             for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
             {
                 Prefetch.Step(src, TBlock.WeightBytes); // the weights stream from memory once per call
                 *(ushort*)dst = *(ushort*)src;
                 TBlock.Decode256(src).Store((sbyte*)dst + 2);
+                if (mins != null) mins[r * nb + i] = f16[*(ushort*)(src + 2)];
             }
         }
-        MachineRows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
-        return true;
     }
 
     /// <summary>
@@ -235,18 +248,7 @@ public static unsafe class VecDotQ8_0Q8_0
         float* mw = (float*)(aq + tokens * qRowBytes); // [row][block]
         float* sa = mw + (nint)rows * nb;              // [block][token], padding tokens 0
         float* f16 = Fp.F16Table;
-        for (int r = 0; r < rows; r++)
-        {
-            // every min type's block starts with f16 d, f16 m
-            byte* src = w + r * rowBytes, dst = q + r * qRowBytes;
-            for (int i = 0; i < nb; i++, src += TBlock.WeightBytes, dst += 34)
-            {
-                Prefetch.Step(src, TBlock.WeightBytes); // the weights stream from memory once per call
-                *(ushort*)dst = *(ushort*)src;
-                TBlock.Decode256(src).Store((sbyte*)dst + 2);
-                mw[r * nb + i] = f16[*(ushort*)(src + 2)];
-            }
-        }
+        DecodeRows<TBlock>(w, rowBytes, rows, nb, q, mw); // every min type's block starts with f16 d, f16 m
         for (int t = 0; t < tp; t++)
         {
             byte* src = a + t * aStride;
