@@ -35,18 +35,21 @@ public static unsafe class VecDotRows
                 y[t * yStride + i] = dot(w, a + t * aStride, cols);
     }
 
-    public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => MinRows<Q4_1Block>(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q4_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Block32Rows<Q4_1Block>(&VecDot.Q4_1Q8_1, w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
     public static void Q5_0Q8_0(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_0Q8_0Pairs(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
-    public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => MinRows<Q5_1Block>(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    public static void Q5_1Q8_1(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Block32Rows<Q5_1Block>(&VecDot.Q5_1Q8_1, w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
 
     /// <summary>
-    /// Q4_1 / Q5_1 weights · Q8_1 activations: from two tokens Q8_0's machine code on the rows decoded to Q8_0 blocks
-    /// plus the mins' sums (<see cref="VecDotQ8_0Q8_0.DecodedMinRows{TBlock}"/>), decode two rows at a time, else per-row dots.
+    /// The 32-element block types (Q5_0, IQ4_NL; Q4_1, Q5_1 with their mins): from two tokens Q8_0's machine code on the
+    /// rows decoded to Q8_0 blocks (<see cref="VecDotQ8_0Q8_0.DecodedRows{TBlock}"/>, the token pairs as
+    /// <see cref="Q8_0Q8_0Pairs"/>; the min types plus their mins' sums, <see cref="VecDotQ8_0Q8_0.DecodedMinRows{TBlock}"/>,
+    /// pairs prepared per call), decode two rows at a time, else the vec-dot (dot) per row and token.
     /// </summary>
-    private static void MinRows<TBlock>(delegate*<byte*, byte*, int, float> dot, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    private static void Block32Rows<TBlock>(delegate*<byte*, byte*, int, float> dot, byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
         where TBlock : struct, IBlock32
     {
-        if (VecDotQ8_0Q8_0.DecodedMinRows<TBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)) return;
+        if (TBlock.HasBias ? VecDotQ8_0Q8_0.DecodedMinRows<TBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride)
+                           : VecDotQ8_0Q8_0.DecodedRows<TBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) return;
         if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<TBlock>(w, rowBytes, rows, a, cols, y);
         else Loop(dot, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
@@ -147,24 +150,13 @@ public static unsafe class VecDotRows
         else Loop(&VecDot.Q8_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary>
-    /// Q5_0 weights · Q8_0 activations: from two tokens Q8_0's machine code on the rows decoded to Q8_0 blocks (the token
-    /// pairs as <see cref="Q8_0Q8_0Pairs"/>), decode two rows at a time, else per-row dots.
-    /// </summary>
-    public static void Q5_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) return;
-        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<Q5_0Block>(w, rowBytes, rows, a, cols, y);
-        else Loop(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    /// <summary>Q5_0 weights · Q8_0 activations (<see cref="Block32Rows{TBlock}"/>; pairs: as <see cref="Q8_0Q8_0Pairs"/>).</summary>
+    public static void Q5_0Q8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride) =>
+        Block32Rows<Q5_0Block>(&VecDot.Q5_0Q8_0, w, rowBytes, rows, a, pairs, aStride, tokens, cols, y, yStride);
 
     /// <summary>IQ4_NL weights · Q8_0 activations, as <see cref="Q5_0Q8_0Pairs"/>.</summary>
-    public static void IQ4_NLQ8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        if (VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs)) return;
-        if (tokens == 1 && Avx2.IsSupported && Vector256.IsHardwareAccelerated) Rows2<IQ4_NLBlock>(w, rowBytes, rows, a, cols, y);
-        else Loop(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-    }
+    public static void IQ4_NLQ8_0Pairs(byte* w, nint rowBytes, int rows, byte* a, byte* pairs, nint aStride, int tokens, int cols, float* y, nint yStride) =>
+        Block32Rows<IQ4_NLBlock>(&VecDot.IQ4_NLQ8_0, w, rowBytes, rows, a, pairs, aStride, tokens, cols, y, yStride);
 
     /// <summary>
     /// Q4_K weights · Q8_K activations: from <see cref="KQuantAmx.MinTokens"/> on AMX (generated code prepares the q8_K
