@@ -184,11 +184,11 @@ public static unsafe class VecDotScalar
             byte* q = x[i].Qs; byte* hm = x[i].HMask; sbyte* q8 = y[i].Qs;
             for (int h = 0; h < 2; h++, q += 32)
                 for (int shift = 0; shift < 8; shift += 2, m <<= 1, q8 += 32, sub += 2)
+                {
+                    int sc0 = Dequantize.Q3Scale(x[i].Scales, sub) - 32, sc1 = Dequantize.Q3Scale(x[i].Scales, sub + 1) - 32;
                     for (int k = 0; k < 32; k++)
-                    {
-                        int sc = Dequantize.Q3Scale(x[i].Scales, sub + k / 16) - 32;
-                        lane[k / 4] += sc * q8[k] * (((q[k] >> shift) & 3) - ((hm[k] & m) != 0 ? 0 : 4));
-                    }
+                        lane[k / 4] += (k < 16 ? sc0 : sc1) * q8[k] * (((q[k] >> shift) & 3) - ((hm[k] & m) != 0 ? 0 : 4));
+                }
             float d = Fp.F16ToF32(x[i].D) * y[i].D;
             for (int l = 0; l < 8; l++) acc[l] = MathF.FusedMultiplyAdd(lane[l], d, acc[l]);
         }
