@@ -172,14 +172,14 @@ q4_0x16x8dot512:
   jz 9f
 8:
   q4x16_block
-  q4x16_token1 rdx, r8, r9, 9, 10, 16
-  q4x16_token1 rdx+rdi, r8+r11, r9+r11, 11, 12, 17
-  q4x16_token1 rdx+rdi*2, r8+r11*2, r9+r11*2, 13, 14, 18
-  q4x16_token1 rdx+r10, r8+rax, r9+rax, 9, 10, 19
-  q4x16_token1 rbx, r12, r13, 11, 12, 20
-  q4x16_token1 rbx+rdi, r12+r11, r13+r11, 13, 14, 21
-  q4x16_token1 rbx+rdi*2, r12+r11*2, r13+r11*2, 9, 10, 22
-  q4x16_token1 rbx+r10, r12+rax, r13+rax, 11, 12, 23
+  q4x16_token rdx, r8, r9, 9, 10, 11, 16
+  q4x16_token rdx+rdi, r8+r11, r9+r11, 12, 13, 14, 17
+  q4x16_token rdx+rdi*2, r8+r11*2, r9+r11*2, 15, 24, 25, 18
+  q4x16_token rdx+r10, r8+rax, r9+rax, 26, 27, 28, 19
+  q4x16_token rbx, r12, r13, 9, 10, 11, 20
+  q4x16_token rbx+rdi, r12+r11, r13+r11, 12, 13, 14, 21
+  q4x16_token rbx+rdi*2, r12+r11*2, r13+r11*2, 15, 24, 25, 22
+  q4x16_token rbx+r10, r12+rax, r13+rax, 26, 27, 28, 23
   add rsi, 288
   add rdx, 34
   add rbx, 34
