@@ -11,18 +11,19 @@ public class MachineCodeTests
     {
         // the machine code the runtime copies into its executable page is exactly MachineCode.s assembled (binutils: with gcc,
         // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests, the F16 loops against F16F16 in Kernels.Tests
-        // MachineCode.s and its continuations MachineCode.Q4_0x16.s, MachineCode.Q8_0.s and MachineCode.KQuants.s, in one run of as (they use the first's macros)
+        // MachineCode.s and its continuations MachineCode.Q4_0x16.s, MachineCode.Q8_0.s, MachineCode.KQuants.s and MachineCode.Q6_Kx16.s, in one run of as (they use the first's macros)
         string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.s");
         string q4_0x16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q4_0x16.s");
         string q8_0 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q8_0.s");
         string kquants = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.KQuants.s");
+        string q6_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q6_Kx16.s");
         string dir = Directory.CreateTempSubdirectory("ingot-machine-code-").FullName;
         try
         {
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
-            Run("as", "--64", source, q4_0x16, q8_0, kquants, "-o", obj);
+            Run("as", "--64", source, q4_0x16, q8_0, kquants, q6_kx16, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
-            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeKQuants]);
+            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeKQuants, .. MachineCode.CodeQ6_Kx16]);
             // and every entry point the runtime calls is where the assembler put its label
             var symbols = Run("nm", obj).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split(' ')).ToDictionary(f => f[2], f => Convert.ToInt32(f[0], 16));
@@ -41,7 +42,9 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length, symbols["q6_kdots512"]); // where the runtime copies CodeKQuants
             Assert.Equal(MachineCode.Q4_KDots512Offset, symbols["q4_kdots512"]);
             Assert.Equal(MachineCode.Q5_KDots512Offset, symbols["q5_kdots512"]);
-            Assert.Equal(12, symbols.Count);
+            Assert.Equal(MachineCode.Q6_Kx16Dots512Offset, symbols["q6_kx16dots512"]);
+            Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length + MachineCode.CodeKQuants.Length, symbols["q6_kx16dots512"]); // where the runtime copies CodeQ6_Kx16
+            Assert.Equal(13, symbols.Count);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -32,7 +32,10 @@ public unsafe class VecDotRowsBitPatternTests
         }
         // where AVX512-VNNI and 512-bit vectors are on (x64 Linux), the machine code is what ran
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+        {
             Assert.True(VecDotQ6_KQ8_K.MachineCodeRuns);
+            Assert.True(Q6_Kx16Rows.MachineCodeRuns); // from 4 tokens (4 groups of 16 rows; rows 64..69 per row)
+        }
         // and where AMX runs, the token counts from 32 (37, 257, 300: padded tiles; 70 rows: a short group) took it
         if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
     }

@@ -515,5 +515,7 @@ internal static partial class MachineCode
         0x41, 0x5c,                                          // pop r12
         0x5b,                                                // pop rbx
         0xc3,                                                // ret
+        0xcc,                                                // int3
+        0xcc,                                                // int3
     ];
 }

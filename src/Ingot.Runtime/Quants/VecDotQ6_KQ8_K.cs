@@ -193,6 +193,15 @@ public static unsafe class VecDotQ6_KQ8_K
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
+        if (Q6_Kx16Rows.Runs(tokens, rows))
+        {
+            // whole groups of 16 rows with the rows in the vector lanes; the rest here
+            int done = Q6_Kx16Rows.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            if (done == rows) return;
+            w += done * rowBytes;
+            y += done;
+            rows -= done;
+        }
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
         // the machine code's accumulators follow m in the same scratch: 8 floats per token of a slice
