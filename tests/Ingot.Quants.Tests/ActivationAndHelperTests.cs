@@ -12,8 +12,8 @@ public unsafe class ActivationAndHelperTests
 
     private static readonly (GgmlType Type, string Name)[] Forms =
     [
-        (GgmlType.Q8_0, "RowQ8_0"), (GgmlType.Q8_0, "RowQ8_0Scalar"), (GgmlType.Q8_0, "RowQ8_0V128"), (GgmlType.Q8_0, "RowQ8_0V256"), (GgmlType.Q8_0, "RowQ8_0V512"),
-        (GgmlType.Q8_1, "RowQ8_1"), (GgmlType.Q8_1, "RowQ8_1Scalar"), (GgmlType.Q8_1, "RowQ8_1V128"), (GgmlType.Q8_1, "RowQ8_1V256"), (GgmlType.Q8_1, "RowQ8_1V512"),
+        (GgmlType.Q8_0, "RowQ8_0"), (GgmlType.Q8_0, "RowQ8_0Scalar"), (GgmlType.Q8_0, "RowQ8_0V128"), (GgmlType.Q8_0, "RowQ8_0V256"), (GgmlType.Q8_0, "RowQ8_0V512"), (GgmlType.Q8_0, "RowQ8_0Avx512"),
+        (GgmlType.Q8_1, "RowQ8_1"), (GgmlType.Q8_1, "RowQ8_1Scalar"), (GgmlType.Q8_1, "RowQ8_1V128"), (GgmlType.Q8_1, "RowQ8_1V256"), (GgmlType.Q8_1, "RowQ8_1V512"), (GgmlType.Q8_1, "RowQ8_1Avx512"),
         (GgmlType.Q8_K, "RowQ8_K"), (GgmlType.Q8_K, "RowQ8_KScalar"), (GgmlType.Q8_K, "RowQ8_KV128"), (GgmlType.Q8_K, "RowQ8_KV256"), (GgmlType.Q8_K, "RowQ8_KV512"),
     ];
 
@@ -29,11 +29,13 @@ public unsafe class ActivationAndHelperTests
             case "RowQ8_0V128": Quantize.RowQ8_0V128(x, dst, n); break;
             case "RowQ8_0V256": Quantize.RowQ8_0V256(x, dst, n); break;
             case "RowQ8_0V512": Quantize.RowQ8_0V512(x, dst, n); break;
+            case "RowQ8_0Avx512": if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Quantize.RowQ8_0Avx512(x, dst, n); else Quantize.RowQ8_0Scalar(x, dst, n); break;
             case "RowQ8_1": Quantize.RowQ8_1(x, dst, n); break;
             case "RowQ8_1Scalar": Quantize.RowQ8_1Scalar(x, dst, n); break;
             case "RowQ8_1V128": Quantize.RowQ8_1V128(x, dst, n); break;
             case "RowQ8_1V256": Quantize.RowQ8_1V256(x, dst, n); break;
             case "RowQ8_1V512": Quantize.RowQ8_1V512(x, dst, n); break;
+            case "RowQ8_1Avx512": if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Quantize.RowQ8_1Avx512(x, dst, n); else Quantize.RowQ8_1Scalar(x, dst, n); break;
             case "RowQ8_K": Quantize.RowQ8_K(x, dst, n); break;
             case "RowQ8_KScalar": Quantize.RowQ8_KScalar(x, dst, n); break;
             case "RowQ8_KV128": Quantize.RowQ8_KV128(x, dst, n); break;
@@ -55,6 +57,23 @@ public unsafe class ActivationAndHelperTests
             var got = new byte[expected.Length];
             fixed (float* pa = act) fixed (byte* pg = got) Call(name, pa, pg, act.Length);
             Assert.True(expected.AsSpan().SequenceEqual(got), $"{name} differs from ggml's act_quant.bin");
+        }
+    }
+
+    [Fact]
+    public void ToHalf_IsTheHalfCast_OnEveryFloatExponent()
+    {
+        // every 251st f32 bit pattern (all exponents, both signs, NaN and inf; the rounding bits in every state), and the
+        // boundaries: the smallest f16 normal and its neighbours, the largest f16 and the values that round past it
+        var cases = new List<uint>();
+        for (ulong b = 0; b <= uint.MaxValue; b += 251) cases.Add((uint)b);
+        foreach (float f in new[] { 6.1035156e-5f, 6.1035153e-5f, 65504f, 65519.996f, 65520f, 0f, -0f, 1f, 0.99999994f })
+            cases.Add(BitConverter.SingleToUInt32Bits(f));
+        foreach (uint b in cases)
+        {
+            float f = BitConverter.UInt32BitsToSingle(b);
+            ushort want = BitConverter.HalfToUInt16Bits((Half)f);
+            Assert.True(Quantize.ToHalf(f) == want, $"0x{b:x8} ({f:R}): 0x{Quantize.ToHalf(f):x4} vs (Half) 0x{want:x4}");
         }
     }
 
