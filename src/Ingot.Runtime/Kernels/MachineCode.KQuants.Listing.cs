@@ -10,7 +10,7 @@ internal static partial class MachineCode
     /// <summary>The machine code of MachineCode.KQuants.s (q6_kdots512, q4_kdots512, q5_kdots512), right after <see cref="CodeQ8_0"/>.</summary>
     internal static ReadOnlySpan<byte> CodeKQuants =>
     [
-        // 0000000000001550 <q6_kdots512>:
+        // 0000000000001580 <q6_kdots512>:
         0x53,                                                // push rbx
         0x41, 0x54,                                          // push r12
         0x41, 0x55,                                          // push r13
@@ -55,7 +55,7 @@ internal static partial class MachineCode
         0xc5, 0x7c, 0x11, 0x0b,                              // vmovups [rbx],ymm9
         0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xf3,                                          // jne 1612 <q6_kdots512+0xc2>
+        0x75, 0xf3,                                          // jne 1642 <q6_kdots512+0xc2>
         0x4c, 0x89, 0xc6,                                    // mov rsi,r8
         0x4c, 0x8b, 0x67, 0x18,                              // mov r12,[rdi+0x18]
         0x4c, 0x8b, 0x6f, 0x28,                              // mov r13,[rdi+0x28]
@@ -124,12 +124,12 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x30,                              // add rdx,[rdi+0x30]
         0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x0f, 0x85, 0x6a, 0xff, 0xff, 0xff,                  // jne 172c <q6_kdots512+0x1dc>
+        0x0f, 0x85, 0x6a, 0xff, 0xff, 0xff,                  // jne 175c <q6_kdots512+0x1dc>
         0x48, 0x81, 0xc6, 0xd2, 0x00, 0x00, 0x00,            // add rsi,0xd2
         0x49, 0x81, 0xc4, 0x24, 0x01, 0x00, 0x00,            // add r12,0x124
         0x49, 0x81, 0xc5, 0x00, 0x01, 0x00, 0x00,            // add r13,0x100
         0x48, 0xff, 0xc9,                                    // dec rcx
-        0x0f, 0x85, 0x4e, 0xfe, 0xff, 0xff,                  // jne 162e <q6_kdots512+0xde>
+        0x0f, 0x85, 0x4e, 0xfe, 0xff, 0xff,                  // jne 165e <q6_kdots512+0xde>
         0x4c, 0x89, 0xd3,                                    // mov rbx,r10
         0x4c, 0x89, 0xf2,                                    // mov rdx,r14
         0x4c, 0x8b, 0x5f, 0x38,                              // mov r11,[rdi+0x38]
@@ -144,11 +144,11 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x58,                              // add rdx,[rdi+0x58]
         0x48, 0x83, 0xc3, 0x20,                              // add rbx,0x20
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xcc,                                          // jne 17ea <q6_kdots512+0x29a>
+        0x75, 0xcc,                                          // jne 181a <q6_kdots512+0x29a>
         0x49, 0x83, 0xc6, 0x04,                              // add r14,0x4
         0x4c, 0x03, 0x47, 0x08,                              // add r8,[rdi+0x8]
         0x49, 0xff, 0xc9,                                    // dec r9
-        0x0f, 0x85, 0xd7, 0xfd, 0xff, 0xff,                  // jne 1606 <q6_kdots512+0xb6>
+        0x0f, 0x85, 0xd7, 0xfd, 0xff, 0xff,                  // jne 1636 <q6_kdots512+0xb6>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0x41, 0x5e,                                          // pop r14
         0x41, 0x5d,                                          // pop r13
@@ -161,7 +161,7 @@ internal static partial class MachineCode
         0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
-        // 0000000000001840 <q4_kdots512>:
+        // 0000000000001870 <q4_kdots512>:
         0x53,                                                // push rbx
         0x41, 0x54,                                          // push r12
         0x41, 0x55,                                          // push r13
@@ -194,7 +194,7 @@ internal static partial class MachineCode
         0x62, 0x71, 0x7c, 0x48, 0x11, 0x0b,                  // vmovups [rbx],zmm9
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xf1,                                          // jne 18c3 <q4_kdots512+0x83>
+        0x75, 0xf1,                                          // jne 18f3 <q4_kdots512+0x83>
         0x4c, 0x89, 0xc6,                                    // mov rsi,r8
         0x4c, 0x8b, 0x67, 0x18,                              // mov r12,[rdi+0x18]
         0x4c, 0x8b, 0x7f, 0x50,                              // mov r15,[rdi+0x50]
@@ -285,12 +285,12 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x58,                              // add rdx,[rdi+0x58]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x0f, 0x85, 0x6b, 0xff, 0xff, 0xff,                  // jne 1a29 <q4_kdots512+0x1e9>
+        0x0f, 0x85, 0x6b, 0xff, 0xff, 0xff,                  // jne 1a59 <q4_kdots512+0x1e9>
         0x48, 0x81, 0xc6, 0x90, 0x00, 0x00, 0x00,            // add rsi,0x90
         0x49, 0x81, 0xc4, 0x24, 0x01, 0x00, 0x00,            // add r12,0x124
         0x49, 0x83, 0xc7, 0x10,                              // add r15,0x10
         0x48, 0xff, 0xc9,                                    // dec rcx
-        0x0f, 0x85, 0x08, 0xfe, 0xff, 0xff,                  // jne 18e1 <q4_kdots512+0xa1>
+        0x0f, 0x85, 0x08, 0xfe, 0xff, 0xff,                  // jne 1911 <q4_kdots512+0xa1>
         0x4c, 0x89, 0xd3,                                    // mov rbx,r10
         0x4c, 0x89, 0xf2,                                    // mov rdx,r14
         0x4c, 0x8b, 0x5f, 0x28,                              // mov r11,[rdi+0x28]
@@ -311,11 +311,11 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x48,                              // add rdx,[rdi+0x48]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xae,                                          // jne 1ae3 <q4_kdots512+0x2a3>
+        0x75, 0xae,                                          // jne 1b13 <q4_kdots512+0x2a3>
         0x49, 0x83, 0xc6, 0x04,                              // add r14,0x4
         0x4c, 0x03, 0x47, 0x08,                              // add r8,[rdi+0x8]
         0x49, 0xff, 0xc9,                                    // dec r9
-        0x0f, 0x85, 0x70, 0xfd, 0xff, 0xff,                  // jne 18b6 <q4_kdots512+0x76>
+        0x0f, 0x85, 0x70, 0xfd, 0xff, 0xff,                  // jne 18e6 <q4_kdots512+0x76>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0x41, 0x5f,                                          // pop r15
         0x41, 0x5e,                                          // pop r14
@@ -336,7 +336,7 @@ internal static partial class MachineCode
         0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
-        // 0000000000001b60 <q5_kdots512>:
+        // 0000000000001b90 <q5_kdots512>:
         0x53,                                                // push rbx
         0x41, 0x54,                                          // push r12
         0x41, 0x55,                                          // push r13
@@ -379,7 +379,7 @@ internal static partial class MachineCode
         0x62, 0x71, 0x7c, 0x48, 0x11, 0x0b,                  // vmovups [rbx],zmm9
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xf1,                                          // jne 1c1a <q5_kdots512+0xba>
+        0x75, 0xf1,                                          // jne 1c4a <q5_kdots512+0xba>
         0x4c, 0x89, 0xc6,                                    // mov rsi,r8
         0x4c, 0x8b, 0x67, 0x18,                              // mov r12,[rdi+0x18]
         0x4c, 0x8b, 0x7f, 0x50,                              // mov r15,[rdi+0x50]
@@ -482,12 +482,12 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x58,                              // add rdx,[rdi+0x58]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x0f, 0x85, 0x63, 0xff, 0xff, 0xff,                  // jne 1dc5 <q5_kdots512+0x265>
+        0x0f, 0x85, 0x63, 0xff, 0xff, 0xff,                  // jne 1df5 <q5_kdots512+0x265>
         0x48, 0x81, 0xc6, 0xb0, 0x00, 0x00, 0x00,            // add rsi,0xb0
         0x49, 0x81, 0xc4, 0x24, 0x01, 0x00, 0x00,            // add r12,0x124
         0x49, 0x83, 0xc7, 0x10,                              // add r15,0x10
         0x48, 0xff, 0xc9,                                    // dec rcx
-        0x0f, 0x85, 0xbb, 0xfd, 0xff, 0xff,                  // jne 1c38 <q5_kdots512+0xd8>
+        0x0f, 0x85, 0xbb, 0xfd, 0xff, 0xff,                  // jne 1c68 <q5_kdots512+0xd8>
         0x4c, 0x89, 0xd3,                                    // mov rbx,r10
         0x4c, 0x89, 0xf2,                                    // mov rdx,r14
         0x4c, 0x8b, 0x5f, 0x28,                              // mov r11,[rdi+0x28]
@@ -503,11 +503,11 @@ internal static partial class MachineCode
         0x48, 0x03, 0x57, 0x48,                              // add rdx,[rdi+0x48]
         0x48, 0x83, 0xc3, 0x40,                              // add rbx,0x40
         0x49, 0xff, 0xcb,                                    // dec r11
-        0x75, 0xc7,                                          // jne 1e87 <q5_kdots512+0x327>
+        0x75, 0xc7,                                          // jne 1eb7 <q5_kdots512+0x327>
         0x49, 0x83, 0xc6, 0x04,                              // add r14,0x4
         0x4c, 0x03, 0x47, 0x08,                              // add r8,[rdi+0x8]
         0x49, 0xff, 0xc9,                                    // dec r9
-        0x0f, 0x85, 0x3c, 0xfd, 0xff, 0xff,                  // jne 1c0d <q5_kdots512+0xad>
+        0x0f, 0x85, 0x3c, 0xfd, 0xff, 0xff,                  // jne 1c3d <q5_kdots512+0xad>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0x41, 0x5f,                                          // pop r15
         0x41, 0x5e,                                          // pop r14

@@ -80,7 +80,8 @@
   lea rax, [r11 + r11*2]
 .endm
 # Q4_0x16Args, the three kernels': +0 W (block 0), +8 A (token 0, block 0), +16 token stride of A (bytes), +24 noff (token 0:
-#   int per block, −8·Σq), +32 da (token 0: f32 per block), +40 token stride of off and da (bytes), +48 blocks, +56 y.
+#   int per block, −8·Σq), +32 da (token 0: f32 per block), +40 token stride of off and da (bytes), +48 blocks, +56 y;
+#   the 8-token kernel's also +64 token stride of y (bytes), +72 groups.
 # void q4_0x16dot512(Q4_0x16Args* rdi): one group of 16 rows · one activation row (the strides unused); the 16
 #   results at y.
 .p2align 4, 0xcc
@@ -145,18 +146,34 @@ q4_0x16x4dot512:
   vzeroupper
   ret
 # void q4_0x16x8dot512(Q4_0x16Args* rdi): q4_0x16dot512 for 8 tokens at once (batched decode streams), each weight
-#   block loaded and split once for the 8; every token's 16 results are q4_0x16dot512's for it; y: 8 × 16 floats,
-#   token-major. Tokens 4..7 are addressed from rdx/r8/r9 moved 4 tokens on (rbx, r12, r13).
+#   block loaded and split once for the 8; every token's 16 results are q4_0x16dot512's for it. It runs every group
+#   of the call (+72 groups: W's groups follow each other, blocks · 288 bytes each) and stores token t's 16 results of
+#   group g at y + t · (+64 token stride of y, bytes) + 64 · g. Tokens 4..7 are addressed from rdx/r8/r9 moved 4 tokens
+#   on (rbx, r12, r13); r15 keeps the arguments, rbp y's token stride, [rsp] the groups left.
 .p2align 4, 0xcc
 q4_0x16x8dot512:
   push rbx
   push r12
   push r13
   push r14
+  push r15
+  push rbp
+  mov r15, rdi
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
-  mov r14, [rdi + 56]
-  q4x16_args
+  mov rsi, [r15]
+  mov r14, [r15 + 56]
+  mov rbp, [r15 + 64]
+  push qword ptr [r15 + 72]
+7:
+  mov rdx, [r15 + 8]
+  mov r8, [r15 + 24]
+  mov r9, [r15 + 32]
+  mov r11, [r15 + 40]
+  mov rcx, [r15 + 48]
+  mov rdi, [r15 + 16]
+  lea r10, [rdi + rdi*2]
+  lea rax, [r11 + r11*2]
   lea rbx, [rdx + rdi*4]
   lea r12, [r8 + r11*4]
   lea r13, [r9 + r11*4]
@@ -191,14 +208,23 @@ q4_0x16x8dot512:
   jnz 8b
 9:
   vmovups [r14], zmm16
-  vmovups [r14 + 64], zmm17
-  vmovups [r14 + 128], zmm18
-  vmovups [r14 + 192], zmm19
-  vmovups [r14 + 256], zmm20
-  vmovups [r14 + 320], zmm21
-  vmovups [r14 + 384], zmm22
-  vmovups [r14 + 448], zmm23
+  vmovups [r14 + rbp], zmm17
+  vmovups [r14 + rbp*2], zmm18
+  lea rax, [r14 + rbp*2]
+  vmovups [rax + rbp], zmm19
+  lea rax, [r14 + rbp*4]
+  vmovups [rax], zmm20
+  vmovups [rax + rbp], zmm21
+  vmovups [rax + rbp*2], zmm22
+  lea rax, [rax + rbp*2]
+  vmovups [rax + rbp], zmm23
+  add r14, 64
+  dec qword ptr [rsp]
+  jnz 7b
+  pop rax
   vzeroupper
+  pop rbp
+  pop r15
   pop r14
   pop r13
   pop r12

@@ -121,27 +121,31 @@ internal static unsafe class Q4_0x16Rows
                 }
             return;
         }
-        // the machine code: 8, then 4 tokens per pass over a group's weights (each block unpacked once for them), then one
-        float* y8 = stackalloc float[8 * Q4_0x16.GroupRows];
+        // the machine code: 8 tokens per pass over all the groups (each block unpacked once for them, the groups looped in
+        // the machine code), then per group 4 tokens per pass, then one
+        float* y4 = stackalloc float[4 * Q4_0x16.GroupRows];
         Args args = default;
         (args.AStride, args.SStride, args.Blocks) = (aStride, (nint)blocks * 8, blocks);
-        for (int g = 0; g < rows / Q4_0x16.GroupRows; g++, w += groupBytes)
+        int groups = rows / Q4_0x16.GroupRows, t8 = tokens / 8 * 8;
+        if (groups > 0)
+            for (int t = 0; t < t8; t += 8)
+            {
+                args.W = w;
+                Point(ref args, a, aStride, s, blocks, t, y + t * yStride);
+                (args.YStride, args.Groups) = (yStride * sizeof(float), groups);
+                s_dot512x8(&args);
+            }
+        if (t8 == tokens) return;
+        for (int g = 0; g < groups; g++, w += groupBytes)
         {
             args.W = w;
-            int t = 0;
-            for (; t + 8 <= tokens; t += 8)
-            {
-                Point(ref args, a, aStride, s, blocks, t, y8);
-                s_dot512x8(&args);
-                for (int j = 0; j < 8; j++)
-                    Vector512.Load(y8 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
-            }
+            int t = t8;
             for (; t + 4 <= tokens; t += 4)
             {
-                Point(ref args, a, aStride, s, blocks, t, y8);
+                Point(ref args, a, aStride, s, blocks, t, y4);
                 s_dot512x4(&args);
                 for (int j = 0; j < 4; j++)
-                    Vector512.Load(y8 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
+                    Vector512.Load(y4 + j * Q4_0x16.GroupRows).Store(y + (t + j) * yStride + g * Q4_0x16.GroupRows);
             }
             for (; t < tokens; t++)
             {
@@ -161,7 +165,10 @@ internal static unsafe class Q4_0x16Rows
         args.Y = y;
     }
 
-    /// <summary>Q4_0x16Args of MachineCode.s, the three kernels' (<c>q4_0x16dot512</c> ignores the strides): 8 fields of 8 bytes.</summary>
+    /// <summary>
+    /// Q4_0x16Args of MachineCode.Q4_0x16.s, the three kernels' (<c>q4_0x16dot512</c> ignores the strides; only the
+    /// 8-token kernel reads the last two): 10 fields of 8 bytes.
+    /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {
@@ -171,6 +178,7 @@ internal static unsafe class Q4_0x16Rows
         public float* Da;
         public nint SStride, Blocks;
         public float* Y;
+        public nint YStride, Groups;
     }
 
     /// <summary>
