@@ -168,6 +168,8 @@ public unsafe class GgmlMathTests
     [InlineData(80, 75, 0)]
     [InlineData(96, 48, 19)]
     [InlineData(8, 64, 0)]
+    [InlineData(64, 48, 32)]  // a window starting on a group: the groups' rows start from zero, no clear
+    [InlineData(72, 40, 0)]   // 72 columns: the lane rows reduced 16 columns at a time, then 4
     public void AttentionMatchesItsScalarForm(int hd, int nKv, int window)
     {
         int stride = 2 * hd; // two KV heads interleaved, read the second

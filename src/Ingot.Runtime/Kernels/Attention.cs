@@ -118,15 +118,17 @@ public static unsafe class Attention
             for (Vector512<float> vi = Vector512.Create(inv); cn + 16 <= last + 1; cn += 16) (Vector512.Load(p + cn) * vi).Store(p + cn);
         for (int c = cn; c <= last; c++) p[c] *= inv;
 
-        new Span<float>(acc, 16 * headDim).Clear();
         // per lane (c mod 16) the FMAs in position order: the partial group before the whole groups of 16 positions, those
         // 16 columns at a time with the 16 lane rows in registers (AVX-512), the partial group after; without whole
-        // groups (or AVX-512) every position takes the first loop
+        // groups (or AVX-512) every position takes the first loop. The lane rows start at +0: cleared, or (whole groups
+        // first) the groups' registers start from zero and their stores write every row
         int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15;
         if (!(Vector512.IsHardwareAccelerated && headDim % 16 == 0 && g1 > g0)) g0 = g1 = last + 1;
+        bool fresh = g1 > g0 && first == g0;
+        if (!fresh) new Span<float>(acc, 16 * headDim).Clear();
         for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
         if (g1 > g0)
-            for (int d = 0; d < headDim; d += 16) AttentionDots.FmaGroups(acc + d, headDim, vCache + d, kvStride, p, g0, g1);
+            for (int d = 0; d < headDim; d += 16) AttentionDots.FmaGroups(acc + d, headDim, vCache + d, kvStride, p, g0, g1, fresh);
         for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
         ReduceRows(acc, headDim, outHead);
     }
@@ -163,10 +165,24 @@ public static unsafe class Attention
 
     private static Vector128<float> Row(float* c0, int n, int i) => Vector128.Load(c0 + (nint)i * n);
 
+    private static Vector512<float> Row16(float* c0, int n, int i) => Vector512.Load(c0 + (nint)i * n);
+
     /// <summary>out[d] = <see cref="GgmlMath.Reduce16"/> of column d of the 16 rows (n floats each) at acc.</summary>
     private static void ReduceRows(float* acc, int n, float* outp)
     {
         int d = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // the same additions 16 columns at a time
+            for (; d + 16 <= n; d += 16)
+            {
+                float* c0 = acc + d;
+                Vector512<float> a0 = Row16(c0, n, 8) + Row16(c0, n, 0), a1 = Row16(c0, n, 9) + Row16(c0, n, 1), a2 = Row16(c0, n, 10) + Row16(c0, n, 2), a3 = Row16(c0, n, 11) + Row16(c0, n, 3);
+                Vector512<float> a4 = Row16(c0, n, 12) + Row16(c0, n, 4), a5 = Row16(c0, n, 13) + Row16(c0, n, 5), a6 = Row16(c0, n, 14) + Row16(c0, n, 6), a7 = Row16(c0, n, 15) + Row16(c0, n, 7);
+                Vector512<float> b0 = a4 + a0, b1 = a5 + a1, b2 = a6 + a2, b3 = a7 + a3;
+                ((b0 + b2) + (b1 + b3)).Store(outp + d);
+            }
+        }
         if (Vector128.IsHardwareAccelerated)
         {
             for (; d + 4 <= n; d += 4)

@@ -55,6 +55,10 @@ internal static unsafe class AttentionDots
             }
     }
 
+    /// <summary>A lane row's 16 columns at the start of <see cref="FmaGroups"/>: +0 when fresh, else as stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Start(float* row, bool fresh) => fresh ? Vector512<float>.Zero : Vector512.Load(row);
+
     /// <summary>[a's lanes 8..15 + 0..7 | b's]: Reduce16's first level for two keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Level1(Vector512<float> a, Vector512<float> b) =>
@@ -75,27 +79,27 @@ internal static unsafe class AttentionDots
 
     /// <summary>
     /// Columns [0, 16) at acc (lane L's row at acc + L·headDim) += v_c · p_c for c in [g0, g1) (whole groups of 16,
-    /// lane = c mod 16, in order); v_c at v + c·vStride.
+    /// lane = c mod 16, in order); v_c at v + c·vStride. fresh: the rows start from +0 instead of acc (not read).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FmaGroups(float* acc, int headDim, float* v, int vStride, float* p, int g0, int g1)
+    public static void FmaGroups(float* acc, int headDim, float* v, int vStride, float* p, int g0, int g1, bool fresh)
     {
-        Vector512<float> r0 = Vector512.Load(acc + 0 * (nint)headDim);
-        Vector512<float> r1 = Vector512.Load(acc + 1 * (nint)headDim);
-        Vector512<float> r2 = Vector512.Load(acc + 2 * (nint)headDim);
-        Vector512<float> r3 = Vector512.Load(acc + 3 * (nint)headDim);
-        Vector512<float> r4 = Vector512.Load(acc + 4 * (nint)headDim);
-        Vector512<float> r5 = Vector512.Load(acc + 5 * (nint)headDim);
-        Vector512<float> r6 = Vector512.Load(acc + 6 * (nint)headDim);
-        Vector512<float> r7 = Vector512.Load(acc + 7 * (nint)headDim);
-        Vector512<float> r8 = Vector512.Load(acc + 8 * (nint)headDim);
-        Vector512<float> r9 = Vector512.Load(acc + 9 * (nint)headDim);
-        Vector512<float> r10 = Vector512.Load(acc + 10 * (nint)headDim);
-        Vector512<float> r11 = Vector512.Load(acc + 11 * (nint)headDim);
-        Vector512<float> r12 = Vector512.Load(acc + 12 * (nint)headDim);
-        Vector512<float> r13 = Vector512.Load(acc + 13 * (nint)headDim);
-        Vector512<float> r14 = Vector512.Load(acc + 14 * (nint)headDim);
-        Vector512<float> r15 = Vector512.Load(acc + 15 * (nint)headDim);
+        Vector512<float> r0 = Start(acc + 0 * (nint)headDim, fresh);
+        Vector512<float> r1 = Start(acc + 1 * (nint)headDim, fresh);
+        Vector512<float> r2 = Start(acc + 2 * (nint)headDim, fresh);
+        Vector512<float> r3 = Start(acc + 3 * (nint)headDim, fresh);
+        Vector512<float> r4 = Start(acc + 4 * (nint)headDim, fresh);
+        Vector512<float> r5 = Start(acc + 5 * (nint)headDim, fresh);
+        Vector512<float> r6 = Start(acc + 6 * (nint)headDim, fresh);
+        Vector512<float> r7 = Start(acc + 7 * (nint)headDim, fresh);
+        Vector512<float> r8 = Start(acc + 8 * (nint)headDim, fresh);
+        Vector512<float> r9 = Start(acc + 9 * (nint)headDim, fresh);
+        Vector512<float> r10 = Start(acc + 10 * (nint)headDim, fresh);
+        Vector512<float> r11 = Start(acc + 11 * (nint)headDim, fresh);
+        Vector512<float> r12 = Start(acc + 12 * (nint)headDim, fresh);
+        Vector512<float> r13 = Start(acc + 13 * (nint)headDim, fresh);
+        Vector512<float> r14 = Start(acc + 14 * (nint)headDim, fresh);
+        Vector512<float> r15 = Start(acc + 15 * (nint)headDim, fresh);
         for (int c = g0; c < g1; c += 16)
         {
             float* vc = v + (nint)c * vStride;
