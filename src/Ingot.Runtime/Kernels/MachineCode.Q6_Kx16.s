@@ -131,7 +131,7 @@
   vpternlogd zmm\c2, zmm31, zmm26, 0xea
   vpternlogd zmm\c3, zmm31, zmm29, 0xea
 .endm
-# q6x16_scales m: the super-block's scales 4m .. 4m + 3 of the 16 rows (gathered dwords in zmm(20 + m)) as the words
+# q6x16_scales m: the super-block's scales 4m .. 4m + 3 of the 16 rows (transposed dwords in zmm v) as the words
 #   (s, 0) vpdpwssd multiplies the lanes' sums by, at rbp + 3072 + 64·q for scale q (zmm28 = 0x0000ffff dwords).
 .macro q6x16_scales m, v
   vpsllw zmm25, zmm\v, 8
@@ -148,7 +148,7 @@
 .endm
 # void q6_kx16dots512(Q6_Kx16Args* rdi): Q6_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
 #   row r of a group), every (row, token) with VecDotQ6_KQ8_K.Row's integer lanes and float steps. Per group of 16 rows
-#   and super-block: the rows' ql and qh transposed (48 vectors of 16 rows' dword i), their scales and d gathered;
+#   and super-block: the rows' ql and qh transposed (48 vectors of 16 rows' dword i), their scales and d transposed too;
 #   then for each of ggml's 8 lanes l (bytes 4l .. 4l+3 of each group of 32) the 8 groups' codes decoded once for all
 #   the tokens, and per token:
 #     lane = Σ_c s(2c + l / 4) · (Σ code·q8 − 32·Σq8)     (exact, over the 4 bytes of group c at lane l)
@@ -158,7 +158,7 @@
 #   bytes), +32 token stride of A, +40 N (token 0: −32 · the sums of 4 q8, 64 int32 per super-block: group c, lane l
 #   at 8c + l), +48 token stride of N, +56 tokens (1 .. 32), +64 super-blocks (≥ 1), +72 scratch (64-byte aligned,
 #   22592 bytes), +80 y (row 0 of token 0), +88 token stride of y (bytes).
-# Scratch: +0 the transposed ql (32 vectors) and qh (16), +3072 the 16 scale vectors, +4096 the gather offsets, +4160
+# Scratch: +0 the transposed ql (32 vectors) and qh (16), +3072 the 16 scale vectors, +4160
 #   per token 576 bytes: d_w · d_a, then acc[0..7].
 .p2align 4, 0xcc
 q6_kx16dots512:
@@ -169,15 +169,6 @@ q6_kx16dots512:
   push r14
   push r15
   mov rbp, [rdi + 72]
-  mov rdx, [rdi + 8]
-  mov rax, 0x0706050403020100
-  vmovq xmm0, rax
-  mov rax, 0x0f0e0d0c0b0a0908
-  vpinsrq xmm0, xmm0, rax, 1
-  vpmovzxbd zmm0, xmm0
-  vpbroadcastd zmm1, edx
-  vpmulld zmm0, zmm0, zmm1
-  vmovdqa64 [rbp + 4096], zmm0
   mov r8, [rdi]
   mov r15, [rdi + 80]
   mov r9, [rdi + 16]
@@ -215,25 +206,84 @@ q6_kx16dots512:
   mov rcx, rdx
   shl rcx, 4
   add r15, rcx
-  vmovdqa64 zmm29, [rbp + 4096]
-  kxnorw k1, k1, k1
-  vpgatherdd zmm20{k1}, [rsi + zmm29*1 + 192]
-  kxnorw k1, k1, k1
-  vpgatherdd zmm21{k1}, [rsi + zmm29*1 + 196]
-  kxnorw k1, k1, k1
-  vpgatherdd zmm22{k1}, [rsi + zmm29*1 + 200]
-  kxnorw k1, k1, k1
-  vpgatherdd zmm23{k1}, [rsi + zmm29*1 + 204]
-  kxnorw k1, k1, k1
-  vpgatherdd zmm24{k1}, [rsi + zmm29*1 + 206]
+  # the scales and d of the 16 rows (bytes 192 .. 209: 9 words, so nothing past the super-block is read) transposed:
+  #   zmm m = scales 4m .. 4m + 3 of each row (m < 4), zmm24 = d in each row's low word
+  mov eax, 0x1ff
+  kmovd k1, eax
+  mov rax, rsi
+  vmovdqu16 zmm0{k1}{z}, [rax + 192]
+  vmovdqu16 zmm1{k1}{z}, [rax + rdx + 192]
+  vmovdqu16 zmm2{k1}{z}, [rax + rdx*2 + 192]
+  vmovdqu16 zmm3{k1}{z}, [rax + r10 + 192]
+  lea rax, [rax + rdx*4]
+  vmovdqu16 zmm4{k1}{z}, [rax + 192]
+  vmovdqu16 zmm5{k1}{z}, [rax + rdx + 192]
+  vmovdqu16 zmm6{k1}{z}, [rax + rdx*2 + 192]
+  vmovdqu16 zmm7{k1}{z}, [rax + r10 + 192]
+  lea rax, [rax + rdx*4]
+  vmovdqu16 zmm8{k1}{z}, [rax + 192]
+  vmovdqu16 zmm9{k1}{z}, [rax + rdx + 192]
+  vmovdqu16 zmm10{k1}{z}, [rax + rdx*2 + 192]
+  vmovdqu16 zmm11{k1}{z}, [rax + r10 + 192]
+  lea rax, [rax + rdx*4]
+  vmovdqu16 zmm12{k1}{z}, [rax + 192]
+  vmovdqu16 zmm13{k1}{z}, [rax + rdx + 192]
+  vmovdqu16 zmm14{k1}{z}, [rax + rdx*2 + 192]
+  vmovdqu16 zmm15{k1}{z}, [rax + r10 + 192]
+  vpunpckldq zmm16, zmm0, zmm1
+  vpunpckhdq zmm17, zmm0, zmm1
+  vpunpckldq zmm18, zmm2, zmm3
+  vpunpckhdq zmm19, zmm2, zmm3
+  vpunpckldq zmm20, zmm4, zmm5
+  vpunpckhdq zmm21, zmm4, zmm5
+  vpunpckldq zmm22, zmm6, zmm7
+  vpunpckhdq zmm23, zmm6, zmm7
+  vpunpckldq zmm24, zmm8, zmm9
+  vpunpckhdq zmm25, zmm8, zmm9
+  vpunpckldq zmm26, zmm10, zmm11
+  vpunpckhdq zmm27, zmm10, zmm11
+  vpunpckldq zmm28, zmm12, zmm13
+  vpunpckhdq zmm29, zmm12, zmm13
+  vpunpckldq zmm30, zmm14, zmm15
+  vpunpckhdq zmm31, zmm14, zmm15
+  vpunpcklqdq zmm0, zmm16, zmm18
+  vpunpckhqdq zmm1, zmm16, zmm18
+  vpunpcklqdq zmm2, zmm17, zmm19
+  vpunpckhqdq zmm3, zmm17, zmm19
+  vpunpcklqdq zmm4, zmm20, zmm22
+  vpunpckhqdq zmm5, zmm20, zmm22
+  vpunpcklqdq zmm6, zmm21, zmm23
+  vpunpckhqdq zmm7, zmm21, zmm23
+  vpunpcklqdq zmm8, zmm24, zmm26
+  vpunpckhqdq zmm9, zmm24, zmm26
+  vpunpcklqdq zmm10, zmm25, zmm27
+  vpunpckhqdq zmm11, zmm25, zmm27
+  vpunpcklqdq zmm12, zmm28, zmm30
+  vpunpckhqdq zmm13, zmm28, zmm30
+  vpunpcklqdq zmm14, zmm29, zmm31
+  vpunpckhqdq zmm15, zmm29, zmm31
+  vshufi32x4 zmm16, zmm0, zmm4, 0x88
+  vshufi32x4 zmm17, zmm8, zmm12, 0x88
+  vshufi32x4 zmm18, zmm1, zmm5, 0x88
+  vshufi32x4 zmm19, zmm9, zmm13, 0x88
+  vshufi32x4 zmm20, zmm2, zmm6, 0x88
+  vshufi32x4 zmm21, zmm10, zmm14, 0x88
+  vshufi32x4 zmm22, zmm3, zmm7, 0x88
+  vshufi32x4 zmm23, zmm11, zmm15, 0x88
+  vshufi32x4 zmm26, zmm0, zmm4, 0xdd
+  vshufi32x4 zmm27, zmm8, zmm12, 0xdd
+  vshufi32x4 zmm0, zmm16, zmm17, 0x88
+  vshufi32x4 zmm1, zmm18, zmm19, 0x88
+  vshufi32x4 zmm2, zmm20, zmm21, 0x88
+  vshufi32x4 zmm3, zmm22, zmm23, 0x88
+  vshufi32x4 zmm24, zmm26, zmm27, 0x88
   mov eax, 0xffff
   vpbroadcastd zmm28, eax
-  q6x16_scales 0, 20
-  q6x16_scales 1, 21
-  q6x16_scales 2, 22
-  q6x16_scales 3, 23
-  # d_w (the high words of the dwords at 206), times each token's d_a
-  vpsrld zmm24, zmm24, 16
+  q6x16_scales 0, 0
+  q6x16_scales 1, 1
+  q6x16_scales 2, 2
+  q6x16_scales 3, 3
+  # d_w, times each token's d_a
   vpmovdw ymm24, zmm24
   vcvtph2ps zmm24, ymm24
   mov rcx, [rdi + 56]

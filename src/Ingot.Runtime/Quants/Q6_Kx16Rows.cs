@@ -22,7 +22,7 @@ internal static unsafe class Q6_Kx16Rows
     /// <summary>Tokens per kernel call: its scratch holds 576 bytes per token (d_w·d_a and the 8 lanes' accumulators).</summary>
     private const int SliceTokens = 32;
 
-    /// <summary>The kernel's scratch: the 48 transposed ql/qh vectors and 16 scale vectors, the gather offsets, the tokens.</summary>
+    /// <summary>The kernel's scratch: the 48 transposed ql/qh vectors and 16 scale vectors, then per token d_w·d_a and 8 accumulators.</summary>
     private const int KernelScratch = 4160 + SliceTokens * 576;
 
     /// <summary>Whether <see cref="Rows"/> runs (the machine code is here, enough tokens, at least one group of 16 rows).</summary>
