@@ -3,31 +3,34 @@
 #   (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s MachineCode.KQuants.s MachineCode.Q6_Kx16.s).
 .intel_syntax noprefix
 .text
-# q6x16_transpose off, out: dwords [off, off + 64) of the 16 rows at rsi, rsi + rdx, ... (rdx the row stride; r10 = 3·rdx)
-#   transposed into 16 vectors, vector i = dword i of rows 0..15 in lanes 0..15, stored at rbp + out + 64·i. Four
-#   stages of 16 shuffles: dword and qword unpacks within 128-bit lanes, then two vshufi32x4 rounds across them.
-#   Uses rax, zmm0..31.
-.macro q6x16_transpose off, out
-  mov rax, rsi
-  vmovdqu64 zmm0, [rax + \off]
-  vmovdqu64 zmm1, [rax + rdx + \off]
-  vmovdqu64 zmm2, [rax + rdx*2 + \off]
-  vmovdqu64 zmm3, [rax + r10 + \off]
+# The transposes of 16 rows of 16 dwords (vector i = dword i of rows 0..15 in lanes 0..15): four stages of 16
+#   shuffles, dword and qword unpacks within 128-bit lanes, then two vshufi32x4 rounds across them.
+# q6x16_load16 disp, ins, sfx: zmm r = the 64 bytes at row r + disp by ins (rows at rax, rax + rdx, ...; rdx the row
+#   stride, r10 = 3·rdx; sfx a mask, so that nothing past the rows is read). Moves rax on 12 rows.
+.macro q6x16_load16 disp, ins=vmovdqu64, sfx=
+  \ins zmm0\sfx, [rax + \disp]
+  \ins zmm1\sfx, [rax + rdx + \disp]
+  \ins zmm2\sfx, [rax + rdx*2 + \disp]
+  \ins zmm3\sfx, [rax + r10 + \disp]
   lea rax, [rax + rdx*4]
-  vmovdqu64 zmm4, [rax + \off]
-  vmovdqu64 zmm5, [rax + rdx + \off]
-  vmovdqu64 zmm6, [rax + rdx*2 + \off]
-  vmovdqu64 zmm7, [rax + r10 + \off]
+  \ins zmm4\sfx, [rax + \disp]
+  \ins zmm5\sfx, [rax + rdx + \disp]
+  \ins zmm6\sfx, [rax + rdx*2 + \disp]
+  \ins zmm7\sfx, [rax + r10 + \disp]
   lea rax, [rax + rdx*4]
-  vmovdqu64 zmm8, [rax + \off]
-  vmovdqu64 zmm9, [rax + rdx + \off]
-  vmovdqu64 zmm10, [rax + rdx*2 + \off]
-  vmovdqu64 zmm11, [rax + r10 + \off]
+  \ins zmm8\sfx, [rax + \disp]
+  \ins zmm9\sfx, [rax + rdx + \disp]
+  \ins zmm10\sfx, [rax + rdx*2 + \disp]
+  \ins zmm11\sfx, [rax + r10 + \disp]
   lea rax, [rax + rdx*4]
-  vmovdqu64 zmm12, [rax + \off]
-  vmovdqu64 zmm13, [rax + rdx + \off]
-  vmovdqu64 zmm14, [rax + rdx*2 + \off]
-  vmovdqu64 zmm15, [rax + r10 + \off]
+  \ins zmm12\sfx, [rax + \disp]
+  \ins zmm13\sfx, [rax + rdx + \disp]
+  \ins zmm14\sfx, [rax + rdx*2 + \disp]
+  \ins zmm15\sfx, [rax + r10 + \disp]
+.endm
+# q6x16_stage12: the two unpack stages, zmm0..15 → zmm16..31 → zmm0..15 (B[4q + m], 128-bit lane L = dword 4L + m of rows
+#   4q .. 4q + 3).
+.macro q6x16_stage12
   vpunpckldq zmm16, zmm0, zmm1
   vpunpckhdq zmm17, zmm0, zmm1
   vpunpckldq zmm18, zmm2, zmm3
@@ -60,6 +63,9 @@
   vpunpckhqdq zmm13, zmm28, zmm30
   vpunpcklqdq zmm14, zmm29, zmm31
   vpunpckhqdq zmm15, zmm29, zmm31
+.endm
+# q6x16_stage34: the two vshufi32x4 rounds, zmm0..15 → zmm16..31 → zmm0..15 = the 16 columns, stored at rbx + 64·i.
+.macro q6x16_stage34
   vshufi32x4 zmm16, zmm0, zmm4, 0x88
   vshufi32x4 zmm17, zmm0, zmm4, 0xdd
   vshufi32x4 zmm18, zmm8, zmm12, 0x88
@@ -92,22 +98,22 @@
   vshufi32x4 zmm11, zmm28, zmm30, 0xdd
   vshufi32x4 zmm7, zmm29, zmm31, 0x88
   vshufi32x4 zmm15, zmm29, zmm31, 0xdd
-  vmovdqa64 [rbp + \out + 0], zmm0
-  vmovdqa64 [rbp + \out + 64], zmm1
-  vmovdqa64 [rbp + \out + 128], zmm2
-  vmovdqa64 [rbp + \out + 192], zmm3
-  vmovdqa64 [rbp + \out + 256], zmm4
-  vmovdqa64 [rbp + \out + 320], zmm5
-  vmovdqa64 [rbp + \out + 384], zmm6
-  vmovdqa64 [rbp + \out + 448], zmm7
-  vmovdqa64 [rbp + \out + 512], zmm8
-  vmovdqa64 [rbp + \out + 576], zmm9
-  vmovdqa64 [rbp + \out + 640], zmm10
-  vmovdqa64 [rbp + \out + 704], zmm11
-  vmovdqa64 [rbp + \out + 768], zmm12
-  vmovdqa64 [rbp + \out + 832], zmm13
-  vmovdqa64 [rbp + \out + 896], zmm14
-  vmovdqa64 [rbp + \out + 960], zmm15
+  vmovdqa64 [rbx + 0], zmm0
+  vmovdqa64 [rbx + 64], zmm1
+  vmovdqa64 [rbx + 128], zmm2
+  vmovdqa64 [rbx + 192], zmm3
+  vmovdqa64 [rbx + 256], zmm4
+  vmovdqa64 [rbx + 320], zmm5
+  vmovdqa64 [rbx + 384], zmm6
+  vmovdqa64 [rbx + 448], zmm7
+  vmovdqa64 [rbx + 512], zmm8
+  vmovdqa64 [rbx + 576], zmm9
+  vmovdqa64 [rbx + 640], zmm10
+  vmovdqa64 [rbx + 704], zmm11
+  vmovdqa64 [rbx + 768], zmm12
+  vmovdqa64 [rbx + 832], zmm13
+  vmovdqa64 [rbx + 896], zmm14
+  vmovdqa64 [rbx + 960], zmm15
 .endm
 # q6x16_codes qa, qb, qh, c0..c3: half j's four groups' codes for lane l of the 16 rows (rax = the transposed
 #   vectors + 64·l; qa, qb: ql dwords 16j + l and 16j + 8 + l, qh: qh dword 8j + l), as Half256.Codes forms them:
@@ -211,57 +217,9 @@ q6_kx16dots512:
   mov eax, 0x1ff
   kmovd k1, eax
   mov rax, rsi
-  vmovdqu16 zmm0{k1}{z}, [rax + 192]
-  vmovdqu16 zmm1{k1}{z}, [rax + rdx + 192]
-  vmovdqu16 zmm2{k1}{z}, [rax + rdx*2 + 192]
-  vmovdqu16 zmm3{k1}{z}, [rax + r10 + 192]
-  lea rax, [rax + rdx*4]
-  vmovdqu16 zmm4{k1}{z}, [rax + 192]
-  vmovdqu16 zmm5{k1}{z}, [rax + rdx + 192]
-  vmovdqu16 zmm6{k1}{z}, [rax + rdx*2 + 192]
-  vmovdqu16 zmm7{k1}{z}, [rax + r10 + 192]
-  lea rax, [rax + rdx*4]
-  vmovdqu16 zmm8{k1}{z}, [rax + 192]
-  vmovdqu16 zmm9{k1}{z}, [rax + rdx + 192]
-  vmovdqu16 zmm10{k1}{z}, [rax + rdx*2 + 192]
-  vmovdqu16 zmm11{k1}{z}, [rax + r10 + 192]
-  lea rax, [rax + rdx*4]
-  vmovdqu16 zmm12{k1}{z}, [rax + 192]
-  vmovdqu16 zmm13{k1}{z}, [rax + rdx + 192]
-  vmovdqu16 zmm14{k1}{z}, [rax + rdx*2 + 192]
-  vmovdqu16 zmm15{k1}{z}, [rax + r10 + 192]
-  vpunpckldq zmm16, zmm0, zmm1
-  vpunpckhdq zmm17, zmm0, zmm1
-  vpunpckldq zmm18, zmm2, zmm3
-  vpunpckhdq zmm19, zmm2, zmm3
-  vpunpckldq zmm20, zmm4, zmm5
-  vpunpckhdq zmm21, zmm4, zmm5
-  vpunpckldq zmm22, zmm6, zmm7
-  vpunpckhdq zmm23, zmm6, zmm7
-  vpunpckldq zmm24, zmm8, zmm9
-  vpunpckhdq zmm25, zmm8, zmm9
-  vpunpckldq zmm26, zmm10, zmm11
-  vpunpckhdq zmm27, zmm10, zmm11
-  vpunpckldq zmm28, zmm12, zmm13
-  vpunpckhdq zmm29, zmm12, zmm13
-  vpunpckldq zmm30, zmm14, zmm15
-  vpunpckhdq zmm31, zmm14, zmm15
-  vpunpcklqdq zmm0, zmm16, zmm18
-  vpunpckhqdq zmm1, zmm16, zmm18
-  vpunpcklqdq zmm2, zmm17, zmm19
-  vpunpckhqdq zmm3, zmm17, zmm19
-  vpunpcklqdq zmm4, zmm20, zmm22
-  vpunpckhqdq zmm5, zmm20, zmm22
-  vpunpcklqdq zmm6, zmm21, zmm23
-  vpunpckhqdq zmm7, zmm21, zmm23
-  vpunpcklqdq zmm8, zmm24, zmm26
-  vpunpckhqdq zmm9, zmm24, zmm26
-  vpunpcklqdq zmm10, zmm25, zmm27
-  vpunpckhqdq zmm11, zmm25, zmm27
-  vpunpcklqdq zmm12, zmm28, zmm30
-  vpunpckhqdq zmm13, zmm28, zmm30
-  vpunpcklqdq zmm14, zmm29, zmm31
-  vpunpckhqdq zmm15, zmm29, zmm31
+  q6x16_load16 192, vmovdqu16, "{k1}{z}"
+  q6x16_stage12
+  # q6x16_stage34's shuffles for columns 0..4 only
   vshufi32x4 zmm16, zmm0, zmm4, 0x88
   vshufi32x4 zmm17, zmm8, zmm12, 0x88
   vshufi32x4 zmm18, zmm1, zmm5, 0x88
@@ -296,9 +254,18 @@ q6_kx16dots512:
   add rbx, 576
   dec rcx
   jnz 6b
-  q6x16_transpose 0, 0
-  q6x16_transpose 64, 1024
-  q6x16_transpose 128, 2048
+  # ql (dwords 0..31) and qh (32..47) transposed, 16 dwords a pass: vector i at rbp + 64·i
+  xor ecx, ecx
+  mov rbx, rbp
+9:
+  lea rax, [rsi + rcx]
+  q6x16_load16 0
+  q6x16_stage12
+  q6x16_stage34
+  add rcx, 64
+  add rbx, 1024
+  cmp rcx, 192
+  jb 9b
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   mov eax, 0x30303030
