@@ -66,16 +66,15 @@
   vmulps zmm\tmp, zmm8, [\da]{1to16}
   vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
 .endm
-# q4x16_args: the multi-token kernels' arguments: rsi W, rdx A (token 0), r8 noff, r9 da, rcx blocks, rdi / r11 the
-#   token strides of A / of noff and da, r10 / rax three of them (rdi read last: it held the Args pointer).
-.macro q4x16_args
-  mov rsi, [rdi]
-  mov rdx, [rdi + 8]
-  mov r8, [rdi + 24]
-  mov r9, [rdi + 32]
-  mov r11, [rdi + 40]
-  mov rcx, [rdi + 48]
-  mov rdi, [rdi + 16]
+# q4x16_args base: the multi-token kernels' arguments at base but W: rdx A (token 0), r8 noff, r9 da, rcx blocks, rdi /
+#   r11 the token strides of A / of noff and da, r10 / rax three of them (rdi read last: it may hold the Args pointer).
+.macro q4x16_args base
+  mov rdx, [\base + 8]
+  mov r8, [\base + 24]
+  mov r9, [\base + 32]
+  mov r11, [\base + 40]
+  mov rcx, [\base + 48]
+  mov rdi, [\base + 16]
   lea r10, [rdi + rdi*2]
   lea rax, [r11 + r11*2]
 .endm
@@ -118,7 +117,8 @@ q4_0x16x4dot512:
   vpbroadcastd zmm31, eax
   mov rax, [rdi + 56]
   mov [rsp - 8], rax
-  q4x16_args
+  mov rsi, [rdi]
+  q4x16_args rdi
   vpxord zmm24, zmm24, zmm24
   vpxord zmm25, zmm25, zmm25
   vpxord zmm26, zmm26, zmm26
@@ -166,14 +166,7 @@ q4_0x16x8dot512:
   mov rbp, [r15 + 64]
   push qword ptr [r15 + 72]
 7:
-  mov rdx, [r15 + 8]
-  mov r8, [r15 + 24]
-  mov r9, [r15 + 32]
-  mov r11, [r15 + 40]
-  mov rcx, [r15 + 48]
-  mov rdi, [r15 + 16]
-  lea r10, [rdi + rdi*2]
-  lea rax, [r11 + r11*2]
+  q4x16_args r15
   lea rbx, [rdx + rdi*4]
   lea r12, [r8 + r11*4]
   lea r13, [r9 + r11*4]
