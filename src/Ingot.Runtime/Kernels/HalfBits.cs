@@ -100,4 +100,24 @@ public static class HalfBits
     /// <summary>Scalar bf16 → f32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float BF16ToF32(ushort h) => BitConverter.Int32BitsToSingle(h << 16);
+
+    /// <summary>
+    /// f32 → f16 bits rounded to nearest even, as (Half) (F16C's vcvtps2ph): where the result is a normal f16, by
+    /// rounding the magnitude's f32 bits at bit 13 (a carry into the exponent is the correct next binade), rebiasing the
+    /// exponent by 112 and putting the sign back; anything else (zero, subnormal, overflow, inf, NaN) through the cast.
+    /// .NET 10 has no F16C intrinsic and the cast is a call, per element where a row is converted.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort F32ToF16Bits(float f)
+    {
+        uint b = BitConverter.SingleToUInt32Bits(f), sign = b & 0x80000000u, m = b ^ sign;
+        // magnitude 2^-14 .. below 2^16 (f32 biased exponent 113 .. 142): the rounded result is normal, at most 65504
+        // unless it rounds up past the largest f16 (the cast's inf)
+        if (m - 0x38800000u < 0x47800000u - 0x38800000u)
+        {
+            uint r = ((m + 0x0fffu + ((m >> 13) & 1u)) >> 13) - (112u << 10);
+            if (r < 0x7c00u) return (ushort)((sign >> 16) | r);
+        }
+        return BitConverter.HalfToUInt16Bits((Half)f);
+    }
 }

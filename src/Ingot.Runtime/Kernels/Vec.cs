@@ -67,7 +67,8 @@ public static unsafe class Vec
         /// <summary>x (f32) → y (f16), round-to-nearest-even as F16C's vcvtps2ph (ggml's activation rounding).</summary>
         public static void F32ToF16(float* x, Half* y, int n)
         {
-            for (int i = 0; i < n; i++) y[i] = (Half)x[i];
+            ushort* h = (ushort*)y;
+            for (int i = 0; i < n; i++) h[i] = HalfBits.F32ToF16Bits(x[i]);
         }
 
         /// <summary>x (f16) → y (f32), exact.</summary>

@@ -172,7 +172,7 @@ public static unsafe class Quantize
     /// <summary>
     /// The AVX-512 form the entries take where they can (same bytes): ggml's own instructions (vmaxps, not
     /// Vector512.Max's IEEE NaN and ±0 fix-ups; vcvtps2dq, which rounds half to even as _mm256_round_ps then converts;
-    /// vpmovdb, exact for |q| ≤ 127) and the f16 scale by <see cref="ToHalf"/>. In batched decode the rows of a few
+    /// vpmovdb, exact for |q| ≤ 127) and the f16 scale by <see cref="HalfBits.F32ToF16Bits"/>. In batched decode the rows of a few
     /// tokens are quantized on one thread, and the IEEE forms and the f16 conversion call were 3 % of the step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -195,36 +195,15 @@ public static unsafe class Quantize
             sbyte* q = (sbyte*)(dst + bb - 32);
             Avx512F.ConvertToVector128SByte(i0).Store(q);
             Avx512F.ConvertToVector128SByte(i1).Store(q + 16);
-            *(ushort*)dst = ToHalf(d);
-            if (sums) ((ushort*)dst)[1] = ToHalf(d * Vector512.Sum(i0 + i1));
+            Finish(dst, d, sums ? Vector512.Sum(i0 + i1) : 0, sums);
         }
-    }
-
-    /// <summary>
-    /// f32 → f16 bits rounded to nearest even, as (Half) (F16C's vcvtps2ph): for positive normal f16 results by
-    /// rounding the f32 bits at bit 13 (a carry into the exponent is the correct next binade) and rebiasing the
-    /// exponent by 112; anything else (zero, negative, subnormal, overflow, NaN) through the cast. .NET 10 has no F16C
-    /// intrinsic and the cast is a call.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ushort ToHalf(float f)
-    {
-        uint b = BitConverter.SingleToUInt32Bits(f);
-        // positive, exponent 2^-14 .. 2^15 (f32 biased 113 .. 142): the rounded result is normal, at most 65504 unless it
-        // rounds up past the largest f16 (handled by the cast)
-        if (b - 0x38800000u < 0x47800000u - 0x38800000u)
-        {
-            uint r = (b + 0x0fffu + ((b >> 13) & 1u)) >> 13;
-            if (r - (112u << 10) < 0x7c00u) return (ushort)(r - (112u << 10));
-        }
-        return BitConverter.HalfToUInt16Bits((Half)f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish(byte* dst, float d, int sum, bool sums)
     {
-        *(Half*)dst = (Half)d;                          // f16 rounding to nearest even, as F16C's vcvtps2ph
-        if (sums) ((Half*)dst)[1] = (Half)(d * sum);    // Q8_1: s = f16(d * Σq) with the unrounded d
+        *(ushort*)dst = HalfBits.F32ToF16Bits(d);                          // f16 rounding to nearest even, as F16C's vcvtps2ph
+        if (sums) ((ushort*)dst)[1] = HalfBits.F32ToF16Bits(d * sum);      // Q8_1: s = f16(d * Σq) with the unrounded d
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
