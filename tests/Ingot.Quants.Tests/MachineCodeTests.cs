@@ -45,8 +45,37 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.Q6_Kx16Dots512Offset, symbols["q6_kx16dots512"]);
             Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length + MachineCode.CodeKQuants.Length, symbols["q6_kx16dots512"]); // where the runtime copies CodeQ6_Kx16
             Assert.Equal(13, symbols.Count);
+            // the prefetches the runtime may overwrite with NOPs are q4_0x16dot512's, 7 bytes each, and nothing else
+            var lines = Run("objdump", "-d", "-M", "intel", obj).Split('\n');
+            int from = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16dot512>:")), to = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16x4dot512>:"));
+            var instructions = lines[(from + 1)..to].Where(l => l.Contains(":\t"))
+                .Select(l => (At: Convert.ToInt32(l[..l.IndexOf(':')].Trim(), 16), Text: l)).ToArray();
+            int[] prefetches = [.. instructions.Where(i => i.Text.Contains("prefetch")).Select(i => i.At)];
+            int[] expected = [.. Enumerable.Range(0, MachineCode.Q4_0x16Dot512Prefetches)
+                .Select(i => MachineCode.Q4_0x16Dot512PrefetchOffset + i * MachineCode.PrefetchBytes)];
+            Assert.Equal(expected, prefetches); // arrays, not sequences: xunit's sequence comparison needs reflection NativeAOT lacks (NeonCheck)
+            Assert.True(instructions.Any(i => i.At == prefetches[^1] + MachineCode.PrefetchBytes), "the last prefetch is 7 bytes long");
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public unsafe void Page_HoldsTheQ4_0x16DecodePrefetches_OrNops_AsThisMachineWants()
+    {
+        // the page exists on Linux x64 (where CI runs); elsewhere nothing is copied and the C# forms run
+        Assert.Equal(OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.X86Base.X64.IsSupported, MachineCode.Page != null);
+        if (MachineCode.Page == null) return;
+        // what the page holds at q4_0x16dot512's prefetches: the assembled bytes where they are wanted, 7-byte NOPs where not
+        var code = (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16];
+        bool wanted = MachineCode.Q4_0x16DecodePrefetches();
+        for (int i = 0; i < MachineCode.Q4_0x16Dot512Prefetches; i++)
+        {
+            int at = MachineCode.Q4_0x16Dot512PrefetchOffset + i * MachineCode.PrefetchBytes;
+            byte[] expected = wanted ? code[at..(at + MachineCode.PrefetchBytes)] : [0x0f, 0x1f, 0x80, 0, 0, 0, 0];
+            Assert.Equal(0x0f, code[at]);
+            Assert.Equal(0x18, code[at + 1]); // prefetch (0F 18 /1, /3)
+            Assert.Equal(expected, new ReadOnlySpan<byte>(MachineCode.Page + at, MachineCode.PrefetchBytes).ToArray());
+        }
     }
 
     /// <summary>Runs tool and returns its standard output; asserts exit code 0.</summary>

@@ -10,7 +10,8 @@
 # where noff[b] = −8·Σq is the token's code offset (the codes are unsigned: Σ(c − 8)·q = Σc·q − 8·Σq), which starts the
 # sum in place of a zero.
 #
-# q4x16_block: the block at rsi, prefetched ahead (24 blocks into L1, 64 into L2), loaded and split: zmm4..7 the low
+# q4x16_block: the block at rsi, prefetched ahead (24 blocks into L1, 64 into L2; on AMD Zen 4 the runtime overwrites
+#   q4_0x16dot512's prefetches with NOPs: MachineCode.Q4_0x16DecodePrefetches), loaded and split: zmm4..7 the low
 # nibbles of dwords 0..3, zmm0..3 the high ones, zmm8 the 16 weight scales as f32 (zmm31 = 0x0f bytes).
 .macro q4x16_block
   ahead 6912, 18432, 0, 64, 128, 192, 256, 287
