@@ -81,16 +81,16 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         foreach (int tokens in new[] { 1, 2, 3, 7, 8, 9, 16, 17, 33 })
         {
             byte[] a = Activations(tokens, cols);
-            byte[] lanes = new byte[Math.Max(Q8_0Lanes.Bytes(tokens, cols), AmxGemm.ScalesBytes(tokens, cols))];
+            byte[] lanes = new byte[Q8_0Lanes.PreparedBytes(tokens, cols)];
             var expected = new float[tokens * rows];
             var actual = new float[tokens * rows];
             fixed (byte* pa = a, pl = lanes)
             fixed (float* ye = expected, ya = actual)
             {
                 Q8_0Lanes.PrepareForGemm(pa, ab, tokens, cols, pl);
-                if (Q4_0x16Rows.DirectRuns(tokens) && !GemmQ4_0Q8_0.ReadsLanes(tokens))
+                if (Q4_0x16Rows.DirectRuns(tokens))
                 {
-                    // the direct kernel's offsets and scales, prepared where it reads them
+                    // the direct kernel's offsets and scales, prepared where it reads them (after the lanes or the AMX scales, if either)
                     var table = new byte[Q4_0x16Rows.OffsetsBytes(tokens, cols)];
                     fixed (byte* pt = table) Q4_0x16Rows.PrepareOffsets(pa, ab, tokens, cols, pt);
                     Assert.True(new ReadOnlySpan<byte>(Q8_0Lanes.Offsets(pl, tokens, cols), table.Length).SequenceEqual(table), $"tokens {tokens}: the prepared offsets");
@@ -152,6 +152,36 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
                 Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
                     $"tokens {tokens}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
         }
+    }
+
+    /// <summary>
+    /// PrepareOffsets' table is −8·Σq and the f32 scale of every block, for even and odd block counts (the pair form and
+    /// the one-block tail) and for blocks of only −128 or only 127 codes (the extremes of the sums).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 32)]
+    [InlineData(3, 96)]
+    [InlineData(2, 160)]
+    [InlineData(5, 768)]
+    public void PrepareOffsets_IsMinus8TimesTheCodeSum_AndTheScale(int tokens, int cols)
+    {
+        int blocks = cols / 32;
+        nint ab = blocks * 34;
+        byte[] a = Activations(tokens, cols);
+        for (int i = 0; i < 32; i++) a[2 + i] = 0x80; // token 0, block 0: every code −128
+        if (blocks > 1) for (int i = 0; i < 32; i++) a[34 + 2 + i] = 127; // block 1: every code 127
+        var table = new byte[Q4_0x16Rows.OffsetsBytes(tokens, cols)];
+        fixed (byte* pa = a)
+        fixed (byte* pt = table) Q4_0x16Rows.PrepareOffsets(pa, ab, tokens, cols, pt);
+        for (int t = 0; t < tokens; t++)
+            for (int b = 0; b < blocks; b++)
+            {
+                int at = t * (int)ab + 34 * b, sum = 0;
+                for (int i = 0; i < 32; i++) sum += (sbyte)a[at + 2 + i];
+                int token = t * blocks * 8; // per token: int32 noff[blocks], then float da[blocks]
+                Assert.Equal(-8 * sum, BitConverter.ToInt32(table, token + 4 * b));
+                Assert.Equal((float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(a, at)), BitConverter.ToSingle(table, token + 4 * blocks + 4 * b));
+            }
     }
 
     [Fact]

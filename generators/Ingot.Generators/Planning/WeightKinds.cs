@@ -125,7 +125,7 @@ namespace Ingot.Generators.Planning
                 case ActKind.F16: case ActKind.BF16: return cols * 2;
                 case ActKind.Q8_0: return cols / 32 * 34;
                 case ActKind.Q8_1: return cols / 32 * 36;
-                case ActKind.Q8_0Lanes: return cols / 32 * 40; // 320 bytes per block per group of 8 tokens
+                case ActKind.Q8_0Lanes: return cols / 32 * 48; // per block: 320 bytes per group of 8 tokens, then 8 per token for the x16 kernel's table (Q8_0Lanes.PreparedBytes)
                 case ActKind.Q8_KTiles: return cols / 256 * 276; // per token and super-block: 256 bytes of tiles, its d and 4 sums
                 case ActKind.Q8_0Pairs: return cols / 32 * 64; // per token and block: its codes + 128 and d ×8 (128 bytes per pair)
                 default: return cols / 256 * 292;

@@ -61,10 +61,10 @@ namespace Ingot.Tests.Models
         private const long OffAct8K = 1202432;  // q8_K (MaxBatch, 512): activation rows for q8_K-partnered weights, 112128 bytes
         private const long OffActBf16 = 1314560;  // bf16 (MaxBatch, 512): activation rows for bf16-partnered weights, 131072 bytes
         private const long OffAct16 = 1445632;  // f16 (MaxBatch, 512): activation rows for f16-partnered weights, 131072 bytes
-        private const long OffActLanes8 = 1576704;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 81920 bytes
-        private const long OffActTiles8K = 1658624;  // the q8_K rows as AMX tiles (MaxBatch rounded up to tiles of 16, 512): q4_K/q5_K/q6_K weights on AMX, 70656 bytes
-        private const long OffActPairs8 = 1729280;  // the q8_0 rows in token pairs (MaxBatch, 512): q8_0/q5_0/iq4_nl weights' machine code, 131072 bytes
-        private const long ArenaBytes = 1860352;
+        private const long OffActLanes8 = 1576704;  // the q8_0 rows in token lanes (MaxBatch rounded up to groups of 8, 512): q4_0 weights' GEMM, 98304 bytes
+        private const long OffActTiles8K = 1675008;  // the q8_K rows as AMX tiles (MaxBatch rounded up to tiles of 16, 512): q4_K/q5_K/q6_K weights on AMX, 70656 bytes
+        private const long OffActPairs8 = 1745664;  // the q8_0 rows in token pairs (MaxBatch, 512): q8_0/q5_0/iq4_nl weights' machine code, 131072 bytes
+        private const long ArenaBytes = 1876736;
 
         /// <summary>Weight pointers of one layer (into the memory-mapped file), bound once in Load.</summary>
         private struct LayerWeights
