@@ -55,9 +55,10 @@ internal static unsafe partial class MachineCode
     /// <summary>
     /// Whether the one-token Q4_0 x16 kernel keeps its software prefetches: not on AMD Zen 4 (family 19h with AVX-512),
     /// where its stream, one contiguous run of 16-row blocks per thread, is what the hardware prefetchers follow best
-    /// and the prefetches only cost: 1B-shape Q4_0 decode in Ingot's layout, 2 threads, alternating, 37.5-56.8 t/s
-    /// without them vs 34.6-44.3 with. Elsewhere they stay (the machines they were measured on). <c>INGOT_X16_PREFETCH</c>
-    /// = 0 | 1 overrides, to measure either way on any machine.
+    /// and the prefetches only cost: 1B-shape Q4_0 decode in Ingot's layout, 2 threads, alternating, 38.8-52.5 t/s
+    /// with NOPs vs 36.3-37.3 with the prefetches (L1-only or L2-only prefetching measured in between), 110M-shape
+    /// tg64 +5-10 %. Elsewhere they stay (the machines they were tuned on). <c>INGOT_X16_PREFETCH</c> = 0 | 1 overrides,
+    /// to measure either way on any machine.
     /// </summary>
     internal static bool Q4_0x16DecodePrefetches()
     {
