@@ -82,14 +82,11 @@ internal static unsafe partial class MachineCode
         return family == 0xF ? family + ((eax >> 20) & 0xFF) : family;
     }
 
-    /// <summary>Overwrites q4_0x16dot512's prefetches in the (still writable) page with 7-byte NOPs (0F 1F 80 disp32).</summary>
+    /// <summary>Overwrites q4_0x16dot512's prefetches in the (still writable) page with 7-byte NOPs (<c>nop dword [rax + 0]</c>).</summary>
     internal static void DropQ4_0x16DecodePrefetches(byte* page)
     {
-        for (int i = 0; i < Q4_0x16Dot512Prefetches; i++)
-        {
-            byte* p = page + Q4_0x16Dot512PrefetchOffset + i * PrefetchBytes;
-            p[0] = 0x0f; p[1] = 0x1f; p[2] = 0x80; p[3] = 0; p[4] = 0; p[5] = 0; p[6] = 0;
-        }
+        ReadOnlySpan<byte> nop7 = [0x0f, 0x1f, 0x80, 0, 0, 0, 0];
+        for (int i = 0; i < Q4_0x16Dot512Prefetches; i++) Copy(nop7, page, Q4_0x16Dot512PrefetchOffset + i * PrefetchBytes);
     }
 
     /// <summary>
