@@ -65,21 +65,7 @@ internal static unsafe partial class MachineCode
         string? env = Environment.GetEnvironmentVariable("INGOT_X16_PREFETCH");
         if (env == "0") return false;
         if (env == "1") return true;
-        return !(IsAmd() && Family() == 0x19 && Avx512F.IsSupported);
-    }
-
-    /// <summary>CPUID 0's vendor string is "AuthenticAMD" (EBX, EDX, ECX).</summary>
-    private static bool IsAmd()
-    {
-        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
-        return ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
-    }
-
-    /// <summary>CPUID 1's display family: the base family, plus the extended family when the base is 0xF.</summary>
-    private static int Family()
-    {
-        int eax = X86Base.CpuId(1, 0).Eax, family = (eax >> 8) & 0xF;
-        return family == 0xF ? family + ((eax >> 20) & 0xFF) : family;
+        return !IsaPaths.Zen4;
     }
 
     /// <summary>Overwrites q4_0x16dot512's prefetches in the (still writable) page with 7-byte NOPs (<c>nop dword [rax + 0]</c>).</summary>
