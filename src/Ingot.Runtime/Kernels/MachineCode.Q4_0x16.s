@@ -51,22 +51,6 @@
   vmulps zmm\tmp, zmm8, [\da]{1to16}
   vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
 .endm
-# q4x16_token1: the same sum in one chain of 8 vpdpbusd (no zeroing, no add), for the 8-token kernel, whose 8 tokens are
-#   8 independent chains already.
-.macro q4x16_token1 a, off, da, lo, tmp, acc
-  vpbroadcastd zmm\lo, [\off]
-  vpdpbusd zmm\lo, zmm4, [\a + 2]{1to16}
-  vpdpbusd zmm\lo, zmm5, [\a + 6]{1to16}
-  vpdpbusd zmm\lo, zmm6, [\a + 10]{1to16}
-  vpdpbusd zmm\lo, zmm7, [\a + 14]{1to16}
-  vpdpbusd zmm\lo, zmm0, [\a + 18]{1to16}
-  vpdpbusd zmm\lo, zmm1, [\a + 22]{1to16}
-  vpdpbusd zmm\lo, zmm2, [\a + 26]{1to16}
-  vpdpbusd zmm\lo, zmm3, [\a + 30]{1to16}
-  vcvtdq2ps zmm\lo, zmm\lo
-  vmulps zmm\tmp, zmm8, [\da]{1to16}
-  vfmadd231ps zmm\acc, zmm\lo, zmm\tmp
-.endm
 # q4x16_args base: the multi-token kernels' arguments at base but W: rdx A (token 0), r8 noff, r9 da, rcx blocks, rdi /
 #   r11 the token strides of A / of noff and da, r10 / rax three of them (rdi read last: it may hold the Args pointer).
 .macro q4x16_args base
