@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Ingot.Runtime.Quants;
 
 namespace Ingot.Runtime.Kernels;
 
@@ -59,6 +60,14 @@ public static unsafe class Attention
             new Span<float>(outHead, headDim).Clear(); // no visible key
             return;
         }
+        // prefetch from the first position the previous call on this thread did not read, if what it read fits in L2
+        // (prefill: the same head's rows for the next query, all in cache but the newest; GQA: the next query head's)
+        bool hot = kCache == t_kvRead && t_kvReadFirst <= first && (long)(t_kvReadLast - t_kvReadFirst + 1) * headDim * 2 * sizeof(float) <= HotKvBytes;
+        int cold = hot ? Math.Max(first, t_kvReadLast + 1) : first;
+        t_kvRead = kCache;
+        t_kvReadFirst = first;
+        t_kvReadLast = last;
+        PrefetchKv(kCache, vCache, kvStride, cold, Math.Min(last, cold + KvAhead - 1), headDim);
         int nPad = (last + 1 + 15) & ~15;
         float* p = Scratch(nPad + 16 * (nint)headDim + 64);
         float* acc = p + nPad, tmp = acc + 16 * (nint)headDim;
@@ -66,8 +75,16 @@ public static unsafe class Attention
         // the raw dots into p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits), the rest one by one
         int c1 = first;
         if (Vector512.IsHardwareAccelerated)
-            for (; c1 + 16 <= last + 1; c1 += 16) AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
-        for (int c = c1; c <= last; c++) p[c] = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
+            for (; c1 + 16 <= last + 1; c1 += 16)
+            {
+                PrefetchKv(kCache, vCache, kvStride, Math.Max(cold, c1) + KvAhead, Math.Min(last, c1 + KvAhead + 15), headDim);
+                AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q, headDim, p + c1, tmp);
+            }
+        for (int c = c1; c <= last; c++)
+        {
+            if (((c - first) & 15) == 0) PrefetchKv(kCache, vCache, kvStride, Math.Max(cold, c) + KvAhead, Math.Min(last, c + KvAhead + 15), headDim);
+            p[c] = GgmlMath.DotF32(kCache + (nint)c * kvStride, q, headDim);
+        }
 
         // the scores and their maximum
         float max = float.NegativeInfinity;
@@ -131,6 +148,31 @@ public static unsafe class Attention
             for (int d = 0; d < headDim; d += 16) AttentionDots.FmaGroups(acc + d, headDim, vCache + d, kvStride, p, g0, g1, fresh);
         for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
         ReduceRows(acc, headDim, outHead);
+    }
+
+    /// <summary>
+    /// How many positions ahead of the dots the keys' and values' rows are prefetched (into L2). A decode step reaches
+    /// this head's rows (a few lines per position, strided by the cache row) after its weights have pushed them out of
+    /// the caches, and a load at a time waits on memory: prefetching the first 32 positions at once and then 32 ahead of
+    /// each group of 16 measured 1.5–1.9× faster heads at 32 to 2048 positions out of cache (110M shape, one thread).
+    /// Rows that the thread's previous call read (prefill's next query, GQA's next query head) are not prefetched again
+    /// while they fit in L2 (<see cref="HotKvBytes"/>): prefetches of cached lines cost time too.
+    /// </summary>
+    private const int KvAhead = 32;
+
+    /// <summary>How many bytes of keys and values the last call read may still be taken to be in cache (L2: 1-2 MB).</summary>
+    private const int HotKvBytes = 256 << 10;
+
+    // the keys this thread's last call read (its kCache, first and last positions)
+    [ThreadStatic] private static float* t_kvRead;
+    [ThreadStatic] private static int t_kvReadFirst, t_kvReadLast;
+
+    /// <summary>Prefetches the key and value rows of positions [c0, c1] (none when c1 &lt; c0) into L2.</summary>
+    private static void PrefetchKv(float* k, float* v, int kvStride, int c0, int c1, int headDim)
+    {
+        if (c1 < c0) return;
+        Prefetch.RowsL2((byte*)(k + (nint)c0 * kvStride), (nint)kvStride * sizeof(float), c1 - c0 + 1, headDim * sizeof(float));
+        Prefetch.RowsL2((byte*)(v + (nint)c0 * kvStride), (nint)kvStride * sizeof(float), c1 - c0 + 1, headDim * sizeof(float));
     }
 
     /// <summary>The score of one key as ggml computes it: soft-cap on the raw dot product, then the softmax scale.</summary>

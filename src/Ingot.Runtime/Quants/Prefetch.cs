@@ -58,6 +58,18 @@ internal static unsafe class Prefetch
         if (bytes > 192) Touch(p + 192, l2);
     }
 
+    /// <summary>
+    /// Prefetches rows [0, rows) of <paramref name="bytes"/> each (row r at p + r · stride) into L2 (prefetcht1), every
+    /// line once: short strided rows (one attention head's keys or values, a few lines per cached position) whose many
+    /// requests the hardware prefetchers do not make ahead of the loads.
+    /// </summary>
+    public static void RowsL2(byte* p, nint stride, int rows, int bytes)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++, p += stride)
+            for (byte* line = (byte*)((nint)p & ~63), end = p + bytes; line < end; line += 64) Sse.Prefetch1(line);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Touch(byte* p, bool l2)
     {
