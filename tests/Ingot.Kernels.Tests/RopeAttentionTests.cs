@@ -102,6 +102,8 @@ public unsafe class RopeAttentionTests
     [InlineData(64, 37, 0f, 8)]    // sliding window
     [InlineData(8, 128, 0f, 0)]
     [InlineData(64, 40, 50f, 8)]
+    [InlineData(64, 600, 0f, 0)]   // the value pass in more than one chunk
+    [InlineData(64, 600, 0f, 299)] // a window that starts inside a group of 16, over more than one chunk
     public void Attention_MatchesAFloat64Reference_AndIgnoresLaterPositions(int headDim, int nKv, float softCap, int window)
     {
         var rng = new Random(headDim + nKv);
@@ -141,6 +143,38 @@ public unsafe class RopeAttentionTests
                 for (int t = first; t <= queryPos; t++) r += Math.Exp(s[t] - max) / sum * v.P[t * kvStride + headDim + j];
                 Assert.True(Math.Abs(r - outA.P[j]) <= 1e-5, $"pos {queryPos} j {j}: {r} vs {outA.P[j]}");
                 Assert.Equal(outA.P[j], outB.P[j]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 64, 37, 0f, 0)]
+    [InlineData(4, 64, 16, 0f, 0)]
+    [InlineData(4, 64, 600, 0f, 0)]   // more than one chunk of the value pass
+    [InlineData(4, 64, 600, 0f, 300)] // a window that starts inside a group of 16
+    [InlineData(3, 64, 290, 30f, 0)]  // soft-cap
+    [InlineData(4, 8, 40, 0f, 0)]     // head size below 16: no whole groups
+    [InlineData(1, 64, 33, 0f, 5)]
+    public void Heads_AreEachQueryHead_BitForBit(int count, int headDim, int nKv, float softCap, int window)
+    {
+        // the query heads of one KV head in one pass over its keys and values give each head's Head result exactly
+        var rng = new Random(count * 1000 + nKv);
+        int kvStride = headDim * 3; // three KV heads per position, we read head 1
+        using var q = TestData.Floats(rng, count * headDim, 1f);
+        using var k = TestData.Floats(rng, nKv * kvStride, 1.5f);
+        using var v = TestData.Floats(rng, nKv * kvStride);
+        using var together = new NativeBuf<float>(count * headDim);
+        using var alone = new NativeBuf<float>(headDim);
+        float scale = 1f / MathF.Sqrt(headDim) * 4f;
+        foreach (int queryPos in new[] { nKv - 1, nKv / 2, 0 })
+        {
+            Attention.Heads(q.P, count, k.P + headDim, v.P + headDim, kvStride, nKv, headDim, scale, together.P, softCap, window, queryPos);
+            for (int j = 0; j < count; j++)
+            {
+                Attention.Head(q.P + j * headDim, k.P + headDim, v.P + headDim, kvStride, nKv, headDim, scale, alone.P, softCap, window, queryPos);
+                for (int d = 0; d < headDim; d++)
+                    Assert.True(BitConverter.SingleToInt32Bits(alone.P[d]) == BitConverter.SingleToInt32Bits(together.P[j * headDim + d]),
+                        $"query {j} pos {queryPos} d {d}: {alone.P[d]} vs {together.P[j * headDim + d]}");
             }
         }
     }

@@ -6,17 +6,21 @@ using Ingot.Runtime.Kernels;
 namespace Ingot.Benchmarks.Kernels;
 
 /// <summary>
-/// One thread, <see cref="Attention.Head"/> as a decode step calls it: every query head (12, head size 64, no GQA) of
-/// every layer (12) of every sequence, each over its own cache (kvDim 768: a head's rows are 256 bytes every 3 KB).
-/// One op is one head. Sequences × Positions sets where the keys and values are: 1 × 32 fits in L2 and L3 (a decode
-/// step between two calls would have pushed them out), 8 × 32 and 1 × 512 do not fit in a 32 MB L3, 1 × 2048 is a
-/// long context. The figures of the KV prefetch (Attention.KvAhead) came from this form.
+/// One thread, causal attention as a decode step runs it: one op is one layer of one sequence, every query head over
+/// the sequence's own cache of that layer, called as the generated code calls it. Shapes: 110m (12 KV heads of size 64,
+/// one query head each, <see cref="Attention.Head"/>: a head's rows are 256 bytes every 3 KB) and 1b (Llama-3.2-1B: 8
+/// KV heads, 4 query heads each through <see cref="Attention.Heads"/>, rows every 2 KB). Sequences × Positions sets
+/// where the keys and values are: 1 × 32 fits in L2 and L3 (a decode step between two calls would have pushed them
+/// out), 8 × 32 and the longer ones do not fit a 32 MB L3 (12 or 16 layers per sequence).
 /// JIT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*AttentionBenchmarks*'
 /// </summary>
 [Config(typeof(Config))]
 public unsafe class AttentionBenchmarks
 {
-    private const int Layers = 12, Heads = 12, HeadDim = 64, KvDim = Heads * HeadDim;
+    private const int HeadDim = 64;
+
+    [Params("110m", "1b")]
+    public string Shape { get; set; } = "1b";
 
     [Params(1, 8)]
     public int Sequences { get; set; } = 8;
@@ -24,15 +28,17 @@ public unsafe class AttentionBenchmarks
     [Params(32, 512, 2048)]
     public int Positions { get; set; } = 32;
 
+    private int _layers, _kvHeads, _group, _kvDim, _next;
     private float* _k, _v, _q, _out;
     private nint _perCache;
-    private int _next;
 
     [GlobalSetup]
     public void Setup()
     {
-        _perCache = (nint)Positions * KvDim;
-        nint floats = _perCache * Layers * Sequences;
+        (_layers, _kvHeads, _group) = Shape == "1b" ? (16, 8, 4) : (12, 12, 1);
+        _kvDim = _kvHeads * HeadDim;
+        _perCache = (nint)Positions * _kvDim;
+        nint floats = _perCache * _layers * Sequences;
         _k = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
         _v = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
         var rnd = new Random(1);
@@ -41,9 +47,10 @@ public unsafe class AttentionBenchmarks
             _k[i] = (float)rnd.NextDouble() - 0.5f;
             _v[i] = (float)rnd.NextDouble() - 0.5f;
         }
-        _q = (float*)NativeMemory.AlignedAlloc(HeadDim * sizeof(float), 64);
-        _out = (float*)NativeMemory.AlignedAlloc(HeadDim * sizeof(float), 64);
-        for (int i = 0; i < HeadDim; i++) _q[i] = 0.01f * i;
+        int qDim = _kvHeads * _group * HeadDim;
+        _q = (float*)NativeMemory.AlignedAlloc((nuint)(qDim * sizeof(float)), 64);
+        _out = (float*)NativeMemory.AlignedAlloc((nuint)(qDim * sizeof(float)), 64);
+        for (int i = 0; i < qDim; i++) _q[i] = 0.01f * (i % HeadDim);
     }
 
     [GlobalCleanup]
@@ -55,18 +62,23 @@ public unsafe class AttentionBenchmarks
         NativeMemory.AlignedFree(_out);
     }
 
-    [Benchmark(OperationsPerInvoke = Layers * Heads)]
-    public void DecodeStep()
+    [Benchmark(OperationsPerInvoke = 16)]
+    public void Layer()
     {
-        // one sequence per invocation, in turn: with 8 its caches come back from memory
+        // 16 layers per invocation, of one sequence in turn: with 8 its caches come back from memory
         int s = _next;
         _next = (_next + 1) % Sequences;
-        for (int l = 0; l < Layers; l++)
-            for (int h = 0; h < Heads; h++)
+        for (int i = 0; i < 16; i++)
+        {
+            int l = i % _layers;
+            for (int g = 0; g < _kvHeads; g++)
             {
-                nint at = ((nint)l * Sequences + s) * _perCache + h * HeadDim;
-                Attention.Head(_q, _k + at, _v + at, KvDim, Positions, HeadDim, 0.125f, _out);
+                nint at = ((nint)l * Sequences + s) * _perCache + g * HeadDim;
+                float* q = _q + g * _group * HeadDim, o = _out + g * _group * HeadDim;
+                if (_group == 1) Attention.Head(q, _k + at, _v + at, _kvDim, Positions, HeadDim, 0.125f, o);
+                else Attention.Heads(q, _group, _k + at, _v + at, _kvDim, Positions, HeadDim, 0.125f, o, 0f, 0, Positions - 1);
             }
+        }
     }
 
     private sealed class Config : ManualConfig

@@ -32,9 +32,24 @@ namespace Ingot.Generators.Emit.Steps
                 w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
                 return;
             }
-            string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias));
+            int perUnit = HeadsPerUnit(ctx.Plan, bias);
+            string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias, perUnit));
             w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = " + ctx.Rows + ", Window = WindowOf(l)" + biasInit + " };");
-            w.Line("pool.For(" + ctx.Rows + " * Heads, ref " + local + ");");
+            w.Line("pool.For(" + ctx.Rows + (perUnit == 1 ? " * Heads" : " * (Heads / " + I(perUnit) + ")") + ", ref " + local + ");");
+        }
+
+        /// <summary>
+        /// Query heads per work unit of causal attention: query heads of one KV head, whose keys and values
+        /// <c>Attention.Heads</c> reads once for all of them (GQA decode at long positions read them once per query head),
+        /// as many as leave at least 4 units per token, so that a single token's attention still spreads over threads; 1
+        /// without GQA or with a relative position bias (a bias row per query head).
+        /// </summary>
+        internal static int HeadsPerUnit(ModelPlan p, bool bias)
+        {
+            if (bias) return 1;
+            for (int d = p.Group; d > 1; d--)
+                if (p.Group % d == 0 && p.Heads / d >= 4) return d;
+            return 1;
         }
 
         private static void BiasFields(SourceWriter w)
@@ -47,14 +62,21 @@ namespace Ingot.Generators.Emit.Steps
         /// <summary>The bias row of head h shifted so that element c is the bias of key c for a query at <paramref name="queryPos"/>.</summary>
         private static string BiasArg(bool bias, string queryPos) => bias ? ", RelBias + (nint)h * RelWidth + RelCenter - " + queryPos : "";
 
-        private static void Body(SourceWriter w, string name, bool bias)
+        private static void Body(SourceWriter w, string name, bool bias, int perUnit)
         {
-            w.Line("/// <summary>Causal attention over the KV cache, one (query head, token) per work unit: token t at position p of its sequence sees that");
+            w.Line(perUnit == 1
+                ? "/// <summary>Causal attention over the KV cache, one (query head, token) per work unit: token t at position p of its sequence sees that"
+                : "/// <summary>Causal attention over the KV cache, " + I(perUnit) + " query heads of one KV head and a token per work unit: token t at position p of its sequence sees that");
             w.Line("/// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by");
             w.Line("/// AttentionSoftcap (0 = off), times AttentionScale. Units run head by head, so a worker's consecutive queries read the");
             w.Line("/// same head's keys and values, from L2 rather than L3.</summary>");
             w.Line(ModelEmitter.GeneratedCodeAttribute);
             w.Open("private struct " + name + " : IRangeBody");
+            if (perUnit > 1)
+            {
+                w.Line("private const int HeadsPerUnit = " + I(perUnit) + ";  // query heads of one KV head per unit: its keys and values read once for them");
+                w.Line();
+            }
             w.Line("public float* Q;        // (N, QDim)");
             w.Line("public float* KCache;   // (sequences · context, KvDim)");
             w.Line("public float* VCache;   // (sequences · context, KvDim)");
@@ -66,11 +88,19 @@ namespace Ingot.Generators.Emit.Steps
             w.Line();
             w.Open("public void Run(int start, int end)");
             w.Open("for (int unit = start; unit < end; unit++)");
-            w.Line("int h = unit / N, t = unit % N, g = h / HeadGroup;");
+            w.Line(perUnit == 1 ? "int h = unit / N, t = unit % N, g = h / HeadGroup;" : "int h = unit / N * HeadsPerUnit, t = unit % N, g = h / HeadGroup;");
             w.Line("int pos = Tok[2 * t + 1];");
             w.Line("nint first = (nint)Tok[2 * t] * KvDim;");
-            w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,");
-            w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");
+            if (perUnit == 1)
+            {
+                w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,");
+                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");
+            }
+            else
+            {
+                w.Line("Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,");
+                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);");
+            }
             w.Close();
             w.Close();
             w.Close();
@@ -145,8 +175,10 @@ namespace Ingot.Generators.Emit.Steps
                        ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
             }
             string window = a.Window == 0 || a.WindowLayers == WindowLayers.None ? "" : ", sliding window " + I(a.Window) + " on " + SpecNames.Of(a.WindowLayers) + " layers";
+            int perUnit = HeadsPerUnit(p, a.RelativeBias != null);
             return "attention: causal over the cache, two-pass softmax in llama.cpp's order, scale " + F(a.Scale) + (a.Softcap > 0 ? ", scores soft-capped at " + F(a.Softcap) : "") + window + rel +
-                   ", GQA: query head h reads kv head h / " + I(p.Group) + " [Attention.Head (head_dim " + I(p.HeadDim) + ")]";
+                   ", GQA: query head h reads kv head h / " + I(p.Group) +
+                   (perUnit == 1 ? " [Attention.Head (head_dim " + I(p.HeadDim) + ")]" : " [Attention.Heads (" + I(perUnit) + " query heads per call, head_dim " + I(p.HeadDim) + ")]");
         }
     }
 }

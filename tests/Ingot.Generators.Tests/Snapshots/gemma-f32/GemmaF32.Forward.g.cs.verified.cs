@@ -9,7 +9,7 @@
 //     layers 0–1:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 640 rows, epilogue rope NEOX on q and k over 64 dims, q · 0.125f, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
-//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, GQA: query head h reads kv head h / 8 [Attention.Head (head_dim 64)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, GQA: query head h reads kv head h / 8 [Attention.Heads (2 query heads per call, head_dim 64)]
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
 //       ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
@@ -143,9 +143,9 @@ namespace Ingot.Tests.Models
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
-            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, GQA: query head h reads kv head h / 8 [Attention.Head (head_dim 64)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 1.0f, GQA: query head h reads kv head h / 8 [Attention.Heads (2 query heads per call, head_dim 64)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
-            pool.For(n * Heads, ref attention);
+            pool.For(n * (Heads / 2), ref attention);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_256x512 { W = lw.AttnOutput, Act32 = att, N = n, Y = x };

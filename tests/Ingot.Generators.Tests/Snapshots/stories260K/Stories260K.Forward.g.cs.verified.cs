@@ -9,7 +9,7 @@
 //     layers 0–4:
 //       rows: rmsnorm · attn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
 //       qkv: q|k|v = W · xn in one pass over 128 rows, epilogue rope NORM on q and k over 8 dims, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
-//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 8)]
+//       attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Heads (2 query heads per call, head_dim 8)]
 //       o: x += attn_output · attention (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
 //       rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 64 values per row, in one pass per row
 //       ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 172 rows [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
@@ -142,9 +142,9 @@ namespace Ingot.Tests.Models
             pool.For(Heads + 2 * KvHeads, ref qkv);
             if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
 
-            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 8)]
+            // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.35355338f, GQA: query head h reads kv head h / 2 [Attention.Heads (2 query heads per call, head_dim 8)]
             var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
-            pool.For(n * Heads, ref attention);
+            pool.For(n * (Heads / 2), ref attention);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 64 rows [VecDotRows.F32 (f32 · f32)]
             var wo = new MatMulAdd_F32_64x64 { W = lw.AttnOutput, Act32 = att, N = n, Y = x };

@@ -22,13 +22,15 @@ namespace Ingot.Tests.Models
 {
     unsafe partial class Stories260K : ICompiledModel
     {
-        /// <summary>Causal attention over the KV cache, one (query head, token) per work unit: token t at position p of its sequence sees that
+        /// <summary>Causal attention over the KV cache, 2 query heads of one KV head and a token per work unit: token t at position p of its sequence sees that
         /// sequence's positions [p - Window + 1, p] (all of [0, p] when Window is 0), cells from Tok[2t]. Scores: q · k, soft-capped by
         /// AttentionSoftcap (0 = off), times AttentionScale. Units run head by head, so a worker's consecutive queries read the
         /// same head's keys and values, from L2 rather than L3.</summary>
         [GeneratedCode("Ingot.Generators", "2.0.0")]
         private struct AttentionBody : IRangeBody
         {
+            private const int HeadsPerUnit = 2;  // query heads of one KV head per unit: its keys and values read once for them
+
             public float* Q;        // (N, QDim)
             public float* KCache;   // (sequences · context, KvDim)
             public float* VCache;   // (sequences · context, KvDim)
@@ -41,10 +43,10 @@ namespace Ingot.Tests.Models
             {
                 for (int unit = start; unit < end; unit++)
                 {
-                    int h = unit / N, t = unit % N, g = h / HeadGroup;
+                    int h = unit / N * HeadsPerUnit, t = unit % N, g = h / HeadGroup;
                     int pos = Tok[2 * t + 1];
                     nint first = (nint)Tok[2 * t] * KvDim;
-                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,
+                    Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,
                         AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
                 }
             }
