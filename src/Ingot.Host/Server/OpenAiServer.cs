@@ -87,6 +87,9 @@ public sealed class OpenAiServer : IAsyncDisposable
 
     public Task StopAsync() => _app.StopAsync();
 
+    /// <summary>Cancelled when the host begins to stop on its own: SIGTERM (the host's console lifetime) or a stop request.</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();

@@ -48,7 +48,8 @@ public sealed class ServeVerb : IHostVerb
             server.StartAsync(context.Cancellation).GetAwaiter().GetResult();
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{context.Program}: serving {context.Model.Description.Name} on http://{host}:{port} ({parallel} at once, context {context.Causal.ContextSize} each{(template is null ? ", no chat template: /v1/chat/completions answers 400" : "")}); Ctrl+C stops"));
-            context.Cancellation.WaitHandle.WaitOne();
+            // Ctrl+C (the host's cancellation) or SIGTERM (kill, docker stop, systemd: the web host's lifetime stops the app)
+            WaitHandle.WaitAny([context.Cancellation.WaitHandle, server.Stopping.WaitHandle]);
             server.StopAsync().GetAwaiter().GetResult();
         }
         catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
