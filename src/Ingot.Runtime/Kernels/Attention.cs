@@ -18,7 +18,8 @@ namespace Ingot.Runtime.Kernels;
 /// Visible: c ≤ queryPos (causal) and, with a sliding window, queryPos − c &lt; window; masked positions carry p = 0, as
 /// llama.cpp's −inf mask gives. The result does not depend on how many positions llama.cpp pads the cache view to, so
 /// decode and prefill agree. q: (headDim); position c of this KV head at kCache/vCache + c·kvStride. Scratch: one
-/// per-thread buffer of 64 + nKv + 16·headDim floats per query head, grown on demand (not per token). With AVX-512 the dots and the
+/// per-thread buffer of 64 floats plus, per query head, nKv rounded up to 16 and 16·headDim, grown on demand (not per
+/// token). With AVX-512 the dots and the
 /// value FMAs run 16 positions at a time (<see cref="AttentionDots"/>), with the same bits.
 /// </summary>
 public static unsafe class Attention

@@ -7,7 +7,8 @@ namespace Ingot.Runtime.Quants;
 /// Software prefetch of weights a fixed distance ahead of a vec-dot's read position. Decode streams each weight matrix
 /// in short bursts (a chunk of tens to hundreds of KB per thread per matmul) and the hardware prefetchers ramp up too
 /// slowly for that: 4 KB ahead measured +15-25 % on 768-row Q4_0 matrices with 2 threads, and no change on long
-/// streams. x86 only (.NET has no AdvSimd prefetch); elsewhere a no-op.
+/// streams. Also attention's short strided key and value rows (<see cref="RowsL2"/>). x86 only (.NET has no AdvSimd
+/// prefetch); elsewhere a no-op.
 /// </summary>
 internal static unsafe class Prefetch
 {

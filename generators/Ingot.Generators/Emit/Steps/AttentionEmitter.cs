@@ -7,7 +7,8 @@ namespace Ingot.Generators.Emit.Steps
     /// <summary>
     /// Attention over the KV cache through the runtime's <c>Attention.Head</c> (llama.cpp's two-pass softmax and float
     /// order, soft-cap and window as ggml applies them), one (token, query head) per work unit (head-major in causal
-    /// attention); GQA: query head h reads KV head h / HeadGroup.
+    /// attention; there with GQA <see cref="HeadsPerUnit"/> query heads of one KV head per unit, <c>Attention.Heads</c>);
+    /// GQA: query head h reads KV head h / HeadGroup.
     /// </summary>
     internal static class AttentionEmitter
     {
