@@ -17,6 +17,66 @@
   vpternlogd zmm\c01, zmm31, zmm2, 0xea
   vpternlogd zmm\c23, zmm31, zmm1, 0xea
 .endm
+# kq_hsum8 src: xmm9 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) of the 8 floats src (memory or a ymm register;
+#   Q0Order.Hsum8). Uses xmm10.
+.macro kq_hsum8 src
+  vmovups ymm9, \src
+  vextractf128 xmm10, ymm9, 1
+  vaddps xmm9, xmm9, xmm10
+  vmovhlps xmm10, xmm10, xmm9
+  vaddps xmm9, xmm9, xmm10
+  vmovshdup xmm10, xmm9
+  vaddss xmm9, xmm9, xmm10
+.endm
+# kq_leave: the K-quant kernels' return (their pushes: rbx, r12 .. \last).
+.macro kq_leave last
+  vzeroupper
+  .ifc \last, r15
+  pop r15
+  .endif
+  pop r14
+  pop r13
+  pop r12
+  pop rbx
+  ret
+.endm
+# q6k_block: the super-block at rsi decoded for the tokens: codes zmm16..19, scales as words zmm20..23, d_w broadcast in
+#   ymm15 (prefetching ahead of it). Uses eax, zmm1, zmm2, zmm4.
+.macro q6k_block
+  ahead 4096, 16384, 0, 64, 128, 192, 209
+  q6k_half 0, 16, 17
+  q6k_half 1, 18, 19
+  vpmovsxbw ymm4, [rsi + 192]
+  vpermw zmm20, zmm24, zmm4
+  vpermw zmm21, zmm25, zmm4
+  vpermw zmm22, zmm26, zmm4
+  vpermw zmm23, zmm27, zmm4
+  movzx eax, word ptr [rsi + 208]
+  vmovd xmm15, eax
+  vcvtph2ps xmm15, xmm15
+  vbroadcastss ymm15, xmm15
+.endm
+# q6k_lanes: the decoded super-block against the Q8_K block at rax and its maddubs(32, q8) at rdx: ymm9 = float(ggml's 8
+#   int lanes), ymm11 = d_a · d_w broadcast.
+.macro q6k_lanes
+  vpmaddubsw zmm5, zmm16, [rax + 4]
+  vpmaddubsw zmm6, zmm17, [rax + 68]
+  vpmaddubsw zmm7, zmm18, [rax + 132]
+  vpmaddubsw zmm8, zmm19, [rax + 196]
+  vpsubw zmm5, zmm5, [rdx]
+  vpsubw zmm6, zmm6, [rdx + 64]
+  vpsubw zmm7, zmm7, [rdx + 128]
+  vpsubw zmm8, zmm8, [rdx + 192]
+  vpmaddwd zmm9, zmm5, zmm20
+  vpmaddwd zmm10, zmm7, zmm22
+  vpdpwssd zmm9, zmm6, zmm21
+  vpdpwssd zmm10, zmm8, zmm23
+  vpaddd zmm9, zmm9, zmm10
+  vextracti64x4 ymm10, zmm9, 1
+  vpaddd ymm9, ymm9, ymm10
+  vcvtdq2ps ymm9, ymm9
+  vmulps ymm11, ymm15, dword ptr [rax]{1to8}
+.endm
 # void q6_kdots512(Q6_KArgs* rdi): Q6_K weight rows · Q8_K activation rows, the integer lanes, float accumulators and
 #   final sums of VecDotQ6_KQ8_K's rows kernel in 512-bit vectors with vpdpwssd (AVX512-VNNI). Each vector holds two of a
 #   half's groups (ql's 64 bytes are groups 0|1 in their low nibbles, 2|3 in their high ones), so its 256-bit halves add
@@ -66,6 +126,8 @@ q6_kdots512:
   vpaddw zmm25, zmm24, zmm0
   vpaddw zmm26, zmm25, zmm0
   vpaddw zmm27, zmm26, zmm0
+  cmp qword ptr [rdi + 56], 1
+  je 10f
   mov r8, [rdi]
   mov r9, [rdi + 16]
   mov r10, [rdi + 72]
@@ -84,40 +146,13 @@ q6_kdots512:
   mov r13, [rdi + 40]
   mov rcx, [rdi + 64]
 6:
-  ahead 4096, 16384, 0, 64, 128, 192, 209
-  q6k_half 0, 16, 17
-  q6k_half 1, 18, 19
-  vpmovsxbw ymm4, [rsi + 192]
-  vpermw zmm20, zmm24, zmm4
-  vpermw zmm21, zmm25, zmm4
-  vpermw zmm22, zmm26, zmm4
-  vpermw zmm23, zmm27, zmm4
-  movzx eax, word ptr [rsi + 208]
-  vmovd xmm15, eax
-  vcvtph2ps xmm15, xmm15
-  vbroadcastss ymm15, xmm15
+  q6k_block
   mov rax, r12
   mov rdx, r13
   mov rbx, r10
   mov r11, [rdi + 56]
 7:
-  vpmaddubsw zmm5, zmm16, [rax + 4]
-  vpmaddubsw zmm6, zmm17, [rax + 68]
-  vpmaddubsw zmm7, zmm18, [rax + 132]
-  vpmaddubsw zmm8, zmm19, [rax + 196]
-  vpsubw zmm5, zmm5, [rdx]
-  vpsubw zmm6, zmm6, [rdx + 64]
-  vpsubw zmm7, zmm7, [rdx + 128]
-  vpsubw zmm8, zmm8, [rdx + 192]
-  vpmaddwd zmm9, zmm5, zmm20
-  vpmaddwd zmm10, zmm7, zmm22
-  vpdpwssd zmm9, zmm6, zmm21
-  vpdpwssd zmm10, zmm8, zmm23
-  vpaddd zmm9, zmm9, zmm10
-  vextracti64x4 ymm10, zmm9, 1
-  vpaddd ymm9, ymm9, ymm10
-  vcvtdq2ps ymm9, ymm9
-  vmulps ymm11, ymm15, dword ptr [rax]{1to8}
+  q6k_lanes
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
   add rax, [rdi + 32]
@@ -134,13 +169,7 @@ q6_kdots512:
   mov rdx, r14
   mov r11, [rdi + 56]
 8:
-  vmovups ymm9, [rbx]
-  vextractf128 xmm10, ymm9, 1
-  vaddps xmm9, xmm9, xmm10
-  vmovhlps xmm10, xmm10, xmm9
-  vaddps xmm9, xmm9, xmm10
-  vmovshdup xmm10, xmm9
-  vaddss xmm9, xmm9, xmm10
+  kq_hsum8 [rbx]
   vmovss [rdx], xmm9
   add rdx, [rdi + 88]
   add rbx, 32
@@ -150,12 +179,37 @@ q6_kdots512:
   add r8, [rdi + 8]
   dec r9
   jnz 4b
-  vzeroupper
-  pop r14
-  pop r13
-  pop r12
-  pop rbx
-  ret
+  kq_leave r14
+# one token (decode): the same steps with the accumulator in ymm12 instead of the scratch, so that no super-block waits
+#   on the previous one's store (the fma's operands as above: acc = fma(float(lanes), d_a · d_w, acc)).
+10:
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r14, [rdi + 80]
+11:
+  vxorps xmm12, xmm12, xmm12
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r13, [rdi + 40]
+  mov rcx, [rdi + 64]
+12:
+  q6k_block
+  mov rax, r12
+  mov rdx, r13
+  q6k_lanes
+  vfmadd231ps ymm12, ymm9, ymm11
+  add rsi, 210
+  add r12, 292
+  add r13, 256
+  dec rcx
+  jnz 12b
+  kq_hsum8 ymm12
+  vmovss [r14], xmm9
+  add r14, 4
+  add r8, [rdi + 8]
+  dec r9
+  jnz 11b
+  kq_leave r14
 # The K-quant kernels' shared steps (Q4_K and Q5_K: d, dmin, the 12 scale bytes at +4, then their codes).
 # kq_consts: zmm31 = 0x0f bytes, zmm30 = 16-bit shift counts 0 | 4 (low | high nibbles), zmm24..27 = vpermw indices
 #   2k | 2k + 1 (chunk k's scales), zmm29 = the f32 sign bit. Uses eax, k1, zmm0.
@@ -259,16 +313,6 @@ q6_kdots512:
   vcvtdq2ps ymm9, ymm9
   vmulps ymm11, ymm15, dword ptr [rax]{1to8}
 .endm
-# kq_hsum8: xmm9 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) of the 8 floats at rbx (Q0Order.Hsum8).
-.macro kq_hsum8
-  vmovups ymm9, [rbx]
-  vextractf128 xmm10, ymm9, 1
-  vaddps xmm9, xmm9, xmm10
-  vmovhlps xmm10, xmm10, xmm9
-  vaddps xmm9, xmm9, xmm10
-  vmovshdup xmm10, xmm9
-  vaddss xmm9, xmm9, xmm10
-.endm
 # The Q4_K and Q5_K kernels' loops (Q4_KArgs): rows (label 4: r8 the row's weights, r14 its y, r10 the scratch zeroed),
 #   super-blocks (6: rsi the weights, r12 the Q8_K blocks, r15 the bsum sums, rcx the count), tokens (7: rax, rdx, rbx),
 #   then a finishing pass per token (8: rbx the scratch, rdx y) that leaves its result in xmm9 for kq_store_next.
@@ -332,13 +376,22 @@ q6_kdots512:
   add r8, [rdi + 8]
   dec r9
   jnz 4b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbx
-  ret
+  kq_leave r15
+.endm
+# q4k_block: the Q4_K super-block at rsi decoded for the tokens (kq_scales, kq_codes, kq_d), prefetching ahead of it.
+.macro q4k_block
+  ahead 4096, 16384, 0, 64, 128, 143
+  kq_scales
+  kq_codes 16
+  kq_d
+.endm
+# q4k_mins_sum: xmm9 += ((m0 + m2) + (m1 + m3)) of the 4 min lanes in xmm11 (VecDotQ4_KQ8_K.Finish). Uses xmm12.
+.macro q4k_mins_sum
+  vmovhlps xmm12, xmm12, xmm11
+  vaddps xmm11, xmm11, xmm12
+  vmovshdup xmm12, xmm11
+  vaddss xmm11, xmm11, xmm12
+  vaddss xmm9, xmm9, xmm11
 .endm
 # void q4_kdots512(Q4_KArgs* rdi): Q4_K weight rows · Q8_K activation rows, VecDotQ4_KQ8_K.V256's integer lanes, float
 #   steps and final sums in 512-bit vectors with vpdpwssd (AVX512-VNNI). Chunk k's 32 qs bytes, broadcast to both 256-bit
@@ -358,12 +411,11 @@ q6_kdots512:
 .p2align 4, 0xcc
 q4_kdots512:
   kq_enter
+  cmp qword ptr [rdi + 40], 1
+  je 10f
   kq_rows
 6:
-  ahead 4096, 16384, 0, 64, 128, 143
-  kq_scales
-  kq_codes 16
-  kq_d
+  q4k_block
   kq_tokens
 7:
   kq_lanes
@@ -377,14 +429,46 @@ q4_kdots512:
   kq_next_token
   kq_next_block 144
 8:
-  kq_hsum8
+  kq_hsum8 [rbx]
   vmovups xmm11, [rbx + 32]
-  vmovhlps xmm12, xmm12, xmm11
-  vaddps xmm11, xmm11, xmm12
-  vmovshdup xmm12, xmm11
-  vaddss xmm11, xmm11, xmm12
-  vaddss xmm9, xmm9, xmm11
+  q4k_mins_sum
   kq_store_next
+# one token (decode): the same steps with acc in ymm1 and accMin in xmm4 instead of the scratch, so that no super-block
+#   waits on the previous one's stores (the fmas' operands as above).
+10:
+  mov r8, [rdi]
+  mov r9, [rdi + 16]
+  mov r14, [rdi + 64]
+11:
+  vxorps xmm1, xmm1, xmm1
+  vxorps xmm4, xmm4, xmm4
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r15, [rdi + 80]
+  mov rcx, [rdi + 48]
+12:
+  q4k_block
+  mov rax, r12
+  kq_lanes
+  vfmadd231ps ymm1, ymm9, ymm11
+  vpmaddwd xmm12, xmm3, [r15]
+  vcvtdq2ps xmm12, xmm12
+  vmulps xmm13, xmm14, dword ptr [rax]{1to4}
+  vfmadd231ps xmm4, xmm12, xmm13
+  add rsi, 144
+  add r12, 292
+  add r15, 16
+  dec rcx
+  jnz 12b
+  kq_hsum8 ymm1
+  vmovaps xmm11, xmm4
+  q4k_mins_sum
+  vmovss [r14], xmm9
+  add r14, 4
+  add r8, [rdi + 8]
+  dec r9
+  jnz 11b
+  kq_leave r15
 # void q5_kdots512(Q5_KArgs* rdi): Q5_K weight rows · Q8_K activation rows, VecDotQ5_KQ8_K.V256's integer lanes, float
 #   steps and final sums, as q4_kdots512 with the fifth bits: qh (32 bytes at +16) holds element i of sub-block j in bit j
 #   of byte i, so chunk k's bits 2k | 2k + 1 are shifted to bit 4 (qh, or qh >> 4 for chunks 2 and 3, shifted left by
@@ -440,6 +524,6 @@ q5_kdots512:
   kq_next_token
   kq_next_block 176
 8:
-  kq_hsum8
+  kq_hsum8 [rbx]
   vaddss xmm9, xmm9, [rbx + 32]
   kq_store_next

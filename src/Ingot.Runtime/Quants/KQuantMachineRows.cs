@@ -7,7 +7,8 @@ namespace Ingot.Runtime.Quants;
 /// <summary>
 /// The driver of the Q4_K and Q5_K rows kernels in machine code (<c>q4_kdots512</c>, <c>q5_kdots512</c> in
 /// MachineCode.KQuants.s): each ends every (row, token) as its type's vec-dot does and stores it, with one row's accumulators,
-/// 64 bytes per token of a slice, in <see cref="RowScratch"/>; the tokens in <see cref="TokenSlices"/> of at least 8.
+/// 64 bytes per token of a slice, in <see cref="RowScratch"/> (q4_kdots512 keeps one token's in registers); the tokens in
+/// <see cref="TokenSlices"/> of at least 8.
 /// </summary>
 internal static unsafe class KQuantMachineRows
 {
