@@ -141,6 +141,7 @@ namespace Ingot.Generators.Emit
                 w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
                 if (!p.IsEncoder)
                 {
+                    w.Line("nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart");
                     w.Line("int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position");
                     w.Line("float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);");
                 }

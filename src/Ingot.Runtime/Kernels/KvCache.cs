@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 namespace Ingot.Runtime.Kernels;
 
 /// <summary>
-/// F32 key/value cache: per layer, K and V are (ctx, kvDim) row-major with kvDim = kv_heads * head_dim, so the
-/// key of position t, KV head g starts at K(layer) + t*kvDim + g*headDim. Native, 64-byte aligned, zeroed,
-/// never moved by the GC; Dispose frees it.
+/// F32 key/value cache: per layer, K and V are ctx · kvDim floats (kvDim = kv_heads · head_dim), laid out by the
+/// generated code: a decoder's self-attention cache head-major, (kv_heads, ctx, head_dim), so that each head's keys
+/// and values are one contiguous stream for attention (the key of cell t, KV head g at K(layer) + (g · ctx + t) ·
+/// head_dim); an encoder's and the cross-attention caches token-major, (ctx, kvDim). Native, 64-byte aligned,
+/// zeroed, never moved by the GC; Dispose frees it.
 /// </summary>
 public sealed unsafe class KvCache : IDisposable
 {

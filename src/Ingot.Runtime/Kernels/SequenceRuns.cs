@@ -126,17 +126,21 @@ public sealed unsafe class SequenceRuns
     }
 
     /// <summary>
-    /// Keys and values of a chunk whose tokens are not in consecutive cells: row t of <paramref name="kRows"/> and
-    /// <paramref name="vRows"/> (n, kvDim) goes to the cell <paramref name="tok"/> gives it (first cell + position).
+    /// Keys and values of a chunk whose tokens are not in consecutive cells into a head-major cache: row t of
+    /// <paramref name="kRows"/> and <paramref name="vRows"/> (n, kvHeads · headDim) goes to the cell <paramref name="tok"/>
+    /// gives it (first cell + position), KV head g's headDim floats at g · <paramref name="headStride"/> + cell · headDim.
     /// </summary>
-    public static void Scatter(float* kCache, float* vCache, float* kRows, float* vRows, int* tok, int n, int kvDim)
+    public static void ScatterHeads(float* kCache, float* vCache, float* kRows, float* vRows, int* tok, int n, int kvHeads, int headDim, nint headStride)
     {
-        long bytes = (long)kvDim * sizeof(float);
+        long bytes = (long)headDim * sizeof(float);
         for (int t = 0; t < n; t++)
         {
-            nint cell = (nint)tok[2 * t] + tok[2 * t + 1];
-            Buffer.MemoryCopy(kRows + (nint)t * kvDim, kCache + cell * kvDim, bytes, bytes);
-            Buffer.MemoryCopy(vRows + (nint)t * kvDim, vCache + cell * kvDim, bytes, bytes);
+            nint cell = ((nint)tok[2 * t] + tok[2 * t + 1]) * headDim, row = (nint)t * kvHeads * headDim;
+            for (int g = 0; g < kvHeads; g++)
+            {
+                Buffer.MemoryCopy(kRows + row + g * headDim, kCache + g * headStride + cell, bytes, bytes);
+                Buffer.MemoryCopy(vRows + row + g * headDim, vCache + g * headStride + cell, bytes, bytes);
+            }
         }
     }
 }

@@ -7,9 +7,10 @@ namespace Ingot.Benchmarks.Kernels;
 
 /// <summary>
 /// One thread, causal attention as a decode step runs it: one op is one layer of one sequence, every query head over
-/// the sequence's own cache of that layer, called as the generated code calls it. Shapes: 110m (12 KV heads of size 64,
-/// one query head each, <see cref="Attention.Head"/>: a head's rows are 256 bytes every 3 KB) and 1b (Llama-3.2-1B: 8
-/// KV heads, 4 query heads each through <see cref="Attention.Heads"/>, rows every 2 KB). Sequences × Positions sets
+/// the sequence's own cache of that layer, called as the generated code calls it: the cache head-major, each KV head's
+/// rows of 256 bytes contiguous. Shapes: 110m (12 KV heads of size 64, one query head each,
+/// <see cref="Attention.Head"/>) and 1b (Llama-3.2-1B: 8 KV heads, 4 query heads each through
+/// <see cref="Attention.Heads"/>). Sequences × Positions sets
 /// where the keys and values are: 1 × 32 fits in L2 and L3 (a decode step between two calls would have pushed them
 /// out), 8 × 32 and the longer ones do not fit a 32 MB L3 (12 or 16 layers per sequence).
 /// JIT: dotnet run -c Release --project tests/Ingot.Benchmarks -- --filter '*AttentionBenchmarks*'
@@ -73,10 +74,10 @@ public unsafe class AttentionBenchmarks
             int l = i % _layers;
             for (int g = 0; g < _kvHeads; g++)
             {
-                nint at = ((nint)l * Sequences + s) * _perCache + g * HeadDim;
+                nint at = ((nint)l * Sequences + s) * _perCache + g * (nint)Positions * HeadDim;
                 float* q = _q + g * _group * HeadDim, o = _out + g * _group * HeadDim;
-                if (_group == 1) Attention.Head(q, _k + at, _v + at, _kvDim, Positions, HeadDim, 0.125f, o);
-                else Attention.Heads(q, _group, _k + at, _v + at, _kvDim, Positions, HeadDim, 0.125f, o, 0f, 0, Positions - 1);
+                if (_group == 1) Attention.Head(q, _k + at, _v + at, HeadDim, Positions, HeadDim, 0.125f, o);
+                else Attention.Heads(q, _group, _k + at, _v + at, HeadDim, Positions, HeadDim, 0.125f, o, 0f, 0, Positions - 1);
             }
         }
     }

@@ -9,13 +9,15 @@ namespace Ingot.Generators.Emit.Steps
     /// Q, K and V in one pass: a work unit is one head (HeadDim rows) — units [0, Heads) are query heads, then KvHeads
     /// key heads, then KvHeads value heads. The epilogue of each head, in llama.cpp's order: + bias, rope (NORM or NEOX
     /// over RopeDims), · the Q pre-scale; keys and values land in the KV cache at each token's cell (directly when the
-    /// chunk's cells are consecutive, else through K/V rows and <c>SequenceRuns.Scatter</c>).
+    /// chunk's cells are consecutive, else through K/V rows and <c>SequenceRuns.ScatterHeads</c>). A decoder's cache is
+    /// head-major (each KV head's cells contiguous, so attention streams them); an encoder's is token-major.
     /// </summary>
     internal static class QkvEmitter
     {
         public static void Call(SourceWriter w, QkvStep s, EmitContext ctx)
         {
-            string body = ctx.Body(s, "QkvBody", true, (bw, name) => Body(bw, name, s));
+            bool causal = !ctx.Plan.IsEncoder;
+            string body = ctx.Body(s, "QkvBody", true, (bw, name) => Body(bw, name, s, causal));
             string v = ctx.Local("qkv");
             var init = new List<string>
             {
@@ -26,10 +28,12 @@ namespace Ingot.Generators.Emit.Steps
             if (s.V.Bias != null) init.Add("Bv = " + StepEmitters.BiasSlice(s.V.Bias, s.V.RowOffset));
             init.Add(MatMulCode.ActInit(ctx.Var(s.Q.From), Kinds(s)));
             init.Add("N = " + ctx.Rows);
-            bool causal = !ctx.Plan.IsEncoder;
             // An encoder's chunk is its cache (rows 0 .. n − 1). A decoder's keys and values go straight to their cells when
             // the chunk's tokens fill consecutive cells (one sequence's run), else to K/V rows that are scattered after.
-            init.Add(causal ? "Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows"
+            // The decoder's cache is head-major (KvHeadStride = cells · HeadDim between KV heads, HeadDim between cells); the rows
+            // to scatter are token-major like the encoder's cache (KvDim between tokens, HeadDim between heads).
+            init.Add(causal ? "Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, " +
+                              "KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim"
                             : "Q = q, KOut = kCache, VOut = vCache");
             if (s.Rope != RopeKind.None)
             {
@@ -38,12 +42,12 @@ namespace Ingot.Generators.Emit.Steps
             }
             w.Line("var " + v + " = new " + body + " { " + string.Join(", ", init) + " };");
             w.Line("pool.For(Heads + 2 * KvHeads, ref " + v + ");");
-            if (causal) w.Line("if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, " + ctx.Rows + ", KvDim);");
+            if (causal) w.Line("if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, " + ctx.Rows + ", KvHeads, HeadDim, kvHeadStride);");
         }
 
         private static WeightKind[] Kinds(QkvStep s) => new[] { s.Q.Weight.Kind, s.K.Weight.Kind, s.V.Weight.Kind };
 
-        private static void Body(SourceWriter w, string name, QkvStep s)
+        private static void Body(SourceWriter w, string name, QkvStep s, bool causal)
         {
             w.Line("/// <summary>Q, K and V in one pass, one head per work unit (query heads, then key heads, then value heads); q " + WeightKinds.Name(s.Q.Weight.Kind) +
                    ", k " + WeightKinds.Name(s.K.Weight.Kind) + ", v " + WeightKinds.Name(s.V.Weight.Kind) + ".");
@@ -55,8 +59,18 @@ namespace Ingot.Generators.Emit.Steps
             if (s.Q.Bias != null || s.K.Bias != null || s.V.Bias != null) w.Line("public float* Bq, Bk, Bv;  // (QDim), (KvDim), (KvDim)");
             MatMulCode.ActFields(w, Kinds(s));
             w.Line("public float* Q;          // (N, QDim) rotated queries");
-            w.Line("public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter");
-            w.Line("public float* VOut;       // (N, KvDim) its values");
+            if (causal)
+            {
+                w.Line("public float* KOut;       // this chunk's keys: the head-major cache at its first cell, or (N, KvDim) rows to scatter");
+                w.Line("public float* VOut;       // its values, as KOut");
+                w.Line("public int KvRowStride;   // floats from a token's head to the next token's: HeadDim in the cache, KvDim in the rows");
+                w.Line("public nint KvHeadStride; // floats from KV head g to g + 1: cells · HeadDim in the cache, HeadDim in the rows");
+            }
+            else
+            {
+                w.Line("public float* KOut;       // (N, KvDim) this chunk's keys: the cache");
+                w.Line("public float* VOut;       // (N, KvDim) its values");
+            }
             if (s.Rope != RopeKind.None)
             {
                 w.Line("public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = " + I(s.RopeDims));
@@ -71,16 +85,17 @@ namespace Ingot.Generators.Emit.Steps
             HeadEpilogue(w, "Q + (nint)t * QDim + r0", s.Q.Bias != null ? "Bq" : null, s.Rope, s.QueryScale != 0f);
             w.Close();
             w.Open("else if (unit < Heads + KvHeads)");
+            string stride = causal ? "KvRowStride" : "KvDim";
             w.Line("int r0 = (unit - Heads) * HeadDim;");
-            w.Line("float* k0 = KOut + r0;");
-            MatMulCode.Rows(w, s.K.Weight.Kind, "Wk", "r0", "HeadDim", s.K.Cols, "k0", "KvDim");
-            HeadEpilogue(w, "k0 + (nint)t * KvDim", s.K.Bias != null ? "Bk" : null, s.Rope, false);
+            w.Line(causal ? "float* k0 = KOut + (unit - Heads) * KvHeadStride;" : "float* k0 = KOut + r0;");
+            MatMulCode.Rows(w, s.K.Weight.Kind, "Wk", "r0", "HeadDim", s.K.Cols, "k0", stride);
+            HeadEpilogue(w, "k0 + (nint)t * " + stride, s.K.Bias != null ? "Bk" : null, s.Rope, false);
             w.Close();
             w.Open("else");
             w.Line("int r0 = (unit - Heads - KvHeads) * HeadDim;");
-            w.Line("float* v0 = VOut + r0;");
-            MatMulCode.Rows(w, s.V.Weight.Kind, "Wv", "r0", "HeadDim", s.V.Cols, "v0", "KvDim");
-            HeadEpilogue(w, "v0 + (nint)t * KvDim", s.V.Bias != null ? "Bv" : null, RopeKind.None, false);
+            w.Line(causal ? "float* v0 = VOut + (unit - Heads - KvHeads) * KvHeadStride;" : "float* v0 = VOut + r0;");
+            MatMulCode.Rows(w, s.V.Weight.Kind, "Wv", "r0", "HeadDim", s.V.Cols, "v0", stride);
+            HeadEpilogue(w, "v0 + (nint)t * " + stride, s.V.Bias != null ? "Bv" : null, RopeKind.None, false);
             w.Close();
             w.Close();
             w.Close();

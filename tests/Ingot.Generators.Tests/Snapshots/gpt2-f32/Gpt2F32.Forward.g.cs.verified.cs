@@ -132,6 +132,7 @@ namespace Ingot.Tests.Models
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -141,12 +142,12 @@ namespace Ingot.Tests.Models
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 768 rows (fused attn_qkv), epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 524288, Bq = lw.AttnQkvBias, Bk = lw.AttnQkvBias + 256, Bv = lw.AttnQkvBias + 512, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * KvDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * KvDim : vRows };
+            var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 524288, Bq = lw.AttnQkvBias, Bk = lw.AttnQkvBias + 256, Bv = lw.AttnQkvBias + 512, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.Scatter(kCache, vCache, kRows, vRows, tok, n, KvDim);
+            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 1 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]

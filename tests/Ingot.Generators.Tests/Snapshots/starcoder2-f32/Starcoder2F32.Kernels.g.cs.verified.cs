@@ -30,8 +30,9 @@ namespace Ingot.Tests.Models
         private struct AttentionBody : IRangeBody
         {
             public float* Q;        // (N, QDim)
-            public float* KCache;   // (sequences · context, KvDim)
-            public float* VCache;   // (sequences · context, KvDim)
+            public float* KCache;   // (KvHeads, sequences · context, HeadDim): head-major
+            public float* VCache;   // (KvHeads, sequences · context, HeadDim)
+            public nint KvHeadStride; // sequences · context · HeadDim
             public float* Out;      // (N, QDim)
             public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position
             public int N;           // tokens in this chunk
@@ -43,8 +44,8 @@ namespace Ingot.Tests.Models
                 {
                     int h = unit / N, t = unit % N, g = h / HeadGroup;
                     int pos = Tok[2 * t + 1];
-                    nint first = (nint)Tok[2 * t] * KvDim;
-                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first + g * HeadDim, VCache + first + g * HeadDim, KvDim, pos + 1, HeadDim,
+                    nint first = g * KvHeadStride + (nint)Tok[2 * t] * HeadDim;
+                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first, VCache + first, HeadDim, pos + 1, HeadDim,
                         AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
                 }
             }
@@ -167,8 +168,10 @@ namespace Ingot.Tests.Models
             public float* Act32;  // (N, cols) f32 activation
             public int N;         // tokens in this chunk
             public float* Q;          // (N, QDim) rotated queries
-            public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
-            public float* VOut;       // (N, KvDim) its values
+            public float* KOut;       // this chunk's keys: the head-major cache at its first cell, or (N, KvDim) rows to scatter
+            public float* VOut;       // its values, as KOut
+            public int KvRowStride;   // floats from a token's head to the next token's: HeadDim in the cache, KvDim in the rows
+            public nint KvHeadStride; // floats from KV head g to g + 1: cells · HeadDim in the cache, HeadDim in the rows
             public RopeTable RopeTable; // cos/sin per (position, pair), RopeDims = 64
             public int* Tok;          // (N, 2): token t's first cache cell and its position (Tok[2t + 1])
 
@@ -190,11 +193,11 @@ namespace Ingot.Tests.Models
                     else if (unit < Heads + KvHeads)
                     {
                         int r0 = (unit - Heads) * HeadDim;
-                        float* k0 = KOut + r0;
-                        VecDotRows.F32(Wk + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, k0, KvDim);
+                        float* k0 = KOut + (unit - Heads) * KvHeadStride;
+                        VecDotRows.F32(Wk + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, k0, KvRowStride);
                         for (int t = 0; t < N; t++)
                         {
-                            float* h = k0 + (nint)t * KvDim;
+                            float* h = k0 + (nint)t * KvRowStride;
                             Vec.Add(h, Bk + r0, h, HeadDim);
                             RopeTable.ApplyNeox(h, HeadDim, Tok[2 * t + 1]);
                         }
@@ -202,11 +205,11 @@ namespace Ingot.Tests.Models
                     else
                     {
                         int r0 = (unit - Heads - KvHeads) * HeadDim;
-                        float* v0 = VOut + r0;
-                        VecDotRows.F32(Wv + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, v0, KvDim);
+                        float* v0 = VOut + (unit - Heads - KvHeads) * KvHeadStride;
+                        VecDotRows.F32(Wv + (nint)r0 * 1024, 1024, HeadDim, (byte*)Act32, 1024, N, 256, v0, KvRowStride);
                         for (int t = 0; t < N; t++)
                         {
-                            float* h = v0 + (nint)t * KvDim;
+                            float* h = v0 + (nint)t * KvRowStride;
                             Vec.Add(h, Bv + r0, h, HeadDim);
                         }
                     }

@@ -141,7 +141,7 @@ namespace Ingot.Tests.Models
                 public float* Act32;  // (N, cols) f32 activation
                 public int N;         // tokens in this chunk
                 public float* Q;          // (N, QDim) rotated queries
-                public float* KOut;       // (N, KvDim) this chunk's keys: the cache at its first cell, or rows to scatter
+                public float* KOut;       // (N, KvDim) this chunk's keys: the cache
                 public float* VOut;       // (N, KvDim) its values
 
                 public void Run(int start, int end)
