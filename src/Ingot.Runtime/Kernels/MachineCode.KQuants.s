@@ -56,17 +56,20 @@
   vcvtph2ps xmm15, xmm15
   vbroadcastss ymm15, xmm15
 .endm
-# q6k_lanes: the decoded super-block against the Q8_K block at rax and its maddubs(32, q8) at rdx: ymm9 = float(ggml's 8
-#   int lanes), ymm11 = d_a · d_w broadcast.
-.macro q6k_lanes
+# kq_lanes q6=0: the decoded super-block against the Q8_K block at rax: ymm9 = float(ggml's 8 int lanes),
+#   ymm11 = d_a · d_w broadcast. q6 = 1 (Q6_K): less the maddubs(32, q8) at rdx (the codes' +32 offset) before the
+#   scales.
+.macro kq_lanes q6=0
   vpmaddubsw zmm5, zmm16, [rax + 4]
   vpmaddubsw zmm6, zmm17, [rax + 68]
   vpmaddubsw zmm7, zmm18, [rax + 132]
   vpmaddubsw zmm8, zmm19, [rax + 196]
+  .if \q6
   vpsubw zmm5, zmm5, [rdx]
   vpsubw zmm6, zmm6, [rdx + 64]
   vpsubw zmm7, zmm7, [rdx + 128]
   vpsubw zmm8, zmm8, [rdx + 192]
+  .endif
   vpmaddwd zmm9, zmm5, zmm20
   vpmaddwd zmm10, zmm7, zmm22
   vpdpwssd zmm9, zmm6, zmm21
@@ -152,7 +155,7 @@ q6_kdots512:
   mov rbx, r10
   mov r11, [rdi + 56]
 7:
-  q6k_lanes
+  kq_lanes 1
   vfmadd213ps ymm9, ymm11, [rbx]
   vmovups [rbx], ymm9
   add rax, [rdi + 32]
@@ -196,7 +199,7 @@ q6_kdots512:
   q6k_block
   mov rax, r12
   mov rdx, r13
-  q6k_lanes
+  kq_lanes 1
   vfmadd231ps ymm12, ymm9, ymm11
   add rsi, 210
   add r12, 292
@@ -295,23 +298,6 @@ q6_kdots512:
   vcvtph2ps xmm14, xmm14
   vxorps xmm14, xmm14, xmm29
   vbroadcastss xmm14, xmm14
-.endm
-# kq_lanes: the decoded super-block against the Q8_K block at rax: ymm9 = float(ggml's 8 int lanes), ymm11 = d_a · d_w
-#   broadcast.
-.macro kq_lanes
-  vpmaddubsw zmm5, zmm16, [rax + 4]
-  vpmaddubsw zmm6, zmm17, [rax + 68]
-  vpmaddubsw zmm7, zmm18, [rax + 132]
-  vpmaddubsw zmm8, zmm19, [rax + 196]
-  vpmaddwd zmm9, zmm5, zmm20
-  vpmaddwd zmm10, zmm7, zmm22
-  vpdpwssd zmm9, zmm6, zmm21
-  vpdpwssd zmm10, zmm8, zmm23
-  vpaddd zmm9, zmm9, zmm10
-  vextracti64x4 ymm10, zmm9, 1
-  vpaddd ymm9, ymm9, ymm10
-  vcvtdq2ps ymm9, ymm9
-  vmulps ymm11, ymm15, dword ptr [rax]{1to8}
 .endm
 # The Q4_K and Q5_K kernels' loops (Q4_KArgs): rows (label 4: r8 the row's weights, r14 its y, r10 the scratch zeroed),
 #   super-blocks (6: rsi the weights, r12 the Q8_K blocks, r15 the bsum sums, rcx the count), tokens (7: rax, rdx, rbx),
