@@ -23,7 +23,7 @@ public class MachineCodeTests
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
             Run("as", "--64", source, q4_0x16, q8_0, kquants, q6_kx16, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
-            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeKQuants, .. MachineCode.CodeQ6_Kx16]);
+            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeQ6_K, .. MachineCode.CodeQ4_KQ5_K, .. MachineCode.CodeQ6_Kx16]);
             // and every entry point the runtime calls is where the assembler put its label
             var symbols = Run("nm", obj).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split(' ')).ToDictionary(f => f[2], f => Convert.ToInt32(f[0], 16));
@@ -39,11 +39,12 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.Q8_0Dots512Offset, symbols["q8_0dots512"]);
             Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length, symbols["q8_0dots512"]); // where the runtime copies CodeQ8_0
             Assert.Equal(MachineCode.Q6_KDots512Offset, symbols["q6_kdots512"]);
-            Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length, symbols["q6_kdots512"]); // where the runtime copies CodeKQuants
+            Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length, symbols["q6_kdots512"]); // where the runtime copies CodeQ6_K
             Assert.Equal(MachineCode.Q4_KDots512Offset, symbols["q4_kdots512"]);
+            Assert.Equal(MachineCode.Q6_KDots512Offset + MachineCode.CodeQ6_K.Length, symbols["q4_kdots512"]); // where the runtime copies CodeQ4_KQ5_K
             Assert.Equal(MachineCode.Q5_KDots512Offset, symbols["q5_kdots512"]);
             Assert.Equal(MachineCode.Q6_Kx16Dots512Offset, symbols["q6_kx16dots512"]);
-            Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length + MachineCode.CodeKQuants.Length, symbols["q6_kx16dots512"]); // where the runtime copies CodeQ6_Kx16
+            Assert.Equal(MachineCode.CodeMain.Length + MachineCode.CodeQ4_0x16.Length + MachineCode.CodeQ8_0.Length + MachineCode.CodeQ6_K.Length + MachineCode.CodeQ4_KQ5_K.Length, symbols["q6_kx16dots512"]); // where the runtime copies CodeQ6_Kx16
             Assert.Equal(13, symbols.Count);
             // the prefetches the runtime may overwrite with NOPs are q4_0x16dot512's, 7 bytes each, and nothing else
             var lines = Run("objdump", "-d", "-M", "intel", obj).Split('\n');

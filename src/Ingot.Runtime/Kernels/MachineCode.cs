@@ -9,14 +9,14 @@ namespace Ingot.Runtime.Kernels;
 /// <c>f16dots256</c>, <c>f16tile512</c>, used by <see cref="F16Rows"/>) and 512-bit <c>vpdpbusd</c> (AVX512-VNNI: <c>q4_0x16dot512</c>, <c>q4_0x16x4dot512</c>, <c>q4_0x16x8dot512</c>, used by
 /// <see cref="Quants.Q4_0x16Rows"/>; <c>q8_0dots512</c>, used by the Q8_0 rows kernel) and 512-bit <c>vpdpwssd</c> (<c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q5_kdots512</c>, used by the Q6_K, Q4_K and Q5_K rows
 /// kernels; <c>q6_kx16dots512</c>, used by <see cref="Quants.Q6_Kx16Rows"/>). They are <c>MachineCode.s</c>, <c>MachineCode.Q4_0x16.s</c>, <c>MachineCode.Q8_0.s</c>, <c>MachineCode.KQuants.s</c> and <c>MachineCode.Q6_Kx16.s</c> beside this file
-/// assembled in one run (<see cref="CodeMain"/>, <see cref="CodeQ4_0x16"/>, <see cref="CodeQ8_0"/>, <see cref="CodeKQuants"/> and <see cref="CodeQ6_Kx16"/>, split at
-/// <c>q4_0x16dot512</c>, <c>q8_0dots512</c>, <c>q6_kdots512</c> and <c>q6_kx16dots512</c>, in generated files of their own; a test assembles the sources where GNU as is present and compares the bytes), copied once into
+/// assembled in one run (<see cref="CodeMain"/>, <see cref="CodeQ4_0x16"/>, <see cref="CodeQ8_0"/>, <see cref="CodeQ6_K"/>, <see cref="CodeQ4_KQ5_K"/> and <see cref="CodeQ6_Kx16"/>, split at
+/// <c>q4_0x16dot512</c>, <c>q8_0dots512</c>, <c>q6_kdots512</c>, <c>q4_kdots512</c> and <c>q6_kx16dots512</c>, in generated files of their own; a test assembles the sources where GNU as is present and compares the bytes), copied once into
 /// pages of their own that are then made executable and never writable again. Linux on x64 only; elsewhere
 /// <see cref="Page"/> is null and the callers run their C# forms.
 /// </summary>
 internal static unsafe partial class MachineCode
 {
-    /// <summary>The executable copy of <see cref="CodeMain"/>, <see cref="CodeQ4_0x16"/>, <see cref="CodeQ8_0"/>, <see cref="CodeKQuants"/> and <see cref="CodeQ6_Kx16"/> one after the other, or null where there is none.</summary>
+    /// <summary>The executable copy of <see cref="CodeMain"/>, <see cref="CodeQ4_0x16"/>, <see cref="CodeQ8_0"/>, <see cref="CodeQ6_K"/>, <see cref="CodeQ4_KQ5_K"/> and <see cref="CodeQ6_Kx16"/> one after the other, or null where there is none.</summary>
     public static readonly byte* Page;
 
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, F16Tile512Offset = 0x240, Q4_0x16Dot512Offset = 0x450,
@@ -31,7 +31,8 @@ internal static unsafe partial class MachineCode
         int at = Copy(CodeMain, page, 0);
         at = Copy(CodeQ4_0x16, page, at);
         at = Copy(CodeQ8_0, page, at);
-        at = Copy(CodeKQuants, page, at);
+        at = Copy(CodeQ6_K, page, at);
+        at = Copy(CodeQ4_KQ5_K, page, at);
         Copy(CodeQ6_Kx16, page, at);
         if (!Q4_0x16DecodePrefetches()) DropQ4_0x16DecodePrefetches(page);
         if (Mprotect(page, PageBytes, ProtRead | ProtExec) != 0) return;
