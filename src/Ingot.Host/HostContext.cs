@@ -7,7 +7,7 @@ namespace Ingot.Host;
 
 /// <summary>
 /// What a verb works with: the compiled model, the writers, and the options every verb shares
-/// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>, <c>--no-swa</c>), plus loading the weights and the tokenizer.
+/// (<c>--model PATH</c>, <c>--ctx N</c>, <c>-t N</c>, <c>--no-swa</c>, <c>--kv-type</c>), plus loading the weights and the tokenizer.
 /// </summary>
 public sealed class HostContext(IModel model, string program, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
 {
@@ -33,6 +33,8 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     public int Threads { get; private set; }
     /// <summary>--no-swa: full causal attention on every layer, ignoring the spec's sliding window (llama.cpp's llama does).</summary>
     public bool NoSlidingWindow { get; private set; }
+    /// <summary>--kv-type f32|f16 (llama.cpp's --cache-type-k/-v, both at once): the decoder's KV cache elements.</summary>
+    public KvCacheType KvType { get; private set; }
 
     /// <summary>
     /// The default weights: the executable's own file when weights are appended to it (--single-file; an --isa auto
@@ -57,6 +59,13 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
         Threads = args.Int(0, "-t", "--threads");
         if (Threads < 0) throw new UsageException("-t must be >= 0");
         NoSlidingWindow = args.Flag("--no-swa");
+        string kv = args.OptionOr("f32", "--kv-type", "-ctk");
+        KvType = kv.ToLowerInvariant() switch
+        {
+            "f32" => KvCacheType.F32,
+            "f16" => KvCacheType.F16,
+            _ => throw new UsageException($"--kv-type must be f32 or f16, not '{kv}'"),
+        };
     }
 
     /// <summary>The thread count in effect (what -t 0 resolves to).</summary>
@@ -82,7 +91,7 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
         int ctx = RequestedContext;
         if (ctx == 0)
             ctx = neededContext > 0 ? neededContext : Math.Min(Model.Description.ContextLength, 4096);
-        Model.Load(weights, new InferenceOptions(ctx, Threads, NoSlidingWindow, sequences));
+        Model.Load(weights, new InferenceOptions(ctx, Threads, NoSlidingWindow, sequences, KvType));
     }
 
     /// <summary>The tokenizer the weights file describes, as the generation loop uses it.</summary>

@@ -123,7 +123,8 @@ public static class HostProgram
         sb.Append("usage: ").Append(program).Append(" VERB [options]   (").Append(program).Append(" VERB --help for details)\n\n");
         foreach (var v in verbs) sb.Append("  ").Append(v.Name.PadRight(10)).Append(' ').Append(v.Summary).Append('\n');
         sb.Append("\ncommon options: --model PATH (default: <exe dir>/<model>.gguf)  --ctx N (KV cache tokens)  -t N (threads)\n" +
-                  "                --no-swa (full attention on every layer: ignore the spec's sliding window, as llama.cpp does for llama)\n");
+                  "                --no-swa (full attention on every layer: ignore the spec's sliding window, as llama.cpp does for llama)\n" +
+                  "                --kv-type f32|f16 (KV cache elements, default f32; f16 is llama.cpp's default cache: half the bytes per position)\n");
         return sb.ToString();
     }
 

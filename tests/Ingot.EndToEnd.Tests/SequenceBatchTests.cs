@@ -8,14 +8,16 @@ namespace Ingot.EndToEnd.Tests;
 /// Several sequences in one batch (continuous batching, the server's --parallel): every decoder family of
 /// ../shared/golden runs three sequences through a schedule that mixes prompt chunks, a run longer than a chunk, and
 /// one-token decodes in the same calls. Each run's logits must be bit-identical to the same tokens run alone, in
-/// order, on a model holding one sequence: a token's math depends only on its own sequence's cache.
+/// order, on a model holding one sequence: a token's math depends only on its own sequence's cache. With either
+/// cache type (an F16 cache takes every chunk through KvCache.ScatterHeads).
 /// </summary>
 public class SequenceBatchTests
 {
-    public static TheoryData<string, string> Models()
+    public static TheoryData<string, string, KvCacheType> Models()
     {
-        var data = new TheoryData<string, string>();
-        foreach (var row in GoldenFamilyTests.Models) data.Add((string)row[0], (string)row[1]);
+        var data = new TheoryData<string, string, KvCacheType>();
+        foreach (var row in GoldenFamilyTests.Models)
+            foreach (var type in new[] { KvCacheType.F32, KvCacheType.F16 }) data.Add((string)row[0], (string)row[1], type);
         return data;
     }
 
@@ -34,11 +36,11 @@ public class SequenceBatchTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void RunsInOneBatchGiveExactlyWhatEachGivesAlone(string model, string className)
+    public void RunsInOneBatchGiveExactlyWhatEachGivesAlone(string model, string className, KvCacheType kvType)
     {
         using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
         using var batched = GoldenFamilyTests.Create(className);
-        batched.Load(file, new InferenceOptions(ContextSize: 128, Sequences: 3));
+        batched.Load(file, new InferenceOptions(ContextSize: 128, Sequences: 3, KvType: kvType));
         Assert.Equal(3, batched.Sequences);
         int vocab = batched.VocabSize;
 
@@ -46,7 +48,7 @@ public class SequenceBatchTests
         var alone = new Dictionary<(int, int), float[]>(); // (sequence, run's end) → logits
         using (var single = GoldenFamilyTests.Create(className))
         {
-            single.Load(file, new InferenceOptions(ContextSize: 128));
+            single.Load(file, new InferenceOptions(ContextSize: 128, KvType: kvType));
             for (int s = 0; s < 3; s++)
             {
                 single.Reset();

@@ -105,17 +105,21 @@ public class Stories260KTests(ITestOutputHelper output)
     }
 
     /// <summary>llama.cpp's greedy text for "Once upon a time" (64 tokens), decoded with tok512 (llama2.c format).</summary>
+    /// <summary>With either cache: llama-cli ran with its default F16 cache (head size 8: kq in ggml_vec_dot_f16's order).</summary>
     [Theory]
-    [InlineData("stories260K-q8_0.gguf", nameof(Stories260KQ8_0))]
-    [InlineData("stories260K-q4_0.gguf", nameof(Stories260KQ4_0))]
-    public void QuantizedGreedyMatchesLlamaCpp(string gguf, string className)
+    [InlineData("stories260K-q8_0.gguf", nameof(Stories260KQ8_0), KvCacheType.F32)]
+    [InlineData("stories260K-q4_0.gguf", nameof(Stories260KQ4_0), KvCacheType.F32)]
+    [InlineData("stories260K-q8_0.gguf", nameof(Stories260KQ8_0), KvCacheType.F16)]
+    [InlineData("stories260K-q4_0.gguf", nameof(Stories260KQ4_0), KvCacheType.F16)]
+    [InlineData("stories260K-f16.gguf", nameof(Stories260KF16), KvCacheType.F16)]
+    public void QuantizedGreedyMatchesLlamaCpp(string gguf, string className, KvCacheType kvType)
     {
         using var doc = TestPaths.Json(TestPaths.Require("models", "gguf", "testvectors", "stories260K_llamacpp_greedy.json"));
         int[] prompt = doc.RootElement.GetProperty("prompt_token_ids_llama_tokenize").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         string expectedText = doc.RootElement.GetProperty("outputs").GetProperty(gguf).GetString()!;
         using var file = GgufFile.Open(TestPaths.Require("models", "gguf", gguf));
         using var m = GoldenFamilyTests.Create(className);
-        m.Load(file, new InferenceOptions(ContextSize: 512));
+        m.Load(file, new InferenceOptions(ContextSize: 512, KvType: kvType));
         var ids = Greedy(m, prompt, prompt.Length + 64);
         string text = DecodeTok512(ids.Skip(1));
         output.WriteLine(text);

@@ -47,6 +47,19 @@ public class GenerateVerbTests
         Assert.Contains("generated 3 tokens", e);
     }
 
+    [Theory]
+    [InlineData(null, KvCacheType.F32)]
+    [InlineData("f16", KvCacheType.F16)]
+    [InlineData("F32", KvCacheType.F32)]
+    public void KvType_ReachesTheModel(string? value, KvCacheType expected)
+    {
+        var model = Model();
+        string[] kv = value is null ? [] : ["--kv-type", value];
+        var (code, _, e) = HostProgramTests.Run(model, ["generate", "-p", "Once upon a time", "-n", "8", "--temp", "0", "--model", Gguf, .. kv]);
+        Assert.True(code == 0, e);
+        Assert.Equal(expected, model.LastOptions!.KvType);
+    }
+
     [Fact]
     public void ExplicitContext_TooSmall_StopsCleanlyWithANote()
     {

@@ -76,6 +76,7 @@ public class HostProgramTests
     [InlineData("bench", "-r", "0")]
     [InlineData("tokenize")]
     [InlineData("generate", "-p", "x", "--ctx", "-1")]
+    [InlineData("generate", "-p", "x", "--kv-type", "q8_0")]
     public void UsageErrors_OneLine_Exit2(params string[] args)
     {
         var model = new BigramModel();

@@ -127,13 +127,14 @@ public unsafe class GgmlMathTests
     /// The algorithm of AttentionGgml written out in scalar code for the last position's query over positions
     /// [first, nKv): the kernel must give exactly these bits (lanes follow absolute positions; the masked ones are zeros).
     /// </summary>
-    private static float[] AttentionScalar(float[] q, float[] k, float[] v, int stride, int nKv, int hd, float scale, int first = 0)
+    private static float[] AttentionScalar(float[] q, float[] k, float[] v, int stride, int nKv, int hd, float scale, int first = 0, bool f16 = false)
     {
         int nPad = (nKv + 15) & ~15;
         var p = new float[nPad];
         float max = float.NegativeInfinity;
+        if (f16) q = q.Select(x => (float)(Half)x).ToArray(); // ggml converts q to F16 for kq
         fixed (float* pq = q, pk = k)
-            for (int c = first; c < nKv; c++) { p[c] = GgmlMath.DotF32Scalar(pk + c * stride, pq, hd) * scale; if (p[c] > max) max = p[c]; }
+            for (int c = first; c < nKv; c++) { p[c] = (f16 ? DotF16Cache(pk + c * stride, pq, hd) : GgmlMath.DotF32Scalar(pk + c * stride, pq, hd)) * scale; if (p[c] > max) max = p[c]; }
         double sum = 0;
         fixed (float* pp = p)
             for (int c0 = first & ~15; c0 < nPad; c0 += 16)
@@ -142,7 +143,7 @@ public unsafe class GgmlMathTests
                 sum += GgmlMath.Reduce16(pp + c0);
             }
         float inv = (float)(1.0 / sum);
-        for (int c = first; c < nKv; c++) p[c] *= inv;
+        for (int c = first; c < nKv; c++) p[c] = f16 ? (float)(Half)(p[c] * inv) : p[c] * inv; // and kq to F16 for kqv
         var outp = new float[hd];
         var lanes = new float[16];
         for (int d = 0; d < hd; d++)
@@ -152,6 +153,70 @@ public unsafe class GgmlMathTests
             fixed (float* pl = lanes) outp[d] = GgmlMath.Reduce16(pl);
         }
         return outp;
+    }
+
+    /// <summary>kq over an F16 cache: tinyBLAS's one 16-lane accumulator when hd is a multiple of 16, else ggml_vec_dot_f16.</summary>
+    private static float DotF16Cache(float* k, float* q, int hd)
+    {
+        if (hd % 16 != 0)
+        {
+            int np = hd & ~63;
+            double sum = GgmlMath.DotF32Scalar(k, q, np);
+            for (int i = np; i < hd; i++) sum += k[i] * q[i];
+            return (float)sum;
+        }
+        float* lanes = stackalloc float[16];
+        for (int l = 0; l < 16; l++)
+        {
+            lanes[l] = 0f;
+            for (int i = l; i < hd; i += 16) lanes[l] = MathF.FusedMultiplyAdd(k[i], q[i], lanes[l]);
+        }
+        return GgmlMath.Reduce16(lanes);
+    }
+
+    /// <summary>
+    /// The F16 cache's attention: keys and values stored as halves, the same bits as the scalar form with q and the
+    /// weights rounded to F16 and the dots in <see cref="DotF16Cache"/>'s order; Heads over 3 queries gives each Head's bits.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 1, 0)]
+    [InlineData(64, 23, 0)]
+    [InlineData(64, 100, 0)]
+    [InlineData(64, 133, 37)]
+    [InlineData(128, 70, 50)]
+    [InlineData(80, 75, 0)]
+    [InlineData(96, 48, 19)]
+    [InlineData(72, 40, 0)]
+    [InlineData(40, 300, 0)]
+    public void AttentionOverAnF16CacheMatchesItsScalarForm(int hd, int nKv, int window)
+    {
+        int stride = 2 * hd;
+        var rng = new Random(hd * 1000 + nKv);
+        var q = new float[3 * hd];
+        var kh = new Half[nKv * stride];
+        var vh = new Half[nKv * stride];
+        for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 4 - 2);
+        for (int i = 0; i < kh.Length; i++) { kh[i] = (Half)(rng.NextDouble() * 4 - 2); vh[i] = (Half)(rng.NextDouble() * 2 - 1); }
+        float[] k = kh.Select(x => (float)x).ToArray(), v = vh.Select(x => (float)x).ToArray();
+        float scale = 1f / MathF.Sqrt(hd);
+        int first = window > 0 ? Math.Max(0, nKv - window) : 0;
+        var one = new float[hd];
+        var three = new float[3 * hd];
+        fixed (float* pq = q, po = one, p3 = three)
+        fixed (Half* pk = kh, pv = vh)
+        {
+            Attention.Heads(pq, 3, pk + hd, pv + hd, stride, nKv, hd, scale, p3, 0f, window, nKv - 1);
+            for (int j = 0; j < 3; j++)
+            {
+                var expected = AttentionScalar(q[(j * hd)..((j + 1) * hd)], k[hd..], v[hd..], stride, nKv, hd, scale, first, f16: true);
+                Attention.Head(pq + j * hd, pk + hd, pv + hd, stride, nKv, hd, scale, po, 0f, window, nKv - 1);
+                for (int d = 0; d < hd; d++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[d]) == BitConverter.SingleToInt32Bits(one[d]), $"query {j}, d={d}: {one[d]:R} vs scalar form {expected[d]:R}");
+                    Assert.True(BitConverter.SingleToInt32Bits(one[d]) == BitConverter.SingleToInt32Bits(three[j * hd + d]), $"query {j}, d={d}: Heads {three[j * hd + d]:R} vs Head {one[d]:R}");
+                }
+            }
+        }
     }
 
     [Theory]

@@ -138,10 +138,13 @@ namespace Ingot.Generators.Emit
                 w.Line("ref LayerWeights lw = ref _layers[l];");
                 w.Line("float* x = Buf(OffX);");
                 Locals(w, k.Steps, p);
-                w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
-                if (!p.IsEncoder)
+                if (p.IsEncoder) w.Line("float* kCache = _kv!.K(l), vCache = _kv.V(l);");
+                else
                 {
+                    w.Line("bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention");
+                    w.Line("void* kCache = _kv.Keys(l), vCache = _kv.Values(l);");
                     w.Line("nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart");
+                    w.Line("bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells");
                     w.Line("int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position");
                     w.Line("float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);");
                 }

@@ -89,7 +89,7 @@ namespace Ingot.Generators.Emit
                     w.Line("    throw new ArgumentOutOfRangeException(nameof(options), options.Sequences, \"an encoder–decoder holds one encoded input: Sequences must be 1\");");
                 }
                 w.Line("_runs = new SequenceRuns(options.Sequences, _context);");
-                w.Line("_kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)");
+                w.Line("_kv = new KvCache(Layers, _context * options.Sequences, KvDim, options.KvType);  // sequence s: cells [s · _context, (s + 1) · _context)");
             }
             w.Line("_pool = new WorkerPool(options.Threads);");
             w.Line("_arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);");

@@ -65,8 +65,44 @@ public static unsafe class Attention
         float softCap, int window, int queryPos) =>
         Queries(q, count, kCache, vCache, kvStride, nKv, headDim, scale, outHeads, softCap, window, queryPos, null);
 
-    private static void Queries(float* q, int count, float* kCache, float* vCache, int kvStride, int nKv, int headDim, float scale, float* outHeads,
-        float softCap, int window, int queryPos, float* keyBias)
+    /// <summary>
+    /// <see cref="Heads(float*, int, float*, float*, int, int, int, float, float*, float, int, int)"/> over an F16 cache,
+    /// as llama.cpp's F16 cache computes it without flash attention: ggml rounds each query to F16 for kq = mul_mat(k, q)
+    /// and the attention weights to F16 for kqv = mul_mat(v, kq), and a product of two halves is exact in F32. Keys and
+    /// values are widened to F32 (exactly) in blocks that stay in L1; the dots run in the order ggml's F16 kq takes
+    /// (<see cref="AttentionDots.DotLanes"/>), the softmax and the value FMAs as the F32 form's, with the same bits on
+    /// every ISA path.
+    /// </summary>
+    public static void Heads(float* q, int count, Half* kCache, Half* vCache, int kvStride, int nKv, int headDim, float scale, float* outHeads,
+        float softCap, int window, int queryPos) =>
+        Queries(q, count, kCache, vCache, kvStride, nKv, headDim, scale, outHeads, softCap, window, queryPos, null);
+
+    /// <summary>One query head over an F16 cache (see the F16 <c>Heads</c>), with an optional bias per key (T5).</summary>
+    public static void Head(float* q, Half* kCache, Half* vCache, int kvStride, int nKv, int headDim, float scale, float* outHead,
+        float softCap, int window, int queryPos, float* keyBias = null) =>
+        Queries(q, 1, kCache, vCache, kvStride, nKv, headDim, scale, outHead, softCap, window, queryPos, keyBias);
+
+    /// <summary>
+    /// Rows [c, c + rows) of a cache as F32 rows: an F32 cache's own (stride kvStride), or an F16 cache's widened into
+    /// <paramref name="buf"/> (stride headDim).
+    /// </summary>
+    private static float* F32Rows<T>(T* cache, int kvStride, int c, int rows, int headDim, float* buf, out int stride) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            stride = kvStride;
+            return (float*)cache + (nint)c * kvStride;
+        }
+        for (int r = 0; r < rows; r++) Vec.Convert.F16ToF32((Half*)cache + (nint)(c + r) * kvStride, buf + (nint)r * headDim, headDim);
+        stride = headDim;
+        return buf;
+    }
+
+    /// <summary>x rounded to F16 precision (to nearest even) and widened back: ggml's conversion of an operand to F16.</summary>
+    private static float RoundToF16(float x) => HalfBits.F16ToF32(HalfBits.F32ToF16Bits(x));
+
+    private static void Queries<T>(float* q, int count, T* kCache, T* vCache, int kvStride, int nKv, int headDim, float scale, float* outHeads,
+        float softCap, int window, int queryPos, float* keyBias) where T : unmanaged
     {
         int last = Math.Min(nKv - 1, queryPos);
         int first = window > 0 ? Math.Max(0, queryPos - window + 1) : 0;
@@ -75,35 +111,53 @@ public static unsafe class Attention
             new Span<float>(outHeads, count * headDim).Clear(); // no visible key
             return;
         }
+        bool half = typeof(T) == typeof(Half);
         // prefetch from the first position the previous call on this thread did not read, if what it read fits in L2
         // (prefill: the same head's rows for the next query, all in cache but the newest)
-        bool hot = kCache == t_kvRead && t_kvReadFirst <= first && (long)(t_kvReadLast - t_kvReadFirst + 1) * headDim * 2 * sizeof(float) <= HotKvBytes;
+        bool hot = kCache == t_kvRead && t_kvReadFirst <= first && (long)(t_kvReadLast - t_kvReadFirst + 1) * headDim * 2 * sizeof(T) <= HotKvBytes;
         int cold = hot ? Math.Max(first, t_kvReadLast + 1) : first;
         t_kvRead = kCache;
         t_kvReadFirst = first;
         t_kvReadLast = last;
         PrefetchKv(kCache, vCache, kvStride, cold, Math.Min(last, cold + KvAhead - 1), headDim);
-        // scratch: 64 floats, then per query its nPad probabilities, then per query its 16 lane rows of headDim
+        // scratch: 64 floats, then per query its nPad probabilities, then per query its 16 lane rows of headDim; an F16
+        // cache also its queries rounded to F16 and widened blocks of 16 keys and ValueChunk values
         int nPad = (last + 1 + 15) & ~15;
-        float* tmp = Scratch(64 + count * (nPad + 16 * (nint)headDim));
+        nint halfFloats = half ? (count + 16 + ValueChunk) * (nint)headDim : 0;
+        float* tmp = Scratch(64 + count * (nPad + 16 * (nint)headDim) + halfFloats);
         float* p0 = tmp + 64, acc0 = p0 + count * (nint)nPad;
+        float* kBuf = acc0 + count * 16 * (nint)headDim, vBuf = kBuf + 16 * (nint)headDim, qs = q;
+        if (half)
+        {
+            qs = vBuf + ValueChunk * (nint)headDim;
+            for (nint i = 0; i < count * (nint)headDim; i++) qs[i] = RoundToF16(q[i]);
+        }
 
-        // the raw dots into each query's p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits),
-        // every query while those keys are in L1; the rest one by one
+        // the raw dots into each query's p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits,
+        // or DotLanes' for an F16 cache), every query while those keys are in L1; the rest one by one
         int c1 = first;
-        if (Vector512.IsHardwareAccelerated)
+        bool lanes = half && headDim % 16 == 0; // an F16 cache's dots in DotLanes' order
+        if (Vector512.IsHardwareAccelerated && (lanes || !half))
             for (; c1 + 16 <= last + 1; c1 += 16)
             {
                 PrefetchKv(kCache, vCache, kvStride, Math.Max(cold, c1) + KvAhead, Math.Min(last, c1 + KvAhead + 15), headDim);
+                float* k = F32Rows(kCache, kvStride, c1, 16, headDim, kBuf, out int ks);
                 for (int j = 0; j < count; j++)
-                    AttentionDots.Dots16(kCache + (nint)c1 * kvStride, kvStride, q + (nint)j * headDim, headDim, p0 + (nint)j * nPad + c1, tmp);
+                    AttentionDots.Dots16(k, ks, qs + (nint)j * headDim, headDim, p0 + (nint)j * nPad + c1, tmp, lanes);
             }
         for (int c = c1; c <= last; c++)
         {
             if (((c - first) & 15) == 0) PrefetchKv(kCache, vCache, kvStride, Math.Max(cold, c) + KvAhead, Math.Min(last, c + KvAhead + 15), headDim);
-            for (int j = 0; j < count; j++) p0[(nint)j * nPad + c] = GgmlMath.DotF32(kCache + (nint)c * kvStride, q + (nint)j * headDim, headDim);
+            float* k = F32Rows(kCache, kvStride, c, 1, headDim, kBuf, out _);
+            for (int j = 0; j < count; j++)
+                p0[(nint)j * nPad + c] = half ? AttentionDots.DotLanes(k, qs + (nint)j * headDim, headDim) : GgmlMath.DotF32(k, qs + (nint)j * headDim, headDim);
         }
-        for (int j = 0; j < count; j++) Softmax(p0 + (nint)j * nPad, first, last, nPad, scale, softCap, keyBias);
+        for (int j = 0; j < count; j++)
+        {
+            float* p = p0 + (nint)j * nPad;
+            Softmax(p, first, last, nPad, scale, softCap, keyBias);
+            if (half) for (int c = first; c <= last; c++) p[c] = RoundToF16(p[c]);
+        }
 
         // per lane (c mod 16) the FMAs in position order: the partial group before the whole groups of 16 positions, those
         // 16 columns at a time with the 16 lane rows in registers (AVX-512), the partial group after; without whole
@@ -117,19 +171,21 @@ public static unsafe class Attention
         {
             float* acc = acc0 + j * 16 * (nint)headDim, p = p0 + (nint)j * nPad;
             if (!fresh) new Span<float>(acc, 16 * headDim).Clear();
-            for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+            for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _), p[c], headDim);
         }
         for (int cs = g0; cs < g1; cs += ValueChunk)
         {
             int ce = Math.Min(g1, cs + ValueChunk);
+            // FmaGroups reads value c at v + c · stride: the chunk's rows placed so that cs lands on their first
+            float* v = F32Rows(vCache, kvStride, cs, ce - cs, headDim, vBuf, out int vs) - (nint)cs * vs;
             for (int j = 0; j < count; j++)
                 for (int d = 0; d < headDim; d += 16)
-                    AttentionDots.FmaGroups(acc0 + j * 16 * (nint)headDim + d, headDim, vCache + d, kvStride, p0 + (nint)j * nPad, cs, ce, fresh && cs == g0);
+                    AttentionDots.FmaGroups(acc0 + j * 16 * (nint)headDim + d, headDim, v + d, vs, p0 + (nint)j * nPad, cs, ce, fresh && cs == g0);
         }
         for (int j = 0; j < count; j++)
         {
             float* acc = acc0 + j * 16 * (nint)headDim, p = p0 + (nint)j * nPad;
-            for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, vCache + (nint)c * kvStride, p[c], headDim);
+            for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _), p[c], headDim);
             ReduceRows(acc, headDim, outHeads + (nint)j * headDim);
         }
     }
@@ -214,15 +270,15 @@ public static unsafe class Attention
     private const int HotKvBytes = 256 << 10;
 
     // the keys this thread's last call read (its kCache, first and last positions)
-    [ThreadStatic] private static float* t_kvRead;
+    [ThreadStatic] private static void* t_kvRead;
     [ThreadStatic] private static int t_kvReadFirst, t_kvReadLast;
 
     /// <summary>Prefetches the key and value rows of positions [c0, c1] (none when c1 &lt; c0) into L2.</summary>
-    private static void PrefetchKv(float* k, float* v, int kvStride, int c0, int c1, int headDim)
+    private static void PrefetchKv<T>(T* k, T* v, int kvStride, int c0, int c1, int headDim) where T : unmanaged
     {
         if (c1 < c0) return;
-        Prefetch.RowsL2((byte*)(k + (nint)c0 * kvStride), (nint)kvStride * sizeof(float), c1 - c0 + 1, headDim * sizeof(float));
-        Prefetch.RowsL2((byte*)(v + (nint)c0 * kvStride), (nint)kvStride * sizeof(float), c1 - c0 + 1, headDim * sizeof(float));
+        Prefetch.RowsL2((byte*)(k + (nint)c0 * kvStride), (nint)kvStride * sizeof(T), c1 - c0 + 1, headDim * sizeof(T));
+        Prefetch.RowsL2((byte*)(v + (nint)c0 * kvStride), (nint)kvStride * sizeof(T), c1 - c0 + 1, headDim * sizeof(T));
     }
 
     /// <summary>The score of one key as ggml computes it: soft-cap on the raw dot product, then the softmax scale.</summary>

@@ -18,27 +18,30 @@ namespace Ingot.Runtime.Kernels;
 /// </summary>
 internal static unsafe class AttentionDots
 {
-    /// <summary>dots[j] = DotF32(k + j·kvStride, q, n) for j &lt; 16; tmp: 64 floats of scratch.</summary>
+    /// <summary>
+    /// dots[j] = DotF32(k + j·kvStride, q, n) for j &lt; 16, or with <paramref name="lanes"/> (n a multiple of 16)
+    /// <see cref="DotLanes"/>; tmp: 64 floats of scratch.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dots16(float* k, int kvStride, float* q, int n, float* dots, float* tmp)
+    public static void Dots16(float* k, int kvStride, float* q, int n, float* dots, float* tmp, bool lanes = false)
     {
-        int np = n & ~63;
-        Vector512<float> f0 = GgmlMath.Fold512(k + 0 * (nint)kvStride, q, np);
-        Vector512<float> f1 = GgmlMath.Fold512(k + 1 * (nint)kvStride, q, np);
-        Vector512<float> f2 = GgmlMath.Fold512(k + 2 * (nint)kvStride, q, np);
-        Vector512<float> f3 = GgmlMath.Fold512(k + 3 * (nint)kvStride, q, np);
-        Vector512<float> f4 = GgmlMath.Fold512(k + 4 * (nint)kvStride, q, np);
-        Vector512<float> f5 = GgmlMath.Fold512(k + 5 * (nint)kvStride, q, np);
-        Vector512<float> f6 = GgmlMath.Fold512(k + 6 * (nint)kvStride, q, np);
-        Vector512<float> f7 = GgmlMath.Fold512(k + 7 * (nint)kvStride, q, np);
-        Vector512<float> f8 = GgmlMath.Fold512(k + 8 * (nint)kvStride, q, np);
-        Vector512<float> f9 = GgmlMath.Fold512(k + 9 * (nint)kvStride, q, np);
-        Vector512<float> f10 = GgmlMath.Fold512(k + 10 * (nint)kvStride, q, np);
-        Vector512<float> f11 = GgmlMath.Fold512(k + 11 * (nint)kvStride, q, np);
-        Vector512<float> f12 = GgmlMath.Fold512(k + 12 * (nint)kvStride, q, np);
-        Vector512<float> f13 = GgmlMath.Fold512(k + 13 * (nint)kvStride, q, np);
-        Vector512<float> f14 = GgmlMath.Fold512(k + 14 * (nint)kvStride, q, np);
-        Vector512<float> f15 = GgmlMath.Fold512(k + 15 * (nint)kvStride, q, np);
+        int np = lanes ? n : n & ~63;
+        Vector512<float> f0 = Fold(k + 0 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f1 = Fold(k + 1 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f2 = Fold(k + 2 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f3 = Fold(k + 3 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f4 = Fold(k + 4 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f5 = Fold(k + 5 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f6 = Fold(k + 6 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f7 = Fold(k + 7 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f8 = Fold(k + 8 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f9 = Fold(k + 9 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f10 = Fold(k + 10 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f11 = Fold(k + 11 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f12 = Fold(k + 12 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f13 = Fold(k + 13 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f14 = Fold(k + 14 * (nint)kvStride, q, np, lanes);
+        Vector512<float> f15 = Fold(k + 15 * (nint)kvStride, q, np, lanes);
         // level 1: keys 2i, 2i+1 → lanes [a of 2i | a of 2i+1]; level 2: 4 keys per vector, [b] per 128-bit lane
         Vector512<float> h0 = Level2(Level1(f0, f1), Level1(f2, f3)), h1 = Level2(Level1(f4, f5), Level1(f6, f7));
         Vector512<float> h2 = Level2(Level1(f8, f9), Level1(f10, f11)), h3 = Level2(Level1(f12, f13), Level1(f14, f15));
@@ -53,6 +56,55 @@ internal static unsafe class AttentionDots
                 for (int i = np; i < n; i++) sum = MathF.FusedMultiplyAdd(x[i], q[i], sum);
                 dots[j] = sum;
             }
+    }
+
+    /// <summary>Either fold of one key's products into 16 lanes: DotF32's (4 accumulators), or DotLanes' (one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fold(float* x, float* y, int np, bool lanes)
+    {
+        if (!lanes) return GgmlMath.Fold512(x, y, np);
+        Vector512<float> acc = Vector512<float>.Zero;
+        for (int i = 0; i < np; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), acc);
+        return acc;
+    }
+
+    /// <summary>
+    /// The dot product of a key and a query in the order ggml forms kq over an F16 cache: q is converted to F16 and the
+    /// product goes through llamafile's tinyBLAS when n is a multiple of 16 (one 16-lane accumulator, the 16-element
+    /// chunks' FMAs in order, then <see cref="GgmlMath.Reduce16"/>'s additions); else ggml_vec_dot_f16 (DotF32's fold
+    /// over the first n &amp; ~63 elements, the rest added in double). The same bits on every ISA path.
+    /// </summary>
+    public static float DotLanes(float* k, float* q, int n)
+    {
+        if (n % 16 != 0)
+        {
+            int np = n & ~63;
+            double sum = np > 0 ? GgmlMath.DotF32(k, q, np) : 0.0;
+            for (int i = np; i < n; i++) sum += k[i] * q[i]; // a product of two halves is exact in float
+            return (float)sum;
+        }
+        float* acc = stackalloc float[16];
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> lo = Vector256<float>.Zero, hi = lo;
+            for (int i = 0; i < n; i += 16)
+            {
+                lo = Vector256.FusedMultiplyAdd(Vector256.Load(k + i), Vector256.Load(q + i), lo);
+                hi = Vector256.FusedMultiplyAdd(Vector256.Load(k + i + 8), Vector256.Load(q + i + 8), hi);
+            }
+            lo.Store(acc);
+            hi.Store(acc + 8);
+        }
+        else
+        {
+            for (int l = 0; l < 16; l++)
+            {
+                float a = 0f;
+                for (int i = l; i < n; i += 16) a = MathF.FusedMultiplyAdd(k[i], q[i], a);
+                acc[l] = a;
+            }
+        }
+        return GgmlMath.Reduce16(acc);
     }
 
     /// <summary>A lane row's 16 columns at the start of <see cref="FmaGroups"/>: +0 when fresh, else as stored.</summary>

@@ -3,28 +3,30 @@ using System.Runtime.InteropServices;
 namespace Ingot.Runtime.Kernels;
 
 /// <summary>
-/// F32 key/value cache: per layer, K and V are ctx · kvDim floats (kvDim = kv_heads · head_dim), laid out by the
-/// generated code: a decoder's self-attention cache head-major, (kv_heads, ctx, head_dim), so that each head's keys
-/// and values are one contiguous stream for attention (the key of cell t, KV head g at K(layer) + (g · ctx + t) ·
-/// head_dim); an encoder's and the cross-attention caches token-major, (ctx, kvDim). Native, 64-byte aligned,
-/// zeroed, never moved by the GC; Dispose frees it.
+/// Key/value cache: per layer, K and V are ctx · kvDim elements (kvDim = kv_heads · head_dim), F32 or F16
+/// (<see cref="KvCacheType"/>), laid out by the generated code: a decoder's self-attention cache head-major,
+/// (kv_heads, ctx, head_dim), so that each head's keys and values are one contiguous stream for attention (the key of
+/// cell t, KV head g at K(layer) + (g · ctx + t) · head_dim); an encoder's and the cross-attention caches token-major,
+/// (ctx, kvDim), and always F32. Native, 64-byte aligned, zeroed, never moved by the GC; Dispose frees it.
 /// </summary>
 public sealed unsafe class KvCache : IDisposable
 {
-    private float* _data;
-    private readonly nint _layerFloats;
+    private byte* _data;
+    private readonly nint _layerBytes;
 
-    public KvCache(int layers, int ctx, int kvDim)
+    public KvCache(int layers, int ctx, int kvDim, KvCacheType type = KvCacheType.F32)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ctx);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvDim);
+        if (type is not (KvCacheType.F32 or KvCacheType.F16)) throw new ArgumentOutOfRangeException(nameof(type), type, "the KV cache holds F32 or F16");
         Layers = layers;
         Context = ctx;
         KvDim = kvDim;
-        _layerFloats = (nint)ctx * kvDim;
-        nuint bytes = (nuint)(2 * layers * _layerFloats * sizeof(float));
-        _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        Type = type;
+        _layerBytes = (nint)ctx * kvDim * (type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float));
+        nuint bytes = (nuint)(2 * layers * _layerBytes);
+        _data = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(_data, bytes);
         ByteSize = (long)bytes;
     }
@@ -32,19 +34,61 @@ public sealed unsafe class KvCache : IDisposable
     public int Layers { get; }
     public int Context { get; }
     public int KvDim { get; }
+    public KvCacheType Type { get; }
     public long ByteSize { get; }
 
-    /// <summary>Keys of a layer: (ctx, kvDim).</summary>
-    public float* K(int layer) => Base(layer);
+    /// <summary>Keys of an F32 cache's layer: (ctx, kvDim) floats.</summary>
+    public float* K(int layer) => (float*)Floats(layer);
 
-    /// <summary>Values of a layer: (ctx, kvDim).</summary>
-    public float* V(int layer) => Base(layer) + _layerFloats;
+    /// <summary>Values of an F32 cache's layer: (ctx, kvDim) floats.</summary>
+    public float* V(int layer) => (float*)(Floats(layer) + _layerBytes);
 
-    private float* Base(int layer)
+    /// <summary>Keys of a layer in the cache's own element type (float or Half).</summary>
+    public void* Keys(int layer) => Base(layer);
+
+    /// <summary>Values of a layer in the cache's own element type (float or Half).</summary>
+    public void* Values(int layer) => Base(layer) + _layerBytes;
+
+    private byte* Floats(int layer) =>
+        Type == KvCacheType.F32 ? Base(layer) : throw new InvalidOperationException("an F16 KV cache has no float rows: use Keys and Values");
+
+    private byte* Base(int layer)
     {
         ObjectDisposedException.ThrowIf(_data == null, this);
         if ((uint)layer >= (uint)Layers) throw new ArgumentOutOfRangeException(nameof(layer));
-        return _data + 2 * layer * _layerFloats;
+        return _data + 2 * layer * _layerBytes;
+    }
+
+    /// <summary>
+    /// A chunk's keys and values into a head-major layer, converted to the cache's type (F16: rounded to nearest even,
+    /// as ggml's copy into an F16 cache): row t of <paramref name="kRows"/> and <paramref name="vRows"/> (n, kvHeads ·
+    /// headDim) goes to the cell <paramref name="tok"/> gives it (first cell + position), KV head g's headDim elements
+    /// at (g · Context + cell) · headDim. For chunks whose cells are not consecutive (several sequences in one step),
+    /// and every chunk of an F16 cache.
+    /// </summary>
+    public void ScatterHeads(int layer, float* kRows, float* vRows, int* tok, int n, int kvHeads, int headDim)
+    {
+        byte* k = Base(layer), v = k + _layerBytes;
+        nint headStride = (nint)Context * headDim;
+        for (int t = 0; t < n; t++)
+        {
+            nint cell = ((nint)tok[2 * t] + tok[2 * t + 1]) * headDim, row = (nint)t * kvHeads * headDim;
+            for (int g = 0; g < kvHeads; g++)
+            {
+                nint at = g * headStride + cell;
+                if (Type == KvCacheType.F16)
+                {
+                    Vec.Convert.F32ToF16(kRows + row + g * headDim, (Half*)k + at, headDim);
+                    Vec.Convert.F32ToF16(vRows + row + g * headDim, (Half*)v + at, headDim);
+                }
+                else
+                {
+                    long bytes = (long)headDim * sizeof(float);
+                    Buffer.MemoryCopy(kRows + row + g * headDim, (float*)k + at, bytes, bytes);
+                    Buffer.MemoryCopy(vRows + row + g * headDim, (float*)v + at, bytes, bytes);
+                }
+            }
+        }
     }
 
     /// <summary>Zeroes the cache (not needed for correctness: positions ≥ nKv are never read).</summary>

@@ -124,23 +124,4 @@ public sealed unsafe class SequenceRuns
     {
         for (int i = 0; i < lengths.Length; i++) _positions[sequences[i]] += lengths[i];
     }
-
-    /// <summary>
-    /// Keys and values of a chunk whose tokens are not in consecutive cells into a head-major cache: row t of
-    /// <paramref name="kRows"/> and <paramref name="vRows"/> (n, kvHeads · headDim) goes to the cell <paramref name="tok"/>
-    /// gives it (first cell + position), KV head g's headDim floats at g · <paramref name="headStride"/> + cell · headDim.
-    /// </summary>
-    public static void ScatterHeads(float* kCache, float* vCache, float* kRows, float* vRows, int* tok, int n, int kvHeads, int headDim, nint headStride)
-    {
-        long bytes = (long)headDim * sizeof(float);
-        for (int t = 0; t < n; t++)
-        {
-            nint cell = ((nint)tok[2 * t] + tok[2 * t + 1]) * headDim, row = (nint)t * kvHeads * headDim;
-            for (int g = 0; g < kvHeads; g++)
-            {
-                Buffer.MemoryCopy(kRows + row + g * headDim, kCache + g * headStride + cell, bytes, bytes);
-                Buffer.MemoryCopy(vRows + row + g * headDim, vCache + g * headStride + cell, bytes, bytes);
-            }
-        }
-    }
 }

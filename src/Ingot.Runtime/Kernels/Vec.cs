@@ -75,6 +75,8 @@ public static unsafe class Vec
         public static void F16ToF32(Half* x, float* y, int n)
         {
             int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= n - 16; i += 16) HalfBits.Load16x512((ushort*)x + i).Store(y + i);
             if (Vector256.IsHardwareAccelerated)
                 for (; i <= n - 8; i += 8) Vector256.Store(HalfBits.Load8x256((ushort*)x + i), y + i);
             for (; i < n; i++) y[i] = (float)x[i];

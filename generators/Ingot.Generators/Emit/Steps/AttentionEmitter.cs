@@ -35,7 +35,7 @@ namespace Ingot.Generators.Emit.Steps
             }
             int perUnit = HeadsPerUnit(ctx.Plan, bias);
             string body = ctx.Body("attention", "AttentionBody", false, (bw, name) => Body(bw, name, bias, perUnit));
-            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = " + ctx.Rows + ", Window = WindowOf(l)" + biasInit + " };");
+            w.Line("var " + local + " = new " + body + " { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = " + ctx.Rows + ", Window = WindowOf(l)" + biasInit + " };");
             w.Line("pool.For(" + ctx.Rows + (perUnit == 1 ? " * Heads" : " * (Heads / " + I(perUnit) + ")") + ", ref " + local + ");");
         }
 
@@ -79,8 +79,9 @@ namespace Ingot.Generators.Emit.Steps
                 w.Line();
             }
             w.Line("public float* Q;        // (N, QDim)");
-            w.Line("public float* KCache;   // (KvHeads, sequences · context, HeadDim): head-major");
-            w.Line("public float* VCache;   // (KvHeads, sequences · context, HeadDim)");
+            w.Line("public void* KCache;    // (KvHeads, sequences · context, HeadDim): head-major, float or Half");
+            w.Line("public void* VCache;    // (KvHeads, sequences · context, HeadDim)");
+            w.Line("public bool KvHalf;     // the cache holds Half");
             w.Line("public nint KvHeadStride; // sequences · context · HeadDim");
             w.Line("public float* Out;      // (N, QDim)");
             w.Line("public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position");
@@ -93,15 +94,19 @@ namespace Ingot.Generators.Emit.Steps
             w.Line(perUnit == 1 ? "int h = unit / N, t = unit % N, g = h / HeadGroup;" : "int h = unit / N * HeadsPerUnit, t = unit % N, g = h / HeadGroup;");
             w.Line("int pos = Tok[2 * t + 1];");
             w.Line("nint first = g * KvHeadStride + (nint)Tok[2 * t] * HeadDim;");
-            if (perUnit == 1)
+            foreach (string type in new[] { "Half", "float" })
             {
-                w.Line("Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first, VCache + first, HeadDim, pos + 1, HeadDim,");
-                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");
-            }
-            else
-            {
-                w.Line("Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, KCache + first, VCache + first, HeadDim, pos + 1, HeadDim,");
-                w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);");
+                w.Line(type == "Half" ? "if (KvHalf)" : "else");
+                if (perUnit == 1)
+                {
+                    w.Line("    Attention.Head(Q + (nint)t * QDim + h * HeadDim, (" + type + "*)KCache + first, (" + type + "*)VCache + first, HeadDim, pos + 1, HeadDim,");
+                    w.Line("        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");
+                }
+                else
+                {
+                    w.Line("    Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, (" + type + "*)KCache + first, (" + type + "*)VCache + first, HeadDim, pos + 1, HeadDim,");
+                    w.Line("        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);");
+                }
             }
             w.Close();
             w.Close();

@@ -9,7 +9,7 @@ namespace Ingot.Generators.Emit.Steps
     /// Q, K and V in one pass: a work unit is one head (HeadDim rows) — units [0, Heads) are query heads, then KvHeads
     /// key heads, then KvHeads value heads. The epilogue of each head, in llama.cpp's order: + bias, rope (NORM or NEOX
     /// over RopeDims), · the Q pre-scale; keys and values land in the KV cache at each token's cell (directly when the
-    /// chunk's cells are consecutive, else through K/V rows and <c>SequenceRuns.ScatterHeads</c>). A decoder's cache is
+    /// chunk's cells are consecutive in an F32 cache, else through K/V rows and <c>KvCache.ScatterHeads</c>). A decoder's cache is
     /// head-major (each KV head's cells contiguous, so attention streams them); an encoder's is token-major.
     /// </summary>
     internal static class QkvEmitter
@@ -29,11 +29,12 @@ namespace Ingot.Generators.Emit.Steps
             init.Add(MatMulCode.ActInit(ctx.Var(s.Q.From), Kinds(s)));
             init.Add("N = " + ctx.Rows);
             // An encoder's chunk is its cache (rows 0 .. n − 1). A decoder's keys and values go straight to their cells when
-            // the chunk's tokens fill consecutive cells (one sequence's run), else to K/V rows that are scattered after.
+            // the chunk's tokens fill consecutive cells (one sequence's run) of an F32 cache, else to K/V rows that are
+            // scattered (and converted to an F16 cache's halves) after.
             // The decoder's cache is head-major (KvHeadStride = cells · HeadDim between KV heads, HeadDim between cells); the rows
             // to scatter are token-major like the encoder's cache (KvDim between tokens, HeadDim between heads).
-            init.Add(causal ? "Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, " +
-                              "KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim"
+            init.Add(causal ? "Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, " +
+                              "KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim"
                             : "Q = q, KOut = kCache, VOut = vCache");
             if (s.Rope != RopeKind.None)
             {
@@ -42,7 +43,7 @@ namespace Ingot.Generators.Emit.Steps
             }
             w.Line("var " + v + " = new " + body + " { " + string.Join(", ", init) + " };");
             w.Line("pool.For(Heads + 2 * KvHeads, ref " + v + ");");
-            if (causal) w.Line("if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, " + ctx.Rows + ", KvHeads, HeadDim, kvHeadStride);");
+            if (causal) w.Line("if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, " + ctx.Rows + ", KvHeads, HeadDim);");
         }
 
         private static WeightKind[] Kinds(QkvStep s) => new[] { s.Q.Weight.Kind, s.K.Weight.Kind, s.V.Weight.Kind };

@@ -32,8 +32,9 @@ namespace Ingot.Tests.Models
             private const int HeadsPerUnit = 2;  // query heads of one KV head per unit: its keys and values read once for them
 
             public float* Q;        // (N, QDim)
-            public float* KCache;   // (KvHeads, sequences · context, HeadDim): head-major
-            public float* VCache;   // (KvHeads, sequences · context, HeadDim)
+            public void* KCache;    // (KvHeads, sequences · context, HeadDim): head-major, float or Half
+            public void* VCache;    // (KvHeads, sequences · context, HeadDim)
+            public bool KvHalf;     // the cache holds Half
             public nint KvHeadStride; // sequences · context · HeadDim
             public float* Out;      // (N, QDim)
             public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position
@@ -47,8 +48,12 @@ namespace Ingot.Tests.Models
                     int h = unit / N * HeadsPerUnit, t = unit % N, g = h / HeadGroup;
                     int pos = Tok[2 * t + 1];
                     nint first = g * KvHeadStride + (nint)Tok[2 * t] * HeadDim;
-                    Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, KCache + first, VCache + first, HeadDim, pos + 1, HeadDim,
-                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
+                    if (KvHalf)
+                        Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, (Half*)KCache + first, (Half*)VCache + first, HeadDim, pos + 1, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
+                    else
+                        Attention.Heads(Q + (nint)t * QDim + h * HeadDim, HeadsPerUnit, (float*)KCache + first, (float*)VCache + first, HeadDim, pos + 1, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
                 }
             }
         }

@@ -148,8 +148,10 @@ namespace Ingot.Tests.Models
             byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
             byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
-            float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention
+            void* kCache = _kv.Keys(l), vCache = _kv.Values(l);
             nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
+            bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -160,12 +162,12 @@ namespace Ingot.Tests.Models
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0Pairs (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act81 = act81, ActPairs8 = actPairs8, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
+            if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, n, KvHeads, HeadDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
@@ -210,8 +212,10 @@ namespace Ingot.Tests.Models
             byte* actLanes8 = (byte*)(_arena + OffActLanes8);  // q8_0 token lanes activation rows
             byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
             byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
-            float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention
+            void* kCache = _kv.Keys(l), vCache = _kv.Values(l);
             nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
+            bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -223,12 +227,12 @@ namespace Ingot.Tests.Models
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_0Q8_0Lanes (q4_0 · q8_0); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act8K = act8K, ActLanes8 = actLanes8, ActTiles8K = actTiles8K, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act8K = act8K, ActLanes8 = actLanes8, ActTiles8K = actTiles8K, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
+            if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, n, KvHeads, HeadDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)

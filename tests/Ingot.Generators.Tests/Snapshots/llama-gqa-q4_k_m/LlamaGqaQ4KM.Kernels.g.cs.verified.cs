@@ -30,8 +30,9 @@ namespace Ingot.Tests.Models
         private struct AttentionBody : IRangeBody
         {
             public float* Q;        // (N, QDim)
-            public float* KCache;   // (KvHeads, sequences · context, HeadDim): head-major
-            public float* VCache;   // (KvHeads, sequences · context, HeadDim)
+            public void* KCache;    // (KvHeads, sequences · context, HeadDim): head-major, float or Half
+            public void* VCache;    // (KvHeads, sequences · context, HeadDim)
+            public bool KvHalf;     // the cache holds Half
             public nint KvHeadStride; // sequences · context · HeadDim
             public float* Out;      // (N, QDim)
             public int* Tok;        // (N, 2): token t's first cache cell (its sequence's) and its position
@@ -45,8 +46,12 @@ namespace Ingot.Tests.Models
                     int h = unit / N, t = unit % N, g = h / HeadGroup;
                     int pos = Tok[2 * t + 1];
                     nint first = g * KvHeadStride + (nint)Tok[2 * t] * HeadDim;
-                    Attention.Head(Q + (nint)t * QDim + h * HeadDim, KCache + first, VCache + first, HeadDim, pos + 1, HeadDim,
-                        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
+                    if (KvHalf)
+                        Attention.Head(Q + (nint)t * QDim + h * HeadDim, (Half*)KCache + first, (Half*)VCache + first, HeadDim, pos + 1, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
+                    else
+                        Attention.Head(Q + (nint)t * QDim + h * HeadDim, (float*)KCache + first, (float*)VCache + first, HeadDim, pos + 1, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
                 }
             }
         }

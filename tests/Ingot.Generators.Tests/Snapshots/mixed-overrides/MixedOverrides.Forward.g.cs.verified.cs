@@ -145,8 +145,10 @@ namespace Ingot.Tests.Models
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
             byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
             byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
-            float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention
+            void* kCache = _kv.Keys(l), vCache = _kv.Values(l);
             nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
+            bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -157,12 +159,12 @@ namespace Ingot.Tests.Models
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
+            if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, n, KvHeads, HeadDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
@@ -203,8 +205,10 @@ namespace Ingot.Tests.Models
             byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
             Half* act16 = (Half*)(_arena + OffAct16);  // f16 activation rows
             byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
-            float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention
+            void* kCache = _kv.Keys(l), vCache = _kv.Values(l);
             nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
+            bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -215,12 +219,12 @@ namespace Ingot.Tests.Models
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
-            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, ActPairs8 = actPairs8, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
+            var qkv = new QkvBody1 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, Act8 = act8, Act16 = act16, ActPairs8 = actPairs8, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
+            if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, n, KvHeads, HeadDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.17677669f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 32)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)

@@ -237,7 +237,7 @@ namespace Ingot.Tests.Models
             _weights = weights;
             _context = options.ContextSize == 0 ? ContextLength : options.ContextSize;
             _runs = new SequenceRuns(options.Sequences, _context);
-            _kv = new KvCache(Layers, _context * options.Sequences, KvDim);  // sequence s: cells [s · _context, (s + 1) · _context)
+            _kv = new KvCache(Layers, _context * options.Sequences, KvDim, options.KvType);  // sequence s: cells [s · _context, (s + 1) · _context)
             _pool = new WorkerPool(options.Threads);
             _arena = (byte*)NativeMemory.AlignedAlloc((nuint)ArenaBytes, 64);
             new Span<byte>(_arena, (int)Math.Min(ArenaBytes, int.MaxValue)).Clear();

@@ -128,8 +128,10 @@ namespace Ingot.Tests.Models
             ref LayerWeights lw = ref _layers[l];
             float* x = Buf(OffX);
             float* xn = Buf(OffXn), q = Buf(OffQ), att = Buf(OffAtt), hb = Buf(OffHb);
-            float* kCache = _kv!.K(l), vCache = _kv.V(l);
+            bool kvHalf = _kv!.Type == KvCacheType.F16;  // F16 elements: written through the K/V rows, widened by attention
+            void* kCache = _kv.Keys(l), vCache = _kv.Values(l);
             nint kvHeadStride = (nint)_kv.Context * HeadDim;  // the cache is head-major: KV head g's cells at g · kvHeadStride, HeadDim apart
+            bool direct = _cellsInOrder && !kvHalf;  // keys and values straight into an F32 cache: the chunk fills consecutive cells
             int* tok = (int*)(_arena + OffTok);  // (n, 2): token t's first cache cell (its sequence's) and its position
             float* kRows = Buf(OffKRows), vRows = Buf(OffVRows);
             var pool = _pool!;
@@ -139,12 +141,12 @@ namespace Ingot.Tests.Models
             if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue + bias, rope NEOX on q and k over 64 dims, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
-            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Bq = lw.AttnQBias, Bk = lw.AttnKBias, Bv = lw.AttnVBias, Act32 = xn, N = n, Q = q, KOut = _cellsInOrder ? kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = _cellsInOrder ? vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = _cellsInOrder ? HeadDim : KvDim, KvHeadStride = _cellsInOrder ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
+            var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Bq = lw.AttnQBias, Bk = lw.AttnKBias, Bv = lw.AttnVBias, Act32 = xn, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
             pool.For(Heads + 2 * KvHeads, ref qkv);
-            if (!_cellsInOrder) SequenceRuns.ScatterHeads(kCache, vCache, kRows, vRows, tok, n, KvHeads, HeadDim, kvHeadStride);
+            if (!direct) _kv.ScatterHeads(l, kRows, vRows, tok, n, KvHeads, HeadDim);
 
             // attention: causal over the cache, two-pass softmax in llama.cpp's order, scale 0.125f, GQA: query head h reads kv head h / 2 [Attention.Head (head_dim 64)]
-            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
+            var attention = new AttentionBody { Q = q, KCache = kCache, VCache = vCache, KvHalf = kvHalf, KvHeadStride = kvHeadStride, Out = att, Tok = tok, N = n, Window = WindowOf(l) };
             pool.For(n * Heads, ref attention);
 
             // o: x += attn_output · attention + bias (residual add folded into the epilogue) over 256 rows [VecDotRows.F32 (f32 · f32)]
