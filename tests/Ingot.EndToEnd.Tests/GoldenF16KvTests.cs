@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ingot.Formats;
 using Ingot.Runtime;
 using Xunit;
@@ -51,26 +50,8 @@ public class GoldenF16KvTests(ITestOutputHelper output)
     [MemberData(nameof(Models))]
     public void GreedyMatchesLlamaCppsF16CacheUpToTheFirstNearTie(string model, string className, float tolerance)
     {
-        using var manifest = TestPaths.Json(TestPaths.Require("golden", "manifest.json"));
-        var greedy = manifest.RootElement.GetProperty("models").GetProperty(model + ".gguf").GetProperty("greedy");
-        int[] ids = greedy.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        float[] margins = greedy.GetProperty("top1_minus_top2").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-        using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
-        using var m = GoldenFamilyTests.Create(className);
-        m.Load(file, new InferenceOptions(ContextSize: 64, KvType: KvCacheType.F16));
-        var logits = new float[m.VocabSize];
-        m.Prefill(Tokens, logits);
-        int checkedSteps = 0;
-        for (int step = 0; step < ids.Length; step++)
-        {
-            if (margins[step] <= 2 * tolerance) break;
-            int got = TestPaths.ArgMax(logits);
-            Assert.True(got == ids[step], $"{model}: greedy step {step}: token {got}, llama.cpp {ids[step]} (margin {margins[step]})");
-            checkedSteps++;
-            if (step + 1 < ids.Length) m.Decode(got, logits);
-        }
-        output.WriteLine($"{model}: greedy with the F16 cache equal for {checkedSteps} of {ids.Length} steps");
-        Assert.True(checkedSteps >= 8, $"{model}: only {checkedSteps} steps before a near-tie");
+        int checkedSteps = GoldenFamilyTests.GreedySteps(model, className, tolerance, KvCacheType.F16, "ids");
+        output.WriteLine($"{model}: greedy with the F16 cache equal for {checkedSteps} of 16 steps");
     }
 
     private static float[] Flat(float[,] m)
@@ -81,14 +62,5 @@ public class GoldenF16KvTests(ITestOutputHelper output)
         return flat;
     }
 
-    private static float MaxAbs(float[] logits, float[,] expected)
-    {
-        int rows = expected.GetLength(0), vocab = expected.GetLength(1);
-        Assert.Equal(rows * vocab, logits.Length);
-        float maxAbs = 0;
-        for (int t = 0; t < rows; t++)
-            for (int v = 0; v < vocab; v++)
-                maxAbs = Math.Max(maxAbs, Math.Abs(logits[t * vocab + v] - expected[t, v]));
-        return maxAbs;
-    }
+    private static float MaxAbs(float[] logits, float[,] expected) => GoldenFamilyTests.MaxAbs(logits, expected, expected.GetLength(0));
 }

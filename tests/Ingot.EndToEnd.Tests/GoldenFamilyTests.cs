@@ -105,13 +105,23 @@ public class GoldenFamilyTests(ITestOutputHelper output)
     [MemberData(nameof(Models))]
     public void GreedyMatchesLlamaCppUpToTheFirstNearTie(string model, string className, float tolerance)
     {
+        int checkedSteps = GreedySteps(model, className, tolerance, KvCacheType.F32, "ids_with_kv_f32");
+        output.WriteLine($"{model}: greedy equal for {checkedSteps} of 16 steps");
+    }
+
+    /// <summary>
+    /// The greedy continuation with the given cache against the manifest's ids (<paramref name="idsKey"/>) up to the first
+    /// near-tie; at least 8 steps must be checked. Returns how many were.
+    /// </summary>
+    internal static int GreedySteps(string model, string className, float tolerance, KvCacheType kvType, string idsKey)
+    {
         using var manifest = TestPaths.Json(TestPaths.Require("golden", "manifest.json"));
         var greedy = manifest.RootElement.GetProperty("models").GetProperty(model + ".gguf").GetProperty("greedy");
-        int[] ids = greedy.GetProperty("ids_with_kv_f32").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        int[] ids = greedy.GetProperty(idsKey).EnumerateArray().Select(e => e.GetInt32()).ToArray();
         float[] margins = greedy.GetProperty("top1_minus_top2").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         using var file = GgufFile.Open(TestPaths.Require("golden", "models", model + ".gguf"));
         using var m = Create(className);
-        m.Load(file, new InferenceOptions(ContextSize: 64));
+        m.Load(file, new InferenceOptions(ContextSize: 64, KvType: kvType));
         var logits = new float[m.VocabSize];
         m.Prefill(Tokens, logits);
         int checkedSteps = 0;
@@ -124,11 +134,11 @@ public class GoldenFamilyTests(ITestOutputHelper output)
             checkedSteps++;
             if (step + 1 < ids.Length) m.Decode(got, logits);
         }
-        output.WriteLine($"{model}: greedy equal for {checkedSteps} of {ids.Length} steps");
         Assert.True(checkedSteps >= 8, $"{model}: only {checkedSteps} steps before a near-tie");
+        return checkedSteps;
     }
 
-    private static float MaxAbs(float[] logits, float[,] expected, int rows)
+    internal static float MaxAbs(float[] logits, float[,] expected, int rows)
     {
         int vocab = expected.GetLength(1);
         Assert.Equal(rows, expected.GetLength(0));
