@@ -59,7 +59,7 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
         Threads = args.Int(0, "-t", "--threads");
         if (Threads < 0) throw new UsageException("-t must be >= 0");
         NoSlidingWindow = args.Flag("--no-swa");
-        string kv = args.OptionOr("f32", "--kv-type", "-ctk");
+        string kv = args.OptionOr("f32", "--kv-type");
         KvType = kv.ToLowerInvariant() switch
         {
             "f32" => KvCacheType.F32,
