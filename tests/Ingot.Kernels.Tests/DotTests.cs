@@ -236,4 +236,34 @@ public unsafe class DotTests
         Assert.Equal(0f, (float)y.P[4], 0f);
         Assert.True(Half.IsPositiveInfinity(y.P[5]));
     }
+
+    /// <summary>
+    /// Runs of floats (the machine code's 32 at a time, then one by one) give (Half)'s bits for every half's neighbourhood:
+    /// each half's value, the midpoints to its neighbours (ties to even) and one float ulp either side of them, zeros,
+    /// subnormals, overflow and infinities; NaN stays NaN.
+    /// </summary>
+    [Fact]
+    public void F32ToF16_Runs_GiveTheCastsBits()
+    {
+        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, 1e9f, float.PositiveInfinity, float.NegativeInfinity, 1e-10f, -3e-8f };
+        for (int bits = 0; bits < 0x7c00; bits += 7)
+        {
+            float a = (float)BitConverter.UInt16BitsToHalf((ushort)bits), b = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + 1));
+            float mid = a + (b - a) / 2;
+            foreach (float f in new[] { a, mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid) }) { values.Add(f); values.Add(-f); }
+        }
+        int n = values.Count + 5; // a tail past the last run of 32
+        using var x = new NativeBuf<float>(n);
+        using var y = new NativeBuf<Half>(n);
+        for (int i = 0; i < n; i++) x.P[i] = i < values.Count ? values[i] : 0.5f * i;
+        Vec.Convert.F32ToF16(x.P, y.P, n);
+        for (int i = 0; i < n; i++)
+        {
+            ushort expected = BitConverter.HalfToUInt16Bits((Half)x.P[i]), got = BitConverter.HalfToUInt16Bits(y.P[i]);
+            Assert.True(expected == got, $"{x.P[i]:R}: 0x{got:x4}, (Half) gives 0x{expected:x4}");
+        }
+        x.P[0] = float.NaN;
+        Vec.Convert.F32ToF16(x.P, y.P, 32);
+        Assert.True(Half.IsNaN(y.P[0]));
+    }
 }

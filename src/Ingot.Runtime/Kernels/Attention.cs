@@ -93,13 +93,21 @@ public static unsafe class Attention
             stride = kvStride;
             return (float*)cache + (nint)c * kvStride;
         }
-        for (int r = 0; r < rows; r++) Vec.Convert.F16ToF32((Half*)cache + (nint)(c + r) * kvStride, buf + (nint)r * headDim, headDim);
+        if (kvStride == headDim) Vec.Convert.F16ToF32((Half*)cache + (nint)c * kvStride, buf, rows * headDim); // a head-major cache: one run
+        else for (int r = 0; r < rows; r++) Vec.Convert.F16ToF32((Half*)cache + (nint)(c + r) * kvStride, buf + (nint)r * headDim, headDim);
         stride = headDim;
         return buf;
     }
 
-    /// <summary>x rounded to F16 precision (to nearest even) and widened back: ggml's conversion of an operand to F16.</summary>
-    private static float RoundToF16(float x) => HalfBits.F16ToF32(HalfBits.F32ToF16Bits(x));
+    /// <summary>
+    /// dst[i] = src[i] rounded to F16 precision (to nearest even) and widened back, i &lt; n (in place allowed): ggml's
+    /// conversion of an operand to F16. tmp: n halves.
+    /// </summary>
+    private static void RoundToF16(float* src, float* dst, int n, Half* tmp)
+    {
+        Vec.Convert.F32ToF16(src, tmp, n);
+        Vec.Convert.F16ToF32(tmp, dst, n);
+    }
 
     private static void Queries<T>(float* q, int count, T* kCache, T* vCache, int kvStride, int nKv, int headDim, float scale, float* outHeads,
         float softCap, int window, int queryPos, float* keyBias) where T : unmanaged
@@ -121,16 +129,17 @@ public static unsafe class Attention
         t_kvReadLast = last;
         PrefetchKv(kCache, vCache, kvStride, cold, Math.Min(last, cold + KvAhead - 1), headDim);
         // scratch: 64 floats, then per query its nPad probabilities, then per query its 16 lane rows of headDim; an F16
-        // cache also its queries rounded to F16 and widened blocks of 16 keys and ValueChunk values
+        // cache also widened blocks of 16 keys and ValueChunk values, its queries rounded to F16 and the halves of a rounding
         int nPad = (last + 1 + 15) & ~15;
-        nint halfFloats = half ? (count + 16 + ValueChunk) * (nint)headDim : 0;
+        int roundHalves = Math.Max(count * headDim, nPad);
+        nint halfFloats = half ? (count + 16 + ValueChunk) * (nint)headDim + roundHalves / 2 + 16 : 0;
         float* tmp = Scratch(64 + count * (nPad + 16 * (nint)headDim) + halfFloats);
         float* p0 = tmp + 64, acc0 = p0 + count * (nint)nPad;
         float* kBuf = acc0 + count * 16 * (nint)headDim, vBuf = kBuf + 16 * (nint)headDim, qs = q;
         if (half)
         {
             qs = vBuf + ValueChunk * (nint)headDim;
-            for (nint i = 0; i < count * (nint)headDim; i++) qs[i] = RoundToF16(q[i]);
+            RoundToF16(q, qs, count * headDim, (Half*)(qs + count * (nint)headDim));
         }
 
         // the raw dots into each query's p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits,
@@ -156,7 +165,7 @@ public static unsafe class Attention
         {
             float* p = p0 + (nint)j * nPad;
             Softmax(p, first, last, nPad, scale, softCap, keyBias);
-            if (half) for (int c = first; c <= last; c++) p[c] = RoundToF16(p[c]);
+            if (half) RoundToF16(p + (first & ~15), p + (first & ~15), nPad - (first & ~15), (Half*)(qs + count * (nint)headDim)); // the masked lanes are 0
         }
 
         // per lane (c mod 16) the FMAs in position order: the partial group before the whole groups of 16 positions, those

@@ -64,17 +64,31 @@ public static unsafe class Vec
     /// <summary>Type conversions.</summary>
     public static class Convert
     {
-        /// <summary>x (f32) → y (f16), round-to-nearest-even as F16C's vcvtps2ph (ggml's activation rounding).</summary>
+        /// <summary>
+        /// x (f32) → y (f16), round-to-nearest-even as F16C's vcvtps2ph (ggml's activation rounding): whole runs of 32 by
+        /// vcvtps2ph where the machine code may run (MachineCode.F32Narrow512), the rest one by one.
+        /// </summary>
         public static void F32ToF16(float* x, Half* y, int n)
         {
+            int i = 0;
+            if (n >= 32 && MachineCode.F32Narrow512 != null)
+            {
+                i = n & ~31;
+                MachineCode.F32Narrow512(x, y, i);
+            }
             ushort* h = (ushort*)y;
-            for (int i = 0; i < n; i++) h[i] = HalfBits.F32ToF16Bits(x[i]);
+            for (; i < n; i++) h[i] = HalfBits.F32ToF16Bits(x[i]);
         }
 
-        /// <summary>x (f16) → y (f32), exact.</summary>
+        /// <summary>x (f16) → y (f32), exact: whole runs of 32 by vcvtph2ps where the machine code may run (MachineCode.F16Widen512), the rest with integer operations.</summary>
         public static void F16ToF32(Half* x, float* y, int n)
         {
             int i = 0;
+            if (n >= 32 && MachineCode.F16Widen512 != null)
+            {
+                i = n & ~31;
+                MachineCode.F16Widen512(x, y, i);
+            }
             if (Vector512.IsHardwareAccelerated)
                 for (; i <= n - 16; i += 16) HalfBits.Load16x512((ushort*)x + i).Store(y + i);
             if (Vector256.IsHardwareAccelerated)
