@@ -9,7 +9,7 @@ namespace Ingot.PeerBench;
 internal static class LlamaSharpBench
 {
     /// <summary>("llamasharp", pp t/s, tg t/s), each the mean of <paramref name="reps"/> timed runs after one warm-up.</summary>
-    public static (string Engine, double Pp, double Tg) Run(string model, int pp, int tg, int reps, int threads)
+    public static (string Engine, double Pp, double Tg) Run(string model, int pp, int tg, int reps, int threads, bool f16Cache)
     {
         NativeLibraryConfig.All.WithLogCallback((_, _) => { }); // llama.cpp's load log would bury the table
         var parameters = new ModelParams(model)
@@ -20,6 +20,8 @@ internal static class LlamaSharpBench
             Threads = threads,
             BatchThreads = threads,
             GpuLayerCount = 0,
+            TypeK = f16Cache ? GGMLType.GGML_TYPE_F16 : GGMLType.GGML_TYPE_F32,
+            TypeV = f16Cache ? GGMLType.GGML_TYPE_F16 : GGMLType.GGML_TYPE_F32,
         };
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ingot.PeerBench;
 
-// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR] [--ingot-weights FILE]
+// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]
 //
 // ppN and tgN of one GGUF file, in the same minutes, through:
 //   - INGOT_EXE (an `ingot build` of that file): its `bench` verb, -p/-n/-r/-t passed on, on MODEL.gguf, or on FILE
@@ -14,12 +14,14 @@ using Ingot.PeerBench;
 //     procedure as Ingot's bench and llama-bench;
 //   - llama-bench, when --llama-cpp DIR or LLAMA_CPP_DIR names a llama.cpp checkout or build (DIR, DIR/bin or
 //     DIR/build/bin holds llama-bench).
+// Every engine's KV cache holds --kv-type (default f16: llama.cpp's and LLamaSharp's default, Ingot's --kv-type f16).
 // Token ids are pseudo-random with a fixed seed. Prints one row per test: each engine's mean t/s, then Ingot ÷ the
 // better peer.
 var inv = CultureInfo.InvariantCulture;
 var positional = new List<string>();
 int pp = 128, tg = 64, reps = 3, threads = 2;
 string? llamaCpp = Environment.GetEnvironmentVariable("LLAMA_CPP_DIR"), ingotWeights = null;
+string kvType = "f16";
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -30,13 +32,14 @@ for (int i = 0; i < args.Length; i++)
         case "-r": reps = int.Parse(Value(), inv); break;
         case "-t": threads = int.Parse(Value(), inv); break;
         case "--llama-cpp": llamaCpp = Value(); break;
+        case "--kv-type": kvType = Value(); break;
         case "--ingot-weights": ingotWeights = Path.GetFullPath(Value()); break;
         default: positional.Add(args[i]); break;
     }
 }
-if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1)
+if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1 || kvType is not ("f16" or "f32"))
 {
-    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--llama-cpp DIR] [--ingot-weights FILE]");
+    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]");
     return 2;
 }
 string model = Path.GetFullPath(positional[0]), ingot = Path.GetFullPath(positional[1]);
@@ -48,11 +51,11 @@ var results = new List<(string Engine, double Pp, double Tg)>();
 
 // Ingot first, in its own process, the file through --model, so a spec mismatch fails here, not silently.
 if (ingotWeights != model) Console.WriteLine($"ingot reads {ingotWeights}");
-var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--model", ingotWeights);
+var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--kv-type", kvType, "--model", ingotWeights);
 if (code != 0) { Console.Error.WriteLine($"peerbench: {ingot} bench failed (exit {code}): {output.Trim()}"); return 1; }
 results.Add(("ingot", BenchRate(output, "pp" + I(pp)), BenchRate(output, "tg" + I(tg))));
 
-results.Add(LlamaSharpBench.Run(model, pp, tg, reps, threads));
+results.Add(LlamaSharpBench.Run(model, pp, tg, reps, threads, kvType == "f16"));
 
 string? llamaBench = llamaCpp is null ? null
     : new[] { llamaCpp, Path.Combine(llamaCpp, "bin"), Path.Combine(llamaCpp, "build", "bin") }
@@ -60,12 +63,12 @@ string? llamaBench = llamaCpp is null ? null
 if (llamaCpp is not null && llamaBench is null) { Console.Error.WriteLine($"peerbench: no llama-bench under {llamaCpp}"); return 2; }
 if (llamaBench is not null)
 {
-    (code, output) = Run(llamaBench, "-m", model, "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "-o", "csv");
+    (code, output) = Run(llamaBench, "-m", model, "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "-ctk", kvType, "-ctv", kvType, "-o", "csv");
     if (code != 0) { Console.Error.WriteLine($"peerbench: llama-bench failed (exit {code}): {output.Trim()}"); return 1; }
     results.Add(("llama.cpp", CsvRate(output, pp, 0), CsvRate(output, 0, tg)));
 }
 
-Console.WriteLine($"{Path.GetFileName(model)}, {threads} threads, {reps} repetitions, {Environment.ProcessorCount} cores");
+Console.WriteLine($"{Path.GetFileName(model)}, {threads} threads, {reps} repetitions, {Environment.ProcessorCount} cores, {kvType} KV cache");
 Console.WriteLine($"| test | {string.Join(" | ", results.Select(r => r.Engine))} | ingot ÷ best peer |");
 Console.WriteLine($"|---|{string.Concat(results.Select(_ => "---:|"))}---:|");
 foreach (var (test, pick) in new (string, Func<(string, double Pp, double Tg), double>)[] { ("pp" + I(pp), r => r.Pp), ("tg" + I(tg), r => r.Tg) })
