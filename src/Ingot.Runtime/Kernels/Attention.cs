@@ -176,11 +176,12 @@ public static unsafe class Attention
         int g0 = (first + 15) & ~15, g1 = (last + 1) & ~15;
         if (!(Vector512.IsHardwareAccelerated && headDim % 16 == 0 && g1 > g0)) g0 = g1 = last + 1;
         bool fresh = g1 > g0 && first == g0;
-        for (int j = 0; j < count; j++)
+        // the partial groups take each value row once for every query (an F16 row widened once)
+        if (!fresh) new Span<float>(acc0, count * 16 * headDim).Clear();
+        for (int c = first; c < g0; c++)
         {
-            float* acc = acc0 + j * 16 * (nint)headDim, p = p0 + (nint)j * nPad;
-            if (!fresh) new Span<float>(acc, 16 * headDim).Clear();
-            for (int c = first; c < g0; c++) FmaRow(acc + (c & 15) * (nint)headDim, F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _), p[c], headDim);
+            float* v = F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _);
+            for (int j = 0; j < count; j++) FmaRow(acc0 + (j * 16 + (c & 15)) * (nint)headDim, v, p0[(nint)j * nPad + c], headDim);
         }
         for (int cs = g0; cs < g1; cs += ValueChunk)
         {
@@ -191,12 +192,12 @@ public static unsafe class Attention
                 for (int d = 0; d < headDim; d += 16)
                     AttentionDots.FmaGroups(acc0 + j * 16 * (nint)headDim + d, headDim, v + d, vs, p0 + (nint)j * nPad, cs, ce, fresh && cs == g0);
         }
-        for (int j = 0; j < count; j++)
+        for (int c = g1; c <= last; c++)
         {
-            float* acc = acc0 + j * 16 * (nint)headDim, p = p0 + (nint)j * nPad;
-            for (int c = g1; c <= last; c++) FmaRow(acc + (c & 15) * (nint)headDim, F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _), p[c], headDim);
-            ReduceRows(acc, headDim, outHeads + (nint)j * headDim);
+            float* v = F32Rows(vCache, kvStride, c, 1, headDim, vBuf, out _);
+            for (int j = 0; j < count; j++) FmaRow(acc0 + (j * 16 + (c & 15)) * (nint)headDim, v, p0[(nint)j * nPad + c], headDim);
         }
+        for (int j = 0; j < count; j++) ReduceRows(acc0 + j * 16 * (nint)headDim, headDim, outHeads + (nint)j * headDim);
     }
 
     /// <summary>
