@@ -137,20 +137,15 @@
   vpternlogd zmm\c2, zmm31, zmm26, 0xea
   vpternlogd zmm\c3, zmm31, zmm29, 0xea
 .endm
-# q6x16_scales m: the super-block's scales 4m .. 4m + 3 of the 16 rows (transposed dwords in zmm v) as the words
-#   (s, 0) vpdpwssd multiplies the lanes' sums by, at rbp + 3072 + 64·q for scale q (zmm28 = 0x0000ffff dwords).
+# q6x16_scales m: the super-block's scales 4m .. 4m + 3 of the 16 rows (transposed dwords in zmm v) as the word pairs
+#   vpmaddwd / vpdpwssd multiply two groups' packed sums by: (s(4m), s(4m + 2)) at rbp + 3072 + 128·m, (s(4m + 1),
+#   s(4m + 3)) 64 bytes on; for lane l, groups c = 2m and 2m + 1 use scales 2c + l / 4, the first pair for l < 4.
 .macro q6x16_scales m, v
   vpsllw zmm25, zmm\v, 8
   vpsraw zmm25, zmm25, 8
   vpsraw zmm26, zmm\v, 8
-  vpandd zmm27, zmm25, zmm28
-  vmovdqa64 [rbp + 3072 + 256*\m], zmm27
-  vpsrld zmm25, zmm25, 16
-  vmovdqa64 [rbp + 3072 + 256*\m + 128], zmm25
-  vpandd zmm27, zmm26, zmm28
-  vmovdqa64 [rbp + 3072 + 256*\m + 64], zmm27
-  vpsrld zmm26, zmm26, 16
-  vmovdqa64 [rbp + 3072 + 256*\m + 192], zmm26
+  vmovdqa64 [rbp + 3072 + 128*\m], zmm25
+  vmovdqa64 [rbp + 3072 + 128*\m + 64], zmm26
 .endm
 # void q6_kx16dots512(Q6_Kx16Args* rdi): Q6_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
 #   row r of a group), every (row, token) with VecDotQ6_KQ8_K.Row's integer lanes and float steps. Per group of 16 rows
@@ -158,13 +153,15 @@
 #   then for each of ggml's 8 lanes l (bytes 4l .. 4l+3 of each group of 32) the 8 groups' codes decoded once for all
 #   the tokens, and per token:
 #     lane = Σ_c s(2c + l / 4) · (Σ code·q8 − 32·Σq8)     (exact, over the 4 bytes of group c at lane l)
+#   where the sum of group c fits in 16 bits (|Σ(code − 32)·q8| ≤ 4 · 32 · 128), so groups 2m and 2m + 1 are packed into
+#   the words of one dword and one vpmaddwd / vpdpwssd applies both scales: 4 multiplies per lane and token, not 8
 #     acc[l] = fma(float(lane), d_w · d_a, acc[l])
 #   then y = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))   (Q0Order.Hsum8).
 # Q6_Kx16Args: +0 W (row 0 of group 0), +8 row stride (bytes), +16 groups (≥ 1), +24 A (token 0: Q8_K blocks of 292
 #   bytes), +32 token stride of A, +40 N (token 0: −32 · the sums of 4 q8, 64 int32 per super-block: group c, lane l
 #   at 8c + l), +48 token stride of N, +56 tokens (1 .. 32), +64 super-blocks (≥ 1), +72 scratch (64-byte aligned,
 #   22592 bytes), +80 y (row 0 of token 0), +88 token stride of y (bytes).
-# Scratch: +0 the transposed ql (32 vectors) and qh (16), +3072 the 16 scale vectors, +4160
+# Scratch: +0 the transposed ql (32 vectors) and qh (16), +3072 the 8 scale-pair vectors, +4160
 #   per token 576 bytes: d_w · d_a, then acc[0..7].
 .p2align 4, 0xcc
 q6_kx16dots512:
@@ -235,8 +232,6 @@ q6_kx16dots512:
   vshufi32x4 zmm2, zmm20, zmm21, 0x88
   vshufi32x4 zmm3, zmm22, zmm23, 0x88
   vshufi32x4 zmm24, zmm26, zmm27, 0x88
-  mov eax, 0xffff
-  vpbroadcastd zmm28, eax
   q6x16_scales 0, 0
   q6x16_scales 1, 1
   q6x16_scales 2, 2
@@ -270,6 +265,9 @@ q6_kx16dots512:
   vpbroadcastd zmm31, eax
   mov eax, 0x30303030
   vpbroadcastd zmm30, eax
+  # zmm12 = 0x0000ffff dwords: the low word of a packed pair
+  mov eax, 0xffff
+  vpbroadcastd zmm12, eax
   xor r14d, r14d
 3:
   .irp i, 0, 1, 2, 3, 4, 5, 6
@@ -290,10 +288,6 @@ q6_kx16dots512:
   vmovdqa64 zmm9, [rbx + 128]
   vmovdqa64 zmm10, [rbx + 256]
   vmovdqa64 zmm11, [rbx + 384]
-  vmovdqa64 zmm12, [rbx + 512]
-  vmovdqa64 zmm13, [rbx + 640]
-  vmovdqa64 zmm14, [rbx + 768]
-  vmovdqa64 zmm15, [rbx + 896]
   mov rcx, [rdi + 56]
   lea rax, [r12 + r14 + 4]
   lea rdx, [r13 + r14]
@@ -321,14 +315,19 @@ q6_kx16dots512:
   vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
   vpbroadcastd zmm23, [rdx + 224]
   vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
+  # pairs: group 2m's sum in the low word, 2m + 1's in the high word (ternlog 0xec: B | A & C)
+  vpslld zmm17, zmm17, 16
+  vpslld zmm19, zmm19, 16
+  vpslld zmm21, zmm21, 16
+  vpslld zmm23, zmm23, 16
+  vpternlogd zmm16, zmm17, zmm12, 0xec
+  vpternlogd zmm18, zmm19, zmm12, 0xec
+  vpternlogd zmm20, zmm21, zmm12, 0xec
+  vpternlogd zmm22, zmm23, zmm12, 0xec
   vpmaddwd zmm24, zmm16, zmm8
-  vpmaddwd zmm25, zmm17, zmm9
-  vpdpwssd zmm24, zmm18, zmm10
-  vpdpwssd zmm25, zmm19, zmm11
-  vpdpwssd zmm24, zmm20, zmm12
-  vpdpwssd zmm25, zmm21, zmm13
-  vpdpwssd zmm24, zmm22, zmm14
-  vpdpwssd zmm25, zmm23, zmm15
+  vpmaddwd zmm25, zmm20, zmm10
+  vpdpwssd zmm24, zmm18, zmm9
+  vpdpwssd zmm25, zmm22, zmm11
   vpaddd zmm24, zmm24, zmm25
   vcvtdq2ps zmm24, zmm24
   vmovaps zmm25, [rbx]

@@ -22,7 +22,7 @@ internal static unsafe partial class MachineCode
 
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, F16Tile512Offset = 0x240, Q4_0x16Dot512Offset = 0x450,
         Q4_0x16x4Dot512Offset = 0x5f0, Q4_0x16x8Dot512Offset = 0x950, Q8_0Dots512Offset = 0xf20, Q6_KDots512Offset = 0x1580, Q4_KDots512Offset = 0x1a70,
-        Q5_KDots512Offset = 0x1ff0, Q6_Kx16Dots512Offset = 0x2370, F16Widen512Offset = 0x2d26, F32Narrow512Offset = 0x2d58;
+        Q5_KDots512Offset = 0x1ff0, Q6_Kx16Dots512Offset = 0x2370, F16Widen512Offset = 0x2c8a, F32Narrow512Offset = 0x2cbc;
 
     static MachineCode()
     {
