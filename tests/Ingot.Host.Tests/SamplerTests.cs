@@ -26,6 +26,43 @@ public class SamplerTests
         Assert.Equal(2, s.Sample([float.NaN, 1f, 3f, float.NaN, 3f, 0f]));
     }
 
+    /// <summary>The rule ArgMax keeps, one value at a time: the first index of the largest non-NaN value, 0 when all are NaN.</summary>
+    private static int ArgMaxByRule(float[] v)
+    {
+        int best = -1;
+        for (int i = 0; i < v.Length; i++)
+            if (!float.IsNaN(v[i]) && (best < 0 || v[i] > v[best])) best = i;
+        return Math.Max(best, 0);
+    }
+
+    [Fact]
+    public void ArgMax_OfVocabularySizedRows_FollowsTheRule()
+    {
+        // vocabulary-sized rows take the vector passes (where 512-bit vectors run); ties, NaN, ±0, −inf, the maximum in
+        // the tail past the last whole vector, and rows with no number at all
+        var rng = new Random(5);
+        foreach (int n in new[] { 32000, 1007, 64, 65, 151936 })
+            for (int trial = 0; trial < 40; trial++)
+            {
+                var v = new float[n];
+                for (int i = 0; i < n; i++) v[i] = rng.Next(8) switch
+                {
+                    0 => float.NaN,
+                    1 => float.NegativeInfinity,
+                    2 => rng.Next(2) == 0 ? 0f : -0f,
+                    _ => rng.Next(-50, 50) * 0.25f,
+                };
+                switch (trial % 5)
+                {
+                    case 1: v[n - 1] = 1000f; break;            // in the tail
+                    case 2: Array.Fill(v, float.NegativeInfinity); v[n / 2] = float.NaN; break;
+                    case 3: Array.Fill(v, float.NaN); break;
+                    case 4: for (int i = 0; i < n; i++) if (v[i] > 0f) v[i] = -0f; break; // the maximum a zero of either sign
+                }
+                Assert.Equal(ArgMaxByRule(v), Sampler.ArgMax(v));
+            }
+    }
+
     [Fact]
     public void Greedy_IgnoresPenaltyAndTemperatureKnobs()
     {

@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Ingot.Runtime.Sampling;
 
 /// <summary>
@@ -66,6 +70,34 @@ public sealed class Sampler
 
     /// <summary>Index of the largest logit; the lowest index wins ties; NaN never wins (all NaN → 0).</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        // The largest value first, then its first index: vector passes where 512-bit vectors are accelerated (a greedy
+        // step of 8 batched streams sampled 8 × 32000 logits one by one while the pool's other threads waited). v > max
+        // is false for NaN, so NaN never becomes the maximum; ±0 compare equal, so the first of them is found, as the
+        // one-pass loop below finds it.
+        int n = logits.Length, i = 0;
+        if (!Vector512.IsHardwareAccelerated || n < 64) return ArgMaxScalar(logits);
+        ref float l0 = ref MemoryMarshal.GetReference(logits);
+        var vm = Vector512.Create(float.NegativeInfinity);
+        for (; i + 16 <= n; i += 16)
+        {
+            var v = Vector512.LoadUnsafe(ref l0, (nuint)i);
+            vm = Vector512.ConditionalSelect(Vector512.GreaterThan(v, vm), v, vm);
+        }
+        float max = float.NegativeInfinity;
+        for (int l = 0; l < 16; l++) if (vm.GetElement(l) > max) max = vm.GetElement(l);
+        for (; i < n; i++) if (logits[i] > max) max = logits[i];
+        var target = Vector512.Create(max);
+        for (i = 0; i + 16 <= n; i += 16)
+        {
+            ulong eq = Vector512.Equals(Vector512.LoadUnsafe(ref l0, (nuint)i), target).ExtractMostSignificantBits();
+            if (eq != 0) return i + BitOperations.TrailingZeroCount(eq);
+        }
+        for (; i < n; i++) if (logits[i] == max) return i;
+        return 0; // every logit NaN
+    }
+
+    private static int ArgMaxScalar(ReadOnlySpan<float> logits)
     {
         int best = 0;
         float bestValue = float.NegativeInfinity;
