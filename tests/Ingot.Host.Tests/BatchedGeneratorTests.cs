@@ -99,8 +99,10 @@ public sealed class BatchedGeneratorTests
         Assert.Equal(0, other.ReusedPromptTokens);
     }
 
-    [Fact]
-    public async Task TheServerFreesTheSlotOfAClientThatHangsUp()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // a whole answer: the server waits for it without reading the text as it comes
+    public async Task TheServerFreesTheSlotOfAClientThatHangsUp(bool stream)
     {
         var model = new BigramModel(vocab: 16) { Next = prev => 3 + prev % 10, StepDelay = TimeSpan.FromMilliseconds(2) }.WithContext(1 << 20);
         int port = ServerTests.FreePort();
@@ -110,13 +112,20 @@ public sealed class BatchedGeneratorTests
         string url = $"http://127.0.0.1:{port}";
         var request = new HttpRequestMessage(HttpMethod.Post, url + "/v1/completions")
         {
-            Content = new StringContent("{\"prompt\":\"abc\",\"max_tokens\":500000,\"temperature\":0,\"stream\":true}", Encoding.UTF8, "application/json"),
+            Content = new StringContent("{\"prompt\":\"abc\",\"max_tokens\":500000,\"temperature\":0,\"stream\":" + (stream ? "true" : "false") + "}", Encoding.UTF8, "application/json"),
         };
-        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        if (stream)
         {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             Assert.StartsWith("data: {", await reader.ReadLineAsync());
         } // the client hangs up mid-stream
+        else
+        {
+            // the client gives up while the answer is being generated
+            using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.SendAsync(request, giveUp.Token));
+        }
 
         // One slot: this request runs only once the first has let go of it.
         using var second = await http.PostAsync(url + "/v1/completions", new StringContent("{\"prompt\":\"d\",\"max_tokens\":3,\"temperature\":0}", Encoding.UTF8, "application/json"));

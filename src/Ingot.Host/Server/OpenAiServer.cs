@@ -208,13 +208,17 @@ public sealed class OpenAiServer : IAsyncDisposable
                 StartEvents(c);
                 if (chat) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Role: "assistant", Content: ""), null)]), OpenAiJson.Default.ChatCompletionChunk);
             }
-            await foreach (string piece in g.Text.ReadAllAsync(c.RequestAborted))
-            {
-                if (!stream) text.Append(piece);
-                else if (chat) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Content: piece), null)]), OpenAiJson.Default.ChatCompletionChunk);
-                else await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, piece, null)], null), OpenAiJson.Default.Completion);
-            }
+            if (stream)
+                await foreach (string piece in g.Text.ReadAllAsync(c.RequestAborted))
+                {
+                    if (chat) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(Content: piece), null)]), OpenAiJson.Default.ChatCompletionChunk);
+                    else await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, piece, null)], null), OpenAiJson.Default.Completion);
+                }
             var r = await g.Completion;
+            // A whole answer is read once it is done: a reader waiting on the channel would be woken for every token, a
+            // thread-pool wake-up per sequence and step that takes a core from the model's threads on a small machine.
+            // (The generator sees a client that goes away through the token it was given.)
+            while (!stream && g.Text.TryRead(out string? piece)) text.Append(piece);
             _metrics.Generated(r.PromptTokens, r.GeneratedTokens, r.PrefillSeconds + r.DecodeSeconds, r.StopReason == StopReason.Cancelled);
             if (r.StopReason == StopReason.Cancelled) return; // the client went away
             string finish = r.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? "stop" : "length";
