@@ -219,6 +219,47 @@ public unsafe class GgmlMathTests
         }
     }
 
+    /// <summary>
+    /// A run of consecutive queries over an F16 cache (a prefill's tokens for one head): every query's results are the
+    /// bits of Heads for it alone, whether the run widens the shared rows once (it fits 1 MB) or query by query (it does
+    /// not), with windows, GQA query heads, head-major rows and rows of a token-major cache.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 1, 0, 5, 1, 1)]
+    [InlineData(64, 0, 0, 40, 2, 1)]
+    [InlineData(64, 90, 37, 33, 1, 2)]
+    [InlineData(128, 7, 50, 70, 4, 1)]
+    [InlineData(80, 3, 0, 20, 1, 2)]
+    [InlineData(40, 250, 0, 17, 2, 1)]
+    [InlineData(128, 1100, 0, 9, 1, 1)] // 1109 rows of 128: more than a run widens at once
+    public void AHeadsRunGivesEachQuerysHeadsBits(int hd, int firstPos, int window, int queries, int count, int interleave)
+    {
+        int stride = interleave * hd, nKv = firstPos + queries;
+        var rng = new Random(hd * 7 + firstPos + queries);
+        var q = new float[queries * count * hd];
+        var kh = new Half[nKv * stride];
+        var vh = new Half[nKv * stride];
+        for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 4 - 2);
+        for (int i = 0; i < kh.Length; i++) { kh[i] = (Half)(rng.NextDouble() * 4 - 2); vh[i] = (Half)(rng.NextDouble() * 2 - 1); }
+        float scale = 1f / MathF.Sqrt(hd);
+        var run = new float[queries * count * hd];
+        var alone = new float[count * hd];
+        fixed (float* pq = q, pr = run, pa = alone)
+        fixed (Half* pk = kh, pv = vh)
+        {
+            Half* k = pk + (interleave - 1) * hd, v = pv + (interleave - 1) * hd;
+            Attention.HeadsRun(pq, count * hd, queries, count, k, v, stride, hd, scale, pr, count * hd, 0f, window, firstPos);
+            for (int j = 0; j < queries; j++)
+            {
+                int pos = firstPos + j;
+                Attention.Heads(pq + j * count * hd, count, k, v, stride, pos + 1, hd, scale, pa, 0f, window, pos);
+                for (int i = 0; i < count * hd; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(run[j * count * hd + i]),
+                        $"query {j} (position {pos}), element {i}: run {run[j * count * hd + i]:R} vs alone {alone[i]:R}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(32, 1, 0)]
     [InlineData(32, 23, 0)]

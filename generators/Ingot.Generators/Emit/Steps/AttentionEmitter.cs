@@ -97,7 +97,18 @@ namespace Ingot.Generators.Emit.Steps
             foreach (string type in new[] { "Half", "float" })
             {
                 w.Line(type == "Half" ? "if (KvHalf)" : "else");
-                if (perUnit == 1)
+                if (type == "Half" && !bias)
+                {
+                    // a prefill's tokens of one head in a row: one run, its F16 rows widened once for all its queries
+                    w.Open();
+                    w.Line("int run = 1;  // the following units of this head whose tokens are the sequence's next positions");
+                    w.Line("while (unit + run < end && t + run < N && Tok[2 * (t + run)] == Tok[2 * t] && Tok[2 * (t + run) + 1] == pos + run) run++;");
+                    w.Line("Attention.HeadsRun(Q + (nint)t * QDim + h * HeadDim, QDim, run, " + (perUnit == 1 ? "1" : "HeadsPerUnit") + ", (Half*)KCache + first, (Half*)VCache + first, HeadDim, HeadDim,");
+                    w.Line("    AttentionScale, Out + (nint)t * QDim + h * HeadDim, QDim, AttentionSoftcap, Window, pos);");
+                    w.Line("unit += run - 1;");
+                    w.Close();
+                }
+                else if (perUnit == 1)
                 {
                     w.Line("    Attention.Head(Q + (nint)t * QDim + h * HeadDim, (" + type + "*)KCache + first, (" + type + "*)VCache + first, HeadDim, pos + 1, HeadDim,");
                     w.Line("        AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos" + BiasArg(bias, "pos") + ");");

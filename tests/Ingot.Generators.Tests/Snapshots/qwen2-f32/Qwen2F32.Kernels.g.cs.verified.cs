@@ -47,8 +47,13 @@ namespace Ingot.Tests.Models
                     int pos = Tok[2 * t + 1];
                     nint first = g * KvHeadStride + (nint)Tok[2 * t] * HeadDim;
                     if (KvHalf)
-                        Attention.Head(Q + (nint)t * QDim + h * HeadDim, (Half*)KCache + first, (Half*)VCache + first, HeadDim, pos + 1, HeadDim,
-                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
+                    {
+                        int run = 1;  // the following units of this head whose tokens are the sequence's next positions
+                        while (unit + run < end && t + run < N && Tok[2 * (t + run)] == Tok[2 * t] && Tok[2 * (t + run) + 1] == pos + run) run++;
+                        Attention.HeadsRun(Q + (nint)t * QDim + h * HeadDim, QDim, run, 1, (Half*)KCache + first, (Half*)VCache + first, HeadDim, HeadDim,
+                            AttentionScale, Out + (nint)t * QDim + h * HeadDim, QDim, AttentionSoftcap, Window, pos);
+                        unit += run - 1;
+                    }
                     else
                         Attention.Head(Q + (nint)t * QDim + h * HeadDim, (float*)KCache + first, (float*)VCache + first, HeadDim, pos + 1, HeadDim,
                             AttentionScale, Out + (nint)t * QDim + h * HeadDim, AttentionSoftcap, Window, pos);
