@@ -110,6 +110,7 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(expected, "Once upon a time" + choice.GetProperty("text").GetString() + "\n");
         Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
         Assert.Equal(5, doc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        AssertTimings(doc.RootElement.GetProperty("timings"), promptN: 5, predictedN: 36);
 
         // /metrics counts it: one completion request, its 5 prompt and 36 generated tokens, nothing queued or active.
         var metrics = new HttpRequestMessage(HttpMethod.Get, _url + "/metrics");
@@ -123,6 +124,18 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Contains("ingot_generated_tokens_total 36\n", text);
         Assert.Contains("ingot_queue_depth 0\n", text);
         Assert.Contains("ingot_active_sequences 0\n", text);
+    }
+
+    /// <summary>llama-server's timings: the counts, positive times, and rates that are the counts over the times.</summary>
+    private static void AssertTimings(JsonElement t, int promptN, int predictedN)
+    {
+        Assert.Equal(promptN, t.GetProperty("prompt_n").GetInt32());
+        Assert.Equal(predictedN, t.GetProperty("predicted_n").GetInt32());
+        double promptMs = t.GetProperty("prompt_ms").GetDouble(), predictedMs = t.GetProperty("predicted_ms").GetDouble();
+        Assert.True(promptMs > 0 && predictedMs > 0, $"prompt {promptMs} ms, predicted {predictedMs} ms");
+        Assert.Equal(predictedN / predictedMs * 1e3, t.GetProperty("predicted_per_second").GetDouble(), 6);
+        Assert.Equal(predictedMs / predictedN, t.GetProperty("predicted_per_token_ms").GetDouble(), 6);
+        Assert.Equal(promptN / promptMs * 1e3, t.GetProperty("prompt_per_second").GetDouble(), 6);
     }
 
     [Fact]
@@ -144,6 +157,8 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
         Assert.Equal(8, usage.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         Assert.Equal("length", chunks[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        AssertTimings(chunks[^2].GetProperty("timings"), promptN: usage.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), predictedN: 8);
+        Assert.All(chunks.SkipLast(2), c => Assert.False(c.TryGetProperty("timings", out _))); // only the finishing chunk
         string text = string.Concat(chunks.Skip(1).SkipLast(2).Select(c => c.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString()));
 
         using var whole = await Post("/v1/chat/completions", """{"messages":[{"role":"user","content":"Hello!"}],"max_tokens":8,"temperature":0}""");

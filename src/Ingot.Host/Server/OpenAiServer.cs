@@ -223,20 +223,21 @@ public sealed class OpenAiServer : IAsyncDisposable
             if (r.StopReason == StopReason.Cancelled) return; // the client went away
             string finish = r.StopReason is StopReason.EndOfGeneration or StopReason.StopSequence ? "stop" : "length";
             var usage = new Usage(r.PromptTokens, r.GeneratedTokens, r.PromptTokens + r.GeneratedTokens);
+            var timings = Timings.Of(r.PromptTokens - g.ReusedPromptTokens, r.PrefillSeconds, r.GeneratedTokens, r.DecodeSeconds);
             if (!stream)
             {
-                if (chat) await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage), OpenAiJson.Default.ChatCompletion);
-                else await Json(c, 200, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, text.ToString(), finish)], usage), OpenAiJson.Default.Completion);
+                if (chat) await Json(c, 200, new ChatCompletion(id, "chat.completion", created, _modelId, [new ChatChoice(0, new AssistantMessage("assistant", text.ToString()), finish)], usage, timings), OpenAiJson.Default.ChatCompletion);
+                else await Json(c, 200, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, text.ToString(), finish)], usage, timings), OpenAiJson.Default.Completion);
                 return;
             }
             if (chat)
             {
-                await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(), finish)]), OpenAiJson.Default.ChatCompletionChunk);
+                await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [new ChunkChoice(0, new Delta(), finish)], Timings: timings), OpenAiJson.Default.ChatCompletionChunk);
                 if (includeUsage) await Event(c, new ChatCompletionChunk(id, "chat.completion.chunk", created, _modelId, [], usage), OpenAiJson.Default.ChatCompletionChunk);
             }
             else
             {
-                await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, "", finish)], null), OpenAiJson.Default.Completion);
+                await Event(c, new Completion(id, "text_completion", created, _modelId, [new CompletionChoice(0, "", finish)], null, timings), OpenAiJson.Default.Completion);
                 if (includeUsage) await Event(c, new Completion(id, "text_completion", created, _modelId, [], usage), OpenAiJson.Default.Completion);
             }
             await Done(c);

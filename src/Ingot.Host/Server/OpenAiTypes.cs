@@ -50,23 +50,41 @@ public sealed class WireMessage
     public JsonElement? Content { get; set; }
 }
 
-public sealed record ChatCompletion(string Id, string Object, long Created, string Model, List<ChatChoice> Choices, Usage Usage);
+public sealed record ChatCompletion(string Id, string Object, long Created, string Model, List<ChatChoice> Choices, Usage Usage, Timings? Timings = null);
 
 public sealed record ChatChoice(int Index, AssistantMessage Message, string FinishReason);
 
 public sealed record AssistantMessage(string Role, string Content);
 
-public sealed record ChatCompletionChunk(string Id, string Object, long Created, string Model, List<ChunkChoice> Choices, Usage? Usage = null);
+public sealed record ChatCompletionChunk(string Id, string Object, long Created, string Model, List<ChunkChoice> Choices, Usage? Usage = null, Timings? Timings = null);
 
 public sealed record ChunkChoice(int Index, Delta Delta, string? FinishReason);
 
 public sealed record Delta(string? Role = null, string? Content = null);
 
-public sealed record Completion(string Id, string Object, long Created, string Model, List<CompletionChoice> Choices, Usage? Usage);
+public sealed record Completion(string Id, string Object, long Created, string Model, List<CompletionChoice> Choices, Usage? Usage, Timings? Timings = null);
 
 public sealed record CompletionChoice(int Index, string Text, string? FinishReason);
 
 public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+/// <summary>
+/// llama-server's <c>timings</c> (not OpenAI's: its clients ignore it), on a whole answer and on the chunk that finishes a
+/// stream: the prompt tokens this request ran (those its slot held already are not counted) and their time, then the
+/// generated tokens and the decode time from the first of them to the end; so a client can tell decode speed from
+/// prompt processing and its own overhead.
+/// </summary>
+public sealed record Timings(int PromptN, double PromptMs, double PromptPerTokenMs, double PromptPerSecond,
+    int PredictedN, double PredictedMs, double PredictedPerTokenMs, double PredictedPerSecond)
+{
+    public static Timings Of(int promptN, double promptSeconds, int predictedN, double decodeSeconds) => new(
+        promptN, promptSeconds * 1e3, PerToken(promptSeconds, promptN), PerSecond(promptN, promptSeconds),
+        predictedN, decodeSeconds * 1e3, PerToken(decodeSeconds, predictedN), PerSecond(predictedN, decodeSeconds));
+
+    private static double PerToken(double seconds, int n) => n > 0 ? seconds * 1e3 / n : 0;
+
+    private static double PerSecond(int n, double seconds) => seconds > 0 ? n / seconds : 0;
+}
 
 public sealed record ModelList(string Object, List<ModelEntry> Data);
 
