@@ -55,7 +55,9 @@ public sealed class BatchedGeneratorTests
             Assert.Equal(expected[i], text);
             Assert.Equal(StopReason.MaxTokens, result.StopReason);
         }
-        Assert.True(batched.Runs > batched.Steps * 2, $"{batched.Runs} runs in {batched.Steps} steps: the sequences did not share steps");
+        // 4 sequences at once, then the 2 queued ones: 3 runs a step at best, 1 if none shared a step; a first request that
+        // runs a few steps alone before the next arrives (a loaded machine) leaves well above 1.5 (147 runs in 75 steps once)
+        Assert.True(batched.Runs > batched.Steps * 3 / 2, $"{batched.Runs} runs in {batched.Steps} steps: the sequences did not share steps");
         Assert.Equal(0, batched.Active);
     }
 
