@@ -33,7 +33,10 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
     public int Threads { get; private set; }
     /// <summary>--no-swa: full causal attention on every layer, ignoring the spec's sliding window (llama.cpp's llama does).</summary>
     public bool NoSlidingWindow { get; private set; }
-    /// <summary>--kv-type f32|f16 (llama.cpp's --cache-type-k/-v, both at once): the decoder's KV cache elements.</summary>
+    /// <summary>
+    /// --kv-type f32|f16 (llama.cpp's --cache-type-k/-v, both at once): the decoder's KV cache elements; f16 unless told,
+    /// as llama.cpp's tools (InferenceOptions, for code, keeps F32 unless told).
+    /// </summary>
     public KvCacheType KvType { get; private set; }
 
     /// <summary>
@@ -59,7 +62,7 @@ public sealed class HostContext(IModel model, string program, TextWriter stdout,
         Threads = args.Int(0, "-t", "--threads");
         if (Threads < 0) throw new UsageException("-t must be >= 0");
         NoSlidingWindow = args.Flag("--no-swa");
-        string kv = args.OptionOr("f32", "--kv-type");
+        string kv = args.OptionOr("f16", "--kv-type"); // llama.cpp's default cache
         KvType = kv.ToLowerInvariant() switch
         {
             "f32" => KvCacheType.F32,

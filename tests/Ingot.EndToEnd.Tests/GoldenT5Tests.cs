@@ -116,7 +116,7 @@ public class GoldenT5Tests(ITestOutputHelper output)
         string file = Path.GetTempFileName();
         try
         {
-            var (code, _, e) = Run("logits", "--tokens", string.Join(' ', Input), "--decoder-tokens", string.Join(' ', DecoderTokens), "-o", file, "--model", gguf);
+            var (code, _, e) = Run("logits", "--tokens", string.Join(' ', Input), "--decoder-tokens", string.Join(' ', DecoderTokens), "--kv-type", "f32", "-o", file, "--model", gguf); // the F32-cache reference
             Assert.True(code == 0, e);
             var expected = TestPaths.ReadMatrix(TestPaths.Require("golden", "ref", "t5.f32.logits.kvf32.bin"));
             var got = TestPaths.ReadMatrix(file);

@@ -48,7 +48,7 @@ public class GenerateVerbTests
     }
 
     [Theory]
-    [InlineData(null, KvCacheType.F32)]
+    [InlineData(null, KvCacheType.F16)] // llama.cpp's default
     [InlineData("f16", KvCacheType.F16)]
     [InlineData("F32", KvCacheType.F32)]
     public void KvType_ReachesTheModel(string? value, KvCacheType expected)

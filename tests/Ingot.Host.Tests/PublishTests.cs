@@ -184,7 +184,7 @@ public class PublishTests(ITestOutputHelper log)
         string outDir = Path.Combine(Path.GetTempPath(), "ingot-publish-test", "gemma2");
         var (exe, _) = Build(log, gguf, "-o", outDir, "--isa", "native");
         string logits = Path.Combine(outDir, "gemma2.logits.bin");
-        var (rc, _, stderr) = Exec(exe, "logits", "--tokens", "1 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314", "-o", logits);
+        var (rc, _, stderr) = Exec(exe, "logits", "--tokens", "1 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314", "--kv-type", "f32", "-o", logits);
         Assert.True(rc == 0, stderr);
         byte[] ours = File.ReadAllBytes(logits), theirs = File.ReadAllBytes(TestPaths.Require(Path.Combine(TestPaths.Shared, "golden", "ref", "gemma2.f32.logits.kvf32.bin")));
         Assert.Equal(theirs.Length, ours.Length);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a real NativeAOT executable (`ingot build`) for every family of ../shared/golden and checks it against
-# llama.cpp's references with the tolerances of golden/README.md: a decoder's `logits` verb against
+# llama.cpp's references with the tolerances of golden/README.md: a decoder's `logits` verb (`--kv-type f32`) against
 # ref/*.logits.kvf32.bin, BERT's `embed --pooling none` against ref/*.embd.bin and `embed` (mean) against
 # ref/*.embd_mean.bin, T5's `logits --decoder-tokens` against its decoder rows. The same checks run in-process in
 # tests/Ingot.EndToEnd.Tests (GoldenFamilyTests, GoldenBertTests, GoldenT5Tests); this script proves the published
@@ -40,10 +40,10 @@ for m in "${models[@]}"; do
       pairs=("$name.embd.bin:$m.embd.bin" "$name.embd_mean.bin:$m.embd_mean.bin") ;;
     t5.*)
       "$out/$name" logits --tokens "300 301 302 303 304 305 306 307 308 309 310 311 312 313 314 1" \
-          --decoder-tokens "0 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314" -o "$out/$name.logits.bin" >/dev/null
+          --decoder-tokens "0 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314" --kv-type f32 -o "$out/$name.logits.bin" >/dev/null
       pairs=("$name.logits.bin:$m.logits.kvf32.bin") ;;
     *)
-      "$out/$name" logits --tokens "$tokens" -o "$out/$name.logits.bin" >/dev/null
+      "$out/$name" logits --tokens "$tokens" --kv-type f32 -o "$out/$name.logits.bin" >/dev/null
       pairs=("$name.logits.bin:$m.logits.kvf32.bin") ;;
   esac
   for pair in "${pairs[@]}"; do
