@@ -98,7 +98,7 @@ public static unsafe class Attention
         bool widen = queries > 1 && floats * 2 * sizeof(float) <= WidenedBytes;
         if (widen)
         {
-            kw.Rows = WidenedScratch(2 * floats);
+            kw.Rows = (float*)t_widened.Get(2 * floats * sizeof(float));
             vw.Rows = kw.Rows + floats;
             kw.First = kw.End = vw.First = vw.End = lo;
         }
@@ -117,19 +117,7 @@ public static unsafe class Attention
         public int First, End;
     }
 
-    [ThreadStatic] private static float* t_widened;
-    [ThreadStatic] private static nint t_widenedFloats;
-
-    private static float* WidenedScratch(nint floats)
-    {
-        if (t_widenedFloats < floats)
-        {
-            if (t_widened != null) NativeMemory.AlignedFree(t_widened);
-            t_widened = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-            t_widenedFloats = floats;
-        }
-        return t_widened;
-    }
+    [ThreadStatic] private static ThreadBuffer t_widened;
 
     /// <summary>
     /// Rows [c, c + rows) of a cache as F32 rows: an F32 cache's own (stride kvStride), or an F16 cache's widened into

@@ -220,21 +220,26 @@ internal static unsafe class RowScratch
     /// (<see cref="Q4_0x16Rows"/>).
     /// </summary>
     public static byte* GetForWeights(nint bytes) => t_weights.Get(bytes);
+}
 
-    private struct ThreadBuffer
+/// <summary>
+/// A native buffer, 64-byte aligned, that grows to what is asked and is never shrunk: held in a [ThreadStatic] field, a
+/// thread's scratch that costs no allocation once it is large enough (<see cref="RowScratch"/>, attention's widened rows).
+/// </summary>
+internal unsafe struct ThreadBuffer
+{
+    private byte* _p;
+    private nint _bytes;
+
+    /// <summary>At least <paramref name="bytes"/>; what it held before is lost when it grows.</summary>
+    public byte* Get(nint bytes)
     {
-        private byte* _p;
-        private nint _bytes;
-
-        public byte* Get(nint bytes)
+        if (_bytes < bytes)
         {
-            if (_bytes < bytes)
-            {
-                if (_p != null) NativeMemory.AlignedFree(_p);
-                _p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-                _bytes = bytes;
-            }
-            return _p;
+            if (_p != null) NativeMemory.AlignedFree(_p);
+            _p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            _bytes = bytes;
         }
+        return _p;
     }
 }
