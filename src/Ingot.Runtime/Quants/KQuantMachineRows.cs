@@ -23,14 +23,8 @@ internal static unsafe class KQuantMachineRows
         Args args = default;
         args.W = w;
         args.Scratch = RowScratch.Get((nint)slice * 64 + (nint)tokens * blocks * 16);
-        // each token's bsums as the 8 sub-block sums the min lanes take (phaddw: the vec-dot's MinPairs), once per call
         args.Sums = (short*)(args.Scratch + (nint)slice * 64);
-        for (int t = 0; t < tokens; t++)
-            for (int i = 0; i < blocks; i++)
-            {
-                short* bsums = ((BlockQ8_K*)(a + t * aStride))[i].BSums;
-                Ssse3.HorizontalAdd(Vector128.Load(bsums), Vector128.Load(bsums + 8)).Store(args.Sums + 8 * ((nint)t * blocks + i));
-            }
+        PrepareSums(a, aStride, tokens, blocks, args.Sums);
         (args.RowBytes, args.Rows, args.AStride, args.Blocks, args.YStride, args.SumsStride) = (rowBytes, rows, aStride, blocks, yStride * sizeof(float), blocks * 16);
         short* sums = args.Sums;
         for (int t0 = 0; t0 < tokens; t0 += slice)
@@ -41,6 +35,20 @@ internal static unsafe class KQuantMachineRows
             args.Tokens = Math.Min(slice, tokens - t0);
             kernel(&args);
         }
+    }
+
+    /// <summary>
+    /// Each token's bsums as the 8 sub-block sums the min lanes take (phaddw: the vec-dot's MinPairs), 8 words per token
+    /// and super-block at sums, once per call.
+    /// </summary>
+    public static void PrepareSums(byte* a, nint aStride, int tokens, int blocks, short* sums)
+    {
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < blocks; i++)
+            {
+                short* bsums = ((BlockQ8_K*)(a + t * aStride))[i].BSums;
+                Ssse3.HorizontalAdd(Vector128.Load(bsums), Vector128.Load(bsums + 8)).Store(sums + 8 * ((nint)t * blocks + i));
+            }
     }
 
     /// <summary>Q4_KArgs (and Q5_KArgs) of MachineCode.KQuants.s: 12 fields of 8 bytes.</summary>
