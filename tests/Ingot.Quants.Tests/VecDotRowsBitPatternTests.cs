@@ -110,7 +110,11 @@ public unsafe class VecDotRowsBitPatternTests
             RowsKernelGivesTheVecDotBits(GgmlType.Q8_0, pw, rb, Rows, pa, rb, cols);
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
+        {
             Assert.True(VecDotQ8_0Q8_0.MachineCodeRuns);
+            // from 12 tokens rows 0..63 with 16 rows in the vector lanes (15, 37, 257, 300: an odd last token each), rows 64..69 per row
+            Assert.True(Q8_0x16Rows.MachineCodeRuns);
+        }
     }
 
     /// <summary>

@@ -139,7 +139,7 @@ public static unsafe class VecDotQ8_0Q8_0
     internal static bool MachineCodeRuns => Machine != null;
 
     /// <summary>
-    /// The tokens in pairs through <c>q8_0dots512</c>, after preparing each pair's blocks (128 bytes: both tokens' codes
+    /// The tokens in pairs through <c>q8_0dots512</c> (whole groups of 16 rows from 12 tokens through <see cref="Q8_0x16Rows"/>), after preparing each pair's blocks (128 bytes: both tokens' codes
     /// + 128, then both d_a ×8) in <see cref="RowScratch"/>; an odd last token through <see cref="Row"/>.
     /// </summary>
     private static void MachineRows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* prepared = null)
@@ -152,8 +152,13 @@ public static unsafe class VecDotQ8_0Q8_0
             prepared = scratch;
             PreparePairs(a, aStride, tokens, cols, prepared);
         }
-        var args = new MachineArgs { W = w, RowBytes = rowBytes, Rows = rows, Prepared = prepared, Pairs = pairs, Blocks = nb, Y = y, YStride = yStride * sizeof(float), F16 = f16 };
-        Machine(&args);
+        // whole groups of 16 rows with the rows in the vector lanes from Q8_0x16Rows.MinTokens, the rest here
+        int done = Q8_0x16Rows.Runs(tokens, rows, rowBytes) ? Q8_0x16Rows.Rows(w, rowBytes, rows, prepared, pairs, nb, y, yStride) : 0;
+        if (done < rows)
+        {
+            var args = new MachineArgs { W = w + done * rowBytes, RowBytes = rowBytes, Rows = rows - done, Prepared = prepared, Pairs = pairs, Blocks = nb, Y = y + done, YStride = yStride * sizeof(float), F16 = f16 };
+            Machine(&args);
+        }
         if ((tokens & 1) == 0) return;
         int last = tokens - 1;
         float* da = (float*)(scratch + (scratch == prepared ? PairsBytes(tokens, cols) : 0));
