@@ -1,7 +1,7 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
-#   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
-#   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s), so the transposes of
-#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) hold here.
+#   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
+#   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s), so the transposes of
+#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma hold here.
 .intel_syntax noprefix
 .text
 # q4kx16_pairs src, lo, hi: the 4 bytes of each of the 16 rows in zmm src as two word pairs per row: (byte 0, byte 1) in
@@ -213,24 +213,8 @@ q4_kx16dots512:
   vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
   vpxord zmm23, zmm23, zmm23
   vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
-  # pairs: sub-block 2m's sum in the low word, 2m + 1's in the high word (ternlog 0xec: B | A & C)
-  vpslld zmm17, zmm17, 16
-  vpslld zmm19, zmm19, 16
-  vpslld zmm21, zmm21, 16
-  vpslld zmm23, zmm23, 16
-  vpternlogd zmm16, zmm17, zmm12, 0xec
-  vpternlogd zmm18, zmm19, zmm12, 0xec
-  vpternlogd zmm20, zmm21, zmm12, 0xec
-  vpternlogd zmm22, zmm23, zmm12, 0xec
-  vpmaddwd zmm24, zmm16, zmm8
-  vpmaddwd zmm25, zmm20, zmm10
-  vpdpwssd zmm24, zmm18, zmm9
-  vpdpwssd zmm25, zmm22, zmm11
-  vpaddd zmm24, zmm24, zmm25
-  vcvtdq2ps zmm24, zmm24
-  vmovaps zmm25, [rbx]
-  vfmadd231ps zmm25, zmm24, [rbx + r9]
-  vmovaps [rbx], zmm25
+  # sub-blocks 2m and 2m + 1 packed, scaled, converted and accumulated (x16_pairs_fma, MachineCode.Q6_Kx16.s)
+  x16_pairs_fma
   add rax, [rdi + 32]
   add rbx, 896
   dec rcx

@@ -115,6 +115,29 @@
   vmovdqa64 [rbx + 896], zmm14
   vmovdqa64 [rbx + 960], zmm15
 .endm
+# x16_pairs_fma: one lane and token of the x16 K-quant kernels (q6_kx16dots512, q4_kx16dots512): the 8 groups' exact
+#   sums in zmm16..23 (each within 16 bits) packed in pairs, group 2m's in the low word and 2m + 1's in the high one
+#   (ternlog 0xec: B | A & C; zmm12 = 0x0000ffff dwords), one vpmaddwd / vpdpwssd applying both scales (the word pairs
+#   in zmm8..11), then acc at [rbx] = fma(float(lane), [rbx + r9], acc).
+.macro x16_pairs_fma
+  vpslld zmm17, zmm17, 16
+  vpslld zmm19, zmm19, 16
+  vpslld zmm21, zmm21, 16
+  vpslld zmm23, zmm23, 16
+  vpternlogd zmm16, zmm17, zmm12, 0xec
+  vpternlogd zmm18, zmm19, zmm12, 0xec
+  vpternlogd zmm20, zmm21, zmm12, 0xec
+  vpternlogd zmm22, zmm23, zmm12, 0xec
+  vpmaddwd zmm24, zmm16, zmm8
+  vpmaddwd zmm25, zmm20, zmm10
+  vpdpwssd zmm24, zmm18, zmm9
+  vpdpwssd zmm25, zmm22, zmm11
+  vpaddd zmm24, zmm24, zmm25
+  vcvtdq2ps zmm24, zmm24
+  vmovaps zmm25, [rbx]
+  vfmadd231ps zmm25, zmm24, [rbx + r9]
+  vmovaps [rbx], zmm25
+.endm
 # q6x16_codes qa, qb, qh, c0..c3: half j's four groups' codes for lane l of the 16 rows (rax = the transposed
 #   vectors + 64·l; qa, qb: ql dwords 16j + l and 16j + 8 + l, qh: qh dword 8j + l), as Half256.Codes forms them:
 #   k = 0: qa & 15 | qh << 4 & 0x30, 1: qb & 15 | qh << 2 & 0x30, 2: qa >> 4 | qh & 0x30, 3: qb >> 4 | qh >> 2 & 0x30
@@ -315,24 +338,7 @@ q6_kx16dots512:
   vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
   vpbroadcastd zmm23, [rdx + 224]
   vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
-  # pairs: group 2m's sum in the low word, 2m + 1's in the high word (ternlog 0xec: B | A & C)
-  vpslld zmm17, zmm17, 16
-  vpslld zmm19, zmm19, 16
-  vpslld zmm21, zmm21, 16
-  vpslld zmm23, zmm23, 16
-  vpternlogd zmm16, zmm17, zmm12, 0xec
-  vpternlogd zmm18, zmm19, zmm12, 0xec
-  vpternlogd zmm20, zmm21, zmm12, 0xec
-  vpternlogd zmm22, zmm23, zmm12, 0xec
-  vpmaddwd zmm24, zmm16, zmm8
-  vpmaddwd zmm25, zmm20, zmm10
-  vpdpwssd zmm24, zmm18, zmm9
-  vpdpwssd zmm25, zmm22, zmm11
-  vpaddd zmm24, zmm24, zmm25
-  vcvtdq2ps zmm24, zmm24
-  vmovaps zmm25, [rbx]
-  vfmadd231ps zmm25, zmm24, [rbx + r9]
-  vmovaps [rbx], zmm25
+  x16_pairs_fma
   add rax, [rdi + 32]
   add rdx, [rdi + 48]
   add rbx, 576

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
@@ -39,38 +37,10 @@ internal static unsafe class Q4_Kx16Rows
         byte* s = RowScratch.Get(KernelScratch + perToken * tokens);
         short* sums = (short*)(s + KernelScratch);
         KQuantMachineRows.PrepareSums(a, aStride, tokens, blocks, sums);
-        Args args = default;
-        args.W = w;
-        args.Scratch = s;
-        (args.RowBytes, args.Groups, args.AStride, args.SStride, args.Blocks, args.YStride) = (rowBytes, rows / 16, aStride, perToken, blocks, yStride * sizeof(float));
-        for (int t0 = 0; t0 < tokens; t0 += SliceTokens)
-        {
-            args.A = a + t0 * aStride;
-            args.S = (short*)((byte*)sums + t0 * perToken);
-            args.Y = y + t0 * yStride;
-            args.Tokens = Math.Min(SliceTokens, tokens - t0);
-            s_kernel(&args);
-        }
-        return rows / 16 * 16;
+        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)sums, perToken, tokens, blocks, y, yStride);
     }
 
-    /// <summary>Q4_Kx16Args of MachineCode.Q4_Kx16.s: 12 fields of 8 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Args
-    {
-        public byte* W;
-        public nint RowBytes, Groups;
-        public byte* A;
-        public nint AStride;
-        public short* S;
-        public nint SStride, Tokens, Blocks;
-        public byte* Scratch;
-        public float* Y;
-        public nint YStride;
-    }
-
-    private static readonly delegate* unmanaged<Args*, void> s_kernel =
-        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q4_Kx16Dots512Offset);
+    private static readonly delegate* unmanaged<KQuantX16.Args*, void> s_kernel = KQuantX16.Entry(Kernels.MachineCode.Q4_Kx16Dots512Offset);
 
     /// <summary>Whether the kernel runs here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_kernel != null;

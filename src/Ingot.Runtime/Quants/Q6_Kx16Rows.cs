@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ingot.Runtime.Quants;
@@ -40,19 +39,7 @@ internal static unsafe class Q6_Kx16Rows
         byte* s = RowScratch.Get(KernelScratch + perToken * tokens);
         int* offsets = (int*)(s + KernelScratch);
         PrepareOffsets(a, aStride, tokens, blocks, offsets);
-        Args args = default;
-        args.W = w;
-        args.Scratch = s;
-        (args.RowBytes, args.Groups, args.AStride, args.NStride, args.Blocks, args.YStride) = (rowBytes, rows / 16, aStride, perToken, blocks, yStride * sizeof(float));
-        for (int t0 = 0; t0 < tokens; t0 += SliceTokens)
-        {
-            args.A = a + t0 * aStride;
-            args.N = (int*)((byte*)offsets + t0 * perToken);
-            args.Y = y + t0 * yStride;
-            args.Tokens = Math.Min(SliceTokens, tokens - t0);
-            s_kernel(&args);
-        }
-        return rows / 16 * 16;
+        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)offsets, perToken, tokens, blocks, y, yStride);
     }
 
     /// <summary>
@@ -72,23 +59,7 @@ internal static unsafe class Q6_Kx16Rows
         }
     }
 
-    /// <summary>Q6_Kx16Args of MachineCode.Q6_Kx16.s: 12 fields of 8 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Args
-    {
-        public byte* W;
-        public nint RowBytes, Groups;
-        public byte* A;
-        public nint AStride;
-        public int* N;
-        public nint NStride, Tokens, Blocks;
-        public byte* Scratch;
-        public float* Y;
-        public nint YStride;
-    }
-
-    private static readonly delegate* unmanaged<Args*, void> s_kernel =
-        (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(Kernels.MachineCode.Q6_Kx16Dots512Offset);
+    private static readonly delegate* unmanaged<KQuantX16.Args*, void> s_kernel = KQuantX16.Entry(Kernels.MachineCode.Q6_Kx16Dots512Offset);
 
     /// <summary>Whether the kernel runs here (tests assert the path they check ran).</summary>
     internal static bool MachineCodeRuns => s_kernel != null;

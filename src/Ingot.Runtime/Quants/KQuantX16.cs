@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// What the two x16 K-quant kernels share (<c>q6_kx16dots512</c> for <see cref="Q6_Kx16Rows"/>, <c>q4_kx16dots512</c> for
+/// <see cref="Q4_Kx16Rows"/>): their arguments, one layout, and the call per slice of at most sliceTokens tokens (each
+/// kernel's scratch holds that many tokens' accumulators). Each type prepares its per-token activation sums first.
+/// </summary>
+internal static unsafe class KQuantX16
+{
+    /// <summary>
+    /// y[t · yStride + r] for the first rows − rows % 16 rows (row stride rowBytes) and every token (a: Q8_K rows at
+    /// aStride; the type's per-token sums at prepared, preparedStride bytes apart); returns the rows done.
+    /// </summary>
+    public static int Run(delegate* unmanaged<Args*, void> kernel, int sliceTokens, byte* scratch, byte* w, nint rowBytes, int rows,
+        byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride)
+    {
+        Args args = default;
+        args.W = w;
+        args.Scratch = scratch;
+        (args.RowBytes, args.Groups, args.AStride, args.PreparedStride, args.Blocks, args.YStride) = (rowBytes, rows / 16, aStride, preparedStride, blocks, yStride * sizeof(float));
+        for (int t0 = 0; t0 < tokens; t0 += sliceTokens)
+        {
+            args.A = a + t0 * aStride;
+            args.Prepared = prepared + t0 * preparedStride;
+            args.Y = y + t0 * yStride;
+            args.Tokens = Math.Min(sliceTokens, tokens - t0);
+            kernel(&args);
+        }
+        return rows / 16 * 16;
+    }
+
+    /// <summary>Q6_Kx16Args and Q4_Kx16Args of MachineCode.Q6_Kx16.s and MachineCode.Q4_Kx16.s: 12 fields of 8 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Args
+    {
+        public byte* W;
+        public nint RowBytes, Groups;
+        public byte* A;
+        public nint AStride;
+        public byte* Prepared;
+        public nint PreparedStride, Tokens, Blocks;
+        public byte* Scratch;
+        public float* Y;
+        public nint YStride;
+    }
+
+    /// <summary>The kernel at offset where 512-bit AVX512-VNNI code may run, else null.</summary>
+    public static delegate* unmanaged<Args*, void> Entry(int offset) => (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(offset);
+}
