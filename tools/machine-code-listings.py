@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 # Regenerates src/Ingot.Runtime/Kernels/MachineCode*.Listing.cs from the assembler sources after any change to them:
-# `as --64` over the eight .s files in order (nine listing files: MachineCode.KQuants.s in two), then each listing file's range of objdump's Intel listing as byte lines with
+# `as --64` over the nine .s files in order (ten listing files: MachineCode.KQuants.s in two), then each listing file's range of objdump's Intel listing as byte lines with
 # the instruction as a comment. Each file keeps its header (up to its `[` line); MachineCodeTests compares the bytes and
 # the entry points (MachineCode.cs's offsets, which this prints). Usage: python3 tools/machine-code-listings.py
 import os, re, subprocess, sys, tempfile
 
 kernels = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "Ingot.Runtime", "Kernels")
 sources = ["MachineCode.s", "MachineCode.Q4_0x16.s", "MachineCode.Q8_0.s", "MachineCode.KQuants.s", "MachineCode.Q6_Kx16.s", "MachineCode.F16Widen.s",
-           "MachineCode.Q4_Kx16.s", "MachineCode.Q8_0x16.s"]
+           "MachineCode.Q4_Kx16.s", "MachineCode.Q8_0x16.s",
+           "MachineCode.Q5_Kx16.s"]
 # listing file, the label it starts at (None: offset 0)
 listings = [("MachineCode.Listing.cs", None), ("MachineCode.Q4_0x16.Listing.cs", "q4_0x16dot512"),
             ("MachineCode.Q8_0.Listing.cs", "q8_0dots512"), ("MachineCode.Q6_K.Listing.cs", "q6_kdots512"),
             ("MachineCode.Q4_KQ5_K.Listing.cs", "q4_kdots512"),
             ("MachineCode.Q6_Kx16.Listing.cs", "q6_kx16dots512"), ("MachineCode.F16Widen.Listing.cs", "f16widen512"),
             ("MachineCode.Q4_Kx16.Listing.cs", "q4_kx16dots512"),
-            ("MachineCode.Q8_0x16.Listing.cs", "q8_0x16dots512")]
+            ("MachineCode.Q8_0x16.Listing.cs", "q8_0x16dots512"),
+            ("MachineCode.Q5_Kx16.Listing.cs", "q5_kx16dots512")]
 
 with tempfile.TemporaryDirectory() as tmp:
     obj = os.path.join(tmp, "code.o")

@@ -11,7 +11,7 @@ public class MachineCodeTests
     {
         // the machine code the runtime copies into its executable page is exactly MachineCode.s assembled (binutils: with gcc,
         // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests, the F16 loops against F16F16 in Kernels.Tests
-        // MachineCode.s and its continuations MachineCode.Q4_0x16.s, MachineCode.Q8_0.s, MachineCode.KQuants.s, MachineCode.Q6_Kx16.s, MachineCode.F16Widen.s, MachineCode.Q4_Kx16.s and MachineCode.Q8_0x16.s, in one run of as (they use the first's macros)
+        // MachineCode.s and its continuations MachineCode.Q4_0x16.s, MachineCode.Q8_0.s, MachineCode.KQuants.s, MachineCode.Q6_Kx16.s, MachineCode.F16Widen.s, MachineCode.Q4_Kx16.s, MachineCode.Q8_0x16.s and MachineCode.Q5_Kx16.s, in one run of as (they use the first's macros)
         string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.s");
         string q4_0x16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q4_0x16.s");
         string q8_0 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q8_0.s");
@@ -20,13 +20,14 @@ public class MachineCodeTests
         string f16widen = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.F16Widen.s");
         string q4_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q4_Kx16.s");
         string q8_0x16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q8_0x16.s");
+        string q5_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q5_Kx16.s");
         string dir = Directory.CreateTempSubdirectory("ingot-machine-code-").FullName;
         try
         {
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
-            Run("as", "--64", source, q4_0x16, q8_0, kquants, q6_kx16, f16widen, q4_kx16, q8_0x16, "-o", obj);
+            Run("as", "--64", source, q4_0x16, q8_0, kquants, q6_kx16, f16widen, q4_kx16, q8_0x16, q5_kx16, "-o", obj);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
-            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeQ6_K, .. MachineCode.CodeQ4_KQ5_K, .. MachineCode.CodeQ6_Kx16, .. MachineCode.CodeF16Widen, .. MachineCode.CodeQ4_Kx16, .. MachineCode.CodeQ8_0x16]);
+            Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeQ6_K, .. MachineCode.CodeQ4_KQ5_K, .. MachineCode.CodeQ6_Kx16, .. MachineCode.CodeF16Widen, .. MachineCode.CodeQ4_Kx16, .. MachineCode.CodeQ8_0x16, .. MachineCode.CodeQ5_Kx16]);
             // and every entry point the runtime calls is where the assembler put its label
             var symbols = Run("nm", obj).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split(' ')).ToDictionary(f => f[2], f => Convert.ToInt32(f[0], 16));
@@ -55,7 +56,9 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.F16Widen512Offset + MachineCode.CodeF16Widen.Length, symbols["q4_kx16dots512"]); // where the runtime copies CodeQ4_Kx16
             Assert.Equal(MachineCode.Q8_0x16Dots512Offset, symbols["q8_0x16dots512"]);
             Assert.Equal(MachineCode.Q4_Kx16Dots512Offset + MachineCode.CodeQ4_Kx16.Length, symbols["q8_0x16dots512"]); // where the runtime copies CodeQ8_0x16
-            Assert.Equal(17, symbols.Count);
+            Assert.Equal(MachineCode.Q5_Kx16Dots512Offset, symbols["q5_kx16dots512"]);
+            Assert.Equal(MachineCode.Q8_0x16Dots512Offset + MachineCode.CodeQ8_0x16.Length, symbols["q5_kx16dots512"]); // where the runtime copies CodeQ5_Kx16
+            Assert.Equal(18, symbols.Count);
             // the prefetches the runtime may overwrite with NOPs are q4_0x16dot512's, 7 bytes each, and nothing else
             var lines = Run("objdump", "-d", "-M", "intel", obj).Split('\n');
             int from = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16dot512>:")), to = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16x4dot512>:"));

@@ -2,7 +2,7 @@
 // MachineCode.Q4_Kx16.s assembled after MachineCode.s, MachineCode.Q4_0x16.s, MachineCode.Q8_0.s, MachineCode.KQuants.s, MachineCode.Q6_Kx16.s and
 // MachineCode.F16Widen.s: the bytes of `as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s MachineCode.KQuants.s MachineCode.Q6_Kx16.s
 // MachineCode.F16Widen.s MachineCode.Q4_Kx16.s` from q4_kx16dots512 to the end, objdump's listing (-M intel) as comments.
-// Regenerate the nine listing files after any change to the sources: python3 tools/machine-code-listings.py; MachineCodeTests compares.
+// Regenerate the ten listing files after any change to the sources: python3 tools/machine-code-listings.py; MachineCodeTests compares.
 // </auto-generated>
 namespace Ingot.Runtime.Kernels;
 

@@ -1,6 +1,6 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
-#   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s), so the transposes of
+#   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of
 #   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma hold here.
 .intel_syntax noprefix
 .text
@@ -12,6 +12,49 @@
   vpunpckhbw zmm15, zmm\src, zmm13
   vshufps zmm\lo, zmm14, zmm15, 0x88
   vshufps zmm\hi, zmm14, zmm15, 0xdd
+.endm
+# kx16_scales: KScales.Unpack for the 16 rows of a group (zmm1..3: their scale dwords 0..2 transposed), the scale pairs
+#   (sc 2m, sc 2m + 1) stored at rbp + 2048 + 64m and the min pairs (mn 2p, mn 2p + 1) left in zmm20..23 (Q4_K and Q5_K
+#   share the 12 scale bytes). Sets zmm31 = 0x0f bytes; uses zmm4..10, zmm13..19.
+.macro kx16_scales
+  # KScales.Unpack per row: sc 0..3 = b[0..3] & 63, mn 0..3 = b[4..7] & 63, sc 4..7 = (b[8..11] & 15) | (b[0..3] >> 6) << 4,
+  #   mn 4..7 = (b[8..11] >> 4) | (b[4..7] >> 6) << 4 (32-bit shifts: what crosses bytes lands outside the masks)
+  mov eax, 0x3f3f3f3f
+  vpbroadcastd zmm4, eax
+  mov eax, 0x30303030
+  vpbroadcastd zmm5, eax
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  vpandd zmm6, zmm1, zmm4
+  vpsrld zmm7, zmm1, 2
+  vpandd zmm7, zmm7, zmm5
+  vpternlogd zmm7, zmm3, zmm31, 0xf8
+  vpandd zmm8, zmm2, zmm4
+  vpsrld zmm9, zmm2, 2
+  vpandd zmm9, zmm9, zmm5
+  vpsrld zmm10, zmm3, 4
+  vpternlogd zmm9, zmm10, zmm31, 0xf8
+  # scale pairs (sc 2m, sc 2m + 1) to the scratch, min pairs (mn 2p, mn 2p + 1) in zmm20..23
+  vpxord zmm13, zmm13, zmm13
+  q4kx16_pairs 6, 16, 17
+  q4kx16_pairs 7, 18, 19
+  q4kx16_pairs 8, 20, 21
+  q4kx16_pairs 9, 22, 23
+  vmovdqa64 [rbp + 2048], zmm16
+  vmovdqa64 [rbp + 2112], zmm17
+  vmovdqa64 [rbp + 2176], zmm18
+  vmovdqa64 [rbp + 2240], zmm19
+.endm
+# kx16_d: the 16 rows' d_w in zmm24 and −dmin_w in zmm25 from zmm0 (each row's first dword: d | dmin). Uses zmm26.
+.macro kx16_d
+  vpmovdw ymm24, zmm0
+  vcvtph2ps zmm24, ymm24
+  vpsrld zmm25, zmm0, 16
+  vpmovdw ymm25, zmm25
+  vcvtph2ps zmm25, ymm25
+  mov eax, 0x80000000
+  vpbroadcastd zmm26, eax
+  vxorps zmm25, zmm25, zmm26
 .endm
 # void q4_kx16dots512(Q4_Kx16Args* rdi): Q4_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
 #   row r of a group), every (row, token) with VecDotQ4_KQ8_K.V256's integer lanes, float steps and final sums. Per
@@ -87,42 +130,9 @@ q4_kx16dots512:
   vshufi32x4 zmm1, zmm18, zmm19, 0x88
   vshufi32x4 zmm2, zmm20, zmm21, 0x88
   vshufi32x4 zmm3, zmm22, zmm23, 0x88
-  # KScales.Unpack per row: sc 0..3 = b[0..3] & 63, mn 0..3 = b[4..7] & 63, sc 4..7 = (b[8..11] & 15) | (b[0..3] >> 6) << 4,
-  #   mn 4..7 = (b[8..11] >> 4) | (b[4..7] >> 6) << 4 (32-bit shifts: what crosses bytes lands outside the masks)
-  mov eax, 0x3f3f3f3f
-  vpbroadcastd zmm4, eax
-  mov eax, 0x30303030
-  vpbroadcastd zmm5, eax
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  vpandd zmm6, zmm1, zmm4
-  vpsrld zmm7, zmm1, 2
-  vpandd zmm7, zmm7, zmm5
-  vpternlogd zmm7, zmm3, zmm31, 0xf8
-  vpandd zmm8, zmm2, zmm4
-  vpsrld zmm9, zmm2, 2
-  vpandd zmm9, zmm9, zmm5
-  vpsrld zmm10, zmm3, 4
-  vpternlogd zmm9, zmm10, zmm31, 0xf8
-  # scale pairs (sc 2m, sc 2m + 1) to the scratch, min pairs (mn 2p, mn 2p + 1) in zmm20..23
-  vpxord zmm13, zmm13, zmm13
-  q4kx16_pairs 6, 16, 17
-  q4kx16_pairs 7, 18, 19
-  q4kx16_pairs 8, 20, 21
-  q4kx16_pairs 9, 22, 23
-  vmovdqa64 [rbp + 2048], zmm16
-  vmovdqa64 [rbp + 2112], zmm17
-  vmovdqa64 [rbp + 2176], zmm18
-  vmovdqa64 [rbp + 2240], zmm19
-  # d_w in zmm24, −dmin_w in zmm25; per token d_w · d_a, d_a · −dmin_w and the min lanes
-  vpmovdw ymm24, zmm0
-  vcvtph2ps zmm24, ymm24
-  vpsrld zmm25, zmm0, 16
-  vpmovdw ymm25, zmm25
-  vcvtph2ps zmm25, ymm25
-  mov eax, 0x80000000
-  vpbroadcastd zmm26, eax
-  vxorps zmm25, zmm25, zmm26
+  kx16_scales
+  # per token d_w · d_a, d_a · −dmin_w and the min lanes
+  kx16_d
   mov rcx, [rdi + 56]
   mov rax, r12
   mov rdx, r13

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
-/// What the two x16 K-quant kernels share (<c>q6_kx16dots512</c> for <see cref="Q6_Kx16Rows"/>, <c>q4_kx16dots512</c> for
-/// <see cref="Q4_Kx16Rows"/>): their arguments, one layout, and the call per slice of at most sliceTokens tokens (each
+/// What the x16 K-quant kernels share (<c>q6_kx16dots512</c> for <see cref="Q6_Kx16Rows"/>, <c>q4_kx16dots512</c> for
+/// <see cref="Q4_KQ5_Kx16Rows"/>, and <c>q5_kx16dots512</c>): their arguments, one layout, and the call per slice of at most sliceTokens tokens (each
 /// kernel's scratch holds that many tokens' accumulators). Each type prepares its per-token activation sums first.
 /// </summary>
 internal static unsafe class KQuantX16
@@ -31,7 +31,7 @@ internal static unsafe class KQuantX16
         return rows / 16 * 16;
     }
 
-    /// <summary>Q6_Kx16Args and Q4_Kx16Args of MachineCode.Q6_Kx16.s and MachineCode.Q4_Kx16.s: 12 fields of 8 bytes.</summary>
+    /// <summary>Q6_Kx16Args, Q4_Kx16Args and Q5_Kx16Args of MachineCode.Q6_Kx16.s, .Q4_Kx16.s and .Q5_Kx16.s: 12 fields of 8 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args
     {

@@ -140,17 +140,17 @@ public static unsafe class VecDotQ4_KQ8_K
 
     /// <summary>
     /// The rows kernel (see <see cref="VecDotRows"/>): where the machine code runs, from two tokens whole groups of 16
-    /// rows in the vector lanes (<see cref="Q4_Kx16Rows"/>), the other rows (<c>q4_kdots512</c>) with each
+    /// rows in the vector lanes (<see cref="Q4_KQ5_Kx16Rows"/>), the other rows (<c>q4_kdots512</c>) with each
     /// super-block decoded once for all the tokens, for any token count (decode too); else AVX2 with each super-block decoded once per two tokens, a last odd token by
     /// <see cref="V256"/> itself. Every token's result is bit-identical to <see cref="V256"/> (the same exact integer
     /// lanes, products and FMA order).
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (Q4_Kx16Rows.Runs(tokens, rows))
+        if (Q4_KQ5_Kx16Rows.Runs(tokens, rows))
         {
             // whole groups of 16 rows with the rows in the vector lanes; the rest below
-            int done = Q4_Kx16Rows.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            int done = Q4_KQ5_Kx16Rows.Q4_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
             if (done == rows) return;
             w += done * rowBytes;
             y += done;

@@ -26,12 +26,23 @@ public static unsafe class VecDotQ5_KQ8_K
     public static float Scalar(byte* w, byte* a, int n) => VecDotScalar.Q5_KQ8_K(w, a, n);
 
     /// <summary>
-    /// The rows kernel (see <see cref="VecDotRows"/>) in machine code (<c>q5_kdots512</c>, <see cref="KQuantMachineRows"/>):
-    /// each super-block's codes, fifth bits, scales and mins decoded once for all the tokens, every result bit-identical
-    /// to <see cref="V256"/>. Only where <see cref="MachineCodeRuns"/>.
+    /// The rows kernel (see <see cref="VecDotRows"/>) in machine code: from two tokens whole groups of 16 rows in the
+    /// vector lanes (<see cref="Q4_KQ5_Kx16Rows"/>), the other rows (<c>q5_kdots512</c>, <see cref="KQuantMachineRows"/>)
+    /// with each super-block's codes, fifth bits, scales and mins decoded once for all the tokens; every result
+    /// bit-identical to <see cref="V256"/>. Only where <see cref="MachineCodeRuns"/>.
     /// </summary>
-    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    {
+        if (Q4_KQ5_Kx16Rows.Runs(tokens, rows))
+        {
+            int done = Q4_KQ5_Kx16Rows.Q5_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+            if (done == rows) return;
+            w += done * rowBytes;
+            y += done;
+            rows -= done;
+        }
         KQuantMachineRows.Run(s_dots512, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    }
 
     private static readonly delegate* unmanaged<KQuantMachineRows.Args*, void> s_dots512 = KQuantMachineRows.Entry(Kernels.MachineCode.Q5_KDots512Offset);
 

@@ -1,0 +1,230 @@
+# MachineCode.s continued: the Q5_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
+#   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
+#   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
+#   MachineCode.Q5_Kx16.s), so the transposes and x16_pairs_fma of MachineCode.Q6_Kx16.s and the scale steps of
+#   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d) hold here.
+.intel_syntax noprefix
+.text
+# q5kx16_bit j, s: sub-block j's fifth bits (bit j of the qh bytes in zmm13) moved to bit 4 and or-ed into its codes in
+#   zmm j: by 16-bit shifts (s = vpsllw 4 − j | vpsrlw j − 4; what crosses bytes lands outside zmm28 = 0x10 bytes).
+.macro q5kx16_bit j, shift, count
+  \shift zmm14, zmm13, \count
+  vpternlogd zmm\j, zmm14, zmm28, 0xf8
+.endm
+# void q5_kx16dots512(Q5_Kx16Args* rdi): Q5_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
+#   row r of a group), every (row, token) with VecDotQ5_KQ8_K.V256's integer lanes, float steps and final sums:
+#   q4_kx16dots512's steps with the fifth bits, and the mins as one exact int per super-block. Per group of 16 rows and
+#   super-block: the rows' d, dmin, 12 scale bytes and 32 qh bytes transposed (12 vectors of 16 rows' dword i), their
+#   128 code bytes too (32 vectors); per token
+#     summs = fma(float(Σ_j mn(j)·bs(j)), d_a · −dmin_w, summs)      (bs(j): the token's sum of sub-block j's q8)
+#   then for each of ggml's 8 lanes l the 8 sub-blocks' codes decoded once for all the tokens (code dword 8k + l: sub-block
+#   2k in its low nibbles, 2k + 1 in its high ones; qh dword l: bit j of byte b is element 4l + b of sub-block j), and
+#   per token (|Σ code·q8| ≤ 4 · 31 · 128 still fits 16 bits, so two sub-blocks share a dword as in q4_kx16dots512)
+#     acc[l] = fma(float(Σ_j sc(j) · Σ code·q8), d_w · d_a, acc[l])
+#   then y = (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))) + summs.
+# Q5_Kx16Args: as Q4_Kx16Args (super-blocks of 176 bytes: d, dmin, scales, qh at +16, qs at +48; scratch 3328 + 704 ·
+#   tokens bytes).
+# Scratch: +0 the transposed codes (32 vectors), +2048 the 4 scale-pair vectors, +2304 the transposed d | dmin, scales
+#   and qh (qh dword l at +2560 + 64l), +3328 per token 704 bytes: d_w · d_a, d_a · −dmin_w, acc[0..7], summs.
+.p2align 4, 0xcc
+q5_kx16dots512:
+  push rbx
+  push rbp
+  push r12
+  push r13
+  push r14
+  push r15
+  mov rbp, [rdi + 72]
+  mov r8, [rdi]
+  mov r15, [rdi + 80]
+  mov r9, [rdi + 16]
+1:
+  push r9
+  push r15
+  mov rcx, [rdi + 56]
+  lea rbx, [rbp + 3328]
+  vpxord zmm0, zmm0, zmm0
+5:
+  .irp i, 2, 3, 4, 5, 6, 7, 8, 9, 10
+  vmovdqa64 [rbx + 64*\i], zmm0
+  .endr
+  add rbx, 704
+  dec rcx
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r13, [rdi + 40]
+  mov r11, [rdi + 64]
+  # the next group's rows (16 row strides on), 6 lines per lane step (3072 bytes per super-block: ahead of its 16 · 176)
+  mov r15, [rdi + 8]
+  shl r15, 4
+  add r15, r8
+2:
+  mov rdx, [rdi + 8]
+  lea r10, [rdx + rdx*2]
+  # dwords 0 .. 11 of the 16 rows (d | dmin, the 12 scale bytes, qh) transposed to rbp + 2304: zmm0 = d | dmin, zmm1..3 the
+  #   scale bytes
+  mov eax, 0xfff
+  kmovd k1, eax
+  mov rax, rsi
+  q6x16_load16 0, vmovdqu32, "{k1}{z}"
+  q6x16_stage12
+  lea rbx, [rbp + 2304]
+  q6x16_stage34
+  kx16_scales
+  kx16_d
+  # per token d_w · d_a, d_a · −dmin_w and summs
+  mov rcx, [rdi + 56]
+  mov rax, r12
+  mov rdx, r13
+  lea rbx, [rbp + 3328]
+6:
+  vmulps zmm26, zmm24, [rax]{1to16}
+  vmovaps [rbx], zmm26
+  vmulps zmm27, zmm25, [rax]{1to16}
+  vmovaps [rbx + 64], zmm27
+  vpxord zmm28, zmm28, zmm28
+  vpdpwssd zmm28, zmm20, [rdx]{1to16}
+  vpdpwssd zmm28, zmm21, [rdx + 4]{1to16}
+  vpdpwssd zmm28, zmm22, [rdx + 8]{1to16}
+  vpdpwssd zmm28, zmm23, [rdx + 12]{1to16}
+  vcvtdq2ps zmm28, zmm28
+  vmovaps zmm30, [rbx + 640]
+  vfmadd231ps zmm30, zmm28, zmm27
+  vmovaps [rbx + 640], zmm30
+  add rax, [rdi + 32]
+  add rdx, [rdi + 48]
+  add rbx, 704
+  dec rcx
+  jnz 6b
+  # the codes (dwords 12 .. 43 of each row) transposed, 16 dwords a pass: vector i at rbp + 64·i
+  mov rdx, [rdi + 8]
+  lea r10, [rdx + rdx*2]
+  xor ecx, ecx
+  mov rbx, rbp
+9:
+  lea rax, [rsi + rcx + 48]
+  q6x16_load16 0
+  q6x16_stage12
+  q6x16_stage34
+  add rcx, 64
+  add rbx, 1024
+  cmp rcx, 128
+  jb 9b
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  mov eax, 0x10101010
+  vpbroadcastd zmm28, eax
+  # zmm12 = 0x0000ffff dwords: the low word of a packed pair
+  mov eax, 0xffff
+  vpbroadcastd zmm12, eax
+  vmovdqa64 zmm8, [rbp + 2048]
+  vmovdqa64 zmm9, [rbp + 2112]
+  vmovdqa64 zmm10, [rbp + 2176]
+  vmovdqa64 zmm11, [rbp + 2240]
+  # r14 = 64 · l
+  xor r14d, r14d
+3:
+  .irp i, 0, 1, 2, 3, 4, 5
+  prefetcht0 [r15 + 64*\i]
+  .endr
+  add r15, 384
+  # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1, then
+  #   qh dword l's bit j at bit 4
+  vmovdqa64 zmm0, [rbp + r14]
+  vmovdqa64 zmm2, [rbp + r14 + 512]
+  vmovdqa64 zmm4, [rbp + r14 + 1024]
+  vmovdqa64 zmm6, [rbp + r14 + 1536]
+  vpsrlw zmm1, zmm0, 4
+  vpsrlw zmm3, zmm2, 4
+  vpsrlw zmm5, zmm4, 4
+  vpsrlw zmm7, zmm6, 4
+  .irp j, 0, 1, 2, 3, 4, 5, 6, 7
+  vpandd zmm\j, zmm\j, zmm31
+  .endr
+  vmovdqa64 zmm13, [rbp + r14 + 2560]
+  q5kx16_bit 0, vpsllw, 4
+  q5kx16_bit 1, vpsllw, 3
+  q5kx16_bit 2, vpsllw, 2
+  q5kx16_bit 3, vpsllw, 1
+  vpternlogd zmm4, zmm13, zmm28, 0xf8
+  q5kx16_bit 5, vpsrlw, 1
+  q5kx16_bit 6, vpsrlw, 2
+  q5kx16_bit 7, vpsrlw, 3
+  mov rcx, [rdi + 56]
+  # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
+  mov rax, r14
+  shr rax, 4
+  lea rax, [r12 + rax + 4]
+  lea rbx, [rbp + r14 + 3456]
+  mov r9, r14
+  neg r9
+  sub r9, 128
+4:
+  vpxord zmm16, zmm16, zmm16
+  vpdpbusd zmm16, zmm0, [rax]{1to16}
+  vpxord zmm17, zmm17, zmm17
+  vpdpbusd zmm17, zmm1, [rax + 32]{1to16}
+  vpxord zmm18, zmm18, zmm18
+  vpdpbusd zmm18, zmm2, [rax + 64]{1to16}
+  vpxord zmm19, zmm19, zmm19
+  vpdpbusd zmm19, zmm3, [rax + 96]{1to16}
+  vpxord zmm20, zmm20, zmm20
+  vpdpbusd zmm20, zmm4, [rax + 128]{1to16}
+  vpxord zmm21, zmm21, zmm21
+  vpdpbusd zmm21, zmm5, [rax + 160]{1to16}
+  vpxord zmm22, zmm22, zmm22
+  vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
+  vpxord zmm23, zmm23, zmm23
+  vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
+  x16_pairs_fma
+  add rax, [rdi + 32]
+  add rbx, 704
+  dec rcx
+  jnz 4b
+  add r14, 64
+  cmp r14, 512
+  jb 3b
+  add rsi, 176
+  add r12, 292
+  add r13, 16
+  dec r11
+  jnz 2b
+  # y[t][16 rows] = Hsum8 of the token's 8 accumulators + its summs
+  pop r15
+  mov rcx, [rdi + 56]
+  lea rbx, [rbp + 3328]
+  mov rax, r15
+7:
+  vmovaps zmm0, [rbx + 128]
+  vmovaps zmm1, [rbx + 192]
+  vmovaps zmm2, [rbx + 256]
+  vmovaps zmm3, [rbx + 320]
+  vaddps zmm0, zmm0, [rbx + 384]
+  vaddps zmm1, zmm1, [rbx + 448]
+  vaddps zmm2, zmm2, [rbx + 512]
+  vaddps zmm3, zmm3, [rbx + 576]
+  vaddps zmm0, zmm0, zmm2
+  vaddps zmm1, zmm1, zmm3
+  vaddps zmm0, zmm0, zmm1
+  vaddps zmm0, zmm0, [rbx + 640]
+  vmovups [rax], zmm0
+  add rax, [rdi + 88]
+  add rbx, 704
+  dec rcx
+  jnz 7b
+  mov rax, [rdi + 8]
+  shl rax, 4
+  add r8, rax
+  add r15, 64
+  pop r9
+  dec r9
+  jnz 1b
+  vzeroupper
+  pop r15
+  pop r14
+  pop r13
+  pop r12
+  pop rbp
+  pop rbx
+  ret
