@@ -1,7 +1,7 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of
-#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma hold here.
+#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma and x16_hsum8 hold here.
 .intel_syntax noprefix
 .text
 # q4kx16_pairs src, lo, hi: the 4 bytes of each of the 16 rows in zmm src as two word pairs per row: (byte 0, byte 1) in
@@ -55,6 +55,41 @@
   mov eax, 0x80000000
   vpbroadcastd zmm26, eax
   vxorps zmm25, zmm25, zmm26
+.endm
+# kx16_codes: lane l's codes of the 8 sub-blocks in zmm0..7 (zmm j = sub-block j) from the transposed code vectors at
+#   rbp + r14 (r14 = 64·l): chunk k = dword 8k + l, its low nibbles sub-block 2k, its high ones 2k + 1 (zmm31 = 0x0f bytes).
+.macro kx16_codes
+  vmovdqa64 zmm0, [rbp + r14]
+  vmovdqa64 zmm2, [rbp + r14 + 512]
+  vmovdqa64 zmm4, [rbp + r14 + 1024]
+  vmovdqa64 zmm6, [rbp + r14 + 1536]
+  vpsrlw zmm1, zmm0, 4
+  vpsrlw zmm3, zmm2, 4
+  vpsrlw zmm5, zmm4, 4
+  vpsrlw zmm7, zmm6, 4
+  .irp j, 0, 1, 2, 3, 4, 5, 6, 7
+  vpandd zmm\j, zmm\j, zmm31
+  .endr
+.endm
+# kx16_dots: one token's 8 sub-block sums at lane l, zmm16 + j = Σ code·q8 over the 4 bytes of sub-block j (the token's q8
+#   of lane l at rax + 32j).
+.macro kx16_dots
+  vpxord zmm16, zmm16, zmm16
+  vpdpbusd zmm16, zmm0, [rax]{1to16}
+  vpxord zmm17, zmm17, zmm17
+  vpdpbusd zmm17, zmm1, [rax + 32]{1to16}
+  vpxord zmm18, zmm18, zmm18
+  vpdpbusd zmm18, zmm2, [rax + 64]{1to16}
+  vpxord zmm19, zmm19, zmm19
+  vpdpbusd zmm19, zmm3, [rax + 96]{1to16}
+  vpxord zmm20, zmm20, zmm20
+  vpdpbusd zmm20, zmm4, [rax + 128]{1to16}
+  vpxord zmm21, zmm21, zmm21
+  vpdpbusd zmm21, zmm5, [rax + 160]{1to16}
+  vpxord zmm22, zmm22, zmm22
+  vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
+  vpxord zmm23, zmm23, zmm23
+  vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
 .endm
 # void q4_kx16dots512(Q4_Kx16Args* rdi): Q4_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
 #   row r of a group), every (row, token) with VecDotQ4_KQ8_K.V256's integer lanes, float steps and final sums. Per
@@ -186,17 +221,7 @@ q4_kx16dots512:
   .endr
   add r15, 320
   # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1
-  vmovdqa64 zmm0, [rbp + r14]
-  vmovdqa64 zmm2, [rbp + r14 + 512]
-  vmovdqa64 zmm4, [rbp + r14 + 1024]
-  vmovdqa64 zmm6, [rbp + r14 + 1536]
-  vpsrlw zmm1, zmm0, 4
-  vpsrlw zmm3, zmm2, 4
-  vpsrlw zmm5, zmm4, 4
-  vpsrlw zmm7, zmm6, 4
-  .irp j, 0, 1, 2, 3, 4, 5, 6, 7
-  vpandd zmm\j, zmm\j, zmm31
-  .endr
+  kx16_codes
   mov rcx, [rdi + 56]
   # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
   mov rax, r14
@@ -207,22 +232,7 @@ q4_kx16dots512:
   neg r9
   sub r9, 128
 4:
-  vpxord zmm16, zmm16, zmm16
-  vpdpbusd zmm16, zmm0, [rax]{1to16}
-  vpxord zmm17, zmm17, zmm17
-  vpdpbusd zmm17, zmm1, [rax + 32]{1to16}
-  vpxord zmm18, zmm18, zmm18
-  vpdpbusd zmm18, zmm2, [rax + 64]{1to16}
-  vpxord zmm19, zmm19, zmm19
-  vpdpbusd zmm19, zmm3, [rax + 96]{1to16}
-  vpxord zmm20, zmm20, zmm20
-  vpdpbusd zmm20, zmm4, [rax + 128]{1to16}
-  vpxord zmm21, zmm21, zmm21
-  vpdpbusd zmm21, zmm5, [rax + 160]{1to16}
-  vpxord zmm22, zmm22, zmm22
-  vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
-  vpxord zmm23, zmm23, zmm23
-  vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
+  kx16_dots
   # sub-blocks 2m and 2m + 1 packed, scaled, converted and accumulated (x16_pairs_fma, MachineCode.Q6_Kx16.s)
   x16_pairs_fma
   add rax, [rdi + 32]
@@ -243,17 +253,7 @@ q4_kx16dots512:
   lea rbx, [rbp + 2304]
   mov rax, r15
 7:
-  vmovaps zmm0, [rbx + 128]
-  vmovaps zmm1, [rbx + 192]
-  vmovaps zmm2, [rbx + 256]
-  vmovaps zmm3, [rbx + 320]
-  vaddps zmm0, zmm0, [rbx + 384]
-  vaddps zmm1, zmm1, [rbx + 448]
-  vaddps zmm2, zmm2, [rbx + 512]
-  vaddps zmm3, zmm3, [rbx + 576]
-  vaddps zmm0, zmm0, zmm2
-  vaddps zmm1, zmm1, zmm3
-  vaddps zmm0, zmm0, zmm1
+  x16_hsum8 128
   vmovaps zmm4, [rbx + 640]
   vmovaps zmm5, [rbx + 704]
   vaddps zmm4, zmm4, [rbx + 768]

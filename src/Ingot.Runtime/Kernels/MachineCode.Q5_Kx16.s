@@ -1,8 +1,8 @@
 # MachineCode.s continued: the Q5_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
-#   MachineCode.Q5_Kx16.s), so the transposes and x16_pairs_fma of MachineCode.Q6_Kx16.s and the scale steps of
-#   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d) hold here.
+#   MachineCode.Q5_Kx16.s), so the transposes, x16_pairs_fma and x16_hsum8 of MachineCode.Q6_Kx16.s and the steps of
+#   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_codes, kx16_dots) hold here.
 .intel_syntax noprefix
 .text
 # q5kx16_bit j, s: sub-block j's fifth bits (bit j of the qh bytes in zmm13) moved to bit 4 and or-ed into its codes in
@@ -131,17 +131,7 @@ q5_kx16dots512:
   add r15, 384
   # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1, then
   #   qh dword l's bit j at bit 4
-  vmovdqa64 zmm0, [rbp + r14]
-  vmovdqa64 zmm2, [rbp + r14 + 512]
-  vmovdqa64 zmm4, [rbp + r14 + 1024]
-  vmovdqa64 zmm6, [rbp + r14 + 1536]
-  vpsrlw zmm1, zmm0, 4
-  vpsrlw zmm3, zmm2, 4
-  vpsrlw zmm5, zmm4, 4
-  vpsrlw zmm7, zmm6, 4
-  .irp j, 0, 1, 2, 3, 4, 5, 6, 7
-  vpandd zmm\j, zmm\j, zmm31
-  .endr
+  kx16_codes
   vmovdqa64 zmm13, [rbp + r14 + 2560]
   q5kx16_bit 0, vpsllw, 4
   q5kx16_bit 1, vpsllw, 3
@@ -161,22 +151,7 @@ q5_kx16dots512:
   neg r9
   sub r9, 128
 4:
-  vpxord zmm16, zmm16, zmm16
-  vpdpbusd zmm16, zmm0, [rax]{1to16}
-  vpxord zmm17, zmm17, zmm17
-  vpdpbusd zmm17, zmm1, [rax + 32]{1to16}
-  vpxord zmm18, zmm18, zmm18
-  vpdpbusd zmm18, zmm2, [rax + 64]{1to16}
-  vpxord zmm19, zmm19, zmm19
-  vpdpbusd zmm19, zmm3, [rax + 96]{1to16}
-  vpxord zmm20, zmm20, zmm20
-  vpdpbusd zmm20, zmm4, [rax + 128]{1to16}
-  vpxord zmm21, zmm21, zmm21
-  vpdpbusd zmm21, zmm5, [rax + 160]{1to16}
-  vpxord zmm22, zmm22, zmm22
-  vpdpbusd zmm22, zmm6, [rax + 192]{1to16}
-  vpxord zmm23, zmm23, zmm23
-  vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
+  kx16_dots
   x16_pairs_fma
   add rax, [rdi + 32]
   add rbx, 704
@@ -196,17 +171,7 @@ q5_kx16dots512:
   lea rbx, [rbp + 3328]
   mov rax, r15
 7:
-  vmovaps zmm0, [rbx + 128]
-  vmovaps zmm1, [rbx + 192]
-  vmovaps zmm2, [rbx + 256]
-  vmovaps zmm3, [rbx + 320]
-  vaddps zmm0, zmm0, [rbx + 384]
-  vaddps zmm1, zmm1, [rbx + 448]
-  vaddps zmm2, zmm2, [rbx + 512]
-  vaddps zmm3, zmm3, [rbx + 576]
-  vaddps zmm0, zmm0, zmm2
-  vaddps zmm1, zmm1, zmm3
-  vaddps zmm0, zmm0, zmm1
+  x16_hsum8 128
   vaddps zmm0, zmm0, [rbx + 640]
   vmovups [rax], zmm0
   add rax, [rdi + 88]

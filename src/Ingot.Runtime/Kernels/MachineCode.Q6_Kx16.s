@@ -138,6 +138,21 @@
   vfmadd231ps zmm25, zmm24, [rbx + r9]
   vmovaps [rbx], zmm25
 .endm
+# x16_hsum8 off: zmm0 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) of a token's 8 lane accumulators at rbx + off +
+#   64·i (Q0Order.Hsum8 for 16 rows). Uses zmm1..3.
+.macro x16_hsum8 off
+  vmovaps zmm0, [rbx + \off]
+  vmovaps zmm1, [rbx + \off + 64]
+  vmovaps zmm2, [rbx + \off + 128]
+  vmovaps zmm3, [rbx + \off + 192]
+  vaddps zmm0, zmm0, [rbx + \off + 256]
+  vaddps zmm1, zmm1, [rbx + \off + 320]
+  vaddps zmm2, zmm2, [rbx + \off + 384]
+  vaddps zmm3, zmm3, [rbx + \off + 448]
+  vaddps zmm0, zmm0, zmm2
+  vaddps zmm1, zmm1, zmm3
+  vaddps zmm0, zmm0, zmm1
+.endm
 # q6x16_codes qa, qb, qh, c0..c3: half j's four groups' codes for lane l of the 16 rows (rax = the transposed
 #   vectors + 64·l; qa, qb: ql dwords 16j + l and 16j + 8 + l, qh: qh dword 8j + l), as Half256.Codes forms them:
 #   k = 0: qa & 15 | qh << 4 & 0x30, 1: qb & 15 | qh << 2 & 0x30, 2: qa >> 4 | qh & 0x30, 3: qb >> 4 | qh >> 2 & 0x30
@@ -358,17 +373,7 @@ q6_kx16dots512:
   lea rbx, [rbp + 4224]
   mov rax, r15
 7:
-  vmovaps zmm0, [rbx]
-  vmovaps zmm1, [rbx + 64]
-  vmovaps zmm2, [rbx + 128]
-  vmovaps zmm3, [rbx + 192]
-  vaddps zmm0, zmm0, [rbx + 256]
-  vaddps zmm1, zmm1, [rbx + 320]
-  vaddps zmm2, zmm2, [rbx + 384]
-  vaddps zmm3, zmm3, [rbx + 448]
-  vaddps zmm0, zmm0, zmm2
-  vaddps zmm1, zmm1, zmm3
-  vaddps zmm0, zmm0, zmm1
+  x16_hsum8 0
   vmovups [rax], zmm0
   add rax, [rdi + 88]
   add rbx, 576
