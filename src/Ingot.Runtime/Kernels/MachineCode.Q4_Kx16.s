@@ -91,6 +91,32 @@
   vpxord zmm23, zmm23, zmm23
   vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
 .endm
+# kx16_code_transposes disp: the 128 code bytes at rsi + disp of the 16 rows (rdi's row stride) transposed, 16 dwords a
+#   pass (vector i at rbp + 64·i), then the lane loop's constants: zmm31 = 0x0f bytes, zmm12 = 0x0000ffff dwords (the low
+#   word of a packed pair), zmm8..11 the scale pairs from rbp + 2048.
+.macro kx16_code_transposes disp
+  mov rdx, [rdi + 8]
+  lea r10, [rdx + rdx*2]
+  xor ecx, ecx
+  mov rbx, rbp
+9:
+  lea rax, [rsi + rcx + \disp]
+  q6x16_load16 0
+  q6x16_stage12
+  q6x16_stage34
+  add rcx, 64
+  add rbx, 1024
+  cmp rcx, 128
+  jb 9b
+  mov eax, 0x0f0f0f0f
+  vpbroadcastd zmm31, eax
+  mov eax, 0xffff
+  vpbroadcastd zmm12, eax
+  vmovdqa64 zmm8, [rbp + 2048]
+  vmovdqa64 zmm9, [rbp + 2112]
+  vmovdqa64 zmm10, [rbp + 2176]
+  vmovdqa64 zmm11, [rbp + 2240]
+.endm
 # void q4_kx16dots512(Q4_Kx16Args* rdi): Q4_K weight rows · Q8_K activation rows, 16 rows per 512-bit vector (lane r =
 #   row r of a group), every (row, token) with VecDotQ4_KQ8_K.V256's integer lanes, float steps and final sums. Per
 #   group of 16 rows and super-block: the rows' d, dmin and 12 scale bytes transposed (4 vectors of 16 rows' dword i) and
@@ -190,29 +216,8 @@ q4_kx16dots512:
   add rbx, 896
   dec rcx
   jnz 6b
-  # the codes (dwords 4 .. 35 of each row) transposed, 16 dwords a pass: vector i at rbp + 64·i
-  mov rdx, [rdi + 8]
-  lea r10, [rdx + rdx*2]
-  xor ecx, ecx
-  mov rbx, rbp
-9:
-  lea rax, [rsi + rcx + 16]
-  q6x16_load16 0
-  q6x16_stage12
-  q6x16_stage34
-  add rcx, 64
-  add rbx, 1024
-  cmp rcx, 128
-  jb 9b
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
-  # zmm12 = 0x0000ffff dwords: the low word of a packed pair
-  mov eax, 0xffff
-  vpbroadcastd zmm12, eax
-  vmovdqa64 zmm8, [rbp + 2048]
-  vmovdqa64 zmm9, [rbp + 2112]
-  vmovdqa64 zmm10, [rbp + 2176]
-  vmovdqa64 zmm11, [rbp + 2240]
+  # the codes (dwords 4 .. 35 of each row) transposed
+  kx16_code_transposes 16
   # r14 = 64 · l
   xor r14d, r14d
 3:

@@ -2,7 +2,8 @@
 #   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
 #   MachineCode.Q5_Kx16.s), so the transposes, x16_pairs_fma and x16_hsum8 of MachineCode.Q6_Kx16.s and the steps of
-#   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_codes, kx16_dots) hold here.
+#   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_code_transposes, kx16_codes,
+#   kx16_dots) hold here.
 .intel_syntax noprefix
 .text
 # q5kx16_bit j, s: sub-block j's fifth bits (bit j of the qh bytes in zmm13) moved to bit 4 and or-ed into its codes in
@@ -97,31 +98,10 @@ q5_kx16dots512:
   add rbx, 704
   dec rcx
   jnz 6b
-  # the codes (dwords 12 .. 43 of each row) transposed, 16 dwords a pass: vector i at rbp + 64·i
-  mov rdx, [rdi + 8]
-  lea r10, [rdx + rdx*2]
-  xor ecx, ecx
-  mov rbx, rbp
-9:
-  lea rax, [rsi + rcx + 48]
-  q6x16_load16 0
-  q6x16_stage12
-  q6x16_stage34
-  add rcx, 64
-  add rbx, 1024
-  cmp rcx, 128
-  jb 9b
-  mov eax, 0x0f0f0f0f
-  vpbroadcastd zmm31, eax
+  # the codes (dwords 12 .. 43 of each row) transposed
+  kx16_code_transposes 48
   mov eax, 0x10101010
   vpbroadcastd zmm28, eax
-  # zmm12 = 0x0000ffff dwords: the low word of a packed pair
-  mov eax, 0xffff
-  vpbroadcastd zmm12, eax
-  vmovdqa64 zmm8, [rbp + 2048]
-  vmovdqa64 zmm9, [rbp + 2112]
-  vmovdqa64 zmm10, [rbp + 2176]
-  vmovdqa64 zmm11, [rbp + 2240]
   # r14 = 64 · l
   xor r14d, r14d
 3:
