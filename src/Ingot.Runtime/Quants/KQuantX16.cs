@@ -46,6 +46,19 @@ internal static unsafe class KQuantX16
         public nint YStride;
     }
 
+    /// <summary>
+    /// After an x16 kernel did the first <paramref name="done"/> rows (whole groups of 16): false when those were all the
+    /// rows, else w, y and rows moved on to the rest, for the per-row kernel.
+    /// </summary>
+    public static bool Rest(int done, ref byte* w, nint rowBytes, ref int rows, ref float* y)
+    {
+        if (done == rows) return false;
+        w += done * rowBytes;
+        y += done;
+        rows -= done;
+        return true;
+    }
+
     /// <summary>The kernel at offset where 512-bit AVX512-VNNI code may run, else null.</summary>
     public static delegate* unmanaged<Args*, void> Entry(int offset) => (delegate* unmanaged<Args*, void>)Kernels.MachineCode.Avx512VnniEntry(offset);
 }

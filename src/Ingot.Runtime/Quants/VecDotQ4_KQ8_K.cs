@@ -151,10 +151,7 @@ public static unsafe class VecDotQ4_KQ8_K
         {
             // whole groups of 16 rows with the rows in the vector lanes; the rest below
             int done = Q4_KQ5_Kx16Rows.Q4_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            if (done == rows) return;
-            w += done * rowBytes;
-            y += done;
-            rows -= done;
+            if (!KQuantX16.Rest(done, ref w, rowBytes, ref rows, ref y)) return;
         }
         if (s_dots512 != null)
         {

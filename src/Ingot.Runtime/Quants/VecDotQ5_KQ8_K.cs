@@ -36,10 +36,7 @@ public static unsafe class VecDotQ5_KQ8_K
         if (Q4_KQ5_Kx16Rows.Runs(tokens, rows))
         {
             int done = Q4_KQ5_Kx16Rows.Q5_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            if (done == rows) return;
-            w += done * rowBytes;
-            y += done;
-            rows -= done;
+            if (!KQuantX16.Rest(done, ref w, rowBytes, ref rows, ref y)) return;
         }
         KQuantMachineRows.Run(s_dots512, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }

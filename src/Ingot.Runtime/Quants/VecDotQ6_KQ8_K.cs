@@ -197,10 +197,7 @@ public static unsafe class VecDotQ6_KQ8_K
         {
             // whole groups of 16 rows with the rows in the vector lanes; the rest here
             int done = Q6_Kx16Rows.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            if (done == rows) return;
-            w += done * rowBytes;
-            y += done;
-            rows -= done;
+            if (!KQuantX16.Rest(done, ref w, rowBytes, ref rows, ref y)) return;
         }
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 256; // 8 vectors of 16 shorts per super-block
