@@ -12,20 +12,13 @@ public class MachineCodeTests
         // the machine code the runtime copies into its executable page is exactly MachineCode.s assembled (binutils: with gcc,
         // on every machine .ci/run prepares); the AMX GEMM itself is checked against the vec-dot in VecDotRowsTests, the F16 loops against F16F16 in Kernels.Tests
         // MachineCode.s and its continuations MachineCode.Q4_0x16.s, MachineCode.Q8_0.s, MachineCode.KQuants.s, MachineCode.Q6_Kx16.s, MachineCode.F16Widen.s, MachineCode.Q4_Kx16.s, MachineCode.Q8_0x16.s and MachineCode.Q5_Kx16.s, in one run of as (they use the first's macros)
-        string source = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.s");
-        string q4_0x16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q4_0x16.s");
-        string q8_0 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q8_0.s");
-        string kquants = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.KQuants.s");
-        string q6_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q6_Kx16.s");
-        string f16widen = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.F16Widen.s");
-        string q4_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q4_Kx16.s");
-        string q8_0x16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q8_0x16.s");
-        string q5_kx16 = Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", "MachineCode.Q5_Kx16.s");
+        string[] sources = [.. new[] { "", ".Q4_0x16", ".Q8_0", ".KQuants", ".Q6_Kx16", ".F16Widen", ".Q4_Kx16", ".Q8_0x16", ".Q5_Kx16" }
+            .Select(part => Path.Combine(Golden.RepoRoot, "src", "Ingot.Runtime", "Kernels", $"MachineCode{part}.s"))];
         string dir = Directory.CreateTempSubdirectory("ingot-machine-code-").FullName;
         try
         {
             string obj = Path.Combine(dir, "code.o"), bin = Path.Combine(dir, "code.bin");
-            Run("as", "--64", source, q4_0x16, q8_0, kquants, q6_kx16, f16widen, q4_kx16, q8_0x16, q5_kx16, "-o", obj);
+            Run("as", ["--64", .. sources, "-o", obj]);
             Run("objcopy", "-O", "binary", "-j", ".text", obj, bin);
             Assert.Equal(File.ReadAllBytes(bin), (byte[])[.. MachineCode.CodeMain, .. MachineCode.CodeQ4_0x16, .. MachineCode.CodeQ8_0, .. MachineCode.CodeQ6_K, .. MachineCode.CodeQ4_KQ5_K, .. MachineCode.CodeQ6_Kx16, .. MachineCode.CodeF16Widen, .. MachineCode.CodeQ4_Kx16, .. MachineCode.CodeQ8_0x16, .. MachineCode.CodeQ5_Kx16]);
             // and every entry point the runtime calls is where the assembler put its label
