@@ -1,7 +1,8 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of
-#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma and x16_hsum8 hold here.
+#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma, x16_hsum8, x16_enter,
+#   x16_leave and x16_next_group hold here.
 .intel_syntax noprefix
 .text
 # q4kx16_pairs src, lo, hi: the 4 bytes of each of the 16 rows in zmm src as two word pairs per row: (byte 0, byte 1) in
@@ -138,12 +139,7 @@
 #   d_a · −dmin_w, acc[0..7], accMin[0..3].
 .p2align 4, 0xcc
 q4_kx16dots512:
-  push rbx
-  push rbp
-  push r12
-  push r13
-  push r14
-  push r15
+  x16_enter
   mov rbp, [rdi + 72]
   mov r8, [rdi]
   mov r15, [rdi + 80]
@@ -270,18 +266,5 @@ q4_kx16dots512:
   add rbx, 896
   dec rcx
   jnz 7b
-  mov rax, [rdi + 8]
-  shl rax, 4
-  add r8, rax
-  add r15, 64
-  pop r9
-  dec r9
-  jnz 1b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbp
-  pop rbx
-  ret
+  x16_next_group
+  x16_leave

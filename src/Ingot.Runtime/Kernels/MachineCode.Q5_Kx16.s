@@ -1,7 +1,7 @@
 # MachineCode.s continued: the Q5_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
-#   MachineCode.Q5_Kx16.s), so the transposes, x16_pairs_fma and x16_hsum8 of MachineCode.Q6_Kx16.s and the steps of
+#   MachineCode.Q5_Kx16.s), so the transposes and the x16_* steps of MachineCode.Q6_Kx16.s and the steps of
 #   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_code_transposes, kx16_codes,
 #   kx16_dots) hold here.
 .intel_syntax noprefix
@@ -29,12 +29,7 @@
 #   and qh (qh dword l at +2560 + 64l), +3328 per token 704 bytes: d_w · d_a, d_a · −dmin_w, acc[0..7], summs.
 .p2align 4, 0xcc
 q5_kx16dots512:
-  push rbx
-  push rbp
-  push r12
-  push r13
-  push r14
-  push r15
+  x16_enter
   mov rbp, [rdi + 72]
   mov r8, [rdi]
   mov r15, [rdi + 80]
@@ -158,18 +153,5 @@ q5_kx16dots512:
   add rbx, 704
   dec rcx
   jnz 7b
-  mov rax, [rdi + 8]
-  shl rax, 4
-  add r8, rax
-  add r15, 64
-  pop r9
-  dec r9
-  jnz 1b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbp
-  pop rbx
-  ret
+  x16_next_group
+  x16_leave

@@ -153,6 +153,36 @@
   vaddps zmm1, zmm1, zmm3
   vaddps zmm0, zmm0, zmm1
 .endm
+# x16_enter, x16_leave: the x16 kernels' entry and return (they save rbx, rbp and r12..r15; vzeroupper on the way out).
+.macro x16_enter
+  push rbx
+  push rbp
+  push r12
+  push r13
+  push r14
+  push r15
+.endm
+.macro x16_leave
+  vzeroupper
+  pop r15
+  pop r14
+  pop r13
+  pop r12
+  pop rbp
+  pop rbx
+  ret
+.endm
+# x16_next_group: the group loop's end in the K-quant x16 kernels: r8 16 rows on, y (r15) 16 floats on, the group count
+#   (pushed at label 1) down, back to 1 while groups remain.
+.macro x16_next_group
+  mov rax, [rdi + 8]
+  shl rax, 4
+  add r8, rax
+  add r15, 64
+  pop r9
+  dec r9
+  jnz 1b
+.endm
 # q6x16_codes qa, qb, qh, c0..c3: half j's four groups' codes for lane l of the 16 rows (rax = the transposed
 #   vectors + 64·l; qa, qb: ql dwords 16j + l and 16j + 8 + l, qh: qh dword 8j + l), as Half256.Codes forms them:
 #   k = 0: qa & 15 | qh << 4 & 0x30, 1: qb & 15 | qh << 2 & 0x30, 2: qa >> 4 | qh & 0x30, 3: qb >> 4 | qh >> 2 & 0x30
@@ -203,12 +233,7 @@
 #   per token 576 bytes: d_w · d_a, then acc[0..7].
 .p2align 4, 0xcc
 q6_kx16dots512:
-  push rbx
-  push rbp
-  push r12
-  push r13
-  push r14
-  push r15
+  x16_enter
   mov rbp, [rdi + 72]
   mov r8, [rdi]
   mov r15, [rdi + 80]
@@ -379,18 +404,5 @@ q6_kx16dots512:
   add rbx, 576
   dec rcx
   jnz 7b
-  mov rax, [rdi + 8]
-  shl rax, 4
-  add r8, rax
-  add r15, 64
-  pop r9
-  dec r9
-  jnz 1b
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbp
-  pop rbx
-  ret
+  x16_next_group
+  x16_leave
