@@ -51,33 +51,40 @@ public unsafe class GgmlMathTests
         }
     }
 
-    /// <summary>The 8-lane exp gives every lane the scalar form's bits, on the fast path and through the lane-by-lane fallback.</summary>
-    [Fact]
-    public void Exp_EightLanes_GiveTheScalarBits()
+    /// <summary>
+    /// The 8- and 16-lane exps give every lane the scalar form's bits, on the fast path and through the lane-by-lane
+    /// fallback.
+    /// </summary>
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Exp_VectorLanes_GiveTheScalarBits(int lanes)
     {
-        var x = new float[8];
+        var x = new float[lanes];
+        var e = new float[lanes];
         void Check()
         {
-            Vector256<float> e = GgmlMath.Exp8(Vector256.Create(x));
-            for (int l = 0; l < 8; l++)
+            if (lanes == 8) GgmlMath.Exp8(Vector256.Create(x)).CopyTo(e);
+            else GgmlMath.Exp16(Vector512.Create(x)).CopyTo(e);
+            for (int l = 0; l < lanes; l++)
             {
                 float want = GgmlMath.Exp(x[l]);
                 Assert.True(BitConverter.SingleToInt32Bits(e[l]) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(want) && float.IsNaN(e[l])),
-                    $"exp({x[l]:R}) lane {l}: {e[l]:R}, scalar {want:R}");
+                    $"exp({x[l]:R}) lane {l} of {lanes}: {e[l]:R}, scalar {want:R}");
             }
         }
-        // bit patterns in groups of 8 (most groups hold a lane beyond the fast range: the fallback), then groups
-        // drawn within the fast range
+        // bit patterns in groups of the lane count (most groups hold a lane beyond the fast range: the fallback), then
+        // groups drawn within the fast range
         int k = 0;
         for (long bits = 0; bits <= uint.MaxValue; bits += 4099)
         {
             x[k++] = BitConverter.UInt32BitsToSingle((uint)bits);
-            if (k == 8) { Check(); k = 0; }
+            if (k == lanes) { Check(); k = 0; }
         }
         var rng = new Random(5);
         for (int i = 0; i < 20000; i++)
         {
-            for (int l = 0; l < 8; l++) x[l] = (float)(rng.NextDouble() * 172 - 86);
+            for (int l = 0; l < lanes; l++) x[l] = (float)(rng.NextDouble() * 172 - 86);
             Check();
         }
     }
@@ -90,12 +97,14 @@ public unsafe class GgmlMathTests
             Assert.Equal(x / (1f + GgmlMath.Exp(-x)), GgmlMath.Silu(x));
             Assert.True(Math.Abs(GgmlMath.Silu(x) - x / (1 + Math.Exp(-x))) <= 1e-6 * (1 + Math.Abs(x)));
         }
-        var g = new float[37];
-        var u = new float[37];
-        var y = new float[37];
+        // 61 = three groups of 16, one of 8 and 5 left (the 16-lane, 8-lane and scalar loops where 512-bit vectors are
+        // on; seven groups of 8 where only 256-bit are)
+        var g = new float[61];
+        var u = new float[61];
+        var y = new float[61];
         var rng = new Random(7);
         for (int i = 0; i < g.Length; i++) { g[i] = (float)(rng.NextDouble() * 8 - 4); u[i] = (float)(rng.NextDouble() * 2 - 1); }
-        g[3] = 120f; g[12] = -150f; g[30] = float.NaN; // lanes beyond the fast exp range, in vector groups
+        g[3] = 120f; g[12] = -150f; g[30] = float.NaN; g[52] = -200f; // lanes beyond the fast exp range, in vector groups
         fixed (float* pg = g, pu = u, py = y) GgmlMath.SiluMul(pg, pu, py, g.Length);
         for (int i = 0; i < g.Length; i++) Assert.Equal(GgmlMath.Silu(g[i]) * u[i], y[i]);
     }

@@ -291,15 +291,18 @@ public static unsafe class Attention
             if (sc > max) max = sc;
         }
         // Lanes follow absolute positions (c mod 16): the masked ones before the window are zeros in the sum.
-        // Masked positions hold −inf, whose exp is 0 (the scalar form's n ≤ 0 branch): 8 lanes at a time where 256-bit
-        // vectors are accelerated, each lane the scalar exp's bits (GgmlMath.Exp8).
+        // Masked positions hold −inf, whose exp is 0 (the scalar form's n ≤ 0 branch): 16 or 8 lanes at a time where
+        // 512- or 256-bit vectors are accelerated, each lane the scalar exp's bits (GgmlMath.Exp16, Exp8).
         double sum = 0;
         for (int c = first & ~15; c < first; c++) p[c] = float.NegativeInfinity;
         for (int c = last + 1; c < nPad; c++) p[c] = float.NegativeInfinity;
         Vector256<float> m = Vector256.Create(max);
+        Vector512<float> m16 = Vector512.Create(max);
         for (int c0 = first & ~15; c0 < nPad; c0 += 16)
         {
-            if (Vector256.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated)
+                GgmlMath.Exp16(Vector512.Load(p + c0) - m16).Store(p + c0);
+            else if (Vector256.IsHardwareAccelerated)
             {
                 GgmlMath.Exp8(Vector256.Load(p + c0) - m).Store(p + c0);
                 GgmlMath.Exp8(Vector256.Load(p + c0 + 8) - m).Store(p + c0 + 8);

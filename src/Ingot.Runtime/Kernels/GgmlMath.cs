@@ -69,21 +69,47 @@ public static unsafe class GgmlMath
     public static float Silu(float x) => x / (1.0f + Exp(0.0f - x));
 
     /// <summary>
-    /// y = silu(gate) · up (ggml: the silu op, then the mul op). y may alias gate or up. 8 lanes at a time where
-    /// 256-bit vectors are accelerated, with every lane's bits as the scalar form's.
+    /// y = silu(gate) · up (ggml: the silu op, then the mul op). y may alias gate or up. 16 lanes at a time where
+    /// 512-bit vectors are accelerated, then 8 where 256-bit are, with every lane's bits as the scalar form's. A group
+    /// with a lane beyond the fast exp range goes element by element, so no vector is live across that call (with
+    /// <see cref="Exp8"/>'s lane fallback inside the loop the JIT kept vectors on the stack every iteration).
     /// </summary>
     public static void SiluMul(float* gate, float* up, float* y, int n)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> g = Vector512.Load(gate + i);
+                if (!TryExp16(Vector512<float>.Zero - g, out Vector512<float> e))
+                {
+                    SiluMulScalar(gate + i, up + i, y + i, 16);
+                    continue;
+                }
+                (g / (Vector512<float>.One + e) * Vector512.Load(up + i)).Store(y + i);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             for (; i + 8 <= n; i += 8)
             {
                 Vector256<float> g = Vector256.Load(gate + i);
-                (g / (Vector256<float>.One + Exp8(Vector256<float>.Zero - g)) * Vector256.Load(up + i)).Store(y + i);
+                if (!TryExp8(Vector256<float>.Zero - g, out Vector256<float> e))
+                {
+                    SiluMulScalar(gate + i, up + i, y + i, 8);
+                    continue;
+                }
+                (g / (Vector256<float>.One + e) * Vector256.Load(up + i)).Store(y + i);
             }
         }
-        for (; i < n; i++) y[i] = Silu(gate[i]) * up[i];
+        SiluMulScalar(gate + i, up + i, y + i, n - i);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SiluMulScalar(float* gate, float* up, float* y, int n)
+    {
+        for (int i = 0; i < n; i++) y[i] = Silu(gate[i]) * up[i];
     }
 
     /// <summary>
@@ -91,7 +117,14 @@ public static unsafe class GgmlMath
     /// 2^n scaling by exponent bits when every |n| ≤ 125; otherwise (large |x|, NaN) lane by lane through the scalar form.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp8(Vector256<float> x)
+    public static Vector256<float> Exp8(Vector256<float> x) => TryExp8(x, out Vector256<float> e) ? e : ExpLanes(x);
+
+    /// <summary>
+    /// <see cref="Exp8"/>'s fast path: false (and <paramref name="e"/> unusable) when a lane's |n| exceeds 125, where
+    /// that lane needs the scalar form's scaling.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryExp8(Vector256<float> x, out Vector256<float> e)
     {
         Vector256<float> shift = Vector256.Create(Shift);
         Vector256<float> n = Vector256.FusedMultiplyAdd(x, Vector256.Create(L2E), shift) - shift;
@@ -101,9 +134,32 @@ public static unsafe class GgmlMath
             Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(P5), b, Vector256.Create(P4)), u,
                                        Vector256.FusedMultiplyAdd(Vector256.Create(P3), b, Vector256.Create(P2))),
             u, Vector256.FusedMultiplyAdd(Vector256.Create(P1), b, Vector256<float>.One));
-        if (Vector256.LessThanOrEqualAll(Vector256.Abs(n), Vector256.Create(125f)))
-            return j * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
-        return ExpLanes(x);
+        e = j * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
+        return Vector256.LessThanOrEqualAll(Vector256.Abs(n), Vector256.Create(125f));
+    }
+
+    /// <summary><see cref="Exp8"/>'s steps on 16 lanes (the same bits per lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp16(Vector512<float> x) =>
+        TryExp16(x, out Vector512<float> e) ? e : Vector512.Create(ExpLanes(x.GetLower()), ExpLanes(x.GetUpper()));
+
+    /// <summary>
+    /// <see cref="Exp16"/>'s fast path: false (and <paramref name="e"/> unusable) when a lane's |n| exceeds 125, where
+    /// that lane needs the scalar form's scaling.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryExp16(Vector512<float> x, out Vector512<float> e)
+    {
+        Vector512<float> shift = Vector512.Create(Shift);
+        Vector512<float> n = Vector512.FusedMultiplyAdd(x, Vector512.Create(L2E), shift) - shift;
+        Vector512<float> b = Vector512.FusedMultiplyAdd(-n, Vector512.Create(Ln2Lo), Vector512.FusedMultiplyAdd(-n, Vector512.Create(Ln2Hi), x));
+        Vector512<float> u = b * b;
+        Vector512<float> j = Vector512.FusedMultiplyAdd(
+            Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.Create(P5), b, Vector512.Create(P4)), u,
+                                       Vector512.FusedMultiplyAdd(Vector512.Create(P3), b, Vector512.Create(P2))),
+            u, Vector512.FusedMultiplyAdd(Vector512.Create(P1), b, Vector512<float>.One));
+        e = j * Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23).AsSingle();
+        return Vector512.LessThanOrEqualAll(Vector512.Abs(n), Vector512.Create(125f));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
