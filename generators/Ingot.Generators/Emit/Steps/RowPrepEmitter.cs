@@ -5,13 +5,14 @@ namespace Ingot.Generators.Emit.Steps
 {
     /// <summary>
     /// One pass over the rows: normalize (if the step has a norm) and convert each row to every activation form the
-    /// next matmul needs while it is still in L1; from 16 rows the worker pool splits the rows (the pass was serial,
-    /// and its quantization 5 % of a 128-token prefill with the other thread waiting).
+    /// next matmul needs while it is still in L1; from 4 rows the worker pool splits the rows (the pass was serial,
+    /// and its quantization 5 % of a 128-token prefill with the other thread waiting; below 16 rows it stayed serial
+    /// until the batched decode of 8 sequences showed it: 4.5 % of the server's step, the other thread spinning).
     /// </summary>
     internal static class RowPrepEmitter
     {
-        /// <summary>Rows below this run on the calling thread (decode's one row, a few sequences' rows).</summary>
-        private const int ParallelRows = 16;
+        /// <summary>Rows below this run on the calling thread (decode's one row, two or three sequences' rows).</summary>
+        private const int ParallelRows = 4;
 
         public static void Call(SourceWriter w, RowPrepStep s, EmitContext ctx)
         {

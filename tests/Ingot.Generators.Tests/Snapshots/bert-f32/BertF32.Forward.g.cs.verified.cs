@@ -96,7 +96,7 @@ namespace Ingot.Tests.Models
             var pool = _pool!;
             for (int t = 0; t < n; t++) EmbedRow(tokens[t], t - seq[2 * t], x + (nint)t * Dim);
             var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = _tokenEmbdNorm, NormBias = _tokenEmbdNormBias };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             for (int l = 0; l < Layers; l++)
             {
                 Layer0(l, n);
@@ -144,7 +144,7 @@ namespace Ingot.Tests.Models
 
             // rows: layernorm · attn_output_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
             var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.AttnOutputNorm, NormBias = lw.AttnOutputNormBias };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // ffn_up: h = gelu(up · x + b) over 512 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = x, N = n, H = hb };
@@ -156,7 +156,7 @@ namespace Ingot.Tests.Models
 
             // rows: layernorm · layer_output_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
             var prep1 = new RowPrepBody0 { Src = x, Dst = x, NormWeight = lw.LayerOutputNorm, NormBias = lw.LayerOutputNormBias };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
         }
 
     }

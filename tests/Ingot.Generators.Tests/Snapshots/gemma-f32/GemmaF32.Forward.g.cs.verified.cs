@@ -104,7 +104,7 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_F32_1024x256 { W = _output, Act32 = xn, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -139,7 +139,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 640 rows, epilogue rope NEOX on q and k over 64 dims, q · 0.125f, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQ, Wk = lw.AttnK, Wv = lw.AttnV, Act32 = xn, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim, RopeTable = _rope!, Tok = tok };
@@ -156,7 +156,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
             var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, N = n, H = hb };

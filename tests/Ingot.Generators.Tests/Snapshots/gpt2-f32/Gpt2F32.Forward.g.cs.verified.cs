@@ -104,7 +104,7 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, NormBias = _outputNormBias };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_F32_1024x256 { W = _output, Act32 = xn, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -141,7 +141,7 @@ namespace Ingot.Tests.Models
 
             // rows: layernorm · attn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, NormBias = lw.AttnNormBias };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 768 rows (fused attn_qkv), epilogue + bias, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.AttnQkv, Wk = lw.AttnQkv + 262144, Wv = lw.AttnQkv + 524288, Bq = lw.AttnQkvBias, Bk = lw.AttnQkvBias + 256, Bv = lw.AttnQkvBias + 512, Act32 = xn, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim };
@@ -158,7 +158,7 @@ namespace Ingot.Tests.Models
 
             // rows: layernorm · ffn_norm + bias (Norms.LayerNorm) over 256 values per row, in one pass per row
             var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, NormBias = lw.FfnNormBias };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // ffn_up: h = gelu(up · xn + b) over 512 rows, GELU through ggml's f16 table [VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wu = lw.FfnUp, Bu = lw.FfnUpBias, Act32 = xn, N = n, H = hb };

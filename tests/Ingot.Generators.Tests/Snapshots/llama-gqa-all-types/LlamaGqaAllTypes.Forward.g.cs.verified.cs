@@ -118,7 +118,7 @@ namespace Ingot.Tests.Models
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
                 byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 Q8_KTiles.Prepare(act8K, Dim / 256 * 292, rows, Dim, actTiles8K);
                 var output = new MatMulStore_Q2_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
@@ -158,7 +158,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_1 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody1 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act81 = act81 };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_1Q8_1 (q4_1 · q8_1); k VecDotRows.Q5_0Q8_0Pairs (q5_0 · q8_0); v VecDotRows.Q5_1Q8_1 (q5_1 · q8_1)]
@@ -172,7 +172,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_NLQ8_0Pairs (iq4_nl · q8_0)]
@@ -181,7 +181,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q3_KQ8_KTiles (q3_k · q8_K); up VecDotRows.Q5_KQ8_KTiles (q5_k · q8_K)]
@@ -190,7 +190,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody3 { Src = hb, Dst = hb, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep3); else prep3.Run(0, n);
             Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.IQ4_XSQ8_KTiles (iq4_xs · q8_K)]
@@ -222,7 +222,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_0 rows in token lanes for the q4_0 GEMM (Q8_0Lanes, from 8 tokens); then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody4 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Lanes.PrepareForGemm(act8, Dim / 32 * 34, n, Dim, actLanes8);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
@@ -237,7 +237,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody2 { Src = att, Dst = att, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -246,7 +246,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then bf16 rounding, then f16 rounding over 256 values per row, in one pass per row
             var prep2 = new RowPrepBody5 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, ActBf16 = actBf16, Act16 = act16 };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.F16F16 (f16 · f16); up VecDotRows.BF16BF16 (bf16 · bf16)]
             var gateUp = new GateUpBody1 { Wg = lw.FfnGate, Wu = lw.FfnUp, Act32 = xn, ActBf16 = actBf16, Act16 = act16, N = n, H = hb };

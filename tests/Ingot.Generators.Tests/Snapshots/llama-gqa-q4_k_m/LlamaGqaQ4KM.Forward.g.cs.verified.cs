@@ -119,7 +119,7 @@ namespace Ingot.Tests.Models
                 byte* act8K = (byte*)(_arena + OffAct8K);  // q8_K activation rows
                 byte* actTiles8K = (byte*)(_arena + OffActTiles8K);  // q8_K AMX tiles activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8K = act8K };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 Q8_KTiles.Prepare(act8K, Dim / 256 * 292, rows, Dim, actTiles8K);
                 var output = new MatMulStore_Q6_K_1024x256 { W = _output, Act32 = xn, Act8K = act8K, ActTiles8K = actTiles8K, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
@@ -156,7 +156,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -170,7 +170,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -179,7 +179,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -188,7 +188,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep3); else prep3.Run(0, n);
             Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -215,7 +215,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // qkv: q|k|v = W · xn in one pass over 512 rows, epilogue rope NORM on q and k over 64 dims, k and v into the KV cache [q VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); k VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); v VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]
@@ -229,7 +229,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 256 rows [VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -238,7 +238,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_K over 256 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_KTiles.Prepare(act8K, Dim / 256 * 292, n, Dim, actTiles8K);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 512 rows [gate VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K); up VecDotRows.Q4_KQ8_KTiles (q4_k · q8_K)]
@@ -247,7 +247,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_K over 512 values per row, in one pass per row; then the q8_K rows as AMX tiles for the K-quant GEMM (Q8_KTiles, from 32 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8K = act8K };
-            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep3); else prep3.Run(0, n);
             Q8_KTiles.Prepare(act8K, FfnDim / 256 * 292, n, FfnDim, actTiles8K);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 256 rows [VecDotRows.Q6_KQ8_KTiles (q6_k · q8_K)]

@@ -118,7 +118,7 @@ namespace Ingot.Tests.Models
                 byte* act8 = (byte*)(_arena + OffAct8);  // q8_0 activation rows
                 byte* actPairs8 = (byte*)(_arena + OffActPairs8);  // q8_0 token pairs activation rows
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _outputNorm, Act8 = act8 };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 Q8_0Pairs.Prepare(act8, Dim / 32 * 34, rows, Dim, actPairs8);
                 var output = new MatMulStore_Q8_0_256x128 { W = _output, Act32 = xn, Act8 = act8, ActPairs8 = actPairs8, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
@@ -155,7 +155,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -169,7 +169,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -178,7 +178,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -187,7 +187,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_0 over 256 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep3 = new RowPrepBody2 { Src = hb, Dst = hb, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep3); else prep3.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep3); else prep3.Run(0, n);
             Q8_0Pairs.Prepare(act8, FfnDim / 32 * 34, n, FfnDim, actPairs8);
 
             // down: x += ffn_down · h (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -215,7 +215,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm), then Quantize.RowQ8_0, then f16 rounding over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep = new RowPrepBody3 { Src = x, Dst = xn, NormWeight = lw.AttnNorm, Act8 = act8, Act16 = act16 };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // qkv: q|k|v = W · xn in one pass over 256 rows, epilogue rope NORM on q and k over 32 dims, k and v into the KV cache [q VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); k VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); v VecDotRows.F16F16 (f16 · f16)]
@@ -229,7 +229,7 @@ namespace Ingot.Tests.Models
 
             // rows: Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep1 = new RowPrepBody1 { Src = att, Dst = att, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // o: x += attn_output · attention (residual add folded into the epilogue) over 128 rows [VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]
@@ -238,7 +238,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm), then Quantize.RowQ8_0 over 128 values per row, in one pass per row; then the q8_0 rows in token pairs (Q8_0Pairs, from 2 tokens)
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.FfnNorm, Act8 = act8 };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
             Q8_0Pairs.Prepare(act8, Dim / 32 * 34, n, Dim, actPairs8);
 
             // ffn_gate_up: h = silu(gate · xn) · (up · xn) in one pass over 256 rows [gate VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0); up VecDotRows.Q8_0Q8_0Pairs (q8_0 · q8_0)]

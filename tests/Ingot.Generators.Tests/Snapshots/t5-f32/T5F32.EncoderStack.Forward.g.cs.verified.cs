@@ -102,7 +102,7 @@ namespace Ingot.Tests.Models
                     Layer0(l, n);
                 }
                 var prep = new RowPrepBody0 { Src = x, Dst = x, NormWeight = _encOutputNorm };
-                if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+                if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
                 Buffer.MemoryCopy(x, hidden, (long)n * Dim * sizeof(float), (long)n * Dim * sizeof(float));
             }
 
@@ -129,7 +129,7 @@ namespace Ingot.Tests.Models
 
                 // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
                 var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.EncAttnNorm };
-                if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+                if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
 
                 // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
                 var qkv = new QkvBody0 { Wq = lw.EncAttnQ, Wk = lw.EncAttnK, Wv = lw.EncAttnV, Act32 = xn, N = n, Q = q, KOut = kCache, VOut = vCache };
@@ -145,7 +145,7 @@ namespace Ingot.Tests.Models
 
                 // rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
                 var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.EncFfnNorm };
-                if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+                if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
                 // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
                 var gateUp = new GateUpBody0 { Wg = lw.EncFfnGate, Wu = lw.EncFfnUp, Act32 = xn, N = n, H = hb };

@@ -125,7 +125,7 @@ namespace Ingot.Tests.Models
                 float* xLast = x + (nint)first * Dim;
                 float* xn = Buf(OffXn);
                 var prep = new RowPrepBody0 { Src = xLast, Dst = xn, NormWeight = _decOutputNorm };
-                if (rows >= 16) _pool!.For(rows, ref prep); else prep.Run(0, rows);
+                if (rows >= 4) _pool!.For(rows, ref prep); else prep.Run(0, rows);
                 var output = new MatMulStore_F32_1024x256 { W = _output, Act32 = xn, N = rows, Y = logits };
                 pool.For(VocabSize, ref output);
             }
@@ -175,7 +175,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
             var prep = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecAttnNorm };
-            if (n >= 16) _pool!.For(n, ref prep); else prep.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep); else prep.Run(0, n);
 
             // qkv: q|k|v = W · xn in one pass over 768 rows, epilogue none, k and v into the KV cache [q VecDotRows.F32 (f32 · f32); k VecDotRows.F32 (f32 · f32); v VecDotRows.F32 (f32 · f32)]
             var qkv = new QkvBody0 { Wq = lw.DecAttnQ, Wk = lw.DecAttnK, Wv = lw.DecAttnV, Act32 = xn, N = n, Q = q, KOut = direct ? (float*)kCache + (nint)(tok[0] + tok[1]) * HeadDim : kRows, VOut = direct ? (float*)vCache + (nint)(tok[0] + tok[1]) * HeadDim : vRows, KvRowStride = direct ? HeadDim : KvDim, KvHeadStride = direct ? kvHeadStride : HeadDim };
@@ -192,7 +192,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · cross_attn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
             var prep1 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecCrossAttnNorm };
-            if (n >= 16) _pool!.For(n, ref prep1); else prep1.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep1); else prep1.Run(0, n);
 
             // cross_q: q = cross_attn_q · xn over 256 rows [VecDotRows.F32 (f32 · f32)]
             var cross_q = new MatMulStore_F32_256x256 { W = lw.DecCrossAttnQ, Act32 = xn, N = n, Y = q };
@@ -208,7 +208,7 @@ namespace Ingot.Tests.Models
 
             // rows: rmsnorm · ffn_norm (Norms.RmsNorm) over 256 values per row, in one pass per row
             var prep2 = new RowPrepBody0 { Src = x, Dst = xn, NormWeight = lw.DecFfnNorm };
-            if (n >= 16) _pool!.For(n, ref prep2); else prep2.Run(0, n);
+            if (n >= 4) _pool!.For(n, ref prep2); else prep2.Run(0, n);
 
             // ffn_gate_up: h = gelu(gate · xn) · (up · xn) in one pass over 512 rows, GELU through ggml's f16 table [gate VecDotRows.F32 (f32 · f32); up VecDotRows.F32 (f32 · f32)]
             var gateUp = new GateUpBody0 { Wg = lw.DecFfnGate, Wu = lw.DecFfnUp, Act32 = xn, N = n, H = hb };
