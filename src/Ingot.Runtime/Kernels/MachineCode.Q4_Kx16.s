@@ -1,8 +1,8 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of
-#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma, x16_hsum8, x16_enter,
-#   x16_leave and x16_next_group hold here.
+#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma, x16_hsum8, x16_begin
+#   and x16_next_group, and MachineCode.s's x16_leave, hold here.
 .intel_syntax noprefix
 .text
 # q4kx16_pairs src, lo, hi: the 4 bytes of each of the 16 rows in zmm src as two word pairs per row: (byte 0, byte 1) in
@@ -139,28 +139,7 @@
 #   d_a · −dmin_w, acc[0..7], accMin[0..3].
 .p2align 4, 0xcc
 q4_kx16dots512:
-  x16_enter
-  mov rbp, [rdi + 72]
-  mov r8, [rdi]
-  mov r15, [rdi + 80]
-  mov r9, [rdi + 16]
-1:
-  push r9
-  push r15
-  mov rcx, [rdi + 56]
-  lea rbx, [rbp + 2304]
-  vpxord zmm0, zmm0, zmm0
-5:
-  .irp i, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
-  vmovdqa64 [rbx + 64*\i], zmm0
-  .endr
-  add rbx, 896
-  dec rcx
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov r13, [rdi + 40]
-  mov r11, [rdi + 64]
+  x16_begin 2304, 896, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
   # the next group's rows (16 row strides on), 5 lines per lane step (2560 bytes per super-block: ahead of its 16 · 144)
   mov r15, [rdi + 8]
   shl r15, 4

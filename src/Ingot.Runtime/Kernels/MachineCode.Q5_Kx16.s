@@ -1,7 +1,7 @@
 # MachineCode.s continued: the Q5_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled last in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
-#   MachineCode.Q5_Kx16.s), so the transposes and the x16_* steps of MachineCode.Q6_Kx16.s and the steps of
+#   MachineCode.Q5_Kx16.s), so the transposes and the x16_* steps of MachineCode.s and MachineCode.Q6_Kx16.s and the steps of
 #   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_code_transposes, kx16_codes,
 #   kx16_dots) hold here.
 .intel_syntax noprefix
@@ -29,28 +29,7 @@
 #   and qh (qh dword l at +2560 + 64l), +3328 per token 704 bytes: d_w · d_a, d_a · −dmin_w, acc[0..7], summs.
 .p2align 4, 0xcc
 q5_kx16dots512:
-  x16_enter
-  mov rbp, [rdi + 72]
-  mov r8, [rdi]
-  mov r15, [rdi + 80]
-  mov r9, [rdi + 16]
-1:
-  push r9
-  push r15
-  mov rcx, [rdi + 56]
-  lea rbx, [rbp + 3328]
-  vpxord zmm0, zmm0, zmm0
-5:
-  .irp i, 2, 3, 4, 5, 6, 7, 8, 9, 10
-  vmovdqa64 [rbx + 64*\i], zmm0
-  .endr
-  add rbx, 704
-  dec rcx
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov r13, [rdi + 40]
-  mov r11, [rdi + 64]
+  x16_begin 3328, 704, 2, 3, 4, 5, 6, 7, 8, 9, 10
   # the next group's rows (16 row strides on), 6 lines per lane step (3072 bytes per super-block: ahead of its 16 · 176)
   mov r15, [rdi + 8]
   shl r15, 4

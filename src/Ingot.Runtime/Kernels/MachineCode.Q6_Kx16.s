@@ -153,24 +153,33 @@
   vaddps zmm1, zmm1, zmm3
   vaddps zmm0, zmm0, zmm1
 .endm
-# x16_enter, x16_leave: the x16 kernels' entry and return (they save rbx, rbp and r12..r15; vzeroupper on the way out).
-.macro x16_enter
-  push rbx
-  push rbp
-  push r12
-  push r13
-  push r14
+# x16_begin acc, bytes, vectors: the K-quant x16 kernels' entry and group start: x16_enter; rbp the scratch, r8 group
+#   0's rows, r15 y, r9 the group count; at label 1 (x16_next_group's target) the group count and y pushed, each
+#   token's accumulators zeroed (the listed vectors of its bytes at rbp + acc, tokens bytes apart), rsi the group's
+#   rows, r12 A, r13 the prepared sums, r11 the super-block count.
+.macro x16_begin acc, bytes, vectors:vararg
+  x16_enter
+  mov rbp, [rdi + 72]
+  mov r8, [rdi]
+  mov r15, [rdi + 80]
+  mov r9, [rdi + 16]
+1:
+  push r9
   push r15
-.endm
-.macro x16_leave
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbp
-  pop rbx
-  ret
+  mov rcx, [rdi + 56]
+  lea rbx, [rbp + \acc]
+  vpxord zmm0, zmm0, zmm0
+5:
+  .irp i, \vectors
+  vmovdqa64 [rbx + 64*\i], zmm0
+  .endr
+  add rbx, \bytes
+  dec rcx
+  jnz 5b
+  mov rsi, r8
+  mov r12, [rdi + 24]
+  mov r13, [rdi + 40]
+  mov r11, [rdi + 64]
 .endm
 # x16_next_group: the group loop's end in the K-quant x16 kernels: r8 16 rows on, y (r15) 16 floats on, the group count
 #   (pushed at label 1) down, back to 1 while groups remain.
@@ -233,33 +242,7 @@
 #   per token 576 bytes: d_w · d_a, then acc[0..7].
 .p2align 4, 0xcc
 q6_kx16dots512:
-  x16_enter
-  mov rbp, [rdi + 72]
-  mov r8, [rdi]
-  mov r15, [rdi + 80]
-  mov r9, [rdi + 16]
-1:
-  push r9
-  push r15
-  mov rcx, [rdi + 56]
-  lea rbx, [rbp + 4160]
-  vpxord zmm0, zmm0, zmm0
-5:
-  vmovdqa64 [rbx + 64], zmm0
-  vmovdqa64 [rbx + 128], zmm0
-  vmovdqa64 [rbx + 192], zmm0
-  vmovdqa64 [rbx + 256], zmm0
-  vmovdqa64 [rbx + 320], zmm0
-  vmovdqa64 [rbx + 384], zmm0
-  vmovdqa64 [rbx + 448], zmm0
-  vmovdqa64 [rbx + 512], zmm0
-  add rbx, 576
-  dec rcx
-  jnz 5b
-  mov rsi, r8
-  mov r12, [rdi + 24]
-  mov r13, [rdi + 40]
-  mov r11, [rdi + 64]
+  x16_begin 4160, 576, 1, 2, 3, 4, 5, 6, 7, 8
 2:
   mov rdx, [rdi + 8]
   lea r10, [rdx + rdx*2]

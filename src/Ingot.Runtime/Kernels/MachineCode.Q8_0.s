@@ -90,12 +90,7 @@
 #   +64 the f16 → f32 table. The pair stride is blocks · 128 bytes.
 .p2align 4, 0xcc
 q8_0dots512:
-  push rbx
-  push rbp
-  push r12
-  push r13
-  push r14
-  push r15
+  x16_enter
   mov eax, 0x80808080
   vpbroadcastd zmm31, eax
   vpxord zmm7, zmm7, zmm7
@@ -129,11 +124,4 @@ q8_0dots512:
 4:
   q8_group 2
 9:
-  vzeroupper
-  pop r15
-  pop r14
-  pop r13
-  pop r12
-  pop rbp
-  pop rbx
-  ret
+  x16_leave

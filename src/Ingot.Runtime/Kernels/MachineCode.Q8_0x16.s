@@ -1,8 +1,8 @@
 # MachineCode.s continued: the Q8_0 rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.Q4_Kx16.s in the same run of GNU as (as --64 MachineCode.s
 #   MachineCode.Q4_0x16.s MachineCode.Q8_0.s MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s
-#   MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes, x16_enter and x16_leave of
-#   MachineCode.Q6_Kx16.s hold here.
+#   MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of MachineCode.Q6_Kx16.s and
+#   x16_enter and x16_leave of MachineCode.s hold here.
 .intel_syntax noprefix
 .text
 # q8x16_lane l: lane l of both tokens of the pair block at rax (codes + 128 at rax and rax + 32) against the 16 rows'

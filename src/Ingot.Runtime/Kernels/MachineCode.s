@@ -70,6 +70,26 @@ gemm:
 #   lanes, ymm_k over elements 32j+8k .. 32j+8k+7; stored at out + 128·(r·tokens + t) as ymm0..ymm3.
 # F16Args: +0 W (row 0), +8 row stride (bytes), +16 rows (≥ 1), +24 X (token 0, f32), +32 token stride (bytes),
 #          +40 tokens (≥ 1), +48 steps (cols / 32), +56 out.
+# x16_enter, x16_leave: the entry and return of the kernels that save rbx, rbp and r12..r15 (q8_0dots512 and the x16
+#   kernels; vzeroupper on the way out).
+.macro x16_enter
+  push rbx
+  push rbp
+  push r12
+  push r13
+  push r14
+  push r15
+.endm
+.macro x16_leave
+  vzeroupper
+  pop r15
+  pop r14
+  pop r13
+  pop r12
+  pop rbp
+  pop rbx
+  ret
+.endm
 # ahead l1, l2, offsets: the weights at rsi + offsets (touches that reach every 64-byte line a loop step reads)
 #   prefetched l1 bytes ahead into L1, then l2 bytes ahead into L2 (4 KB and 16 KB as Prefetch.Step; the Q4_0 x16
 #   blocks 24 and 64 blocks).
