@@ -72,6 +72,28 @@
   vpandd zmm\j, zmm\j, zmm31
   .endr
 .endm
+# kx16_tokens acc, bytes: lane l's step for every token (r14 = 64·l, the lane's codes in zmm0..7): the 8 sub-block dots
+#   (kx16_dots), then sub-blocks 2m and 2m + 1 packed, scaled, converted and accumulated (x16_pairs_fma,
+#   MachineCode.Q6_Kx16.s) into the token's acc[l] at rbp + acc + 128 + 64·l (tokens bytes apart; d_w · d_a 128 bytes
+#   before acc[0]).
+.macro kx16_tokens acc, bytes
+  mov rcx, [rdi + 56]
+  # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
+  mov rax, r14
+  shr rax, 4
+  lea rax, [r12 + rax + 4]
+  lea rbx, [rbp + r14 + \acc + 128]
+  mov r9, r14
+  neg r9
+  sub r9, 128
+4:
+  kx16_dots
+  x16_pairs_fma
+  add rax, [rdi + 32]
+  add rbx, \bytes
+  dec rcx
+  jnz 4b
+.endm
 # kx16_dots: one token's 8 sub-block sums at lane l, zmm16 + j = Σ code·q8 over the 4 bytes of sub-block j (the token's q8
 #   of lane l at rax + 32j).
 .macro kx16_dots
@@ -202,23 +224,7 @@ q4_kx16dots512:
   add r15, 320
   # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1
   kx16_codes
-  mov rcx, [rdi + 56]
-  # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
-  mov rax, r14
-  shr rax, 4
-  lea rax, [r12 + rax + 4]
-  lea rbx, [rbp + r14 + 2432]
-  mov r9, r14
-  neg r9
-  sub r9, 128
-4:
-  kx16_dots
-  # sub-blocks 2m and 2m + 1 packed, scaled, converted and accumulated (x16_pairs_fma, MachineCode.Q6_Kx16.s)
-  x16_pairs_fma
-  add rax, [rdi + 32]
-  add rbx, 896
-  dec rcx
-  jnz 4b
+  kx16_tokens 2304, 896
   add r14, 64
   cmp r14, 512
   jb 3b

@@ -3,7 +3,7 @@
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s
 #   MachineCode.Q5_Kx16.s), so the transposes and the x16_* steps of MachineCode.s and MachineCode.Q6_Kx16.s and the steps of
 #   MachineCode.Q4_Kx16.s (kx16_scales, kx16_d, kx16_code_transposes, kx16_codes,
-#   kx16_dots) hold here.
+#   kx16_dots, kx16_tokens) hold here.
 .intel_syntax noprefix
 .text
 # q5kx16_bit j, s: sub-block j's fifth bits (bit j of the qh bytes in zmm13) moved to bit 4 and or-ed into its codes in
@@ -95,22 +95,7 @@ q5_kx16dots512:
   q5kx16_bit 5, vpsrlw, 1
   q5kx16_bit 6, vpsrlw, 2
   q5kx16_bit 7, vpsrlw, 3
-  mov rcx, [rdi + 56]
-  # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
-  mov rax, r14
-  shr rax, 4
-  lea rax, [r12 + rax + 4]
-  lea rbx, [rbp + r14 + 3456]
-  mov r9, r14
-  neg r9
-  sub r9, 128
-4:
-  kx16_dots
-  x16_pairs_fma
-  add rax, [rdi + 32]
-  add rbx, 704
-  dec rcx
-  jnz 4b
+  kx16_tokens 3328, 704
   add r14, 64
   cmp r14, 512
   jb 3b
