@@ -122,16 +122,19 @@ public unsafe class VecDotRowsBitPatternTests
     /// to several uneven slices of the K-quant machine code (300; activations for as many at pa).
     /// </summary>
     [Theory]
-    [InlineData(GgmlType.IQ4_XS)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q2_K)]
-    public void IQ4_XS_Q3_K_And_Q2_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern(GgmlType type)
+    [InlineData(GgmlType.IQ4_XS, 768)]
+    [InlineData(GgmlType.Q3_K, 768)]
+    [InlineData(GgmlType.Q2_K, 768)]
+    [InlineData(GgmlType.IQ4_XS, 2560)]
+    [InlineData(GgmlType.Q3_K, 2560)]
+    [InlineData(GgmlType.Q2_K, 2560)]
+    public void IQ4_XS_Q3_K_And_Q2_K_RowsKernels_GiveTheVecDotBits_OnEveryBitPattern(GgmlType type, int cols)
     {
         // raw random codes and 6-bit scales (blocks of all −32 and all 31 included), activations over −127..127 (token 0
         // all −127; ggml's q8_K never holds −128, on which IQ4_XS's sign trick, ggml's too, would flip a product's
-        // sign): the AMX path from 32 tokens and the vec-dot below it
-        const int cols = 768;
-        var (w, a, rb, ab, rng) = Raw(type, GgmlType.Q8_K, cols, 107 + (int)type);
+        // sign): the AMX path from 32 tokens, else (IQ4_XS, Q3_K) the decoded rows' kernel from 2 tokens (70 rows: 4-row
+        // tiles and 2 left; 2560 columns: runs of 8 super-blocks and 2), and the vec-dot below it
+        var (w, a, rb, ab, rng) = Raw(type, GgmlType.Q8_K, cols, 107 + (int)type + cols);
         fixed (byte* pw = w, pa = a)
         {
             for (int i = 0; i < Rows * cols / 256; i++)
@@ -170,6 +173,9 @@ public unsafe class VecDotRowsBitPatternTests
                     Assert.Equal(BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V256(pw + r * rb, pa + t * ab, cols)), BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V512(pw + r * rb, pa + t * ab, cols)));
         }
         if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
+        // where AVX-512 BW and 512-bit vectors are on, IQ4_XS's and Q3_K's decoded rows' kernel is what ran from 2 tokens
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+            Assert.True(KQuantWordRows.Runs(2) && !KQuantWordRows.Runs(1));
     }
 
     private const int Rows = 70, MaxTokens = 300;

@@ -68,6 +68,7 @@ public static unsafe class VecDotRows
     public static void Q3_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q3_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else if (KQuantWordRows.Runs(tokens)) KQuantWordRows.Rows<Q3_KWords>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q3_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
     public static void Q5_KQ8_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Q5_KQ8_KTiles(w, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
@@ -75,11 +76,13 @@ public static unsafe class VecDotRows
 
     /// <summary>
     /// IQ4_XS weights · Q8_K activations: from <see cref="KQuantAmx.MinTokens"/> on AMX in ggml's order (tiles: as
-    /// <see cref="Q4_KQ8_KTiles"/>'s), else the vec-dot per row and token.
+    /// <see cref="Q4_KQ8_KTiles"/>'s), else from 2 tokens each row decoded once (<see cref="KQuantWordRows"/>), else the
+    /// vec-dot per row and token.
     /// </summary>
     public static void IQ4_XSQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<IQ4_XSAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        else if (KQuantWordRows.Runs(tokens)) KQuantWordRows.Rows<IQ4_XSWords>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.IQ4_XSQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
     public static void BF16BF16(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) => Kernels.BF16Rows.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);

@@ -1,0 +1,193 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ingot.Runtime.Quants;
+
+/// <summary>
+/// The rows kernel of Q3_K and IQ4_XS weights · Q8_K activations from 2 tokens where AVX-512 BW runs (and AMX does not
+/// take them). The vec-dot decodes a row's codes again for every token (Q3_K's 2 + 1 bits, IQ4_XS's code-book lookups);
+/// here each row is decoded once per call into 16-bit products w = code · sub-block scale (<see cref="IWordDecode"/>:
+/// the super-block's 256 elements in order, then its d_w), and then per (row, token) and super-block
+/// <code>
+///   s      = Σ over the 8 chunks of 32 elements of pmaddwd(w, q8 widened to 16 bits)   (16 dwords, dword i: elements 2i, 2i + 1)
+///   lane l = s[2l] + s[2l + 1]      (elements 4l..4l+3 of every chunk of 32: the vec-dot's integer lane l)
+///   acc    = fma(float(lane), d_w · d_a, acc)
+/// </code>
+/// and y = hsum_float_8(acc). The lanes are the vec-dot's integers (each sum is exact: |w| ≤ 127 · 32, q8 ∈ [−127, 127]
+/// as ggml's q8_K holds them) and the float steps its own, so every (row, token) has the vec-dot's bits whatever the
+/// tiling. Register tiles of 4 rows × 2 tokens; the rows' decoded super-blocks are walked in runs of
+/// <see cref="RunBlocks"/> (which stay in L1 for every token), each (row, token)'s accumulator kept across runs.
+/// pp128 of the 110M shape (Zen 4, 2 threads): IQ4_XS 2.6×, Q3_K_M 2.15× the vec-dot per token. Q2_K is not taken: its
+/// vec-dot (2-bit codes, 32 elements per maddubs) was as fast as this kernel there (1013 against 929–997 t/s).
+/// </summary>
+internal static unsafe class KQuantWordRows
+{
+    /// <summary>Bytes of one decoded super-block: 256 products, then d_w at +512 (64-byte aligned records).</summary>
+    public const int BlockBytes = 576;
+
+    /// <summary>Super-blocks per run: 4 rows × 8 × 576 bytes = 18 KB of decoded rows, read from L1 by every token.</summary>
+    private const int RunBlocks = 8;
+
+    /// <summary>Whether the kernel takes this many tokens on this machine.</summary>
+    public static bool Runs(int tokens) => tokens >= 2 && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
+
+    /// <summary>y[t · yStride + r] = W[r] · A[t] for r &lt; rows, t &lt; tokens (cols a multiple of 256), the vec-dot's bits.</summary>
+    public static void Rows<TDecode>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TDecode : struct, IWordDecode
+    {
+        int blocks = cols / 256;
+        nint rowDecoded = (nint)blocks * BlockBytes;
+        // 4 decoded rows, then per (token, row of the tile) its 8 float lanes
+        byte* decoded = RowScratch.Get(4 * rowDecoded + (nint)tokens * 4 * 32);
+        float* acc = (float*)(decoded + 4 * rowDecoded);
+        for (int r0 = 0; r0 < rows; r0 += 4)
+        {
+            int n = Math.Min(4, rows - r0);
+            for (int r = 0; r < n; r++)
+                for (int i = 0; i < blocks; i++)
+                    TDecode.Decode(w + (r0 + r) * rowBytes + (nint)i * TDecode.SourceBytes, decoded + r * rowDecoded + (nint)i * BlockBytes);
+            new Span<float>(acc, tokens * 4 * 8).Clear();
+            for (int i0 = 0; i0 < blocks; i0 += RunBlocks)
+            {
+                int i1 = Math.Min(blocks, i0 + RunBlocks);
+                int t = 0;
+                if (n == 4)
+                    for (; t + 2 <= tokens; t += 2)
+                        Tile4x2(decoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * 32);
+                for (; t < tokens; t++)
+                    for (int r = 0; r < n; r++)
+                        Tile1x1(decoded + r * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * 32 + r * 8);
+            }
+            for (int t = 0; t < tokens; t++)
+                for (int r = 0; r < n; r++)
+                    y[t * yStride + r0 + r] = Q0Order.Hsum8(Vector256.Load(acc + (nint)t * 32 + r * 8));
+        }
+    }
+
+    /// <summary>The 8 lanes of 16 pmaddwd dwords: lane l = dword 2l + dword 2l + 1 (exact; vpmovqd keeps each qword's low dword).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lanes(Vector512<int> s) =>
+        Vector256.ConvertToSingle(Avx512F.ConvertToVector256Int32((s + Avx512F.ShiftRightLogical(s.AsInt64(), 32).AsInt32()).AsInt64()));
+
+    /// <summary>One super-block's float step for a (row, token).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Step(byte* wd, BlockQ8_K* q, Vector512<int> s, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(Lanes(s), Vector256.Create(*(float*)(wd + 512) * q->D), acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Madd(Vector512<short> w, Vector512<short> x) => Avx512BW.MultiplyAddAdjacent(w, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Widen(sbyte* q8) => Avx512BW.ConvertToVector512Int16(Vector256.Load(q8));
+
+    /// <summary>Rows 0..3 (rowDecoded apart at wd) × tokens 0, 1 (at a, a + aStride) over super-blocks [i0, i1); acc: token-major, 4 rows of 8 lanes each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2(byte* wd, nint rowDecoded, int i0, int i1, byte* a, nint aStride, float* acc)
+    {
+        Vector256<float> a00 = Vector256.Load(acc), a10 = Vector256.Load(acc + 8), a20 = Vector256.Load(acc + 16), a30 = Vector256.Load(acc + 24);
+        Vector256<float> a01 = Vector256.Load(acc + 32), a11 = Vector256.Load(acc + 40), a21 = Vector256.Load(acc + 48), a31 = Vector256.Load(acc + 56);
+        for (int i = i0; i < i1; i++)
+        {
+            BlockQ8_K* q0 = (BlockQ8_K*)a + i, q1 = (BlockQ8_K*)(a + aStride) + i;
+            byte* w0 = wd + (nint)i * BlockBytes;
+            short* p0 = (short*)w0, p1 = (short*)(w0 + rowDecoded), p2 = (short*)(w0 + 2 * rowDecoded), p3 = (short*)(w0 + 3 * rowDecoded);
+            Vector512<int> s00 = default, s10 = default, s20 = default, s30 = default, s01 = default, s11 = default, s21 = default, s31 = default;
+            for (int c = 0; c < 256; c += 32)
+            {
+                Vector512<short> x0 = Widen(q0->Qs + c), x1 = Widen(q1->Qs + c);
+                Vector512<short> v = Vector512.Load(p0 + c);
+                s00 += Madd(v, x0); s01 += Madd(v, x1);
+                v = Vector512.Load(p1 + c);
+                s10 += Madd(v, x0); s11 += Madd(v, x1);
+                v = Vector512.Load(p2 + c);
+                s20 += Madd(v, x0); s21 += Madd(v, x1);
+                v = Vector512.Load(p3 + c);
+                s30 += Madd(v, x0); s31 += Madd(v, x1);
+            }
+            a00 = Step(w0, q0, s00, a00); a01 = Step(w0, q1, s01, a01);
+            a10 = Step(w0 + rowDecoded, q0, s10, a10); a11 = Step(w0 + rowDecoded, q1, s11, a11);
+            a20 = Step(w0 + 2 * rowDecoded, q0, s20, a20); a21 = Step(w0 + 2 * rowDecoded, q1, s21, a21);
+            a30 = Step(w0 + 3 * rowDecoded, q0, s30, a30); a31 = Step(w0 + 3 * rowDecoded, q1, s31, a31);
+        }
+        a00.Store(acc); a10.Store(acc + 8); a20.Store(acc + 16); a30.Store(acc + 24);
+        a01.Store(acc + 32); a11.Store(acc + 40); a21.Store(acc + 48); a31.Store(acc + 56);
+    }
+
+    /// <summary>One decoded row × one token over super-blocks [i0, i1) (the tiles' edges), the same steps as <see cref="Tile4x2"/>.</summary>
+    private static void Tile1x1(byte* wd, int i0, int i1, byte* a, float* acc)
+    {
+        Vector256<float> lanes = Vector256.Load(acc);
+        for (int i = i0; i < i1; i++)
+        {
+            BlockQ8_K* q = (BlockQ8_K*)a + i;
+            byte* w0 = wd + (nint)i * BlockBytes;
+            Vector512<int> s = default;
+            for (int c = 0; c < 256; c += 32) s += Madd(Vector512.Load((short*)w0 + c), Widen(q->Qs + c));
+            lanes = Step(w0, q, s, lanes);
+        }
+        lanes.Store(acc);
+    }
+}
+
+/// <summary>
+/// A super-block of Q3_K or IQ4_XS decoded for <see cref="KQuantWordRows"/>: its 256 elements in order as code ·
+/// sub-block scale (16 bits, the products the vec-dot's pmaddwd forms), then d_w at +512.
+/// </summary>
+internal unsafe interface IWordDecode
+{
+    /// <summary>Bytes of one source super-block.</summary>
+    static abstract int SourceBytes { get; }
+
+    /// <summary>The super-block at src decoded to <see cref="KQuantWordRows.BlockBytes"/> bytes at dst.</summary>
+    static abstract void Decode(byte* src, byte* dst);
+}
+
+/// <summary>IQ4_XS: sub-block j's code-book values (low nibbles elements 0..15, high 16..31) · (ls_j − 32).</summary>
+internal unsafe struct IQ4_XSWords : IWordDecode
+{
+    public static int SourceBytes => 136;
+
+    public static void Decode(byte* src, byte* dst)
+    {
+        var x = (BlockIQ4_XS*)src;
+        for (int j = 0; j < 8; j++)
+        {
+            Block32Decode.Nibbles(x->Qs + 16 * j, out var lo, out var hi);
+            Vector512<short> v = Avx512BW.ConvertToVector512Int16(Vector256.Create(Block32Decode.Lookup(lo), Block32Decode.Lookup(hi)));
+            (v * Vector512.Create((short)VecDotIQ4_XSQ8_K.SubScale(x, j))).Store((short*)dst + 32 * j);
+        }
+        *(float*)(dst + 512) = Fp.F16ToF32(x->D);
+    }
+}
+
+/// <summary>
+/// Q3_K: element 128h + 32s + p is (low 2 bits of qs[32h + p] &gt;&gt; 2s) − (4 where bit 4h + s of hmask[p] is clear),
+/// times scale 8h + 2s + (p &gt;= 16) (6-bit, − 32).
+/// </summary>
+internal unsafe struct Q3_KWords : IWordDecode
+{
+    public static int SourceBytes => 110;
+
+    public static void Decode(byte* src, byte* dst)
+    {
+        var x = (BlockQ3_K*)src;
+        short* sc = stackalloc short[16];
+        VecDotQ3_KQ8_K.Scales16(x->Scales).Store(sc);
+        Vector256<byte> hm = Vector256.Load(x->HMask), three = Vector256.Create((byte)3), four = Vector256.Create((byte)4);
+        for (int h = 0; h < 2; h++)
+        {
+            Vector256<byte> q = Vector256.Load(x->Qs + 32 * h);
+            for (int s = 0; s < 4; s++)
+            {
+                Vector256<byte> bit = Vector256.Create((byte)(1 << (4 * h + s)));
+                Vector256<byte> low = Int8Dot.ShiftRightBytes(q, 2 * s) & three;
+                Vector256<byte> minus = Vector256.AndNot(four, Vector256.Equals(hm & bit, bit));
+                Vector512<short> v = Avx512BW.ConvertToVector512Int16((low - minus).AsSByte());
+                int k = 8 * h + 2 * s;
+                (v * Vector512.Create(Vector256.Create(sc[k]), Vector256.Create(sc[k + 1]))).Store((short*)dst + 128 * h + 32 * s);
+            }
+        }
+        *(float*)(dst + 512) = Fp.F16ToF32(x->D);
+    }
+}
