@@ -166,6 +166,17 @@ public unsafe class VecDotRowsBitPatternTests
             for (int i = 0; i < MaxTokens * cols; i++) if (ya[i / 256].Qs[i % 256] == sbyte.MinValue) ya[i / 256].Qs[i % 256] = -127;
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = -127;
             RowsKernelGivesTheVecDotBits(type, pw, rb, Rows, pa, ab, cols);
+            // the decoded rows' 256-bit tiles (what AVX2 machines run; 4-row groups of 2 + 2, 2 + 1 + 1 per token, 2, 1)
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && type is GgmlType.IQ4_XS or GgmlType.Q3_K)
+                foreach (int rows in new[] { Rows, 7, 6, 5 })
+                    foreach (int tokens in new[] { 2, 3, 9 })
+                    {
+                        var y = new float[tokens * rows];
+                        fixed (float* py = y)
+                            if (type == GgmlType.IQ4_XS) KQuantWordRows.Rows<IQ4_XSWords>(pw, rb, rows, pa, ab, tokens, cols, py, rows, wide: false);
+                            else KQuantWordRows.Rows<Q3_KWords>(pw, rb, rows, pa, ab, tokens, cols, py, rows, wide: false);
+                        AssertVecDotBits(type, pw, rb, rows, pa, ab, cols, tokens, y, "256-bit tiles");
+                    }
             // IQ4_XS's 512-bit vec-dot (decode where AVX-512 BW is on) has the 256-bit one's bits, −128 included
             for (int i = 0; i < cols; i++) ya[i / 256].Qs[i % 256] = sbyte.MinValue;
             for (int t = 0; t < (type == GgmlType.IQ4_XS ? 8 : 0); t++)
@@ -173,9 +184,9 @@ public unsafe class VecDotRowsBitPatternTests
                     Assert.Equal(BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V256(pw + r * rb, pa + t * ab, cols)), BitConverter.SingleToInt32Bits(VecDotIQ4_XSQ8_K.V512(pw + r * rb, pa + t * ab, cols)));
         }
         if (Amx.Supported) Assert.True(KQuantAmx.Runs(37) && !KQuantAmx.Runs(31));
-        // where AVX-512 BW and 512-bit vectors are on, IQ4_XS's and Q3_K's decoded rows' kernel is what ran from 2 tokens
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
-            Assert.True(KQuantWordRows.Runs(2) && !KQuantWordRows.Runs(1));
+        // where AVX2 is on, IQ4_XS's and Q3_K's decoded rows' kernel is what ran from 2 tokens (with AVX-512 BW its 512-bit
+        // tiles; its 256-bit tiles checked above)
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) Assert.True(KQuantWordRows.Runs(2) && !KQuantWordRows.Runs(1));
     }
 
     private const int Rows = 70, MaxTokens = 300;
@@ -190,6 +201,19 @@ public unsafe class VecDotRowsBitPatternTests
         rng.NextBytes(w);
         rng.NextBytes(a);
         return (w, a, rb, ab, rng);
+    }
+
+    /// <summary>y (tokens × rows, rows apart) has the vec-dot's bits for every (row, token).</summary>
+    private static void AssertVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols, int tokens, float[] y, string what)
+    {
+        var dot = VecDot.For(type);
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                float v = dot(pw + r * rb, pa + t * ab, cols);
+                Assert.True(BitConverter.SingleToInt32Bits(y[t * rows + r]) == BitConverter.SingleToInt32Bits(v),
+                    $"{type}, {what}, rows {rows} tokens {tokens}: token {t} row {r}: {y[t * rows + r]:R} vs vec-dot {v:R}");
+            }
     }
 
     private static void RowsKernelGivesTheVecDotBits(GgmlType type, byte* pw, int rb, int rows, byte* pa, int ab, int cols)

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Ingot.Runtime.Quants;
 
 /// <summary>
-/// The rows kernel of Q3_K and IQ4_XS weights · Q8_K activations from 2 tokens where AVX-512 BW runs (and AMX does not
-/// take them). The vec-dot decodes a row's codes again for every token (Q3_K's 2 + 1 bits, IQ4_XS's code-book lookups);
+/// The rows kernel of Q3_K and IQ4_XS weights · Q8_K activations from 2 tokens where AVX2 runs (and AMX does not take
+/// them). The vec-dot decodes a row's codes again for every token (Q3_K's 2 + 1 bits, IQ4_XS's code-book lookups);
 /// here each row is decoded once per call into 16-bit products w = code · sub-block scale (<see cref="IWordDecode"/>:
 /// the super-block's 256 elements in order, then its d_w), and then per (row, token) and super-block
 /// <code>
@@ -16,10 +16,12 @@ namespace Ingot.Runtime.Quants;
 /// </code>
 /// and y = hsum_float_8(acc). The lanes are the vec-dot's integers (each sum is exact: |w| ≤ 127 · 32, q8 ∈ [−127, 127]
 /// as ggml's q8_K holds them) and the float steps its own, so every (row, token) has the vec-dot's bits whatever the
-/// tiling. Register tiles of 4 rows × 2 tokens; the rows' decoded super-blocks are walked in runs of
+/// tiling. Register tiles of 4 rows × 2 tokens with AVX-512 BW, 2 × 2 with AVX2 (16 registers; pmaddwd over 16 elements,
+/// the lanes put in order by phaddd and a qword permute); the rows' decoded super-blocks are walked in runs of
 /// <see cref="RunBlocks"/> (which stay in L1 for every token), each (row, token)'s accumulator kept across runs.
-/// pp128 of the 110M shape (Zen 4, 2 threads): IQ4_XS 2.6×, Q3_K_M 2.15× the vec-dot per token. Q2_K is not taken: its
-/// vec-dot (2-bit codes, 32 elements per maddubs) was as fast as this kernel there (1013 against 929–997 t/s).
+/// pp128 of the 110M shape (Zen 4, 2 threads) against the vec-dot per token: IQ4_XS 2.6×, Q3_K_M 2.15× (x86-64-v4
+/// builds); 3.1× and 1.6× (x86-64-v3 builds, the AVX2 tiles). Q2_K is not taken: its vec-dot (2-bit codes, 32 elements
+/// per maddubs) was as fast as this kernel there (1013 against 929–997 t/s).
 /// </summary>
 internal static unsafe class KQuantWordRows
 {
@@ -30,10 +32,20 @@ internal static unsafe class KQuantWordRows
     private const int RunBlocks = 8;
 
     /// <summary>Whether the kernel takes this many tokens on this machine.</summary>
-    public static bool Runs(int tokens) => tokens >= 2 && Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
+    public static bool Runs(int tokens) => tokens >= 2 && (Wide || Avx2.IsSupported);
+
+    /// <summary>Whether the 512-bit tiles run (AVX-512 BW), else the 256-bit ones (AVX2).</summary>
+    private static bool Wide => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
 
     /// <summary>y[t · yStride + r] = W[r] · A[t] for r &lt; rows, t &lt; tokens (cols a multiple of 256), the vec-dot's bits.</summary>
     public static void Rows<TDecode>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+        where TDecode : struct, IWordDecode => Rows<TDecode>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, Wide);
+
+    /// <summary>
+    /// <see cref="Rows{TDecode}(byte*, nint, int, byte*, nint, int, int, float*, nint)"/> with the 512-bit tiles (4 rows × 2
+    /// tokens) or the 256-bit ones (2 × 2: AVX2 has 16 vector registers), the same bits either way (tests run both).
+    /// </summary>
+    internal static void Rows<TDecode>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool wide)
         where TDecode : struct, IWordDecode
     {
         int blocks = cols / 256;
@@ -52,12 +64,24 @@ internal static unsafe class KQuantWordRows
             {
                 int i1 = Math.Min(blocks, i0 + RunBlocks);
                 int t = 0;
-                if (n == 4)
+                if (wide && n == 4)
                     for (; t + 2 <= tokens; t += 2)
                         Tile4x2(decoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * 32);
+                if (!wide && n >= 2)
+                    for (; t + 2 <= tokens; t += 2)
+                    {
+                        Tile2x2V256(decoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * 32);
+                        if (n == 4) Tile2x2V256(decoded + 2 * rowDecoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * 32 + 16);
+                        else if (n == 3)
+                        {
+                            Tile1x1V256(decoded + 2 * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * 32 + 16);
+                            Tile1x1V256(decoded + 2 * rowDecoded, i0, i1, a + (t + 1) * aStride, acc + (nint)(t + 1) * 32 + 16);
+                        }
+                    }
                 for (; t < tokens; t++)
                     for (int r = 0; r < n; r++)
-                        Tile1x1(decoded + r * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * 32 + r * 8);
+                        if (wide) Tile1x1(decoded + r * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * 32 + r * 8);
+                        else Tile1x1V256(decoded + r * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * 32 + r * 8);
             }
             for (int t = 0; t < tokens; t++)
                 for (int r = 0; r < n; r++)
@@ -128,6 +152,65 @@ internal static unsafe class KQuantWordRows
         }
         lanes.Store(acc);
     }
+
+    /// <summary>
+    /// The 256-bit lanes: pmaddwd over elements 0..15 of every chunk (lo: lanes 0..3 as dword pairs) and 16..31 (hi:
+    /// lanes 4..7); phaddd gives [L0 L1 L4 L5 | L2 L3 L6 L7], the qword permute puts them in order (exact).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LanesV256(Vector256<int> lo, Vector256<int> hi) =>
+        Vector256.ConvertToSingle(Avx2.Permute4x64(Avx2.HorizontalAdd(lo, hi).AsInt64(), 0b11_01_10_00).AsInt32());
+
+    /// <summary>One super-block's float step for a (row, token) whose 8 lanes are at acc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepV256(float* acc, byte* wd, BlockQ8_K* q, Vector256<int> lo, Vector256<int> hi) =>
+        Vector256.FusedMultiplyAdd(LanesV256(lo, hi), Vector256.Create(*(float*)(wd + 512) * q->D), Vector256.Load(acc)).Store(acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Widen16(sbyte* q8) => Avx2.ConvertToVector256Int16(Vector128.Load(q8));
+
+    /// <summary>Rows 0, 1 (rowDecoded apart at wd) × tokens 0, 1 over super-blocks [i0, i1): <see cref="Tile4x2"/>'s steps with 256-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x2V256(byte* wd, nint rowDecoded, int i0, int i1, byte* a, nint aStride, float* acc)
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            BlockQ8_K* q0 = (BlockQ8_K*)a + i, q1 = (BlockQ8_K*)(a + aStride) + i;
+            byte* w0 = wd + (nint)i * BlockBytes;
+            short* p0 = (short*)w0, p1 = (short*)(w0 + rowDecoded);
+            Vector256<int> l00 = default, h00 = default, l01 = default, h01 = default, l10 = default, h10 = default, l11 = default, h11 = default;
+            for (int c = 0; c < 256; c += 32)
+            {
+                Vector256<short> x0 = Widen16(q0->Qs + c), x1 = Widen16(q1->Qs + c), v = Vector256.Load(p0 + c);
+                l00 += Avx2.MultiplyAddAdjacent(v, x0); l01 += Avx2.MultiplyAddAdjacent(v, x1);
+                v = Vector256.Load(p1 + c);
+                l10 += Avx2.MultiplyAddAdjacent(v, x0); l11 += Avx2.MultiplyAddAdjacent(v, x1);
+                x0 = Widen16(q0->Qs + c + 16); x1 = Widen16(q1->Qs + c + 16); v = Vector256.Load(p0 + c + 16);
+                h00 += Avx2.MultiplyAddAdjacent(v, x0); h01 += Avx2.MultiplyAddAdjacent(v, x1);
+                v = Vector256.Load(p1 + c + 16);
+                h10 += Avx2.MultiplyAddAdjacent(v, x0); h11 += Avx2.MultiplyAddAdjacent(v, x1);
+            }
+            StepV256(acc, w0, q0, l00, h00); StepV256(acc + 8, w0 + rowDecoded, q0, l10, h10);
+            StepV256(acc + 32, w0, q1, l01, h01); StepV256(acc + 40, w0 + rowDecoded, q1, l11, h11);
+        }
+    }
+
+    /// <summary>One decoded row × one token over super-blocks [i0, i1) with 256-bit vectors.</summary>
+    private static void Tile1x1V256(byte* wd, int i0, int i1, byte* a, float* acc)
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            BlockQ8_K* q = (BlockQ8_K*)a + i;
+            byte* w0 = wd + (nint)i * BlockBytes;
+            Vector256<int> lo = default, hi = default;
+            for (int c = 0; c < 256; c += 32)
+            {
+                lo += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)w0 + c), Widen16(q->Qs + c));
+                hi += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)w0 + c + 16), Widen16(q->Qs + c + 16));
+            }
+            StepV256(acc, w0, q, lo, hi);
+        }
+    }
 }
 
 /// <summary>
@@ -154,8 +237,9 @@ internal unsafe struct IQ4_XSWords : IWordDecode
         for (int j = 0; j < 8; j++)
         {
             Block32Decode.Nibbles(x->Qs + 16 * j, out var lo, out var hi);
-            Vector512<short> v = Avx512BW.ConvertToVector512Int16(Vector256.Create(Block32Decode.Lookup(lo), Block32Decode.Lookup(hi)));
-            (v * Vector512.Create((short)VecDotIQ4_XSQ8_K.SubScale(x, j))).Store((short*)dst + 32 * j);
+            Vector256<short> ls = Vector256.Create((short)VecDotIQ4_XSQ8_K.SubScale(x, j));
+            (Avx2.ConvertToVector256Int16(Block32Decode.Lookup(lo)) * ls).Store((short*)dst + 32 * j);
+            (Avx2.ConvertToVector256Int16(Block32Decode.Lookup(hi)) * ls).Store((short*)dst + 32 * j + 16);
         }
         *(float*)(dst + 512) = Fp.F16ToF32(x->D);
     }
@@ -183,9 +267,11 @@ internal unsafe struct Q3_KWords : IWordDecode
                 Vector256<byte> bit = Vector256.Create((byte)(1 << (4 * h + s)));
                 Vector256<byte> low = Int8Dot.ShiftRightBytes(q, 2 * s) & three;
                 Vector256<byte> minus = Vector256.AndNot(four, Vector256.Equals(hm & bit, bit));
-                Vector512<short> v = Avx512BW.ConvertToVector512Int16((low - minus).AsSByte());
+                Vector256<sbyte> v = (low - minus).AsSByte();
                 int k = 8 * h + 2 * s;
-                (v * Vector512.Create(Vector256.Create(sc[k]), Vector256.Create(sc[k + 1]))).Store((short*)dst + 128 * h + 32 * s);
+                short* d = (short*)dst + 128 * h + 32 * s;
+                (Avx2.ConvertToVector256Int16(v.GetLower()) * Vector256.Create(sc[k])).Store(d);
+                (Avx2.ConvertToVector256Int16(v.GetUpper()) * Vector256.Create(sc[k + 1])).Store(d + 16);
             }
         }
         *(float*)(dst + 512) = Fp.F16ToF32(x->D);
