@@ -73,6 +73,20 @@ public unsafe class VecDotRowsBitPatternTests
                 }
             }
             RowsKernelGivesTheVecDotBits(type, pw, rb, Rows, pa, ab, cols);
+            // Q5_K without its machine code (AVX2 machines, AVX-512 without VNNI): the decoded rows' kernel from 2 tokens,
+            // both tile widths, with the mins' steps
+            if (type == GgmlType.Q5_K && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                foreach (bool wide in new[] { false, true })
+                {
+                    if (wide && !(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)) continue;
+                    foreach (int rows in new[] { Rows, 7, 5 })
+                        foreach (int tokens in new[] { 2, 3, 9, 37 })
+                        {
+                            var y = new float[tokens * rows];
+                            fixed (float* py = y) KQuantWordRows.Rows<Q5_KWords>(pw, rb, rows, pa, ab, tokens, cols, py, rows, wide);
+                            AssertVecDotBits(type, pw, rb, rows, pa, ab, cols, tokens, y, wide ? "decoded rows, 512-bit tiles" : "decoded rows, 256-bit tiles");
+                        }
+                }
         }
         if (OperatingSystem.IsLinux() && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
         {

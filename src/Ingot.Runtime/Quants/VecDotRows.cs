@@ -173,11 +173,15 @@ public static unsafe class VecDotRows
         else Loop(&VecDot.Q4_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
-    /// <summary>Q5_K weights · Q8_K activations, as <see cref="Q4_KQ8_KTiles"/> (its rows kernel: machine code only).</summary>
+    /// <summary>
+    /// Q5_K weights · Q8_K activations, as <see cref="Q4_KQ8_KTiles"/> (its rows kernel: machine code only; without it,
+    /// from 2 tokens each row decoded once, <see cref="KQuantWordRows"/>).
+    /// </summary>
     public static void Q5_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q5_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
         else if (VecDotQ5_KQ8_K.MachineCodeRuns) VecDotQ5_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        else if (KQuantWordRows.Runs(tokens)) KQuantWordRows.Rows<Q5_KWords>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q5_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
 
