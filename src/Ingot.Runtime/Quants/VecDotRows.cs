@@ -15,7 +15,8 @@ namespace Ingot.Runtime.Quants;
 /// bit for bit.
 /// Types without a dedicated kernel loop over <see cref="VecDot"/>; Q4_0 has a restructured AVX2 kernel (below), Q8_0 and
 /// Q6_K AVX2 rows kernels that do the activation's share of the work once per call (VecDotQ8_0Q8_0.Rows, VecDotQ6_KQ8_K.Rows);
-/// Q5_0 and IQ4_NL from two tokens run Q8_0's machine code on their rows decoded to Q8_0 blocks (VecDotQ8_0Q8_0.DecodedRows).
+/// Q5_0 and IQ4_NL from two tokens run Q8_0's rows kernel (machine code, else AVX2) on their rows decoded to Q8_0 blocks
+/// (VecDotQ8_0Q8_0.DecodedRows).
 /// </summary>
 public static unsafe class VecDotRows
 {
