@@ -209,6 +209,30 @@ public unsafe class VecDotRowsTests
         }
     }
 
+    [Fact]
+    public void BF16_256BitTiles_GiveTheV256VecDotBits()
+    {
+        // what AVX2 machines (x86-64-v3 builds) run for BF16 prefill: 2 rows × 2 tokens per step, an odd last token with
+        // a discarded twin, an odd last row per token; lengths with and without the scalar tail
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) return; // only where the 256-bit form runs
+        const int maxRows = 13, maxTokens = 7;
+        foreach (int cols in new[] { 512, 520, 96 })
+        {
+            var d = Make(GgmlType.BF16, maxRows, maxTokens, cols, 41 + cols);
+            var y = new float[maxTokens * maxRows];
+            fixed (byte* pw = d.W, pa = d.A)
+            fixed (float* py = y)
+                foreach (int rows in new[] { 2, 3, 5, 13 })
+                    foreach (int tokens in new[] { 2, 3, 4, 7 })
+                    {
+                        Array.Fill(y, float.NaN);
+                        Ingot.Runtime.Kernels.BF16Rows.Rows(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, wide: false);
+                        AssertVecDotBits(&VecDotBF16BF16.V256, pw, pa, d, cols, y, rows, tokens, maxRows, $"BF16 256-bit tiles, cols {cols} rows {rows} tokens {tokens}");
+                        AssertNothingOutside(y, rows, tokens, maxRows, maxTokens);
+                    }
+        }
+    }
+
     public static IEnumerable<object[]> RowCounts() =>
         from t in new[] { GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.IQ4_XS, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.Q4_1, GgmlType.Q5_1 }
         from rows in new[] { 1, 3, 4, 5, 7, 8, 13 }
