@@ -30,57 +30,41 @@ internal static unsafe class BF16Rows
     /// </summary>
     internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool wide)
     {
-        if (!wide && Vector256.IsHardwareAccelerated && tokens >= 2 && rows >= 2)
-        {
-            RowsV256(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
-            return;
-        }
-        if (!wide || !Vector512.IsHardwareAccelerated || tokens < 4 || rows < 2)
-        {
-            Pairs(w, rowBytes, 0, rows, a, aStride, tokens, cols, y, yStride);
-            return;
-        }
+        if (rows >= 2 && (wide ? Vector512.IsHardwareAccelerated && tokens >= 4 : Vector256.IsHardwareAccelerated && tokens >= 2))
+            Tiled(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, wide);
+        else Pairs(w, rowBytes, 0, rows, a, aStride, tokens, cols, y, yStride);
+    }
+
+    /// <summary>
+    /// The tiled prefill: the activations widened once, then per block of rows (kept in L1) the token quads (wide) or
+    /// pairs over 2-row tiles, the last group's missing tokens repeated into discarded outputs; an odd last row by the
+    /// vec-dot of the same width.
+    /// </summary>
+    private static void Tiled(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool wide)
+    {
         float* xw = (float*)Quants.RowScratch.Get((nint)tokens * cols * sizeof(float));
         for (int t = 0; t < tokens; t++) Vec.Convert.BF16ToF32((ushort*)(a + t * aStride), xw + (nint)t * cols, cols);
-        int even = rows & ~1;
+        int even = rows & ~1, step = wide ? 4 : 2;
         int block = Math.Max(2, (int)Math.Min(even, BlockBytes / rowBytes) & ~1);
         float* discard = stackalloc float[2];
         for (int r0 = 0; r0 < even; r0 += block)
         {
             int r1 = Math.Min(even, r0 + block);
-            for (int t = 0; t < tokens; t += 4)
+            for (int t = 0; t < tokens; t += step)
             {
                 int t1 = Math.Min(t + 1, tokens - 1), t2 = Math.Min(t + 2, tokens - 1), t3 = Math.Min(t + 3, tokens - 1);
                 float* x0 = xw + (nint)t * cols, x1 = xw + (nint)t1 * cols, x2 = xw + (nint)t2 * cols, x3 = xw + (nint)t3 * cols;
                 for (int r = r0; r < r1; r += 2)
-                    Tile2x4((ushort*)(w + r * rowBytes), (ushort*)(w + (r + 1) * rowBytes), x0, x1, x2, x3, cols, y + t * yStride + r,
-                        t1 > t ? y + t1 * yStride + r : discard, t2 > t1 ? y + t2 * yStride + r : discard, t3 > t2 ? y + t3 * yStride + r : discard);
+                {
+                    ushort* w0 = (ushort*)(w + r * rowBytes), w1 = (ushort*)(w + (r + 1) * rowBytes);
+                    if (wide)
+                        Tile2x4(w0, w1, x0, x1, x2, x3, cols, y + t * yStride + r, t1 > t ? y + t1 * yStride + r : discard,
+                            t2 > t1 ? y + t2 * yStride + r : discard, t3 > t2 ? y + t3 * yStride + r : discard);
+                    else Tile2x2V256(w0, w1, x0, x1, cols, y + t * yStride + r, t1 > t ? y + t1 * yStride + r : discard);
+                }
             }
         }
-        Pairs(w, rowBytes, even, rows, a, aStride, tokens, cols, y, yStride);
-    }
-
-    /// <summary>The 256-bit form of the tiled prefill: token pairs (the last one alone with a discarded twin) over 2-row tiles.</summary>
-    private static void RowsV256(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
-    {
-        float* xw = (float*)Quants.RowScratch.Get((nint)tokens * cols * sizeof(float));
-        for (int t = 0; t < tokens; t++) Vec.Convert.BF16ToF32((ushort*)(a + t * aStride), xw + (nint)t * cols, cols);
-        int even = rows & ~1;
-        int block = Math.Max(2, (int)Math.Min(even, BlockBytes / rowBytes) & ~1);
-        float* discard = stackalloc float[2];
-        for (int r0 = 0; r0 < even; r0 += block)
-        {
-            int r1 = Math.Min(even, r0 + block);
-            for (int t = 0; t < tokens; t += 2)
-            {
-                int t1 = Math.Min(t + 1, tokens - 1);
-                for (int r = r0; r < r1; r += 2)
-                    Tile2x2V256((ushort*)(w + r * rowBytes), (ushort*)(w + (r + 1) * rowBytes), xw + (nint)t * cols, xw + (nint)t1 * cols, cols,
-                        y + t * yStride + r, t1 > t ? y + t1 * yStride + r : discard);
-            }
-        }
-        // the odd last row: each token with the 256-bit vec-dot (what Pairs runs here)
-        Pairs(w, rowBytes, even, rows, a, aStride, tokens, cols, y, yStride, wide: false);
+        Pairs(w, rowBytes, even, rows, a, aStride, tokens, cols, y, yStride, wide);
     }
 
     /// <summary>
@@ -119,7 +103,7 @@ internal static unsafe class BF16Rows
         return s;
     }
 
-    /// <summary>Rows [r0, r1) × every token, one <see cref="Quants.VecDotBF16BF16.Dot"/> each (the 256-bit one where not wide).</summary>
+    /// <summary>Rows [r0, r1) × every token, one <see cref="Quants.VecDotBF16BF16.Dot"/> each (<see cref="Quants.VecDotBF16BF16.V256"/> where not wide).</summary>
     private static void Pairs(byte* w, nint rowBytes, int r0, int r1, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool wide = true)
     {
         for (int r = r0; r < r1; r++)
