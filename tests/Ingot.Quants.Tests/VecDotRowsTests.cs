@@ -209,6 +209,43 @@ public unsafe class VecDotRowsTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_1)]
+    public void Block32Types_DecodedToQ8_0_ThroughTheAvx2RowsKernel_GiveTheVecDotBits(GgmlType type)
+    {
+        // what AVX2 machines (x86-64-v3 builds) run for these types' prefill: the rows decoded to Q8_0 blocks, Q8_0's AVX2
+        // rows kernel (4- and 2-token tiles, a lone token), the min types' activations copied to Q8_0 blocks and their
+        // mins' sums added; taken here with the machine code switched off
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        const int maxTokens = 19, maxRows = 37;
+        foreach (int cols in new[] { 768, 96 })
+        {
+            var d = Make(type, maxRows, maxTokens, cols, 53 + (int)type + cols);
+            var y = new float[maxTokens * maxRows];
+            var dot = VecDot.For(type);
+            fixed (byte* pw = d.W, pa = d.A)
+            fixed (float* py = y)
+                foreach (int rows in new[] { 1, 2, 37 })
+                    foreach (int tokens in new[] { 2, 3, 8, 9, 19 })
+                    {
+                        Array.Fill(y, float.NaN);
+                        bool ran = type is GgmlType.Q4_1 or GgmlType.Q5_1
+                            ? type == GgmlType.Q4_1
+                                ? VecDotQ8_0Q8_0.DecodedMinRows<Q4_1Block>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, machine: false)
+                                : VecDotQ8_0Q8_0.DecodedMinRows<Q5_1Block>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, machine: false)
+                            : type == GgmlType.Q5_0
+                                ? VecDotQ8_0Q8_0.DecodedRows<Q5_0Block>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, machine: false)
+                                : VecDotQ8_0Q8_0.DecodedRows<IQ4_NLBlock>(pw, d.RowBytes, rows, pa, d.ActBytes, tokens, cols, py, maxRows, machine: false);
+                        Assert.True(ran, $"{type}: the decoded rows' path did not run");
+                        AssertVecDotBits(dot, pw, pa, d, cols, y, rows, tokens, maxRows, $"{type} AVX2, cols {cols} rows {rows} tokens {tokens}");
+                        AssertNothingOutside(y, rows, tokens, maxRows, maxTokens);
+                    }
+        }
+    }
+
     [Fact]
     public void BF16_256BitTiles_GiveTheV256VecDotBits()
     {

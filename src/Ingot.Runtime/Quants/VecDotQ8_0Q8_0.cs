@@ -95,9 +95,9 @@ public static unsafe class VecDotQ8_0Q8_0
     /// (Measured against the former two-accumulator kernel, which did not follow llama.cpp's order: 1.00-1.04 of its
     /// decode throughput, where <see cref="V256"/> per row reached 0.87-0.93; two rows interleaved lost 15 % from DRAM.)
     /// </summary>
-    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null)
+    internal static void Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null, bool machine = true)
     {
-        if (ReadsPairs(tokens))
+        if (machine && ReadsPairs(tokens))
         {
             MachineRows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
             return;
@@ -200,9 +200,9 @@ public static unsafe class VecDotQ8_0Q8_0
     /// into Q8_0 blocks (the block's f16 d, every such block type's first field, then the 32 int8 values its vec-dot
     /// multiplies), so every result is bit-identical to that vec-dot; false (nothing done) below two tokens or without
     /// AVX2. Without the machine code (x86-64-v3 builds) IQ4_NL pp128 of the 110M shape: 2.1× the vec-dot per token (564
-    /// vs 271 t/s, best of 4).
+    /// vs 271 t/s, best of 4). machine: false takes the AVX2 kernel where the machine code runs too (tests).
     /// </summary>
-    internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null)
+    internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null, bool machine = true)
         where TBlock : struct, IBlock32
     {
         if (tokens < 2 || TBlock.HasBias || !(Machine != null || System.Runtime.Intrinsics.X86.Avx2.IsSupported)) return false;
@@ -210,7 +210,7 @@ public static unsafe class VecDotQ8_0Q8_0
         nint qRowBytes = (nint)nb * 34;
         byte* q = RowScratch.GetForWeights(rows * qRowBytes);
         DecodeRows<TBlock>(w, rowBytes, rows, nb, q, null);
-        Rows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs);
+        Rows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs, machine);
         return true;
     }
 
@@ -241,13 +241,15 @@ public static unsafe class VecDotQ8_0Q8_0
     /// lanes through <c>q8_0dots512</c> as <see cref="DecodedRows{TBlock}"/> (the rows decoded to Q8_0 blocks; the token
     /// pairs prepared from the q8_1 rows, whose d and codes are a Q8_0 block's; an odd last token's row copied to Q8_0
     /// blocks for <see cref="Row"/>), then per row and token y = hsum + summs with summs = fma(m_w, s_a, summs) over the
-    /// blocks in order, 32 tokens per pass in four vectors. False (nothing done) below two tokens or where the machine
-    /// code does not run.
+    /// blocks in order, 32 tokens per pass in four vectors. Without the machine code (or machine: false, tests) every
+    /// token's row is copied to Q8_0 blocks for the AVX2 rows kernel (x86-64-v3 builds, Q4_1 pp128 of the 110M shape:
+    /// 1.9× the vec-dot per token, 636 vs 335 t/s best of 4). False (nothing done) below two tokens or without AVX2.
     /// </summary>
-    internal static bool DecodedMinRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    internal static bool DecodedMinRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool machine = true)
         where TBlock : struct, IBlock32
     {
-        if (!ReadsPairs(tokens) || !TBlock.HasBias) return false;
+        if (tokens < 2 || !TBlock.HasBias || !(Machine != null || System.Runtime.Intrinsics.X86.Avx2.IsSupported)) return false;
+        machine &= Machine != null;
         int nb = cols / 32, tp = (tokens + 31) & ~31;
         nint qRowBytes = (nint)nb * 34;
         byte* q = RowScratch.GetForWeights(rows * qRowBytes + tokens * qRowBytes + ((nint)rows * nb + (nint)tp * nb) * sizeof(float));
@@ -261,19 +263,25 @@ public static unsafe class VecDotQ8_0Q8_0
             byte* src = a + t * aStride;
             for (int i = 0; i < nb; i++, src += 36) sa[i * tp + t] = t < tokens ? f16[*(ushort*)(src + 2)] : 0; // s
         }
-        // the pairs straight from the q8_1 rows; an odd last token's row copied to Q8_0 blocks for Row
-        byte* pairs = RowScratch.Get(PairsBytes(tokens, cols) + (nint)nb * 32);
-        PreparePairs(a, aStride, tokens, cols, pairs, actBlock: 36);
-        if ((tokens & 1) != 0)
+        // machine code: the pairs straight from the q8_1 rows, an odd last token's row copied to Q8_0 blocks for Row;
+        // else (AVX2) every token's row copied to Q8_0 blocks for the AVX2 rows kernel
+        byte* pairs = null;
+        if (machine)
         {
-            byte* src = a + (tokens - 1) * aStride, dst = aq + (tokens - 1) * qRowBytes;
+            pairs = RowScratch.Get(PairsBytes(tokens, cols) + (nint)nb * 32);
+            PreparePairs(a, aStride, tokens, cols, pairs, actBlock: 36);
+        }
+        for (int t = machine ? tokens & ~1 : 0; t < tokens; t++)
+        {
+            byte* src = a + t * aStride, dst = aq + t * qRowBytes;
             for (int i = 0; i < nb; i++, src += 36, dst += 34)
             {
                 *(ushort*)dst = *(ushort*)src;                    // d
                 Vector256.Load(src + 4).Store(dst + 2);           // the 32 codes
             }
         }
-        MachineRows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, pairs);
+        if (machine) MachineRows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, pairs);
+        else Rows(q, qRowBytes, rows, aq, qRowBytes, tokens, cols, y, yStride, machine: false);
         // 32 tokens per pass: four independent fma chains (one alone waits on the fma latency)
         float* v = stackalloc float[32];
         for (int r = 0; r < rows; r++)
