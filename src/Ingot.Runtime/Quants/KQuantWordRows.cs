@@ -72,17 +72,19 @@ internal static unsafe class KQuantWordRows
                 if (wide && n == 4)
                     for (; t + 2 <= tokens; t += 2)
                         Tile4x2<TDecode>(decoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * TokenFloats);
-                if (!wide && n >= 2)
+                if (!wide)
                     for (; t + 2 <= tokens; t += 2)
-                    {
-                        Tile2x2V256<TDecode>(decoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * TokenFloats);
-                        if (n == 4) Tile2x2V256<TDecode>(decoded + 2 * rowDecoded, rowDecoded, i0, i1, a + t * aStride, aStride, acc + (nint)t * TokenFloats + 2 * AccFloats);
-                        else if (n == 3)
+                        for (int r = 0; r < n; r += 2) // row pairs, a lone last row one token at a time
                         {
-                            Tile1x1V256<TDecode>(decoded + 2 * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * TokenFloats + 2 * AccFloats);
-                            Tile1x1V256<TDecode>(decoded + 2 * rowDecoded, i0, i1, a + (t + 1) * aStride, acc + (nint)(t + 1) * TokenFloats + 2 * AccFloats);
+                            byte* wr = decoded + r * rowDecoded;
+                            float* ar = acc + (nint)t * TokenFloats + r * AccFloats;
+                            if (r + 1 < n) Tile2x2V256<TDecode>(wr, rowDecoded, i0, i1, a + t * aStride, aStride, ar);
+                            else
+                            {
+                                Tile1x1V256<TDecode>(wr, i0, i1, a + t * aStride, ar);
+                                Tile1x1V256<TDecode>(wr, i0, i1, a + (t + 1) * aStride, ar + TokenFloats);
+                            }
                         }
-                    }
                 for (; t < tokens; t++)
                     for (int r = 0; r < n; r++)
                         if (wide) Tile1x1<TDecode>(decoded + r * rowDecoded, i0, i1, a + t * aStride, acc + (nint)t * TokenFloats + r * AccFloats);
