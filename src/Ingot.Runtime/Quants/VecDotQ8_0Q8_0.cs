@@ -205,7 +205,7 @@ public static unsafe class VecDotQ8_0Q8_0
     internal static bool DecodedRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, byte* pairs = null, bool machine = true)
         where TBlock : struct, IBlock32
     {
-        if (tokens < 2 || TBlock.HasBias || !(Machine != null || System.Runtime.Intrinsics.X86.Avx2.IsSupported)) return false;
+        if (TBlock.HasBias || !DecodedRuns(tokens)) return false;
         int nb = cols / 32;
         nint qRowBytes = (nint)nb * 34;
         byte* q = RowScratch.GetForWeights(rows * qRowBytes);
@@ -213,6 +213,9 @@ public static unsafe class VecDotQ8_0Q8_0
         Rows(q, qRowBytes, rows, a, aStride, tokens, cols, y, yStride, pairs, machine);
         return true;
     }
+
+    /// <summary>Whether the block types' decoded rows run Q8_0's rows kernel: from 2 tokens, with the machine code or AVX2.</summary>
+    private static bool DecodedRuns(int tokens) => tokens >= 2 && (Machine != null || System.Runtime.Intrinsics.X86.Avx2.IsSupported);
 
     /// <summary>
     /// Rows [0, rows) at w as Q8_0 blocks at q (34 bytes each: the block's f16 d, every such block type's first field, then
@@ -248,7 +251,7 @@ public static unsafe class VecDotQ8_0Q8_0
     internal static bool DecodedMinRows<TBlock>(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool machine = true)
         where TBlock : struct, IBlock32
     {
-        if (tokens < 2 || !TBlock.HasBias || !(Machine != null || System.Runtime.Intrinsics.X86.Avx2.IsSupported)) return false;
+        if (!TBlock.HasBias || !DecodedRuns(tokens)) return false;
         machine &= Machine != null;
         int nb = cols / 32, tp = (tokens + 31) & ~31;
         nint qRowBytes = (nint)nb * 34;
