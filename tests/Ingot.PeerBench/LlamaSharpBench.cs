@@ -8,10 +8,14 @@ namespace Ingot.PeerBench;
 /// <summary>ppN and tgN through LLamaSharp, measured as Ingot's bench and llama-bench measure them.</summary>
 internal static class LlamaSharpBench
 {
+    private static bool s_configured;
+
     /// <summary>("llamasharp", pp t/s, tg t/s), each the mean of <paramref name="reps"/> timed runs after one warm-up.</summary>
     public static (string Engine, double Pp, double Tg) Run(string model, int pp, int tg, int reps, int threads, bool f16Cache)
     {
-        NativeLibraryConfig.All.WithLogCallback((_, _) => { }); // llama.cpp's load log would bury the table
+        // llama.cpp's load log would bury the table; the configuration is fixed once the library has loaded (a second pass)
+        if (!s_configured) NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+        s_configured = true;
         var parameters = new ModelParams(model)
         {
             ContextSize = (uint)(pp + tg + 1),

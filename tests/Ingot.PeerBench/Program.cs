@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ingot.PeerBench;
 
-// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]
+// Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--passes 1] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]
 //
 // ppN and tgN of one GGUF file, in the same minutes, through:
 //   - INGOT_EXE (an `ingot build` of that file): its `bench` verb, -p/-n/-r/-t passed on, on MODEL.gguf, or on FILE
@@ -16,10 +16,13 @@ using Ingot.PeerBench;
 //     DIR/build/bin holds llama-bench).
 // Every engine's KV cache holds --kv-type (default f16: llama.cpp's and LLamaSharp's default, Ingot's --kv-type f16).
 // Token ids are pseudo-random with a fixed seed. Prints one row per test: each engine's mean t/s, then Ingot ÷ the
-// better peer.
+// better peer. With --passes P the engines run P times in turn (Ingot, LLamaSharp, llama-bench, Ingot, …): each pass's
+// ratio comes from the same minutes, which on a shared machine whose bandwidth drifts by tens of percent says more than
+// one long run per engine; the row then gives each engine's median over the passes and the passes' median ratio,
+// followed by every pass's ratio.
 var inv = CultureInfo.InvariantCulture;
 var positional = new List<string>();
-int pp = 128, tg = 64, reps = 3, threads = 2;
+int pp = 128, tg = 64, reps = 3, threads = 2, passes = 1;
 string? llamaCpp = Environment.GetEnvironmentVariable("LLAMA_CPP_DIR"), ingotWeights = null;
 string kvType = "f16";
 for (int i = 0; i < args.Length; i++)
@@ -31,15 +34,16 @@ for (int i = 0; i < args.Length; i++)
         case "-n": tg = int.Parse(Value(), inv); break;
         case "-r": reps = int.Parse(Value(), inv); break;
         case "-t": threads = int.Parse(Value(), inv); break;
+        case "--passes": passes = int.Parse(Value(), inv); break;
         case "--llama-cpp": llamaCpp = Value(); break;
         case "--kv-type": kvType = Value(); break;
         case "--ingot-weights": ingotWeights = Path.GetFullPath(Value()); break;
         default: positional.Add(args[i]); break;
     }
 }
-if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1 || kvType is not ("f16" or "f32"))
+if (positional.Count != 2 || pp < 1 || tg < 1 || reps < 1 || threads < 1 || passes < 1 || kvType is not ("f16" or "f32"))
 {
-    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]");
+    Console.Error.WriteLine("usage: Ingot.PeerBench MODEL.gguf INGOT_EXE [-p 128] [-n 64] [-r 3] [-t 2] [--passes 1] [--kv-type f16|f32] [--llama-cpp DIR] [--ingot-weights FILE]");
     return 2;
 }
 string model = Path.GetFullPath(positional[0]), ingot = Path.GetFullPath(positional[1]);
@@ -47,36 +51,52 @@ ingotWeights ??= model;
 foreach (string f in new[] { model, ingot, ingotWeights })
     if (!File.Exists(f)) { Console.Error.WriteLine($"peerbench: {f} does not exist"); return 2; }
 
-var results = new List<(string Engine, double Pp, double Tg)>();
-
-// Ingot first, in its own process, the file through --model, so a spec mismatch fails here, not silently.
-if (ingotWeights != model) Console.WriteLine($"ingot reads {ingotWeights}");
-var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--kv-type", kvType, "--model", ingotWeights);
-if (code != 0) { Console.Error.WriteLine($"peerbench: {ingot} bench failed (exit {code}): {output.Trim()}"); return 1; }
-results.Add(("ingot", BenchRate(output, "pp" + I(pp)), BenchRate(output, "tg" + I(tg))));
-
-results.Add(LlamaSharpBench.Run(model, pp, tg, reps, threads, kvType == "f16"));
-
 string? llamaBench = llamaCpp is null ? null
     : new[] { llamaCpp, Path.Combine(llamaCpp, "bin"), Path.Combine(llamaCpp, "build", "bin") }
         .Select(d => Path.Combine(d, "llama-bench")).FirstOrDefault(File.Exists);
 if (llamaCpp is not null && llamaBench is null) { Console.Error.WriteLine($"peerbench: no llama-bench under {llamaCpp}"); return 2; }
-if (llamaBench is not null)
+if (ingotWeights != model) Console.WriteLine($"ingot reads {ingotWeights}");
+
+// per pass, per engine (Ingot, LLamaSharp, then llama.cpp when named): its pp and tg t/s
+var passResults = new List<List<(string Engine, double Pp, double Tg)>>();
+for (int pass = 0; pass < passes; pass++)
 {
-    (code, output) = Run(llamaBench, "-m", model, "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "-ctk", kvType, "-ctv", kvType, "-o", "csv");
-    if (code != 0) { Console.Error.WriteLine($"peerbench: llama-bench failed (exit {code}): {output.Trim()}"); return 1; }
-    results.Add(("llama.cpp", CsvRate(output, pp, 0), CsvRate(output, 0, tg)));
+    var results = new List<(string Engine, double Pp, double Tg)>();
+    // Ingot first, in its own process, the file through --model, so a spec mismatch fails here, not silently.
+    var (code, output) = Run(ingot, "bench", "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "--kv-type", kvType, "--model", ingotWeights);
+    if (code != 0) { Console.Error.WriteLine($"peerbench: {ingot} bench failed (exit {code}): {output.Trim()}"); return 1; }
+    results.Add(("ingot", BenchRate(output, "pp" + I(pp)), BenchRate(output, "tg" + I(tg))));
+
+    results.Add(LlamaSharpBench.Run(model, pp, tg, reps, threads, kvType == "f16"));
+
+    if (llamaBench is not null)
+    {
+        (code, output) = Run(llamaBench, "-m", model, "-p", I(pp), "-n", I(tg), "-r", I(reps), "-t", I(threads), "-ctk", kvType, "-ctv", kvType, "-o", "csv");
+        if (code != 0) { Console.Error.WriteLine($"peerbench: llama-bench failed (exit {code}): {output.Trim()}"); return 1; }
+        results.Add(("llama.cpp", CsvRate(output, pp, 0), CsvRate(output, 0, tg)));
+    }
+    passResults.Add(results);
 }
 
-Console.WriteLine($"{Path.GetFileName(model)}, {threads} threads, {reps} repetitions, {Environment.ProcessorCount} cores, {kvType} KV cache");
-Console.WriteLine($"| test | {string.Join(" | ", results.Select(r => r.Engine))} | ingot ÷ best peer |");
-Console.WriteLine($"|---|{string.Concat(results.Select(_ => "---:|"))}---:|");
+Console.WriteLine($"{Path.GetFileName(model)}, {threads} threads, {reps} repetitions{(passes > 1 ? $", {passes} passes (medians)" : "")}, {Environment.ProcessorCount} cores, {kvType} KV cache");
+var engines = passResults[0].Select(r => r.Engine).ToList();
+Console.WriteLine($"| test | {string.Join(" | ", engines)} | ingot ÷ best peer |");
+Console.WriteLine($"|---|{string.Concat(engines.Select(_ => "---:|"))}---:|");
 foreach (var (test, pick) in new (string, Func<(string, double Pp, double Tg), double>)[] { ("pp" + I(pp), r => r.Pp), ("tg" + I(tg), r => r.Tg) })
 {
-    double best = results.Skip(1).Max(pick);
-    Console.WriteLine($"| {test} | {string.Join(" | ", results.Select(r => pick(r).ToString("F1", inv)))} | {(pick(results[0]) / best).ToString("F2", inv)}× |");
+    // each pass's ratio from its own figures (the same minutes), then the median of those
+    var ratios = passResults.Select(rs => pick(rs[0]) / rs.Skip(1).Max(pick)).ToList();
+    var rates = Enumerable.Range(0, engines.Count).Select(e => Median(passResults.Select(rs => pick(rs[e])))).ToList();
+    string each = passes > 1 ? " (" + string.Join(", ", ratios.Select(r => r.ToString("F2", inv) + "×")) + ")" : "";
+    Console.WriteLine($"| {test} | {string.Join(" | ", rates.Select(r => r.ToString("F1", inv)))} | {Median(ratios).ToString("F2", inv)}×{each} |");
 }
 return 0;
+
+static double Median(IEnumerable<double> values)
+{
+    var v = values.Order().ToList();
+    return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
+}
 
 static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
