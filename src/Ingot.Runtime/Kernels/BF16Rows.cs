@@ -88,19 +88,10 @@ internal static unsafe class BF16Rows
             a10 = Vector256.FusedMultiplyAdd(u0, p, a10); a11 = Vector256.FusedMultiplyAdd(u1, q, a11);
             b10 = Vector256.FusedMultiplyAdd(v0, p, b10); b11 = Vector256.FusedMultiplyAdd(v1, q, b11);
         }
-        y0[0] = TailV256(w0, x0, n, i, a00, a01);
-        y1[0] = TailV256(w0, x1, n, i, a10, a11);
-        y0[1] = TailV256(w1, x0, n, i, b00, b01);
-        y1[1] = TailV256(w1, x1, n, i, b10, b11);
-    }
-
-    /// <summary><see cref="Quants.VecDotBF16BF16.V256"/>'s end: the sum of its two accumulators, then the scalar tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float TailV256(ushort* w, float* x, int n, int i, Vector256<float> acc0, Vector256<float> acc1)
-    {
-        float s = Vector256.Sum(acc0 + acc1);
-        for (; i < n; i++) s += HalfBits.BF16ToF32(w[i]) * x[i];
-        return s;
+        y0[0] = Tail(w0, x0, n, i, Vector256.Sum(a00 + a01));
+        y1[0] = Tail(w0, x1, n, i, Vector256.Sum(a10 + a11));
+        y0[1] = Tail(w1, x0, n, i, Vector256.Sum(b00 + b01));
+        y1[1] = Tail(w1, x1, n, i, Vector256.Sum(b10 + b11));
     }
 
     /// <summary>Rows [r0, r1) × every token, one <see cref="Quants.VecDotBF16BF16.Dot"/> each (<see cref="Quants.VecDotBF16BF16.V256"/> where not wide).</summary>
@@ -128,14 +119,14 @@ internal static unsafe class BF16Rows
             Step(u0, u1, v0, v1, x2 + i, ref a20, ref a21, ref b20, ref b21);
             Step(u0, u1, v0, v1, x3 + i, ref a30, ref a31, ref b30, ref b31);
         }
-        y0[0] = Tail(w0, x0, n, i, a00, a01);
-        y1[0] = Tail(w0, x1, n, i, a10, a11);
-        y2[0] = Tail(w0, x2, n, i, a20, a21);
-        y3[0] = Tail(w0, x3, n, i, a30, a31);
-        y0[1] = Tail(w1, x0, n, i, b00, b01);
-        y1[1] = Tail(w1, x1, n, i, b10, b11);
-        y2[1] = Tail(w1, x2, n, i, b20, b21);
-        y3[1] = Tail(w1, x3, n, i, b30, b31);
+        y0[0] = Tail(w0, x0, n, i, Vector512.Sum(a00 + a01));
+        y1[0] = Tail(w0, x1, n, i, Vector512.Sum(a10 + a11));
+        y2[0] = Tail(w0, x2, n, i, Vector512.Sum(a20 + a21));
+        y3[0] = Tail(w0, x3, n, i, Vector512.Sum(a30 + a31));
+        y0[1] = Tail(w1, x0, n, i, Vector512.Sum(b00 + b01));
+        y1[1] = Tail(w1, x1, n, i, Vector512.Sum(b10 + b11));
+        y2[1] = Tail(w1, x2, n, i, Vector512.Sum(b20 + b21));
+        y3[1] = Tail(w1, x3, n, i, Vector512.Sum(b30 + b31));
     }
 
     /// <summary>One token's step for both rows: acc = fma(w, x, acc), as the vec-dot's.</summary>
@@ -150,12 +141,15 @@ internal static unsafe class BF16Rows
         b1 = Vector512.FusedMultiplyAdd(v1, q, b1);
     }
 
-    /// <summary><see cref="Quants.VecDotBF16BF16.V512"/>'s end: the sum of its two accumulators, then the scalar tail (the activation already widened).</summary>
+    /// <summary>
+    /// The vec-dot's end after its vector loop (<see cref="Quants.VecDotBF16BF16.V512"/>'s or <see cref="Quants.VecDotBF16BF16.V256"/>'s):
+    /// sum, the sum of its two accumulators (the caller's width), then the scalar tail from element i (the activation
+    /// already widened).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tail(ushort* w, float* x, int n, int i, Vector512<float> acc0, Vector512<float> acc1)
+    private static float Tail(ushort* w, float* x, int n, int i, float sum)
     {
-        float s = Vector512.Sum(acc0 + acc1);
-        for (; i < n; i++) s += HalfBits.BF16ToF32(w[i]) * x[i];
-        return s;
+        for (; i < n; i++) sum += HalfBits.BF16ToF32(w[i]) * x[i];
+        return sum;
     }
 }
