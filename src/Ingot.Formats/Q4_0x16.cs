@@ -13,6 +13,8 @@ namespace Ingot.Formats;
 /// the pointer of a row tile that starts on a multiple of 16 finds its group there. The dword-k vector is what AMX's
 /// pair layout and a 16-row vpdpbusd take as they are. Values never change, only their places, so every kernel computes
 /// the same bits from either layout.
+/// <para>Layout <see cref="Name"/> interleaves Q4_K and Q6_K matmul weights too (<see cref="KQuantsX16"/>); files of
+/// <see cref="Q4_0OnlyName"/>, which earlier builds wrote, only Q4_0.</para>
 /// <para>A file in this layout carries <see cref="Key"/> = <see cref="Name"/>; the tensors it applies to
 /// (<see cref="Applies"/>) are registered while the file is open (<see cref="TryFind"/>), which is how the Q4_0
 /// kernels tell the layouts apart without the generated code passing anything.</para>
@@ -22,18 +24,29 @@ public static unsafe class Q4_0x16
     /// <summary>The metadata key naming the layout of a weights file written by <c>ingot build --weights-layout ingot</c>.</summary>
     public const string Key = "ingot.weights_layout";
 
-    /// <summary>The one value of <see cref="Key"/> this build reads.</summary>
-    public const string Name = "q4_0x16";
+    /// <summary>The value of <see cref="Key"/> this build writes: Q4_0, Q4_K and Q6_K matmul weights interleaved.</summary>
+    public const string Name = "x16";
+
+    /// <summary>The value earlier builds wrote, still read: only the Q4_0 matmul weights interleaved.</summary>
+    public const string Q4_0OnlyName = "q4_0x16";
 
     public const int GroupRows = 16, BlockBytes = 18, GroupBlockBytes = GroupRows * BlockBytes;
 
     /// <summary>
-    /// Whether a tensor is stored interleaved in a file of this layout: Q4_0 matrices of a multiple of 16 rows, except
-    /// the token embedding (read one row at a time by id, and shared with the output projection when tied).
+    /// Whether a tensor is stored interleaved in a file of this layout (layout: <see cref="Name"/> or
+    /// <see cref="Q4_0OnlyName"/>): Q4_0 matrices (and in <see cref="Name"/> Q4_K and Q6_K ones) of a multiple of 16
+    /// rows, except the embedding tables (read one row at a time by id or position; the token embedding is also the
+    /// output projection when tied).
     /// </summary>
-    public static bool Applies(string name, GgmlType type, long[] dims) =>
-        type == GgmlType.Q4_0 && dims.Length >= 2 && dims[0] % 32 == 0 && Rows(dims) % GroupRows == 0 && Rows(dims) > 0
-        && !string.Equals(name, "token_embd.weight", StringComparison.Ordinal);
+    public static bool Applies(string name, GgmlType type, long[] dims, string layout = Name) =>
+        (type == GgmlType.Q4_0 && dims.Length >= 2 && dims[0] % 32 == 0
+         || string.Equals(layout, Name, StringComparison.Ordinal) && KQuantsX16.IsType(type) && dims.Length >= 2 && dims[0] % 256 == 0)
+        && Rows(dims) % GroupRows == 0 && Rows(dims) > 0
+        && name is not ("token_embd.weight" or "position_embd.weight" or "token_types.weight");
+
+    /// <summary>Bytes of one row of an interleaved tensor.</summary>
+    private static long RowBytes(GgmlType type, long cols) =>
+        type == GgmlType.Q4_0 ? cols / 32 * BlockBytes : cols / 256 * KQuantsX16.BlockBytes(type);
 
     private static long Rows(long[] dims)
     {
@@ -90,32 +103,33 @@ public static unsafe class Q4_0x16
         {
             if (!Applies(t.Name, t.Type, t.Dims)) { writer.AddTensor(t.Name, file, t); continue; }
             var tensor = t;
-            writer.AddTensor(t.Name, t.Type, t.Dims, s => WriteInterleaved(s, file.GetTensorPointer(tensor), tensor.Dims[0], tensor.ElementCount / tensor.Dims[0]));
+            writer.AddTensor(t.Name, t.Type, t.Dims, s => WriteInterleaved(s, tensor.Type, file.GetTensorPointer(tensor), tensor.Dims[0], tensor.ElementCount / tensor.Dims[0]));
         }
         writer.Write(destination);
     }
 
     /// <summary>Interleaves 16-row groups a chunk at a time into the stream (a few MB of buffer whatever the tensor's size).</summary>
-    private static void WriteInterleaved(Stream s, byte* src, long cols, long rows)
+    private static void WriteInterleaved(Stream s, GgmlType type, byte* src, long cols, long rows)
     {
-        long groupBytes = cols / 32 * GroupBlockBytes, perChunk = Math.Max(1, (1 << 22) / groupBytes);
+        long groupBytes = GroupRows * RowBytes(type, cols), perChunk = Math.Max(1, (1 << 22) / groupBytes);
         byte[] buffer = new byte[perChunk * groupBytes];
         fixed (byte* b = buffer)
             for (long g = 0; g < rows / GroupRows; g += perChunk)
             {
                 long n = Math.Min(perChunk, rows / GroupRows - g);
-                Interleave(src + g * groupBytes, n * GroupRows, cols, b);
+                if (type == GgmlType.Q4_0) Interleave(src + g * groupBytes, n * GroupRows, cols, b);
+                else KQuantsX16.Interleave(type, src + g * groupBytes, n * GroupRows, cols, b);
                 s.Write(buffer, 0, (int)(n * groupBytes));
             }
     }
 
     /// <summary>An interleaved tensor's bytes in an open file.</summary>
-    public readonly record struct Region(nint Start, nint End, nint RowBytes, GgufFile Owner);
+    public readonly record struct Region(nint Start, nint End, nint RowBytes, GgmlType Type, GgufFile Owner);
 
     private static Region[] s_regions = []; // sorted by Start; replaced whole under s_lock, read without it
     private static readonly object s_lock = new();
 
-    /// <summary>Whether any file of this layout is open (one read on every Q4_0 kernel call).</summary>
+    /// <summary>Whether any file of this layout is open (one read on every Q4_0, Q4_K and Q6_K kernel call).</summary>
     public static bool Any => s_regions.Length != 0;
 
     /// <summary>The interleaved tensor holding w, if any.</summary>
@@ -135,20 +149,21 @@ public static unsafe class Q4_0x16
 
     /// <summary>
     /// Called once a file is parsed: a file without <see cref="Key"/> is GGUF's layout; with it, the value must be
-    /// <see cref="Name"/> and the file's interleaved tensors are registered until it is disposed.
+    /// <see cref="Name"/> or <see cref="Q4_0OnlyName"/> and the file's interleaved tensors are registered until it is
+    /// disposed.
     /// </summary>
     internal static void Open(GgufFile file, byte* dataBase)
     {
         if (!file.TryGetValue(Key, out var v)) return;
-        if (v.Value is not string s || !string.Equals(s, Name, StringComparison.Ordinal))
+        if (v.Value is not string s || !(string.Equals(s, Name, StringComparison.Ordinal) || string.Equals(s, Q4_0OnlyName, StringComparison.Ordinal)))
             throw new InvalidModelFileException(file.Path, $"metadata key '{Key}'", file.GetMetadataOffset(Key),
-                $"weights layout '{v.Value}' is not one this build reads ('{Name}')");
+                $"weights layout '{v.Value}' is not one this build reads ('{Name}', '{Q4_0OnlyName}')");
         var added = new List<Region>();
         foreach (var t in file.Tensors)
         {
-            if (!Applies(t.Name, t.Type, t.Dims)) continue;
+            if (!Applies(t.Name, t.Type, t.Dims, s)) continue;
             nint start = (nint)(dataBase + t.Offset);
-            added.Add(new Region(start, start + (nint)t.ByteSize, (nint)(t.Dims[0] / 32 * BlockBytes), file));
+            added.Add(new Region(start, start + (nint)t.ByteSize, (nint)RowBytes(t.Type, t.Dims[0]), t.Type, file));
         }
         lock (s_lock) s_regions = [.. s_regions.Concat(added).OrderBy(r => r.Start)];
     }

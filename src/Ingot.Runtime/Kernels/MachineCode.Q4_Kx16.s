@@ -57,13 +57,14 @@
   vpbroadcastd zmm26, eax
   vxorps zmm25, zmm25, zmm26
 .endm
-# kx16_codes: lane l's codes of the 8 sub-blocks in zmm0..7 (zmm j = sub-block j) from the transposed code vectors at
-#   rbp + r14 (r14 = 64·l): chunk k = dword 8k + l, its low nibbles sub-block 2k, its high ones 2k + 1 (zmm31 = 0x0f bytes).
-.macro kx16_codes
-  vmovdqa64 zmm0, [rbp + r14]
-  vmovdqa64 zmm2, [rbp + r14 + 512]
-  vmovdqa64 zmm4, [rbp + r14 + 1024]
-  vmovdqa64 zmm6, [rbp + r14 + 1536]
+# kx16_codes base: lane l's codes of the 8 sub-blocks in zmm0..7 (zmm j = sub-block j) from the transposed code vectors
+#   at base + r14 (r14 = 64·l): chunk k = dword 8k + l, its low nibbles sub-block 2k, its high ones 2k + 1 (zmm31 = 0x0f
+#   bytes).
+.macro kx16_codes base=rbp
+  vmovdqu64 zmm0, [\base + r14]
+  vmovdqu64 zmm2, [\base + r14 + 512]
+  vmovdqu64 zmm4, [\base + r14 + 1024]
+  vmovdqu64 zmm6, [\base + r14 + 1536]
   vpsrlw zmm1, zmm0, 4
   vpsrlw zmm3, zmm2, 4
   vpsrlw zmm5, zmm4, 4
@@ -115,8 +116,7 @@
   vpdpbusd zmm23, zmm7, [rax + 224]{1to16}
 .endm
 # kx16_code_transposes disp: the 128 code bytes at rsi + disp of the 16 rows (rdi's row stride) transposed, 16 dwords a
-#   pass (vector i at rbp + 64·i), then the lane loop's constants: zmm31 = 0x0f bytes, zmm12 = 0x0000ffff dwords (the low
-#   word of a packed pair), zmm8..11 the scale pairs from rbp + 2048.
+#   pass (vector i at rbp + 64·i).
 .macro kx16_code_transposes disp
   mov rdx, [rdi + 8]
   lea r10, [rdx + rdx*2]
@@ -131,6 +131,10 @@
   add rbx, 1024
   cmp rcx, 128
   jb 9b
+.endm
+# kx16_lane_consts: the lane loop's constants: zmm31 = 0x0f bytes, zmm12 = 0x0000ffff dwords (the low word of a packed
+#   pair), zmm8..11 the scale pairs from rbp + 2048.
+.macro kx16_lane_consts
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   mov eax, 0xffff
@@ -156,7 +160,9 @@
 # Q4_Kx16Args: +0 W (row 0 of group 0), +8 row stride (bytes), +16 groups (≥ 1), +24 A (token 0: Q8_K blocks of 292
 #   bytes), +32 token stride of A, +40 S (token 0: the 8 sub-block sums bs as words, 16 bytes per super-block), +48 token
 #   stride of S, +56 tokens (1 .. 32), +64 super-blocks (≥ 1), +72 scratch (64-byte aligned, 2304 + 896 · tokens bytes),
-#   +80 y (row 0 of token 0), +88 token stride of y (bytes).
+#   +80 y (row 0 of token 0), +88 token stride of y (bytes), +96 interleaved (0: W in GGUF's rows; 1: in Ingot's layout,
+#   Formats.KQuantsX16: each super-block's 16 rows already transposed, 36 vectors, so the kernel reads them where they
+#   are), +104 W's super-block stride (144 | 2304 bytes).
 # Scratch: +0 the transposed codes (32 vectors), +2048 the 4 scale-pair vectors, +2304 per token 896 bytes: d_w · d_a,
 #   d_a · −dmin_w, acc[0..7], accMin[0..3].
 .p2align 4, 0xcc
@@ -167,6 +173,8 @@ q4_kx16dots512:
   shl r15, 4
   add r15, r8
 2:
+  cmp qword ptr [rdi + 96], 0
+  jne 20f
   mov rdx, [rdi + 8]
   lea r10, [rdx + rdx*2]
   # d, dmin and the 12 scale bytes of the 16 rows (dwords 0 .. 3) transposed: zmm0 = d | dmin, zmm1..3 = scale bytes
@@ -188,6 +196,16 @@ q4_kx16dots512:
   vshufi32x4 zmm1, zmm18, zmm19, 0x88
   vshufi32x4 zmm2, zmm20, zmm21, 0x88
   vshufi32x4 zmm3, zmm22, zmm23, 0x88
+  jmp 21f
+  # Ingot's layout: vectors 0 .. 3 as they are; the super-block 2 on prefetched into L1 by the lane steps, the one 8 on
+  #   into L2 here
+20:
+  x16_l2_ahead 8*2304, 36
+  lea r15, [rsi + 2*2304]
+  .irp i, 0, 1, 2, 3
+  vmovdqu64 zmm\i, [rsi + 64*\i]
+  .endr
+21:
   kx16_scales
   # per token d_w · d_a, d_a · −dmin_w and the min lanes
   kx16_d
@@ -213,8 +231,16 @@ q4_kx16dots512:
   add rbx, 896
   dec rcx
   jnz 6b
-  # the codes (dwords 4 .. 35 of each row) transposed
+  # the codes (dwords 4 .. 35 of each row) transposed (r10: their vectors; in Ingot's layout the weights')
+  cmp qword ptr [rdi + 96], 0
+  jne 22f
   kx16_code_transposes 16
+  mov r10, rbp
+  jmp 23f
+22:
+  lea r10, [rsi + 256]
+23:
+  kx16_lane_consts
   # r14 = 64 · l
   xor r14d, r14d
 3:
@@ -223,12 +249,12 @@ q4_kx16dots512:
   .endr
   add r15, 320
   # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1
-  kx16_codes
+  kx16_codes r10
   kx16_tokens 2304, 896
   add r14, 64
   cmp r14, 512
   jb 3b
-  add rsi, 144
+  add rsi, [rdi + 104]
   add r12, 292
   add r13, 16
   dec r11

@@ -74,6 +74,7 @@ q5_kx16dots512:
   jnz 6b
   # the codes (dwords 12 .. 43 of each row) transposed
   kx16_code_transposes 48
+  kx16_lane_consts
   mov eax, 0x10101010
   vpbroadcastd zmm28, eax
   # r14 = 64 · l

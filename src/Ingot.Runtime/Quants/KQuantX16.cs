@@ -13,12 +13,15 @@ internal static unsafe class KQuantX16
     /// y[t · yStride + r] for the first rows − rows % 16 rows (row stride rowBytes) and every token (a: Q8_K rows at
     /// aStride; the type's per-token sums at prepared, preparedStride bytes apart); returns the rows done.
     /// </summary>
+    /// <remarks>interleaved: w is a group of a tensor in Ingot's layout (<see cref="Formats.KQuantsX16"/>, whole groups
+    /// only: Q4_K and Q6_K), whose super-blocks the kernel reads as they are, blockBytes · 16 apart.</remarks>
     public static int Run(delegate* unmanaged<Args*, void> kernel, int sliceTokens, byte* scratch, byte* w, nint rowBytes, int rows,
-        byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride)
+        byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride, int blockBytes, bool interleaved)
     {
         Args args = default;
         args.W = w;
         args.Scratch = scratch;
+        (args.Interleaved, args.BlockStride) = interleaved ? (1, blockBytes * 16) : (0, blockBytes);
         (args.RowBytes, args.Groups, args.AStride, args.PreparedStride, args.Blocks, args.YStride) = (rowBytes, rows / 16, aStride, preparedStride, blocks, yStride * sizeof(float));
         for (int t0 = 0; t0 < tokens; t0 += sliceTokens)
         {
@@ -31,7 +34,10 @@ internal static unsafe class KQuantX16
         return rows / 16 * 16;
     }
 
-    /// <summary>Q6_Kx16Args, Q4_Kx16Args and Q5_Kx16Args of MachineCode.Q6_Kx16.s, .Q4_Kx16.s and .Q5_Kx16.s: 12 fields of 8 bytes.</summary>
+    /// <summary>
+    /// Q6_Kx16Args, Q4_Kx16Args and Q5_Kx16Args of MachineCode.Q6_Kx16.s, .Q4_Kx16.s and .Q5_Kx16.s: 14 fields of 8
+    /// bytes (q5_kx16dots512 reads the first 12).
+    /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args
     {
@@ -44,6 +50,7 @@ internal static unsafe class KQuantX16
         public byte* Scratch;
         public float* Y;
         public nint YStride;
+        public nint Interleaved, BlockStride;
     }
 
     /// <summary>

@@ -32,22 +32,24 @@ internal static unsafe class Q4_KQ5_Kx16Rows
     /// y[t · yStride + r] for the first rows − rows % 16 Q4_K rows (row stride rowBytes) and every token (a: Q8_K rows at
     /// aStride; cols a multiple of 256); returns the rows done.
     /// </summary>
-    public static int Q4_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
-        Run(s_q4_k, Q4_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+    /// <remarks>interleaved: w in Ingot's layout (<see cref="Formats.KQuantsX16"/>), rows a multiple of 16.</remarks>
+    public static int Q4_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool interleaved = false) =>
+        Run(s_q4_k, Q4_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, 144, interleaved);
 
-    /// <summary>As <see cref="Q4_K"/> for Q5_K rows.</summary>
+    /// <summary>As <see cref="Q4_K"/> for Q5_K rows (GGUF's layout only).</summary>
     public static int Q5_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
-        Run(s_q5_k, Q5_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
+        Run(s_q5_k, Q5_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, 176, false);
 
     /// <summary>Both kernels take each token's bsums as the 8 sub-block sums (<see cref="KQuantMachineRows.PrepareSums"/>), after their scratch.</summary>
-    private static int Run(delegate* unmanaged<KQuantX16.Args*, void> kernel, int kernelScratch, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
+    private static int Run(delegate* unmanaged<KQuantX16.Args*, void> kernel, int kernelScratch, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride,
+        int blockBytes, bool interleaved)
     {
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 16;
         byte* s = RowScratch.Get(kernelScratch + perToken * tokens);
         short* sums = (short*)(s + kernelScratch);
         KQuantMachineRows.PrepareSums(a, aStride, tokens, blocks, sums);
-        return KQuantX16.Run(kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)sums, perToken, tokens, blocks, y, yStride);
+        return KQuantX16.Run(kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)sums, perToken, tokens, blocks, y, yStride, blockBytes, interleaved);
     }
 
     private static readonly delegate* unmanaged<KQuantX16.Args*, void> s_q4_k = KQuantX16.Entry(Kernels.MachineCode.Q4_Kx16Dots512Offset);
