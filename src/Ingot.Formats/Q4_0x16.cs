@@ -13,7 +13,7 @@ namespace Ingot.Formats;
 /// the pointer of a row tile that starts on a multiple of 16 finds its group there. The dword-k vector is what AMX's
 /// pair layout and a 16-row vpdpbusd take as they are. Values never change, only their places, so every kernel computes
 /// the same bits from either layout.
-/// <para>Layout <see cref="Name"/> interleaves Q4_K and Q6_K matmul weights too (<see cref="KQuantsX16"/>); files of
+/// <para>Layout <see cref="Name"/> interleaves Q4_K matmul weights too (<see cref="KQuantsX16"/>); files of
 /// <see cref="Q4_0OnlyName"/>, which earlier builds wrote, only Q4_0.</para>
 /// <para>A file in this layout carries <see cref="Key"/> = <see cref="Name"/>; the tensors it applies to
 /// (<see cref="Applies"/>) are registered while the file is open (<see cref="TryFind"/>), which is how the Q4_0
@@ -24,7 +24,7 @@ public static unsafe class Q4_0x16
     /// <summary>The metadata key naming the layout of a weights file written by <c>ingot build --weights-layout ingot</c>.</summary>
     public const string Key = "ingot.weights_layout";
 
-    /// <summary>The value of <see cref="Key"/> this build writes: Q4_0, Q4_K and Q6_K matmul weights interleaved.</summary>
+    /// <summary>The value of <see cref="Key"/> this build writes: Q4_0 and Q4_K matmul weights interleaved.</summary>
     public const string Name = "x16";
 
     /// <summary>The value earlier builds wrote, still read: only the Q4_0 matmul weights interleaved.</summary>
@@ -34,7 +34,7 @@ public static unsafe class Q4_0x16
 
     /// <summary>
     /// Whether a tensor is stored interleaved in a file of this layout (layout: <see cref="Name"/> or
-    /// <see cref="Q4_0OnlyName"/>): Q4_0 matrices (and in <see cref="Name"/> Q4_K and Q6_K ones) of a multiple of 16
+    /// <see cref="Q4_0OnlyName"/>): Q4_0 matrices (and in <see cref="Name"/> Q4_K ones) of a multiple of 16
     /// rows, except the embedding tables (read one row at a time by id or position; the token embedding is also the
     /// output projection when tied).
     /// </summary>
@@ -46,7 +46,7 @@ public static unsafe class Q4_0x16
 
     /// <summary>Bytes of one row of an interleaved tensor.</summary>
     private static long RowBytes(GgmlType type, long cols) =>
-        type == GgmlType.Q4_0 ? cols / 32 * BlockBytes : cols / 256 * KQuantsX16.BlockBytes(type);
+        type == GgmlType.Q4_0 ? cols / 32 * BlockBytes : cols / 256 * KQuantsX16.BlockBytes;
 
     private static long Rows(long[] dims)
     {
@@ -118,7 +118,7 @@ public static unsafe class Q4_0x16
             {
                 long n = Math.Min(perChunk, rows / GroupRows - g);
                 if (type == GgmlType.Q4_0) Interleave(src + g * groupBytes, n * GroupRows, cols, b);
-                else KQuantsX16.Interleave(type, src + g * groupBytes, n * GroupRows, cols, b);
+                else KQuantsX16.Interleave(src + g * groupBytes, n * GroupRows, cols, b);
                 s.Write(buffer, 0, (int)(n * groupBytes));
             }
     }
@@ -129,7 +129,7 @@ public static unsafe class Q4_0x16
     private static Region[] s_regions = []; // sorted by Start; replaced whole under s_lock, read without it
     private static readonly object s_lock = new();
 
-    /// <summary>Whether any file of this layout is open (one read on every Q4_0, Q4_K and Q6_K kernel call).</summary>
+    /// <summary>Whether any file of this layout is open (one read on every Q4_0 and Q4_K kernel call).</summary>
     public static bool Any => s_regions.Length != 0;
 
     /// <summary>The interleaved tensor holding w, if any.</summary>

@@ -6,8 +6,8 @@ using Xunit.Abstractions;
 namespace Ingot.EndToEnd.Tests;
 
 /// <summary>
-/// <c>ingot build --weights-layout ingot</c> (<see cref="Q4_0x16"/>, <see cref="KQuantsX16"/>): every Q4_0, Q4_K_M and
-/// Q6_K golden model, rewritten in Ingot's interleaved layout, gives logits bit-identical to its GGUF file's, for a
+/// <c>ingot build --weights-layout ingot</c> (<see cref="Q4_0x16"/>, <see cref="KQuantsX16"/>): every Q4_0 and Q4_K_M
+/// golden model, rewritten in Ingot's interleaved layout, gives logits bit-identical to its GGUF file's, for a
 /// prefill in one batch (AMX or the GEMMs where the machine has them) and for token-by-token decode. The models' head
 /// sizes range from 8 rows (stories260K, tiles inside a 16-row group) to 64.
 /// </summary>
@@ -23,14 +23,13 @@ public sealed class WeightsLayoutTests(ITestOutputHelper output) : IDisposable
         {
             { "golden/models/llama-gqa.q4_0.gguf", nameof(LlamaGqaQ4_0) },
             { "golden/models/llama-gqa.q4_k_m.gguf", nameof(LlamaGqaQ4_K_M) },
-            { "golden/models/llama-gqa.q6_k.gguf", nameof(LlamaGqaQ6_K) },
             { "models/gguf/stories260K-q4_0.gguf", nameof(Stories260KQ4_0) },
         };
         foreach (string shape in ShapeModels.Create.Keys.Where(k => k.EndsWith(".q4_0", StringComparison.Ordinal)))
             data.Add("golden/shapes/models/" + shape + ".gguf", shape);
-        // the K-quant shapes whose files have a tensor the layout applies to (with a width that is no multiple of 256,
-        // llama.cpp's Q4_K_M and Q6_K quantize the matrices to other types)
-        foreach (string shape in ShapeModels.Create.Keys.Where(k => k.EndsWith(".q4_k_m", StringComparison.Ordinal) || k.EndsWith(".q6_k", StringComparison.Ordinal)))
+        // the Q4_K_M shapes whose files have a tensor the layout applies to (with a width that is no multiple of 256,
+        // llama.cpp's Q4_K_M quantizes the matrices to other types)
+        foreach (string shape in ShapeModels.Create.Keys.Where(k => k.EndsWith(".q4_k_m", StringComparison.Ordinal)))
             if (Interleaves("golden/shapes/models/" + shape + ".gguf")) data.Add("golden/shapes/models/" + shape + ".gguf", shape);
         return data;
     }

@@ -6,10 +6,10 @@ using Xunit;
 namespace Ingot.Quants.Tests;
 
 /// <summary>
-/// The K-quant part of Ingot's interleaved layout (<see cref="KQuantsX16"/>): Q4_K and Q6_K matrices written in it give
-/// the Q4_K and Q6_K entry points the bits the GGUF layout gives, for every token count (the x16 kernel on the groups as
-/// they are where AVX512-VNNI runs, from one token; else the rows put back) and for tiles of whole groups and tiles
-/// that start or end inside one; embedding tables keep GGUF's layout; files of the Q4_0-only layout leave K-quants alone.
+/// The K-quant part of Ingot's interleaved layout (<see cref="KQuantsX16"/>): a Q4_K matrix written in it gives the Q4_K
+/// entry point the bits the GGUF layout gives, for every token count (the x16 kernel on the groups as they are where
+/// AVX512-VNNI runs, from one token; else the rows put back) and for tiles of whole groups and tiles that start or end
+/// inside one; Q6_K matrices and embedding tables keep GGUF's layout; files of the Q4_0-only layout leave Q4_K alone.
 /// </summary>
 [Collection(Q4_0x16Tests.Q4_0x16Registry)]
 public sealed unsafe class KQuantsX16Tests : IDisposable
@@ -18,7 +18,7 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int BlockBytes(GgmlType type) => type == GgmlType.Q8_K ? 292 : KQuantsX16.BlockBytes(type);
+    private static int BlockBytes(GgmlType type) => type switch { GgmlType.Q8_K => 292, GgmlType.Q6_K => 210, _ => KQuantsX16.BlockBytes };
 
     /// <summary>n rows of cols uniform values in ±scale(row, column), quantized to type (weights, or Q8_K activations).</summary>
     private static byte[] Quantized(GgmlType type, int n, int cols, Random rng, Func<int, int, float> scale)
@@ -44,7 +44,7 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
         Func<int, int, float> scale = (r, i) => r == 5 ? 0 : i % 37 == 0 ? 5f : 1f; // row 5 all zeros, occasional outliers
         var writer = new GgufWriter().Set("general.architecture", "llama");
         writer.AddTensor("token_embd.weight", GgmlType.Q4_K, [cols, 32], Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
-        writer.AddTensor("position_embd.weight", GgmlType.Q6_K, [cols, 32], Quantized(GgmlType.Q6_K, 32, cols, rng, scale));
+        writer.AddTensor("position_embd.weight", GgmlType.Q4_K, [cols, 32], Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
         writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_K, [cols, rows], Quantized(GgmlType.Q4_K, rows, cols, rng, scale));
         writer.AddTensor("blk.0.ffn_down.weight", GgmlType.Q6_K, [cols, rows], Quantized(GgmlType.Q6_K, rows, cols, rng, scale));
         string plain = Path.Combine(_dir, $"plain-{rows}-{cols}.gguf"), laid = Path.Combine(_dir, $"laid-{rows}-{cols}-{name}.gguf");
@@ -62,30 +62,27 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_K, 48, 256)]
-    [InlineData(GgmlType.Q4_K, 64, 768)]
-    [InlineData(GgmlType.Q6_K, 48, 256)]
-    [InlineData(GgmlType.Q6_K, 64, 768)]
-    public void EveryTokenCount_AndTile_GivesTheGgufLayoutsBits(GgmlType type, int rows, int cols)
+    [InlineData(48, 256)]
+    [InlineData(64, 768)]
+    public void EveryTokenCount_AndTile_GivesTheGgufLayoutsBits(int rows, int cols)
     {
         if (OperatingSystem.IsLinux() && Vector512.IsHardwareAccelerated && Ingot.Runtime.Kernels.IsaPaths.Avx512Vnni)
-            Assert.True(KQuantsX16Rows.DirectRuns(type, 1), "the x16 machine code does not run on this machine's interleaved rows");
+            Assert.True(KQuantsX16Rows.DirectRuns(1), "the x16 machine code does not run on this machine's interleaved rows");
         var (plainPath, laidPath) = Files(rows, cols);
         using var plain = GgufFile.Open(plainPath);
         using var laid = GgufFile.Open(laidPath);
-        string name = type == GgmlType.Q4_K ? "blk.0.ffn_up.weight" : "blk.0.ffn_down.weight";
-        var tp = plain.FindTensor(name)!;
-        byte* wp = plain.GetTensorPointer(tp), wl = laid.GetTensorPointer(laid.FindTensor(name)!);
-        Assert.True(Q4_0x16.TryFind(wl, out var region) && region.Type == type);
+        var tp = plain.FindTensor("blk.0.ffn_up.weight")!;
+        byte* wp = plain.GetTensorPointer(tp), wl = laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_up.weight")!);
+        Assert.True(Q4_0x16.TryFind(wl, out var region) && region.Type == GgmlType.Q4_K);
         Assert.False(Q4_0x16.TryFind(wp, out _));
         Assert.False(new ReadOnlySpan<byte>(wp, (int)tp.ByteSize).SequenceEqual(new ReadOnlySpan<byte>(wl, (int)tp.ByteSize)));
-        foreach (var table in new[] { "token_embd.weight", "position_embd.weight" })
+        foreach (var table in new[] { "token_embd.weight", "position_embd.weight", "blk.0.ffn_down.weight" })
         {
             Assert.True(plain.GetTensorBytes(plain.FindTensor(table)!).SequenceEqual(laid.GetTensorBytes(laid.FindTensor(table)!)), table);
             Assert.False(Q4_0x16.TryFind(laid.GetTensorPointer(laid.FindTensor(table)!), out _), table);
         }
 
-        nint rb = cols / 256 * KQuantsX16.BlockBytes(type), ab = cols / 256 * 292;
+        nint rb = cols / 256 * KQuantsX16.BlockBytes, ab = cols / 256 * 292;
         foreach (int tokens in new[] { 1, 2, 3, 7, 8, 9, 16, 17, 33 })
         {
             byte[] a = Quantized(GgmlType.Q8_K, tokens, cols, new Random(tokens + cols), (_, _) => 1f);
@@ -100,53 +97,41 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
                     for (int r0 = 0; r0 < rows; r0 += tile)
                     {
                         int nr = Math.Min(tile, rows - r0);
-                        if (type == GgmlType.Q4_K)
-                        {
-                            VecDotRows.Q4_KQ8_K(wp + r0 * rb, rb, nr, pa, ab, tokens, cols, ye + r0, rows);
-                            VecDotRows.Q4_KQ8_K(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
-                        }
-                        else
-                        {
-                            VecDotRows.Q6_KQ8_K(wp + r0 * rb, rb, nr, pa, ab, tokens, cols, ye + r0, rows);
-                            VecDotRows.Q6_KQ8_K(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
-                        }
+                        VecDotRows.Q4_KQ8_K(wp + r0 * rb, rb, nr, pa, ab, tokens, cols, ye + r0, rows);
+                        VecDotRows.Q4_KQ8_K(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
                     }
                     for (int i = 0; i < expected.Length; i++)
                         Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                            $"{type} tokens {tokens} tile {tile}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+                            $"tokens {tokens} tile {tile}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
                 }
         }
     }
 
-    [Theory]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q6_K)]
-    public void Interleave_Deinterleave_RoundTrips(GgmlType type)
+    [Fact]
+    public void Interleave_Deinterleave_RoundTrips()
     {
-        const int rows = 32, cols = 512;
-        int bb = KQuantsX16.BlockBytes(type), rb = cols / 256 * bb;
+        const int rows = 32, cols = 512, bb = KQuantsX16.BlockBytes, rb = cols / 256 * bb;
         var src = new byte[rows * rb];
         new Random(3).NextBytes(src);
         var laid = new byte[src.Length];
         var back = new byte[src.Length];
         fixed (byte* s = src, l = laid, b = back)
         {
-            KQuantsX16.Interleave(type, s, rows, cols, l);
-            KQuantsX16.Deinterleave(type, l, rows, cols, b);
-            // group 1, super-block 1, row 3: its dword 5 at vector 5, lane 3; Q6_K's d (the 2-byte tail) after the 52 vectors
+            KQuantsX16.Interleave(s, rows, cols, l);
+            KQuantsX16.Deinterleave(l, rows, cols, b);
+            // group 1, super-block 1, row 3: its dword 5 at vector 5, lane 3; its last dword at vector 35
             byte* block = s + (16 + 3) * rb + bb, group = l + 16 * rb + 16 * bb;
             Assert.Equal(*(uint*)(block + 20), *(uint*)(group + 64 * 5 + 12));
-            if (type == GgmlType.Q6_K) Assert.Equal(*(ushort*)(block + 208), *(ushort*)(group + 64 * 52 + 6));
+            Assert.Equal(*(uint*)(block + 140), *(uint*)(group + 64 * 35 + 12));
         }
         Assert.Equal(src, back);
     }
 
     [Fact]
-    public void TheQ4_0OnlyLayout_LeavesKQuantsInGgufsLayout()
+    public void TheQ4_0OnlyLayout_LeavesQ4_KInGgufsLayout()
     {
         var (_, laidPath) = Files(16, 256, Q4_0x16.Q4_0OnlyName);
         using var laid = GgufFile.Open(laidPath);
         Assert.False(Q4_0x16.TryFind(laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_up.weight")!), out _));
-        Assert.False(Q4_0x16.TryFind(laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_down.weight")!), out _));
     }
 }

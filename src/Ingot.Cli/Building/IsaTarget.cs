@@ -25,7 +25,7 @@ public sealed record IsaTarget(string Isa, string InstructionSet, string Runtime
     /// <summary>
     /// <c>ingot build</c>'s default <c>--weights-layout</c> for this target: <c>ingot</c> where its Q4_0 kernels are the
     /// machine-code AVX512-VNNI ones (an x86-64-v4 build, or native / auto built on a CPU with AVX512-VNNI, whose auto
-    /// launcher runs the v4 variant): measured there faster in decode and prefill, with AMX and without (Q4_K and Q6_K:
+    /// launcher runs the v4 variant): measured there faster in decode and prefill, with AMX and without (Q4_K:
     /// without AMX; with it their AMX prefill puts the rows back per call). Elsewhere
     /// <c>gguf</c>: without AVX512-VNNI the interleaved layout's 256-bit decode kernel is 0.97× and its prefill puts rows
     /// back per call (0.91–0.93×). Either layout gives the same logits on every machine.

@@ -76,7 +76,7 @@ public static partial class ModelBuilder
 
     /// <summary>
     /// Writes the weights next to the executable, skipping the work when an identical copy is already there. With
-    /// <paramref name="ingotLayout"/> the Q4_0, Q4_K and Q6_K matmul weights are stored in Ingot's interleaved layout
+    /// <paramref name="ingotLayout"/> the Q4_0 and Q4_K matmul weights are stored in Ingot's interleaved layout
     /// (<see cref="Formats.Q4_0x16"/>, <see cref="Formats.KQuantsX16"/>: the same values, 16 rows together), which the
     /// executable reads as they are.
     /// </summary>

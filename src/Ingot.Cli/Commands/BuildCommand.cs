@@ -22,8 +22,8 @@ public sealed class BuildCommand : ICliCommand
         "  -o, --out OUT     output directory (default: out/); gets OUT/NAME and OUT/NAME.gguf\n" +
         "  --isa ISA         " + string.Join(" | ", IsaTarget.Known) + " (default " + IsaTarget.Default + ")\n" +
         "  -r, --runtime RID runtime identifier (default: linux-x64, or linux-arm64 for arm64)\n" +
-        "  --weights-layout  gguf: the weights as the model file has them; ingot: Q4_0, Q4_K and Q6_K matmul weights 16\n" +
-        "                    rows interleaved\n" +
+        "  --weights-layout  gguf: the weights as the model file has them; ingot: Q4_0 and Q4_K matmul weights 16 rows\n" +
+        "                    interleaved\n" +
         "                    (same values, same logits; faster with AVX512-VNNI, see README). Default: ingot for\n" +
         "                    x86-64-v4, and for native / auto on a CPU with AVX512-VNNI; gguf otherwise\n" +
         "  --single-file     append the weights to OUT/NAME (page-aligned; it maps them from its own file; --model still\n" +

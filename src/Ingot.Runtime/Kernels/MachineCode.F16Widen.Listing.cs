@@ -11,7 +11,7 @@ internal static partial class MachineCode
     /// <summary>The machine code of MachineCode.F16Widen.s (f16widen512), right after <see cref="CodeQ6_Kx16"/>.</summary>
     internal static ReadOnlySpan<byte> CodeF16Widen =>
     [
-        // 0000000000002ed3 <f16widen512>:
+        // 0000000000002c8a <f16widen512>:
         0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
         0x62, 0xf2, 0x7d, 0x48, 0x13, 0x07,                  // vcvtph2ps zmm0,[rdi]
         0x62, 0xf2, 0x7d, 0x48, 0x13, 0x4f, 0x01,            // vcvtph2ps zmm1,[rdi+0x20]
@@ -20,10 +20,10 @@ internal static partial class MachineCode
         0x48, 0x83, 0xc7, 0x40,                              // add rdi,0x40
         0x48, 0x81, 0xc6, 0x80, 0x00, 0x00, 0x00,            // add rsi,0x80
         0x48, 0xff, 0xca,                                    // dec rdx
-        0x75, 0xd6,                                          // jne 2ed7 <f16widen512+0x4>
+        0x75, 0xd6,                                          // jne 2c8e <f16widen512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
-        // 0000000000002f05 <f32narrow512>:
+        // 0000000000002cbc <f32narrow512>:
         0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07,                  // vmovups zmm0,[rdi]
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x4f, 0x01,            // vmovups zmm1,[rdi+0x40]
@@ -32,15 +32,8 @@ internal static partial class MachineCode
         0x48, 0x81, 0xc7, 0x80, 0x00, 0x00, 0x00,            // add rdi,0x80
         0x48, 0x83, 0xc6, 0x40,                              // add rsi,0x40
         0x48, 0xff, 0xca,                                    // dec rdx
-        0x75, 0xd4,                                          // jne 2f09 <f32narrow512+0x4>
+        0x75, 0xd4,                                          // jne 2cc0 <f32narrow512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
-        0xcc,                                                // int3
     ];
 }

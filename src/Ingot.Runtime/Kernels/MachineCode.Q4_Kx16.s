@@ -14,6 +14,14 @@
   vshufps zmm\lo, zmm14, zmm15, 0x88
   vshufps zmm\hi, zmm14, zmm15, 0xdd
 .endm
+# x16_l2_ahead dist, lines: prefetcht2 of the lines lines at rsi + dist (Ingot's layout: a later super-block of the
+#   group stream, into L2, far enough ahead of the loads for memory's latency at one token).
+.macro x16_l2_ahead dist, lines, i=0
+  prefetcht2 [rsi + \dist + 64*\i]
+  .if \lines - 1 - \i
+  x16_l2_ahead \dist, \lines, "(\i + 1)"
+  .endif
+.endm
 # kx16_scales: KScales.Unpack for the 16 rows of a group (zmm1..3: their scale dwords 0..2 transposed), the scale pairs
 #   (sc 2m, sc 2m + 1) stored at rbp + 2048 + 64m and the min pairs (mn 2p, mn 2p + 1) left in zmm20..23 (Q4_K and Q5_K
 #   share the 12 scale bytes). Sets zmm31 = 0x0f bytes; uses zmm4..10, zmm13..19.

@@ -197,9 +197,9 @@
 #   k = 0: qa & 15 | qh << 4 & 0x30, 1: qb & 15 | qh << 2 & 0x30, 2: qa >> 4 | qh & 0x30, 3: qb >> 4 | qh >> 2 & 0x30
 #   (16-bit shifts: the bits that cross bytes land outside the masks). zmm31 = 0x0f bytes, zmm30 = 0x30 bytes.
 .macro q6x16_codes qa, qb, qh, c0, c1, c2, c3
-  vmovdqu64 zmm\c0, [rax + \qa]
-  vmovdqu64 zmm\c1, [rax + \qb]
-  vmovdqu64 zmm26, [rax + \qh]
+  vmovdqa64 zmm\c0, [rax + \qa]
+  vmovdqa64 zmm\c1, [rax + \qb]
+  vmovdqa64 zmm26, [rax + \qh]
   vpsrlw zmm\c2, zmm\c0, 4
   vpsrlw zmm\c3, zmm\c1, 4
   vpsllw zmm27, zmm26, 4
@@ -217,14 +217,6 @@
 # q6x16_scales m: the super-block's scales 4m .. 4m + 3 of the 16 rows (transposed dwords in zmm v) as the word pairs
 #   vpmaddwd / vpdpwssd multiply two groups' packed sums by: (s(4m), s(4m + 2)) at rbp + 3072 + 128·m, (s(4m + 1),
 #   s(4m + 3)) 64 bytes on; for lane l, groups c = 2m and 2m + 1 use scales 2c + l / 4, the first pair for l < 4.
-# x16_l2_ahead dist, lines: prefetcht2 of the lines lines at rsi + dist (Ingot's layout: a later super-block of the
-#   group stream, into L2, far enough ahead of the loads for memory's latency at one token).
-.macro x16_l2_ahead dist, lines, i=0
-  prefetcht2 [rsi + \dist + 64*\i]
-  .if \lines - 1 - \i
-  x16_l2_ahead \dist, \lines, "(\i + 1)"
-  .endif
-.endm
 .macro q6x16_scales m, v
   vpsllw zmm25, zmm\v, 8
   vpsraw zmm25, zmm25, 8
@@ -245,17 +237,13 @@
 # Q6_Kx16Args: +0 W (row 0 of group 0), +8 row stride (bytes), +16 groups (≥ 1), +24 A (token 0: Q8_K blocks of 292
 #   bytes), +32 token stride of A, +40 N (token 0: −32 · the sums of 4 q8, 64 int32 per super-block: group c, lane l
 #   at 8c + l), +48 token stride of N, +56 tokens (1 .. 32), +64 super-blocks (≥ 1), +72 scratch (64-byte aligned,
-#   22592 bytes), +80 y (row 0 of token 0), +88 token stride of y (bytes), +96 interleaved (0: W in GGUF's rows; 1: in
-#   Ingot's layout, Formats.KQuantsX16: each super-block's 16 rows already transposed, 52 vectors then the 16 d, so
-#   the kernel reads them where they are), +104 W's super-block stride (210 | 3360 bytes).
+#   22592 bytes), +80 y (row 0 of token 0), +88 token stride of y (bytes).
 # Scratch: +0 the transposed ql (32 vectors) and qh (16), +3072 the 8 scale-pair vectors, +4160
 #   per token 576 bytes: d_w · d_a, then acc[0..7].
 .p2align 4, 0xcc
 q6_kx16dots512:
   x16_begin 4160, 576, 1, 2, 3, 4, 5, 6, 7, 8
 2:
-  cmp qword ptr [rdi + 96], 0
-  jne 20f
   mov rdx, [rdi + 8]
   lea r10, [rdx + rdx*2]
   # the next group's rows (16 row strides on): a super-block's share (16 · 210 bytes) per super-block, 7 lines per lane
@@ -294,21 +282,9 @@ q6_kx16dots512:
   q6x16_scales 1, 1
   q6x16_scales 2, 2
   q6x16_scales 3, 3
+  # d_w, times each token's d_a
   vpmovdw ymm24, zmm24
   vcvtph2ps zmm24, ymm24
-  jmp 21f
-  # Ingot's layout: the scales (vectors 48 .. 51) and d (after them) as they are; the super-block 2 on prefetched into
-  #   L1 by the lane steps, the one 8 on into L2 here
-20:
-  x16_l2_ahead 8*3360, 53
-  lea r15, [rsi + 2*3360]
-  .irp m, 0, 1, 2, 3
-  vmovdqu64 zmm\m, [rsi + 3072 + 64*\m]
-  q6x16_scales \m, \m
-  .endr
-  vcvtph2ps zmm24, [rsi + 3328]
-  # d_w, times each token's d_a
-21:
   mov rcx, [rdi + 56]
   mov rax, r12
   lea rbx, [rbp + 4160]
@@ -319,10 +295,7 @@ q6_kx16dots512:
   add rbx, 576
   dec rcx
   jnz 6b
-  # ql (dwords 0..31) and qh (32..47) transposed, 16 dwords a pass: vector i at rbp + 64·i (r10); in Ingot's layout
-  #   they are the weights' (r10 = rsi)
-  cmp qword ptr [rdi + 96], 0
-  jne 22f
+  # ql (dwords 0..31) and qh (32..47) transposed, 16 dwords a pass: vector i at rbp + 64·i
   xor ecx, ecx
   mov rbx, rbp
 9:
@@ -334,11 +307,6 @@ q6_kx16dots512:
   add rbx, 1024
   cmp rcx, 192
   jb 9b
-  mov r10, rbp
-  jmp 23f
-22:
-  mov r10, rsi
-23:
   mov eax, 0x0f0f0f0f
   vpbroadcastd zmm31, eax
   mov eax, 0x30303030
@@ -354,7 +322,7 @@ q6_kx16dots512:
   add r15, 448
   mov rax, r14
   shl rax, 4
-  add rax, r10
+  add rax, rbp
   q6x16_codes 0, 512, 2048, 0, 1, 2, 3
   q6x16_codes 1024, 1536, 2560, 4, 5, 6, 7
   xor ebx, ebx
@@ -402,7 +370,7 @@ q6_kx16dots512:
   add r14, 4
   cmp r14, 32
   jb 3b
-  add rsi, [rdi + 104]
+  add rsi, 210
   add r12, 292
   add r13, 256
   dec r11

@@ -14,7 +14,7 @@ internal static unsafe class KQuantX16
     /// aStride; the type's per-token sums at prepared, preparedStride bytes apart); returns the rows done.
     /// </summary>
     /// <remarks>interleaved: w is a group of a tensor in Ingot's layout (<see cref="Formats.KQuantsX16"/>, whole groups
-    /// only: Q4_K and Q6_K), whose super-blocks the kernel reads as they are, blockBytes · 16 apart.</remarks>
+    /// only: Q4_K), whose super-blocks the kernel reads as they are, blockBytes · 16 apart.</remarks>
     public static int Run(delegate* unmanaged<Args*, void> kernel, int sliceTokens, byte* scratch, byte* w, nint rowBytes, int rows,
         byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride, int blockBytes, bool interleaved)
     {
@@ -36,7 +36,7 @@ internal static unsafe class KQuantX16
 
     /// <summary>
     /// Q6_Kx16Args, Q4_Kx16Args and Q5_Kx16Args of MachineCode.Q6_Kx16.s, .Q4_Kx16.s and .Q5_Kx16.s: 14 fields of 8
-    /// bytes (q5_kx16dots512 reads the first 12).
+    /// bytes (q6_kx16dots512 and q5_kx16dots512 read the first 12).
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Args

@@ -32,15 +32,14 @@ internal static unsafe class Q6_Kx16Rows
     /// y[t · yStride + r] for the first rows − rows % 16 rows (row stride rowBytes) and every token (a: Q8_K rows at
     /// aStride; cols a multiple of 256); returns the rows done.
     /// </summary>
-    /// <remarks>interleaved: w in Ingot's layout (<see cref="Formats.KQuantsX16"/>), rows a multiple of 16.</remarks>
-    public static int Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride, bool interleaved = false)
+    public static int Rows(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 64 * sizeof(int);
         byte* s = RowScratch.Get(KernelScratch + perToken * tokens);
         int* offsets = (int*)(s + KernelScratch);
         PrepareOffsets(a, aStride, tokens, blocks, offsets);
-        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)offsets, perToken, tokens, blocks, y, yStride, 210, interleaved);
+        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)offsets, perToken, tokens, blocks, y, yStride, 210, interleaved: false);
     }
 
     /// <summary>

@@ -166,7 +166,7 @@ public static unsafe class VecDotRows
     /// Q4_K weights · Q8_K activations: from <see cref="KQuantAmx.MinTokens"/> on AMX (generated code prepares the q8_K
     /// rows as its tiles once per matmul input, <see cref="Q8_KTiles.Prepare"/> into <paramref name="tiles"/>; null:
     /// prepared per call), else the rows kernel (machine code for any token count; AVX2 from two tokens), else per-row dots.
-    /// Rows of a tensor in Ingot's interleaved layout take <see cref="KQuantsX16Rows"/> (also Q6_K), with the same bits.
+    /// Rows of a tensor in Ingot's interleaved layout take <see cref="KQuantsX16Rows"/>, with the same bits.
     /// </summary>
     public static void Q4_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
@@ -191,8 +191,7 @@ public static unsafe class VecDotRows
     /// <summary>Q6_K weights · Q8_K activations, as <see cref="Q4_KQ8_KTiles"/> (its rows kernel: activation offsets once per call).</summary>
     public static void Q6_KQ8_KTiles(byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        if (Q4_0x16.Any && Q4_0x16.TryFind(w, out var region)) KQuantsX16Rows.Rows(region, w, rowBytes, rows, a, tiles, aStride, tokens, cols, y, yStride);
-        else if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q6_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
+        if (KQuantAmx.Runs(tokens)) KQuantAmx.Rows<Q6_KAmxWeights>(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, tiles);
         else if (Avx2.IsSupported) VecDotQ6_KQ8_K.Rows(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
         else Loop(&VecDot.Q6_KQ8_K, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
     }
