@@ -16,7 +16,11 @@ namespace Ingot.Runtime.Quants;
 /// </summary>
 internal static unsafe class Q4_KQ5_Kx16Rows
 {
-    /// <summary>One token goes to the per-row kernels, which keep their accumulators in registers (and ran faster in decode).</summary>
+    /// <summary>
+    /// On GGUF's rows one token goes to the per-row kernels, which keep their accumulators in registers (and ran faster
+    /// in decode, the transposes included); Q4_K rows in Ingot's layout take the x16 kernel for every token count
+    /// (<see cref="KQuantsX16Rows"/>).
+    /// </summary>
     public const int MinTokens = 2;
 
     /// <summary>Tokens per kernel call; its scratch holds 896 (Q4_K) or 704 (Q5_K) bytes per token: d_w·d_a, d_a·−dmin_w, 8 lane accumulators, the min accumulators.</summary>
