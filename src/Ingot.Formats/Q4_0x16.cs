@@ -124,7 +124,19 @@ public static unsafe class Q4_0x16
     }
 
     /// <summary>An interleaved tensor's bytes in an open file.</summary>
-    public readonly record struct Region(nint Start, nint End, nint RowBytes, GgmlType Type, GgufFile Owner);
+    public readonly record struct Region(nint Start, nint End, nint RowBytes, GgmlType Type, GgufFile Owner)
+    {
+        /// <summary>
+        /// Bytes from the start of its 16-row group to a tile of rows (rowBytes each) at w: 0 when the tile starts a
+        /// group. Throws when the tile does not lie within this tensor.
+        /// </summary>
+        public nint TileSkip(byte* w, nint rowBytes, int rows)
+        {
+            if (rowBytes != RowBytes || (nint)w < Start || (nint)w + rows * rowBytes > End)
+                throw new InvalidOperationException($"a {Type} tile of {rows} rows × {rowBytes} bytes does not lie within its interleaved tensor ({Name}, {RowBytes}-byte rows)");
+            return ((nint)w - Start) % (GroupRows * rowBytes);
+        }
+    }
 
     private static Region[] s_regions = []; // sorted by Start; replaced whole under s_lock, read without it
     private static readonly object s_lock = new();

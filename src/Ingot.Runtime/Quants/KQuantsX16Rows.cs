@@ -7,18 +7,16 @@ namespace Ingot.Runtime.Quants;
 /// rows already transposed by dwords). Where the x16 machine code runs (AVX512-VNNI) a tile of whole groups goes to it
 /// for any token count, reading the groups as they are: the transposes it does per call on GGUF's rows are gone, which
 /// is what makes it the faster kernel down to one token (decode; the per-row kernel's scalar scale unpacking is what it
-/// beats). Otherwise (AMX tiles, no
-/// AVX512-VNNI, a tile that does not cover whole groups) the tile's groups are put back into GGUF's layout in a scratch
-/// buffer and take the GGUF kernels. Every (row, token) has the vec-dot's bits either way.
+/// beats). Otherwise (AMX tiles, no AVX512-VNNI, a tile that does not cover whole groups) the tile's groups are put
+/// back into GGUF's layout in a scratch buffer and take the GGUF kernels. Every (row, token) has the vec-dot's bits
+/// either way.
 /// </summary>
 internal static unsafe class KQuantsX16Rows
 {
     /// <summary>Rows [0, rows) of an interleaved Q4_K tensor (region) at w, as <see cref="VecDotRows.Q4_KQ8_KTiles"/>.</summary>
     public static void Rows(in Q4_0x16.Region region, byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        nint groupBytes = KQuantsX16.GroupRows * rowBytes, skip = ((nint)w - region.Start) % groupBytes;
-        if (rowBytes != region.RowBytes || (nint)w + rows * rowBytes > region.End)
-            throw new InvalidOperationException($"a {region.Type} tile of {rows} rows × {rowBytes} bytes does not lie within its interleaved tensor ({Q4_0x16.Name}, {region.RowBytes}-byte rows)");
+        nint groupBytes = KQuantsX16.GroupRows * rowBytes, skip = region.TileSkip(w, rowBytes, rows);
         if (region.Type != GgmlType.Q4_K)
             throw new InvalidOperationException($"Q4_K rows given a {region.Type} tensor of Ingot's layout");
         if (skip == 0 && rows % KQuantsX16.GroupRows == 0 && DirectRuns(tokens))
