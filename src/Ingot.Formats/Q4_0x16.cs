@@ -127,13 +127,13 @@ public static unsafe class Q4_0x16
     public readonly record struct Region(nint Start, nint End, nint RowBytes, GgmlType Type, GgufFile Owner)
     {
         /// <summary>
-        /// Bytes from the start of its 16-row group to a tile of rows (rowBytes each) at w: 0 when the tile starts a
-        /// group. Throws when the tile does not lie within this tensor.
+        /// Bytes from the start of its 16-row group to a tile of rows (rowBytes each, of type) at w: 0 when the tile
+        /// starts a group. Throws when the tile is not of this tensor's type or does not lie within it.
         /// </summary>
-        public nint TileSkip(byte* w, nint rowBytes, int rows)
+        public nint TileSkip(GgmlType type, byte* w, nint rowBytes, int rows)
         {
-            if (rowBytes != RowBytes || (nint)w < Start || (nint)w + rows * rowBytes > End)
-                throw new InvalidOperationException($"a {Type} tile of {rows} rows × {rowBytes} bytes does not lie within its interleaved tensor ({Name}, {RowBytes}-byte rows)");
+            if (type != Type || rowBytes != RowBytes || (nint)w < Start || (nint)w + rows * rowBytes > End)
+                throw new InvalidOperationException($"a {type} tile of {rows} rows × {rowBytes} bytes does not lie within its interleaved tensor ({Name}, {Type}, {RowBytes}-byte rows)");
             return ((nint)w - Start) % (GroupRows * rowBytes);
         }
     }

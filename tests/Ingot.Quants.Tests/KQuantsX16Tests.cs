@@ -18,35 +18,16 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int BlockBytes(GgmlType type) => type switch { GgmlType.Q8_K => 292, GgmlType.Q6_K => 210, _ => KQuantsX16.BlockBytes };
-
-    /// <summary>n rows of cols uniform values in ±scale(row, column), quantized to type (weights, or Q8_K activations).</summary>
-    private static byte[] Quantized(GgmlType type, int n, int cols, Random rng, Func<int, int, float> scale)
-    {
-        int rb = cols / 256 * BlockBytes(type);
-        var bytes = new byte[n * rb];
-        var x = new float[cols];
-        fixed (byte* p = bytes)
-        fixed (float* px = x)
-            for (int r = 0; r < n; r++)
-            {
-                for (int i = 0; i < cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale(r, i);
-                if (type == GgmlType.Q8_K) Quantize.ActivationRow(type, px, p + r * rb, cols);
-                else Quantize.WeightRow(type, px, p + r * rb, cols);
-            }
-        return bytes;
-    }
-
     /// <summary>A GGUF with a Q4_K and a Q6_K matrix (rows × cols) and K-quant embedding tables, and the same in the layout (name).</summary>
     private (string Plain, string Laid) Files(int rows, int cols, string name = Q4_0x16.Name)
     {
         var rng = new Random(rows * 31 + cols);
         Func<int, int, float> scale = (r, i) => r == 5 ? 0 : i % 37 == 0 ? 5f : 1f; // row 5 all zeros, occasional outliers
         var writer = new GgufWriter().Set("general.architecture", "llama");
-        writer.AddTensor("token_embd.weight", GgmlType.Q4_K, [cols, 32], Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
-        writer.AddTensor("position_embd.weight", GgmlType.Q4_K, [cols, 32], Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
-        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_K, [cols, rows], Quantized(GgmlType.Q4_K, rows, cols, rng, scale));
-        writer.AddTensor("blk.0.ffn_down.weight", GgmlType.Q6_K, [cols, rows], Quantized(GgmlType.Q6_K, rows, cols, rng, scale));
+        writer.AddTensor("token_embd.weight", GgmlType.Q4_K, [cols, 32], Q4_0x16Tests.Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
+        writer.AddTensor("position_embd.weight", GgmlType.Q4_K, [cols, 32], Q4_0x16Tests.Quantized(GgmlType.Q4_K, 32, cols, rng, scale));
+        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_K, [cols, rows], Q4_0x16Tests.Quantized(GgmlType.Q4_K, rows, cols, rng, scale));
+        writer.AddTensor("blk.0.ffn_down.weight", GgmlType.Q6_K, [cols, rows], Q4_0x16Tests.Quantized(GgmlType.Q6_K, rows, cols, rng, scale));
         string plain = Path.Combine(_dir, $"plain-{rows}-{cols}.gguf"), laid = Path.Combine(_dir, $"laid-{rows}-{cols}-{name}.gguf");
         writer.Write(plain);
         if (name == Q4_0x16.Name) Q4_0x16.Write(plain, laid);
@@ -85,7 +66,7 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
         nint rb = cols / 256 * KQuantsX16.BlockBytes, ab = cols / 256 * 292;
         foreach (int tokens in new[] { 1, 2, 3, 7, 8, 9, 16, 17, 33 })
         {
-            byte[] a = Quantized(GgmlType.Q8_K, tokens, cols, new Random(tokens + cols), (_, _) => 1f);
+            byte[] a = Q4_0x16Tests.Quantized(GgmlType.Q8_K, tokens, cols, new Random(tokens + cols), (_, _) => 1f);
             var expected = new float[tokens * rows];
             var actual = new float[tokens * rows];
             fixed (byte* pa = a)
@@ -100,9 +81,7 @@ public sealed unsafe class KQuantsX16Tests : IDisposable
                         VecDotRows.Q4_KQ8_K(wp + r0 * rb, rb, nr, pa, ab, tokens, cols, ye + r0, rows);
                         VecDotRows.Q4_KQ8_K(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
                     }
-                    for (int i = 0; i < expected.Length; i++)
-                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                            $"tokens {tokens} tile {tile}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+                    Q4_0x16Tests.AssertGgufLayoutsBits(expected, actual, rows, $"tokens {tokens} tile {tile}");
                 }
         }
     }

@@ -38,10 +38,10 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         return (plain, laid);
     }
 
-    /// <summary>n rows of cols uniform values in ±scale(row, column), quantized to type (weights, or Q8_0 activations).</summary>
-    private static byte[] Quantized(GgmlType type, int n, int cols, Random rng, Func<int, int, float> scale)
+    /// <summary>n rows of cols uniform values in ±scale(row, column), quantized to type (weights, or Q8_0 / Q8_K activations).</summary>
+    internal static byte[] Quantized(GgmlType type, int n, int cols, Random rng, Func<int, int, float> scale)
     {
-        int rb = cols / 32 * (type == GgmlType.Q8_0 ? 34 : 18);
+        int rb = QuantTraits.RowBytes(type, cols);
         var bytes = new byte[n * rb];
         var x = new float[cols];
         fixed (byte* p = bytes)
@@ -49,7 +49,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
             for (int r = 0; r < n; r++)
             {
                 for (int i = 0; i < cols; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale(r, i);
-                if (type == GgmlType.Q8_0) Quantize.ActivationRow(type, px, p + r * rb, cols);
+                if (type is GgmlType.Q8_0 or GgmlType.Q8_K) Quantize.ActivationRow(type, px, p + r * rb, cols);
                 else Quantize.WeightRow(type, px, p + r * rb, cols);
             }
         return bytes;
@@ -114,9 +114,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
                                 VecDotRows.Q4_0Q8_0(wl + r0 * rb, rb, nr, pa, ab, tokens, cols, ya + r0, rows);
                             }
                         }
-                        for (int i = 0; i < expected.Length; i++)
-                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                                $"tokens {tokens} tile {tile} prepared {prepared}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+                        AssertGgufLayoutsBits(expected, actual, rows, $"tokens {tokens} tile {tile} prepared {prepared}");
                     }
             }
         }
@@ -148,9 +146,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
                 if (Avx2.IsSupported) Q4_0x16Rows.Direct(wl, rows, pa, ab, tokens, cols, ya, rows);
                 else VecDotRows.Q4_0Q8_0(wl, rb, rows, pa, ab, tokens, cols, ya, rows);
             }
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                    $"tokens {tokens}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
+            AssertGgufLayoutsBits(expected, actual, rows, $"tokens {tokens}");
         }
     }
 
@@ -182,6 +178,14 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
                 Assert.Equal(-8 * sum, BitConverter.ToInt32(table, token + 4 * b));
                 Assert.Equal((float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(a, at)), BitConverter.ToSingle(table, token + 4 * blocks + 4 * b));
             }
+    }
+
+    /// <summary>Every result from Ingot's layout (actual, token-major, rows per token) has the GGUF layout's bits (expected).</summary>
+    internal static void AssertGgufLayoutsBits(float[] expected, float[] actual, int rows, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: token {i / rows} row {i % rows}: {actual[i]} vs GGUF layout {expected[i]}");
     }
 
     [Fact]

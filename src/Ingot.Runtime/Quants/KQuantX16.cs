@@ -13,10 +13,11 @@ internal static unsafe class KQuantX16
     /// y[t · yStride + r] for the first rows − rows % 16 rows (row stride rowBytes) and every token (a: Q8_K rows at
     /// aStride; the type's per-token sums at prepared, preparedStride bytes apart); returns the rows done.
     /// </summary>
-    /// <remarks>interleaved: w is a group of a tensor in Ingot's layout (<see cref="Formats.KQuantsX16"/>, whole groups
-    /// only: Q4_K), whose super-blocks the kernel reads as they are, blockBytes · 16 apart.</remarks>
+    /// <remarks>For q4_kx16dots512, blockBytes: a row's super-block (144), and interleaved: w is a group of a tensor in
+    /// Ingot's layout (<see cref="Formats.KQuantsX16"/>, whole groups only), whose super-blocks it reads as they are,
+    /// blockBytes · 16 apart. The other kernels read neither.</remarks>
     public static int Run(delegate* unmanaged<Args*, void> kernel, int sliceTokens, byte* scratch, byte* w, nint rowBytes, int rows,
-        byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride, int blockBytes, bool interleaved)
+        byte* a, nint aStride, byte* prepared, nint preparedStride, int tokens, int blocks, float* y, nint yStride, int blockBytes = 0, bool interleaved = false)
     {
         Args args = default;
         args.W = w;

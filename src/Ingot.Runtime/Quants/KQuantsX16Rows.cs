@@ -16,9 +16,7 @@ internal static unsafe class KQuantsX16Rows
     /// <summary>Rows [0, rows) of an interleaved Q4_K tensor (region) at w, as <see cref="VecDotRows.Q4_KQ8_KTiles"/>.</summary>
     public static void Rows(in Q4_0x16.Region region, byte* w, nint rowBytes, int rows, byte* a, byte* tiles, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        nint groupBytes = KQuantsX16.GroupRows * rowBytes, skip = region.TileSkip(w, rowBytes, rows);
-        if (region.Type != GgmlType.Q4_K)
-            throw new InvalidOperationException($"Q4_K rows given a {region.Type} tensor of Ingot's layout");
+        nint groupBytes = KQuantsX16.GroupRows * rowBytes, skip = region.TileSkip(GgmlType.Q4_K, w, rowBytes, rows);
         if (skip == 0 && rows % KQuantsX16.GroupRows == 0 && DirectRuns(tokens))
         {
             Q4_KQ5_Kx16Rows.Q4_K(w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, interleaved: true);

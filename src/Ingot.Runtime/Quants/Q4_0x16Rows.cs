@@ -30,7 +30,7 @@ internal static unsafe class Q4_0x16Rows
     /// </summary>
     public static void Rows(in Q4_0x16.Region region, byte* w, nint rowBytes, int rows, byte* a, byte* lanes, nint aStride, int tokens, int cols, float* y, nint yStride)
     {
-        nint groupBytes = Q4_0x16.GroupRows * rowBytes, skip = region.TileSkip(w, rowBytes, rows);
+        nint groupBytes = Q4_0x16.GroupRows * rowBytes, skip = region.TileSkip(GgmlType.Q4_0, w, rowBytes, rows);
         if (skip != 0 || rows % Q4_0x16.GroupRows != 0)
         {
             // a tile that does not cover whole groups (the pool and the generated tiles start on multiples of 16, so

@@ -42,11 +42,11 @@ internal static unsafe class Q4_KQ5_Kx16Rows
 
     /// <summary>As <see cref="Q4_K"/> for Q5_K rows (GGUF's layout only).</summary>
     public static int Q5_K(byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride) =>
-        Run(s_q5_k, Q5_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride, 176, false);
+        Run(s_q5_k, Q5_KScratch, w, rowBytes, rows, a, aStride, tokens, cols, y, yStride);
 
     /// <summary>Both kernels take each token's bsums as the 8 sub-block sums (<see cref="KQuantMachineRows.PrepareSums"/>), after their scratch.</summary>
     private static int Run(delegate* unmanaged<KQuantX16.Args*, void> kernel, int kernelScratch, byte* w, nint rowBytes, int rows, byte* a, nint aStride, int tokens, int cols, float* y, nint yStride,
-        int blockBytes, bool interleaved)
+        int blockBytes = 0, bool interleaved = false)
     {
         int blocks = cols / 256;
         nint perToken = (nint)blocks * 16;

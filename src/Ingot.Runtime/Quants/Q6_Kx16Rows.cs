@@ -39,7 +39,7 @@ internal static unsafe class Q6_Kx16Rows
         byte* s = RowScratch.Get(KernelScratch + perToken * tokens);
         int* offsets = (int*)(s + KernelScratch);
         PrepareOffsets(a, aStride, tokens, blocks, offsets);
-        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)offsets, perToken, tokens, blocks, y, yStride, 210, interleaved: false);
+        return KQuantX16.Run(s_kernel, SliceTokens, s, w, rowBytes, rows, a, aStride, (byte*)offsets, perToken, tokens, blocks, y, yStride);
     }
 
     /// <summary>
