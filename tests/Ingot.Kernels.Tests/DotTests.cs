@@ -266,4 +266,35 @@ public unsafe class DotTests
         Vec.Convert.F32ToF16(x.P, y.P, 32);
         Assert.True(Half.IsNaN(y.P[0]));
     }
+
+    /// <summary>
+    /// RoundToF16 (runs of 32 in registers, then the tail through halves) gives (float)(Half)'s bits, in place and not:
+    /// every half's neighbourhood as above, with lengths that leave tails of 0, 5 and 31.
+    /// </summary>
+    [Fact]
+    public void RoundToF16_GivesTheRoundTripsBits()
+    {
+        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, 1e9f, float.PositiveInfinity, float.NegativeInfinity, 1e-10f, -3e-8f };
+        for (int bits = 0; bits < 0x7c00; bits += 5)
+        {
+            float a = (float)BitConverter.UInt16BitsToHalf((ushort)bits), b = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + 1));
+            float mid = a + (b - a) / 2;
+            foreach (float f in new[] { a, mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid) }) { values.Add(f); values.Add(-f); }
+        }
+        foreach (int n in new[] { values.Count / 32 * 32, values.Count / 32 * 32 + 5, 31 })
+            foreach (bool inPlace in new[] { false, true })
+            {
+                using var x = new NativeBuf<float>(n);
+                using var y = new NativeBuf<float>(n);
+                using var tmp = new NativeBuf<Half>(n);
+                for (int i = 0; i < n; i++) x.P[i] = values[i];
+                float* dst = inPlace ? x.P : y.P;
+                Vec.Convert.RoundToF16(x.P, dst, n, tmp.P);
+                for (int i = 0; i < n; i++)
+                {
+                    uint expected = BitConverter.SingleToUInt32Bits((float)(Half)values[i]), got = BitConverter.SingleToUInt32Bits(dst[i]);
+                    Assert.True(expected == got, $"n {n}, in place {inPlace}, {values[i]:R}: 0x{got:x8}, (float)(Half) gives 0x{expected:x8}");
+                }
+            }
+    }
 }

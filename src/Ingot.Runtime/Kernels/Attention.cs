@@ -152,16 +152,6 @@ public static unsafe class Attention
         else for (int r = 0; r < rows; r++) Vec.Convert.F16ToF32(cache + (nint)(c + r) * kvStride, dst + (nint)r * headDim, headDim);
     }
 
-    /// <summary>
-    /// dst[i] = src[i] rounded to F16 precision (to nearest even) and widened back, i &lt; n (in place allowed): ggml's
-    /// conversion of an operand to F16. tmp: n halves.
-    /// </summary>
-    private static void RoundToF16(float* src, float* dst, int n, Half* tmp)
-    {
-        Vec.Convert.F32ToF16(src, tmp, n);
-        Vec.Convert.F16ToF32(tmp, dst, n);
-    }
-
     private static void Queries<T>(float* q, int count, T* kCache, T* vCache, int kvStride, int nKv, int headDim, float scale, float* outHeads,
         float softCap, int window, int queryPos, float* keyBias, WidenedRows* kw, WidenedRows* vw) where T : unmanaged
     {
@@ -192,7 +182,7 @@ public static unsafe class Attention
         if (half)
         {
             qs = vBuf + ValueChunk * (nint)headDim;
-            RoundToF16(q, qs, count * headDim, (Half*)(qs + count * (nint)headDim));
+            Vec.Convert.RoundToF16(q, qs, count * headDim, (Half*)(qs + count * (nint)headDim));
         }
 
         // the raw dots into each query's p: 16 keys at a time with AVX-512 (their reduction shared, GgmlMath.DotF32's bits,
@@ -218,7 +208,7 @@ public static unsafe class Attention
         {
             float* p = p0 + (nint)j * nPad;
             Softmax(p, first, last, nPad, scale, softCap, keyBias);
-            if (half) RoundToF16(p + (first & ~15), p + (first & ~15), nPad - (first & ~15), (Half*)(qs + count * (nint)headDim)); // the masked lanes are 0
+            if (half) Vec.Convert.RoundToF16(p + (first & ~15), p + (first & ~15), nPad - (first & ~15), (Half*)(qs + count * (nint)headDim)); // the masked lanes are 0
         }
 
         // per lane (c mod 16) the FMAs in position order: the partial group before the whole groups of 16 positions, those

@@ -80,6 +80,24 @@ public static unsafe class Vec
             for (; i < n; i++) h[i] = HalfBits.F32ToF16Bits(x[i]);
         }
 
+        /// <summary>
+        /// y[i] = x[i] rounded to F16 precision (nearest even) and widened back, i &lt; n (in place allowed): ggml's
+        /// conversion of an operand to F16, as <see cref="F32ToF16"/> then <see cref="F16ToF32"/> give. Whole runs of 32
+        /// in registers where the machine code may run (MachineCode.F32RoundF16_512), the rest through tmp (n halves).
+        /// </summary>
+        public static void RoundToF16(float* x, float* y, int n, Half* tmp)
+        {
+            int i = 0;
+            if (n >= 32 && MachineCode.F32RoundF16_512 != null)
+            {
+                i = n & ~31;
+                MachineCode.F32RoundF16_512(x, y, i);
+            }
+            if (i == n) return;
+            F32ToF16(x + i, tmp, n - i);
+            F16ToF32(tmp, y + i, n - i);
+        }
+
         /// <summary>x (f16) → y (f32), exact: whole runs of 32 by vcvtph2ps where the machine code may run (MachineCode.F16Widen512), the rest with integer operations.</summary>
         public static void F16ToF32(Half* x, float* y, int n)
         {
