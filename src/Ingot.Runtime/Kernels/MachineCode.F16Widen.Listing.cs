@@ -11,7 +11,7 @@ internal static partial class MachineCode
     /// <summary>The machine code of MachineCode.F16Widen.s (f16widen512), right after <see cref="CodeQ6_Kx16"/>.</summary>
     internal static ReadOnlySpan<byte> CodeF16Widen =>
     [
-        // 0000000000002c8a <f16widen512>:
+        // 0000000000002c4b <f16widen512>:
         0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
         0x62, 0xf2, 0x7d, 0x48, 0x13, 0x07,                  // vcvtph2ps zmm0,[rdi]
         0x62, 0xf2, 0x7d, 0x48, 0x13, 0x4f, 0x01,            // vcvtph2ps zmm1,[rdi+0x20]
@@ -20,10 +20,10 @@ internal static partial class MachineCode
         0x48, 0x83, 0xc7, 0x40,                              // add rdi,0x40
         0x48, 0x81, 0xc6, 0x80, 0x00, 0x00, 0x00,            // add rsi,0x80
         0x48, 0xff, 0xca,                                    // dec rdx
-        0x75, 0xd6,                                          // jne 2c8e <f16widen512+0x4>
+        0x75, 0xd6,                                          // jne 2c4f <f16widen512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
-        // 0000000000002cbc <f32narrow512>:
+        // 0000000000002c7d <f32narrow512>:
         0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07,                  // vmovups zmm0,[rdi]
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x4f, 0x01,            // vmovups zmm1,[rdi+0x40]
@@ -34,10 +34,10 @@ internal static partial class MachineCode
         0x48, 0x81, 0xc7, 0x80, 0x00, 0x00, 0x00,            // add rdi,0x80
         0x48, 0x83, 0xc6, 0x40,                              // add rsi,0x40
         0x48, 0xff, 0xca,                                    // dec rdx
-        0x75, 0xcc,                                          // jne 2cc0 <f32narrow512+0x4>
+        0x75, 0xcc,                                          // jne 2c81 <f32narrow512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
-        // 0000000000002cf8 <f32roundf16_512>:
+        // 0000000000002cb9 <f32roundf16_512>:
         0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07,                  // vmovups zmm0,[rdi]
         0x62, 0xf1, 0x7c, 0x48, 0x10, 0x4f, 0x01,            // vmovups zmm1,[rdi+0x40]
@@ -50,10 +50,9 @@ internal static partial class MachineCode
         0x48, 0x81, 0xc7, 0x80, 0x00, 0x00, 0x00,            // add rdi,0x80
         0x48, 0x81, 0xc6, 0x80, 0x00, 0x00, 0x00,            // add rsi,0x80
         0x48, 0xff, 0xca,                                    // dec rdx
-        0x75, 0xb9,                                          // jne 2cfc <f32roundf16_512+0x4>
+        0x75, 0xb9,                                          // jne 2cbd <f32roundf16_512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
-        0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
