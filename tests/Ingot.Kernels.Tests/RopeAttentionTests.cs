@@ -178,4 +178,38 @@ public unsafe class RopeAttentionTests
             }
         }
     }
+
+    /// <summary>
+    /// ScatterHeads into an F16 cache puts each row's (Half) rounding at its cell, head-major, and nothing elsewhere:
+    /// head size 64 takes the non-temporal machine code where it runs, 40 the ordinary conversion; cells not in order.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(40)]
+    public void ScatterHeads_F16_WritesEachRowsHalvesAtItsCell(int headDim)
+    {
+        const int kvHeads = 3, ctx = 16, n = 3;
+        using var cache = new KvCache(2, ctx, kvHeads * headDim, KvCacheType.F16);
+        using var k = new NativeBuf<float>(n * kvHeads * headDim);
+        using var v = new NativeBuf<float>(n * kvHeads * headDim);
+        for (int i = 0; i < n * kvHeads * headDim; i++) { k.P[i] = MathF.Sin(i * 0.37f) * 3.3f; v.P[i] = MathF.Cos(i * 0.11f) * 70000f / (1 + i); }
+        int[] tok = [0, 5, 8, 1, 0, 12]; // (first cell, position) per token: cells 5, 9, 12
+        fixed (int* t = tok) cache.ScatterHeads(1, k.P, v.P, t, n, kvHeads, headDim);
+        Half* keys = (Half*)cache.Keys(1), values = (Half*)cache.Values(1);
+        int[] cells = [5, 9, 12];
+        for (int g = 0; g < kvHeads; g++)
+            for (int c = 0; c < ctx; c++)
+            {
+                int t = Array.IndexOf(cells, c);
+                for (int d = 0; d < headDim; d++)
+                {
+                    nint at = ((nint)g * ctx + c) * headDim + d;
+                    ushort ek = t < 0 ? (ushort)0 : BitConverter.HalfToUInt16Bits((Half)k.P[(t * kvHeads + g) * headDim + d]);
+                    ushort ev = t < 0 ? (ushort)0 : BitConverter.HalfToUInt16Bits((Half)v.P[(t * kvHeads + g) * headDim + d]);
+                    Assert.True(ek == BitConverter.HalfToUInt16Bits(keys[at]), $"key head {g} cell {c} [{d}]");
+                    Assert.True(ev == BitConverter.HalfToUInt16Bits(values[at]), $"value head {g} cell {c} [{d}]");
+                }
+            }
+        Assert.True(((Half*)cache.Keys(0))[5 * headDim] == (Half)0, "layer 0 untouched");
+    }
 }

@@ -46,13 +46,14 @@ public class MachineCodeTests
             Assert.Equal(MachineCode.Q6_Kx16Dots512Offset + MachineCode.CodeQ6_Kx16.Length, symbols["f16widen512"]); // where the runtime copies CodeF16Widen
             Assert.Equal(MachineCode.F32Narrow512Offset, symbols["f32narrow512"]);
             Assert.Equal(MachineCode.F32RoundF16_512Offset, symbols["f32roundf16_512"]);
+            Assert.Equal(MachineCode.F32Narrow512NtOffset, symbols["f32narrow512nt"]);
             Assert.Equal(MachineCode.Q4_Kx16Dots512Offset, symbols["q4_kx16dots512"]);
             Assert.Equal(MachineCode.F16Widen512Offset + MachineCode.CodeF16Widen.Length, symbols["q4_kx16dots512"]); // where the runtime copies CodeQ4_Kx16
             Assert.Equal(MachineCode.Q8_0x16Dots512Offset, symbols["q8_0x16dots512"]);
             Assert.Equal(MachineCode.Q4_Kx16Dots512Offset + MachineCode.CodeQ4_Kx16.Length, symbols["q8_0x16dots512"]); // where the runtime copies CodeQ8_0x16
             Assert.Equal(MachineCode.Q5_Kx16Dots512Offset, symbols["q5_kx16dots512"]);
             Assert.Equal(MachineCode.Q8_0x16Dots512Offset + MachineCode.CodeQ8_0x16.Length, symbols["q5_kx16dots512"]); // where the runtime copies CodeQ5_Kx16
-            Assert.Equal(19, symbols.Count);
+            Assert.Equal(20, symbols.Count);
             // the prefetches the runtime may overwrite with NOPs are q4_0x16dot512's, 7 bytes each, and nothing else
             var lines = Run("objdump", "-d", "-M", "intel", obj).Split('\n');
             int from = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16dot512>:")), to = Array.FindIndex(lines, l => l.EndsWith("<q4_0x16x4dot512>:"));

@@ -78,8 +78,8 @@ public sealed unsafe class KvCache : IDisposable
                 nint at = g * headStride + cell;
                 if (Type == KvCacheType.F16)
                 {
-                    Vec.Convert.F32ToF16(kRows + row + g * headDim, (Half*)k + at, headDim);
-                    Vec.Convert.F32ToF16(vRows + row + g * headDim, (Half*)v + at, headDim);
+                    NarrowRow(kRows + row + g * headDim, (Half*)k + at, headDim);
+                    NarrowRow(vRows + row + g * headDim, (Half*)v + at, headDim);
                 }
                 else
                 {
@@ -89,6 +89,18 @@ public sealed unsafe class KvCache : IDisposable
                 }
             }
         }
+        // the non-temporal stores are weakly ordered: visible to the attention's threads before they read the rows
+        if (Type == KvCacheType.F16 && MachineCode.F32Narrow512Nt != null) System.Runtime.Intrinsics.X86.Sse.StoreFence();
+    }
+
+    /// <summary>
+    /// One new F16 row: non-temporal stores where the machine code runs and the row is whole runs of 32 at a 32-byte
+    /// aligned address (a cold line is then written without being read first), else <see cref="Vec.Convert.F32ToF16"/>.
+    /// </summary>
+    private static void NarrowRow(float* x, Half* dst, int n)
+    {
+        if (MachineCode.F32Narrow512Nt != null && n % 32 == 0 && ((nint)dst & 31) == 0) MachineCode.F32Narrow512Nt(x, dst, n);
+        else Vec.Convert.F32ToF16(x, dst, n);
     }
 
     /// <summary>Zeroes the cache (not needed for correctness: positions ≥ nKv are never read).</summary>

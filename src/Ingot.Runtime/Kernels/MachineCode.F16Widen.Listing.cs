@@ -53,6 +53,24 @@ internal static partial class MachineCode
         0x75, 0xb9,                                          // jne 2cbd <f32roundf16_512+0x4>
         0xc5, 0xf8, 0x77,                                    // vzeroupper
         0xc3,                                                // ret
+        // 0000000000002d08 <f32narrow512nt>:
+        0x48, 0xc1, 0xea, 0x05,                              // shr rdx,0x5
+        0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07,                  // vmovups zmm0,[rdi]
+        0x62, 0xf1, 0x7c, 0x48, 0x10, 0x4f, 0x01,            // vmovups zmm1,[rdi+0x40]
+        0x62, 0xf3, 0x7d, 0x48, 0x1d, 0xc0, 0x00,            // vcvtps2ph ymm0,zmm0,0x0
+        0x62, 0xf3, 0x7d, 0x48, 0x1d, 0xc9, 0x00,            // vcvtps2ph ymm1,zmm1,0x0
+        0xc5, 0xfd, 0xe7, 0x06,                              // vmovntdq [rsi],ymm0
+        0xc5, 0xfd, 0xe7, 0x4e, 0x20,                        // vmovntdq [rsi+0x20],ymm1
+        0x48, 0x81, 0xc7, 0x80, 0x00, 0x00, 0x00,            // add rdi,0x80
+        0x48, 0x83, 0xc6, 0x40,                              // add rsi,0x40
+        0x48, 0xff, 0xca,                                    // dec rdx
+        0x75, 0xcc,                                          // jne 2d0c <f32narrow512nt+0x4>
+        0xc5, 0xf8, 0x77,                                    // vzeroupper
+        0xc3,                                                // ret
+        0xcc,                                                // int3
+        0xcc,                                                // int3
+        0xcc,                                                // int3
+        0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3
         0xcc,                                                // int3

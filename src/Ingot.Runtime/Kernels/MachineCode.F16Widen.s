@@ -58,3 +58,22 @@ f32roundf16_512:
   jnz 1b
   vzeroupper
   ret
+# f32narrow512nt(rdi = the floats, rsi = the halves, 32-byte aligned, rdx = how many: a multiple of 32, at least 32):
+#   f32narrow512 with non-temporal stores, for the F16 KV cache's new rows (KvCache.ScatterHeads): those lines are
+#   cold, and ordinary stores to them wait for each line to be read first (5 % of the main thread's samples in 8-stream
+#   decode on Zen 4, the other thread idle meanwhile). The caller fences (sfence) after its last row.
+f32narrow512nt:
+  shr rdx, 5
+1:
+  vmovups zmm0, [rdi]
+  vmovups zmm1, [rdi + 64]
+  vcvtps2ph ymm0, zmm0, 0
+  vcvtps2ph ymm1, zmm1, 0
+  vmovntdq [rsi], ymm0
+  vmovntdq [rsi + 32], ymm1
+  add rdi, 128
+  add rsi, 64
+  dec rdx
+  jnz 1b
+  vzeroupper
+  ret

@@ -9,7 +9,7 @@ namespace Ingot.Runtime.Kernels;
 /// <c>f16dots256</c>, <c>f16tile512</c>, used by <see cref="F16Rows"/>) and 512-bit <c>vpdpbusd</c> (AVX512-VNNI: <c>q4_0x16dot512</c>, <c>q4_0x16x4dot512</c>, <c>q4_0x16x8dot512</c>, used by
 /// <see cref="Quants.Q4_0x16Rows"/>; <c>q8_0dots512</c>, used by the Q8_0 rows kernel) and 512-bit <c>vpdpwssd</c> (<c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q5_kdots512</c>, used by the Q6_K, Q4_K and Q5_K rows
 /// kernels; <c>q6_kx16dots512</c>, used by <see cref="Quants.Q6_Kx16Rows"/>; <c>q4_kx16dots512</c> and <c>q5_kx16dots512</c>, used by <see cref="Quants.Q4_KQ5_Kx16Rows"/>; <c>q8_0x16dots512</c>, used by <see cref="Quants.Q8_0x16Rows"/>) and a run of <c>vcvtph2ps</c> and <c>vcvtps2ph</c> (<c>f16widen512</c>,
-/// <c>f32narrow512</c>, <c>f32roundf16_512</c>, used by <see cref="Vec.Convert"/>). They are <c>MachineCode.s</c>, <c>MachineCode.Q4_0x16.s</c>, <c>MachineCode.Q8_0.s</c>, <c>MachineCode.KQuants.s</c>, <c>MachineCode.Q6_Kx16.s</c>, <c>MachineCode.F16Widen.s</c>, <c>MachineCode.Q4_Kx16.s</c>, <c>MachineCode.Q8_0x16.s</c> and <c>MachineCode.Q5_Kx16.s</c> beside this file
+/// <c>f32narrow512</c>, <c>f32roundf16_512</c>, used by <see cref="Vec.Convert"/>; <c>f32narrow512nt</c>, used by <see cref="KvCache"/>). They are <c>MachineCode.s</c>, <c>MachineCode.Q4_0x16.s</c>, <c>MachineCode.Q8_0.s</c>, <c>MachineCode.KQuants.s</c>, <c>MachineCode.Q6_Kx16.s</c>, <c>MachineCode.F16Widen.s</c>, <c>MachineCode.Q4_Kx16.s</c>, <c>MachineCode.Q8_0x16.s</c> and <c>MachineCode.Q5_Kx16.s</c> beside this file
 /// assembled in one run (<see cref="CodeMain"/>, <see cref="CodeQ4_0x16"/>, <see cref="CodeQ8_0"/>, <see cref="CodeQ6_K"/>, <see cref="CodeQ4_KQ5_K"/>, <see cref="CodeQ6_Kx16"/>, <see cref="CodeF16Widen"/>, <see cref="CodeQ4_Kx16"/>, <see cref="CodeQ8_0x16"/> and <see cref="CodeQ5_Kx16"/>, split at
 /// <c>q4_0x16dot512</c>, <c>q8_0dots512</c>, <c>q6_kdots512</c>, <c>q4_kdots512</c>, <c>q6_kx16dots512</c>, <c>f16widen512</c>, <c>q4_kx16dots512</c>, <c>q8_0x16dots512</c> and <c>q5_kx16dots512</c>, in generated files of their own; a test assembles the sources where GNU as is present and compares the bytes), copied once into
 /// pages of their own that are then made executable and never writable again. Linux on x64 only; elsewhere
@@ -23,7 +23,7 @@ internal static unsafe partial class MachineCode
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, F16Tile512Offset = 0x240, Q4_0x16Dot512Offset = 0x450,
         Q4_0x16x4Dot512Offset = 0x5f0, Q4_0x16x8Dot512Offset = 0x950, Q8_0Dots512Offset = 0xf20, Q6_KDots512Offset = 0x1580, Q4_KDots512Offset = 0x1a70,
         Q5_KDots512Offset = 0x1ff0, Q6_Kx16Dots512Offset = 0x2370, F16Widen512Offset = 0x2c4b, F32Narrow512Offset = 0x2c7d, F32RoundF16_512Offset = 0x2cb9,
-        Q4_Kx16Dots512Offset = 0x2d10, Q8_0x16Dots512Offset = 0x3810, Q5_Kx16Dots512Offset = 0x3fd0;
+        F32Narrow512NtOffset = 0x2d08, Q4_Kx16Dots512Offset = 0x2d50, Q8_0x16Dots512Offset = 0x3850, Q5_Kx16Dots512Offset = 0x4010;
 
     static MachineCode()
     {
@@ -48,6 +48,7 @@ internal static unsafe partial class MachineCode
             F16Widen512 = (delegate* unmanaged[SuppressGCTransition]<Half*, float*, nint, void>)(page + F16Widen512Offset);
             F32Narrow512 = (delegate* unmanaged[SuppressGCTransition]<float*, Half*, nint, void>)(page + F32Narrow512Offset);
             F32RoundF16_512 = (delegate* unmanaged[SuppressGCTransition]<float*, float*, nint, void>)(page + F32RoundF16_512Offset);
+            F32Narrow512Nt = (delegate* unmanaged[SuppressGCTransition]<float*, Half*, nint, void>)(page + F32Narrow512NtOffset);
         }
     }
 
@@ -104,7 +105,10 @@ internal static unsafe partial class MachineCode
     public static readonly delegate* unmanaged[SuppressGCTransition]<float*, Half*, nint, void> F32Narrow512;
     public static readonly delegate* unmanaged[SuppressGCTransition]<float*, float*, nint, void> F32RoundF16_512;
 
-    private const int PageBytes = 20480 /* five pages: the code is past 16 KB (it ends before 0x4a70) */, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
+    /// <summary>f32narrow512nt (non-temporal stores, 32-byte aligned halves; the caller fences) where f32narrow512 runs, else null.</summary>
+    public static readonly delegate* unmanaged[SuppressGCTransition]<float*, Half*, nint, void> F32Narrow512Nt;
+
+    private const int PageBytes = 20480 /* five pages: the code is past 16 KB (it ends before 0x4ab0) */, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
 
     [LibraryImport("libc", EntryPoint = "mmap")]
     private static partial void* Mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
