@@ -144,6 +144,27 @@ public static unsafe class Q4_0x16
     /// <summary>Whether any file of this layout is open (one read on every Q4_0 and Q4_K kernel call).</summary>
     public static bool Any => s_regions.Length != 0;
 
+    // open files with a Q4_0 matrix in GGUF's layout that a matmul may read; replaced whole under s_lock
+    private static GgufFile[] s_plainQ4_0 = [];
+
+    /// <summary>
+    /// Whether a file of this layout is open and no open file has a Q4_0 matrix a matmul reads in GGUF's layout (one not
+    /// interleaved, or the token embedding where no output.weight follows it: tied, it is the output projection): then
+    /// only the interleaved kernels read Q4_0 matmul weights, and the generated code need not prepare token lanes for
+    /// GGUF's Q4_0 GEMM.
+    /// </summary>
+    public static bool AllQ4_0Interleaved => s_regions.Length != 0 && s_plainQ4_0.Length == 0;
+
+    /// <summary>Whether the file has a Q4_0 matrix that a matmul reads in GGUF's layout (see <see cref="AllQ4_0Interleaved"/>).</summary>
+    private static bool HasPlainQ4_0Matmul(GgufFile file, string? layout)
+    {
+        bool tied = !file.Tensors.Any(t => t.Name == "output.weight");
+        return file.Tensors.Any(t => t.Type == GgmlType.Q4_0 && t.Dims.Length >= 2
+            && !(layout != null && Applies(t.Name, t.Type, t.Dims, layout))
+            && t.Name is not ("position_embd.weight" or "token_types.weight")
+            && (t.Name != "token_embd.weight" || tied));
+    }
+
     /// <summary>The interleaved tensor holding w, if any.</summary>
     public static bool TryFind(byte* w, out Region region)
     {
@@ -166,7 +187,11 @@ public static unsafe class Q4_0x16
     /// </summary>
     internal static void Open(GgufFile file, byte* dataBase)
     {
-        if (!file.TryGetValue(Key, out var v)) return;
+        if (!file.TryGetValue(Key, out var v))
+        {
+            if (HasPlainQ4_0Matmul(file, null)) lock (s_lock) s_plainQ4_0 = [.. s_plainQ4_0, file];
+            return;
+        }
         if (v.Value is not string s || !(string.Equals(s, Name, StringComparison.Ordinal) || string.Equals(s, Q4_0OnlyName, StringComparison.Ordinal)))
             throw new InvalidModelFileException(file.Path, $"metadata key '{Key}'", file.GetMetadataOffset(Key),
                 $"weights layout '{v.Value}' is not one this build reads ('{Name}', '{Q4_0OnlyName}')");
@@ -177,12 +202,21 @@ public static unsafe class Q4_0x16
             nint start = (nint)(dataBase + t.Offset);
             added.Add(new Region(start, start + (nint)t.ByteSize, (nint)RowBytes(t.Type, t.Dims[0]), t.Type, file));
         }
-        lock (s_lock) s_regions = [.. s_regions.Concat(added).OrderBy(r => r.Start)];
+        bool plain = HasPlainQ4_0Matmul(file, s);
+        lock (s_lock)
+        {
+            s_regions = [.. s_regions.Concat(added).OrderBy(r => r.Start)];
+            if (plain) s_plainQ4_0 = [.. s_plainQ4_0, file];
+        }
     }
 
     internal static void Close(GgufFile file)
     {
-        if (s_regions.Length == 0) return;
-        lock (s_lock) s_regions = [.. s_regions.Where(r => !ReferenceEquals(r.Owner, file))];
+        if (s_regions.Length == 0 && s_plainQ4_0.Length == 0) return;
+        lock (s_lock)
+        {
+            s_regions = [.. s_regions.Where(r => !ReferenceEquals(r.Owner, file))];
+            s_plainQ4_0 = [.. s_plainQ4_0.Where(f => !ReferenceEquals(f, file))];
+        }
     }
 }

@@ -207,6 +207,62 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         Assert.Equal(src, back);
     }
 
+    /// <summary>
+    /// With only a laid-out file open whose Q4_0 matrices are all interleaved (the token embedding is not the output:
+    /// output.weight follows it), the generated code's preparation leaves the token lanes out and every entry point
+    /// still gives the GGUF layout's bits, tiles inside a group (which put their rows back into GGUF's layout) included;
+    /// a file with a Q4_0 matrix in GGUF's layout, or a tied token embedding, turns that off while it is open.
+    /// </summary>
+    [Fact]
+    public void AllQ4_0Interleaved_LeavesTheLanesOut_WithTheSameBits()
+    {
+        const int rows = 48, cols = 768;
+        var rng = new Random(7);
+        byte[] w = Quantized(GgmlType.Q4_0, rows, cols, rng, (_, _) => 1f);
+        var writer = new GgufWriter().Set("general.architecture", "llama");
+        writer.AddTensor("token_embd.weight", GgmlType.Q4_0, [cols, 32], Quantized(GgmlType.Q4_0, 32, cols, rng, (_, _) => 1f));
+        writer.AddTensor("blk.0.ffn_up.weight", GgmlType.Q4_0, [cols, rows], w);
+        writer.AddTensor("output.weight", GgmlType.Q8_0, [cols, 32], Quantized(GgmlType.Q8_0, 32, cols, rng, (_, _) => 1f));
+        string plainPath = Path.Combine(_dir, "untied.gguf"), laidPath = Path.Combine(_dir, "untied-laid.gguf");
+        writer.Write(plainPath);
+        Q4_0x16.Write(plainPath, laidPath);
+        var (tiedPlain, tiedLaid) = Files(16, 64);
+        Assert.False(Q4_0x16.AllQ4_0Interleaved);
+        using (var laid = GgufFile.Open(laidPath))
+        {
+            Assert.True(Q4_0x16.AllQ4_0Interleaved);
+            byte* wl = laid.GetTensorPointer(laid.FindTensor("blk.0.ffn_up.weight")!);
+            nint rb = cols / 32 * 18, ab = cols / 32 * 34;
+            foreach (int tokens in new[] { 1, 8, 9, 16 })
+            {
+                byte[] a = Activations(tokens, cols);
+                byte[] lanes = new byte[Q8_0Lanes.PreparedBytes(tokens, cols)];
+                var expected = new float[tokens * rows];
+                var actual = new float[tokens * rows];
+                fixed (byte* pa = a, pl = lanes, pw = w)
+                fixed (float* ye = expected, ya = actual)
+                {
+                    Q8_0Lanes.PrepareForGemm(pa, ab, tokens, cols, pl);
+                    if (GemmQ4_0Q8_0.ReadsLanes(tokens) && Q4_0x16Rows.DirectRuns(tokens))
+                        Assert.True(lanes.AsSpan(0, (int)Q8_0Lanes.Bytes(tokens, cols)).IndexOfAnyExcept((byte)0) < 0, $"tokens {tokens}: the lanes are left out");
+                    VecDotRows.Q4_0Q8_0(pw, rb, rows, pa, ab, tokens, cols, ye, rows); // GGUF's layout, in memory: no registered region
+                    foreach (int tile in new[] { 16, 24 })
+                    {
+                        Array.Fill(actual, float.NaN);
+                        for (int r0 = 0; r0 < rows; r0 += tile)
+                            VecDotRows.Q4_0Q8_0Lanes(wl + r0 * rb, rb, Math.Min(tile, rows - r0), pa, pl, ab, tokens, cols, ya + r0, rows);
+                        AssertGgufLayoutsBits(expected, actual, rows, $"tokens {tokens} tile {tile}");
+                    }
+                }
+            }
+            using (GgufFile.Open(plainPath)) Assert.False(Q4_0x16.AllQ4_0Interleaved);
+            Assert.True(Q4_0x16.AllQ4_0Interleaved);
+            using (GgufFile.Open(tiedLaid)) Assert.False(Q4_0x16.AllQ4_0Interleaved); // its token embedding is the output
+            Assert.True(Q4_0x16.AllQ4_0Interleaved);
+        }
+        Assert.False(Q4_0x16.AllQ4_0Interleaved);
+    }
+
     [Fact]
     public void AnUnknownLayout_IsRefused_NamingTheKey()
     {

@@ -34,11 +34,13 @@ internal static unsafe class Q4_0x16Rows
         if (skip != 0 || rows % Q4_0x16.GroupRows != 0)
         {
             // a tile that does not cover whole groups (the pool and the generated tiles start on multiples of 16, so
-            // only an unusual head size gets here): its groups put back into GGUF's layout, then the GGUF kernels
+            // only an unusual head size gets here): its groups put back into GGUF's layout, then the GGUF kernels,
+            // which prepare their own activations (Q8_0Lanes.PrepareForGemm leaves the token lanes out where it takes
+            // the direct kernel to read every Q4_0 matrix)
             int first = (int)(skip / rowBytes), groups = (first + rows + Q4_0x16.GroupRows - 1) / Q4_0x16.GroupRows;
             byte* tile = RowScratch.GetForWeights(groups * groupBytes);
             Q4_0x16.Deinterleave(w - skip, groups * Q4_0x16.GroupRows, cols, tile);
-            Plain(tile + first * rowBytes, rowBytes, rows, a, lanes, aStride, tokens, cols, y, yStride);
+            Plain(tile + first * rowBytes, rowBytes, rows, a, null, aStride, tokens, cols, y, yStride);
             return;
         }
         if (Amx.Supported && tokens >= Q4_0x16AmxTiles.MinTokens)
