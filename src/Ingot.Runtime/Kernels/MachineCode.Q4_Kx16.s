@@ -84,8 +84,8 @@
 # kx16_tokens acc, bytes: lane l's step for every token (r14 = 64·l, the lane's codes in zmm0..7): the 8 sub-block dots
 #   (kx16_dots), then sub-blocks 2m and 2m + 1 packed, scaled, converted and accumulated (x16_pairs_fma,
 #   MachineCode.Q6_Kx16.s) into the token's acc[l] at rbp + acc + 128 + 64·l (tokens bytes apart; d_w · d_a 128 bytes
-#   before acc[0]).
-.macro kx16_tokens acc, bytes
+#   before acc[0]). mask: x16_pairs_fma's (q4_kx16dots512's k2).
+.macro kx16_tokens acc, bytes, mask=
   mov rcx, [rdi + 56]
   # rax: the token's q8 at lane l of sub-block 0 (A + 4 + 4l); rbx: its acc[l]; r9: from acc[l] back to d_w · d_a
   mov rax, r14
@@ -97,7 +97,7 @@
   sub r9, 128
 4:
   kx16_dots
-  x16_pairs_fma
+  x16_pairs_fma \mask
   add rax, [rdi + 32]
   add rbx, \bytes
   dec rcx
@@ -175,12 +175,19 @@
 #   d_a · −dmin_w, acc[0..7], accMin[0..3].
 .p2align 4, 0xcc
 q4_kx16dots512:
-  x16_begin 2304, 896, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+  x16_begin 2304, 896
   # the next group's rows (16 row strides on), 5 lines per lane step (2560 bytes per super-block: ahead of its 16 · 144)
   mov r15, [rdi + 8]
   shl r15, 4
   add r15, r8
 2:
+  # k2: the loads of the lane and min accumulators, none in the group's first super-block: zero-masked, they give the
+  #   +0 that zeroed accumulators held, without 12 stores per token and group (q6_kx16dots512's k2)
+  xor eax, eax
+  mov ecx, 0xffff
+  cmp r11, [rdi + 64]
+  cmovne eax, ecx
+  kmovw k2, eax
   cmp qword ptr [rdi + 96], 0
   jne 20f
   mov rdx, [rdi + 8]
@@ -230,7 +237,7 @@ q4_kx16dots512:
   vpxord zmm28, zmm28, zmm28
   vpdpwssd zmm28, zmm2\p, [rdx + 4*\p]{1to16}
   vcvtdq2ps zmm28, zmm28
-  vmovaps zmm30, [rbx + 640 + 64*\p]
+  vmovaps zmm30{k2}{z}, [rbx + 640 + 64*\p]
   vfmadd231ps zmm30, zmm28, zmm27
   vmovaps [rbx + 640 + 64*\p], zmm30
   .endr
@@ -258,7 +265,7 @@ q4_kx16dots512:
   add r15, 320
   # zmm j = sub-block j's codes at lane l: chunk k = dword 8k + l, low nibbles sub-block 2k, high ones 2k + 1
   kx16_codes r10
-  kx16_tokens 2304, 896
+  kx16_tokens 2304, 896, "{k2}{z}"
   add r14, 64
   cmp r14, 512
   jb 3b

@@ -23,7 +23,7 @@ internal static unsafe partial class MachineCode
     public const int PermOffset = 0, GemmOffset = 0x15, F16Dots512Offset = 0xd0, F16Dots256Offset = 0x170, F16Tile512Offset = 0x240, Q4_0x16Dot512Offset = 0x450,
         Q4_0x16x4Dot512Offset = 0x5f0, Q4_0x16x8Dot512Offset = 0x950, Q8_0Dots512Offset = 0xf20, Q6_KDots512Offset = 0x1580, Q4_KDots512Offset = 0x1a70,
         Q5_KDots512Offset = 0x1ff0, Q6_Kx16Dots512Offset = 0x2370, F16Widen512Offset = 0x2c4b, F32Narrow512Offset = 0x2c7d, F32RoundF16_512Offset = 0x2cb9,
-        F32Narrow512NtOffset = 0x2d08, Q4_Kx16Dots512Offset = 0x2d50, Q8_0x16Dots512Offset = 0x3850, Q5_Kx16Dots512Offset = 0x4010;
+        F32Narrow512NtOffset = 0x2d08, Q4_Kx16Dots512Offset = 0x2d50, Q8_0x16Dots512Offset = 0x37f0, Q5_Kx16Dots512Offset = 0x3fb0;
 
     static MachineCode()
     {
@@ -108,7 +108,7 @@ internal static unsafe partial class MachineCode
     /// <summary>f32narrow512nt (non-temporal stores, 32-byte aligned halves; the caller fences) where f32narrow512 runs, else null.</summary>
     public static readonly delegate* unmanaged[SuppressGCTransition]<float*, Half*, nint, void> F32Narrow512Nt;
 
-    private const int PageBytes = 20480 /* five pages: the code is past 16 KB (it ends before 0x4ab0) */, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
+    private const int PageBytes = 20480 /* five pages: the code is past 16 KB (it ends before 0x4a50) */, ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
 
     [LibraryImport("libc", EntryPoint = "mmap")]
     private static partial void* Mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
