@@ -212,4 +212,33 @@ public unsafe class RopeAttentionTests
             }
         Assert.True(((Half*)cache.Keys(0))[5 * headDim] == (Half)0, "layer 0 untouched");
     }
+
+    /// <summary>
+    /// LargePages gives zeroed, writable memory: on Linux from 2 MB on a mapping aligned to 2 MB (advised for huge
+    /// pages), below that NativeMemory's; a KV cache of that size reads zeros in every cell and keeps what is written.
+    /// </summary>
+    [Theory]
+    [InlineData(1 << 20)]
+    [InlineData((5 << 20) + 4096 + 64)]
+    public void LargePages_AreZeroedAndAligned(int bytes)
+    {
+        byte* p = LargePages.Alloc((nuint)bytes, out void* mapping, out nuint mapped);
+        try
+        {
+            bool huge = OperatingSystem.IsLinux() && bytes >= 2 << 20;
+            Assert.Equal(huge, mapping != null);
+            Assert.Equal(0, (int)((nint)p & (huge ? (2 << 20) - 1 : 63)));
+            if (huge) Assert.True((byte*)mapping <= p && p + bytes <= (byte*)mapping + mapped, "inside the mapping");
+            Assert.True(new ReadOnlySpan<byte>(p, bytes).IndexOfAnyExcept((byte)0) < 0, "zeroed");
+            p[0] = 1;
+            p[bytes - 1] = 2;
+            Assert.Equal(2, p[bytes - 1]);
+        }
+        finally { LargePages.Free(p, mapping, mapped); }
+        using var cache = new KvCache(2, 1024, 768, KvCacheType.F16); // 6 MB: mapped
+        Half* k = (Half*)cache.Keys(1);
+        Assert.True(k[1023 * 768 + 767] == (Half)0);
+        k[1023 * 768 + 767] = (Half)3;
+        Assert.True(((Half*)cache.Keys(1))[1023 * 768 + 767] == (Half)3);
+    }
 }

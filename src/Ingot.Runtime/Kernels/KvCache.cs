@@ -7,11 +7,14 @@ namespace Ingot.Runtime.Kernels;
 /// (<see cref="KvCacheType"/>), laid out by the generated code: a decoder's self-attention cache head-major,
 /// (kv_heads, ctx, head_dim), so that each head's keys and values are one contiguous stream for attention (the key of
 /// cell t, KV head g at K(layer) + (g · ctx + t) · head_dim); an encoder's and the cross-attention caches token-major,
-/// (ctx, kvDim), and always F32. Native, 64-byte aligned, zeroed, never moved by the GC; Dispose frees it.
+/// (ctx, kvDim), and always F32. Native, 64-byte aligned, zeroed, in 2 MB pages where Linux grants them
+/// (<see cref="LargePages"/>), never moved by the GC; Dispose frees it.
 /// </summary>
 public sealed unsafe class KvCache : IDisposable
 {
     private byte* _data;
+    private readonly void* _mapping;
+    private readonly nuint _mappedBytes;
     private readonly nint _layerBytes;
 
     public KvCache(int layers, int ctx, int kvDim, KvCacheType type = KvCacheType.F32)
@@ -26,8 +29,7 @@ public sealed unsafe class KvCache : IDisposable
         Type = type;
         _layerBytes = (nint)ctx * kvDim * (type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float));
         nuint bytes = (nuint)(2 * layers * _layerBytes);
-        _data = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
-        NativeMemory.Clear(_data, bytes);
+        _data = LargePages.Alloc(bytes, out _mapping, out _mappedBytes);
         ByteSize = (long)bytes;
     }
 
@@ -110,7 +112,7 @@ public sealed unsafe class KvCache : IDisposable
     {
         if (_data != null)
         {
-            NativeMemory.AlignedFree(_data);
+            LargePages.Free(_data, _mapping, _mappedBytes);
             _data = null;
         }
         GC.SuppressFinalize(this);
@@ -118,6 +120,6 @@ public sealed unsafe class KvCache : IDisposable
 
     ~KvCache()
     {
-        if (_data != null) NativeMemory.AlignedFree(_data);
+        if (_data != null) LargePages.Free(_data, _mapping, _mappedBytes);
     }
 }
