@@ -6,7 +6,7 @@ using System.Text;
 namespace Ingot.Formats;
 
 /// <summary>
-/// A GGUF v2/v3 file, memory-mapped; tensor data is never copied. Every count, length, type id, dimension and
+/// A GGUF v2/v3 file, memory-mapped (or, asked to, read into memory in 2 MB pages: <see cref="InMemory"/>). Every count, length, type id, dimension and
 /// offset is validated when the file is opened, so a file that opens can be used without further checks:
 /// every tensor lies inside the file, at an aligned offset, with a size that matches its type and shape.
 /// Layout: magic "GGUF", u32 version, u64 tensor_count, u64 kv_count, kv pairs, tensor infos, padding to
@@ -20,9 +20,12 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Largest metadata array accepted (real vocabularies/merge lists are &lt; 1M); bounds what a corrupt length can make us allocate.</summary>
     private const int MaxArrayLength = 1 << 26;
 
-    private readonly MemoryMappedFile? _mmf;
-    private readonly MemoryMappedViewAccessor? _view;
-    private byte* _base;            // start of the file in the mapping (null for an empty mapping)
+    private MemoryMappedFile? _mmf;
+    private MemoryMappedViewAccessor? _view;
+    private byte* _base;            // start of the file in the mapping or the copy (null for an empty mapping)
+    private void* _copyMapping;     // LargePages' mapping of the copy, if any
+    private nuint _copyMappedBytes;
+    private bool _copied;
     private readonly long _length;
     private readonly List<GgufMetadataEntry> _metadata;
     private readonly Dictionary<string, (GgufValue Value, long Offset)> _byKey;
@@ -46,10 +49,19 @@ public sealed unsafe class GgufFile : IDisposable
     public static GgufFile Open(string path) => Open(path, 0, -1);
 
     /// <summary>
+    /// <see cref="Open(string)"/>; with <paramref name="inMemory"/> the file is then read into memory in 2 MB pages where
+    /// that is worthwhile (<see cref="LargePages.Worthwhile"/>) and the mapping let go.
+    /// </summary>
+    public static GgufFile Open(string path, bool inMemory) => Open(path, 0, -1, inMemory);
+
+    /// <summary>Whether the file was read into memory (2 MB pages) rather than left mapped.</summary>
+    public bool InMemory => _copied;
+
+    /// <summary>
     /// Opens the GGUF held in bytes [<paramref name="offset"/>, + <paramref name="length"/>) of a file (weights appended to
     /// an executable, <see cref="AppendedWeights"/>; length -1: to the end). Offsets in errors count from the GGUF's start.
     /// </summary>
-    public static GgufFile Open(string path, long offset, long length)
+    public static GgufFile Open(string path, long offset, long length, bool inMemory = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
@@ -69,6 +81,18 @@ public sealed unsafe class GgufFile : IDisposable
             p += view.PointerOffset + offset;
             file = new GgufFile(path, mmf, view, p, length);
             file.Parse();
+            if (inMemory && LargePages.Worthwhile(length))
+            {
+                // validated on the mapping; the same bytes at the same offsets in the copy
+                byte* copy = LargePages.Read(fs.SafeFileHandle, offset, length, out file._copyMapping, out file._copyMappedBytes);
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+                view.Dispose();
+                mmf.Dispose();
+                file._view = null;
+                file._mmf = null;
+                file._base = p = copy;
+                file._copied = true;
+            }
             Q4_0x16.Open(file, p + file.DataOffset);
             return file;
         }
@@ -542,6 +566,11 @@ public sealed unsafe class GgufFile : IDisposable
     public void Dispose()
     {
         Q4_0x16.Close(this);
+        if (_base != null && _copied)
+        {
+            LargePages.Free(_base, _copyMapping, _copyMappedBytes);
+            _base = null;
+        }
         if (_base != null && _view is not null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

@@ -124,7 +124,9 @@ public static class HostProgram
         foreach (var v in verbs) sb.Append("  ").Append(v.Name.PadRight(10)).Append(' ').Append(v.Summary).Append('\n');
         sb.Append("\ncommon options: --model PATH (default: <exe dir>/<model>.gguf)  --ctx N (KV cache tokens)  -t N (threads)\n" +
                   "                --no-swa (full attention on every layer: ignore the spec's sliding window, as llama.cpp does for llama)\n" +
-                  "                --kv-type f16|f32 (KV cache elements, default f16 as llama.cpp's: half the bytes per position; f32 keeps them as computed)\n");
+                  "                --kv-type f16|f32 (KV cache elements, default f16 as llama.cpp's: half the bytes per position; f32 keeps them as computed)\n" +
+                  "                --mmap (leave the weights file mapped in 4 KB pages; by default it is read into memory in 2 MB pages where\n" +
+                  "                Linux grants them and it takes at most 3/4 of the available memory: decode reads the weights faster)\n");
         return sb.ToString();
     }
 

@@ -1,3 +1,4 @@
+using Ingot.Formats;
 using Ingot.Runtime.Kernels;
 using Xunit;
 

@@ -47,6 +47,7 @@ public sealed class InfoVerb : IHostVerb
             using var weights = context.OpenWeights();
             context.LoadModel(weights, Math.Min(d.ContextLength, 256)); // a small cache: only the binding is checked here
             w.WriteLine(string.Format(inv, "weights bound:    {0:N0} bytes in {1} tensors (match the compiled spec)", context.Model.WeightBytes, weights.Tensors.Count).Replace(',', '_'));
+            w.WriteLine("weights held:     " + (weights.InMemory ? "in memory, 2 MB pages (--mmap to leave the file mapped)" : "the file mapped"));
         }
         else
         {

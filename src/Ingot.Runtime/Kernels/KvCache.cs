@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ingot.Formats;
 
 namespace Ingot.Runtime.Kernels;
 
