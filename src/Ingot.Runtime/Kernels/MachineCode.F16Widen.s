@@ -19,25 +19,30 @@ f16widen512:
   jnz 1b
   vzeroupper
   ret
-# f32narrow512(rdi = the floats, rsi = the halves, rdx = how many: a multiple of 32, at least 32): 32 per iteration,
-#   rounded to nearest even (imm 0), as (Half) and ggml's F16C conversions round. The register form then a store: the
-#   memory form of vcvtps2ph is microcoded on AMD Zen (perf, 8-stream decode on Zen 4: a quarter of these routines'
-#   samples on it).
-f32narrow512:
+# f32narrow_loop store: f32narrow512's loop (rdi floats, rsi halves, rdx how many, a multiple of 32) and return, the
+#   halves written by store (vmovdqu, or vmovntdq for f32narrow512nt).
+.macro f32narrow_loop store
   shr rdx, 5
 1:
   vmovups zmm0, [rdi]
   vmovups zmm1, [rdi + 64]
   vcvtps2ph ymm0, zmm0, 0
   vcvtps2ph ymm1, zmm1, 0
-  vmovdqu [rsi], ymm0
-  vmovdqu [rsi + 32], ymm1
+  \store [rsi], ymm0
+  \store [rsi + 32], ymm1
   add rdi, 128
   add rsi, 64
   dec rdx
   jnz 1b
   vzeroupper
   ret
+.endm
+# f32narrow512(rdi = the floats, rsi = the halves, rdx = how many: a multiple of 32, at least 32): 32 per iteration,
+#   rounded to nearest even (imm 0), as (Half) and ggml's F16C conversions round. The register form then a store: the
+#   memory form of vcvtps2ph is microcoded on AMD Zen (perf, 8-stream decode on Zen 4: a quarter of these routines'
+#   samples on it).
+f32narrow512:
+  f32narrow_loop vmovdqu
 # f32roundf16_512(rdi = the floats, rsi = the results (rdi allowed), rdx = how many: a multiple of 32, at least 32): each
 #   float rounded to F16 precision (nearest even) and widened back, f32narrow512 then f16widen512 without the halves in
 #   memory (the attention's queries and weights, rounded as ggml's F16 operands: two calls and a store each before).
@@ -63,17 +68,4 @@ f32roundf16_512:
 #   cold, and ordinary stores to them wait for each line to be read first (5 % of the main thread's samples in 8-stream
 #   decode on Zen 4, the other thread idle meanwhile). The caller fences (sfence) after its last row.
 f32narrow512nt:
-  shr rdx, 5
-1:
-  vmovups zmm0, [rdi]
-  vmovups zmm1, [rdi + 64]
-  vcvtps2ph ymm0, zmm0, 0
-  vcvtps2ph ymm1, zmm1, 0
-  vmovntdq [rsi], ymm0
-  vmovntdq [rsi + 32], ymm1
-  add rdi, 128
-  add rsi, 64
-  dec rdx
-  jnz 1b
-  vzeroupper
-  ret
+  f32narrow_loop vmovntdq

@@ -1,7 +1,7 @@
 # MachineCode.s continued: the Q4_K rows kernel with 16 weight rows in the lanes of a 512-bit vector (prefills, batched
 #   decode streams), assembled after MachineCode.F16Widen.s in the run of GNU as (as --64 MachineCode.s MachineCode.Q4_0x16.s MachineCode.Q8_0.s
 #   MachineCode.KQuants.s MachineCode.Q6_Kx16.s MachineCode.F16Widen.s MachineCode.Q4_Kx16.s MachineCode.Q8_0x16.s MachineCode.Q5_Kx16.s), so the transposes of
-#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma, x16_hsum8, x16_begin
+#   MachineCode.Q6_Kx16.s (q6x16_load16, q6x16_stage12, q6x16_stage34) and its x16_pairs_fma, x16_first_mask, x16_hsum8, x16_begin
 #   and x16_next_group, and MachineCode.s's x16_leave, hold here.
 .intel_syntax noprefix
 .text
@@ -181,13 +181,7 @@ q4_kx16dots512:
   shl r15, 4
   add r15, r8
 2:
-  # k2: the loads of the lane and min accumulators, none in the group's first super-block: zero-masked, they give the
-  #   +0 that zeroed accumulators held, without 12 stores per token and group (q6_kx16dots512's k2)
-  xor eax, eax
-  mov ecx, 0xffff
-  cmp r11, [rdi + 64]
-  cmovne eax, ecx
-  kmovw k2, eax
+  x16_first_mask # for the loads of the lane and min accumulators
   cmp qword ptr [rdi + 96], 0
   jne 20f
   mov rdx, [rdi + 8]

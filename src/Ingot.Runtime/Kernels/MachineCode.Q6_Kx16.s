@@ -115,6 +115,17 @@
   vmovdqa64 [rbx + 896], zmm14
   vmovdqa64 [rbx + 960], zmm15
 .endm
+# x16_first_mask: k2 = all lanes but in a group's first super-block (r11, counting down, at its start value [rdi + 64]),
+#   none there: the x16 K-quant kernels load their accumulators through it zero-masked, which gives the +0 that zeroed
+#   accumulators held without storing them (q6_kx16dots512: 64 stores per group of 8 tokens, 8 % of its samples on
+#   Zen 4, where a 512-bit store takes the store port two cycles; q4_kx16dots512: 12 per token and group).
+.macro x16_first_mask
+  xor eax, eax
+  mov ecx, 0xffff
+  cmp r11, [rdi + 64]
+  cmovne eax, ecx
+  kmovw k2, eax
+.endm
 # x16_pairs_fma: one lane and token of the x16 K-quant kernels (q6_kx16dots512, q4_kx16dots512): the 8 groups' exact
 #   sums in zmm16..23 (each within 16 bits) packed in pairs, group 2m's in the low word and 2m + 1's in the high one
 #   (ternlog 0xec: B | A & C; zmm12 = 0x0000ffff dwords), one vpmaddwd / vpdpwssd applying both scales (the word pairs
@@ -247,14 +258,7 @@
 q6_kx16dots512:
   x16_begin 4160, 576
 2:
-  # k2: x16_pairs_fma's loads of the lane accumulators, none in the group's first super-block: zero-masked, they give
-  #   the +0 that zeroed accumulators held, without 64 stores per group of 8 tokens (8 % of this kernel's samples on
-  #   Zen 4, where a 512-bit store takes the store port two cycles)
-  xor eax, eax
-  mov ecx, 0xffff
-  cmp r11, [rdi + 64]
-  cmovne eax, ecx
-  kmovw k2, eax
+  x16_first_mask # for x16_pairs_fma's loads of the lane accumulators
   mov rdx, [rdi + 8]
   lea r10, [rdx + rdx*2]
   # the next group's rows (16 row strides on): a super-block's share (16 · 210 bytes) per super-block, 7 lines per lane
