@@ -92,7 +92,7 @@ public static unsafe partial class LargePages
             });
             return p;
         }
-        catch (AggregateException e) when (e.InnerException is EndOfStreamException or IOException)
+        catch (AggregateException e) when (e.InnerException is IOException) // EndOfStreamException among them
         {
             Free(p, mapping, mappedBytes);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);

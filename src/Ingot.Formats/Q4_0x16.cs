@@ -158,7 +158,7 @@ public static unsafe class Q4_0x16
     /// <summary>Whether the file has a Q4_0 matrix that a matmul reads in GGUF's layout (see <see cref="AllQ4_0Interleaved"/>).</summary>
     private static bool HasPlainQ4_0Matmul(GgufFile file, string? layout)
     {
-        bool tied = !file.Tensors.Any(t => t.Name == "output.weight");
+        bool tied = file.FindTensor("output.weight") is null;
         return file.Tensors.Any(t => t.Type == GgmlType.Q4_0 && t.Dims.Length >= 2
             && !(layout != null && Applies(t.Name, t.Type, t.Dims, layout))
             && t.Name is not ("position_embd.weight" or "token_types.weight")

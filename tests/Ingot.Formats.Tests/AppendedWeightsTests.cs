@@ -13,15 +13,17 @@ public sealed class AppendedWeightsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    /// <summary>A stand-in executable: a 64-bit little-endian ELF header whose section table ends at byte 5000.</summary>
-    private string FakeExecutable()
+    private string FakeExecutable() => FakeExecutable(_dir);
+
+    /// <summary>A stand-in executable in dir, named model: a 64-bit little-endian ELF header whose section table ends at byte 5000.</summary>
+    internal static string FakeExecutable(string dir)
     {
         var bytes = new byte[5000];
         bytes[0] = 0x7F; bytes[1] = (byte)'E'; bytes[2] = (byte)'L'; bytes[3] = (byte)'F'; bytes[4] = 2; bytes[5] = 1;
         BitConverter.TryWriteBytes(bytes.AsSpan(40), 5000L - 64 * 10); // e_shoff
         BitConverter.TryWriteBytes(bytes.AsSpan(58), (ushort)64);      // e_shentsize
         BitConverter.TryWriteBytes(bytes.AsSpan(60), (ushort)10);      // e_shnum
-        string path = Path.Combine(_dir, "model");
+        string path = Path.Combine(dir, "model");
         File.WriteAllBytes(path, bytes);
         return path;
     }

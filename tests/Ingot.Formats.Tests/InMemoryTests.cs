@@ -41,8 +41,7 @@ public sealed unsafe class InMemoryTests : IDisposable
             Assert.False(mapped.InMemory);
             Assert.Equal(worthwhile, copy.InMemory);
             Assert.Equal(mapped.GetString("general.name"), copy.GetString("general.name"));
-            foreach (var t in mapped.Tensors)
-                Assert.True(mapped.GetTensorBytes(t).SequenceEqual(copy.GetTensorBytes(copy.FindTensor(t.Name)!)), t.Name);
+            AssertSameTensors(mapped, copy);
         }
 
         // Ingot's layout: the interleaved tensor registered at its address in the copy, and put back it is the plain one
@@ -58,25 +57,24 @@ public sealed unsafe class InMemoryTests : IDisposable
         Assert.False(Q4_0x16.Any);
 
         // appended to an executable: the GGUF's bytes from their offset
-        string exe = Path.Combine(_dir, "model");
-        var elf = new byte[5000];
-        elf[0] = 0x7F; elf[1] = (byte)'E'; elf[2] = (byte)'L'; elf[3] = (byte)'F'; elf[4] = 2; elf[5] = 1;
-        BitConverter.TryWriteBytes(elf.AsSpan(40), 5000L - 64 * 10);
-        BitConverter.TryWriteBytes(elf.AsSpan(58), (ushort)64);
-        BitConverter.TryWriteBytes(elf.AsSpan(60), (ushort)10);
-        File.WriteAllBytes(exe, elf);
+        string exe = AppendedWeightsTests.FakeExecutable(_dir);
         AppendedWeights.Append(exe, plain);
         Assert.True(AppendedWeights.TryFind(exe, out long offset, out long length));
         using (var mapped = GgufFile.Open(plain))
         using (var embedded = GgufFile.Open(exe, offset, length, inMemory: true))
         {
             Assert.Equal(worthwhile, embedded.InMemory);
-            foreach (var t in mapped.Tensors)
-                Assert.True(mapped.GetTensorBytes(t).SequenceEqual(embedded.GetTensorBytes(embedded.FindTensor(t.Name)!)), t.Name);
+            AssertSameTensors(mapped, embedded);
         }
 
         // under 2 MB: mapped whatever is asked
         using var small = GgufFile.Open(Shared.File_("models/gguf/stories260K-f32.gguf"), inMemory: true);
         Assert.False(small.InMemory);
+    }
+
+    private static void AssertSameTensors(GgufFile expected, GgufFile actual)
+    {
+        foreach (var t in expected.Tensors)
+            Assert.True(expected.GetTensorBytes(t).SequenceEqual(actual.GetTensorBytes(actual.FindTensor(t.Name)!)), t.Name);
     }
 }

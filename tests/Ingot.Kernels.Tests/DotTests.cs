@@ -245,13 +245,7 @@ public unsafe class DotTests
     [Fact]
     public void F32ToF16_Runs_GiveTheCastsBits()
     {
-        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, 1e9f, float.PositiveInfinity, float.NegativeInfinity, 1e-10f, -3e-8f };
-        for (int bits = 0; bits < 0x7c00; bits += 7)
-        {
-            float a = (float)BitConverter.UInt16BitsToHalf((ushort)bits), b = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + 1));
-            float mid = a + (b - a) / 2;
-            foreach (float f in new[] { a, mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid) }) { values.Add(f); values.Add(-f); }
-        }
+        var values = HalfNeighbourhoods(7);
         int n = values.Count + 5; // a tail past the last run of 32
         using var x = new NativeBuf<float>(n);
         using var y = new NativeBuf<Half>(n);
@@ -274,13 +268,7 @@ public unsafe class DotTests
     [Fact]
     public void RoundToF16_GivesTheRoundTripsBits()
     {
-        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, 1e9f, float.PositiveInfinity, float.NegativeInfinity, 1e-10f, -3e-8f };
-        for (int bits = 0; bits < 0x7c00; bits += 5)
-        {
-            float a = (float)BitConverter.UInt16BitsToHalf((ushort)bits), b = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + 1));
-            float mid = a + (b - a) / 2;
-            foreach (float f in new[] { a, mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid) }) { values.Add(f); values.Add(-f); }
-        }
+        var values = HalfNeighbourhoods(5);
         foreach (int n in new[] { values.Count / 32 * 32, values.Count / 32 * 32 + 5, 31 })
             foreach (bool inPlace in new[] { false, true })
             {
@@ -296,5 +284,21 @@ public unsafe class DotTests
                     Assert.True(expected == got, $"n {n}, in place {inPlace}, {values[i]:R}: 0x{got:x8}, (float)(Half) gives 0x{expected:x8}");
                 }
             }
+    }
+
+    /// <summary>
+    /// Floats around every step-th half (each half's value, the midpoints to its neighbour, one float ulp either side of
+    /// them, both signs), after zeros, the largest half, overflow, infinities and subnormal-range values.
+    /// </summary>
+    private static List<float> HalfNeighbourhoods(int step)
+    {
+        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, 1e9f, float.PositiveInfinity, float.NegativeInfinity, 1e-10f, -3e-8f };
+        for (int bits = 0; bits < 0x7c00; bits += step)
+        {
+            float a = (float)BitConverter.UInt16BitsToHalf((ushort)bits), b = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + 1));
+            float mid = a + (b - a) / 2;
+            foreach (float f in new[] { a, mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid) }) { values.Add(f); values.Add(-f); }
+        }
+        return values;
     }
 }

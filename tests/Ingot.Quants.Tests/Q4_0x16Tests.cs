@@ -226,7 +226,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         string plainPath = Path.Combine(_dir, "untied.gguf"), laidPath = Path.Combine(_dir, "untied-laid.gguf");
         writer.Write(plainPath);
         Q4_0x16.Write(plainPath, laidPath);
-        var (tiedPlain, tiedLaid) = Files(16, 64);
+        var (_, tiedLaid) = Files(16, 64);
         Assert.False(Q4_0x16.AllQ4_0Interleaved);
         using (var laid = GgufFile.Open(laidPath))
         {
